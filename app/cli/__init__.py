@@ -1,0 +1,84 @@
+"""The headless `meterbridge` command: the same core as the GUI.
+
+Each sub-command lives in its own module under `app.cli` and exposes
+``register(subparsers, common)``; `COMMAND_MODULES` lists them in help order.
+
+Exit codes: 0 everything delivered or written; 1 some readings held back or
+rejected (each listed with its reason); 2 usage, configuration,
+authentication or whole-file errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from app import __version__
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_ERROR = 2
+
+COMMAND_MODULES: tuple[str, ...] = ("app.cli.gui_cmd",)
+
+
+class UsageError(Exception):
+    """A usage or configuration error: printed plainly, exit code 2."""
+
+
+def common_parser() -> argparse.ArgumentParser:
+    """Options every sub-command takes."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--home", help="folder for settings, journal, outbox (env METERBRIDGE_HOME)"
+    )
+    common.add_argument("--mapping", metavar="FILE", help="mapping CSV (source_id → channel)")
+    common.add_argument("--tz", metavar="ZONE", help="IANA zone of naive source times")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more output")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="meterbridge",
+        description="Move meter interval data into EnergyCAP.",
+    )
+    parser.add_argument("--version", action="version", version=f"meterbridge {__version__}")
+    parser.add_argument("--self-test", action="store_true", help="check the installation and exit")
+    common = common_parser()
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers, common)
+    return parser
+
+
+def setup_logging(verbose: int) -> None:
+    """Log warnings (or more with -v) to stderr."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    setup_logging(getattr(args, "verbose", 0))
+    if args.self_test:
+        from app.selftest import run_self_test
+
+        return run_self_test()
+    if args.command is None:
+        args = parser.parse_args(["gui", *args_list])
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"meterbridge: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("meterbridge: interrupted", file=sys.stderr)
+        return 130

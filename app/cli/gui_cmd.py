@@ -1,0 +1,19 @@
+"""`meterbridge gui`: open the desktop app."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    """Add the `gui` command."""
+    parser = subparsers.add_parser("gui", parents=[common], help="open the desktop app (default)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the Qt application (imported here so the CLI never needs Qt)."""
+    from app.ui.application import run_app
+
+    return run_app(home=args.home)

@@ -1,0 +1,21 @@
+"""The connectors this build of meterbridge knows, built in one place.
+
+Each connector module adds one line to `all_connectors`; the registry ranks
+them for drag-and-drop and `--connector auto`.
+"""
+
+from __future__ import annotations
+
+from connectors.base import Connector
+from connectors.registry import ConnectorRegistry
+
+
+def all_connectors() -> list[Connector]:
+    """A fresh instance of every connector, in menu order."""
+    found: list[Connector] = []
+    return found
+
+
+def build_registry() -> ConnectorRegistry:
+    """The registry of all connectors."""
+    return ConnectorRegistry(all_connectors())

@@ -1,0 +1,98 @@
+"""Secrets in the OS keyring, with an environment variable for headless runs.
+
+Never falls back to plaintext: when no secure keyring backend exists,
+`SecretStore.available` is False, `backend_description` says so plainly, and
+`set` raises `NoKeyringError` so the caller can ask the user what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from dataclasses import dataclass
+
+import keyring
+import keyring.backend
+import keyring.errors
+
+log = logging.getLogger(__name__)
+
+SERVICE = "meterbridge"
+
+# Secret name -> environment variable accepted for headless runs.
+ENV_FALLBACKS: dict[str, str] = {
+    "energycap-api-key": "ECAP_API_KEY",
+    "verdigris-client-secret": "VERDIGRIS_CLIENT_SECRET",
+    "sftp-password": "SFTP_PASSWORD",
+}
+
+
+class NoKeyringError(RuntimeError):
+    """No secure keyring backend is available on this machine."""
+
+
+def _is_insecure(backend: keyring.backend.KeyringBackend) -> bool:
+    name = type(backend).__module__ + "." + type(backend).__name__
+    return backend.priority <= 0 or "fail" in name.lower() or "null" in name.lower()
+
+
+@dataclass
+class SecretStore:
+    """A small store over `keyring`, scoped to one service name."""
+
+    service: str = SERVICE
+
+    @property
+    def backend(self) -> keyring.backend.KeyringBackend:
+        """The keyring backend in use."""
+        return keyring.get_keyring()
+
+    @property
+    def available(self) -> bool:
+        """Whether a secure backend can hold secrets."""
+        try:
+            return not _is_insecure(self.backend)
+        except Exception:  # keyring backends may fail to initialise in odd environments
+            return False
+
+    def backend_description(self) -> str:
+        """A plain sentence naming the backend, or saying there is none."""
+        backend = self.backend
+        name = f"{type(backend).__module__}.{type(backend).__name__}"
+        if self.available:
+            return f"Secrets are kept in the OS keyring ({name})."
+        return (
+            f"No secure keyring is available ({name}). Secrets cannot be saved; "
+            "give them through environment variables for headless runs."
+        )
+
+    def get(self, name: str, *, env: str | None = None) -> str | None:
+        """The secret from the keyring, else from its environment variable."""
+        value: str | None = None
+        if self.available:
+            try:
+                value = keyring.get_password(self.service, name)
+            except keyring.errors.KeyringError as exc:
+                log.warning("keyring read of %s failed: %s", name, type(exc).__name__)
+        if value:
+            return value
+        variable = env or ENV_FALLBACKS.get(name)
+        return os.environ.get(variable) if variable else None
+
+    def set(self, name: str, value: str) -> None:
+        """Store a secret.
+
+        Raises:
+            NoKeyringError: when no secure backend exists (never a plaintext fallback).
+        """
+        if not self.available:
+            raise NoKeyringError(self.backend_description())
+        keyring.set_password(self.service, name, value)
+
+    def delete(self, name: str) -> None:
+        """Forget a secret (no error if it was not there)."""
+        if not self.available:
+            return
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):
+            keyring.delete_password(self.service, name)
