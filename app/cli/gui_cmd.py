@@ -14,6 +14,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the Qt application (imported here so the CLI never needs Qt)."""
+    from app.core.winmutex import hold_app_mutex
     from app.ui.application import run_app
 
+    _mutex = hold_app_mutex()  # held while the app runs; the installer checks it
     return run_app(home=args.home)
