@@ -1,0 +1,192 @@
+"""Scheduled jobs, persisted in SQLite: schedule, next run, last run and outcome.
+
+A job is a saved pull: its `kind` (``verdigris`` or ``sftp``), its
+configuration (plain JSON, never a secret), its interval, whether it is
+paused, when it runs next and how its last run went. The file lives in the
+data folder (``jobs.sqlite3``) so `meterbridge serve`, the GUI and
+`meterbridge jobs ...` see the same jobs.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    config TEXT NOT NULL,
+    interval_s INTEGER NOT NULL,
+    paused INTEGER NOT NULL DEFAULT 0,
+    next_run TEXT NOT NULL,
+    last_start TEXT,
+    last_end TEXT,
+    last_status TEXT,
+    last_message TEXT
+)
+"""
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How one run went, in words the user reads in `jobs list` and the GUI."""
+
+    ok: bool
+    message: str
+    readings: int = 0
+    partial: bool = False
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``partial`` or ``failed``."""
+        if not self.ok:
+            return "failed"
+        return "partial" if self.partial else "ok"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A saved, scheduled pull."""
+
+    name: str
+    kind: str
+    interval: timedelta
+    next_run: datetime
+    config: dict[str, Any] = field(default_factory=dict)
+    paused: bool = False
+    last_start: datetime | None = None
+    last_end: datetime | None = None
+    last_status: str | None = None
+    last_message: str | None = None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError("job times must be timezone-aware")
+    return moment.astimezone(UTC).isoformat()
+
+
+def _parse(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class JobStore:
+    """The jobs table in one SQLite file (WAL, each change committed)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def save(
+        self,
+        name: str,
+        kind: str,
+        config: dict[str, Any],
+        interval: timedelta,
+        first_run: datetime,
+    ) -> Job:
+        """Create or replace a job's definition (its last outcome is kept)."""
+        if interval <= timedelta(0):
+            raise ValueError(f"job {name!r}: the interval must be positive")
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO jobs (name, kind, config, interval_s, next_run) VALUES (?,?,?,?,?) "
+                "ON CONFLICT(name) DO UPDATE SET kind=excluded.kind, config=excluded.config, "
+                "interval_s=excluded.interval_s, next_run=excluded.next_run",
+                (name, kind, json.dumps(config), int(interval.total_seconds()), _iso(first_run)),
+            )
+        return self.get(name)
+
+    def get(self, name: str) -> Job:
+        """The job called `name`.
+
+        Raises:
+            KeyError: naming the known jobs.
+        """
+        for job in self.list():
+            if job.name == name:
+                return job
+        known = ", ".join(j.name for j in self.list()) or "none"
+        raise KeyError(f"no job called {name!r} (jobs: {known})")
+
+    def list(self) -> list[Job]:
+        """All jobs by name."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT name, kind, config, interval_s, paused, next_run, last_start, last_end,"
+                " last_status, last_message FROM jobs ORDER BY name"
+            ).fetchall()
+        return [_job(row) for row in rows]
+
+    def delete(self, name: str) -> None:
+        """Forget a job."""
+        self.get(name)
+        with self._connect() as db:
+            db.execute("DELETE FROM jobs WHERE name=?", (name,))
+
+    def set_next_run(self, name: str, next_run: datetime) -> None:
+        """Persist the next run."""
+        self._update(name, "next_run=?", _iso(next_run))
+
+    def set_paused(self, name: str, paused: bool) -> None:
+        """Pause or resume."""
+        self.get(name)
+        self._update(name, "paused=?", int(paused))
+
+    def record_run(self, name: str, start: datetime, end: datetime, outcome: JobOutcome) -> None:
+        """Keep the last run's times and outcome."""
+        with self._connect() as db:
+            db.execute(
+                "UPDATE jobs SET last_start=?, last_end=?, last_status=?, last_message=?"
+                " WHERE name=?",
+                (_iso(start), _iso(end), outcome.status, outcome.message, name),
+            )
+
+    def record_waiting(self, name: str, now: datetime, message: str) -> None:
+        """Note that a due job waits (for the network); the last run's times are kept."""
+        with self._connect() as db:
+            db.execute(
+                "UPDATE jobs SET last_status='waiting', last_message=? WHERE name=?",
+                (f"{message} since {_iso(now)}", name),
+            )
+
+    def _update(self, name: str, assignment: str, value: Any) -> None:
+        with self._connect() as db:
+            db.execute(f"UPDATE jobs SET {assignment} WHERE name=?", (value, name))
+
+
+def _job(row: tuple[Any, ...]) -> Job:
+    name, kind, config, interval_s, paused, next_run, start, end, status, message = row
+    return Job(
+        name=name,
+        kind=kind,
+        interval=timedelta(seconds=interval_s),
+        next_run=datetime.fromisoformat(next_run),
+        config=json.loads(config),
+        paused=bool(paused),
+        last_start=_parse(start),
+        last_end=_parse(end),
+        last_status=status,
+        last_message=message,
+    )
