@@ -9,7 +9,6 @@ only way to keep the repeated hour of an autumn clock-change day apart.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -191,6 +190,46 @@ class ImportFile:
     rows: np.ndarray[Any, np.dtype[np.int64]]
 
 
+@dataclass(frozen=True)
+class ImportKey:
+    """What one Import API file holds: the id kind, codes and interval."""
+
+    kind: str  # "channel" (channelImportId column) or "meter" (meterImportId column)
+    observation_type: str
+    unit_code: str
+    interval_s: int
+
+
+def _check_importable(mapped: pd.DataFrame) -> None:
+    if bool(mapped["channel_id"].notna().any()):
+        bad = mapped.loc[mapped["channel_id"].notna(), "source_id"].iloc[0]
+        raise ExportError(
+            f"source {bad!r} is mapped by channel_id, which the Import API cannot carry; "
+            "map it by channel_import_id or meter_import_id, or use --api readings"
+        )
+
+
+def import_groups(mapped: pd.DataFrame) -> Iterator[tuple[ImportKey, pd.DataFrame]]:
+    """Split mapped readings into the groups one import file each can carry.
+
+    Each part keeps a `_pos` column: the row positions of its readings in `mapped`.
+
+    Raises:
+        ExportError: for readings mapped by numeric channel_id, which a file cannot carry.
+    """
+    if not len(mapped):
+        return
+    _check_importable(mapped)
+    frame = mapped.assign(
+        _kind=np.where(mapped["channel_import_id"].notna(), "channel", "meter"),
+        _pos=np.arange(len(mapped)),
+    )
+    keys = ["_kind", "observation_type", "unit_code", "interval_s"]
+    for values, part in frame.groupby(keys, sort=True):
+        kind, obs, unit, interval = values
+        yield ImportKey(str(kind), str(obs), str(unit), int(interval)), part
+
+
 def import_files(
     mapped: pd.DataFrame,
     *,
@@ -208,68 +247,77 @@ def import_files(
     Raises:
         ExportError: for readings mapped by numeric channel_id, which a file cannot carry.
     """
-    if not len(mapped):
-        return []
-    if bool(mapped["channel_id"].notna().any()):
-        bad = mapped.loc[mapped["channel_id"].notna(), "source_id"].iloc[0]
-        raise ExportError(
-            f"source {bad!r} is mapped by channel_id, which the Import API cannot carry; "
-            "map it by channel_import_id or meter_import_id, or use --api readings"
-        )
-    frame = mapped.assign(
-        _kind=np.where(mapped["channel_import_id"].notna(), "channel", "meter"),
-        _pos=np.arange(len(mapped)),
-    )
-    keys = ["_kind", "observation_type", "unit_code", "interval_s"]
     files = []
-    for number, (values, part) in enumerate(frame.groupby(keys, sort=True), start=1):
-        kind, obs, unit, interval = values
+    for number, (key, part) in enumerate(import_groups(mapped), start=1):
+        name = f"{stem}-{number:03d}"
+        ordered = sort_for_import(part)
         files.append(
-            _import_file(
-                part,
-                str(kind),
-                str(obs),
-                str(unit),
-                int(interval),
-                label,
-                time_zone_id,
-                f"{stem}-{number:03d}",
+            ImportFile(
+                name=f"{name}.csv",
+                data=CSV_HEADER_LINE + import_csv_rows(ordered, key.kind, label),
+                profile=import_profile(
+                    key.kind,
+                    key.observation_type,
+                    key.unit_code,
+                    key.interval_s,
+                    time_zone_id,
+                    name,
+                ),
+                count=len(ordered),
+                rows=ordered["_pos"].to_numpy(dtype="int64"),
             )
         )
     return files
 
 
-def _import_file(
-    part: pd.DataFrame,
-    kind: str,
-    obs: str,
-    unit: str,
-    interval: int,
-    label: TimeLabel,
-    time_zone_id: int | None,
-    name: str,
-) -> ImportFile:
-    part = part.sort_values(["channel_import_id", "meter_import_id", "time"], kind="stable")
+CSV_HEADER_LINE = (",".join(CSV_HEADER) + "\r\n").encode("ascii")
+
+
+def sort_for_import(part: pd.DataFrame) -> pd.DataFrame:
+    """A group's readings in file order: by import id, then time."""
+    return part.sort_values(["channel_import_id", "meter_import_id", "time"], kind="stable")
+
+
+def _csv_text(values: Any) -> Any:
+    """Quote CSV cells that need it (delimiter, quote or line break inside)."""
+    array = pa.array(values, type=pa.string(), from_pandas=True).fill_null("")
+    needs = pc.match_substring_regex(array, '[",\r\n]')
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, array)
+
+
+def import_csv_rows(part: pd.DataFrame, kind: str, label: TimeLabel = "end") -> bytes:
+    """The data rows (no header) of an import file for one group, CRLF-terminated.
+
+    Columns follow `CSV_HEADER`: import id, timestamp with `+00:00`, value
+    (plain decimal, never NaN), `E` when estimated, note.
+    """
+    if not len(part):
+        return b""
     ids = part["channel_import_id"] if kind == "channel" else part["meter_import_id"]
-    table = pd.DataFrame(
-        {
-            "ImportId": ids.astype("string").to_numpy(),
-            "Timestamp": format_times(label_times(part, label), ISO_CSV_FORMAT),
-            "Value": part["value"].to_numpy(dtype="float64"),
-            "Estimated": np.where(part["estimated"].to_numpy(), ESTIMATED_INDICATOR, ""),
-            "Note": part["note"].fillna("").to_numpy(),
-        }
-    )
-    buffer = io.StringIO()
-    table.to_csv(buffer, index=False, lineterminator="\r\n", float_format=None)
-    profile = import_profile(kind, obs, unit, interval, time_zone_id, name)
-    return ImportFile(
-        name=f"{name}.csv",
-        data=buffer.getvalue().encode("utf-8"),
-        profile=profile,
-        count=len(part),
-        rows=part["_pos"].to_numpy(dtype="int64"),
-    )
+    stamps = pa.array(format_times(label_times(part, label), ISO_CSV_FORMAT), type=pa.string())
+    values = pc.cast(pa.array(part["value"].to_numpy(dtype="float64")), pa.string())
+    flags = np.where(part["estimated"].to_numpy(dtype="bool"), ESTIMATED_INDICATOR, "")
+    columns = [
+        _csv_text(ids.astype("string")),
+        stamps,
+        values,
+        pa.array(flags, type=pa.string()),
+        _csv_text(part["note"].astype("string")),
+    ]
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*columns, ","), "\r\n", "")
+    return _string_bytes(lines)
+
+
+def _string_bytes(array: Any) -> bytes:
+    """The concatenated UTF-8 of a null-free pyarrow string array, without copying per row."""
+    if isinstance(array, pa.ChunkedArray):
+        return b"".join(_string_bytes(chunk) for chunk in array.chunks)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)
+    first = int(offsets[array.offset])
+    last = int(offsets[array.offset + len(array)])
+    data = array.buffers()[2]
+    return data.to_pybytes()[first:last] if data is not None else b""
 
 
 def import_profile(

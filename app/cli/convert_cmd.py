@@ -1,0 +1,202 @@
+"""`meterbridge convert` and `meterbridge send`: read sources, map, write or deliver.
+
+convert SOURCE... [--connector ID|auto] [-o DIR]
+    EnergyCAP import files (CSV + profile JSON) into DIR (default: the outbox).
+send SOURCE... [--connector ID|auto] [--api readings|esa|import] [--ecap-url URL]
+    Deliver to EnergyCAP; with no URL anywhere, write to the outbox instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.cli import EXIT_ERROR, UsageError
+from app.cli.run_output import ProgressBar, print_result
+from app.core.catalog import build_registry
+from app.core.energycap import EnergyCapClient, EnergyCapError, RetryPolicy
+from app.core.exporter import ExportError
+from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
+from app.core.paths import AppPaths, resolve_paths
+from app.core.pipeline import RunPlan, convert, send
+from app.core.report import RunResult
+from app.core.secrets import SecretStore
+from app.core.sender import DeliveryContext, deliver
+from app.core.settings import EnergyCapSettings, Settings, load_settings
+from connectors.base import Source
+
+API_KEY_NAME = "energycap-api-key"
+
+# (flag, options key, help, type)
+CONNECTOR_OPTIONS: tuple[tuple[str, str, str, Any], ...] = (
+    ("--id-column", "id_column", "column (name or 1-based number) with the source id", str),
+    ("--time-column", "time_column", "column with the reading time", str),
+    ("--value-column", "value_column", "column with the value", str),
+    ("--quantity-column", "quantity_column", "column with the quantity (kWh, kW ...)", str),
+    ("--estimated-column", "estimated_column", "column flagging estimated readings", str),
+    ("--note-column", "note_column", "column with a note", str),
+    ("--time-format", "time_format", "strptime format of the time column", str),
+    ("--delimiter", "delimiter", "field delimiter of the source", str),
+    ("--decimal", "decimal", "decimal mark of the source ('.' or ',')", str),
+    ("--quantity", "quantity", "quantity of the values when no column says (default kWh)", str),
+    ("--interval", "interval_s", "interval length in SECONDS", int),
+    ("--layout", "layout", "UK HH layout name (skips sniffing the layout)", str),
+)
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    """Add the `convert` and `send` commands."""
+    conv = subparsers.add_parser(
+        "convert", parents=[common], help="write EnergyCAP import files (CSV + profile)"
+    )
+    _add_source_options(conv)
+    conv.add_argument(
+        "-o", "--output", metavar="DIR", help="folder for the files (default: outbox)"
+    )
+    conv.set_defaults(func=run_convert)
+    snd = subparsers.add_parser("send", parents=[common], help="convert and deliver to EnergyCAP")
+    _add_source_options(snd)
+    snd.add_argument("--api", choices=("readings", "esa", "import"), help="EnergyCAP API to use")
+    snd.add_argument("--ecap-url", metavar="URL", help="EnergyCAP host (overrides the setting)")
+    snd.set_defaults(func=run_send)
+
+
+def _add_source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sources", nargs="+", metavar="SOURCE", help="files to read")
+    parser.add_argument("--connector", default="auto", metavar="ID|auto", help="connector id")
+    group = parser.add_argument_group("connector options")
+    for flag, key, text, kind in CONNECTOR_OPTIONS:
+        group.add_argument(flag, dest=f"opt_{key}", type=kind, help=text)
+    group.add_argument(
+        "--source-label", dest="opt_source_label", choices=("end", "start"),
+        help="what the file's times mark (default end)",
+    )  # fmt: skip
+    group.add_argument(
+        "--accept-ambiguous-days", dest="opt_accept_ambiguous_days", action="store_true",
+        default=None, help="UK HH: accept clock-change days whose layout is ambiguous",
+    )  # fmt: skip
+    parser.add_argument(
+        "--time-label", choices=("end", "start"),
+        help="what EnergyCAP's reading time marks (default: the setting, end)",
+    )  # fmt: skip
+
+
+def connector_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options dict for the connector: only what the user gave, plus `tz`."""
+    options = {
+        name[4:]: value
+        for name, value in vars(args).items()
+        if name.startswith("opt_") and value is not None
+    }
+    if args.tz:
+        options["tz"] = args.tz
+    return options
+
+
+def _load(args: argparse.Namespace) -> tuple[AppPaths, Settings]:
+    paths = resolve_paths(args.home)
+    return paths, load_settings(paths.settings_file)
+
+
+def _table(args: argparse.Namespace, settings: Settings) -> MappingTable:
+    codes = {q: Codes(*pair[:2]) for q, pair in settings.defaults.codes.items() if len(pair) >= 2}
+    path = args.mapping or settings.mapping_file
+    try:
+        return load_mapping(path, codes) if path else MappingTable(defaults=codes)
+    except MappingError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _plan(args: argparse.Namespace, settings: Settings) -> RunPlan:
+    bar = ProgressBar.for_terminal()
+    return RunPlan(
+        sources=[Source.from_path(p) for p in args.sources],
+        registry=build_registry(),
+        table=_table(args, settings),
+        connector_id=args.connector,
+        options=connector_options(args),
+        progress=bar.update if bar else None,
+        announce=lambda r: print(f"{r.name}: connector {r.connector} (score {r.score:.2f})"),
+    )
+
+
+def _time_label(args: argparse.Namespace, settings: Settings) -> str:
+    label = args.time_label or settings.energycap.time_label or "end"
+    if label not in ("end", "start"):
+        raise UsageError(f"time label must be end or start, the setting says {label!r}")
+    return str(label)
+
+
+def _write_files(args: argparse.Namespace, settings: Settings, folder: Path) -> int:
+    plan = _plan(args, settings)
+    try:
+        result = convert(plan, folder, label=_time_label(args, settings))
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    return print_result(result, verbose=args.verbose)
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    """`meterbridge convert`: import files into -o DIR or the outbox."""
+    paths, settings = _load(args)
+    folder = Path(args.output) if args.output else _outbox(paths, settings)
+    return _write_files(args, settings, folder)
+
+
+def _outbox(paths: AppPaths, settings: Settings) -> Path:
+    return Path(settings.outbox_dir).expanduser() if settings.outbox_dir else paths.outbox_dir
+
+
+def run_send(args: argparse.Namespace) -> int:
+    """`meterbridge send`: deliver to EnergyCAP, or to the outbox when no URL is set."""
+    paths, settings = _load(args)
+    url = (args.ecap_url or settings.energycap.url or "").strip()
+    if not url:
+        folder = _outbox(paths, settings)
+        print(f"No EnergyCAP URL is set: writing EnergyCAP import files to the outbox {folder}")
+        return _write_files(args, settings, folder)
+    ecap = dataclasses.replace(
+        settings.energycap, api=args.api or settings.energycap.api,
+        time_label=_time_label(args, settings),
+    )  # fmt: skip
+    if ecap.api not in ("readings", "esa", "import"):
+        raise UsageError(f"API must be readings, esa or import; the setting says {ecap.api!r}")
+    client = _client(url, ecap)
+    return _deliver(args, settings, client, ecap)
+
+
+def _client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:
+    key = SecretStore().get(API_KEY_NAME)
+    if not key:
+        raise UsageError(
+            "no EnergyCAP API key: save one in the app (kept in the OS keyring) "
+            "or set the ECAP_API_KEY environment variable"
+        )
+    retry = RetryPolicy(ecap.max_attempts, ecap.backoff_base_s, ecap.backoff_cap_s)
+    try:
+        return EnergyCapClient(url, key, timeout_s=ecap.timeout_s, retry=retry)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _deliver(
+    args: argparse.Namespace, settings: Settings, client: EnergyCapClient, ecap: EnergyCapSettings
+) -> int:
+    plan = _plan(args, settings)
+    context = DeliveryContext(cancelled=plan.cancelled, note="meterbridge send")
+    result = RunResult()
+    try:
+        client.check()
+        send(plan, lambda mapped: deliver(mapped, client, ecap.api, ecap, context), result)  # type: ignore[arg-type]
+    except (EnergyCapError, ExportError) as exc:
+        return _fatal(str(exc), result, args)
+    return print_result(result, verbose=args.verbose)
+
+
+def _fatal(message: str, result: RunResult, args: argparse.Namespace) -> int:
+    print(f"meterbridge: error: {message}", file=sys.stderr)
+    print_result(result, verbose=args.verbose)
+    return EXIT_ERROR

@@ -1,0 +1,173 @@
+"""The convert/send engine shared by the CLI and the GUI (no Qt).
+
+For each source: pick the connector, read its batches, map each batch and
+hand it on at once (written to import files, or delivered), so memory stays
+flat however big the source. Problems from the connectors (bad values,
+held-back days) and refusals from EnergyCAP are collected in a `RunResult`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from app.core.mapping import MappingTable, apply_mapping
+from app.core.outbox import ImportFileWriter
+from app.core.report import DeliveryResult, RunResult, SourceReport
+from connectors.base import Problem, ProblemKind, Source, SourceError
+from connectors.registry import Candidate, ConnectorRegistry
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[pd.DataFrame], DeliveryResult]
+
+
+@dataclass
+class Progress:
+    """Where a run is, for a progress bar."""
+
+    source: str
+    sources_done: int
+    sources_total: int
+    read: int
+    done: int
+
+
+@dataclass
+class RunPlan:
+    """What to read and how: shared by convert and send."""
+
+    sources: Sequence[Source]
+    registry: ConnectorRegistry
+    table: MappingTable
+    connector_id: str = "auto"
+    options: Mapping[str, Any] = field(default_factory=dict)
+    progress: Callable[[Progress], None] | None = None
+    cancelled: Callable[[], bool] = lambda: False
+    announce: Callable[[SourceReport], None] | None = None
+
+
+def choose_connector(registry: ConnectorRegistry, source: Source, connector_id: str) -> Candidate:
+    """The connector for `source`: by id, or the best sniffer for ``auto``.
+
+    Raises:
+        SourceError: nothing recognises the source, or the id is unknown.
+    """
+    if connector_id != "auto":
+        try:
+            return Candidate(registry.get(connector_id), 1.0)
+        except KeyError as exc:
+            raise SourceError(str(exc.args[0]), file=source.label) from None
+    try:
+        best = registry.best(source)
+    except OSError as exc:
+        raise SourceError(f"cannot be read ({exc.strerror or exc})", file=source.label) from exc
+    if best is None:
+        known = ", ".join(registry.ids()) or "none"
+        raise SourceError(
+            f"no connector recognises this file (known: {known}); name one with --connector",
+            file=source.label,
+        )
+    return best
+
+
+def _drop_unusable(readings: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Never send a non-finite value (NaN/inf): name it and hold it back."""
+    bad = ~np.isfinite(readings["value"].to_numpy(dtype="float64"))
+    if not bad.any():
+        return readings, []
+    problems = [
+        Problem(
+            ProblemKind.BAD_VALUE,
+            "the value is not a finite number and is not sent",
+            file=str(row.origin) if pd.notna(row.origin) else label,
+            value=str(row.value),
+            source_id=str(row.source_id),
+        )
+        for row in readings.loc[bad].itertuples()
+    ]
+    return readings.loc[~bad].reset_index(drop=True), problems
+
+
+def mapped_batches(plan: RunPlan, source: Source, result: RunResult) -> Iterator[pd.DataFrame]:
+    """Read one source batch by batch, yield each batch mapped; record problems.
+
+    Raises:
+        SourceError: the whole source cannot be read.
+    """
+    candidate = choose_connector(plan.registry, source, plan.connector_id)
+    report = SourceReport(source.label, candidate.connector.info.id, candidate.score)
+    result.sources.append(report)
+    if plan.announce is not None:
+        plan.announce(report)
+    for batch in candidate.connector.read(source, plan.options):
+        readings, bad = _drop_unusable(batch.readings, source.label)
+        result.add_problems([*batch.problems, *bad])
+        report.read += len(readings)
+        result.read += len(readings)
+        if len(readings):
+            yield apply_mapping(readings, plan.table)
+        if plan.cancelled():
+            result.cancelled = True
+            return
+
+
+def run(plan: RunPlan, handle: Deliver, result: RunResult) -> RunResult:
+    """Read every source and hand each mapped batch to `handle`.
+
+    A source that cannot be read is named in `result.errors`; the others go on.
+    Client errors (authentication, exhausted retries) stop the run and propagate.
+    """
+    total = len(plan.sources)
+    for number, source in enumerate(plan.sources):
+        try:
+            for mapped in mapped_batches(plan, source, result):
+                result.add_delivery(handle(mapped))
+                _tell(plan, source, number, total, result)
+        except SourceError as exc:
+            result.errors.append(str(exc) if exc.file else f"{source.label}: {exc}")
+        if result.cancelled or plan.cancelled():
+            result.cancelled = True
+            break
+        _tell(plan, source, number + 1, total, result)
+    return result
+
+
+def _tell(plan: RunPlan, source: Source, done: int, total: int, result: RunResult) -> None:
+    if plan.progress is not None:
+        moved = result.sent + result.written + result.rejected
+        plan.progress(Progress(source.label, done, total, result.read, moved))
+
+
+def convert(plan: RunPlan, out_dir: Path, *, label: Any = "end") -> RunResult:
+    """Write EnergyCAP import files (CSV + profile) for every source into `out_dir`.
+
+    Raises:
+        ExportError: readings the Import API cannot carry (mapped by channel_id).
+    """
+    result = RunResult(writes_files=True)
+    writer = ImportFileWriter(out_dir, label=label)
+
+    def write(mapped: pd.DataFrame) -> DeliveryResult:
+        result.written += writer.write(mapped)
+        return DeliveryResult()
+
+    try:
+        run(plan, write, result)
+    finally:
+        result.outputs = writer.close()
+    return result
+
+
+def send(plan: RunPlan, handle: Deliver, result: RunResult | None = None) -> RunResult:
+    """Read every source and deliver each mapped batch with `handle` (see `app.core.sender`).
+
+    Pass `result` to keep what was done so far when a client error stops the run.
+    """
+    return run(plan, handle, result if result is not None else RunResult())

@@ -1,0 +1,122 @@
+"""What a convert/send run did: counts, problems, rejections, files written.
+
+The CLI prints a `RunResult`; the GUI shows the same object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.core.outbox import OutputFile
+from connectors.base import Problem, ProblemKind
+
+WITHHELD_KINDS = (ProblemKind.HELD_BACK, ProblemKind.BAD_VALUE)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Readings EnergyCAP refused (or an import task reported), with where they came from."""
+
+    reason: str
+    origin: str | None = None
+    source_id: str | None = None
+    time: str | None = None
+    value: float | None = None
+    count: int = 1
+
+    def describe(self) -> str:
+        """One line: origin first, then what EnergyCAP said."""
+        what = []
+        if self.source_id is not None:
+            what.append(f"source {self.source_id}")
+        if self.time is not None:
+            what.append(f"time {self.time}")
+        if self.value is not None:
+            what.append(f"value {self.value!r}")
+        if self.count != 1:
+            what.append(f"{self.count} readings")
+        head = f"{self.origin}: " if self.origin else ""
+        detail = f" ({', '.join(what)})" if what else ""
+        return f"{head}rejected by EnergyCAP{detail}: {self.reason}"
+
+
+@dataclass
+class DeliveryResult:
+    """What one delivery step sent and what EnergyCAP refused."""
+
+    sent: int = 0
+    rejected: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def add(self, other: DeliveryResult) -> None:
+        """Fold another delivery's counts into this one."""
+        self.sent += other.sent
+        self.rejected += other.rejected
+        self.rejections.extend(other.rejections)
+
+
+@dataclass
+class SourceReport:
+    """One source of a run: the connector chosen and what came out."""
+
+    name: str
+    connector: str | None = None
+    score: float | None = None
+    read: int = 0
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    """Everything a convert or send run did.
+
+    Attributes:
+        read: readings the connectors produced.
+        sent: readings EnergyCAP accepted.
+        written: readings written to import files (convert, or send to the outbox).
+        held_back: readings not sent because of a problem in the source.
+        rejected: readings EnergyCAP refused.
+    """
+
+    read: int = 0
+    sent: int = 0
+    written: int = 0
+    held_back: int = 0
+    rejected: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    outputs: list[OutputFile] = field(default_factory=list)
+    sources: list[SourceReport] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    cancelled: bool = False
+    writes_files: bool = False
+
+    def add_problems(self, problems: list[Problem]) -> None:
+        """Record source problems; those that withhold readings count as held back."""
+        self.problems.extend(problems)
+        self.held_back += sum(p.count for p in problems if p.kind in WITHHELD_KINDS)
+
+    def add_delivery(self, delivery: DeliveryResult) -> None:
+        """Record what a delivery step did."""
+        self.sent += delivery.sent
+        self.rejected += delivery.rejected
+        self.rejections.extend(delivery.rejections)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all delivered/written; 1 some held back or rejected; 2 whole-file errors."""
+        if self.errors:
+            return 2
+        if self.held_back or self.rejected or self.cancelled:
+            return 1
+        return 0
+
+    def summary(self) -> str:
+        """The one-line summary: read, sent, (written), held back, rejected."""
+        parts = [f"read {self.read}", f"sent {self.sent}"]
+        if self.writes_files:
+            parts.append(f"written {self.written}")
+        parts += [f"held back {self.held_back}", f"rejected {self.rejected}"]
+        if self.cancelled:
+            parts.append("cancelled")
+        return ", ".join(parts)
