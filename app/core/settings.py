@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.core.journal_settings import JournalSettings
+
 log = logging.getLogger(__name__)
 
 SETTINGS_VERSION = 1
@@ -88,6 +90,7 @@ class Settings:
     defaults: CodeDefaults = field(default_factory=CodeDefaults)
     mapping_file: str = field(default="", metadata=meta("Mapping file (CSV)"))
     outbox_dir: str = field(default="", metadata=meta("Outbox folder", "Empty: the data folder"))
+    journal: JournalSettings = field(default_factory=JournalSettings)
 
 
 T = TypeVar("T")

@@ -1,0 +1,144 @@
+"""The durable journal: every accepted reading is on disk before anything else.
+
+`Journal.accept` commits a batch of readings (fsync, WAL + synchronous=FULL)
+before it returns, so a push listener answers 200 only for readings that
+survive a crash or power cut. Many threads may call it at once: concurrent
+callers are committed together in one transaction (group commit), so the
+cost of the fsync is shared and small batches from many devices stay fast.
+
+The journal is bounded (`max_bytes`): when full, `accept` raises
+`JournalFullError` and stores nothing of that batch; nothing is dropped.
+Confirmed readings are pruned after `retention_days`; batch receipts are kept.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .journal_accept import BYTES_PER_READING, AcceptResult, JournalFullError, accept_rows
+from .journal_db import JournalError
+from .journal_queue import JournalQueue, SourceStatus
+from .journal_settings import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS, JournalSettings
+
+__all__ = [
+    "AcceptResult",
+    "Journal",
+    "JournalError",
+    "JournalFullError",
+    "JournalSettings",
+    "SourceStatus",
+]
+
+
+@dataclass
+class _Request:
+    """One caller's batch waiting in the group-commit queue."""
+
+    frame: pd.DataFrame
+    source: str
+    done: threading.Event = field(default_factory=threading.Event)
+    result: AcceptResult | None = None
+    error: BaseException | None = None
+
+
+class Journal(JournalQueue):
+    """The SQLite journal of accepted readings, their receipts and dead letters."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        retention_days: float = DEFAULT_RETENTION_DAYS,
+    ) -> None:
+        super().__init__(path)
+        self.max_bytes = max_bytes
+        self.retention_days = retention_days
+        self._queue: list[_Request] = []
+        self._queue_lock = threading.Lock()
+        self._leader = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, path: Path, settings: JournalSettings) -> Journal:
+        """A journal with the bound and retention of `settings`."""
+        return cls(path, max_bytes=settings.max_bytes, retention_days=settings.retention_days)
+
+    def accept(self, readings: pd.DataFrame, *, source: str) -> AcceptResult:
+        """Journal readings durably; returns what happened to them.
+
+        Safe from many threads: batches queued while another caller commits are
+        committed together in the next transaction (group commit).
+
+        Args:
+            readings: a frame with the reading schema of `connectors.base`.
+            source: the name of the source (file, device, feed) they came from.
+
+        Raises:
+            JournalFullError: the journal reached `max_bytes`; nothing was stored.
+            ValueError: the frame does not have the reading schema.
+        """
+        request = _Request(readings, source)
+        with self._queue_lock:
+            self._queue.append(request)
+        with self._leader:
+            if not request.done.is_set():
+                self._commit_queued()
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
+        return request.result
+
+    def _commit_queued(self) -> None:
+        """Take every queued request and commit them in one transaction."""
+        with self._queue_lock:
+            group, self._queue = self._queue, []
+        try:
+            self._commit_group(group)
+        except Exception as exc:  # the commit failed: nobody's readings are stored
+            failure = JournalError(f"{self.path}: readings could not be journaled ({exc})")
+            for request in group:
+                request.result, request.error = None, request.error or failure
+        finally:
+            for request in group:
+                request.done.set()
+
+    def _commit_group(self, group: list[_Request]) -> None:
+        used = self.used_bytes()
+        with self.transaction() as conn:
+            for request in group:
+                used += self._accept_one(conn, request, used) * BYTES_PER_READING
+
+    def _accept_one(self, conn: sqlite3.Connection, request: _Request, used: int) -> int:
+        """One request inside the group's transaction; returns how many rows it added."""
+        if used + len(request.frame) * BYTES_PER_READING > self.max_bytes:
+            request.error = self._full_error(used, len(request.frame))
+            return 0
+        conn.execute("SAVEPOINT request")
+        try:
+            request.result = accept_rows(conn, request.frame, request.source)
+        except Exception as exc:  # a malformed frame fails its own caller only
+            conn.execute("ROLLBACK TO request")
+            conn.execute("RELEASE request")
+            request.error = exc
+            return 0
+        conn.execute("RELEASE request")
+        return request.result.new
+
+    def _full_error(self, used: int, incoming: int) -> JournalFullError:
+        pending = self.counts()["pending"]
+        return JournalFullError(
+            f"the journal {self.path} is full: {used / 1e6:.1f} MB used of its "
+            f"{self.max_bytes / 1e6:.1f} MB bound ({pending} readings wait for delivery); "
+            f"none of these {incoming} readings was stored. Run `meterbridge deliver` (or fix "
+            "the EnergyCAP connection) so delivered readings can be pruned, or raise "
+            "journal.max_bytes in the settings."
+        )
+
+    def prune_delivered(self) -> int:
+        """Prune confirmed readings older than this journal's retention."""
+        return self.prune(self.retention_days)

@@ -1,0 +1,182 @@
+"""Accepting readings into the journal: classify against what is there, then store.
+
+For each reading, keyed by ``(source, source_id, quantity, time)``:
+
+* not in the journal → stored pending (**new**);
+* pending, held or dead-lettered with another value → its value is replaced
+  and it is pending again (**new**: it has not reached EnergyCAP);
+* same value, still pending or in flight → **unchanged_pending**;
+* same value, confirmed by EnergyCAP → **already_delivered** (nothing is sent);
+* another value for a reading sent or confirmed → **changed_held**: kept in the
+  ``held`` table for a decision (``--overwrite`` releases it), never sent silently;
+* same value, dead-lettered → **already_rejected** (``replay`` resends it).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from connectors.base import conform
+
+from .journal_db import now
+
+# A rough size of one stored reading with its index entries, for the size bound.
+BYTES_PER_READING = 160
+INSERT_CHUNK = 50_000
+
+
+class JournalFullError(Exception):
+    """The journal reached its size bound; nothing of the refused batch was stored."""
+
+
+@dataclass
+class AcceptResult:
+    """What happened to the readings of one `accept` call (they add up to its rows)."""
+
+    new: int = 0
+    already_delivered: int = 0
+    unchanged_pending: int = 0
+    changed_held: int = 0
+    already_rejected: int = 0
+    duplicates: int = 0
+
+    @property
+    def total(self) -> int:
+        """Rows given to `accept`."""
+        return (
+            self.new
+            + self.already_delivered
+            + self.unchanged_pending
+            + self.changed_held
+            + self.already_rejected
+            + self.duplicates
+        )
+
+    def add(self, other: AcceptResult) -> None:
+        """Add another result's counts to this one."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def describe(self) -> str:
+        """One line for the user, e.g. "120 new, 48 already delivered"."""
+        parts = [f"{self.new} new"]
+        labels = (
+            ("already_delivered", "already delivered"),
+            ("unchanged_pending", "already waiting to be sent"),
+            ("changed_held", "CHANGED after delivery, held for a decision"),
+            ("already_rejected", "already rejected (see `meterbridge replay`)"),
+            ("duplicates", "repeated within the batch"),
+        )
+        parts += [f"{getattr(self, k)} {text}" for k, text in labels if getattr(self, k)]
+        return ", ".join(parts)
+
+
+def time_ns(times: pd.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """UTC times as integer nanoseconds since the epoch (the journal's time column)."""
+    utc = pd.to_datetime(times, utc=True).astype("datetime64[ns, UTC]")
+    naive = utc.dt.tz_localize(None).to_numpy().astype("datetime64[ns]")
+    return np.asarray(naive.view("int64"), dtype=np.int64)
+
+
+def _nullable(series: pd.Series) -> list[Any]:
+    return [None if pd.isna(v) else str(v) for v in series.tolist()]
+
+
+def rows_of(frame: pd.DataFrame, source: str) -> Iterator[list[tuple[Any, ...]]]:
+    """Tuples for the ``incoming`` table, in chunks (conformed to the reading schema)."""
+    readings = conform(frame)
+    for start in range(0, len(readings), INSERT_CHUNK):
+        part = readings.iloc[start : start + INSERT_CHUNK]
+        columns = (
+            [source] * len(part),
+            part["source_id"].astype(str).tolist(),
+            part["quantity"].astype(str).tolist(),
+            _nullable(part["unit"]),
+            time_ns(part["time"]).tolist(),
+            part["interval_s"].to_numpy(dtype="int64").tolist(),
+            part["value"].to_numpy(dtype="float64").tolist(),
+            part["estimated"].to_numpy(dtype="bool").astype("int64").tolist(),
+            _nullable(part["note"]),
+            _nullable(part["origin"]),
+        )
+        yield list(zip(*columns, strict=True))
+
+
+_INSERT_INCOMING = (
+    "INSERT INTO incoming (source, source_id, quantity, unit, time, interval_s, value,"
+    " estimated, note, origin) VALUES (?,?,?,?,?,?,?,?,?,?)"
+)
+_DEDUP = (
+    "DELETE FROM incoming WHERE rowid NOT IN"
+    " (SELECT max(rowid) FROM incoming GROUP BY source, source_id, quantity, time)"
+)
+_CLASSIFY = """
+UPDATE incoming SET rid = r.id, rstate = r.state,
+    same = (r.value = incoming.value AND r.estimated = incoming.estimated)
+FROM readings AS r
+WHERE r.source = incoming.source AND r.source_id = incoming.source_id
+  AND r.quantity = incoming.quantity AND r.time = incoming.time
+"""
+_COUNT = "SELECT rstate, same, count(*) FROM incoming GROUP BY rstate, same"
+_STORE_NEW = """
+INSERT INTO readings (source, source_id, quantity, unit, time, interval_s, value, estimated,
+    note, origin, accepted_at)
+SELECT source, source_id, quantity, unit, time, interval_s, value, estimated, note, origin, ?
+FROM incoming WHERE rid IS NULL
+"""
+_REPLACE_UNSENT = """
+UPDATE readings SET unit = i.unit, interval_s = i.interval_s, value = i.value,
+    estimated = i.estimated, note = i.note, origin = i.origin, accepted_at = ?,
+    state = 'pending', reason = NULL, overwrite = 0, batch_id = NULL
+FROM incoming AS i
+WHERE i.rid = readings.id AND i.same = 0 AND i.rstate IN ('pending', 'held', 'rejected')
+"""
+_HOLD_CHANGED = """
+INSERT INTO held (reading_id, unit, interval_s, value, estimated, note, origin, accepted_at)
+SELECT rid, unit, interval_s, value, estimated, note, origin, ? FROM incoming
+WHERE same = 0 AND rstate IN ('sent', 'confirmed')
+ON CONFLICT (reading_id) DO UPDATE SET unit = excluded.unit, interval_s = excluded.interval_s,
+    value = excluded.value, estimated = excluded.estimated, note = excluded.note,
+    origin = excluded.origin, accepted_at = excluded.accepted_at
+"""
+_UNHOLD_SAME = """
+DELETE FROM held WHERE reading_id IN
+    (SELECT rid FROM incoming WHERE same = 1 AND rstate IN ('sent', 'confirmed'))
+"""
+
+
+def accept_rows(conn: sqlite3.Connection, frame: pd.DataFrame, source: str) -> AcceptResult:
+    """Store one request's readings inside the caller's transaction; return its counts."""
+    conn.execute("DELETE FROM incoming")
+    for chunk in rows_of(frame, source):
+        conn.executemany(_INSERT_INCOMING, chunk)
+    result = AcceptResult(duplicates=conn.execute(_DEDUP).rowcount)
+    conn.execute(_CLASSIFY)
+    for state, same, count in conn.execute(_COUNT).fetchall():
+        _count_into(result, state, bool(same), int(count))
+    stamp = now()
+    conn.execute(_STORE_NEW, (stamp,))
+    conn.execute(_REPLACE_UNSENT, (stamp,))
+    conn.execute(_HOLD_CHANGED, (stamp,))
+    conn.execute(_UNHOLD_SAME)
+    conn.execute("DELETE FROM incoming")
+    return result
+
+
+def _count_into(result: AcceptResult, state: str | None, same: bool, count: int) -> None:
+    if state is None or (not same and state in ("pending", "held", "rejected")):
+        result.new += count
+    elif same and state in ("pending", "sent", "held"):
+        result.unchanged_pending += count
+    elif same and state == "confirmed":
+        result.already_delivered += count
+    elif same and state == "rejected":
+        result.already_rejected += count
+    else:
+        result.changed_held += count

@@ -1,0 +1,171 @@
+"""The journal's SQLite file: schema, pragmas, one writer connection, readers.
+
+Durability: WAL mode with ``synchronous=FULL``, so a transaction is on disk
+(the WAL fsynced) when ``COMMIT`` returns. All writes go through one
+connection guarded by a lock; readers open their own connections, which WAL
+lets run beside the writer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+# Reading states: journaled → sent → confirmed | rejected; held waits for a decision.
+PENDING = "pending"
+SENT = "sent"
+CONFIRMED = "confirmed"
+REJECTED = "rejected"
+HELD = "held"
+STATES: tuple[str, ...] = (PENDING, SENT, CONFIRMED, REJECTED, HELD)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS readings (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    quantity TEXT NOT NULL,
+    unit TEXT,
+    time INTEGER NOT NULL,
+    interval_s INTEGER NOT NULL,
+    value REAL NOT NULL,
+    estimated INTEGER NOT NULL,
+    note TEXT,
+    origin TEXT,
+    state TEXT NOT NULL DEFAULT 'pending',
+    overwrite INTEGER NOT NULL DEFAULT 0,
+    batch_id INTEGER,
+    reason TEXT,
+    accepted_at REAL NOT NULL,
+    sent_at REAL,
+    done_at REAL,
+    UNIQUE (source, source_id, quantity, time)
+);
+CREATE INDEX IF NOT EXISTS readings_state ON readings (state, id);
+CREATE TABLE IF NOT EXISTS held (
+    reading_id INTEGER PRIMARY KEY,
+    unit TEXT,
+    interval_s INTEGER NOT NULL,
+    value REAL NOT NULL,
+    estimated INTEGER NOT NULL,
+    note TEXT,
+    origin TEXT,
+    accepted_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS targets (
+    target TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    value REAL NOT NULL,
+    estimated INTEGER NOT NULL,
+    done_at REAL NOT NULL,
+    PRIMARY KEY (target, time)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    api TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    http_status INTEGER,
+    count INTEGER NOT NULL,
+    confirmed INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    task_guid TEXT,
+    status TEXT NOT NULL DEFAULT 'sent',
+    message TEXT
+);
+CREATE TEMP TABLE IF NOT EXISTS incoming (
+    source TEXT, source_id TEXT, quantity TEXT, unit TEXT, time INTEGER,
+    interval_s INTEGER, value REAL, estimated INTEGER, note TEXT, origin TEXT,
+    rid INTEGER, rstate TEXT, same INTEGER
+);
+"""
+
+
+class JournalError(Exception):
+    """The journal file cannot be opened or used; the message names the file."""
+
+
+def connect(path: Path, *, timeout_s: float = 30.0) -> sqlite3.Connection:
+    """Open one connection with the journal's pragmas (WAL, synchronous=FULL)."""
+    conn = sqlite3.connect(
+        str(path), timeout=timeout_s, isolation_level=None, check_same_thread=False
+    )
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+class JournalBase:
+    """The file, the writer connection and its lock, and short-lived readers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = connect(self.path)
+            self._conn.executescript(SCHEMA)
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: the journal cannot be opened ({exc})") from exc
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The writer connection inside ``BEGIN IMMEDIATE`` … ``COMMIT`` (or rollback)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def reader(self) -> Iterator[sqlite3.Connection]:
+        """A separate read connection (WAL readers never block the writer)."""
+        conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def used_bytes(self) -> int:
+        """Bytes of the file in use (free pages, which SQLite reuses, not counted)."""
+        with self.reader() as conn:
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+            size = conn.execute("PRAGMA page_size").fetchone()[0]
+        return int((pages - free) * size)
+
+    def integrity_check(self) -> str:
+        """SQLite's own ``PRAGMA integrity_check`` answer ("ok" when sound)."""
+        with self.reader() as conn:
+            rows = conn.execute("PRAGMA integrity_check").fetchall()
+        return "; ".join(str(r[0]) for r in rows)
+
+    def close(self) -> None:
+        """Close the writer connection (waits for a running write)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> JournalBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def now() -> float:
+    """Wall-clock seconds since the epoch (receipts and retention use it)."""
+    return time.time()

@@ -1,0 +1,291 @@
+"""The delivery side of the journal: pending batches, receipts, dead letters, status.
+
+Per reading the journal keeps its receipt: ``accepted_at`` (journaled),
+``sent_at`` + ``batch_id`` (sent), ``done_at`` with state ``confirmed`` or
+``rejected`` + ``reason``. Per batch it keeps when it was sent, to which API,
+the HTTP status, counts, the import task GUID and its final status. Delivered
+readings are pruned after the retention period; batch receipts are kept.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .journal_db import CONFIRMED, HELD, PENDING, REJECTED, SENT, JournalBase, now
+
+_PENDING_COLUMNS = (
+    "id, source, source_id, quantity, unit, time, interval_s, value, estimated, note, origin,"
+    " overwrite"
+)
+DAY_S = 86400.0
+
+
+@dataclass
+class SourceStatus:
+    """Counts of one source's readings by state, and its oldest pending reading."""
+
+    source: str
+    counts: dict[str, int] = field(default_factory=dict)
+    held_changes: int = 0
+    oldest_pending: pd.Timestamp | None = None
+    oldest_pending_accepted: float | None = None
+
+    def count(self, state: str) -> int:
+        """Readings in `state` (0 when none)."""
+        return self.counts.get(state, 0)
+
+
+@dataclass
+class Outcome:
+    """What EnergyCAP said about one batch, to be written as its receipt."""
+
+    status: str
+    http_status: int | None = None
+    confirmed: Sequence[int] = ()
+    rejected: dict[int, str] = field(default_factory=dict)
+    targets: Sequence[tuple[str, int, float, int]] = ()
+    message: str | None = None
+
+
+def frame_of(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """Pending rows as a readings frame with the journal's `id` and `overwrite` columns."""
+    names = [c.strip() for c in _PENDING_COLUMNS.split(",")]
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
+    frame["estimated"] = frame["estimated"].astype(bool)
+    frame["overwrite"] = frame["overwrite"].astype(bool)
+    frame["value"] = frame["value"].astype("float64")
+    frame["interval_s"] = frame["interval_s"].astype("int64")
+    for name in ("source", "source_id", "quantity", "unit", "note", "origin"):
+        frame[name] = frame[name].astype("string")
+    return frame
+
+
+class JournalQueue(JournalBase):
+    """Operations used by the delivery engine and the status commands."""
+
+    def recover_in_flight(self) -> int:
+        """After a crash: readings left `sent` go back to pending (resending is harmless)."""
+        with self.transaction() as conn:
+            count = conn.execute(
+                "UPDATE readings SET state = 'pending' WHERE state = 'sent'"
+            ).rowcount
+            conn.execute(
+                "UPDATE batches SET status = 'interrupted', finished_at = ? "
+                "WHERE status IN ('sent', 'task_started')",
+                (now(),),
+            )
+        return int(count)
+
+    def pending(self, limit: int, after_id: int = 0) -> pd.DataFrame:
+        """Up to `limit` pending readings with ids above `after_id`, oldest first."""
+        with self.reader() as conn:
+            rows = conn.execute(
+                f"SELECT {_PENDING_COLUMNS} FROM readings WHERE state = 'pending' AND id > ? "
+                "ORDER BY id LIMIT ?",
+                (after_id, limit),
+            ).fetchall()
+        return frame_of(rows)
+
+    def start_batch(self, api: str, ids: Sequence[int]) -> int:
+        """Write a batch receipt and mark its readings sent (before the request goes out)."""
+        stamp = now()
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO batches (api, started_at, count) VALUES (?, ?, ?)",
+                (api, stamp, len(ids)),
+            )
+            batch = int(cursor.lastrowid or 0)
+            conn.executemany(
+                "UPDATE readings SET state = 'sent', batch_id = ?, sent_at = ? WHERE id = ?",
+                [(batch, stamp, int(i)) for i in ids],
+            )
+        return batch
+
+    def set_task(self, batch: int, guid: str) -> None:
+        """Record the import task GUID of a batch."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE batches SET task_guid = ?, status = 'task_started' WHERE id = ?",
+                (guid, batch),
+            )
+
+    def finish_batch(self, batch: int, outcome: Outcome) -> None:
+        """Commit what EnergyCAP confirmed and rejected, and close the batch receipt."""
+        stamp = now()
+        with self.transaction() as conn:
+            _set_done(conn, [(i, None) for i in outcome.confirmed], CONFIRMED, stamp)
+            _set_done(conn, list(outcome.rejected.items()), REJECTED, stamp)
+            _remember_targets(conn, outcome.targets, stamp)
+            conn.execute(
+                "UPDATE batches SET finished_at = ?, http_status = ?, confirmed = ?, "
+                "rejected = ?, status = ?, message = ? WHERE id = ?",
+                (
+                    stamp,
+                    outcome.http_status,
+                    len(outcome.confirmed),
+                    len(outcome.rejected),
+                    outcome.status,
+                    outcome.message,
+                    batch,
+                ),
+            )
+
+    def release_batch(self, batch: int, status: str, message: str) -> None:
+        """Put a batch's readings back to pending (EnergyCAP unreachable, key refused)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE readings SET state = 'pending' WHERE batch_id = ? AND state = 'sent'",
+                (batch,),
+            )
+            conn.execute(
+                "UPDATE batches SET finished_at = ?, status = ?, message = ? WHERE id = ?",
+                (now(), status, message, batch),
+            )
+
+    def settle(self, confirmed: Iterable[int], held: dict[int, str]) -> None:
+        """Settle readings without sending: already delivered (same value) or held."""
+        stamp = now()
+        with self.transaction() as conn:
+            _set_done(conn, [(i, "already delivered") for i in confirmed], CONFIRMED, stamp)
+            conn.executemany(
+                "UPDATE readings SET state = 'held', reason = ? WHERE id = ?",
+                [(reason, int(i)) for i, reason in held.items()],
+            )
+
+    def reject(self, reasons: dict[int, str]) -> None:
+        """Dead-letter readings that cannot be sent at all (e.g. a mapping problem)."""
+        with self.transaction() as conn:
+            _set_done(conn, list(reasons.items()), REJECTED, now())
+
+    def delivered_value(self, conn: sqlite3.Connection, target: str, at: int) -> Any:
+        """(value, estimated) last confirmed at EnergyCAP for a channel and time, or None."""
+        return conn.execute(
+            "SELECT value, estimated FROM targets WHERE target = ? AND time = ?", (target, at)
+        ).fetchone()
+
+    def release_held(self, source: str | None = None) -> int:
+        """`--overwrite`: send held changed values after all; returns how many."""
+        where, args = _source_filter(source)
+        with self.transaction() as conn:
+            moved = conn.execute(
+                "UPDATE readings SET unit = h.unit, interval_s = h.interval_s, value = h.value,"
+                " estimated = h.estimated, note = h.note, origin = h.origin, state = 'pending',"
+                " overwrite = 1, reason = NULL FROM held AS h WHERE h.reading_id = readings.id"
+                f" AND readings.state IN ('confirmed', 'held', 'pending', 'rejected'){where}",
+                args,
+            ).rowcount
+            keep = "state = 'sent'" + ("" if source is None else " OR source != ?")
+            conn.execute(
+                f"DELETE FROM held WHERE reading_id NOT IN (SELECT id FROM readings WHERE {keep})",
+                args,
+            )
+            flagged = conn.execute(
+                f"UPDATE readings SET state = 'pending', overwrite = 1, reason = NULL "
+                f"WHERE state = 'held'{where}",
+                args,
+            ).rowcount
+        return int(moved) + int(flagged)
+
+    def replay(self, source: str | None = None) -> int:
+        """Re-queue dead-lettered readings (after the mapping was fixed); returns how many."""
+        where, args = _source_filter(source)
+        with self.transaction() as conn:
+            count = conn.execute(
+                "UPDATE readings SET state = 'pending', reason = NULL, done_at = NULL "
+                f"WHERE state = 'rejected'{where}",
+                args,
+            ).rowcount
+        return int(count)
+
+    def prune(self, retention_days: float) -> int:
+        """Delete confirmed readings older than the retention period; receipts stay."""
+        cutoff = now() - retention_days * DAY_S
+        with self.transaction() as conn:
+            count = conn.execute(
+                "DELETE FROM readings WHERE state = 'confirmed' AND done_at < ? "
+                "AND id NOT IN (SELECT reading_id FROM held)",
+                (cutoff,),
+            ).rowcount
+            conn.execute("DELETE FROM targets WHERE done_at < ?", (cutoff,))
+        return int(count)
+
+    def status(self) -> list[SourceStatus]:
+        """Counts per source and state, with the oldest pending reading of each source."""
+        found: dict[str, SourceStatus] = {}
+        with self.reader() as conn:
+            for source, state, count in conn.execute(
+                "SELECT source, state, count(*) FROM readings GROUP BY source, state"
+            ):
+                found.setdefault(source, SourceStatus(source)).counts[state] = int(count)
+            for source, count in conn.execute(
+                "SELECT r.source, count(*) FROM held h JOIN readings r ON r.id = h.reading_id "
+                "GROUP BY r.source"
+            ):
+                found[source].held_changes = int(count)
+            for source, at, accepted in conn.execute(
+                "SELECT source, min(time), min(accepted_at) FROM readings "
+                "WHERE state IN ('pending', 'sent') GROUP BY source"
+            ):
+                found[source].oldest_pending = pd.Timestamp(int(at), unit="ns", tz="UTC")
+                found[source].oldest_pending_accepted = float(accepted)
+        return [found[k] for k in sorted(found)]
+
+    def dead_letters(self, source: str | None = None, limit: int = 1000) -> pd.DataFrame:
+        """Rejected readings with their reasons (the dead-letter list)."""
+        where, args = _source_filter(source)
+        with self.reader() as conn:
+            rows = conn.execute(
+                "SELECT source, source_id, quantity, time, value, origin, reason, batch_id "
+                f"FROM readings WHERE state = 'rejected'{where} ORDER BY id LIMIT ?",
+                (*args, limit),
+            ).fetchall()
+        names = ["source", "source_id", "quantity", "time", "value", "origin", "reason", "batch"]
+        frame = pd.DataFrame.from_records(rows, columns=names)
+        frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
+        return frame
+
+    def receipts(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest batch receipts, newest first."""
+        with self.reader() as conn:
+            conn.row_factory = sqlite3.Row
+            rows = conn.execute("SELECT * FROM batches ORDER BY id DESC LIMIT ?", (limit,))
+            return [dict(r) for r in rows.fetchall()]
+
+    def counts(self) -> dict[str, int]:
+        """Readings per state over all sources, plus `held_changes`."""
+        with self.reader() as conn:
+            totals = {s: 0 for s in (PENDING, SENT, CONFIRMED, REJECTED, HELD)}
+            for state, count in conn.execute("SELECT state, count(*) FROM readings GROUP BY 1"):
+                totals[state] = int(count)
+            totals["held_changes"] = int(conn.execute("SELECT count(*) FROM held").fetchone()[0])
+        return totals
+
+
+def _source_filter(source: str | None) -> tuple[str, tuple[Any, ...]]:
+    return ("", ()) if source is None else (" AND source = ?", (source,))
+
+
+def _set_done(
+    conn: sqlite3.Connection, items: list[tuple[int, str | None]], state: str, stamp: float
+) -> None:
+    conn.executemany(
+        "UPDATE readings SET state = ?, reason = ?, done_at = ?, overwrite = 0 WHERE id = ?",
+        [(state, reason, stamp, int(i)) for i, reason in items],
+    )
+
+
+def _remember_targets(
+    conn: sqlite3.Connection, targets: Sequence[tuple[str, int, float, int]], stamp: float
+) -> None:
+    conn.executemany(
+        "INSERT INTO targets (target, time, value, estimated, done_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (target, time) DO UPDATE SET value = excluded.value, "
+        "estimated = excluded.estimated, done_at = excluded.done_at",
+        [(t, int(at), float(v), int(e), stamp) for t, at, v, e in targets],
+    )

@@ -1,0 +1,186 @@
+"""The journal: durable accept, idempotency, held changes, bound, receipts, pruning."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from app.core import journal_queue
+from app.core.journal import Journal, JournalFullError
+from app.core.journal_queue import Outcome
+from connectors.base import make_readings
+
+
+def half_hours(source_id: str, start: str, n: int, tz: str = "UTC", base: float = 0.0):
+    times = pd.date_range(start, periods=n, freq="30min", tz=tz)
+    values = [base + i * 0.25 for i in range(n)]
+    return make_readings(source_id=source_id, time=times, value=values, interval_s=1800)
+
+
+def confirm_all(journal: Journal) -> None:
+    """Mark every pending reading delivered, as the engine does after a 200."""
+    pending = journal.pending(100_000)
+    batch = journal.start_batch("readings", pending["id"].tolist())
+    journal.finish_batch(batch, Outcome("confirmed", 200, confirmed=pending["id"].tolist()))
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    return Journal(tmp_path / "journal.sqlite3")
+
+
+def test_accepted_readings_survive_reopening_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    # Europe/London autumn clock change: 01:00-02:00 happens twice, 4 readings in that hour.
+    readings = half_hours("MPAN1", "2026-10-25 00:00", 50, tz="Europe/London")
+    first = Journal(path)
+    result = first.accept(readings, source="hh.csv")
+    first.close()
+    assert (result.new, result.total) == (50, 50)
+    stored = Journal(path).pending(1000)
+    assert stored["time"].tolist() == readings["time"].tolist()
+    assert stored["value"].tolist() == readings["value"].tolist()
+    assert stored["time"].is_unique
+    assert (stored["source"] == "hh.csv").all()
+
+
+def test_journal_uses_wal_and_full_sync(journal: Journal) -> None:
+    assert journal._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert journal._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert journal.integrity_check() == "ok"
+
+
+def test_resending_identical_readings_is_counted_not_stored_twice(journal: Journal) -> None:
+    readings = half_hours("M1", "2026-03-01", 48)
+    journal.accept(readings, source="f")
+    again = journal.accept(readings, source="f")
+    assert (again.new, again.unchanged_pending) == (0, 48)
+    confirm_all(journal)
+    third = journal.accept(readings, source="f")
+    assert (third.new, third.already_delivered) == (0, 48)
+    assert journal.counts()["confirmed"] == 48
+    assert third.describe() == "0 new, 48 already delivered"
+
+
+def test_same_reading_from_another_source_is_a_separate_entry(journal: Journal) -> None:
+    readings = half_hours("M1", "2026-03-01", 4)
+    journal.accept(readings, source="a")
+    assert journal.accept(readings, source="b").new == 4
+
+
+def test_changed_value_before_delivery_replaces_the_pending_one(journal: Journal) -> None:
+    journal.accept(half_hours("M1", "2026-03-01", 4), source="f")
+    changed = journal.accept(half_hours("M1", "2026-03-01", 4, base=10.0), source="f")
+    assert changed.new == 4
+    pending = journal.pending(100)
+    assert len(pending) == 4
+    assert pending["value"].tolist() == [10.0, 10.25, 10.5, 10.75]
+
+
+def test_changed_value_after_delivery_is_held_until_overwrite(journal: Journal) -> None:
+    journal.accept(half_hours("M1", "2026-03-01", 4), source="f")
+    confirm_all(journal)
+    changed = journal.accept(half_hours("M1", "2026-03-01", 4, base=10.0), source="f")
+    assert (changed.new, changed.changed_held) == (0, 4)
+    assert journal.pending(100).empty
+    assert journal.counts()["held_changes"] == 4
+    assert journal.status()[0].held_changes == 4
+    assert journal.release_held() == 4
+    pending = journal.pending(100)
+    assert pending["value"].tolist() == [10.0, 10.25, 10.5, 10.75]
+    assert pending["overwrite"].all()
+    assert journal.counts()["held_changes"] == 0
+
+
+def test_duplicates_within_one_batch_keep_the_last_and_are_counted(journal: Journal) -> None:
+    readings = half_hours("M1", "2026-03-01", 3)
+    twice = pd.concat([readings, readings.assign(value=readings["value"] + 1)], ignore_index=True)
+    result = journal.accept(twice, source="f")
+    assert (result.new, result.duplicates, result.total) == (3, 3, 6)
+    assert journal.pending(10)["value"].tolist() == [1.0, 1.25, 1.5]
+
+
+def test_full_journal_refuses_the_batch_and_stores_none_of_it(tmp_path: Path) -> None:
+    small = Journal(tmp_path / "j.sqlite3", max_bytes=200_000)
+    small.accept(half_hours("M1", "2026-01-01", 100), source="f")
+    with pytest.raises(JournalFullError) as info:
+        small.accept(half_hours("M2", "2026-01-01", 5000), source="f")
+    message = str(info.value)
+    assert "full" in message and "0.2 MB bound" in message and "meterbridge deliver" in message
+    assert small.counts()["pending"] == 100
+
+
+def test_bad_frame_fails_its_caller_only(journal: Journal) -> None:
+    bad = half_hours("M1", "2026-01-01", 3).drop(columns=["value"])
+    with pytest.raises(ValueError, match="lacks columns"):
+        journal.accept(bad, source="f")
+    assert journal.accept(half_hours("M1", "2026-01-01", 3), source="f").new == 3
+
+
+def test_many_threads_accepting_at_once_lose_nothing(journal: Journal) -> None:
+    results = []
+    lock = threading.Lock()
+
+    def device(n: int) -> None:
+        for k in range(20):
+            start = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(hours=25 * k)
+            result = journal.accept(half_hours(f"D{n}", str(start), 50), source=f"dev{n}")
+            with lock:
+                results.append(result)
+
+    threads = [threading.Thread(target=device, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.new for r in results) == 8 * 20 * 50
+    assert journal.counts()["pending"] == 8000
+    assert journal.integrity_check() == "ok"
+
+
+def test_dead_letters_and_replay_per_source(journal: Journal) -> None:
+    journal.accept(half_hours("M1", "2026-01-01", 2), source="a")
+    journal.accept(half_hours("M2", "2026-01-01", 3), source="b")
+    ids = journal.pending(10)["id"].tolist()
+    journal.reject({i: "meter not found" for i in ids})
+    letters = journal.dead_letters()
+    assert len(letters) == 5 and set(letters["reason"]) == {"meter not found"}
+    assert journal.replay(source="b") == 3
+    assert journal.pending(10)["source_id"].tolist() == ["M2"] * 3
+    again = journal.accept(half_hours("M1", "2026-01-01", 2), source="a")
+    assert again.already_rejected == 2
+
+
+def test_status_counts_per_source_and_oldest_pending(journal: Journal) -> None:
+    journal.accept(half_hours("M1", "2026-02-01 10:00", 4), source="a")
+    journal.accept(half_hours("M2", "2026-01-05", 2), source="b")
+    status = {s.source: s for s in journal.status()}
+    assert status["a"].count("pending") == 4
+    assert status["b"].oldest_pending == pd.Timestamp("2026-01-05", tz="UTC")
+
+
+def test_prune_removes_old_delivered_rows_but_keeps_receipts(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal.accept(half_hours("M1", "2026-01-01", 4), source="f")
+    monkeypatch.setattr(journal_queue, "now", lambda: 1_000_000.0)
+    confirm_all(journal)
+    journal.accept(half_hours("M2", "2026-01-01", 2), source="f")
+    monkeypatch.setattr(journal_queue, "now", lambda: 1_000_000.0 + 91 * 86400)
+    assert journal.prune(90) == 4
+    counts = journal.counts()
+    assert (counts["confirmed"], counts["pending"]) == (0, 2)
+    receipts = journal.receipts()
+    assert len(receipts) == 1 and receipts[0]["confirmed"] == 4
+
+
+def test_crashed_in_flight_batch_goes_back_to_pending(journal: Journal) -> None:
+    journal.accept(half_hours("M1", "2026-01-01", 4), source="f")
+    journal.start_batch("readings", journal.pending(10)["id"].tolist())
+    assert journal.pending(10).empty
+    assert journal.recover_in_flight() == 4
+    assert len(journal.pending(10)) == 4
+    assert journal.receipts()[0]["status"] == "interrupted"
