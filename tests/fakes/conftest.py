@@ -1,0 +1,5 @@
+"""Fixtures of the fakes' own tests."""
+
+from __future__ import annotations
+
+from tests.fakes.fixtures import energycap  # noqa: F401

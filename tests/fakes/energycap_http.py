@@ -1,0 +1,268 @@
+"""HTTP plumbing of the fake EnergyCAP: server, request pipeline, faults, recording.
+
+Responses go out in one write with TCP_NODELAY, so loopback round trips take
+well under a millisecond (Python's http.server otherwise waits ~40 ms).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from tests.fakes.energycap_validate import BodyError
+
+KEY_HEADER = "ECI-ApiKey"
+REDACTED = "<redacted>"
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+@dataclass
+class Answer:
+    """One HTTP answer."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_answer(payload: Any, status: int = 200) -> Answer:
+    """A JSON answer."""
+    return Answer(status, json.dumps(payload).encode("utf-8"))
+
+
+def error_answer(status: int, message: str, errors: list[str] | None = None) -> Answer:
+    """An EnergyCAP-like JSON error."""
+    payload: dict[str, Any] = {"status": status, "message": message}
+    if errors:
+        payload["errors"] = errors
+    return json_answer(payload, status)
+
+
+@dataclass
+class Fault:
+    """An injected failure for requests whose path starts with `prefix`."""
+
+    prefix: str
+    status: int | None
+    remaining: int | None  # None: until cleared (an outage)
+    retry_after: float | None
+    delay_s: float
+    drop: bool
+
+
+@dataclass
+class RecordedRequest:
+    """A request as the fake saw it; the API key's value is never kept."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    json: Any
+    status: int | None = None  # None: the connection was dropped
+    key_ok: bool = False
+
+
+@dataclass
+class Failure:
+    """A request the fake refused with 400 (or 415), and why."""
+
+    method: str
+    path: str
+    message: str
+    problems: list[str]
+
+
+class HttpFake:
+    """The request pipeline: faults, auth, JSON body, routing, recording."""
+
+    def __init__(self, api_key: str) -> None:
+        self.api_key = api_key
+        self.requests: list[RecordedRequest] = []
+        self.failures: list[Failure] = []
+        self._faults: list[Fault] = []
+        self._http_lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Listen on 127.0.0.1 on a free port and serve in a background thread."""
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.daemon_threads = True
+        server.fake = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. http://127.0.0.1:54321."""
+        assert self._server is not None, "start() the fake first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # -- faults ---------------------------------------------------------------------------------
+    def inject(
+        self,
+        path_prefix: str,
+        status: int | None = 503,
+        times: int | None = 1,
+        retry_after: float | None = None,
+        delay_s: float = 0.0,
+        drop: bool = False,
+    ) -> None:
+        """Fail the next `times` requests whose path starts with `path_prefix`.
+
+        `status` None with `delay_s` only slows the answer; `drop` closes the
+        connection without answering; `times` None keeps failing until
+        `clear_faults()` (an outage).
+        """
+        with self._http_lock:
+            self._faults.append(Fault(path_prefix, status, times, retry_after, delay_s, drop))
+
+    def outage(self, path_prefix: str = "/", status: int = 503, drop: bool = False) -> None:
+        """Fail every matching request until `clear_faults()`."""
+        self.inject(path_prefix, status=status, times=None, drop=drop)
+
+    def clear_faults(self) -> None:
+        """End all injected faults and outages."""
+        with self._http_lock:
+            self._faults.clear()
+
+    def _take_fault(self, path: str) -> Fault | None:
+        with self._http_lock:
+            for fault in self._faults:
+                if path.startswith(fault.prefix):
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                        if fault.remaining <= 0:
+                            self._faults.remove(fault)
+                    return fault
+        return None
+
+    # -- pipeline -------------------------------------------------------------------------------
+    def route(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> Answer:
+        """Answer one authenticated request (implemented by the fake)."""
+        raise NotImplementedError
+
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], raw: bytes
+    ) -> Answer | None:
+        """Answer one request; None means: drop the connection."""
+        path, _, query_text = target.partition("?")
+        query = parse_qs(query_text)
+        record = RecordedRequest(method, path, query, _redact(headers), None)
+        record.key_ok = headers.get(KEY_HEADER.lower()) == self.api_key
+        with self._http_lock:
+            self.requests.append(record)
+        answer = self._answer(method, path, query, headers, raw, record)
+        record.status = answer.status if answer else None
+        return answer
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        raw: bytes,
+        record: RecordedRequest,
+    ) -> Answer | None:
+        fault = self._take_fault(path)
+        if fault is not None:
+            time.sleep(fault.delay_s)
+            if fault.drop:
+                return None
+            if fault.status is not None:
+                return _fault_answer(fault)
+        if not record.key_ok:
+            why = "missing" if KEY_HEADER.lower() not in headers else "not valid"
+            return error_answer(401, f"Unauthorized: the {KEY_HEADER} header is {why}")
+        body, refused = self._body(method, path, headers, raw)
+        if refused is not None:
+            return refused
+        record.json = body
+        try:
+            return self.route(method, path, query, body)
+        except BodyError as error:
+            self.failures.append(Failure(method, path, str(error), error.problems))
+            return error_answer(400, f"The request is invalid: {error}", error.problems)
+
+    def _body(
+        self, method: str, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[Any, Answer | None]:
+        if method not in BODY_METHODS or not raw:
+            return None, None
+        kind = headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            message = f"Content-Type must be application/json, got {kind or 'none'!r}"
+            self.failures.append(Failure(method, path, message, [message]))
+            return None, error_answer(415, message)
+        try:
+            return json.loads(raw.decode("utf-8"), parse_constant=_no_constant), None
+        except (UnicodeDecodeError, ValueError) as error:
+            message = f"The request body is not valid JSON: {error}"
+            self.failures.append(Failure(method, path, message, [message]))
+            return None, error_answer(400, message)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _fault_answer(fault: Fault) -> Answer:
+    assert fault.status is not None
+    answer = error_answer(fault.status, f"Injected failure: HTTP {fault.status}")
+    if fault.retry_after is not None:
+        seconds = fault.retry_after
+        answer.headers["Retry-After"] = str(int(seconds) if seconds == int(seconds) else seconds)
+    return answer
+
+
+def _redact(headers: dict[str, str]) -> dict[str, str]:
+    return {k: (REDACTED if k == KEY_HEADER.lower() else v) for k, v in headers.items()}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        fake: HttpFake = self.server.fake  # type: ignore[attr-defined]
+        answer = fake.handle(self.command, self.path, headers, raw)
+        if answer is None:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        reason = HTTPStatus(answer.status).phrase
+        lines = [f"HTTP/1.1 {answer.status} {reason}", f"Content-Length: {len(answer.body)}"]
+        if answer.body:
+            lines.append(f"Content-Type: {answer.content_type}")
+        lines += [f"{k}: {v}" for k, v in answer.headers.items()]
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + answer.body)
