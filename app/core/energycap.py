@@ -232,8 +232,10 @@ class EnergyCapClient:
         auto_create_channels: bool = False,
     ) -> str:
         """Start an Import API task for a delimited file; returns the task GUID."""
+        # An inline ReadingImportProfile has no profileCode (only stored profiles do).
+        inline = {k: v for k, v in profile.items() if k != "profileCode"}
         request: dict[str, Any] = {
-            "inlineProfile": profile,
+            "inlineProfile": inline,
             "data": base64.b64encode(data).decode("ascii"),
             "autoCreateChannels": auto_create_channels,
         }

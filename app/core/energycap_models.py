@@ -136,11 +136,11 @@ def pick_utc_zone(zones: list[dict[str, Any]]) -> int | None:
     candidates = [z for z in zones if has_id(z) and no_dst(z)]
     tests: tuple[Callable[[dict[str, Any]], bool], ...] = (
         lambda z: str(z.get("timeZoneCode") or "").strip().upper() in ("UTC", "ETC/UTC"),
+        lambda z: "COORDINATED UNIVERSAL" in str(z.get("timeZoneInfo") or "").upper(),
         lambda z: (
             "UTC" in str(z.get("timeZoneInfo") or "").upper()
             and _offset_is_zero(z.get("gmtOffset"))
         ),
-        lambda z: "COORDINATED UNIVERSAL" in str(z.get("timeZoneInfo") or "").upper(),
         lambda z: _offset_is_zero(z.get("gmtOffset")),
     )
     for test in tests:
