@@ -1,0 +1,195 @@
+"""Verdigris OAuth2 client credentials with a token cache that survives restarts.
+
+Verdigris allows 20 token requests an hour, so the short-lived access token
+(never the client secret) is kept until it expires: in the OS keyring when a
+secure one exists, else in a user-only (0600) file in the data folder. The
+client secret comes from the keyring (``verdigris-client-secret``) or, headless,
+``VERDIGRIS_CLIENT_SECRET``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import keyring
+import keyring.errors
+import requests
+
+from app.core.secrets import SecretStore
+from connectors.verdigris_api import (
+    DEFAULT_AUDIENCE,
+    DEFAULT_AUTH_URL,
+    Token,
+    VerdigrisError,
+    request_token,
+)
+
+log = logging.getLogger(__name__)
+
+SECRET_NAME = "verdigris-client-secret"
+TOKEN_FILE = "verdigris-token.json"
+EARLY_S = 120  # renew this long before expiry: a run must not start on a dying token
+
+
+class TokenCache(Protocol):
+    """Where the access token waits between runs."""
+
+    def load(self, key: str) -> Token | None:
+        """The cached token for `key`, if any."""
+        ...
+
+    def store(self, key: str, token: Token) -> None:
+        """Keep `token` for `key`."""
+        ...
+
+
+class FileTokenCache:
+    """Tokens in a JSON file readable by the user only (mode 0600)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self, key: str) -> Token | None:
+        """The cached token for `key`, if the file holds one."""
+        try:
+            entry = json.loads(self.path.read_text(encoding="utf-8")).get(key)
+        except (OSError, ValueError):
+            return None
+        return _token(entry)
+
+    def store(self, key: str, token: Token) -> None:
+        """Write the token (atomically, created 0600)."""
+        try:
+            document: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            document = {}
+        document[key] = _entry(token)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+
+
+class KeyringTokenCache:
+    """Tokens in the OS keyring, one entry per client and endpoint."""
+
+    def __init__(self, service: str = "meterbridge") -> None:
+        self.service = service
+
+    def load(self, key: str) -> Token | None:
+        """The cached token for `key` from the keyring."""
+        try:
+            text = keyring.get_password(self.service, f"verdigris-token:{key}")
+        except keyring.errors.KeyringError:
+            return None
+        try:
+            return _token(json.loads(text)) if text else None
+        except ValueError:
+            return None
+
+    def store(self, key: str, token: Token) -> None:
+        """Keep the token in the keyring."""
+        keyring.set_password(self.service, f"verdigris-token:{key}", json.dumps(_entry(token)))
+
+
+def _entry(token: Token) -> dict[str, str]:
+    return {"access_token": token.access_token, "expires_at": token.expires_at.isoformat()}
+
+
+def _token(entry: Any) -> Token | None:
+    if not isinstance(entry, dict):
+        return None
+    try:
+        return Token(entry["access_token"], datetime.fromisoformat(entry["expires_at"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def default_cache(data_dir: Path, secrets: SecretStore | None = None) -> TokenCache:
+    """The keyring when a secure one exists, else the 0600 file in `data_dir`."""
+    if (secrets or SecretStore()).available:
+        return KeyringTokenCache()
+    return FileTokenCache(data_dir / TOKEN_FILE)
+
+
+@dataclass
+class VerdigrisAuth:
+    """Hands out bearer tokens, requesting one only when the cached one expires.
+
+    Use an instance as the ``token`` callable of `VerdigrisApi`.
+    """
+
+    client_id: str
+    secret: Callable[[], str | None]
+    cache: TokenCache
+    auth_url: str = DEFAULT_AUTH_URL
+    audience: str = DEFAULT_AUDIENCE
+    session: requests.Session | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    token_requests: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @property
+    def key(self) -> str:
+        """The cache key: one token per client, endpoint and audience."""
+        return f"{self.client_id}@{self.auth_url}#{self.audience}"
+
+    def __call__(self, fresh: bool = False) -> str:
+        """A valid access token; `fresh` forces a new one (after a 401)."""
+        with self._lock:
+            cached = None if fresh else self.cache.load(self.key)
+            if cached and cached.expires_at - timedelta(seconds=EARLY_S) > self.clock():
+                return cached.access_token
+            token = self._request()
+            try:
+                self.cache.store(self.key, token)
+            except (OSError, keyring.errors.KeyringError) as exc:
+                log.warning("could not cache the Verdigris token: %s", type(exc).__name__)
+            return token.access_token
+
+    def _request(self) -> Token:
+        secret = self.secret()
+        if not secret:
+            raise VerdigrisError(
+                "no Verdigris client secret: save it in the settings (kept in the OS keyring) "
+                "or set VERDIGRIS_CLIENT_SECRET for headless runs"
+            )
+        if not self.client_id:
+            raise VerdigrisError("no Verdigris client id: give --client-id or save it in a job")
+        self.token_requests += 1
+        log.info("requesting a Verdigris access token for client %s", self.client_id)
+        return request_token(
+            self.auth_url, self.client_id, secret, audience=self.audience, session=self.session
+        )
+
+
+def build_auth(
+    client_id: str,
+    data_dir: Path,
+    *,
+    auth_url: str = DEFAULT_AUTH_URL,
+    audience: str = DEFAULT_AUDIENCE,
+    secrets: SecretStore | None = None,
+) -> VerdigrisAuth:
+    """The usual object graph: secret from the SecretStore, default token cache."""
+    store = secrets or SecretStore()
+    return VerdigrisAuth(
+        client_id=client_id,
+        secret=lambda: store.get(SECRET_NAME),
+        cache=default_cache(data_dir, store),
+        auth_url=auth_url,
+        audience=audience,
+    )

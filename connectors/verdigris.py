@@ -1,0 +1,177 @@
+"""Verdigris data v4 → readings: windows, request splitting, units, labels.
+
+Assumptions (documented in docs/notes/pull.md):
+    * source id of a channel: ``verdigris:<level>:<id>`` (``verdigris:circuit:123``);
+    * ``energy`` in Wh → kWh (quantity ``kWh``); ``power`` in W → kW (``kW``);
+    * a row's timestamp is its bucket's **start** unless the setting says
+      ``end``; the reading time (schema: interval end) is start + interval;
+    * a missing row or a null value is no reading (never a zero);
+    * at most 1,500 points a request across ids: ids and time are split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import pandas as pd
+
+from connectors.base import ReadingBatch, SourceError, empty_readings, make_readings
+
+MAX_POINTS = 1500
+INTERVALS: dict[str, int] = {"1m": 60, "15m": 900, "1h": 3600}
+KINDS: dict[str, tuple[str, float]] = {"energy": ("kWh", 1000.0), "power": ("kW", 1000.0)}
+LEVELS = ("circuit", "breaker", "panel", "building")
+
+
+class DataApi(Protocol):
+    """What the reader needs of `connectors.verdigris_api.VerdigrisApi`."""
+
+    def data(
+        self,
+        kind: str,
+        level: str,
+        ids: Sequence[str],
+        interval: str,
+        start: datetime,
+        end: datetime,
+    ) -> list[dict[str, Any]]:
+        """Rows of one window."""
+        ...
+
+
+@dataclass(frozen=True)
+class Request:
+    """One data request: some ids of one level over one aligned window."""
+
+    kind: str
+    level: str
+    ids: tuple[str, ...]
+    start: datetime
+    end: datetime
+
+
+def interval_seconds(interval: str) -> int:
+    """Seconds of a Verdigris interval name.
+
+    Raises:
+        SourceError: for an interval meterbridge does not pull.
+    """
+    try:
+        return INTERVALS[interval]
+    except KeyError:
+        known = ", ".join(INTERVALS)
+        raise SourceError(f"interval {interval!r} is not supported; use one of {known}") from None
+
+
+def source_id(level: str, ident: str) -> str:
+    """The reading source id of a Verdigris channel."""
+    return f"verdigris:{level}:{ident}"
+
+
+def floor_time(moment: datetime, step_s: int) -> datetime:
+    """`moment` rounded down to a multiple of `step_s` seconds since the epoch (UTC)."""
+    seconds = int(moment.astimezone(UTC).timestamp())
+    return datetime.fromtimestamp(seconds - seconds % step_s, UTC)
+
+
+def ceil_time(moment: datetime, step_s: int) -> datetime:
+    """`moment` rounded up to the interval grid."""
+    floor = floor_time(moment, step_s)
+    return floor if floor == moment else floor + timedelta(seconds=step_s)
+
+
+def plan(
+    kind: str,
+    level: str,
+    ids: Sequence[str],
+    start: datetime,
+    end: datetime,
+    step_s: int,
+    max_points: int = MAX_POINTS,
+) -> list[Request]:
+    """Split [start, end) into requests of at most `max_points`, newest window first.
+
+    `start` and `end` must already be aligned to `step_s`.
+    """
+    buckets = int((end - start).total_seconds()) // step_s
+    if buckets <= 0 or not ids:
+        return []
+    # Budget (buckets + 1) x ids: safe even if a server counts the end bucket too.
+    per_request = max(1, min(len(ids), max_points // (min(buckets, max_points - 1) + 1)))
+    window = max_points // per_request - 1
+    groups = [tuple(ids[i : i + per_request]) for i in range(0, len(ids), per_request)]
+    out: list[Request] = []
+    top = end
+    while top > start:
+        bottom = max(start, top - timedelta(seconds=window * step_s))
+        out.extend(Request(kind, level, g, bottom, top) for g in groups)
+        top = bottom
+    return out
+
+
+def to_readings(
+    rows: list[dict[str, Any]], request: Request, step_s: int, label: str = "start"
+) -> ReadingBatch:
+    """Rows of one request as sorted readings (time = bucket end)."""
+    quantity, divisor = KINDS[request.kind]
+    kept = [r for r in rows if r.get(request.kind) is not None and str(r.get("id")) in request.ids]
+    if not kept:
+        return ReadingBatch(empty_readings(), info={"request": request})
+    frame = pd.DataFrame(
+        {
+            "id": [str(r["id"]) for r in kept],
+            "stamp": [_stamp(r.get("timestamp")) for r in kept],
+            "value": [float(r[request.kind]) for r in kept],
+        }
+    )
+    shift = pd.Timedelta(seconds=step_s if label == "start" else 0)
+    frame["time"] = frame["stamp"] + shift
+    inside = (frame["time"] > request.start) & (frame["time"] <= request.end)
+    frame = frame[inside].sort_values(["id", "time"]).drop_duplicates(["id", "time"], keep="last")
+    path = f"verdigris:/data/v4/{request.kind}/{request.level}s"
+    readings = make_readings(
+        source_id=[source_id(request.level, i) for i in frame["id"]],
+        time=frame["time"],
+        value=frame["value"] / divisor,
+        quantity=quantity,
+        interval_s=step_s,
+        origin=path + "?ids=" + frame["id"] + "@" + frame["stamp"].map(pd.Timestamp.isoformat),
+    )
+    return ReadingBatch(readings, info={"request": request})
+
+
+def _stamp(value: Any) -> pd.Timestamp:
+    """An ISO-8601 string or epoch milliseconds as an aware UTC timestamp."""
+    if isinstance(value, (int, float)):
+        return pd.Timestamp(int(value), unit="ms", tz="UTC")
+    stamp = pd.Timestamp(str(value))
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def read_window(
+    api: DataApi,
+    kind: str,
+    level: str,
+    ids: Sequence[str],
+    start: datetime,
+    end: datetime,
+    interval: str,
+    label: str = "start",
+) -> Iterator[ReadingBatch]:
+    """Pull one channel set over [start, end) (aligned outward), newest window first.
+
+    Each batch's ``info["request"]`` names the ids and window it covers, so the
+    caller can move bookmarks as each one lands.
+    """
+    if kind not in KINDS:
+        raise SourceError(f"unknown Verdigris data kind {kind!r}; use energy or power")
+    if level not in LEVELS:
+        raise SourceError(f"unknown Verdigris level {level!r}; use one of {', '.join(LEVELS)}")
+    step_s = interval_seconds(interval)
+    aligned_start, aligned_end = floor_time(start, step_s), ceil_time(end, step_s)
+    for request in plan(kind, level, list(ids), aligned_start, aligned_end, step_s):
+        rows = api.data(kind, level, request.ids, interval, request.start, request.end)
+        yield to_readings(rows, request, step_s, label)

@@ -1,0 +1,258 @@
+"""The Verdigris REST API over HTTP: token request, core listing, data v4.
+
+Only reads. Limits are kept here: at most 5 requests per second per API host
+(a sliding-window limiter shared by the clients of one process), 429 answers
+waited out (``Retry-After`` honoured) and a 401 answered once by a fresh
+token. Errors become `VerdigrisError` with a message in plain words.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from connectors.base import SourceError
+
+DEFAULT_AUTH_URL = "https://auth.verdigris.co/oauth/token"
+DEFAULT_API_URL = "https://api.verdigris.co"
+DEFAULT_AUDIENCE = "https://api.verdigris.co/"
+MAX_REQUESTS_PER_S = 5
+MAX_429_RETRIES = 6
+
+# A callable that returns a bearer token; `True` asks for a fresh one.
+TokenSource = Callable[[bool], str]
+
+
+class VerdigrisError(SourceError):
+    """Verdigris refused or failed a request; the message is for the user."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RateLimiter:
+    """At most `rate` calls in any window of `per_s` seconds (sliding window)."""
+
+    def __init__(self, rate: int = MAX_REQUESTS_PER_S, per_s: float = 1.0) -> None:
+        self.rate = rate
+        self.per_s = per_s * 1.05  # a margin for clock granularity on both sides
+        self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Block until one more call keeps within the limit, then count it."""
+        with self._lock:
+            now = time.monotonic()
+            if len(self._sent) >= self.rate:
+                oldest = self._sent[-self.rate]
+                delay = oldest + self.per_s - now
+                if delay > 0:
+                    time.sleep(delay)
+                    now = time.monotonic()
+            self._sent.append(now)
+            while len(self._sent) > self.rate:
+                self._sent.popleft()
+
+
+_LIMITERS: dict[str, RateLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def limiter_for(api_url: str) -> RateLimiter:
+    """The process-wide limiter of one API host (clients of a process share it)."""
+    with _LIMITERS_LOCK:
+        return _LIMITERS.setdefault(api_url.rstrip("/"), RateLimiter())
+
+
+@dataclass(frozen=True)
+class Token:
+    """A bearer token and when it expires (aware UTC)."""
+
+    access_token: str
+    expires_at: datetime
+
+
+def request_token(
+    auth_url: str,
+    client_id: str,
+    client_secret: str,
+    *,
+    audience: str = DEFAULT_AUDIENCE,
+    session: requests.Session | None = None,
+    timeout_s: float = 30.0,
+) -> Token:
+    """Ask the token endpoint for an access token (OAuth2 client credentials).
+
+    Raises:
+        VerdigrisError: wrong credentials, quota reached, or the endpoint unreachable.
+    """
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "audience": audience,
+    }
+    try:
+        answer = (session or requests.Session()).post(auth_url, data=form, timeout=timeout_s)
+    except requests.RequestException as exc:
+        raise VerdigrisError(
+            f"cannot reach the Verdigris token endpoint {auth_url}: {exc}"
+        ) from exc
+    if answer.status_code in (400, 401, 403):
+        raise VerdigrisError(
+            "Verdigris refused the client id or client secret (HTTP "
+            f"{answer.status_code}); check both in the Verdigris settings.",
+            status=answer.status_code,
+        )
+    if answer.status_code == 429:
+        raise VerdigrisError(
+            "Verdigris refused a new access token: at most 20 token requests an hour are "
+            "allowed. Wait up to an hour; meterbridge keeps its token to avoid this.",
+            status=429,
+        )
+    if answer.status_code != 200:
+        raise VerdigrisError(f"the token endpoint answered HTTP {answer.status_code}")
+    body = answer.json()
+    expires_in = float(body.get("expires_in", 3600))
+    return Token(body["access_token"], datetime.fromtimestamp(time.time() + expires_in, UTC))
+
+
+def explain(status: int, body: Any, what: str) -> str:
+    """A plain sentence for a Verdigris error answer."""
+    detail = body.get("message", "") if isinstance(body, dict) else ""
+    if status == 401:
+        return f"Verdigris did not accept the access token for {what} (401). {detail}".strip()
+    if status == 403:
+        return (
+            f"Verdigris says this client may not read {what} (403): ask the Verdigris "
+            f"account owner to grant access. {detail}"
+        ).strip()
+    if status == 404:
+        invalid = body.get("invalidIds") if isinstance(body, dict) else None
+        if invalid:
+            ids = ", ".join(str(i) for i in invalid)
+            return f"Verdigris does not know these ids for {what}: {ids} (404)."
+        return f"Verdigris found nothing at {what} (404). {detail}".strip()
+    if status == 422:
+        errors = body.get("errors", []) if isinstance(body, dict) else []
+        parts = [f"{e.get('param')}={e.get('value')!r}: {e.get('msg')}" for e in errors]
+        return f"Verdigris rejected the request for {what} (422): " + ("; ".join(parts) or detail)
+    if status == 429:
+        return f"Verdigris is rate-limiting requests for {what} (429); tried again and gave up."
+    return f"Verdigris answered HTTP {status} for {what}. {detail}".strip()
+
+
+class VerdigrisApi:
+    """A reader of the Verdigris API.
+
+    Args:
+        base_url: API base; ``/core/v1/...`` and ``/data/v4/...`` are appended.
+        token: returns a bearer token (argument True: a fresh one).
+        session: a requests session (tests use a plain one).
+        limiter: the rate limiter (default: the process-wide one of this host).
+        sleep: how to wait (tests may pass a recorder).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: TokenSource,
+        *,
+        session: requests.Session | None = None,
+        limiter: RateLimiter | None = None,
+        timeout_s: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.session = session or requests.Session()
+        self.limiter = limiter or limiter_for(self.base_url)
+        self.timeout_s = timeout_s
+        self.sleep = sleep
+        self.requests_made = 0
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        """GET a JSON document; waits out 429, renews the token once on 401.
+
+        Raises:
+            VerdigrisError: on any other error answer, in plain words.
+        """
+        fresh = False
+        for _attempt in range(MAX_429_RETRIES + 2):
+            answer = self._send(path, params, fresh)
+            if answer.status_code == 401 and not fresh:
+                fresh = True
+                continue
+            if answer.status_code == 429:
+                self.sleep(_retry_after(answer))
+                continue
+            if answer.status_code >= 400:
+                raise VerdigrisError(
+                    explain(answer.status_code, _json(answer), path), status=answer.status_code
+                )
+            return answer.json()
+        raise VerdigrisError(explain(429, {}, path), status=429)
+
+    def _send(self, path: str, params: dict[str, str] | None, fresh: bool) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token(fresh)}", "Accept": "application/json"}
+        self.limiter.wait()
+        self.requests_made += 1
+        try:
+            return self.session.get(
+                self.base_url + path, params=params, headers=headers, timeout=self.timeout_s
+            )
+        except requests.RequestException as exc:
+            raise VerdigrisError(f"cannot reach Verdigris at {self.base_url}: {exc}") from exc
+
+    def buildings(self) -> Any:
+        """The core listing: buildings with panels, breakers and circuits (JSON:API)."""
+        return self.get("/core/v1/buildings/", {"include": "panels.breakers.circuits"})
+
+    def data(
+        self,
+        kind: str,
+        level: str,
+        ids: Sequence[str],
+        interval: str,
+        start: datetime,
+        end: datetime,
+    ) -> list[dict[str, Any]]:
+        """Data v4 rows ``{id, timestamp, energy|power}`` (unordered) for one window."""
+        params = {
+            "ids": ",".join(ids),
+            "interval": interval,
+            "start_time": _iso(start),
+            "end_time": _iso(end),
+            "timestamp_format": "ISO8601",
+            "type": "real",
+        }
+        rows = self.get(f"/data/v4/{kind}/{level}s", params)
+        if not isinstance(rows, list):
+            raise VerdigrisError(f"Verdigris sent {type(rows).__name__} instead of a list of rows")
+        return rows
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _json(answer: requests.Response) -> Any:
+    try:
+        return answer.json()
+    except ValueError:
+        return {}
+
+
+def _retry_after(answer: requests.Response) -> float:
+    try:
+        return min(max(float(answer.headers.get("Retry-After", "1")), 0.2), 60.0)
+    except ValueError:
+        return 1.0

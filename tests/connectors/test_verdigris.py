@@ -1,0 +1,218 @@
+"""Verdigris against the loopback fake: tokens, limits, alignment, units, bookmarks, errors."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from app.core.bookmarks import Bookmarks
+from app.core.verdigris_auth import FileTokenCache, VerdigrisAuth
+from app.core.verdigris_pull import VerdigrisConfig, pull_verdigris
+from connectors.base import ReadingBatch, concat_batches
+from connectors.verdigris import plan, read_window
+from connectors.verdigris_api import RateLimiter, VerdigrisApi, VerdigrisError
+from tests.fakes.verdigris import FakeVerdigris, energy_wh, power_w
+
+NOW = datetime(2026, 11, 20, 10, 7, tzinfo=UTC)
+
+
+@pytest.fixture
+def fake() -> FakeVerdigris:
+    with FakeVerdigris(now=NOW) as server:
+        yield server
+
+
+def make_auth(fake: FakeVerdigris, cache_dir: Path, secret: str = "s3cret") -> VerdigrisAuth:
+    return VerdigrisAuth(
+        client_id=fake.client_id,
+        secret=lambda: secret,
+        cache=FileTokenCache(cache_dir / "verdigris-token.json"),
+        auth_url=fake.token_url,
+    )
+
+
+def make_api(fake: FakeVerdigris, cache_dir: Path) -> VerdigrisApi:
+    return VerdigrisApi(fake.url, make_auth(fake, cache_dir))
+
+
+def expected(ids: list[str], start: datetime, end: datetime, step: int) -> pd.DataFrame:
+    """What the fake's value function says must arrive: source_id, quantity, time, value."""
+    rows = []
+    moment = start
+    while moment < end:
+        for ident in ids:
+            t = moment + timedelta(seconds=step)
+            rows.append(
+                (f"verdigris:circuit:{ident}", "kWh", t, energy_wh(ident, moment, step) / 1000)
+            )
+            rows.append(
+                (f"verdigris:circuit:{ident}", "kW", t, power_w(ident, moment, step) / 1000)
+            )
+        moment += timedelta(seconds=step)
+    frame = pd.DataFrame(rows, columns=["source_id", "quantity", "time", "value"])
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    return frame.sort_values(["source_id", "quantity", "time"]).reset_index(drop=True)
+
+
+def as_compared(batches: list[ReadingBatch]) -> pd.DataFrame:
+    got = concat_batches(batches).readings
+    got = got[["source_id", "quantity", "time", "value"]].astype(
+        {"source_id": str, "quantity": str}
+    )
+    got["time"] = got["time"].astype("datetime64[ns, UTC]")
+    return got.sort_values(["source_id", "quantity", "time"]).reset_index(drop=True)
+
+
+def test_30_days_of_40_circuits_three_runs_one_token(fake: FakeVerdigris, tmp_path: Path) -> None:
+    """kWh and kW for 40 circuits over 30 days arrive exactly; no 422/429; one token."""
+    config = VerdigrisConfig(
+        client_id=fake.client_id, circuits=fake.circuits, interval="1h", backfill_days=30
+    )
+    marks = Bookmarks(tmp_path / "bookmarks.sqlite3")
+    got: list[ReadingBatch] = []
+    clock = NOW
+    for _run in range(3):  # three runs, each with its own client objects
+        fake.now = clock
+        api = make_api(fake, tmp_path)
+        pull_verdigris(config, api, marks, got.append, now=clock)
+        clock += timedelta(hours=2)
+    end = datetime(2026, 11, 20, 14, tzinfo=UTC)  # last complete hour of the third run
+    start = datetime(2026, 11, 20, 10, tzinfo=UTC) - timedelta(days=30)
+    want = expected(fake.circuits, start, end, 3600)
+    assert len(want) == 40 * 2 * (30 * 24 + 4)
+    pd.testing.assert_frame_equal(as_compared(got), want, check_dtype=False)
+    assert set(fake.statuses) == {200}
+    assert len(fake.token_times) == 1
+    cache = tmp_path / "verdigris-token.json"
+    assert stat.S_IMODE(os.stat(cache).st_mode) == 0o600
+    assert "s3cret" not in cache.read_text()
+
+
+def test_plan_respects_points_and_alignment() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    requests = plan("energy", "circuit", [str(i) for i in range(40)], start,
+                    start + timedelta(days=30), 900)  # fmt: skip
+    assert all(len(r.ids) * (r.end - r.start) / timedelta(minutes=15) < 1500 for r in requests)
+    assert requests[0].end == start + timedelta(days=30)  # newest window first
+    covered = {(i, r.start) for r in requests for i in r.ids}
+    assert len(covered) == len(requests)
+
+
+def test_rows_sorted_and_gaps_not_zeros(fake: FakeVerdigris, tmp_path: Path) -> None:
+    start = datetime(2026, 11, 19, tzinfo=UTC)
+    fake.missing.add(("101", (start + timedelta(minutes=30)).isoformat()))
+    batches = list(
+        read_window(make_api(fake, tmp_path), "energy", "circuit", ["101", "100"], start,
+                    start + timedelta(hours=2), "15m")
+    )  # fmt: skip
+    frame = batches[0].readings
+    assert frame["source_id"].is_monotonic_increasing
+    assert frame.groupby("source_id")["time"].apply(lambda t: t.is_monotonic_increasing).all()
+    assert len(frame) == 15  # 2 ids x 8 buckets, one missing
+    first = frame.iloc[0]
+    assert first["time"] == pd.Timestamp(start + timedelta(minutes=15))  # start + interval
+    assert first["interval_s"] == 900 and first["unit"] == "kWh"
+
+
+def test_unaligned_window_is_aligned_not_rejected(fake: FakeVerdigris, tmp_path: Path) -> None:
+    start = datetime(2026, 11, 19, 3, 7, 12, tzinfo=UTC)
+    list(read_window(make_api(fake, tmp_path), "power", "circuit", ["100"], start,
+                     start + timedelta(minutes=50), "15m"))  # fmt: skip
+    assert 422 not in fake.statuses
+    assert fake.data_requests[0]["start"] == datetime(2026, 11, 19, 3, 0, tzinfo=UTC)
+
+
+def test_bookmarks_backfill_newest_first_after_outage(fake: FakeVerdigris, tmp_path: Path) -> None:
+    config = VerdigrisConfig(
+        client_id=fake.client_id, circuits=["100"], kinds=["energy"], interval="15m",
+        backfill_days=1,
+    )  # fmt: skip
+    marks = Bookmarks(tmp_path / "b.sqlite3")
+    api = make_api(fake, tmp_path)
+    pull_verdigris(config, api, marks, lambda b: None, now=NOW - timedelta(days=40))
+    fake.data_requests.clear()
+    report = pull_verdigris(config, api, marks, lambda b: None, now=NOW)
+    starts = [r["start"] for r in fake.data_requests]
+    assert starts == sorted(starts, reverse=True)  # newest first
+    assert starts[-1] == datetime(2026, 10, 11, 10, 0, tzinfo=UTC)  # the old bookmark
+    assert report.readings == 40 * 96
+    fake.data_requests.clear()
+    assert pull_verdigris(config, api, marks, lambda b: None, now=NOW).readings == 0
+    assert fake.data_requests == []
+
+
+def test_late_data_is_asked_again(fake: FakeVerdigris, tmp_path: Path) -> None:
+    """Buckets still empty at the first run (data lag) arrive with the next one."""
+    config = VerdigrisConfig(client_id=fake.client_id, circuits=["100"], kinds=["energy"],
+                             interval="15m", backfill_days=1)  # fmt: skip
+    marks = Bookmarks(tmp_path / "b.sqlite3")
+    api = make_api(fake, tmp_path)
+    fake.now = NOW - timedelta(hours=1)  # Verdigris lags an hour behind
+    first = pull_verdigris(config, api, marks, lambda b: None, now=NOW)
+    fake.now = NOW
+    second = pull_verdigris(config, api, marks, lambda b: None, now=NOW)
+    assert (first.readings, second.readings) == (96 - 4, 4)
+
+
+def test_interrupted_run_resumes_without_repulling(fake: FakeVerdigris, tmp_path: Path) -> None:
+    config = VerdigrisConfig(client_id=fake.client_id, circuits=["100"], kinds=["energy"],
+                             interval="1m", backfill_days=3)  # fmt: skip
+    marks = Bookmarks(tmp_path / "b.sqlite3")
+    api = make_api(fake, tmp_path)
+    seen: list[ReadingBatch] = []
+
+    def flaky(batch: ReadingBatch) -> None:
+        if len(seen) == 1:
+            raise ConnectionError("EnergyCAP unreachable")
+        seen.append(batch)
+
+    with pytest.raises(ConnectionError):
+        pull_verdigris(config, api, marks, flaky, now=NOW)
+    pull_verdigris(config, api, marks, seen.append, now=NOW)
+    got = concat_batches(seen).readings
+    assert len(got) == 3 * 1440 and not got.duplicated(["source_id", "time"]).any()
+
+
+def test_errors_in_plain_words(fake: FakeVerdigris, tmp_path: Path) -> None:
+    api = make_api(fake, tmp_path)
+    start = datetime(2026, 11, 19, tzinfo=UTC)
+    with pytest.raises(VerdigrisError, match=r"does not know these ids.*555"):
+        api.data("energy", "circuit", ["100", "555"], "15m", start, start + timedelta(hours=1))
+    with pytest.raises(VerdigrisError, match=r"422.*start_time.*not aligned"):
+        api.data("energy", "circuit", ["100"], "15m", start + timedelta(minutes=1),
+                 start + timedelta(hours=1))  # fmt: skip
+    bad = VerdigrisApi(fake.url, make_auth(fake, tmp_path / "other", secret="wrong"))
+    with pytest.raises(VerdigrisError, match="client id or client secret") as info:
+        bad.buildings()
+    assert "wrong" not in str(info.value)
+
+
+def test_revoked_token_is_renewed_once(fake: FakeVerdigris, tmp_path: Path) -> None:
+    api = make_api(fake, tmp_path)
+    api.buildings()
+    fake.revoke_tokens()
+    listing = api.buildings()
+    assert listing["data"][0]["attributes"]["timezone"] == "America/Los_Angeles"
+    assert len(fake.token_times) == 2
+
+
+def test_token_quota_reached_is_explained(fake: FakeVerdigris, tmp_path: Path) -> None:
+    fake.token_times.extend([datetime.now(UTC).timestamp()] * 20)
+    with pytest.raises(VerdigrisError, match="20 token requests an hour"):
+        make_api(fake, tmp_path).buildings()
+
+
+def test_rate_limiter_keeps_five_per_second() -> None:
+    limiter = RateLimiter()
+    import time
+
+    stamps = []
+    for _ in range(12):
+        limiter.wait()
+        stamps.append(time.monotonic())
+    assert all(b - a >= 1.0 for a, b in zip(stamps, stamps[5:], strict=False))
