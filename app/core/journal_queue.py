@@ -250,6 +250,27 @@ class JournalQueue(JournalBase):
         frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
         return frame
 
+    def held_readings(self, source: str | None = None, limit: int = 1000) -> pd.DataFrame:
+        """Readings waiting for a decision (`--overwrite`), with why they are held."""
+        where, args = _source_filter(source)
+        changed = (
+            "SELECT r.source, r.source_id, r.quantity, r.time, h.value, h.origin, "
+            "'changed after delivery: EnergyCAP has ' || r.value || ', the source now says ' "
+            "|| h.value || '; use --overwrite to replace it' "
+            "FROM held h JOIN readings r ON r.id = h.reading_id "
+            f"WHERE 1 = 1{where.replace('source', 'r.source')}"
+        )
+        with self.reader() as conn:
+            rows = conn.execute(
+                "SELECT source, source_id, quantity, time, value, origin, reason FROM readings "
+                f"WHERE state = 'held'{where} UNION ALL {changed} LIMIT ?",
+                (*args, *args, limit),
+            ).fetchall()
+        names = ["source", "source_id", "quantity", "time", "value", "origin", "reason"]
+        frame = pd.DataFrame.from_records(rows, columns=names)
+        frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
+        return frame
+
     def receipts(self, limit: int = 50) -> list[dict[str, Any]]:
         """The latest batch receipts, newest first."""
         with self.reader() as conn:

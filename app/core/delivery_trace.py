@@ -1,0 +1,112 @@
+"""What EnergyCAP said about each reading of a batch: confirmed, or rejected and why.
+
+Readings/ESA API: a 200 lists the readings it did not import in
+`failedReadings`, per channel; every other reading of the request is
+confirmed. Import API: a task that ended well confirms its file; a failed
+one names rows of the file (header = row 1) in its error output.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .energycap import FailedChannel, ReadingResult, TaskResult
+from .exporter import ApiBatch
+
+ID_KEYS: tuple[str, ...] = (
+    "channelId",
+    "channelImportId",
+    "meterImportId",
+    "esaChannelId",
+    "esaChannelImportId",
+    "dataPointImportId",
+)
+CODE_KEYS: tuple[str, ...] = ("observationTypeCode", "unitCode")
+ROW_IN_ERROR = re.compile(r"\b(?:row|line)\s*#?\s*(\d+)", re.IGNORECASE)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return str(a).strip().casefold() == str(b).strip().casefold()
+
+
+def _matches(item: dict[str, Any], target: dict[str, Any]) -> bool:
+    ids = [k for k in ID_KEYS if k in item and k in target]
+    keys = ids + [k for k in CODE_KEYS if k in item and k in target]
+    return bool(ids) and all(_same(item[k], target[k]) for k in keys)
+
+
+def _utc_ns(values: list[Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    times = pd.to_datetime(pd.Series(values, dtype=object), utc=True, errors="coerce")
+    ns = times.astype("datetime64[ns, UTC]").dt.tz_localize(None).to_numpy().view("int64")
+    return np.asarray(ns, dtype=np.int64)
+
+
+def readings_rejections(batch: ApiBatch, answer: ReadingResult) -> dict[int, str]:
+    """Positions (in the mapped frame) EnergyCAP refused in a Readings/ESA answer, with reasons.
+
+    A failed channel without per-reading detail refuses all its readings in the
+    request; a failure that matches nothing sent refuses the whole request,
+    since what was imported cannot then be told.
+    """
+    refused: dict[int, str] = {}
+    offset = 0
+    spans = []
+    for item in batch.body:
+        n = len(item["readings"])
+        times = _utc_ns([r["time"] for r in item["readings"]])
+        spans.append((item, batch.rows[offset : offset + n], times))
+        offset += n
+    for failure in answer.failures:
+        found = _trace(failure, spans)
+        if not found:
+            reason = _reason(failure, None) + " (EnergyCAP named a channel not in the request)"
+            return {int(p): reason for p in batch.rows}
+        refused.update(found)
+    return refused
+
+
+def _trace(failure: FailedChannel, spans: list[Any]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    items = [(rows, times) for item, rows, times in spans if _matches(item, failure.target)]
+    if not failure.readings:
+        reason = _reason(failure, None)
+        return {int(p): reason for rows, _ in items for p in rows}
+    wanted = _utc_ns([r.get("time") for r in failure.readings])
+    for when, reading in zip(wanted, failure.readings, strict=True):
+        for rows, times in items:
+            hits = np.flatnonzero(times == when)
+            if len(hits):
+                found[int(rows[hits[0]])] = _reason(failure, reading)
+                break
+    return found
+
+
+def _reason(failure: FailedChannel, reading: dict[str, Any] | None) -> str:
+    said = [str(x) for x in ((reading or {}).get("error"), failure.error) if x]
+    return "; ".join(dict.fromkeys(said)) or "EnergyCAP gave no reason"
+
+
+def import_rejections(
+    rows: np.ndarray[Any, np.dtype[np.int64]], task: TaskResult
+) -> dict[int, str]:
+    """Positions refused by an import task (file row N = rows[N - 2]), with reasons.
+
+    A task that failed without naming rows refuses the whole file.
+    """
+    if task.succeeded:
+        return {}
+    text = (task.error_output or task.message or "").strip()
+    refused: dict[int, str] = {}
+    for line in text.splitlines():
+        match = ROW_IN_ERROR.search(line)
+        index = int(match.group(1)) - 2 if match else -1
+        if 0 <= index < len(rows):
+            refused[int(rows[index])] = f"import task {task.guid}: {line.strip()}"
+    if refused:
+        return refused
+    reason = f"import task {task.guid} ended as {task.status!r}: {text or 'no error output'}"
+    return {int(p): reason for p in rows}
