@@ -247,11 +247,19 @@ class Tenant:
                 if channel_id is None or cid == channel_id
                 for t, r in by_time.items()
             ]
-        frame = pd.DataFrame(rows, columns=["channel_id", "time", "value", "estimated", "note"])
-        frame = frame.astype({"channel_id": "int64", "value": "float64", "estimated": "bool"})
-        frame["note"] = frame["note"].astype(object)
-        frame["time"] = pd.to_datetime(frame["time"], utc=True)
-        return frame.sort_values(["channel_id", "time"], ignore_index=True)
+        rows.sort(key=lambda row: (row[0], row[1]))
+        columns = list(zip(*rows, strict=True)) or [(), (), (), (), ()]
+        return pd.DataFrame(
+            {
+                "channel_id": pd.Series(columns[0], dtype="int64"),
+                "time": pd.to_datetime(pd.Series(columns[1], dtype=object), utc=True).astype(
+                    "datetime64[ns, UTC]"
+                ),
+                "value": pd.Series(columns[2], dtype="float64"),
+                "estimated": pd.Series(columns[3], dtype="bool"),
+                "note": pd.Series(columns[4], dtype=object),
+            }
+        )
 
 
 def cascade(channels: list[Any], target: Target, where: str) -> Any:
