@@ -7,12 +7,16 @@ them for drag-and-drop and `--connector auto`.
 from __future__ import annotations
 
 from connectors.base import Connector
+from connectors.generic import GenericCsvConnector
+from connectors.readings_json import ReadingsJsonConnector
 from connectors.registry import ConnectorRegistry
 
 
 def all_connectors() -> list[Connector]:
     """A fresh instance of every connector, in menu order."""
     found: list[Connector] = []
+    found.append(ReadingsJsonConnector())
+    found.append(GenericCsvConnector())
     return found
 
 

@@ -1,0 +1,139 @@
+"""Column-at-a-time parsing of generic CSV cells: numbers, times, flags.
+
+Each parser returns the parsed column plus a boolean mask of bad cells; the
+caller turns the (few) bad cells into named problems. No per-row Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from connectors.base import SourceError
+
+ESTIMATED_WORDS: dict[str, bool] = {
+    "true": True, "t": True, "1": True, "yes": True, "y": True, "e": True, "est": True,
+    "estimated": True, "estimate": True,
+    "false": False, "f": False, "0": False, "no": False, "n": False, "a": False,
+    "actual": False, "act": False, "": False,
+}  # fmt: skip
+
+# Times with an explicit offset (ISO style); these are kept as given and converted to UTC.
+OFFSET_PATTERN = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
+
+# Formats tried, in order, when no --time-format is given and the times are not ISO 8601.
+CANDIDATE_FORMATS: tuple[str, ...] = (
+    "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S",
+    "%d/%m/%Y %H.%M", "%Y%m%d%H%M%S", "%Y%m%d %H:%M", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y",
+)  # fmt: skip
+ISO = "ISO8601"
+
+
+def parse_values(text: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers with `decimal` as the decimal mark and no thousands separators.
+
+    Returns:
+        (values as float64 with NaN where bad, mask of bad cells).
+    """
+    cells = text.str.strip()
+    other = "." if decimal == "," else ","
+    wrong_mark = cells.str.contains(other, regex=False).to_numpy(dtype=bool)
+    if decimal == ",":
+        cells = cells.str.replace(",", ".", regex=False)
+    numbers = pd.to_numeric(cells.where(~wrong_mark, ""), errors="coerce")
+    values = np.asarray(numbers, dtype="float64")
+    bad = wrong_mark | ~np.isfinite(values)
+    return np.where(bad, np.nan, values), bad
+
+
+def value_problem(cell: str, decimal: str) -> str:
+    """Why a value cell is not a number."""
+    if not cell.strip():
+        return "the value is empty"
+    other = "." if decimal == "," else ","
+    if other in cell:
+        return (
+            f"not a number: the decimal mark is {decimal!r} and thousands separators "
+            "are not allowed (see --decimal)"
+        )
+    return "not a (finite) number"
+
+
+def parse_estimated(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated flags (true/false, 1/0, yes/no, E/A, Estimated/Actual; empty = actual)."""
+    mapped = text.str.strip().str.lower().map(ESTIMATED_WORDS)
+    bad = mapped.isna().to_numpy(dtype=bool)
+    return mapped.fillna(False).to_numpy(dtype=bool), bad
+
+
+def has_offset(text: pd.Series) -> np.ndarray:
+    """Which time cells carry an explicit UTC offset (or Z)."""
+    found = text.str.strip().str.contains(OFFSET_PATTERN, regex=True)
+    return np.asarray(found, dtype=bool)
+
+
+def parse_aware(text: pd.Series, fmt: str) -> pd.Series:
+    """Times with offsets, converted to UTC (NaT where unparseable)."""
+    return pd.to_datetime(text.str.strip(), format=fmt, utc=True, errors="coerce")
+
+
+def parse_naive(text: pd.Series, fmt: str) -> pd.Series:
+    """Naive wall-clock times (NaT where unparseable or carrying an offset)."""
+    parsed = pd.to_datetime(text.str.strip(), format=fmt, errors="coerce")
+    if getattr(parsed.dt, "tz", None) is not None:  # a format with %z matched
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    return parsed
+
+
+def format_is_aware(fmt: str) -> bool:
+    """Whether a strptime format reads the offset itself."""
+    return "%z" in fmt or "%Z" in fmt
+
+
+def choose_time_format(sample: pd.Series, name: str) -> str:
+    """Pick the time format for a file from a sample of its time cells.
+
+    ISO 8601 wins when it reads the sample; otherwise the candidate format that
+    reads the most. Day-first and month-first formats that both read every
+    sample cell are ambiguous: the file must say (--time-format).
+
+    Raises:
+        SourceError: when no format reads most of the sample, or the order is ambiguous.
+    """
+    cells = sample[sample.str.strip() != ""].head(2000)
+    if cells.empty:
+        return ISO
+    scores = {fmt: _score(cells, fmt) for fmt in (ISO, *CANDIDATE_FORMATS)}
+    if scores[ISO] == len(cells):
+        return ISO
+    best = max(scores.values())
+    winners = [fmt for fmt, score in scores.items() if score == best]
+    if best < len(cells) / 2:
+        raise SourceError(
+            f"the times (e.g. {cells.iloc[0]!r}) are in no format tried; give "
+            "--time-format (strptime, e.g. '%d/%m/%Y %H:%M')",
+            file=name,
+        )
+    if _day_month_clash(winners):
+        raise SourceError(
+            f"the times (e.g. {cells.iloc[0]!r}) read both day-first and month-first; "
+            "give --time-format ('%d/%m/%Y %H:%M' or '%m/%d/%Y %H:%M')",
+            file=name,
+        )
+    return winners[0]
+
+
+def _score(cells: pd.Series, fmt: str) -> int:
+    aware = has_offset(cells)
+    parsed_aware = parse_aware(cells[aware], ISO) if fmt == ISO else pd.Series([], dtype=object)
+    parsed = parse_naive(cells[~aware], fmt)
+    return int(parsed.notna().sum() + parsed_aware.notna().sum())
+
+
+def _day_month_clash(formats: Iterable[str]) -> bool:
+    fmts = list(formats)
+    return any(f.startswith("%d") for f in fmts) and any(f.startswith("%m") for f in fmts)

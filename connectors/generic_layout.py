@@ -1,0 +1,286 @@
+"""What a generic readings CSV looks like: encoding, preamble, delimiter, header, columns.
+
+Everything here works on the first bytes of the file (the head), so it is
+cheap and can run before any row is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.base import SourceError
+
+DELIMITERS = (",", ";", "\t", "|")
+ROLES = ("id", "time", "value", "quantity", "estimated", "note")
+OPTIONAL_ROLES = ("quantity", "estimated", "note")
+
+# Header names recognised per role, best first (compared lower-case, alphanumerics only).
+ROLE_NAMES: dict[str, tuple[str, ...]] = {
+    "id": (
+        "sourceid",
+        "id",
+        "meterid",
+        "meter",
+        "channelid",
+        "channel",
+        "channelimportid",
+        "meterimportid",
+        "importid",
+        "source",
+        "mpan",
+        "mprn",
+        "point",
+        "pointid",
+        "device",
+        "deviceid",
+        "sensor",
+        "sensorid",
+        "serial",
+        "meterserial",
+        "serialnumber",
+        "meternumber",
+        "meterno",
+        "tag",
+        "datapoint",
+        "register",
+        "registerid",
+        "esiid",
+        "uspid",
+    ),
+    "time": (
+        "time",
+        "timestamp",
+        "datetime",
+        "readingtime",
+        "readtime",
+        "intervalend",
+        "intervalending",
+        "endtime",
+        "periodend",
+        "end",
+        "readingdate",
+        "readdate",
+        "when",
+        "date",
+        "intervalstart",
+        "starttime",
+        "periodstart",
+        "start",
+    ),
+    "value": (
+        "value",
+        "reading",
+        "readingvalue",
+        "kwh",
+        "usage",
+        "consumption",
+        "energy",
+        "use",
+        "read",
+        "amount",
+        "quantityvalue",
+        "kw",
+        "demand",
+        "val",
+        "data",
+    ),
+    "quantity": ("quantity", "unit", "units", "uom", "unitofmeasure", "measure"),
+    "estimated": (
+        "estimated",
+        "estimate",
+        "isestimated",
+        "estimatedflag",
+        "est",
+        "actualestimated",
+    ),
+    "note": ("note", "notes", "comment", "comments", "remark", "remarks", "memo"),
+}
+DATE_NAMES = ("date", "readingdate", "readdate", "day")
+CLOCK_NAMES = ("time", "clock", "timeofday", "hour")
+START_HINTS = ("start", "begin", "from")
+
+# Why content that is not a CSV is not one, recognised from its first bytes.
+_LOOKS_LIKE: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "a ZIP archive or Excel workbook (save it as CSV first)"),
+    (b"%PDF", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel/Office document (save it as CSV first)"),
+    (b"\x1f\x8b", "a gzip-compressed file (decompress it first)"),
+    (b"<?xml", "an XML document"),
+)
+
+
+def _norm(label: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", label.lower())
+
+
+def looks_like(head: bytes) -> str | None:
+    """Say what `head` looks like when it is not delimited text, else None."""
+    body = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    for magic, what in _LOOKS_LIKE:
+        if body.startswith(magic):
+            return what
+    if b"\x00" in head[:4096]:
+        return "a binary file (it contains NUL bytes)"
+    lower = body[:1024].lower()
+    if lower.startswith(b"<!doctype html") or b"<html" in lower or lower.startswith(b"<head"):
+        return "an HTML page (perhaps a login or error page saved instead of the data)"
+    if body[:1] in (b"{", b"["):
+        return "JSON, not CSV (use the readings-json connector)"
+    if not body:
+        return "an empty file"
+    return None
+
+
+def decode_head(head: bytes) -> tuple[str, str]:
+    """Decode the head; returns (text, encoding for pandas)."""
+    raw = head.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return raw.decode("utf-8"), "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 4:  # a multi-byte character cut by the head's end
+            return raw[: exc.start].decode("utf-8"), "utf-8-sig"
+    return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
+@dataclass
+class Layout:
+    """The shape of the file: where the header is, how cells are separated."""
+
+    header: list[str]
+    header_line: int  # 1-based physical line of the header
+    delimiter: str
+    encoding: str
+    notes: list[str] = field(default_factory=list)
+
+
+def find_layout(head: bytes, name: str, options: Mapping[str, Any]) -> Layout:
+    """Locate the header and the delimiter.
+
+    Raises:
+        SourceError: when the content is not a CSV or has no header line.
+    """
+    what = looks_like(head)
+    if what is not None:
+        raise SourceError(f"this is not a readings CSV: it looks like {what}", file=name)
+    text, encoding = decode_head(head)
+    lines = text.splitlines()
+    index, sep = _skip_preamble(lines)
+    if index is None:
+        raise SourceError("no header line found in the first 64 KiB", file=name)
+    delimiter = options.get("delimiter") or sep or _guess_delimiter(lines[index])
+    delimiter = "\t" if delimiter in ("\\t", "tab", "TAB") else str(delimiter)
+    header = next(csv.reader([lines[index]], delimiter=delimiter))
+    return Layout([h.strip() for h in header], index + 1, delimiter, encoding)
+
+
+def _skip_preamble(lines: list[str]) -> tuple[int | None, str | None]:
+    sep = None
+    for index, line in enumerate(lines):
+        stripped = line.strip().strip('"')
+        if not stripped:
+            continue
+        if stripped.lower().startswith("sep=") and sep is None and len(stripped) <= 6:
+            sep = stripped[4:] or None
+            continue
+        return index, sep
+    return None, sep
+
+
+def _guess_delimiter(line: str) -> str:
+    counts = {d: _count_outside_quotes(line, d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    return sum(part.count(delimiter) for part in line.split('"')[::2])
+
+
+@dataclass
+class Columns:
+    """The 0-based column index of each role (time may be a date + clock pair)."""
+
+    index: dict[str, tuple[int, ...]]
+    labels: dict[str, str]
+    automatic: list[str]
+
+    def number(self, role: str) -> int:
+        """1-based number of the (first) column of a role."""
+        return self.index[role][0] + 1
+
+
+def choose_columns(header: list[str], options: Mapping[str, Any], name: str) -> Columns:
+    """Resolve each role to columns: the options' names/numbers first, else by header name.
+
+    Raises:
+        SourceError: when a named column is not in the header, or id/time/value
+            cannot be decided; the message lists the header.
+    """
+    index: dict[str, tuple[int, ...]] = {}
+    automatic: list[str] = []
+    for role in ROLES:
+        given = options.get(f"{role}_column")
+        if given not in (None, ""):
+            index[role] = _resolve(str(given), header, role, name)
+    taken = {i for cols in index.values() for i in cols}
+    for role in ROLES:
+        if role not in index:
+            found = _recognise(role, header, taken)
+            if found:
+                index[role] = found
+                taken.update(found)
+                automatic.append(role)
+    missing = [r for r in ("id", "time", "value") if r not in index]
+    if missing:
+        raise SourceError(
+            f"cannot tell which column holds the {', '.join(missing)}; the header is "
+            f"{header}; name them with --id-column/--time-column/--value-column "
+            "(header name or 1-based number)",
+            file=name,
+        )
+    labels = {r: "+".join(header[i] or str(i + 1) for i in cols) for r, cols in index.items()}
+    return Columns(index=index, labels=labels, automatic=automatic)
+
+
+def _resolve(given: str, header: list[str], role: str, name: str) -> tuple[int, ...]:
+    if "+" in given and given not in header:
+        return tuple(i for part in given.split("+") for i in _resolve(part, header, role, name))
+    lowered = [h.lower() for h in header]
+    if given.strip().lower() in lowered:
+        return (lowered.index(given.strip().lower()),)
+    if given.strip().isdigit() and 1 <= int(given) <= len(header):
+        return (int(given) - 1,)
+    raise SourceError(
+        f"the {role} column {given!r} is neither a header name nor a column number "
+        f"1..{len(header)}; the header is {header}",
+        file=name,
+    )
+
+
+def _recognise(role: str, header: list[str], taken: set[int]) -> tuple[int, ...] | None:
+    normed = [_norm(h) if i not in taken else "" for i, h in enumerate(header)]
+    if role == "time":
+        pair = _date_and_clock(normed)
+        if pair and not any(n in ("datetime", "timestamp") for n in normed):
+            return pair
+    for candidate in ROLE_NAMES[role]:
+        if candidate in normed:
+            return (normed.index(candidate),)
+    return None
+
+
+def _date_and_clock(normed: list[str]) -> tuple[int, int] | None:
+    dates = [i for i, n in enumerate(normed) if n in DATE_NAMES]
+    clocks = [i for i, n in enumerate(normed) if n in CLOCK_NAMES]
+    if dates and clocks:
+        return dates[0], clocks[0]
+    return None
+
+
+def says_start(label: str) -> bool:
+    """Whether a time column's header suggests it marks interval starts."""
+    return any(hint in label.lower() for hint in START_HINTS)
