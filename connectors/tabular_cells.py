@@ -1,0 +1,150 @@
+"""Cell-level helpers of the tabular engine: numbers, flags, dates, problems, output frames.
+
+Everything works on whole pyarrow/numpy columns of a chunk; a Python loop
+only ever runs over problems (bad cells), never over readings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors.base import READING_COLUMNS, TIME_DTYPE, Problem, ProblemKind
+from connectors.hh_dates import date_formats, guess_format, parse_dates
+
+ESTIMATED_FLAGS = ["E", "EST", "ESTIMATE", "ESTIMATED", "ESTIMATION"]
+MISSING_FLAGS = ["-", "N/A", "MISSING", "NO DATA"]
+MAX_CELL_PROBLEMS = 200
+
+
+@dataclass
+class Chunk:
+    """Where a chunk of rows sits in its file, and the problems met in it."""
+
+    file: str
+    lines: np.ndarray[Any, np.dtype[np.int64]]  # physical 1-based line of each row
+    problems: list[Problem] = field(default_factory=list)
+    dropped: int = 0
+
+    def bad(self, row: int, label: str, value: str, message: str) -> None:
+        """Record one unreadable cell (kept to MAX_CELL_PROBLEMS per chunk, then counted)."""
+        if len(self.problems) >= MAX_CELL_PROBLEMS:
+            self.dropped += 1
+            return
+        line = int(self.lines[row])
+        self.problems.append(Problem(ProblemKind.BAD_VALUE, message, self.file, line, label, value))
+
+    def close(self) -> None:
+        """Add one problem that counts the bad cells not listed one by one."""
+        if self.dropped:
+            message = f"{self.dropped} more unreadable cells in this part of the file (not listed)"
+            self.problems.append(
+                Problem(ProblemKind.BAD_VALUE, message, self.file, count=self.dropped)
+            )
+
+
+def trimmed(column: Any) -> Any:
+    """A string column with surrounding spaces removed and empty cells null."""
+    text = pc.utf8_trim_whitespace(column.cast(pa.string()))
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def numbers(column: Any, chunk: Chunk, label: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Floats of a value column; NaN for empty, `-` and unreadable cells (each one reported)."""
+    try:
+        return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
+    except pa.ArrowInvalid:
+        pass
+    text = trimmed(column)
+    text = pc.if_else(pc.is_in(text, pa.array(MISSING_FLAGS)), pa.scalar(None, pa.string()), text)
+    try:
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
+    except pa.ArrowInvalid:
+        pass
+    raw = pd.Series(text.to_pandas(), dtype="object")
+    parsed = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64")
+    for row in np.flatnonzero(raw.notna().to_numpy() & np.isnan(parsed)):
+        chunk.bad(int(row), label, str(raw.iloc[row]), "not a number; this half-hour is not sent")
+    return parsed  # type: ignore[no-any-return]
+
+
+def flag_codes(column: Any) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """(estimated, missing) booleans of a flag column: E/Estimate(d) and `-`."""
+    text = pc.utf8_upper(trimmed(column))
+    estimated = pc.fill_null(pc.is_in(text, pa.array(ESTIMATED_FLAGS)), False)
+    missing = pc.fill_null(pc.is_in(text, pa.array(MISSING_FLAGS)), False)
+    return estimated.to_numpy(zero_copy_only=False), missing.to_numpy(zero_copy_only=False)
+
+
+@dataclass
+class DateParser:
+    """Parses a date column; the format is guessed once from the first chunk."""
+
+    formats: tuple[str, ...] = field(default_factory=date_formats)
+    fmt: str | None = None
+
+    def parse(self, column: Any, chunk: Chunk, label: str) -> tuple[np.ndarray[Any, Any], Any]:
+        """(codes per row, unique datetime64[D] days); code -1 where no date was read."""
+        text = trimmed(column)
+        encoded = pc.dictionary_encode(text)
+        uniques = encoded.dictionary.to_pylist()
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype("int64")
+        if self.fmt is None:
+            self.fmt = guess_format(uniques, self.formats) or self.formats[0]
+        days = parse_dates(uniques, self.fmt)
+        bad = np.isnat(days)
+        for unique in np.flatnonzero(bad):
+            rows = np.flatnonzero(codes == unique)
+            for row in rows[:3]:
+                chunk.bad(int(row), label, str(uniques[unique]), "not a date; the row is skipped")
+        codes = np.where((codes >= 0) & ~bad[np.maximum(codes, 0)], codes, -1)
+        return codes, days
+
+
+def strings(values: Any, n: int) -> Any:
+    """A pandas string column (pyarrow-backed) from an Arrow array or a scalar."""
+    if isinstance(values, str) or values is None:
+        values = pa.array([values] * n, type=pa.string()) if n else pa.array([], pa.string())
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return pd.arrays.ArrowStringArray(array.cast(pa.large_string()).cast(pa.string()))
+
+
+def readings_frame(columns: dict[str, Any], n: int) -> pd.DataFrame:
+    """The schema frame from prepared columns (no per-row Python)."""
+    times = pd.DatetimeIndex(np.asarray(columns["time"], dtype="int64").view("datetime64[ns]"))
+    frame = pd.DataFrame(
+        {
+            "source_id": strings(columns["source_id"], n),
+            "quantity": strings(columns["quantity"], n),
+            "unit": strings(columns["quantity"], n),
+            "time": pd.Series(times.tz_localize("UTC"), dtype=TIME_DTYPE).array,
+            "interval_s": np.full(n, 1800, dtype="int64"),
+            "value": np.asarray(columns["value"], dtype="float64"),
+            "estimated": np.asarray(columns["estimated"], dtype="bool"),
+            "note": strings(columns.get("note"), n),
+            "origin": strings(columns["origin"], n),
+        }
+    )
+    return frame.loc[:, list(READING_COLUMNS)]
+
+
+def origins(file: str, lines: Any, labels: Any) -> Any:
+    """`file:line:column` for each reading, built by Arrow kernels."""
+    line_text = pc.cast(pa.array(lines, type=pa.int64()), pa.string())
+    return pc.binary_join_element_wise(pa.scalar(file), line_text, labels, ":")
+
+
+def held_problem(day: date, reason: str, file: str, count: int, source: str) -> Problem:
+    """The HELD_BACK problem of one local day."""
+    meters = f"{count} meter row{'s' if count != 1 else ''}"
+    message = (
+        f"{day.isoformat()} held back ({meters}, first {source}): {reason}; nothing of that "
+        "day was sent (use --accept-ambiguous-days to send it by the documented rule)"
+    )
+    return Problem(ProblemKind.HELD_BACK, message, file, day=day, source_id=source, count=count)

@@ -1,0 +1,159 @@
+"""Row-per-reading half-hourly exports (`MPR, ReadDatetime, kWh, ReadType`).
+
+Each row is one half-hour labelled by its end (or start) in local wall-clock
+time. On the long autumn day a repeated wall time appears twice for a meter:
+the first row is the first occurrence (summer time), the second the repeat.
+A repeated time that appears only once cannot be placed and is held back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors.base import Problem, ReadingBatch
+from connectors.hh_dates import DATETIME_FORMATS, HALF_HOUR_NS
+from connectors.tabular_cells import (
+    Chunk,
+    DateParser,
+    flag_codes,
+    held_problem,
+    numbers,
+    origins,
+    readings_frame,
+    trimmed,
+)
+from connectors.tabular_layout import Layout, Plan, _find, score_plan
+
+NAT = np.iinfo("int64").min
+
+
+def match_long(labels: list[str], layout: Layout) -> Plan | None:
+    """The plan of a row-per-reading file, or None when the header does not fit."""
+    id_index, time_index = _find(labels, layout.id), _find(labels, layout.date)
+    value_index = _find(labels, layout.long_value)
+    if id_index is None or time_index is None or value_index is None:
+        return None
+    plan = Plan(layout, 0.0, labels, id_index, time_index, "clock")
+    plan.value_index = value_index
+    plan.long_flag_index = _find(labels, layout.long_flag)
+    plan.units_index = _find(labels, layout.units)
+    plan.utc = layout.time_basis == "utc" or "utc" in labels[time_index].lower()
+    plan.score = score_plan(plan, layout)
+    return plan
+
+
+@dataclass
+class LongReader:
+    """Reads chunks of a row-per-reading file."""
+
+    plan: Plan
+    file: str
+    tz: str
+    accept_ambiguous: bool = False
+    dates: DateParser = field(default_factory=lambda: DateParser(DATETIME_FORMATS))
+    held: dict[tuple[date, str], list[Any]] = field(default_factory=dict)
+
+    def column(self, batch: pa.RecordBatch, index: int) -> Any:
+        """The Arrow column of header position `index`."""
+        return batch.column(batch.schema.get_field_index(f"c{index}"))
+
+    def convert(self, batch: pa.RecordBatch, chunk: Chunk) -> ReadingBatch:
+        """Readings of one chunk of rows."""
+        plan = self.plan
+        ids = trimmed(self.column(batch, plan.id_index))
+        stamps = self._stamps(batch, chunk)
+        assert plan.value_index is not None
+        value_label = plan.labels[plan.value_index]
+        values = numbers(self.column(batch, plan.value_index), chunk, value_label)
+        estimated, missing = self._flags(batch)
+        ok = pc.is_valid(ids).to_numpy(zero_copy_only=False) & (stamps != NAT) & ~missing
+        ok &= ~np.isnan(values)
+        start = stamps - (HALF_HOUR_NS if plan.layout.long_label == "end" else 0)
+        utc = self._localize(start, ids, ok, chunk)
+        keep = ok & (utc != NAT)
+        rows = np.flatnonzero(keep)
+        index = pa.array(rows, type=pa.int64())
+        columns = {
+            "source_id": pc.take(ids, index),
+            "quantity": "kWh",
+            "time": utc[rows] + HALF_HOUR_NS,
+            "value": values[rows],
+            "estimated": estimated[rows],
+            "origin": origins(self.file, chunk.lines[rows], pa.scalar(value_label)),
+        }
+        chunk.close()
+        return ReadingBatch(readings_frame(columns, len(rows)), chunk.problems)
+
+    def _stamps(self, batch: pa.RecordBatch, chunk: Chunk) -> np.ndarray[Any, Any]:
+        plan = self.plan
+        label = plan.labels[plan.date_index]
+        text = trimmed(self.column(batch, plan.date_index))
+        if self.dates.fmt is None:
+            self.dates.fmt = _guess(text.drop_null().to_pylist()[:200])
+        parsed = pd.to_datetime(text.to_pandas(), format=self.dates.fmt, errors="coerce")
+        stamps = parsed.to_numpy(dtype="datetime64[ns]").astype("int64")
+        for row in np.flatnonzero(
+            (stamps == NAT) & pc.is_valid(text).to_numpy(zero_copy_only=False)
+        ):
+            chunk.bad(int(row), label, str(text[int(row)].as_py()), "not a date and time; skipped")
+        return stamps  # type: ignore[no-any-return]
+
+    def _flags(self, batch: pa.RecordBatch) -> tuple[np.ndarray[Any, Any], Any]:
+        if self.plan.long_flag_index is None:
+            n = batch.num_rows
+            return np.zeros(n, bool), np.zeros(n, bool)
+        return flag_codes(self.column(batch, self.plan.long_flag_index))
+
+    def _localize(self, start: Any, ids: Any, ok: Any, chunk: Chunk) -> np.ndarray[Any, Any]:
+        """UTC interval starts; repeated wall times resolved by order, lone ones held back."""
+        naive = pd.DatetimeIndex(np.where(ok, start, 0).view("datetime64[ns]"))
+        frame = pd.DataFrame({"id": ids.to_pandas(), "t": naive})
+        second = frame.duplicated(["id", "t"], keep="first").to_numpy()
+        counts = frame.groupby(["id", "t"], dropna=False)["t"].transform("size").to_numpy()
+        first = naive.tz_localize(self.tz, ambiguous=~second, nonexistent="NaT")
+        strict = naive.tz_localize(self.tz, ambiguous="NaT", nonexistent="NaT")
+        utc = _ns(first)
+        ambiguous = (_ns(strict) == NAT) & (utc != NAT)
+        lone = ambiguous & (counts < 2) & ok
+        if not self.accept_ambiguous:
+            for row in np.flatnonzero(lone):
+                self._hold(naive[row].date(), ids[int(row)].as_py())
+            utc = np.where(lone, NAT, utc)
+        for row in np.flatnonzero((utc == NAT) & ok & ~lone)[:50]:
+            chunk.bad(
+                int(row),
+                self.plan.labels[self.plan.date_index],
+                str(naive[row]),
+                f"this wall-clock time does not exist in {self.tz}; skipped",
+            )
+        return utc
+
+    def _hold(self, day: date, source: str) -> None:
+        reason = "a repeated wall-clock time of the clock change appears only once"
+        entry = self.held.setdefault((day, reason), [0, source])
+        entry[0] += 1
+
+    def held_problems(self) -> list[Problem]:
+        """One HELD_BACK problem per held day."""
+        return [
+            held_problem(day, reason, self.file, count, str(source))
+            for (day, reason), (count, source) in sorted(self.held.items())
+        ]
+
+
+def _ns(index: pd.DatetimeIndex) -> np.ndarray[Any, Any]:
+    values = index.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    return values.astype("int64")  # type: ignore[no-any-return]
+
+
+def _guess(samples: list[Any]) -> str:
+    from connectors.hh_dates import guess_format
+
+    return guess_format(samples, DATETIME_FORMATS) or DATETIME_FORMATS[0]

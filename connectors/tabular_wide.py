@@ -1,0 +1,225 @@
+"""One row per meter per day ("48-column" files): a chunk of rows to readings.
+
+Each row's values form a [rows, slots] matrix; the `DayTable` of the chunk's
+dates says where every slot lands in UTC, which days are clock-change days
+and which rows cannot be placed (held back). Everything is numpy/Arrow column
+work; no Python runs per reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors.base import Problem, ProblemKind, ReadingBatch
+from connectors.hh_dates import HALF_HOUR_NS, DayTable, day_table
+from connectors.tabular_cells import (
+    Chunk,
+    DateParser,
+    flag_codes,
+    numbers,
+    origins,
+    readings_frame,
+    trimmed,
+)
+from connectors.tabular_layout import DEFAULT_UNITS, SOURCE_SUFFIX, Plan, ValueColumn
+
+LONG_DAY = (
+    "the local day has {p} half-hours (clocks went back) but a {n}-column file cannot hold them"
+)
+SHORT_DAY = (
+    "the local day has {p} half-hours (clocks went forward) but the file has values for {what}"
+)
+
+
+@dataclass
+class WideReader:
+    """Reads chunks of a wide file by its plan; remembers held-back days across chunks."""
+
+    plan: Plan
+    file: str
+    tz: str
+    accept_ambiguous: bool = False
+    dates: DateParser = field(default_factory=DateParser)
+    held: dict[tuple[date, str], list[Any]] = field(default_factory=dict)
+    dropped_by_rule: int = 0
+
+    def column(self, batch: pa.RecordBatch, index: int) -> Any:
+        """The Arrow column of header position `index`."""
+        return batch.column(batch.schema.get_field_index(f"c{index}"))
+
+    def convert(self, batch: pa.RecordBatch, chunk: Chunk) -> ReadingBatch:
+        """Readings of one chunk of rows."""
+        ids = trimmed(self.column(batch, self.plan.id_index))
+        date_label = self.plan.labels[self.plan.date_index]
+        codes, days = self.dates.parse(self.column(batch, self.plan.date_index), chunk, date_label)
+        table = day_table(np.where(np.isnat(days), np.datetime64(0, "D"), days), self.tz)
+        row_est, row_missing = self._row_flags(batch)
+        quantity, suffix = self._units(batch)
+        ok = pc.is_valid(ids).to_numpy(zero_copy_only=False) & (codes >= 0) & ~row_missing
+        parts = []
+        for block in self._blocks():
+            parts.append(
+                self._block(batch, chunk, block, (ids, codes, days, table, ok, row_est))
+                | {"quantity_row": quantity, "suffix_row": suffix}
+            )
+        chunk.close()
+        frame = _assemble(parts, chunk, self.file, self.plan)
+        return ReadingBatch(frame, chunk.problems)
+
+    def _blocks(self) -> list[list[ValueColumn]]:
+        by_quantity: dict[str, list[ValueColumn]] = {}
+        for value in self.plan.values:
+            by_quantity.setdefault(value.quantity, []).append(value)
+        return [sorted(block, key=lambda v: v.slot) for block in by_quantity.values()]
+
+    def _row_flags(self, batch: pa.RecordBatch) -> tuple[np.ndarray[Any, Any], Any]:
+        n = batch.num_rows
+        if self.plan.row_flag_index is None:
+            return np.zeros(n, bool), np.zeros(n, bool)
+        return flag_codes(self.column(batch, self.plan.row_flag_index))
+
+    def _units(self, batch: pa.RecordBatch) -> tuple[Any, Any]:
+        if self.plan.units_index is None:
+            return None, None
+        raw = pc.utf8_upper(trimmed(self.column(batch, self.plan.units_index)))
+        keys = pa.array(list(DEFAULT_UNITS))
+        mapped = pc.take(pa.array(list(DEFAULT_UNITS.values())), pc.index_in(raw, keys))
+        quantity = pc.coalesce(mapped, trimmed(self.column(batch, self.plan.units_index)))
+        suffixes = pc.take(
+            pa.array(list(SOURCE_SUFFIX.values())), pc.index_in(raw, pa.array(list(SOURCE_SUFFIX)))
+        )
+        return quantity, pc.fill_null(suffixes, "")
+
+    def _matrix(
+        self, batch: pa.RecordBatch, chunk: Chunk, block: list[ValueColumn]
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        n, width = batch.num_rows, len(block)
+        values = np.empty((n, width), dtype="float64")
+        estimated = np.zeros((n, width), dtype=bool)
+        for j, col in enumerate(block):
+            values[:, j] = numbers(self.column(batch, col.index), chunk, col.label)
+            if col.flag_index is not None:
+                est, missing = flag_codes(self.column(batch, col.flag_index))
+                estimated[:, j] = est
+                values[missing, j] = np.nan
+        slots = np.array([v.slot for v in block], dtype="int64")
+        return values, estimated, slots
+
+    def _block(
+        self, batch: pa.RecordBatch, chunk: Chunk, block: list[ValueColumn], rows: tuple[Any, ...]
+    ) -> dict[str, Any]:
+        ids, codes, days, table, ok, row_est = rows
+        values, estimated, slots = self._matrix(batch, chunk, block)
+        filled = ~np.isnan(values) & ok[:, None]
+        dcode = np.maximum(codes, 0)
+        offsets, held, dropped = self._place(filled, slots, dcode, table)
+        self._note_held(held, dcode, days, ids, table, filled)
+        keep = filled & ~held[:, None] & ~dropped
+        ri, si = np.nonzero(keep)
+        times = table.midnight_ns[dcode[ri]] + (offsets[ri, si] + 1) * HALF_HOUR_NS
+        return {
+            "ri": ri,
+            "si": si,
+            "time": times,
+            "value": values[ri, si],
+            "estimated": estimated[ri, si] | row_est[ri],
+            "ids": ids,
+            "labels": pa.array([v.label for v in block]),
+            "quantity": block[0].quantity,
+        }
+
+    def _place(
+        self, filled: Any, slots: Any, dcode: Any, table: DayTable
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """(elapsed half-hour per cell, held-back rows, cells dropped by the accept rule)."""
+        has = filled.any(axis=1)
+        if self.plan.basis == "clock":
+            offsets = table.elapsed[dcode][:, slots]
+            impossible = filled & (offsets < 0)
+            long_day = table.ambiguous[dcode].any(axis=1)
+        else:
+            offsets = np.broadcast_to(slots, filled.shape)
+            impossible = filled & (slots[None, :] >= table.periods[dcode][:, None])
+            long_day = len(slots) < table.periods[dcode]
+        if self.accept_ambiguous:
+            self.dropped_by_rule += int(impossible.sum())
+            return offsets, np.zeros(len(has), dtype=bool), impossible
+        held = impossible.any(axis=1) | (long_day & has)
+        return offsets, held, np.zeros_like(filled)
+
+    def _note_held(
+        self, held: Any, dcode: Any, days: Any, ids: Any, table: DayTable, filled: Any
+    ) -> None:
+        for row in np.flatnonzero(held):
+            day = days[dcode[row]].astype(date)
+            periods = int(table.periods[dcode[row]])
+            reason = _reason(periods, self.plan, filled[row])
+            entry = self.held.setdefault((day, reason), [0, ids[int(row)].as_py()])
+            entry[0] += 1
+
+    def held_problems(self) -> list[Problem]:
+        """One HELD_BACK problem per held day (and reason), plus the accept-rule note."""
+        from connectors.tabular_cells import held_problem
+
+        found = [
+            held_problem(day, reason, self.file, count, str(source))
+            for (day, reason), (count, source) in sorted(self.held.items())
+        ]
+        if self.dropped_by_rule:
+            message = (
+                f"{self.dropped_by_rule} values at wall-clock times that do not exist on a "
+                "clock-change day were not sent (--accept-ambiguous-days rule)"
+            )
+            found.append(
+                Problem(ProblemKind.WARNING, message, self.file, count=self.dropped_by_rule)
+            )
+        return found
+
+
+def _reason(periods: int, plan: Plan, row_filled: Any) -> str:
+    width = len(row_filled)
+    if periods > width:
+        return LONG_DAY.format(p=periods, n=width)
+    what = (
+        "wall-clock times that do not exist"
+        if plan.basis == "clock"
+        else (f"periods beyond {periods}")
+    )
+    return SHORT_DAY.format(p=periods, what=what)
+
+
+def _assemble(parts: list[dict[str, Any]], chunk: Chunk, file: str, plan: Plan) -> pd.DataFrame:
+    frames = []
+    for part in parts:
+        ri = part["ri"]
+        n = len(ri)
+        index = pa.array(ri, type=pa.int64())
+        source = pc.take(part["ids"], index)
+        quantity: Any = part["quantity"]
+        if part["quantity_row"] is not None:
+            quantity = pc.take(part["quantity_row"], index)
+            source = pc.binary_join_element_wise(source, pc.take(part["suffix_row"], index), "")
+        labels = pc.take(part["labels"], pa.array(part["si"], type=pa.int64()))
+        columns = {
+            "source_id": source,
+            "quantity": quantity,
+            "time": part["time"],
+            "value": part["value"],
+            "estimated": part["estimated"],
+            "origin": origins(file, chunk.lines[ri], labels),
+        }
+        frames.append(readings_frame(columns, n))
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
+
+
+Converter = Callable[[pa.RecordBatch, Chunk], ReadingBatch]
