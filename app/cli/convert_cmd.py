@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli import EXIT_ERROR, UsageError
+from app.cli.journal_send import send_through_journal
 from app.cli.run_output import ProgressBar, print_result
 from app.core.catalog import build_registry
 from app.core.energycap import EnergyCapClient, EnergyCapError, RetryPolicy
@@ -61,6 +62,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     _add_source_options(snd)
     snd.add_argument("--api", choices=("readings", "esa", "import"), help="EnergyCAP API to use")
     snd.add_argument("--ecap-url", metavar="URL", help="EnergyCAP host (overrides the setting)")
+    snd.add_argument("--overwrite", action="store_true", help="replace values EnergyCAP has")
     snd.set_defaults(func=run_send)
 
 
@@ -165,7 +167,7 @@ def run_send(args: argparse.Namespace) -> int:
     if ecap.api not in ("readings", "esa", "import"):
         raise UsageError(f"API must be readings, esa or import; the setting says {ecap.api!r}")
     client = _client(url, ecap)
-    return _deliver(args, settings, client, ecap)
+    return send_through_journal(args, settings, client, ecap, _plan(args, settings))
 
 
 def _client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:

@@ -38,6 +38,7 @@ from .settings import EnergyCapSettings
 log = logging.getLogger(__name__)
 
 IMPORT_BATCH = 50_000  # readings fetched per round for the Import API (one file per group)
+LISTED_REJECTIONS = 10_000  # rejected reading ids kept in a report for listing
 
 
 @dataclass
@@ -54,6 +55,7 @@ class DeliveryReport:
     auth_failed: bool = False
     cancelled: bool = False
     reasons: list[str] = field(default_factory=list)
+    rejected_ids: list[int] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -188,15 +190,17 @@ class _Run:
         self.report.requests += outcome.requests
         self.report.confirmed += outcome.confirmed
         self.report.rejected += len(outcome.rejected)
-        self._note(outcome.rejected.values())
+        self._note(outcome.rejected.values(), outcome.rejected)
 
     def _reject_all(self, frame: pd.DataFrame, reason: str) -> None:
         ids = frame["id"].astype("int64").tolist()
         self.journal.reject({i: reason for i in ids})
         self.report.rejected += len(ids)
-        self._note([reason])
+        self._note([reason], ids)
 
-    def _note(self, reasons: Any) -> None:
+    def _note(self, reasons: Any, ids: Any) -> None:
+        room = LISTED_REJECTIONS - len(self.report.rejected_ids)
+        self.report.rejected_ids.extend(list(ids)[: max(room, 0)])
         for reason in reasons:
             if reason not in self.report.reasons and len(self.report.reasons) < 20:
                 self.report.reasons.append(reason)

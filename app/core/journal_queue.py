@@ -250,6 +250,23 @@ class JournalQueue(JournalBase):
         frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
         return frame
 
+    def readings_by_id(self, ids: Sequence[int]) -> pd.DataFrame:
+        """Readings by journal id, with state and reason (for listing a run's refusals)."""
+        rows: list[tuple[Any, ...]] = []
+        with self.reader() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = [int(i) for i in ids[start : start + 500]]
+                marks = ",".join("?" * len(chunk))
+                rows += conn.execute(
+                    "SELECT id, source, source_id, quantity, time, value, origin, state, reason "
+                    f"FROM readings WHERE id IN ({marks}) ORDER BY id",
+                    chunk,
+                ).fetchall()
+        names = ["id", "source", "source_id", "quantity", "time", "value", "origin", "state"]
+        frame = pd.DataFrame.from_records(rows, columns=[*names, "reason"])
+        frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
+        return frame
+
     def held_readings(self, source: str | None = None, limit: int = 1000) -> pd.DataFrame:
         """Readings waiting for a decision (`--overwrite`), with why they are held."""
         where, args = _source_filter(source)

@@ -1,0 +1,170 @@
+"""`meterbridge send` through the journal: journal every reading, then deliver and wait.
+
+Readings are journaled raw (unmapped), keyed by the connector id as their
+source, so re-sending a file (or an overlapping export of the same meters)
+is recognised reading by reading; the mapping is applied at delivery time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from typing import Any
+
+import pandas as pd
+
+from app.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, UsageError
+from app.cli.run_output import print_result
+from app.core.delivery import DeliveryReport, deliver_pending
+from app.core.delivery_send import crash_point
+from app.core.energycap import AuthError, EnergyCapClient, EnergyCapError
+from app.core.journal import AcceptResult, Journal, JournalError, JournalFullError
+from app.core.mapping import MappingTable
+from app.core.paths import resolve_paths
+from app.core.pipeline import RunPlan, send
+from app.core.report import DeliveryResult, Rejection, RunResult, SourceReport
+from app.core.settings import EnergyCapSettings, Settings
+from connectors.base import READING_COLUMNS, conform
+
+
+def open_journal(args: argparse.Namespace, settings: Settings) -> Journal:
+    """The journal of this meterbridge home, bounded as the settings say."""
+    paths = resolve_paths(args.home).ensure()
+    try:
+        return Journal.from_settings(paths.journal_file, settings.journal)
+    except JournalError as exc:
+        raise UsageError(str(exc)) from None
+
+
+@dataclasses.dataclass
+class _Intake:
+    """Journals each batch the pipeline reads, under its connector's id."""
+
+    journal: Journal
+    accepted: AcceptResult = dataclasses.field(default_factory=AcceptResult)
+    source: str = "file"
+
+    def announce(self, report: SourceReport) -> None:
+        self.source = report.connector or "file"
+        print(f"{report.name}: connector {report.connector} (score {report.score or 0:.2f})")
+
+    def __call__(self, readings: pd.DataFrame) -> DeliveryResult:
+        frame = conform(readings.loc[:, list(READING_COLUMNS)])
+        self.accepted.add(self.journal.accept(frame, source=self.source))
+        return DeliveryResult()
+
+
+def journal_sources(plan: RunPlan, journal: Journal) -> tuple[RunResult, AcceptResult]:
+    """Read every source and journal its readings (raw: the mapping comes at delivery).
+
+    Raises:
+        JournalFullError: the journal is full (what was journaled before stays).
+    """
+    intake = _Intake(journal)
+    raw = dataclasses.replace(plan, table=MappingTable(), announce=intake.announce)
+    result = send(raw, intake)
+    return result, intake.accepted
+
+
+def send_through_journal(
+    args: argparse.Namespace,
+    settings: Settings,
+    client: EnergyCapClient,
+    ecap: EnergyCapSettings,
+    plan: RunPlan,
+) -> int:
+    """`meterbridge send`: journal the sources, deliver everything pending, report."""
+    _check_connection(client)
+    journal = open_journal(args, settings)
+    try:
+        result, accepted = journal_sources(plan, journal)
+    except JournalFullError as exc:
+        print(f"meterbridge: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    crash_point("after_journal_commit")
+    print(f"journaled: {accepted.describe()}")
+    report = deliver_and_tell(args, settings, client, ecap, plan.table, journal)
+    if accepted.new == 0 and report.confirmed == 0 and report.complete:
+        print(f"{accepted.already_delivered} already delivered, nothing new to send")
+    code = EXIT_OK
+    if accepted.changed_held and not getattr(args, "overwrite", False):
+        print(
+            f"{accepted.changed_held} readings differ from values already delivered and are "
+            "held: rerun with --overwrite to replace EnergyCAP's values"
+        )
+        code = EXIT_PARTIAL
+    result.sent, result.rejected = report.confirmed, report.rejected
+    result.rejections.extend(rejections_of(journal, report))
+    return max(code, print_result(result, verbose=args.verbose), exit_code(report))
+
+
+def rejections_of(journal: Journal, report: DeliveryReport) -> list[Rejection]:
+    """The run's refused readings as the CLI lists them: origin first, then the reason."""
+    frame = journal.readings_by_id(report.rejected_ids)
+    listed = [
+        Rejection(
+            reason=str(row.reason),
+            origin=row.origin if isinstance(row.origin, str) else None,
+            source_id=str(row.source_id),
+            time=row.time.isoformat(),
+            value=float(row.value),
+        )
+        for row in frame.itertuples(index=False)
+    ]
+    missing = report.rejected - len(listed)
+    if missing > 0:
+        listed.append(Rejection("see `meterbridge status --dead-letters`", count=missing))
+    return listed
+
+
+def _check_connection(client: EnergyCapClient) -> None:
+    """Refuse a wrong key or host before reading; an outage does not stop journaling."""
+    try:
+        client.check()
+    except AuthError as exc:
+        raise UsageError(str(exc)) from None
+    except EnergyCapError as exc:
+        print(f"warning: {exc}; readings are journaled and delivered when EnergyCAP answers")
+
+
+def deliver_and_tell(
+    args: argparse.Namespace,
+    settings: Settings,
+    client: EnergyCapClient,
+    ecap: EnergyCapSettings,
+    table: MappingTable,
+    journal: Journal,
+) -> DeliveryReport:
+    """Drain the journal and print what happened (reasons of refusals included)."""
+    report = deliver_pending(
+        journal,
+        client,
+        ecap,
+        table,
+        overwrite=bool(getattr(args, "overwrite", False)),
+        patience_s=settings.journal.outage_patience_s,
+        progress=_progress_printer(args),
+    )
+    if report.held:
+        print(f"{report.held} readings held: EnergyCAP already has other values there")
+        print("  (see `meterbridge status --held`; `--overwrite` replaces them)")
+    if report.rejected:
+        print("  (see `meterbridge status --dead-letters`; fix, then `meterbridge replay`)")
+    if report.stopped:
+        print(f"meterbridge: delivery stopped: {report.stopped}", file=sys.stderr)
+    print(report.describe())
+    return report
+
+
+def _progress_printer(args: argparse.Namespace) -> Any:
+    if not args.verbose:
+        return None
+    return lambda r: print(f"  ... delivered {r.confirmed}, rejected {r.rejected}", flush=True)
+
+
+def exit_code(report: DeliveryReport) -> int:
+    """0 all confirmed; 1 some rejected, held or still pending; 2 key/host refused."""
+    if report.auth_failed:
+        return EXIT_ERROR
+    return EXIT_OK if report.complete else EXIT_PARTIAL
