@@ -10,12 +10,14 @@ from connectors.base import Connector
 from connectors.generic import GenericCsvConnector
 from connectors.readings_json import ReadingsJsonConnector
 from connectors.registry import ConnectorRegistry
+from connectors.tabular import UkHalfHourlyConnector
 
 
 def all_connectors() -> list[Connector]:
     """A fresh instance of every connector, in menu order."""
     found: list[Connector] = []
     found.append(ReadingsJsonConnector())
+    found.append(UkHalfHourlyConnector())
     found.append(GenericCsvConnector())
     return found
 
