@@ -166,7 +166,7 @@ class HttpFake:
         """Answer one request; None means: drop the connection."""
         path, _, query_text = target.partition("?")
         query = parse_qs(query_text)
-        record = RecordedRequest(method, path, query, _redact(headers), None)
+        record = RecordedRequest(method, path, query, _redact(headers), _try_json(raw))
         record.key_ok = headers.get(KEY_HEADER.lower()) == self.api_key
         with self._http_lock:
             self.requests.append(record)
@@ -196,7 +196,6 @@ class HttpFake:
         body, refused = self._body(method, path, headers, raw)
         if refused is not None:
             return refused
-        record.json = body
         try:
             return self.route(method, path, query, body)
         except BodyError as error:
@@ -219,6 +218,13 @@ class HttpFake:
             message = f"The request body is not valid JSON: {error}"
             self.failures.append(Failure(method, path, message, [message]))
             return None, error_answer(400, message)
+
+
+def _try_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8")) if raw else None
+    except ValueError:
+        return None
 
 
 def _no_constant(name: str) -> Any:

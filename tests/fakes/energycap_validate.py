@@ -20,6 +20,7 @@ from msrest import Deserializer
 from msrest.serialization import Model
 
 MAX_ERRORS = 20
+MSREST_SAMPLE = 50
 
 
 class BodyError(ValueError):
@@ -99,10 +100,17 @@ def validate_body(model: str, body: Any) -> None:
         problems += check_model(MODELS[model], item, f"[{n}]")
         if len(problems) >= MAX_ERRORS:
             break
-    if not problems:
-        problems = msrest_problems(f"[{model}]", body)
+    if not problems:  # msrest confirms on a sample: the strict walk saw every reading
+        problems = msrest_problems(f"[{model}]", [_sample(item) for item in body])
     if problems:
         raise BodyError(problems)
+
+
+def _sample(item: dict[str, Any]) -> dict[str, Any]:
+    readings = item.get("readings")
+    if isinstance(readings, list) and len(readings) > MSREST_SAMPLE:
+        return {**item, "readings": readings[:MSREST_SAMPLE]}
+    return item
 
 
 def validate_object(model: str, body: Any) -> None:

@@ -295,6 +295,7 @@ def test_injected_429_carries_retry_after_then_recovers(tenant: FakeEnergyCap) -
     assert get(tenant, "/api/v3/timezone").status_code == 200
     assert post(tenant, "/api/v3/reading", body).status_code == 200
     assert [r.status for r in tenant.requests] == [429, 429, 200, 200]
+    assert tenant.requests[0].json == body
     assert len(tenant.readings()) == 1
 
 
