@@ -168,7 +168,8 @@ class Tenant:
             raise ResolveError("No channelId, channelImportId or meterImportId given")
         meter = self.meter_by_import_id(target.parent_import_id)
         if meter is None and self.unknown_meter_policy == "autocreate":
-            meter = self.add_meter(FakeMeter(self.next_channel_id(), target.parent_import_id))
+            meter_id = max([0, *self.meters]) + 1
+            meter = self.add_meter(FakeMeter(meter_id, target.parent_import_id))
             auto_create = True
         if meter is None:
             raise ResolveError(f"Meter with meterImportId '{target.parent_import_id}' not found")

@@ -125,13 +125,20 @@ def test_london_spring_gap_row_fails_and_is_named(energycap: FakeEnergyCap) -> N
     assert "UK1,31/03/2024 01:30,2" in errors
 
 
-def test_london_autumn_in_meter_zone_and_with_K_offsets(energycap: FakeEnergyCap) -> None:
+@pytest.mark.parametrize(
+    ("fmt", "bst", "gmt"),
+    [("yyyy-MM-dd'T'HH:mm:sszzz", "+01:00", "+00:00"), ("yyyy-MM-ddTHH:mm:ssK", "+01:00", "Z")],
+    ids=["zzz", "K"],
+)
+def test_london_autumn_in_meter_zone_and_with_offsets(
+    energycap: FakeEnergyCap, fmt: str, bst: str, gmt: str
+) -> None:
     energycap.add_meter(2, "M2", [FakeChannel(21, "UK1", "Use", "kWh", 1800)], "Europe/London")
     naive = "id,time,kwh\nUK1,2024-10-27T00:30,1\nUK1,2024-10-27T02:00,2\n"
     finish(energycap, start(energycap, naive, profile(timestampFormat="yyyy-MM-dd'T'HH:mm")))
-    offsets = "h\nUK1,2024-10-27T01:30:00+01:00,3\nUK1,2024-10-27T01:30:00Z,4\n"
-    prof = profile(timestampFormat="yyyy-MM-ddTHH:mm:ssK")
-    finish(energycap, start(energycap, offsets, prof))
+    offsets = f"h\nUK1,2024-10-27T01:30:00{bst},3\nUK1,2024-10-27T01:30:00{gmt},4\n"
+    task = finish(energycap, start(energycap, offsets, profile(timestampFormat=fmt)))
+    assert task["status"] == SUCCEEDED
     assert stored(energycap) == [
         ("2024-10-26T23:30Z", 1.0),
         ("2024-10-27T00:30Z", 3.0),
