@@ -1,0 +1,162 @@
+"""SFTP folders against a real SSH server on loopback, delivered to the fake EnergyCAP."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.catalog import build_registry
+from app.core.energycap import EnergyCapClient
+from app.core.mapping import MappingTable
+from app.core.pull_submit import Submitter
+from app.core.sender import deliver
+from app.core.settings import EnergyCapSettings
+from app.core.sftp_pull import (
+    HostKeyError,
+    SftpConfig,
+    SftpError,
+    SftpFolder,
+    poll,
+)
+from app.core.sftp_state import SftpState
+from tests.fakes.energycap import FakeChannel, FakeEnergyCap
+from tests.fakes.sftp_server import PASSWORD, AsyncSshServer, make_client_key, start_server
+
+KEY = "sftp-test-key"
+
+
+def csv_file(meter: str, day: int, values: list[float]) -> str:
+    rows = [f"{meter},2026-11-{day:02d}T{h:02d}:30:00Z,{v}" for h, v in enumerate(values)]
+    return "source_id,time,value\n" + "\n".join(rows) + "\n"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[AsyncSshServer | object]:
+    srv = start_server(tmp_path)
+    (srv.root / "incoming").mkdir()
+    (srv.root / "other").mkdir()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def ecap() -> Iterator[FakeEnergyCap]:
+    with FakeEnergyCap(api_key=KEY) as fake:
+        for n, meter in enumerate(("M1", "M2", "M3"), start=1):
+            fake.add_meter(n, meter, [FakeChannel(10 + n, f"{meter}-kWh", "Use", "kWh", 3600)],
+                           "UTC")  # fmt: skip
+        yield fake
+
+
+def submitter(ecap: FakeEnergyCap) -> Submitter:
+    client = EnergyCapClient(ecap.url, KEY)
+    return Submitter(MappingTable(), lambda m: deliver(m, client, "readings", EnergyCapSettings()))
+
+
+def config_for(server, **extra) -> SftpConfig:  # type: ignore[no-untyped-def]
+    folders = extra.pop("folders", [SftpFolder(server.remote("incoming"))])
+    return SftpConfig(host="127.0.0.1", port=server.port, user=server.user, folders=folders,
+                      key_file=str(server.client_key), **extra)  # fmt: skip
+
+
+def test_unknown_key_refused_with_fingerprint_then_accepted(server, ecap, tmp_path: Path) -> None:
+    (server.root / "incoming" / "a.csv").write_text(csv_file("M1", 1, [1.0, 2.0]))
+    state = SftpState(tmp_path / "sftp.sqlite3")
+    with pytest.raises(HostKeyError) as info:
+        poll(config_for(server), state, build_registry(), submitter(ecap))
+    assert server.fingerprint in str(info.value) and "--host-key-fingerprint" in str(info.value)
+    assert ecap.readings().empty
+    accepted = config_for(server, host_key_fingerprint=server.fingerprint)
+    report = poll(accepted, state, build_registry(), submitter(ecap))
+    assert len(report.imported) == 1
+    assert sorted(ecap.readings_for(11)["value"]) == [1.0, 2.0]
+    # The pin is remembered: the next run needs no flag.
+    assert poll(config_for(server), state, build_registry(), submitter(ecap)).skipped == 1
+
+
+def test_new_files_imported_once_and_archived(server, ecap, tmp_path: Path) -> None:
+    incoming = server.root / "incoming"
+    (incoming / "a.csv").write_text(csv_file("M1", 1, [1.0, 2.0, 3.0]))
+    (incoming / "b.csv").write_text(csv_file("M2", 1, [4.0]))
+    (incoming / "broken.csv").write_text("<html><body>502 Bad Gateway</body></html>")
+    (server.root / "other" / "c.csv").write_text(csv_file("M3", 2, [7.0, 8.0]))
+    state = SftpState(tmp_path / "sftp.sqlite3")
+    folders = [
+        SftpFolder(server.remote("incoming"), archive="done"),
+        SftpFolder(server.remote("other"), connector="generic", pattern="*.csv"),
+    ]
+    cfg = config_for(server, folders=folders, host_key_fingerprint=server.fingerprint)
+    sub = submitter(ecap)
+    first = poll(cfg, state, build_registry(), sub)
+    assert len(first.imported) == 3 and len(first.rejected) == 1
+    assert any("broken.csv" in e for e in sub.result.errors)
+    assert sorted(p.name for p in (incoming / "done").iterdir()) == ["a.csv", "b.csv"]
+    assert (incoming / "broken.csv").exists()  # never deleted, never moved
+    assert (server.root / "other" / "c.csv").exists()  # no archive asked: left in place
+    before = ecap.readings()
+    second = poll(cfg, state, build_registry(), submitter(ecap))
+    assert (second.imported, second.rejected, second.skipped) == ([], [], 2)
+    assert len(ecap.readings()) == len(before) == 6
+    assert sorted(ecap.readings_for(13)["value"]) == [7.0, 8.0]
+
+
+def test_changed_file_is_imported_again_touched_one_is_not(server, ecap, tmp_path: Path) -> None:
+    path = server.root / "incoming" / "a.csv"
+    path.write_text(csv_file("M1", 1, [1.0]))
+    state = SftpState(tmp_path / "sftp.sqlite3")
+    cfg = config_for(server, host_key_fingerprint=server.fingerprint)
+    poll(cfg, state, build_registry(), submitter(ecap))
+    stamp = time.time() + 60
+    os.utime(path, (stamp, stamp))  # same bytes, new mtime
+    assert poll(cfg, state, build_registry(), submitter(ecap)).imported == []
+    path.write_text(csv_file("M1", 1, [1.0, 5.0]))
+    os.utime(path, (stamp + 60, stamp + 60))
+    assert len(poll(cfg, state, build_registry(), submitter(ecap)).imported) == 1
+    assert sorted(ecap.readings_for(11)["value"]) == [1.0, 5.0]
+
+
+def test_changed_host_key_is_refused_loudly(server, ecap, tmp_path: Path) -> None:
+    state = SftpState(tmp_path / "sftp.sqlite3")
+    old = server.fingerprint
+    poll(config_for(server, host_key_fingerprint=old), state, build_registry(), submitter(ecap))
+    server.change_host_key()
+    (server.root / "incoming" / "a.csv").write_text(csv_file("M1", 1, [1.0]))
+    with pytest.raises(HostKeyError, match="HAS CHANGED") as info:
+        poll(config_for(server), state, build_registry(), submitter(ecap))
+    assert old in str(info.value) and server.fingerprint in str(info.value)
+    assert ecap.readings().empty
+
+
+def test_password_login_and_wrong_password(tmp_path: Path, ecap) -> None:
+    root = tmp_path / "root"
+    (root / "in").mkdir(parents=True)
+    (root / "in" / "a.csv").write_text(csv_file("M1", 3, [2.5]))
+    srv = AsyncSshServer(root, make_client_key(tmp_path))
+    try:
+        cfg = SftpConfig(
+            host="127.0.0.1", port=srv.port, user=srv.user, folders=[SftpFolder("/in")],
+            host_key_fingerprint=srv.fingerprint,
+        )  # fmt: skip
+        state = SftpState(tmp_path / "s.sqlite3")
+        with pytest.raises(SftpError, match="refused the login") as info:
+            poll(cfg, state, build_registry(), submitter(ecap), password="wrong")
+        assert "wrong" not in str(info.value)
+        report = poll(cfg, state, build_registry(), submitter(ecap), password=PASSWORD)
+        assert len(report.imported) == 1
+    finally:
+        srv.stop()
+
+
+def test_unreachable_server_and_missing_folder(server, ecap, tmp_path: Path) -> None:
+    state = SftpState(tmp_path / "sftp.sqlite3")
+    closed = SftpConfig(host="127.0.0.1", port=1, user="x", folders=[], key_file="k")
+    with pytest.raises(SftpError, match=r"cannot reach 127\.0\.0\.1:1"):
+        poll(closed, state, build_registry(), submitter(ecap))
+    cfg = config_for(server, folders=[SftpFolder(server.remote("nope"))],
+                     host_key_fingerprint=server.fingerprint)  # fmt: skip
+    with pytest.raises(SftpError, match="cannot list the folder"):
+        poll(cfg, state, build_registry(), submitter(ecap))
