@@ -160,7 +160,8 @@ class _GenericRead:
         if not unknown.any() or unknown.sum() > MAX_DEFERRED:
             return rows
         deferred = rows[unknown].assign(naive=False)
-        self.carry = pd.concat([self.carry, deferred], ignore_index=True)
+        carry = pd.concat([self.carry, deferred], ignore_index=True)
+        self.carry = carry.sort_values("line", kind="stable", ignore_index=True)
         return rows[~unknown].reset_index(drop=True)
 
     def _clock_problems(

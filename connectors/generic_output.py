@@ -73,11 +73,23 @@ class Output:
 
 
 def infer_intervals(rows: pd.DataFrame) -> dict[str, int]:
-    """Median spacing (seconds) of each source's distinct times; sources with one time omitted."""
+    """Each source's most common spacing of distinct times, in seconds (ties: the shortest).
+
+    The most common spacing, unlike the median, is not thrown by gaps (rows
+    held back or bad). Sources with one time, or whose spacing does not divide
+    a day evenly, are left out (interval unknown).
+    """
     times = rows[["source_id", "utc"]].drop_duplicates().sort_values(["source_id", "utc"])
     gaps = times.groupby("source_id")["utc"].diff().dt.total_seconds()
-    medians = gaps.groupby(times["source_id"]).median().dropna()
-    return {str(k): round(v) for k, v in medians.items() if v > 0}
+    spacing = pd.DataFrame({"source_id": times["source_id"], "gap": gaps}).dropna()
+    counts = spacing.value_counts().reset_index(name="n")
+    counts = counts.sort_values(["n", "gap"], ascending=[False, True])
+    best = counts.drop_duplicates("source_id")
+    return {
+        str(sid): int(gap)
+        for sid, gap in zip(best["source_id"], best["gap"], strict=True)
+        if gap > 0 and 86400 % int(gap) == 0
+    }
 
 
 def to_readings(rows: pd.DataFrame, rules: OutputRules) -> Output:

@@ -146,7 +146,7 @@ def _readings(
         seconds = frame["target"].map({n: t.interval_s for n, t in targets.items()})
         frame["time"] = frame["time"] + pd.to_timedelta(seconds, unit="s")
         problems += _no_interval(frame[keep], targets, file)
-        keep &= (seconds > 0).to_numpy(dtype=bool)
+        keep = keep & (seconds > 0).to_numpy(dtype=bool)
     return _to_schema(frame[keep], targets, file), problems
 
 
