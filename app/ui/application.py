@@ -2,19 +2,106 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from dataclasses import dataclass
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from app import __version__
 from app.core.paths import resolve_paths
+from app.core.resources import resource_path
+from app.ui.context import AppContext
+from app.ui.log_viewer import setup_logging
 from app.ui.main_window import MainWindow
+from app.ui.single_instance import SingleInstance, ask_running_instance, server_name
+from app.ui.theme import apply_theme, follow_os
+from app.ui.tray import Tray
+
+log = logging.getLogger(__name__)
 
 
-def run_app(home: str | None = None) -> int:
-    """Run the desktop app until it quits; returns the exit code."""
-    app = QApplication.instance() or QApplication(sys.argv)
+def app_icon() -> QIcon:
+    """The app icon from resources/ (an empty icon if the file is missing)."""
+    for name in ("meterbridge.svg", "meterbridge.png", "meterbridge.ico"):
+        path = resource_path(name)
+        if path.exists():
+            return QIcon(str(path))
+    return QIcon()
+
+
+@dataclass
+class Running:
+    """The objects of a running app (kept alive together)."""
+
+    app: QApplication
+    context: AppContext
+    window: MainWindow
+    tray: Tray | None
+    instance: SingleInstance | None
+
+
+def ensure_qapp() -> QApplication:
+    """The QApplication, made once, named and iconed."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv)
     app.setApplicationName("meterbridge")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("meterbridge")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def build(home: str | None = None, *, single: bool = True) -> Running | None:
+    """Make the object graph; None when another instance was asked to show itself."""
     paths = resolve_paths(home).ensure()
-    window = MainWindow(paths)
-    window.show()
-    return int(app.exec())
+    log_file = setup_logging(paths.log_dir)
+    app = ensure_qapp()
+    instance = None
+    if single:
+        name = server_name(str(paths.config_dir))
+        if ask_running_instance(name):
+            log.info("meterbridge is already running; asked it to show its window")
+            return None
+        instance = SingleInstance(name, app)
+        instance.listen()
+    context = AppContext.load(paths)
+    apply_theme(app, context.prefs.theme)
+    follow_os(app, lambda: context.prefs.theme)
+    window = MainWindow(context)
+    tray = None
+    if QSystemTrayIcon.isSystemTrayAvailable():
+        tray = Tray(window, app_icon())
+        tray.show()
+        app.setQuitOnLastWindowClosed(False)
+    if instance is not None:
+        instance.raise_requested.connect(window.bring_to_front)
+    log.info("meterbridge %s started; log file %s", __version__, log_file)
+    return Running(app, context, window, tray, instance)
+
+
+def run_app(home: str | None = None, *, minimized: bool = False) -> int:
+    """Run the desktop app until it quits; returns the exit code."""
+    running = build(home)
+    if running is None:
+        return 0
+    if not (minimized and running.tray is not None):
+        running.window.show()
+    code = int(running.app.exec())
+    if running.instance is not None:
+        running.instance.close()
+    return code
+
+
+def smoke_test_main_window(home: str) -> str:
+    """Build the main window in `home`, show it, and describe it (for --self-test)."""
+    running = build(home, single=False)
+    assert running is not None
+    running.window.show()
+    running.app.processEvents()
+    title = running.window.windowTitle()
+    running.window.quitting = True
+    running.window.close()
+    return f"'{title}' shown"

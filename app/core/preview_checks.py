@@ -1,0 +1,200 @@
+"""Warnings worth showing before readings are sent, computed in columns.
+
+`check_readings` looks at mapped readings (the output of
+`app.core.mapping.apply_mapping`) and the problems the connector met, and
+returns one flag byte per row (for highlighting) plus a list of plain
+warnings: held-back clock-change days, gaps, spikes, negatives, duplicates,
+estimated values and unmapped sources. Everything is vectorised: a million
+rows take well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import IntFlag
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from connectors.base import Problem, ProblemKind
+
+
+class Flag(IntFlag):
+    """What is worth a second look on one row."""
+
+    GAP = 1  # readings are missing just before this one
+    SPIKE = 2
+    NEGATIVE = 4
+    DUPLICATE = 8
+    ESTIMATED = 16
+    UNMAPPED = 32
+
+
+FLAG_LABELS: dict[Flag, str] = {
+    Flag.GAP: "gap before",
+    Flag.SPIKE: "spike",
+    Flag.NEGATIVE: "negative",
+    Flag.DUPLICATE: "duplicate",
+    Flag.ESTIMATED: "estimated",
+    Flag.UNMAPPED: "unmapped",
+}
+
+
+@dataclass(frozen=True)
+class PreviewWarning:
+    """One warning line: what, how many, and the first row it concerns."""
+
+    kind: str
+    message: str
+    count: int = 1
+    first_row: int | None = None
+    source_id: str | None = None
+
+
+@dataclass
+class PreviewReport:
+    """Row flags (uint8, one per row) and the warnings, most serious first."""
+
+    flags: np.ndarray[Any, np.dtype[np.uint8]]
+    warnings: list[PreviewWarning] = field(default_factory=list)
+
+    def count(self, flag: Flag) -> int:
+        """How many rows carry `flag`."""
+        return int(np.count_nonzero(self.flags & int(flag)))
+
+
+def describe_flags(value: int) -> str:
+    """The flags of one row in words, e.g. ``"spike, estimated"``."""
+    return ", ".join(label for flag, label in FLAG_LABELS.items() if value & int(flag))
+
+
+def check_readings(
+    mapped: pd.DataFrame, problems: Sequence[Problem] = (), *, spike_factor: float = 4.0
+) -> PreviewReport:
+    """Flag rows and list warnings for mapped readings.
+
+    Args:
+        mapped: readings with the target columns of `apply_mapping` (``mapped`` at least).
+        problems: the connector's problems; held-back days and bad values become warnings.
+        spike_factor: a value is a spike when it is this many times larger than both
+            its neighbours and the channel's median.
+
+    Returns:
+        The report; `flags[i]` belongs to row i of `mapped` as given.
+    """
+    n = len(mapped)
+    flags = np.zeros(n, dtype=np.uint8)
+    warnings = _problem_warnings(problems)
+    if n == 0:
+        return PreviewReport(flags, warnings)
+    order, group = _sorted_groups(mapped)
+    checks = (
+        (Flag.GAP, _gaps(mapped, order, group)),
+        (Flag.DUPLICATE, _duplicates(mapped)),
+        (Flag.SPIKE, _spikes(mapped, order, group, spike_factor)),
+        (Flag.NEGATIVE, mapped["value"].to_numpy(dtype="float64") < 0),
+        (Flag.ESTIMATED, mapped["estimated"].to_numpy(dtype=bool)),
+        (Flag.UNMAPPED, ~_mapped_mask(mapped)),
+    )
+    for flag, mask in checks:
+        flags[mask] |= np.uint8(flag)
+        if bool(mask.any()):
+            warnings.append(_row_warning(flag, mask, mapped))
+    return PreviewReport(flags, warnings)
+
+
+def _mapped_mask(mapped: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    if "mapped" not in mapped.columns:
+        return np.ones(len(mapped), dtype=bool)
+    return np.asarray(mapped["mapped"].to_numpy(dtype=bool))
+
+
+def _sorted_groups(mapped: pd.DataFrame) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Row order by (channel, time), and each row's channel number."""
+    group = mapped.groupby(["source_id", "quantity"], sort=False, dropna=False).ngroup()
+    group_arr = group.to_numpy(dtype="int64")
+    times = mapped["time"].to_numpy(dtype="datetime64[ns]").astype("int64")
+    order = np.lexsort((times, group_arr))
+    return order, group_arr
+
+
+def _gaps(
+    mapped: pd.DataFrame, order: np.ndarray[Any, Any], group: np.ndarray[Any, Any]
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Rows preceded (in their channel) by more than one interval of nothing."""
+    times = mapped["time"].to_numpy(dtype="datetime64[ns]").astype("int64")[order]
+    interval = mapped["interval_s"].to_numpy(dtype="int64")[order] * 1_000_000_000
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = group[order][1:] == group[order][:-1]
+    step = np.zeros(len(order), dtype="int64")
+    step[1:] = times[1:] - times[:-1]
+    gap_sorted = same & (interval > 0) & (step > interval)
+    mask = np.zeros(len(order), dtype=bool)
+    mask[order] = gap_sorted
+    return mask
+
+
+def _duplicates(mapped: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    keys = mapped[["source_id", "quantity", "time"]]
+    return np.asarray(keys.duplicated(keep=False).to_numpy(dtype=bool))
+
+
+def _spikes(
+    mapped: pd.DataFrame,
+    order: np.ndarray[Any, Any],
+    group: np.ndarray[Any, Any],
+    factor: float,
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Values `factor` times above both neighbours and the channel's typical level."""
+    raw = mapped["value"].to_numpy(dtype="float64")
+    typical = pd.Series(np.abs(raw)).groupby(group).transform("median").to_numpy()
+    values, groups = raw[order], group[order]
+    prev = np.full(len(values), np.nan)
+    nxt = np.full(len(values), np.nan)
+    same_prev = groups[1:] == groups[:-1]
+    prev[1:] = np.where(same_prev, values[:-1], np.nan)
+    nxt[:-1] = np.where(same_prev, values[1:], np.nan)
+    local = np.fmax(np.abs(prev), np.abs(nxt))
+    level = np.fmax(local, typical[order])
+    level = np.where(level > 0, level, np.inf)
+    hit_sorted = (values > factor * level) & ~np.isnan(local)
+    mask = np.zeros(len(order), dtype=bool)
+    mask[order] = hit_sorted
+    return mask
+
+
+def _row_warning(flag: Flag, mask: np.ndarray[Any, Any], mapped: pd.DataFrame) -> PreviewWarning:
+    count = int(np.count_nonzero(mask))
+    first = int(np.flatnonzero(mask)[0])
+    sources = pd.unique(mapped["source_id"].to_numpy()[mask])
+    named = ", ".join(str(s) for s in sources[:3]) + (" …" if len(sources) > 3 else "")
+    messages = {
+        Flag.GAP: f"{count} gap(s) in the readings of {named}: intervals are missing.",
+        Flag.DUPLICATE: f"{count} readings share a source, quantity and time ({named}).",
+        Flag.SPIKE: f"{count} unusually high value(s) in {named}: check them before sending.",
+        Flag.NEGATIVE: f"{count} negative value(s) in {named}.",
+        Flag.ESTIMATED: f"{count} estimated value(s) in {named}; they are sent marked estimated.",
+        Flag.UNMAPPED: (
+            f"{len(sources)} source(s) have no mapping row ({named}); they go to the meter "
+            "whose import id is the source id, with the default codes."
+        ),
+    }
+    source = str(sources[0]) if len(sources) == 1 else None
+    return PreviewWarning(FLAG_LABELS[flag], messages[flag], count, first, source)
+
+
+def _problem_warnings(problems: Sequence[Problem]) -> list[PreviewWarning]:
+    warnings = []
+    for problem in problems:
+        if problem.kind is ProblemKind.HELD_BACK:
+            kind = "held back"
+        elif problem.kind is ProblemKind.BAD_VALUE:
+            kind = "bad value"
+        else:
+            kind = "note"
+        warnings.append(
+            PreviewWarning(kind, problem.describe(), problem.count, None, problem.source_id)
+        )
+    return warnings

@@ -1,0 +1,105 @@
+"""Read a source into mapped readings for the preview, with progress and cancel.
+
+Used by the desktop app's preview (on a worker thread) and usable headless.
+The readings stay columnar: one DataFrame, sorted by channel and time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from app.core.exporter import TimeLabel, import_files
+from app.core.mapping import MappingTable, apply_mapping
+from app.core.preview_checks import PreviewReport, check_readings
+from connectors.base import Connector, Problem, Source, conform, empty_readings
+
+Progress = Callable[[int, str], None]
+Cancelled = Callable[[], bool]
+
+
+class PreviewCancelled(Exception):
+    """The user cancelled the conversion; nothing was kept."""
+
+
+@dataclass
+class PreviewData:
+    """Everything the preview shows for one source."""
+
+    source: Source
+    connector_id: str
+    mapped: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    report: PreviewReport | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def channels(self) -> list[tuple[str, str]]:
+        """The distinct (source id, quantity) pairs, in table order."""
+        pairs = self.mapped[["source_id", "quantity"]].drop_duplicates()
+        return [(str(s), str(q)) for s, q in pairs.itertuples(index=False)]
+
+
+def load_preview(
+    connector: Connector,
+    source: Source,
+    options: Mapping[str, Any],
+    table: MappingTable,
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> PreviewData:
+    """Read every batch of `source`, map it, sort it and check it.
+
+    Raises:
+        PreviewCancelled: when `cancelled()` turns true between batches.
+        SourceError: from the connector, when the source cannot be read at all.
+    """
+    frames: list[pd.DataFrame] = []
+    problems: list[Problem] = []
+    info: dict[str, Any] = {}
+    total = 0
+    for batch in connector.read(source, options):
+        if cancelled is not None and cancelled():
+            raise PreviewCancelled("conversion cancelled")
+        if len(batch.readings):
+            frames.append(batch.readings)
+        problems.extend(batch.problems)
+        info.update(batch.info)
+        total += len(batch.readings)
+        if progress is not None:
+            progress(total, f"{total:,} readings read from {source.name}")
+    readings = conform(pd.concat(frames, ignore_index=True)) if frames else empty_readings()
+    if progress is not None:
+        progress(total, "mapping and checking")
+    mapped = apply_mapping(readings, table)
+    mapped = mapped.sort_values(["source_id", "quantity", "time"], kind="stable")
+    mapped = mapped.reset_index(drop=True)
+    report = check_readings(mapped, problems)
+    return PreviewData(source, connector.info.id, mapped, problems, report, info)
+
+
+def save_import_files(
+    mapped: pd.DataFrame, folder: Path, *, stem: str = "meterbridge", label: TimeLabel = "end"
+) -> list[Path]:
+    """Write EnergyCAP Import API CSV files, each with its profile beside it as JSON.
+
+    Returns:
+        The paths written (CSV then profile, per file).
+
+    Raises:
+        ExportError: when readings cannot go into an import file (see `import_files`).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for item in import_files(mapped, label=label, stem=stem):
+        csv_path = folder / item.name
+        csv_path.write_bytes(item.data)
+        profile_path = csv_path.with_suffix(".profile.json")
+        profile_path.write_text(json.dumps(item.profile, indent=2), encoding="utf-8")
+        written += [csv_path, profile_path]
+    return written

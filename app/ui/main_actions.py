@@ -1,0 +1,131 @@
+"""What the main window's menus and buttons do (dialogs, wizards, send, replay)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app import __version__
+from app.core.preview_data import PreviewData
+from app.ui.workers import Worker, start
+from connectors.base import READING_COLUMNS
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+FILE_FILTER = "Meter data (*.csv *.txt *.json *.xml *.log *.gz);;All files (*)"
+
+
+class MainActions:
+    """The main window's commands, kept apart so the window stays a layout."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.dialogs: list[Any] = []
+        self.workers: list[Worker] = []
+
+    # --- files -----------------------------------------------------------
+    def open_dialog(self) -> None:
+        """File → Open: choose files and preview each."""
+        names, _ = QFileDialog.getOpenFileNames(self.window, "Open meter data", "", FILE_FILTER)
+        for name in names:
+            self.window.open_path(Path(name))
+
+    # --- dialogs -----------------------------------------------------------
+    def wizard_kinds(self) -> list[tuple[str, str]]:
+        """(kind, menu title) of every setup wizard."""
+        from app.ui.wizards.kinds import WIZARD_KINDS
+
+        return [(k.kind, k.title) for k in WIZARD_KINDS]
+
+    def open_wizard(self, kind: str | None) -> Any:
+        """Open the setup wizard of `kind` (None: ask which kind first)."""
+        from app.ui.wizards.source_wizard import SourceWizard
+
+        wizard = SourceWizard(self.window.context, kind, parent=self.window)
+        wizard.source_saved.connect(lambda _cfg: self.window.refresh())
+        return self._keep(wizard)
+
+    def open_settings(self) -> Any:
+        """Open the settings dialog."""
+        from app.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.window.context, parent=self.window)
+        dialog.accepted.connect(self.window.update_connection_label)
+        return self._keep(dialog)
+
+    def open_mapping_editor(self) -> Any:
+        """Open the mapping editor on the mapping file in use."""
+        from app.ui.mapping_editor import MappingEditor
+
+        return self._keep(MappingEditor(self.window.context, parent=self.window))
+
+    def _keep(self, dialog: Any) -> Any:
+        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def about(self) -> None:
+        """The About box."""
+        QMessageBox.about(
+            self.window,
+            "About meterbridge",
+            f"<b>meterbridge {__version__}</b><p>Moves meter interval data from systems "
+            "EnergyCAP cannot read into EnergyCAP.</p>"
+            f"<p>Data: {self.window.context.paths.data_dir}<br>"
+            f"Logs: {self.window.context.paths.log_dir}</p>",
+        )
+
+    # --- work --------------------------------------------------------------
+    def send(self, data: PreviewData) -> Worker:
+        """Journal the previewed readings (durably); delivery takes them from there."""
+        journal_file = self.window.context.paths.journal_file
+        readings = data.mapped.loc[:, list(READING_COLUMNS)]
+        name = data.source.name
+
+        def job(_progress: Any, _cancelled: Any) -> str:
+            from app.core.journal import Journal
+
+            journal = Journal(journal_file)
+            try:
+                result = journal.accept(readings, source=name)
+            finally:
+                journal.close()
+            return f"{name}: {result.describe()}"
+
+        return self._run(job, "Queued for EnergyCAP")
+
+    def replay(self, source: str | None) -> Worker:
+        """Queue dead letters again (of one source, or all)."""
+        journal_file = self.window.context.paths.journal_file
+
+        def job(_progress: Any, _cancelled: Any) -> str:
+            from app.core.journal import Journal
+
+            journal = Journal(journal_file)
+            try:
+                count = journal.replay(source)
+            finally:
+                journal.close()
+            return f"{count} refused reading(s) queued again"
+
+        return self._run(job, "Replay")
+
+    def _run(self, job: Any, title: str) -> Worker:
+        worker = Worker(job)
+        worker.signals.succeeded.connect(lambda text: self._done(f"{title}: {text}"))
+        worker.signals.failed.connect(lambda text: self.window.banner.say(text, error=True))
+        worker.signals.finished.connect(lambda: self.workers.remove(worker))
+        self.workers.append(worker)
+        return start(worker)
+
+    def _done(self, text: str) -> None:
+        log.info("%s", text)
+        self.window.banner.say(text)
+        self.window.refresh()

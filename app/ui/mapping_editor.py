@@ -1,0 +1,276 @@
+"""The mapping editor: source id + quantity → EnergyCAP channel, as the mapping CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.ecap_catalog import ChannelInfo, EcapCatalog, fetch_catalog
+from app.core.mapping import MAPPING_HEADER, MappingError, MappingTable, parse_mapping_csv
+from app.ui.context import API_KEY_SECRET, AppContext
+from app.ui.mapping_delegates import CodeDelegate
+from app.ui.workers import Worker, start
+
+log = logging.getLogger(__name__)
+
+HEADER_LABELS = ("Source id", "Quantity", "Channel import id", "Meter import id", "Channel id",
+                 "Observation type", "Unit", "Multiplier")  # fmt: skip
+COLUMN = {name: number for number, name in enumerate(MAPPING_HEADER)}
+
+
+class MappingEditor(QDialog):
+    """Edit, check, import and export the mapping; pick targets from EnergyCAP's lists."""
+
+    saved = Signal(str)  # path
+    catalog_loaded = Signal(object)  # EcapCatalog
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.path: Path | None = Path(context.settings.mapping_file) or None
+        if not context.settings.mapping_file:
+            self.path = None
+        self.catalog = EcapCatalog()
+        self.worker: Worker | None = None
+        self.setWindowTitle("meterbridge — mapping editor")
+        self.setAccessibleName("Mapping editor")
+        self.resize(1100, 620)
+        self._build()
+        self.load_table(context.mapping_table())
+
+    # --- layout --------------------------------------------------------------------
+    def _build(self) -> None:
+        self.table = QTableWidget(0, len(MAPPING_HEADER))
+        self.table.setHorizontalHeaderLabels(list(HEADER_LABELS))
+        self.table.setAccessibleName("Mapping rows")
+        self.table.setAlternatingRowColors(True)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.obs_delegate = CodeDelegate(self.table)
+        self.unit_delegate = CodeDelegate(self.table)
+        self.table.setItemDelegateForColumn(COLUMN["observation_type"], self.obs_delegate)
+        self.table.setItemDelegateForColumn(COLUMN["unit"], self.unit_delegate)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["EnergyCAP meter / channel", "Import id", "Type", "Unit"])
+        self.tree.setAccessibleName("EnergyCAP meters and channels")
+        self.tree.itemActivated.connect(self._on_tree_activated)
+        right = QWidget()
+        box = QVBoxLayout(right)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.fetch = self._button("&Load from EnergyCAP", self.fetch_catalog)
+        self.catalog_state = QLabel("Not loaded: connect in Settings, then load the lists.")
+        self.catalog_state.setAccessibleName("EnergyCAP lists state")
+        self.catalog_state.setWordWrap(True)
+        use = self._button("&Use for selected row", self._use_selected_channel)
+        for widget in (self.fetch, self.catalog_state, self.tree, use):
+            box.addWidget(widget, 1 if widget is self.tree else 0)
+        split = QSplitter()
+        split.addWidget(self.table)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self.status = QLabel("")
+        self.status.setAccessibleName("Mapping status")
+        self.status.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._toolbar())
+        layout.addWidget(split, 1)
+        layout.addWidget(self.status)
+
+    def _button(self, text: str, slot: Any) -> QPushButton:
+        button = QPushButton(text)
+        button.setAccessibleName(text.replace("&", "").rstrip("…"))
+        button.clicked.connect(lambda _c=False: slot())
+        return button
+
+    def _toolbar(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        for text, slot in (
+            ("&Add row", self.add_row),
+            ("&Remove row", self.remove_rows),
+            ("&Import CSV…", self._on_import_clicked),
+            ("&Export CSV…", self._on_export_clicked),
+        ):
+            row.addWidget(self._button(text, slot))
+        row.addStretch(1)
+        row.addWidget(self._button("&Save", self.save))
+        row.addWidget(self._button("&Close", self.close))
+        return row
+
+    # --- rows ----------------------------------------------------------------------------
+    def add_row(self, values: dict[str, str] | None = None) -> int:
+        """Append a row (empty, or with `values` by mapping column name)."""
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        for name, column in COLUMN.items():
+            text = (values or {}).get(name, "")
+            self.table.setItem(row, column, QTableWidgetItem(text))
+        self.table.setCurrentCell(row, 0)
+        return row
+
+    def remove_rows(self) -> None:
+        """Remove the selected rows."""
+        for row in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
+            self.table.removeRow(row)
+
+    def load_table(self, table: MappingTable) -> None:
+        """Show the rows of a mapping table."""
+        self.table.setRowCount(0)
+        for record in csv.DictReader(io.StringIO(table.to_csv())):
+            self.add_row({k: v or "" for k, v in record.items()})
+        self.status.setText(f"{len(table.rows)} mapping row(s).")
+
+    def csv_text(self) -> str:
+        """The rows as mapping CSV text (not yet checked)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(MAPPING_HEADER)
+        for row in range(self.table.rowCount()):
+            cells = [self.table.item(row, c) for c in range(len(MAPPING_HEADER))]
+            values = [(cell.text() if cell else "").strip() for cell in cells]
+            if any(values):
+                writer.writerow(values)
+        return out.getvalue()
+
+    def checked_table(self) -> MappingTable | None:
+        """The rows as a checked mapping table; None (and a plain message) when wrong."""
+        try:
+            table = parse_mapping_csv(self.csv_text(), "mapping", self.context.default_codes())
+        except MappingError as exc:
+            self.status.setText(f"Not valid: {exc}")
+            return None
+        return table
+
+    # --- files -------------------------------------------------------------------------
+    def import_csv(self, path: Path) -> bool:
+        """Load a mapping CSV file into the editor; False (with the reason shown) if bad."""
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+            table = parse_mapping_csv(text, str(path), self.context.default_codes())
+        except (OSError, MappingError) as exc:
+            self.status.setText(f"Not imported: {exc}")
+            return False
+        self.load_table(table)
+        self.path = path
+        return True
+
+    def export_csv(self, path: Path) -> bool:
+        """Write the checked rows to `path` as mapping CSV."""
+        table = self.checked_table()
+        if table is None:
+            return False
+        try:
+            path.write_text(table.to_csv(), encoding="utf-8")
+        except OSError as exc:
+            self.status.setText(f"Not written: {exc.strerror or exc}")
+            return False
+        self.status.setText(f"Wrote {len(table.rows)} row(s) to {path}.")
+        return True
+
+    def save(self) -> bool:
+        """Write to the mapping file in use (asking for one the first time) and use it."""
+        if self.path is None:
+            name, _ = QFileDialog.getSaveFileName(
+                self, "Save mapping", "mapping.csv", "CSV (*.csv)"
+            )
+            if not name:
+                return False
+            self.path = Path(name)
+        if not self.export_csv(self.path):
+            return False
+        self.context.settings.mapping_file = str(self.path)
+        self.context.save()
+        self.saved.emit(str(self.path))
+        return True
+
+    def _on_import_clicked(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Import mapping", "", "CSV (*.csv)")
+        if name:
+            self.import_csv(Path(name))
+
+    def _on_export_clicked(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Export mapping", "mapping.csv", "CSV (*.csv)")
+        if name:
+            self.export_csv(Path(name))
+
+    # --- EnergyCAP lists -----------------------------------------------------------------
+    def fetch_catalog(self) -> Worker | None:
+        """Load meters, channels, observation types and units from EnergyCAP on a worker."""
+        url = self.context.settings.energycap.url
+        key = self.context.secrets.get(API_KEY_SECRET) or ""
+        if not url or not key:
+            self.catalog_state.setText("Set the EnergyCAP host and API key in Settings first.")
+            return None
+        from app.core.energycap import EnergyCapClient
+
+        def job(_progress: Any, cancelled: Any) -> EcapCatalog:
+            return fetch_catalog(EnergyCapClient(url, key), cancelled=cancelled)
+
+        self.catalog_state.setText("Loading EnergyCAP's lists…")
+        worker = Worker(job)
+        worker.signals.succeeded.connect(self.show_catalog)
+        worker.signals.failed.connect(lambda m: self.catalog_state.setText(f"Not loaded: {m}"))
+        self.worker = start(worker)
+        return worker
+
+    def show_catalog(self, catalog: EcapCatalog) -> None:
+        """Fill the channel tree and the code pickers."""
+        self.catalog = catalog
+        self.obs_delegate.codes = catalog.observation_types
+        self.unit_delegate.codes = catalog.units
+        self.tree.clear()
+        for meter in catalog.meters:
+            top = QTreeWidgetItem([f"{meter.code} — {meter.info}", meter.import_id or "", "", ""])
+            for channel in meter.channels:
+                texts = [f"channel {channel.channel_id}", channel.import_id or ""]
+                texts += [channel.observation_type or "", channel.unit or ""]
+                child = QTreeWidgetItem(texts)
+                child.setData(0, Qt.ItemDataRole.UserRole, channel)
+                top.addChild(child)
+            self.tree.addTopLevelItem(top)
+        self.tree.expandAll()
+        self.catalog_state.setText(f"{len(catalog.meters)} meter(s) loaded from EnergyCAP.")
+        self.catalog_loaded.emit(catalog)
+
+    def _on_tree_activated(self, _item: QTreeWidgetItem, _column: int) -> None:
+        self._use_selected_channel()
+
+    def _use_selected_channel(self) -> None:
+        item = self.tree.currentItem()
+        channel = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+        row = self.table.currentRow()
+        if not isinstance(channel, ChannelInfo) or row < 0:
+            self.status.setText("Select a mapping row and an EnergyCAP channel first.")
+            return
+        self.assign(row, channel)
+
+    def assign(self, row: int, channel: ChannelInfo) -> None:
+        """Point mapping row `row` at `channel` (by import id when it has one)."""
+        by_import = channel.import_id is not None
+        values = {
+            "channel_import_id": channel.import_id if by_import else "",
+            "meter_import_id": "",
+            "channel_id": "" if by_import else str(channel.channel_id),
+            "observation_type": channel.observation_type or "",
+            "unit": channel.unit or "",
+        }
+        for name, text in values.items():
+            self.table.setItem(row, COLUMN[name], QTableWidgetItem(text or ""))

@@ -1,0 +1,168 @@
+"""A virtual table model over the mapped readings DataFrame.
+
+Nothing is built per row up front: the model keeps the frame's columns as
+arrays and formats a cell only when the view asks for it, so `data()` is
+O(1) and a million rows scroll as smoothly as ten.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from app.core.preview_checks import Flag, describe_flags
+
+Index = QModelIndex | QPersistentModelIndex
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("source_id", "Source"),
+    ("quantity", "Quantity"),
+    ("target", "EnergyCAP target"),
+    ("observation_type", "Observation type"),
+    ("unit_code", "Unit"),
+    ("time", "Time (UTC, interval end)"),
+    ("interval_s", "Interval"),
+    ("value", "Value"),
+    ("estimated", "Estimated"),
+    ("note", "Note"),
+    ("origin", "Origin"),
+    ("flags", "Warnings"),
+)
+
+# Translucent so the highlight reads in light and dark themes alike.
+FLAG_COLOURS: tuple[tuple[Flag, QColor], ...] = (
+    (Flag.DUPLICATE, QColor(220, 50, 47, 90)),
+    (Flag.NEGATIVE, QColor(220, 50, 47, 70)),
+    (Flag.SPIKE, QColor(255, 140, 0, 90)),
+    (Flag.GAP, QColor(181, 137, 0, 80)),
+    (Flag.UNMAPPED, QColor(108, 113, 196, 70)),
+    (Flag.ESTIMATED, QColor(38, 139, 210, 55)),
+)
+
+
+class ReadingsModel(QAbstractTableModel):
+    """Rows of mapped readings; optionally only the flagged ones."""
+
+    def __init__(self, mapped: pd.DataFrame, flags: np.ndarray[Any, Any] | None = None) -> None:
+        super().__init__()
+        n = len(mapped)
+        self._flags = flags if flags is not None else np.zeros(n, dtype=np.uint8)
+        self._cols: dict[str, Any] = {
+            name: mapped[name].array
+            for name in ("source_id", "quantity", "observation_type", "unit_code", "note")
+        }
+        self._cols["origin"] = mapped["origin"].array
+        self._ids = (
+            mapped["channel_import_id"].array,
+            mapped["meter_import_id"].array,
+            mapped["channel_id"].array,
+        )
+        self._time_ns = mapped["time"].to_numpy(dtype="datetime64[ns]").astype("int64")
+        self._interval = mapped["interval_s"].to_numpy(dtype="int64")
+        self._value = mapped["value"].to_numpy(dtype="float64")
+        self._estimated = mapped["estimated"].to_numpy(dtype=bool)
+        self._rows: np.ndarray[Any, Any] | None = None  # None: all rows
+
+    # --- filtering -------------------------------------------------------
+    def set_only_flagged(self, only: bool) -> None:
+        """Show only rows with warnings (or all rows again)."""
+        self.beginResetModel()
+        self._rows = np.flatnonzero(self._flags) if only else None
+        self.endResetModel()
+
+    def source_row(self, row: int) -> int:
+        """The row of the frame shown at view row `row`."""
+        return int(self._rows[row]) if self._rows is not None else row
+
+    def view_row(self, frame_row: int) -> int | None:
+        """The view row showing frame row `frame_row` (None if filtered out)."""
+        if self._rows is None:
+            return frame_row
+        found = int(np.searchsorted(self._rows, frame_row))
+        return found if found < len(self._rows) and self._rows[found] == frame_row else None
+
+    # --- Qt model --------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid():
+            return 0
+        return len(self._rows) if self._rows is not None else len(self._value)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section][1]
+        return str(self.source_row(section) + 1)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.source_row(index.row())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, COLUMNS[index.column()][0])
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._background(row)
+        if role == Qt.ItemDataRole.TextAlignmentRole and COLUMNS[index.column()][0] in (
+            "value",
+            "interval_s",
+        ):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and self._flags[row]:
+            return describe_flags(int(self._flags[row]))
+        return None
+
+    def _text(self, row: int, name: str) -> str:
+        if name == "time":
+            return _format_time(int(self._time_ns[row]))
+        if name == "value":
+            return f"{self._value[row]:,.3f}"
+        if name == "interval_s":
+            return _format_interval(int(self._interval[row]))
+        if name == "estimated":
+            return "estimated" if self._estimated[row] else ""
+        if name == "flags":
+            return describe_flags(int(self._flags[row]))
+        if name == "target":
+            return self._target(row)
+        return _text_or_blank(self._cols[name][row])
+
+    def _target(self, row: int) -> str:
+        channel_import, meter_import, channel_id = (a[row] for a in self._ids)
+        if not pd.isna(channel_import):
+            return f"channel {channel_import}"
+        if not pd.isna(channel_id):
+            return f"channel id {channel_id}"
+        return f"meter {_text_or_blank(meter_import)}"
+
+    def _background(self, row: int) -> QColor | None:
+        value = int(self._flags[row])
+        if not value:
+            return None
+        for flag, colour in FLAG_COLOURS:
+            if value & int(flag):
+                return colour
+        return None
+
+
+def _text_or_blank(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _format_time(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _format_interval(seconds: int) -> str:
+    if seconds <= 0:
+        return "—"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"

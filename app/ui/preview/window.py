@@ -1,0 +1,297 @@
+"""The preview of a file's readings, as EnergyCAP will get them, before anything is sent."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.mapping import MappingTable
+from app.core.preview_data import PreviewCancelled, PreviewData, load_preview, save_import_files
+from app.ui.preview.chart import ChannelChart
+from app.ui.preview.model import ReadingsModel
+from app.ui.workers import Worker, start
+from connectors.base import Source
+from connectors.registry import Candidate
+
+log = logging.getLogger(__name__)
+
+
+class PreviewWindow(QWidget):
+    """Converts one file on a worker, then shows table, chart and warnings."""
+
+    loaded = Signal(object)  # PreviewData
+    load_failed = Signal(str)
+    send_requested = Signal(object)  # PreviewData
+    saved = Signal(list)
+
+    def __init__(
+        self,
+        path: Path,
+        candidates: Sequence[Candidate],
+        table: MappingTable,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.path, self.candidates, self.table = path, list(candidates), table
+        self.data: PreviewData | None = None
+        self.model: ReadingsModel | None = None
+        self.worker: Worker | None = None
+        self.setWindowTitle(f"meterbridge — preview of {path.name}")
+        self.setAccessibleName("Preview window")
+        self.resize(1180, 760)
+        self._build()
+
+    # --- layout ------------------------------------------------------------
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._header())
+        layout.addLayout(self._progress_row())
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Preview views")
+        self.tabs.addTab(self._table_tab(), "&Readings")
+        self.chart = ChannelChart()
+        self.tabs.addTab(self.chart, "C&hart")
+        self.warnings = QListWidget()
+        self.warnings.setAccessibleName("Warnings")
+        self.warnings.setWordWrap(True)
+        self.warnings.itemActivated.connect(self._on_warning_activated)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.tabs)
+        split.addWidget(self._titled("Warnings", self.warnings))
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        layout.addWidget(split, 1)
+        layout.addWidget(self._buttons())
+
+    def _header(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.file_label = QLabel(f"<b>{self.path.name}</b>")
+        self.file_label.setAccessibleName("File")
+        self.file_label.setToolTip(str(self.path))
+        self.connector_box = QComboBox()
+        self.connector_box.setAccessibleName("Read as")
+        for c in self.candidates:
+            self.connector_box.addItem(f"{c.connector.info.name} ({c.score:.0%} sure)")
+        self.connector_box.currentIndexChanged.connect(lambda _i: self.start())
+        label = QLabel("Read &as:")
+        label.setBuddy(self.connector_box)
+        self.summary = QLabel("")
+        self.summary.setAccessibleName("Summary")
+        row.addWidget(self.file_label)
+        row.addSpacing(16)
+        row.addWidget(label)
+        row.addWidget(self.connector_box)
+        row.addStretch(1)
+        row.addWidget(self.summary)
+        return row
+
+    def _progress_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Conversion progress")
+        self.progress.setRange(0, 0)
+        self.progress_label = QLabel("")
+        self.progress_label.setAccessibleName("Conversion status")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAccessibleName("Cancel conversion")
+        self.cancel_button.clicked.connect(self.cancel)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.progress_label, 2)
+        row.addWidget(self.cancel_button)
+        self._progress_widgets = (self.progress, self.progress_label, self.cancel_button)
+        return row
+
+    def _table_tab(self) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        box.setContentsMargins(0, 6, 0, 0)
+        self.only_flagged = QCheckBox("Show only rows with &warnings")
+        self.only_flagged.setAccessibleName("Show only rows with warnings")
+        self.only_flagged.toggled.connect(self._on_only_flagged_toggled)
+        self.view = QTableView()
+        self.view.setAccessibleName("Readings table")
+        self.view.setAlternatingRowColors(True)
+        self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.view.verticalHeader().setDefaultSectionSize(22)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        box.addWidget(self.only_flagged)
+        box.addWidget(self.view, 1)
+        return page
+
+    def _titled(self, title: str, widget: QWidget) -> QWidget:
+        holder = QWidget()
+        box = QVBoxLayout(holder)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(QLabel(f"<b>{title}</b>"))
+        box.addWidget(widget)
+        return holder
+
+    def _buttons(self) -> QDialogButtonBox:
+        buttons = QDialogButtonBox()
+        self.send_button = buttons.addButton(
+            "&Send to EnergyCAP", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.send_button.setAccessibleName("Send to EnergyCAP")
+        self.save_button = buttons.addButton(
+            "Sa&ve EnergyCAP CSV + profile…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.save_button.setAccessibleName("Save EnergyCAP CSV and profile")
+        close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        close.setAccessibleName("Close preview")
+        self.send_button.clicked.connect(self._on_send_clicked)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        close.clicked.connect(self.close)
+        self._set_ready(False)
+        return buttons
+
+    # --- work ----------------------------------------------------------------
+    def start(self) -> None:
+        """Convert the file with the chosen connector on a worker thread."""
+        self.cancel()
+        self.data = None
+        self._set_ready(False)
+        candidate = self.candidates[max(0, self.connector_box.currentIndex())]
+        source, table = Source.from_path(self.path), self.table
+        connector = candidate.connector
+
+        def job(progress: Any, cancelled: Any) -> PreviewData:
+            return load_preview(
+                connector, source, {}, table, progress=progress, cancelled=cancelled
+            )
+
+        worker = Worker(job, cancel_types=(PreviewCancelled,))
+        worker.signals.progressed.connect(self._on_worker_progressed)
+        worker.signals.succeeded.connect(self._on_worker_succeeded)
+        worker.signals.failed.connect(self._on_worker_failed)
+        worker.signals.cancelled.connect(self._on_worker_cancelled)
+        self._show_progress(True, f"Reading {self.path.name} as {connector.info.name}…")
+        self.worker = start(worker)
+
+    def cancel(self) -> None:
+        """Stop a running conversion."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.worker = None
+
+    def _show_progress(self, visible: bool, text: str = "") -> None:
+        for widget in self._progress_widgets:
+            widget.setVisible(visible)
+        self.progress_label.setText(text)
+
+    def _set_ready(self, ready: bool) -> None:
+        self.send_button.setEnabled(ready)
+        self.save_button.setEnabled(ready)
+
+    def _on_worker_progressed(self, count: int, message: str) -> None:
+        self.progress_label.setText(message)
+
+    def _on_worker_succeeded(self, data: PreviewData) -> None:
+        if self.sender() is not (self.worker.signals if self.worker else None):
+            return  # a result from a conversion that was replaced
+        self.worker = None
+        self._show_progress(False)
+        self.show_data(data)
+        self.loaded.emit(data)
+
+    def _on_worker_failed(self, message: str) -> None:
+        self.worker = None
+        self._show_progress(True, "")
+        self.progress.setRange(0, 1)
+        self.cancel_button.setVisible(False)
+        self.progress_label.setText(f"Cannot read this file: {message}")
+        self.load_failed.emit(message)
+
+    def _on_worker_cancelled(self) -> None:
+        self._show_progress(False)
+        self.summary.setText("Conversion cancelled.")
+
+    def show_data(self, data: PreviewData) -> None:
+        """Fill the table, chart and warnings from converted data."""
+        self.data = data
+        assert data.report is not None
+        self.model = ReadingsModel(data.mapped, data.report.flags)
+        self.view.setModel(self.model)
+        self.view.resizeColumnsToContents()
+        self.chart.set_data(data.mapped, data.report.flags)
+        self._fill_warnings(data)
+        channels = self.chart.channel_count()
+        self.summary.setText(
+            f"{len(data.mapped):,} readings · {channels} channel(s) · "
+            f"{len(data.report.warnings)} warning(s)"
+        )
+        self._set_ready(len(data.mapped) > 0)
+
+    def _fill_warnings(self, data: PreviewData) -> None:
+        self.warnings.clear()
+        assert data.report is not None
+        for warning in data.report.warnings:
+            item = QListWidgetItem(f"{warning.kind}: {warning.message}")
+            item.setData(Qt.ItemDataRole.UserRole, warning.first_row)
+            self.warnings.addItem(item)
+        if not data.report.warnings:
+            self.warnings.addItem("No warnings: the readings look complete and plausible.")
+
+    def _on_warning_activated(self, item: QListWidgetItem) -> None:
+        row = item.data(Qt.ItemDataRole.UserRole)
+        if row is None or self.model is None:
+            return
+        shown = self.model.view_row(int(row))
+        if shown is not None:
+            self.tabs.setCurrentIndex(0)
+            self.view.selectRow(shown)
+            self.view.scrollTo(self.model.index(shown, 0))
+
+    def _on_only_flagged_toggled(self, only: bool) -> None:
+        if self.model is not None:
+            self.model.set_only_flagged(only)
+
+    def _on_send_clicked(self) -> None:
+        if self.data is not None:
+            self.send_requested.emit(self.data)
+
+    def _on_save_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save EnergyCAP files into")
+        if folder:
+            self.save_to(Path(folder))
+
+    def save_to(self, folder: Path) -> list[Path]:
+        """Write the EnergyCAP Import CSV files and profiles into `folder`."""
+        if self.data is None:
+            return []
+        try:
+            written = save_import_files(self.data.mapped, folder, stem=self.path.stem[:40])
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, "meterbridge", f"The files could not be saved: {exc}")
+            return []
+        self.summary.setText(f"Saved {len(written) // 2} file(s) with profiles in {folder}")
+        self.saved.emit(written)
+        return written
+
+    def closeEvent(self, event: Any) -> None:
+        """Stop the conversion when the window closes."""
+        self.cancel()
+        super().closeEvent(event)

@@ -1,0 +1,65 @@
+"""One running app per user: a second launch asks the first to show its window."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+RAISE = b"raise\n"
+
+
+def server_name(home: str) -> str:
+    """A per-user, per-home name for the local socket."""
+    digest = hashlib.sha256(f"{getpass.getuser()}|{home}".encode()).hexdigest()[:16]
+    return f"meterbridge-{digest}"
+
+
+def ask_running_instance(name: str, timeout_ms: int = 1000) -> bool:
+    """Tell a running instance to raise its window; True if one answered."""
+    socket = QLocalSocket()
+    socket.connectToServer(name)
+    if not socket.waitForConnected(timeout_ms):
+        return False
+    socket.write(RAISE)
+    socket.flush()
+    socket.waitForBytesWritten(timeout_ms)
+    socket.disconnectFromServer()
+    return True
+
+
+class SingleInstance(QObject):
+    """The first instance's listening side; emits `raise_requested` on a second launch."""
+
+    raise_requested = Signal()
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.server = QLocalServer(self)
+        self.server.newConnection.connect(self._on_server_new_connection)
+
+    def listen(self) -> bool:
+        """Start listening; clears a stale socket left by a crash."""
+        if self.server.listen(self.name):
+            return True
+        QLocalServer.removeServer(self.name)
+        return self.server.listen(self.name)
+
+    def close(self) -> None:
+        """Stop listening."""
+        self.server.close()
+
+    def _on_server_new_connection(self) -> None:
+        while self.server.hasPendingConnections():
+            socket = self.server.nextPendingConnection()
+            socket.readyRead.connect(lambda s=socket: self._on_socket_ready_read(s))
+            socket.disconnected.connect(socket.deleteLater)
+            if socket.bytesAvailable():
+                self._on_socket_ready_read(socket)
+
+    def _on_socket_ready_read(self, socket: QLocalSocket) -> None:
+        if bytes(socket.readAll().data()).startswith(RAISE.strip()):
+            self.raise_requested.emit()

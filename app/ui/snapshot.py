@@ -1,0 +1,136 @@
+"""What the dashboard shows, read from the journal and the job store (no Qt here).
+
+Each piece is optional: when the journal or the job store is missing (not set
+up yet, or not part of this build), the snapshot says so instead of guessing.
+Built on a worker thread; the widgets only display it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One line of the dashboard."""
+
+    name: str
+    connector: str
+    state: str
+    last_data: str = "—"
+    next_run: str = "—"
+    pending: int = 0
+    delivered: int = 0
+    rejected: int = 0
+    last_error: str = ""
+
+
+@dataclass
+class Snapshot:
+    """Sources, receipts and dead letters at one moment, plus notes on what is missing."""
+
+    sources: list[SourceRow] = field(default_factory=list)
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    taken: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def when(moment: datetime | float | None) -> str:
+    """A moment in local time, short (``2026-11-26 09:30``), or a dash."""
+    if moment is None:
+        return "—"
+    if isinstance(moment, (int, float)):
+        moment = datetime.fromtimestamp(float(moment), UTC)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def take_snapshot(journal_file: Path, jobs_file: Path) -> Snapshot:
+    """Read everything the dashboard shows; never raises (problems become notes)."""
+    snap = Snapshot()
+    by_name: dict[str, SourceRow] = {}
+    _read_jobs(jobs_file, by_name, snap)
+    _read_journal(journal_file, by_name, snap)
+    snap.sources = [by_name[k] for k in sorted(by_name)]
+    return snap
+
+
+def _read_jobs(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:
+    if not path.exists():
+        return
+    try:
+        from app.core.jobs import JobStore
+
+        for job in JobStore(path).list():
+            state = "paused" if job.paused else (job.last_status or "waiting for first run")
+            rows[job.name] = SourceRow(
+                name=job.name,
+                connector=job.kind,
+                state=state,
+                last_data=when(job.last_end),
+                next_run="paused" if job.paused else when(job.next_run),
+                last_error=(job.last_message or "") if job.last_status != "ok" else "",
+            )
+    except Exception as exc:  # a broken store must not take the dashboard down
+        log.warning("job store %s unreadable: %s", path, exc)
+        snap.notes.append(f"The schedule ({path.name}) cannot be read: {exc}")
+
+
+def _read_journal(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:
+    if not path.exists():
+        snap.notes.append("Nothing has been received or sent yet.")
+        return
+    try:
+        from app.core.journal import Journal
+
+        journal = Journal(path)
+        try:
+            _merge_status(journal.status(), rows)
+            snap.receipts = list(journal.receipts(limit=200))
+            dead = journal.dead_letters(limit=2000)
+            snap.dead_letters = dead.to_dict("records")
+        finally:
+            journal.close()
+    except Exception as exc:  # shown as a note; the log has the detail
+        log.warning("journal %s unreadable: %s", path, exc)
+        snap.notes.append(f"The journal cannot be read: {exc}")
+
+
+def _merge_status(statuses: list[Any], rows: dict[str, SourceRow]) -> None:
+    for status in statuses:
+        old = rows.get(status.source)
+        pending = status.count("pending") + status.count("sent") + status.count("held")
+        row = SourceRow(
+            name=status.source,
+            connector=old.connector if old else "push / file",
+            state=_state(old, pending, status.count("rejected")),
+            last_data=old.last_data if old else "—",
+            next_run=old.next_run if old else "on arrival",
+            pending=pending,
+            delivered=status.count("confirmed"),
+            rejected=status.count("rejected"),
+            last_error=old.last_error if old else "",
+        )
+        if status.oldest_pending is not None and row.last_data == "—":
+            row = _with(row, last_data=when(status.oldest_pending.to_pydatetime()))
+        rows[status.source] = row
+
+
+def _state(old: SourceRow | None, pending: int, rejected: int) -> str:
+    if old is not None and old.state in ("failed", "paused"):
+        return old.state
+    if rejected:
+        return "needs attention"
+    return "sending" if pending else "up to date"
+
+
+def _with(row: SourceRow, **changes: Any) -> SourceRow:
+    from dataclasses import replace
+
+    return replace(row, **changes)

@@ -1,0 +1,77 @@
+"""The tray icon: the app lives on when the window closes; failures are notified."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from app.ui.main_window import MainWindow
+from app.ui.snapshot import Snapshot
+
+
+class Tray(QSystemTrayIcon):
+    """Tray icon with Show / Quit; notifies only of failures and needed actions."""
+
+    def __init__(self, window: MainWindow, icon: QIcon) -> None:
+        super().__init__(icon, window)
+        self.window = window
+        self.setToolTip("meterbridge")
+        self._on_click: Callable[[], None] = window.bring_to_front
+        self._known_problems: set[str] = set()
+        menu = QMenu(window)
+        show = QAction("&Show meterbridge", menu)
+        show.triggered.connect(window.bring_to_front)
+        quit_action = QAction("&Quit", menu)
+        quit_action.triggered.connect(window.quit_app)
+        menu.addAction(show)
+        menu.addSeparator()
+        menu.addAction(quit_action)
+        self.menu = menu
+        self.setContextMenu(menu)
+        self.activated.connect(self._on_activated)
+        self.messageClicked.connect(self._on_message_clicked)
+        window.snapshot_shown.connect(self.notice)
+        window.keep_in_tray = True
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (
+            QSystemTrayIcon.ActivationReason.Trigger,
+            QSystemTrayIcon.ActivationReason.DoubleClick,
+        ):
+            self.window.bring_to_front()
+
+    def notice(self, snap: Snapshot) -> list[str]:
+        """Notify of new failures in `snap` (each once); returns the new problems."""
+        problems = problems_in(snap)
+        new = [p for p in problems if p not in self._known_problems]
+        self._known_problems = set(problems)
+        if new and self.window.context.prefs.notify_failures:
+            self.notify(new, open_tab=2 if snap.dead_letters else 0)
+        return new
+
+    def notify(self, problems: list[str], open_tab: int) -> None:
+        """Show one notification; clicking it opens the tab with the problem."""
+        self._on_click = lambda: self._open(open_tab)
+        text = problems[0] if len(problems) == 1 else f"{len(problems)} problems: {problems[0]} …"
+        self.showMessage("meterbridge needs attention", text, QSystemTrayIcon.MessageIcon.Warning)
+
+    def _open(self, tab: int) -> None:
+        self.window.bring_to_front()
+        self.window.tabs.setCurrentIndex(tab)
+
+    def _on_message_clicked(self) -> None:
+        self._on_click()
+
+
+def problems_in(snap: Snapshot) -> list[str]:
+    """Plain sentences for what needs the user: failed sources and refused readings."""
+    found = [
+        f"{s.name}: {s.last_error or s.state}"
+        for s in snap.sources
+        if s.state in ("failed", "needs attention")
+    ]
+    if snap.dead_letters:
+        found.append(f"EnergyCAP refused {len(snap.dead_letters)} reading(s); see Dead letters.")
+    return found

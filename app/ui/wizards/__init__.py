@@ -1,0 +1,1 @@
+"""Setup wizards: one page class per file, shared pages specialised per connector."""

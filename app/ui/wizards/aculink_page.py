@@ -1,0 +1,38 @@
+"""AcuLink 810: a gateway posting the logs of up to 32 meters over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core import ui_validation as v
+from app.ui.wizards.base_page import FormPage
+
+
+class AcuLinkPage(FormPage):
+    """Source settings of an AcuLink 810 gateway."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "AcuLink 810 gateway",
+            "Readings are keyed by gateway serial, device serial and parameter.",
+        )
+        self.name = self.line("Source &name:", "AcuLink 810", "e.g. Site B gateway")
+        self.serial = self.line("&Gateway serial:", "", "starts with S8P…")
+        self.format = self.combo("Log file &format:", ["JSON", "CSV"])
+        self.stamp = self.combo("T&imestamp format:", ["UTC seconds", "ISO-8601", "Local time"])
+        self.tz = self.combo("Time &zone (local times):", v.common_timezones()[:9])
+        self.interval = self.spin("&Log interval (minutes):", 1, 1440, 15)
+
+    def problem(self) -> str | None:
+        return v.first_error(
+            v.check_name(self.name.text()), v.check_required(self.serial.text(), "gateway serial")
+        )
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "serial": self.serial.text().strip(),
+            "format": self.format.currentText().lower(),
+            "timestamp": self.stamp.currentText(),
+            "tz": self.tz.currentText(),
+            "interval_s": self.interval.value() * 60,
+        }

@@ -1,0 +1,196 @@
+"""The setup wizard: shared pages (mapping, schedule, destination) around a kind's own pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget, QWizard, QWizardPage
+
+from app.core.secrets import NoKeyringError
+from app.core.source_setup import SourceSetup, save_source
+from app.ui.context import AppContext
+from app.ui.wizards.aculink_page import AcuLinkPage
+from app.ui.wizards.acurev_page import AcuRevPage
+from app.ui.wizards.base_page import FormPage
+from app.ui.wizards.destination_page import DestinationPage
+from app.ui.wizards.episensor_page import EpiSensorPage
+from app.ui.wizards.generic_page import GenericPage
+from app.ui.wizards.kind_page import KindPage
+from app.ui.wizards.kinds import WizardKind, kind_named
+from app.ui.wizards.mapping_page import MappingPage
+from app.ui.wizards.push_test_page import PushTestPage
+from app.ui.wizards.schedule_page import SchedulePage
+from app.ui.wizards.sftp_test_page import SftpTestPage
+from app.ui.wizards.summary_page import SummaryPage
+from app.ui.wizards.ukhh_page import UkHhPage
+from app.ui.wizards.verdigris_page import VerdigrisPage
+from app.ui.wizards.verdigris_test_page import VerdigrisTestPage
+
+log = logging.getLogger(__name__)
+
+KIND, SOURCE, TEST, MAPPING, SCHEDULE, DESTINATION, SUMMARY = range(1, 8)
+SOURCE_PAGES: dict[str, type[FormPage]] = {
+    "episensor": EpiSensorPage,
+    "acurev2100": AcuRevPage,
+    "aculink810": AcuLinkPage,
+    "uk-hh": UkHhPage,
+    "verdigris": VerdigrisPage,
+    "generic": GenericPage,
+}
+TEST_PAGES: dict[str, type[FormPage]] = {
+    "episensor": PushTestPage,
+    "acurev2100": PushTestPage,
+    "aculink810": PushTestPage,
+    "uk-hh": SftpTestPage,
+    "verdigris": VerdigrisTestPage,
+}
+
+
+class SourceWizard(QWizard):
+    """Walks through source settings, a connection test, mapping, schedule, destination."""
+
+    source_saved = Signal(object)  # SourceSetup
+
+    def __init__(
+        self, context: AppContext, kind: str | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.context = context
+        self._kind = kind or "episensor"
+        self.setAccessibleName("Add source wizard")
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setOption(QWizard.WizardOption.HaveHelpButton, False)
+        self.resize(680, 560)
+        if kind is None:
+            self.setPage(KIND, KindPage())
+        for number, page in (
+            (MAPPING, MappingPage()),
+            (SCHEDULE, SchedulePage()),
+            (DESTINATION, DestinationPage()),
+            (SUMMARY, SummaryPage()),
+        ):
+            self.setPage(number, page)
+        self.set_kind(self._kind)
+        self.setStartId(KIND if kind is None else SOURCE)
+        self._name_buttons()
+
+    def _name_buttons(self) -> None:
+        for which, name in (
+            (QWizard.WizardButton.NextButton, "Next"),
+            (QWizard.WizardButton.BackButton, "Back"),
+            (QWizard.WizardButton.FinishButton, "Finish"),
+            (QWizard.WizardButton.CancelButton, "Cancel"),
+        ):
+            self.button(which).setAccessibleName(name)
+
+    # --- kinds and routing --------------------------------------------------------
+    def set_kind(self, kind: str) -> None:
+        """Install the kind's own pages (source settings and connection test)."""
+        self._kind = kind_named(kind).kind
+        self.setWindowTitle(f"meterbridge — add {kind_named(kind).title.rstrip('…')}")
+        for number in (SOURCE, TEST):
+            if self.page(number) is not None:
+                self.removePage(number)
+        self.setPage(SOURCE, SOURCE_PAGES[self._kind]())
+        test = TEST_PAGES.get(self._kind)
+        if test is not None:
+            self.setPage(TEST, test())
+
+    @property
+    def kind(self) -> str:
+        """The kind being set up (``uk-hh-sftp`` when UK files come over SFTP)."""
+        if self._kind == "uk-hh" and getattr(self.source_page, "sftp", False):
+            return "uk-hh-sftp"
+        return self._kind
+
+    def kind_info(self) -> WizardKind:
+        """The chosen kind's description."""
+        return kind_named(self._kind)
+
+    @property
+    def source_page(self) -> FormPage:
+        """The kind's source settings page."""
+        return self.page(SOURCE)  # type: ignore[return-value]
+
+    def source_name(self) -> str:
+        """The name typed on the source page."""
+        return str(self.source_page.name.text()).strip()  # type: ignore[attr-defined]
+
+    def next_after(self, page: QWizardPage) -> int:
+        """The id of the page after `page` for the chosen kind."""
+        current = self._id_of(page)
+        if current == KIND:
+            return SOURCE
+        if current == SOURCE:
+            return TEST if self._has_test() else MAPPING
+        if current == TEST:
+            return MAPPING
+        return {MAPPING: SCHEDULE, SCHEDULE: DESTINATION, DESTINATION: SUMMARY}.get(current, -1)
+
+    def _has_test(self) -> bool:
+        if self.page(TEST) is None:
+            return False
+        return self.kind != "uk-hh"
+
+    def _id_of(self, page: QWizardPage) -> int:
+        return next((i for i in self.pageIds() if self.page(i) is page), -1)
+
+    def validateCurrentPage(self) -> bool:
+        """On the kind page, install the chosen kind's pages before moving on."""
+        page = self.currentPage()
+        if isinstance(page, KindPage) and page.chosen() != self._kind:
+            self.set_kind(page.chosen())
+        return super().validateCurrentPage()
+
+    # --- the result -------------------------------------------------------------------
+    def page_values(self, which: str) -> dict[str, Any]:
+        """The values of one page: source, test, mapping, schedule or destination."""
+        number = {"source": SOURCE, "test": TEST, "mapping": MAPPING, "schedule": SCHEDULE}
+        number["destination"] = DESTINATION
+        page = self.page(number[which])
+        return page.values() if isinstance(page, FormPage) else {}
+
+    def setup(self) -> SourceSetup:
+        """The source as configured so far."""
+        settings = self.page_values("source")
+        if self._has_test() and TEST in self.visitedIds():
+            settings.update(self.page_values("test"))
+        schedule, destination = self.page_values("schedule"), self.page_values("destination")
+        return SourceSetup(
+            kind=self.kind,
+            name=self.source_name(),
+            connector=self.kind_info().connector,
+            settings=settings,
+            mapping_file=self.page_values("mapping").get("mapping_file", ""),
+            interval_minutes=int(schedule.get("interval_minutes", 30)),
+            destination=destination.get("destination", "energycap"),
+            api=destination.get("api", "readings"),
+        )
+
+    def accept(self) -> None:
+        """Store the secrets in the keyring and save the source; stay open on a problem."""
+        setup = self.setup()
+        summary = self.page(SUMMARY)
+        try:
+            self._store_secrets(setup)
+            save_source(setup, self.context.paths.config_dir, self.context.jobs_file)
+        except (NoKeyringError, ValueError, OSError) as exc:
+            if isinstance(summary, FormPage):
+                summary.error.setText(f"Not saved: {exc}")
+            return
+        log.info("source %s (%s) saved", setup.name, setup.kind)
+        self.source_saved.emit(setup)
+        super().accept()
+
+    def _store_secrets(self, setup: SourceSetup) -> None:
+        page: Any = self.source_page
+        secrets = self.context.secrets
+        if setup.kind == "verdigris":
+            secrets.set("verdigris-client-secret", page.secret.text())
+        elif setup.kind == "uk-hh-sftp" and page.password.text():
+            secrets.set("sftp-password", page.password.text())
+        elif self.kind_info().push:
+            test: Any = self.page(TEST)
+            secrets.set(f"push-token:{setup.name}", test.token.text().strip())

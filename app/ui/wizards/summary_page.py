@@ -1,0 +1,40 @@
+"""Last page: what will be saved, in words; Finish saves it."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QPlainTextEdit
+
+from app.core.source_setup import check_setup
+from app.ui.wizards.base_page import FormPage
+
+
+class SummaryPage(FormPage):
+    """A read-only summary of the source."""
+
+    def __init__(self) -> None:
+        super().__init__("Ready", "Check the summary, then press Finish to save the source.")
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setAccessibleName("Summary of the new source")
+        self.extra.addWidget(self.text)
+
+    def initializePage(self) -> None:
+        """Describe the setup the wizard will save."""
+        setup = self.wiz().setup()
+        lines = [
+            f"Name: {setup.name}",
+            f"Kind: {self.wiz().kind_info().title.rstrip('…')} (connector {setup.connector})",
+            *(f"  {k}: {v}" for k, v in setup.settings.items()),
+            f"Mapping: {setup.mapping_file or 'none (source id = meter import id)'}",
+            f"Schedule: every {setup.interval_minutes} min",
+            f"Destination: {setup.destination} ({setup.api} API)",
+        ]
+        self.text.setPlainText("\n".join(lines))
+
+    def problem(self) -> str | None:
+        problems = check_setup(self.wiz().setup())
+        return " ".join(problems) if problems else None
+
+    def nextId(self) -> int:
+        """The last page."""
+        return -1

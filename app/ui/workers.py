@@ -1,0 +1,85 @@
+"""Run long work on QThreadPool and report back by signal (never on the GUI thread)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+# A job gets (progress, cancelled) and returns its result.
+Job = Callable[[Callable[[int, str], None], Callable[[], bool]], Any]
+
+
+class WorkerSignals(QObject):
+    """Signals of one worker; delivered on the GUI thread (queued connections)."""
+
+    progressed = Signal(int, str)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    finished = Signal()
+
+
+class Worker(QRunnable):
+    """A cancellable job on the global thread pool.
+
+    The job is called with ``progress(count, message)`` and ``cancelled()``;
+    an exception becomes `failed` with its message (never a crash).
+    """
+
+    def __init__(self, job: Job, *, cancel_types: tuple[type[BaseException], ...] = ()) -> None:
+        super().__init__()
+        self.signals = WorkerSignals()
+        self._job = job
+        self._cancel = threading.Event()
+        self._cancel_types = cancel_types
+        self.setAutoDelete(False)
+
+    def cancel(self) -> None:
+        """Ask the job to stop at its next check."""
+        self._cancel.set()
+
+    @property
+    def is_cancelled(self) -> bool:
+        """Whether cancel was asked."""
+        return self._cancel.is_set()
+
+    def _throttled_progress(self) -> Callable[[int, str], None]:
+        """A progress callback that signals at most every 50 ms (the GUI stays free)."""
+        last = [0.0]
+
+        def progress(count: int, message: str) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.05:
+                last[0] = now
+                self.signals.progressed.emit(count, message)
+
+        return progress
+
+    def run(self) -> None:
+        """Run the job (on a pool thread)."""
+        try:
+            result = self._job(self._throttled_progress(), self._cancel.is_set)
+        except self._cancel_types:
+            self.signals.cancelled.emit()
+        except Exception as exc:  # the user sees the message; the app goes on
+            log.warning("background job failed: %s", exc, exc_info=True)
+            self.signals.failed.emit(str(exc) or type(exc).__name__)
+        else:
+            if self._cancel.is_set():
+                self.signals.cancelled.emit()
+            else:
+                self.signals.succeeded.emit(result)
+        self.signals.finished.emit()
+
+
+def start(worker: Worker, pool: QThreadPool | None = None) -> Worker:
+    """Start `worker` on `pool` (the global pool by default) and return it."""
+    (pool or QThreadPool.globalInstance()).start(worker)
+    return worker
