@@ -57,9 +57,8 @@ def check_profile(raw: dict[str, Any]) -> Profile:
     delimiter = DELIMITERS.get(raw.get("delimiter", ""))
     if delimiter is None:
         problems.append(f"delimiter {raw.get('delimiter')!r} is not one of ',', '\\t', ' '")
-    formats = {
-        k: _format(raw, k, problems) for k in ("timestampFormat", "dateFormat", "timeFormat")
-    }
+    keys = ("timestampFormat", "dateFormat", "timeFormat")
+    formats = {k: _format(raw, k, problems) for k in keys}
     has_stamp = raw.get("timestampColumnNumber") is not None and formats["timestampFormat"]
     has_split = all(raw.get(k) is not None for k in ("dateColumnNumber", "timeColumnNumber")) and (
         formats["dateFormat"] and formats["timeFormat"]
@@ -69,31 +68,28 @@ def check_profile(raw: dict[str, Any]) -> Profile:
             "give timestampColumnNumber + timestampFormat, or dateColumnNumber + dateFormat "
             "+ timeColumnNumber + timeFormat"
         )
-    if (
-        raw.get("channelImportIdColumnNumber") is None
-        and raw.get("meterImportIdColumnNumber") is None
-    ):
+    problems += _column_problems(raw)
+    zone = zone_by_id(raw["timeZoneId"]) if raw.get("timeZoneId") is not None else None
+    if raw.get("timeZoneId") is not None and zone is None:
+        problems.append(f"timeZoneId {raw['timeZoneId']} is not a time zone of this tenant")
+    if problems:
+        raise BodyError(problems)
+    assert delimiter is not None
+    split = (None, None) if has_stamp else (formats["dateFormat"], formats["timeFormat"])
+    stamp = formats["timestampFormat"] if has_stamp else None
+    return Profile(raw, delimiter, stamp, split[0], split[1], zone)
+
+
+def _column_problems(raw: dict[str, Any]) -> list[str]:
+    problems = []
+    ids = ("channelImportIdColumnNumber", "meterImportIdColumnNumber")
+    if all(raw.get(k) is None for k in ids):
         problems.append("give channelImportIdColumnNumber or meterImportIdColumnNumber")
     if not raw.get("dataMapping"):
         problems.append("dataMapping needs at least one column")
     elif any(m.get("columnNumber") is None for m in raw["dataMapping"]):
         problems.append("every dataMapping entry needs its columnNumber")
-    zone = None
-    if raw.get("timeZoneId") is not None:
-        zone = zone_by_id(raw["timeZoneId"])
-        if zone is None:
-            problems.append(f"timeZoneId {raw['timeZoneId']} is not a time zone of this tenant")
-    if problems:
-        raise BodyError(problems)
-    assert delimiter is not None
-    return Profile(
-        raw,
-        delimiter,
-        formats["timestampFormat"] if has_stamp else None,
-        formats["dateFormat"] if not has_stamp else None,
-        formats["timeFormat"] if not has_stamp else None,
-        zone,
-    )
+    return problems
 
 
 def _format(raw: dict[str, Any], key: str, problems: list[str]) -> DotNetFormat | None:

@@ -116,26 +116,27 @@ def get_channel_readings(tenant: Tenant, channel_id: int, query: dict[str, list[
         end = _query_time(query, "endDate", zone)
     except ValueError as error:
         raise BodyError([str(error)]) from None
-    frame = tenant.frame(channel_id)
     unit = channel.unit if channel else esa.unit if esa else ""
-    rows = [
-        {
-            "observationId": n,
-            "time": t.to_pydatetime().astimezone(zone).isoformat(),
-            "value": v,
-            "rawValue": v,
-            "estimated": e,
-            "note": note,
-        }
-        for n, (t, v, e, note) in enumerate(
-            zip(frame["time"], frame["value"], frame["estimated"], frame["note"], strict=True),
-            start=1,
-        )
-        if (begin is None or t >= begin) and (end is None or t <= end)
-    ]
+    rows = _observations(tenant, channel_id, zone, begin, end)
     return json_answer(
         {"channelId": channel_id, "rule": 2, "unit": {"unitCode": unit}, "readings": rows}
     )
+
+
+def _observations(
+    tenant: Tenant, channel_id: int, zone: Any, begin: datetime | None, end: datetime | None
+) -> list[dict[str, Any]]:
+    frame = tenant.frame(channel_id)
+    columns = (frame["time"], frame["value"], frame["estimated"], frame["note"])
+    rows = []
+    for n, (t, v, e, note) in enumerate(zip(*columns, strict=True), start=1):
+        if (begin is None or t >= begin) and (end is None or t <= end):
+            local = t.to_pydatetime().astimezone(zone).isoformat()
+            rows.append(
+                {"observationId": n, "time": local, "value": v, "rawValue": v, "estimated": e}
+                | {"note": note}
+            )
+    return rows
 
 
 def _query_time(query: dict[str, list[str]], name: str, zone: Any) -> datetime | None:
