@@ -137,7 +137,7 @@ def test_shapes_that_are_not_a_readings_body_are_refused() -> None:
     with pytest.raises(SourceError, match="not a Readings API body"):
         read_json({"data": []})
     broken = Source.from_bytes(b'[{"meterImportId": "M",\n "readings": [}]', "broken.json")
-    with pytest.raises(SourceError, match="not valid JSON.*line 2"):
+    with pytest.raises(SourceError, match=r"not valid JSON.*line 2"):
         list(ReadingsJsonConnector().read(broken, {}))
 
 
