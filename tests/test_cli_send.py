@@ -203,7 +203,7 @@ def test_no_url_writes_the_outbox(
     files: Path, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["send", str(files / "us.csv"), "--tz", "America/New_York", "--interval", "1800"]
-    code = main(args)
+    code = main([*args, "--connector", "generic"])
     out = capsys.readouterr().out
     assert code == 1
     csvs = sorted((home / "outbox").glob("*.csv"))

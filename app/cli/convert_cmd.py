@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli import EXIT_ERROR, UsageError
+from app.cli import UsageError
 from app.cli.journal_send import send_through_journal
 from app.cli.run_output import ProgressBar, print_result
 from app.core.catalog import build_registry
-from app.core.energycap import EnergyCapClient, EnergyCapError, RetryPolicy
+from app.core.energycap import EnergyCapClient, RetryPolicy
 from app.core.exporter import ExportError
 from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
 from app.core.paths import AppPaths, resolve_paths
-from app.core.pipeline import RunPlan, convert, send
-from app.core.report import RunResult
+from app.core.pipeline import RunPlan, convert
 from app.core.secrets import SecretStore
-from app.core.sender import DeliveryContext, deliver
 from app.core.settings import EnergyCapSettings, Settings, load_settings
 from connectors.base import Source
 
@@ -182,23 +179,3 @@ def _client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:
         return EnergyCapClient(url, key, timeout_s=ecap.timeout_s, retry=retry)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-
-
-def _deliver(
-    args: argparse.Namespace, settings: Settings, client: EnergyCapClient, ecap: EnergyCapSettings
-) -> int:
-    plan = _plan(args, settings)
-    context = DeliveryContext(cancelled=plan.cancelled, note="meterbridge send")
-    result = RunResult()
-    try:
-        client.check()
-        send(plan, lambda mapped: deliver(mapped, client, ecap.api, ecap, context), result)  # type: ignore[arg-type]
-    except (EnergyCapError, ExportError) as exc:
-        return _fatal(str(exc), result, args)
-    return print_result(result, verbose=args.verbose)
-
-
-def _fatal(message: str, result: RunResult, args: argparse.Namespace) -> int:
-    print(f"meterbridge: error: {message}", file=sys.stderr)
-    print_result(result, verbose=args.verbose)
-    return EXIT_ERROR

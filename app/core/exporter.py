@@ -62,9 +62,22 @@ def label_times(mapped: pd.DataFrame, label: TimeLabel) -> pd.Series:
 
 def format_times(times: pd.Series, fmt: str = ISO_FORMAT) -> list[str]:
     """Format tz-aware times in UTC with an explicit offset, fast (pyarrow)."""
+    return utc_time_strings(times, fmt).to_pylist()  # type: ignore[no-any-return]
+
+
+def utc_time_strings(times: pd.Series, fmt: str = ISO_FORMAT) -> Any:
+    """Tz-aware times as a pyarrow string array in UTC, formatted by `fmt`.
+
+    The two formats the exporter uses are built by a cast (20x faster than strftime).
+    """
     utc = pd.to_datetime(times, utc=True)
     array = pa.array(utc.dt.tz_convert("UTC").dt.tz_localize(None), type=pa.timestamp("s"))
-    return pc.strftime(array, format=fmt).to_pylist()  # type: ignore[no-any-return]
+    if fmt not in (ISO_FORMAT, ISO_CSV_FORMAT):
+        return pc.strftime(array, format=fmt)
+    text = pc.cast(array, pa.string())  # "YYYY-MM-DD HH:MM:SS"
+    if fmt == ISO_FORMAT:
+        text = pc.replace_substring(text, " ", "T", max_replacements=1)
+    return pc.binary_join_element_wise(text, "+00:00", "")
 
 
 @dataclass(frozen=True)
@@ -220,14 +233,19 @@ def import_groups(mapped: pd.DataFrame) -> Iterator[tuple[ImportKey, pd.DataFram
     if not len(mapped):
         return
     _check_importable(mapped)
-    frame = mapped.assign(
-        _kind=np.where(mapped["channel_import_id"].notna(), "channel", "meter"),
-        _pos=np.arange(len(mapped)),
+    keys = pd.DataFrame(
+        {
+            "channel": mapped["channel_import_id"].notna().to_numpy(),
+            "observation_type": mapped["observation_type"].to_numpy(),
+            "unit_code": mapped["unit_code"].to_numpy(),
+            "interval_s": mapped["interval_s"].to_numpy(),
+        }
     )
-    keys = ["_kind", "observation_type", "unit_code", "interval_s"]
-    for values, part in frame.groupby(keys, sort=True):
-        kind, obs, unit, interval = values
-        yield ImportKey(str(kind), str(obs), str(unit), int(interval)), part
+    groups = keys.groupby(list(keys.columns), sort=True).indices
+    for (channel, obs, unit, interval), rows in groups.items():
+        part = mapped.iloc[rows].assign(_pos=rows)
+        kind = "channel" if channel else "meter"
+        yield ImportKey(kind, str(obs), str(unit), int(interval)), part
 
 
 def import_files(
@@ -295,7 +313,7 @@ def import_csv_rows(part: pd.DataFrame, kind: str, label: TimeLabel = "end") -> 
     if not len(part):
         return b""
     ids = part["channel_import_id"] if kind == "channel" else part["meter_import_id"]
-    stamps = pa.array(format_times(label_times(part, label), ISO_CSV_FORMAT), type=pa.string())
+    stamps = utc_time_strings(label_times(part, label), ISO_CSV_FORMAT)
     values = pc.cast(pa.array(part["value"].to_numpy(dtype="float64")), pa.string())
     flags = np.where(part["estimated"].to_numpy(dtype="bool"), ESTIMATED_INDICATOR, "")
     columns = [
