@@ -241,3 +241,14 @@ def test_unreadable_source_exits_2_and_names_it(
     out = capsys.readouterr().out
     assert code == 2
     assert "missing.csv" in out
+
+
+def test_a_folder_given_as_source_is_named_not_a_crash(
+    files: Path, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["convert", str(files), str(files / "uk.csv"), "--connector", "generic"]
+    code = main([*args, "--delimiter", ";", "--decimal", ",", "--tz", "Europe/London"])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert f"{files}: cannot be read" in out
+    assert out.strip().splitlines()[-1] == "read 6, sent 0, written 6, held back 0, rejected 0"

@@ -132,6 +132,8 @@ def run(plan: RunPlan, handle: Deliver, result: RunResult) -> RunResult:
                 _tell(plan, source, number, total, result)
         except SourceError as exc:
             result.errors.append(str(exc) if exc.file else f"{source.label}: {exc}")
+        except OSError as exc:  # a folder, a vanished or locked file: name it, go on
+            result.errors.append(f"{source.label}: cannot be read ({exc.strerror or exc})")
         if result.cancelled or plan.cancelled():
             result.cancelled = True
             break
