@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from app.core.journal_settings import JournalSettings
+from app.core.listener_settings import ListenerSettings
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class Settings:
     mapping_file: str = field(default="", metadata=meta("Mapping file (CSV)"))
     outbox_dir: str = field(default="", metadata=meta("Outbox folder", "Empty: the data folder"))
     journal: JournalSettings = field(default_factory=JournalSettings)
+    listener: ListenerSettings = field(default_factory=ListenerSettings)
 
 
 T = TypeVar("T")

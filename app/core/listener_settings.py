@@ -1,0 +1,70 @@
+"""The push listener's settings section (apart so `settings` can import it without cycles)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_PORT = 8765
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+
+
+def _meta(label: str, help: str = "") -> dict[str, Any]:
+    return {"label": label, "help": help}
+
+
+@dataclass
+class ListenerSettings:
+    """Where the push listener binds, its limits and optional TLS."""
+
+    host: str = field(
+        default="127.0.0.1",
+        metadata=_meta("Listen address", "127.0.0.1: this computer only; 0.0.0.0: the LAN."),
+    )
+    port: int = field(default=DEFAULT_PORT, metadata=_meta("Listen port"))
+    allow_lan: bool = field(
+        default=False,
+        metadata=_meta("Accept pushes from the network", "Off: only loopback addresses bind."),
+    )
+    public_host: str = field(
+        default="",
+        metadata=_meta("Host name devices use", "Shown in push URLs; empty: the listen address."),
+    )
+    tls_cert: str = field(default="", metadata=_meta("TLS certificate file (PEM)"))
+    tls_key: str = field(default="", metadata=_meta("TLS private key file (PEM)"))
+    max_body_bytes: int = field(
+        default=DEFAULT_MAX_BODY,
+        metadata=_meta("Largest push body (bytes)", "Larger bodies get 413 (also after gunzip)."),
+    )
+    capture_max_count: int = field(
+        default=200, metadata=_meta("Captured payloads kept", "Oldest are removed beyond this.")
+    )
+    capture_max_bytes: int = field(
+        default=50 * 1024 * 1024, metadata=_meta("Captured payload bytes kept")
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is a loopback address or ``localhost``."""
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(settings: ListenerSettings) -> None:
+    """Refuse a non-loopback bind unless the LAN is turned on.
+
+    Raises:
+        ValueError: with what to change.
+    """
+    if not is_loopback(settings.host) and not settings.allow_lan:
+        raise ValueError(
+            f"listen address {settings.host} is reachable from the network, but pushes from "
+            "the LAN are off; turn on listener.allow_lan (or use 127.0.0.1)"
+        )
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise ValueError("TLS needs both listener.tls_cert and listener.tls_key")
