@@ -31,6 +31,7 @@ from tests.fakes.energycap_model import (
 from tests.fakes.energycap_readings import get_channel_readings, post_readings
 from tests.fakes.energycap_tasks import ENDED, FAILED, PARTIAL, RUNNING, SUCCEEDED, ImportService
 from tests.fakes.energycap_tz import TIME_ZONES
+from tests.fakes.energycap_validate import BodyError
 
 __all__ = [
     "ENDED",
@@ -222,8 +223,34 @@ def _stable_index(code: str) -> int:
     return both.index(code) if code in both else 500 + sum(map(ord, code))
 
 
-def _meters(fake: FakeEnergyCap, m: re.Match[str], q: Any, body: Any) -> Answer:
-    return json_answer([_meter_json(meter) for meter in fake.tenant.meters.values()])
+def _meters(fake: FakeEnergyCap, m: re.Match[str], q: dict[str, list[str]], body: Any) -> Answer:
+    meters = [_meter_json(meter) for meter in fake.tenant.meters.values()]
+    return paged(meters, q)
+
+
+def paged(items: list[dict[str, Any]], query: dict[str, list[str]]) -> Answer:
+    """One page of a list, with EnergyCAP's paging headers (pageSize default 100, max 1000).
+
+    Raises:
+        BodyError: for a page size or number that is not a positive integer (or > 1000).
+    """
+    try:
+        size = int(query.get("pageSize", ["100"])[0])
+        number = int(query.get("pageNumber", ["1"])[0])
+    except ValueError:
+        raise BodyError(["pageSize and pageNumber must be integers"]) from None
+    if not (1 <= size <= 1000 and number >= 1):
+        raise BodyError(["pageSize must be 1..1000 and pageNumber at least 1"])
+    answer = json_answer(items[(number - 1) * size : number * size])
+    answer.headers.update(
+        {
+            "PageNumber": str(number),
+            "PageSize": str(size),
+            "TotalPages": str(max(1, -(-len(items) // size))),
+            "TotalNumberOfRecords": str(len(items)),
+        }
+    )
+    return answer
 
 
 def _meter_json(meter: FakeMeter) -> dict[str, Any]:

@@ -257,8 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._read_body()
         headers = {k.lower(): v for k, v in self.headers.items()}
         fake: HttpFake = self.server.fake  # type: ignore[attr-defined]
         answer = fake.handle(self.command, self.path, headers, raw)
@@ -272,3 +271,15 @@ class _Handler(BaseHTTPRequestHandler):
             lines.append(f"Content-Type: {answer.content_type}")
         lines += [f"{k}: {v}" for k, v in answer.headers.items()]
         self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + answer.body)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            parts = []
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+            while self.rfile.readline().strip():  # trailer lines
+                pass
+            return b"".join(parts)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""

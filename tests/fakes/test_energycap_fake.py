@@ -169,6 +169,17 @@ def test_nan_and_wrong_content_type_are_refused(tenant: FakeEnergyCap) -> None:
     assert tenant.readings().empty
 
 
+def test_chunked_body_is_read(tenant: FakeEnergyCap) -> None:
+    chunks = iter(
+        [b'[{"channelId": 11, "readings": ', b'[{"time": "2024-01-15T00:30:00Z", "value": 4}]}]']
+    )
+    headers = {**KEY, "Content-Type": "application/json"}
+    answer = requests.post(tenant.url + "/api/v3/reading", data=chunks, headers=headers, timeout=10)
+    assert answer.json()["importedReadingsCount"] == 1
+    assert tenant.requests[-1].headers["transfer-encoding"] == "chunked"
+    assert tenant.readings()["value"].tolist() == [4.0]
+
+
 @pytest.mark.parametrize("headers", [{}, {"ECI-ApiKey": "wrong"}], ids=["missing", "wrong"])
 def test_bad_key_gets_401_json_and_is_never_recorded(
     tenant: FakeEnergyCap, headers: dict[str, str]
@@ -284,6 +295,17 @@ def test_time_zone_ids_are_not_guessable_and_lookups_answer(tenant: FakeEnergyCa
     assert get(tenant, "/api/v202101/meter/7/channel").status_code == 404
     missing = get(tenant, "/api/v3/no/such/route")
     assert missing.status_code == 404 and "No route" in missing.json()["message"]
+
+
+def test_meters_are_paged_like_energycap(energycap: FakeEnergyCap) -> None:
+    for n in range(1, 106):
+        energycap.add_meter(n, f"M{n}", [FakeChannel(1000 + n, None)])
+    first = get(energycap, "/api/v3/meter")
+    assert len(first.json()) == 100
+    assert (first.headers["TotalPages"], first.headers["TotalNumberOfRecords"]) == ("2", "105")
+    second = get(energycap, "/api/v3/meter?pageSize=100&pageNumber=2").json()
+    assert [m["meterCode"] for m in second] == ["M101", "M102", "M103", "M104", "M105"]
+    assert get(energycap, "/api/v3/meter?pageSize=5000").status_code == 400
 
 
 def test_injected_429_carries_retry_after_then_recovers(tenant: FakeEnergyCap) -> None:
