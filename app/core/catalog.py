@@ -7,6 +7,7 @@ them for drag-and-drop and `--connector auto`.
 from __future__ import annotations
 
 from connectors.base import Connector
+from connectors.df2 import StarkDf2Connector
 from connectors.generic import GenericCsvConnector
 from connectors.readings_json import ReadingsJsonConnector
 from connectors.registry import ConnectorRegistry
@@ -18,6 +19,7 @@ def all_connectors() -> list[Connector]:
     found: list[Connector] = []
     found.append(ReadingsJsonConnector())
     found.append(UkHalfHourlyConnector())
+    found.append(StarkDf2Connector())
     found.append(GenericCsvConnector())
     return found
 
