@@ -89,6 +89,8 @@ class HttpFake:
         self.requests: list[RecordedRequest] = []
         self.failures: list[Failure] = []
         self._faults: list[Fault] = []
+        # ASP.NET Core's default request body limit (Kestrel MaxRequestBodySize).
+        self.max_body_bytes = 30_000_000
         self._http_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -207,6 +209,10 @@ class HttpFake:
     ) -> tuple[Any, Answer | None]:
         if method not in BODY_METHODS or not raw:
             return None, None
+        if len(raw) > self.max_body_bytes:
+            message = f"Request body of {len(raw)} bytes exceeds {self.max_body_bytes} bytes"
+            self.failures.append(Failure(method, path, message, [message]))
+            return None, error_answer(413, message)
         kind = headers.get("content-type", "").split(";")[0].strip().lower()
         if kind != "application/json":
             message = f"Content-Type must be application/json, got {kind or 'none'!r}"

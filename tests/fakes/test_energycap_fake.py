@@ -169,6 +169,15 @@ def test_nan_and_wrong_content_type_are_refused(tenant: FakeEnergyCap) -> None:
     assert tenant.readings().empty
 
 
+def test_oversized_body_gets_413(tenant: FakeEnergyCap) -> None:
+    tenant.max_body_bytes = 200
+    readings = [{"time": f"2024-01-15T00:{m:02d}:00Z", "value": 1} for m in range(10)]
+    answer = post(tenant, "/api/v3/reading", [{"channelId": 11, "readings": readings}])
+    assert answer.status_code == 413
+    assert "exceeds 200 bytes" in answer.json()["message"]
+    assert tenant.readings().empty
+
+
 def test_chunked_body_is_read(tenant: FakeEnergyCap) -> None:
     chunks = iter(
         [b'[{"channelId": 11, "readings": ', b'[{"time": "2024-01-15T00:30:00Z", "value": 4}]}]']
