@@ -6,6 +6,7 @@ well under a millisecond (Python's http.server otherwise waits ~40 ms).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -247,7 +248,8 @@ def _fault_answer(fault: Fault) -> Answer:
 
 
 def _redact(headers: dict[str, str]) -> dict[str, str]:
-    return {k: (REDACTED if k == KEY_HEADER.lower() else v) for k, v in headers.items()}
+    secret = (KEY_HEADER.lower(), "authorization", "cookie")
+    return {k: (REDACTED if k in secret else v) for k, v in headers.items()}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -269,7 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
         answer = fake.handle(self.command, self.path, headers, raw)
         if answer is None:
             self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
             return
         reason = HTTPStatus(answer.status).phrase
         lines = [f"HTTP/1.1 {answer.status} {reason}", f"Content-Length: {len(answer.body)}"]
