@@ -51,21 +51,27 @@ DATETIME_FORMATS: tuple[str, ...] = (
 
 
 def guess_format(samples: Any, formats: tuple[str, ...]) -> str | None:
-    """The first of `formats` that parses every non-empty sample, or None."""
+    """The format of `formats` that parses most non-empty samples (the first of equals)."""
     texts = [str(s).strip() for s in samples if s is not None and str(s).strip()]
     if not texts:
         return None
     series = pd.Series(texts[:200], dtype="object")
+    best, count = None, 0
     for fmt in formats:
         parsed = pd.to_datetime(series, format=fmt, errors="coerce")
-        if not bool(parsed.isna().any()) and bool(parsed.dt.year.between(1980, 2100).all()):
+        good = int((parsed.notna() & parsed.dt.year.between(1980, 2100)).sum())
+        if good == len(series):
             return fmt
-    return None
+        if good > count:
+            best, count = fmt, good
+    return best
 
 
 def date_formats() -> tuple[str, ...]:
     """Date formats tried for a date column, each also with a midnight time part."""
-    return tuple(f + suffix for f in DATE_FORMATS for suffix in TIME_SUFFIXES)
+    return tuple(
+        f + suffix for f in DATE_FORMATS for suffix in TIME_SUFFIXES if not suffix or "%I" not in f
+    )
 
 
 def parse_dates(uniques: Any, fmt: str) -> np.ndarray[Any, Any]:

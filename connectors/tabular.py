@@ -186,7 +186,7 @@ def _open_stream(
         return "skip"
 
     read = pcsv.ReadOptions(
-        column_names=names, block_size=block, encoding=info.encoding, use_threads=True
+        column_names=names, block_size=block, encoding=info.encoding, use_threads=False
     )
     parse = pcsv.ParseOptions(
         delimiter=info.delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
