@@ -274,8 +274,11 @@ def test_esa_readings_cascade_and_contract(energycap: FakeEnergyCap) -> None:
     classic = post(energycap, "/api/v202407/esaReading", [one({"channelId": 501})])
     assert classic.status_code == 400
     assert "unknown field 'channelId'" in classic.json()["message"]
-    naive = post(energycap, "/api/v202407/esaReading", [one({"esaChannelId": 501}, "2024-01-15")])
+    naive = post(
+        energycap, "/api/v202407/esaReading", [one({"esaChannelId": 501}, "2024-01-15T00:30:00")]
+    )
     assert naive.status_code == 400
+    assert "no UTC offset" in naive.json()["message"]
 
 
 def test_time_zone_ids_are_not_guessable_and_lookups_answer(tenant: FakeEnergyCap) -> None:
