@@ -353,11 +353,12 @@ def test_injected_503_drop_delay_and_outage(tenant: FakeEnergyCap) -> None:
 
 
 def test_answers_do_not_wait_for_nagle(tenant: FakeEnergyCap) -> None:
+    """With Nagle meeting delayed ACK every round trip takes >= 40 ms; the fastest must not."""
+    round_trips = []
     with requests.Session() as session:
         session.headers.update(KEY)
-        session.get(tenant.url + "/api/v3/timezone", timeout=10)
-        started = time.perf_counter()
         for _ in range(20):
+            started = time.perf_counter()
             session.post(tenant.url + "/api/v3/reading", json=[one({"channelId": 11})], timeout=10)
-        elapsed = time.perf_counter() - started
-    assert elapsed < 0.8, f"20 round trips took {elapsed:.2f} s (Nagle's 40 ms would be 0.8 s)"
+            round_trips.append(time.perf_counter() - started)
+    assert min(round_trips) < 0.03, f"fastest of 20 round trips took {min(round_trips):.3f} s"
