@@ -44,7 +44,9 @@ from connectors.generic_output import OutputRules, learn_intervals, to_readings
 from connectors.generic_rows import CellRules, ParsedChunk, parse_chunk
 from connectors.generic_zone import check_zone
 
-EXTRA_CELLS = 32  # room for rows longer than the header, so they can be named
+# Room for rows longer than the header, so they can be named; a row longer still
+# stops the file (pandas' C parser cannot skip it without losing line numbers).
+EXTRA_CELLS = 4
 DEFAULT_CHUNK_ROWS = 500_000
 MAX_DEFERRED = 10_000  # rows of not-yet-timed sources carried to the next chunk
 _COMMA_DECIMAL = r"^\s*[-+]?\d+,\d+\s*$"

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.base import SourceError
 
@@ -72,8 +74,9 @@ def parse_estimated(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def has_offset(text: pd.Series) -> np.ndarray:
     """Which time cells carry an explicit UTC offset (or Z)."""
-    found = text.str.strip().str.contains(OFFSET_PATTERN, regex=True)
-    return np.asarray(found, dtype=bool)
+    cells = pa.array(text.str.strip(), type=pa.string())
+    found = pc.match_substring_regex(cells, OFFSET_PATTERN)
+    return np.asarray(found.fill_null(False), dtype=bool)
 
 
 def parse_aware(text: pd.Series, fmt: str) -> pd.Series:
@@ -107,9 +110,9 @@ def choose_time_format(sample: pd.Series, name: str) -> str:
     cells = sample[sample.str.strip() != ""].head(2000)
     if cells.empty:
         return ISO
-    scores = {fmt: _score(cells, fmt) for fmt in (ISO, *CANDIDATE_FORMATS)}
-    if scores[ISO] == len(cells):
+    if _score(cells, ISO) == len(cells):
         return ISO
+    scores = {fmt: _score(cells, fmt) for fmt in (ISO, *CANDIDATE_FORMATS)}
     best = max(scores.values())
     winners = [fmt for fmt, score in scores.items() if score == best]
     if best < len(cells) / 2:

@@ -97,7 +97,9 @@ def to_readings(rows: pd.DataFrame, rules: OutputRules) -> Output:
     if not len(rows):
         return Output(empty_readings(), [])
     learn_intervals(rows, rules)
-    intervals = rows["source_id"].map(rules.intervals).fillna(0).astype("int64")
+    codes, uniques = pd.factorize(rows["source_id"])
+    per_source = np.array([rules.intervals.get(str(u), 0) for u in uniques], dtype="int64")
+    intervals = pd.Series(per_source[codes], index=rows.index)
     problems: list[Problem] = []
     times = rows["utc"]
     if rules.label == "start":

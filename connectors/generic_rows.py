@@ -105,7 +105,7 @@ def parse_chunk(raw: pd.DataFrame, lines: np.ndarray, rules: CellRules) -> Parse
     rows = pd.DataFrame(
         {
             "line": lines,
-            "source_id": ids.to_numpy(),
+            "source_id": ids.array,
             "quantity": _quantity(raw, rules),
             "value": values,
             "estimated": estimated,
@@ -113,7 +113,7 @@ def parse_chunk(raw: pd.DataFrame, lines: np.ndarray, rules: CellRules) -> Parse
             "utc": utc.array,
             "wall": wall.array,
             "naive": naive,
-            "time_text": time_text.to_numpy(),
+            "time_text": time_text.array,
         }
     )
     return ParsedChunk(rows=rows[good].reset_index(drop=True), problems=problems)
