@@ -350,15 +350,3 @@ def test_injected_503_drop_delay_and_outage(tenant: FakeEnergyCap) -> None:
     tenant.clear_faults()
     assert post(tenant, "/api/v3/reading", body).status_code == 200
     assert len(tenant.readings()) == 1
-
-
-def test_answers_do_not_wait_for_nagle(tenant: FakeEnergyCap) -> None:
-    """With Nagle meeting delayed ACK every round trip takes >= 40 ms; the fastest must not."""
-    round_trips = []
-    with requests.Session() as session:
-        session.headers.update(KEY)
-        for _ in range(20):
-            started = time.perf_counter()
-            session.post(tenant.url + "/api/v3/reading", json=[one({"channelId": 11})], timeout=10)
-            round_trips.append(time.perf_counter() - started)
-    assert min(round_trips) < 0.03, f"fastest of 20 round trips took {min(round_trips):.3f} s"
