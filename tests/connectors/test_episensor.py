@@ -148,7 +148,7 @@ def test_nested_per_sensor_arrays() -> None:
 
 
 def test_garbage_is_a_source_error_naming_the_problem() -> None:
-    with pytest.raises(SourceError, match="not valid JSON: .* line 1 column"):
+    with pytest.raises(SourceError, match=r"not valid JSON: .* line 1 column"):
         parse_push(b'{"points": [1,', "p", {})
     with pytest.raises(SourceError, match="keys found: foo"):
         parse_push(b'{"foo": 1}', "p", {})

@@ -1,0 +1,177 @@
+"""`meterbridge device …` (push devices) and `meterbridge serve` (listener + delivery).
+
+device add NAME --connector episensor|aculink810|acurev2100|readings [--tz ZONE] [--set KEY=VALUE]
+    Register a device; prints its push URL and token (shown once without a keyring).
+device list | remove NAME | token NAME [--new] | captures NAME [--show ID]
+serve [--listen HOST:PORT] [--lan]
+    Run the push listener, delivery to EnergyCAP and the scheduler until SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from app.cli import EXIT_OK, UsageError
+from app.cli.convert_cmd import _load
+from app.core.capture import CaptureStore
+from app.core.devices import PUSH_CONNECTORS, DeviceError, DeviceRegistry
+from app.core.paths import AppPaths
+from app.core.secrets import SecretStore
+from app.core.settings import Settings
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    """Add the `device` and `serve` commands."""
+    device = subparsers.add_parser("device", help="push devices: add, list, remove, captures")
+    actions = device.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", parents=[common], help="register a device, print URL and token")
+    add.add_argument("name")
+    add.add_argument("--connector", required=True, choices=PUSH_CONNECTORS)
+    add.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="reader option (JSON value)"
+    )
+    add.set_defaults(func=run_add)
+    actions.add_parser("list", parents=[common], help="devices and what was seen").set_defaults(
+        func=run_list
+    )
+    remove = actions.add_parser("remove", parents=[common], help="forget a device and its token")
+    remove.add_argument("name")
+    remove.set_defaults(func=run_remove)
+    token = actions.add_parser("token", parents=[common], help="show (keyring) or renew a token")
+    token.add_argument("name")
+    token.add_argument("--new", action="store_true", help="make a new token (the old one stops)")
+    token.set_defaults(func=run_token)
+    captures = actions.add_parser("captures", parents=[common], help="payloads not parsed")
+    captures.add_argument("name", nargs="?")
+    captures.add_argument("--show", type=int, metavar="ID", help="print one captured body")
+    captures.set_defaults(func=run_captures)
+    serve = subparsers.add_parser(
+        "serve", parents=[common], help="run listener, delivery and scheduler until stopped"
+    )
+    serve.add_argument("--listen", metavar="HOST:PORT", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--lan", action="store_true", help="allow a non-loopback bind address")
+    serve.add_argument("--no-deliver", action="store_true", help="journal only, do not deliver")
+    serve.set_defaults(func=_run_serve)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from app.cli.serve_cmd import run_serve
+
+    return run_serve(args)
+
+
+def registry(paths: AppPaths) -> DeviceRegistry:
+    """The device registry of a home."""
+    paths.ensure()
+    return DeviceRegistry(
+        paths.config_dir / "devices.json", paths.data_dir / "device-stats.json", SecretStore()
+    )
+
+
+def push_url(settings: Settings, name: str) -> str:
+    """The URL a device pushes to, from the listener settings."""
+    listener = settings.listener
+    scheme = "https" if listener.tls_cert else "http"
+    host = listener.public_host or listener.host
+    return f"{scheme}://{host}:{listener.port}/push/{name}"
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {pair!r}: write KEY=VALUE")
+        try:
+            options[key.strip()] = json.loads(text)
+        except ValueError:
+            options[key.strip()] = text
+    return options
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """`device add`: register and print URL and token."""
+    paths, settings = _load(args)
+    devices = registry(paths)
+    try:
+        token = devices.add(args.name, args.connector, args.tz or "UTC", **_options(args.set))
+    except DeviceError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"device {args.name} ({args.connector}, times in {args.tz or 'UTC'}) registered")
+    print(f"push URL: {push_url(settings, args.name)}")
+    print(f"token:    {token}")
+    if devices.stored_token(args.name) is None:
+        print("No OS keyring: the token is shown only now (only its hash is kept).")
+    print("Send it as 'Authorization: Bearer <token>', as the Basic-auth password, or ?token=")
+    return EXIT_OK
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """`device list`: definitions and statistics."""
+    paths, settings = _load(args)
+    devices = registry(paths)
+    if not devices.all():
+        print("no devices; add one with `meterbridge device add NAME --connector …`")
+    for device in devices.all():
+        stats = devices.stats(device.name)
+        print(
+            f"{device.name}: {device.connector}, tz {device.tz}, {push_url(settings, device.name)}"
+        )
+        print(
+            f"  last seen {stats.last_seen or 'never'}; {stats.readings_received} readings in "
+            f"{stats.requests} pushes; next expected {stats.next_expected or 'unknown'}"
+        )
+        if stats.last_error:
+            print(f"  last error ({stats.last_error_at}): {stats.last_error}")
+    return EXIT_OK
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    """`device remove NAME`."""
+    paths, _ = _load(args)
+    try:
+        registry(paths).remove(args.name)
+    except DeviceError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"device {args.name} removed; its token no longer works")
+    return EXIT_OK
+
+
+def run_token(args: argparse.Namespace) -> int:
+    """`device token NAME [--new]`."""
+    paths, _ = _load(args)
+    devices = registry(paths)
+    try:
+        token = devices.new_token(args.name) if args.new else devices.stored_token(args.name)
+    except DeviceError as exc:
+        raise UsageError(str(exc)) from None
+    if token is None:
+        raise UsageError("the token is not kept (no OS keyring); make a new one with --new")
+    print(token)
+    return EXIT_OK
+
+
+def run_captures(args: argparse.Namespace) -> int:
+    """`device captures [NAME] [--show ID]`."""
+    paths, _ = _load(args)
+    paths.ensure()
+    store = CaptureStore(paths.data_dir / "captures.sqlite3")
+    try:
+        if args.show is not None:
+            capture = store.get(args.show)
+            if capture is None:
+                raise UsageError(f"no capture {args.show}")
+            info = capture.info
+            print(f"# capture {info.id} of {info.device}, {info.received_at}, {info.name}")
+            print(f"# {info.content_type}, {info.size} bytes, fields {info.fields}")
+            print(f"# why: {info.reason}")
+            print(capture.text())
+            return EXIT_OK
+        for info in store.list(args.name):
+            print(f"{info.id}\t{info.received_at}\t{info.device}\t{info.name}\t{info.size} B")
+            print(f"\t{info.reason[:200]}")
+    finally:
+        store.close()
+    return EXIT_OK

@@ -1,0 +1,185 @@
+"""`meterbridge serve`: push listener + delivery + scheduler until SIGTERM/SIGINT.
+
+Delivery runs in a background thread: woken after every journal commit (a
+short pause gathers more), and every 30 s regardless, it drains the journal
+with `deliver_pending`. Through an EnergyCAP outage it keeps trying with the
+backoff settings; readings wait safely in the journal meanwhile. On
+SIGTERM/SIGINT the listener stops accepting, answers what it has queued,
+delivery stops after its current request, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from app.cli import EXIT_OK, UsageError
+from app.cli.convert_cmd import _load, _table
+from app.cli.journal_cmd import _connection
+from app.cli.journal_send import open_journal
+from app.core.delivery import deliver_pending
+from app.core.energycap import EnergyCapClient, RetryPolicy
+from app.core.journal import Journal
+from app.core.listener import PushListener, open_listener
+from app.core.secrets import SecretStore
+from app.core.settings import EnergyCapSettings, Settings
+
+log = logging.getLogger(__name__)
+
+DELIVERY_PERIOD_S = 30.0
+GATHER_S = 0.5
+SCHEDULER_PERIOD_S = 30.0
+API_KEY_NAME = "energycap-api-key"
+
+
+def _listen(args: argparse.Namespace, settings: Settings) -> Any:
+    listener = dataclasses.replace(settings.listener)
+    if args.listen:
+        host, sep, port = args.listen.rpartition(":")
+        if not sep or not port.isdigit():
+            raise UsageError(f"--listen {args.listen!r}: write HOST:PORT, e.g. 127.0.0.1:8765")
+        listener.host, listener.port = host.strip("[]") or "127.0.0.1", int(port)
+    if args.lan:
+        listener.allow_lan = True
+    return listener
+
+
+class _Delivery:
+    """The background delivery loop."""
+
+    def __init__(self, journal: Journal, settings: Settings, ecap: EnergyCapSettings, args: Any):
+        self.stop = threading.Event()
+        self.work = threading.Event()
+        key = SecretStore().get(API_KEY_NAME)
+        if not key:
+            raise UsageError(
+                "no EnergyCAP API key: save one in the app or set ECAP_API_KEY "
+                "(or run with --no-deliver)"
+            )
+        retry = RetryPolicy(ecap.max_attempts, ecap.backoff_base_s, ecap.backoff_cap_s)
+        self.client = EnergyCapClient(
+            ecap.url, key, timeout_s=ecap.timeout_s, retry=retry, sleep=self._sleep
+        )
+        self.journal, self.ecap = journal, ecap
+        self.table = _table(args, settings)
+        self.patience = settings.journal.outage_patience_s
+        self.thread = threading.Thread(target=self._run, name="delivery", daemon=True)
+
+    def _sleep(self, seconds: float) -> None:
+        self.stop.wait(seconds)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            self.work.wait(DELIVERY_PERIOD_S)
+            if self.stop.wait(GATHER_S):
+                return
+            self.work.clear()
+            try:
+                report = deliver_pending(
+                    self.journal,
+                    self.client,
+                    self.ecap,
+                    self.table,
+                    patience_s=self.patience,
+                    cancel=self.stop.is_set,
+                    sleep=self._sleep,
+                )
+            except Exception:  # the loop must survive anything and try again later
+                log.exception("delivery failed; trying again in %s s", DELIVERY_PERIOD_S)
+                continue
+            if report.stopped:
+                log.warning("delivery paused: %s", report.stopped)
+                if report.pending_left:
+                    self.work.set()
+                self.stop.wait(min(self.ecap.backoff_cap_s, DELIVERY_PERIOD_S))
+
+
+def _scheduler_loop(args: argparse.Namespace, stop: threading.Event) -> threading.Thread | None:
+    try:
+        from app.cli.pull_cmd import scheduler_for
+        from app.core.paths import resolve_paths
+
+        scheduler = scheduler_for(resolve_paths(args.home))
+    except Exception as exc:  # no saved jobs store or the pull area is absent: run without
+        log.info("scheduler not started: %s", exc)
+        return None
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                scheduler.run_pending()
+            except Exception:  # a broken job must not stop the server
+                log.exception("scheduler run failed")
+            stop.wait(SCHEDULER_PERIOD_S)
+
+    thread = threading.Thread(target=loop, name="scheduler", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Run until SIGTERM/SIGINT; exit 0 after a clean shutdown."""
+    paths, settings = _load(args)
+    paths.ensure()
+    journal = open_journal(args, settings)
+    ecap = None if args.no_deliver else _connection(_serve_args(args), settings)
+    delivery = _Delivery(journal, settings, ecap, args) if ecap is not None else None
+    listener = open_listener(paths, _listen(args, settings), journal)
+    if delivery is not None:
+        listener.committer.on_commit = lambda _group: delivery.work.set()
+    try:
+        listener.start()
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot listen: {exc}") from None
+    stop = threading.Event()
+    _install_signals(stop)
+    _announce(listener, ecap)
+    if delivery is not None:
+        delivery.work.set()
+        delivery.thread.start()
+    scheduler = _scheduler_loop(args, stop)
+    while not stop.wait(1.0):
+        listener.devices.save_stats()
+    _shutdown(listener, delivery, scheduler)
+    return EXIT_OK
+
+
+def _serve_args(args: argparse.Namespace) -> argparse.Namespace:
+    defaults = {"ecap_url": None, "api": None, "time_label": None, "overwrite": False}
+    return argparse.Namespace(**{**defaults, **vars(args)})
+
+
+def _install_signals(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.warning("signal %s: shutting down", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def _announce(listener: PushListener, ecap: EnergyCapSettings | None) -> None:
+    host, port = listener.address
+    print(f"meterbridge: listening on {listener.scheme}://{host}:{port}/push/<device>", flush=True)
+    for device in listener.devices.all():
+        print(f"  {device.name} ({device.connector}): {listener.url_for(device.name)}", flush=True)
+    target = ecap.url if ecap else "nowhere (no EnergyCAP URL; readings wait in the journal)"
+    print(f"meterbridge: delivering to {target}", flush=True)
+
+
+def _shutdown(
+    listener: PushListener, delivery: _Delivery | None, scheduler: threading.Thread | None
+) -> None:
+    listener.stop()
+    if delivery is not None:
+        delivery.stop.set()
+        delivery.work.set()
+        delivery.thread.join(15)
+    if scheduler is not None:
+        scheduler.join(5)
+    print("meterbridge: stopped", flush=True)
