@@ -33,6 +33,7 @@ CANDIDATE_FORMATS: tuple[str, ...] = (
     "%d/%m/%Y %H.%M", "%Y%m%d%H%M%S", "%Y%m%d %H:%M", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y",
 )  # fmt: skip
 ISO = "ISO8601"
+_H24 = r"[ T]24:00(?::00)?$"
 
 
 def parse_values(text: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
@@ -85,10 +86,20 @@ def parse_aware(text: pd.Series, fmt: str) -> pd.Series:
 
 
 def parse_naive(text: pd.Series, fmt: str) -> pd.Series:
-    """Naive wall-clock times (NaT where unparseable or carrying an offset)."""
-    parsed = pd.to_datetime(text.str.strip(), format=fmt, errors="coerce")
+    """Naive wall-clock times (NaT where unparseable or carrying an offset).
+
+    `24:00` (end of day, common in interval-end files) is read as 00:00 of the next day.
+    """
+    cells = text.str.strip()
+    late = np.asarray(pc.match_substring_regex(pa.array(cells, type=pa.string()), _H24))
+    if late.any():
+        midnight = cells.str.replace(" 24:00", " 00:00", regex=False)
+        cells = cells.where(~late, midnight.str.replace("T24:00", "T00:00", regex=False))
+    parsed = pd.to_datetime(cells, format=fmt, errors="coerce")
     if getattr(parsed.dt, "tz", None) is not None:  # a format with %z matched
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    if late.any():
+        parsed = parsed + pd.to_timedelta(np.where(late, 1, 0), unit="D")
     return parsed
 
 

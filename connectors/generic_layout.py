@@ -173,6 +173,8 @@ def find_layout(head: bytes, name: str, options: Mapping[str, Any]) -> Layout:
         raise SourceError("no header line found in the first 64 KiB", file=name)
     delimiter = options.get("delimiter") or sep or _guess_delimiter(lines[index])
     delimiter = "\t" if delimiter in ("\\t", "tab", "TAB") else str(delimiter)
+    if len(delimiter) != 1 or delimiter in ('"', "\n", "\r"):
+        raise SourceError(f"the delimiter must be one character, not {delimiter!r}", file=name)
     header = next(csv.reader([lines[index]], delimiter=delimiter))
     return Layout([h.strip() for h in header], index + 1, delimiter, encoding)
 

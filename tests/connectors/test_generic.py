@@ -256,3 +256,38 @@ def test_sniff_is_modest_for_recognisable_csv_and_zero_for_other_content() -> No
     assert connector.sniff(b"alpha,beta,gamma\n1,2,3\n", "x.csv") == 0.05
     assert connector.sniff((DATA / "login_page.csv").read_bytes(), "x.csv") == 0.0
     assert connector.sniff((DATA / "readings_api.json").read_bytes(), "x.json") == 0.0
+
+
+def test_end_of_day_24_00_is_midnight_of_the_next_day() -> None:
+    text = "id,time,value\nA,2024-10-26 23:30,1\nA,2024-10-26 24:00,2\n"
+    batch = read_text(text, tz=LONDON)
+    assert list(batch.readings["time"]) == utc("2024-10-26 22:30", "2024-10-26 23:00")
+
+
+def test_tab_delimited_windows_1252_file_with_offset_format() -> None:
+    text = "Zähler\tZeit\tWert\nWärme 1\t2024-10-27 01:30 +0100\t1,5\n"
+    source = Source.from_bytes(text.encode("cp1252"), "export.txt")
+    options = {
+        "id_column": "Zähler", "time_column": "Zeit", "value_column": "Wert",
+        "time_format": "%Y-%m-%d %H:%M %z", "decimal": ",",
+    }  # fmt: skip
+    batch = concat_batches(list(GenericCsvConnector().read(source, options)))
+    assert batch.info["delimiter"] == "\t" and batch.info["encoding"] == "cp1252"
+    assert list(batch.readings["source_id"]) == ["Wärme 1"]
+    assert list(batch.readings["time"]) == utc("2024-10-27 00:30")
+    assert list(batch.readings["value"]) == [1.5]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"tz": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
+        ({"tz": NY, "decimal": ";"}, "decimal must be"),
+        ({"tz": NY, "delimiter": "::"}, "one character"),
+        ({"tz": NY, "interval_s": "half-hour"}, "positive number of seconds"),
+        ({"tz": NY, "source_label": "middle"}, "'end' or 'start'"),
+    ],
+)
+def test_unusable_options_are_refused_clearly(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(SourceError, match=message):
+        read_text("id,time,value\nA,2024-06-01 00:30,1\n", **options)
