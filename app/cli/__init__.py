@@ -22,7 +22,12 @@ EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_ERROR = 2
 
-COMMAND_MODULES: tuple[str, ...] = ("app.cli.gui_cmd", "app.cli.convert_cmd", "app.cli.journal_cmd")
+COMMAND_MODULES: tuple[str, ...] = (
+    "app.cli.gui_cmd",
+    "app.cli.convert_cmd",
+    "app.cli.journal_cmd",
+    "app.cli.device_cmd",
+)
 
 
 class UsageError(Exception):

@@ -1,0 +1,132 @@
+"""`meterbridge serve` as a real process: push, SIGKILL before delivery, restart, all arrive."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import requests
+
+from tests.fakes.energycap import FakeChannel, FakeEnergyCap
+
+KEY = "serve-test-key"
+T0 = pd.Timestamp("2026-10-24T23:00Z")  # the London clock-change night, in UTC
+SENSOR = "000D6F0001A303D4_333"
+SETTINGS = {
+    "version": 1,
+    "energycap": {"max_attempts": 2, "backoff_base_s": 0.05, "backoff_cap_s": 0.2, "timeout_s": 5},
+    "journal": {"outage_patience_s": 0.0},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, METERBRIDGE_HOME=str(home), ECAP_API_KEY=KEY)
+    command = [sys.executable, "-m", "app", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+
+class Server:
+    """A `meterbridge serve` child process."""
+
+    def __init__(self, home: Path, port: int) -> None:
+        env = dict(os.environ, METERBRIDGE_HOME=str(home), ECAP_API_KEY=KEY)
+        command = [sys.executable, "-m", "app", "serve", "--listen", f"127.0.0.1:{port}"]
+        command += ["--mapping", str(home / "mapping.csv")]
+        self.log = (home / f"serve-{time.monotonic_ns()}.log").open("w")
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env
+        )
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline()
+        assert "listening on http://127.0.0.1" in first, first
+
+    def finish(self, sig: int) -> tuple[int, str]:
+        self.process.send_signal(sig)
+        out, _ = self.process.communicate(timeout=30)
+        self.log.close()
+        return self.process.returncode, out
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeEnergyCap]:
+    with FakeEnergyCap(api_key=KEY) as server:
+        server.add_meter(1, "GW", [FakeChannel(11, "C11", "Use", "kWh", 900)], "Europe/London")
+        yield server
+
+
+def batches() -> list[list[dict[str, object]]]:
+    """Register points every 15 min over the clock change, in two batches plus a resend."""
+    points = [
+        {"exportId": SENSOR, "timestamp": (T0 + pd.Timedelta(minutes=15 * i)).isoformat(),
+         "value": round(5000 + 1.25 * i + (0.5 if i % 4 == 0 else 0), 2)}
+        for i in range(12)
+    ]  # fmt: skip
+    return [points[:6], points[6:], points[:6]]
+
+
+def expected() -> list[tuple[str, float]]:
+    points = [p for batch in batches()[:2] for p in batch]
+    return [
+        (pd.Timestamp(str(b["timestamp"])).tz_convert("UTC").isoformat(),
+         round(float(str(b["value"])) - float(str(a["value"])), 6))
+        for a, b in itertools.pairwise(points)
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_sigkill_between_ack_and_delivery_then_restart_delivers_all(
+    tmp_path: Path, fake: FakeEnergyCap
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    settings = {**SETTINGS, "energycap": {**SETTINGS["energycap"], "url": fake.url}}  # type: ignore[dict-item]
+    (home / "settings.json").write_text(json.dumps(settings))
+    (home / "mapping.csv").write_text(f"source_id,channel_import_id\n{SENSOR},C11\n")
+    added = cli(home, "device", "add", "gw1", "--connector", "episensor", "--tz", "Europe/London")
+    assert added.returncode == 0, added.stderr
+    token = next(line.split()[-1] for line in added.stdout.splitlines() if line.startswith("token"))
+    assert "/push/gw1" in added.stdout
+    port = free_port()
+    fake.inject("/api/v3/reading", status=503, times=None)  # EnergyCAP is down
+    server = Server(home, port)
+    url = f"http://127.0.0.1:{port}/push/gw1"
+    assert requests.post(url, json=batches()[0], timeout=10).status_code == 401
+    for batch in batches():
+        answer = requests.post(url, json=batch, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.text
+    code, _ = server.finish(signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    assert fake.readings().empty
+    fake.clear_faults()
+    server = Server(home, port)
+    deadline = time.monotonic() + 40
+    while len(fake.readings()) < len(expected()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    resend = requests.post(url, json=batches()[1], headers={"Authorization": f"Bearer {token}"})
+    assert resend.json()["journal"]["already_delivered"] == 6  # nothing is sent twice
+    code, out = server.finish(signal.SIGTERM)
+    assert code == 0 and "stopped" in out
+    got = fake.readings_for(11)
+    rows = [
+        (pd.Timestamp(t).tz_convert("UTC").isoformat(), round(float(v), 6))
+        for t, v in zip(got["time"], got["value"], strict=True)
+    ]
+    assert rows == expected()
+    listed = cli(home, "device", "list")
+    assert "gw1: episensor" in listed.stdout and "6 readings in 1 pushes" in listed.stdout
