@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from app.core.guards import drop_conflicts, drop_non_finite
 from app.core.mapping import MappingTable, apply_mapping
 from app.core.outbox import ImportFileWriter
 from app.core.report import DeliveryResult, RunResult, SourceReport
-from connectors.base import Problem, ProblemKind, Source, SourceError
+from connectors.base import Source, SourceError
 from connectors.registry import Candidate, ConnectorRegistry
 
 log = logging.getLogger(__name__)
@@ -77,24 +77,6 @@ def choose_connector(registry: ConnectorRegistry, source: Source, connector_id: 
     return best
 
 
-def _drop_unusable(readings: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """Never send a non-finite value (NaN/inf): name it and hold it back."""
-    bad = ~np.isfinite(readings["value"].to_numpy(dtype="float64"))
-    if not bad.any():
-        return readings, []
-    problems = [
-        Problem(
-            ProblemKind.BAD_VALUE,
-            "the value is not a finite number and is not sent",
-            file=str(row.origin) if pd.notna(row.origin) else label,
-            value=str(row.value),
-            source_id=str(row.source_id),
-        )
-        for row in readings.loc[bad].itertuples()
-    ]
-    return readings.loc[~bad].reset_index(drop=True), problems
-
-
 def mapped_batches(plan: RunPlan, source: Source, result: RunResult) -> Iterator[pd.DataFrame]:
     """Read one source batch by batch, yield each batch mapped; record problems.
 
@@ -107,8 +89,9 @@ def mapped_batches(plan: RunPlan, source: Source, result: RunResult) -> Iterator
     if plan.announce is not None:
         plan.announce(report)
     for batch in candidate.connector.read(source, plan.options):
-        readings, bad = _drop_unusable(batch.readings, source.label)
-        result.add_problems([*batch.problems, *bad])
+        readings, bad = drop_non_finite(batch.readings, source.label)
+        readings, clashes = drop_conflicts(readings, source.label)
+        result.add_problems([*batch.problems, *bad, *clashes])
         report.read += len(readings)
         result.read += len(readings)
         if len(readings):

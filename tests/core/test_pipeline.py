@@ -173,3 +173,20 @@ def test_cancel_stops_between_batches(tmp_path: Path) -> None:
     result = convert(plan([source], connector=connector, cancelled=lambda: True), tmp_path / "o")
     assert result.cancelled and result.read == 1 and connector.batches == 1
     assert "cancelled" in result.summary()
+
+
+def test_nan_and_clashing_instants_are_held_back_and_named(tmp_path: Path) -> None:
+    rows = half_hours("M1", 4)
+    rows.append(rows[0])  # the same reading twice: sent once, nothing held
+    rows.append(rows[1].rsplit(",", 1)[0] + ",9")  # a different value for the same instant
+    rows.append(rows[2].rsplit(",", 1)[0] + ",nan")
+    source = write_lines(tmp_path, "f.csv", rows)
+    connector = LinesConnector(batch_rows=10)
+    result = convert(plan([source], connector=connector), tmp_path / "out")
+    assert (result.written, result.held_back, result.exit_code) == (3, 3, 1)
+    described = [p.describe() for p in result.problems]
+    assert described[0].startswith(f"{source.label}:8, column 3, value 'nan': not a finite number")
+    assert [d.split(",")[0] for d in described[1:]] == [f"{source.label}:3", f"{source.label}:7"]
+    assert "different value for the same instant 2024-03-31T01:00:00+00:00" in described[1]
+    back = pd.read_csv(result.outputs[0].csv_path)
+    assert back["Value"].tolist() == [1, 3, 4]

@@ -1,0 +1,79 @@
+"""Last checks on a connector's batch before anything is sent or written.
+
+Whatever the connector, two things never leave meterbridge: a value that is
+not a finite number, and two different values for the same source, quantity
+and instant (EnergyCAP would keep whichever came last, silently). Both are
+held back and named with their origin.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from connectors.base import Problem, ProblemKind
+
+KEYS = ["source_id", "quantity", "time"]
+
+
+def where(origin: object, label: str) -> tuple[str, int | None, str | None]:
+    """File, line and column of an origin `file:line:column` (file may hold colons)."""
+    if not isinstance(origin, str) or not origin:
+        return label, None, None
+    parts = origin.rsplit(":", 2)
+    if len(parts) == 3 and parts[1].isdigit():
+        return parts[0], int(parts[1]), parts[2] or None
+    return origin, None, None
+
+
+def _problem(kind: ProblemKind, message: str, row: object, label: str) -> Problem:
+    file, line, column = where(getattr(row, "origin", None), label)
+    return Problem(
+        kind,
+        message,
+        file=file,
+        line=line,
+        column=column,
+        value=repr(float(getattr(row, "value", 0.0))),
+        source_id=str(getattr(row, "source_id", "")),
+    )
+
+
+def drop_non_finite(readings: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Hold back NaN/inf values (never sent as a number), naming each."""
+    bad = ~np.isfinite(readings["value"].to_numpy(dtype="float64"))
+    if not bad.any():
+        return readings, []
+    message = "not a finite number; this reading is not sent"
+    problems = [
+        _problem(ProblemKind.BAD_VALUE, message, row, label)
+        for row in readings.loc[bad].itertuples()
+    ]
+    return readings.loc[~bad].reset_index(drop=True), problems
+
+
+def drop_conflicts(readings: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Same source, quantity and instant twice: one copy if equal, none if they differ.
+
+    Conflicting rows are all held back (which one is right cannot be told),
+    each named with its origin and the instant.
+    """
+    if len(readings) < 2:
+        return readings, []
+    repeated = readings.duplicated(KEYS, keep=False).to_numpy()
+    if not repeated.any():
+        return readings, []
+    same = readings.duplicated([*KEYS, "value"], keep="first").to_numpy()
+    rest = readings.loc[~same]
+    clash = rest.duplicated(KEYS, keep=False).to_numpy()
+    problems = [
+        _problem(
+            ProblemKind.HELD_BACK,
+            f"another reading of source {row.source_id} has a different value for the same "
+            f"instant {pd.Timestamp(row.time).isoformat()}; neither is sent",
+            row,
+            label,
+        )
+        for row in rest.loc[clash].itertuples()
+    ]
+    return rest.loc[~clash].reset_index(drop=True), problems
