@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.gui_cmd",
     "app.cli.convert_cmd",
     "app.cli.journal_cmd",
+    "app.cli.pull_cmd",
     "app.cli.device_cmd",
 )
 

@@ -44,12 +44,14 @@ class Bookmarks:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
+            # Losing the last marks to a power cut only means pulling a window again.
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(SCHEMA)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA synchronous=NORMAL")
         try:
             with db:
                 yield db
@@ -71,21 +73,13 @@ class Bookmarks:
 
     def mark(self, channel: str, start: datetime, end: datetime) -> None:
         """Record [start, end) as covered, merging with touching spans."""
-        lo, hi = _s(start), _s(end)
-        if hi <= lo:
-            return
+        self.mark_many([(channel, start, end)])
+
+    def mark_many(self, spans: list[tuple[str, datetime, datetime]]) -> None:
+        """Record several (channel, start, end) spans in one transaction."""
         with self._connect() as db:
-            rows = db.execute(
-                "SELECT start_s, end_s FROM spans WHERE channel=? AND end_s>=? AND start_s<=?",
-                (channel, lo, hi),
-            ).fetchall()
-            for a, b in rows:
-                lo, hi = min(lo, a), max(hi, b)
-            db.execute(
-                "DELETE FROM spans WHERE channel=? AND end_s>=? AND start_s<=?",
-                (channel, lo, hi),
-            )
-            db.execute("INSERT INTO spans VALUES (?,?,?)", (channel, lo, hi))
+            for channel, start, end in spans:
+                _merge(db, channel, _s(start), _s(end))
 
     def gaps(self, channel: str, start: datetime, end: datetime) -> list[Span]:
         """Uncovered parts of [start, end), newest first."""
@@ -100,3 +94,16 @@ class Bookmarks:
         if cursor > start:
             out.append((start, cursor))
         return out
+
+
+def _merge(db: sqlite3.Connection, channel: str, lo: int, hi: int) -> None:
+    if hi <= lo:
+        return
+    rows = db.execute(
+        "SELECT start_s, end_s FROM spans WHERE channel=? AND end_s>=? AND start_s<=?",
+        (channel, lo, hi),
+    ).fetchall()
+    for a, b in rows:
+        lo, hi = min(lo, a), max(hi, b)
+    db.execute("DELETE FROM spans WHERE channel=? AND end_s>=? AND start_s<=?", (channel, lo, hi))
+    db.execute("INSERT INTO spans VALUES (?,?,?)", (channel, lo, hi))

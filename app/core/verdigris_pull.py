@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.core.bookmarks import Bookmarks, Span
-from connectors.base import ReadingBatch, SourceError
+from connectors.base import ReadingBatch, SourceError, concat_batches
 from connectors.verdigris import (
     DataApi,
     floor_time,
@@ -25,6 +25,8 @@ from connectors.verdigris import (
     source_id,
 )
 from connectors.verdigris_api import DEFAULT_API_URL, DEFAULT_AUDIENCE, DEFAULT_AUTH_URL
+
+SUBMIT_ROWS = 20_000  # windows are handed on together up to this many readings
 
 
 def meta(label: str, help: str = "") -> dict[str, str]:
@@ -104,6 +106,7 @@ def pull_verdigris(
     now: datetime,
     since: datetime | None = None,
     until: datetime | None = None,
+    submit_rows: int = SUBMIT_ROWS,
 ) -> PullReport:
     """Pull every configured channel's gaps, newest first, submitting each window.
 
@@ -124,7 +127,7 @@ def pull_verdigris(
         for level, ids in config.channels():
             for gaps, group in _group_by_gaps(bookmarks, kind, level, ids, config, end, since):
                 settle = floor_time(now - timedelta(hours=config.late_hours), step)
-                run = _Run(api, bookmarks, submit, report, config, settle)
+                run = _Run(api, bookmarks, submit, report, config, settle, submit_rows)
                 run.pull_gaps(kind, level, group, gaps)
     return report
 
@@ -163,28 +166,43 @@ class _Run:
     report: PullReport
     config: VerdigrisConfig
     settle: datetime  # empty buckets newer than this are asked for again next run
+    submit_rows: int = SUBMIT_ROWS
 
     def pull_gaps(self, kind: str, level: str, ids: list[str], gaps: tuple[Span, ...]) -> None:
         """Pull each gap newest first; move bookmarks after each submitted window."""
         for start, stop in gaps:
+            buffer: list[ReadingBatch] = []
             for batch in read_window(
                 self.api, kind, level, ids, start, stop, self.config.interval,
                 self.config.bucket_label,
             ):  # fmt: skip
-                self.submit(batch)
-                self._mark(kind, level, batch)
+                buffer.append(batch)
+                if sum(len(b.readings) for b in buffer) >= self.submit_rows:
+                    self._flush(kind, level, buffer)
+                    buffer = []
+            self._flush(kind, level, buffer)
+
+    def _flush(self, kind: str, level: str, buffer: list[ReadingBatch]) -> None:
+        """Submit buffered windows as one batch, then move their bookmarks."""
+        if not buffer:
+            return
+        self.submit(concat_batches(buffer))
+        for batch in buffer:
+            self._mark(kind, level, batch)
 
     def _mark(self, kind: str, level: str, batch: ReadingBatch) -> None:
         request = batch.info["request"]
         frame = batch.readings
         newest = frame.groupby(frame["source_id"].astype(str))["time"].max().to_dict()
+        spans = []
         for ident in request.ids:
             last = newest.get(source_id(level, ident))
             cut = request.end
             if request.end > self.settle:  # recent: trailing empty buckets may still come
                 arrived = last.to_pydatetime() if last is not None else request.start
                 cut = min(request.end, max(arrived, self.settle, request.start))
-            self.bookmarks.mark(bookmark_key(kind, level, ident), request.start, cut)
+            spans.append((bookmark_key(kind, level, ident), request.start, cut))
+        self.bookmarks.mark_many(spans)
         self.report.readings += len(frame)
         self.report.requests += 1
         self.report.windows.append((kind, request.start, request.end))

@@ -172,7 +172,7 @@ def test_interrupted_run_resumes_without_repulling(fake: FakeVerdigris, tmp_path
         seen.append(batch)
 
     with pytest.raises(ConnectionError):
-        pull_verdigris(config, api, marks, flaky, now=NOW)
+        pull_verdigris(config, api, marks, flaky, now=NOW, submit_rows=1000)
     pull_verdigris(config, api, marks, seen.append, now=NOW)
     got = concat_batches(seen).readings
     assert len(got) == 3 * 1440 and not got.duplicated(["source_id", "time"]).any()

@@ -1,0 +1,234 @@
+"""`meterbridge pull verdigris|sftp` and `meterbridge jobs list|run|pause|resume|delete`.
+
+pull verdigris [--client-id ID] [--circuits IDS] [--breakers IDS] [--interval 15m]
+               [--since ISO] [--until ISO] [--auth-url URL] [--api-url URL] [--list]
+pull sftp --host H [--port P] --user U [--key FILE] --folder PATH [--folder ...]
+          [--host-key-fingerprint SHA256:...] [--archive DIR] [--connector ID]
+Both take `--job NAME` (use a saved configuration; flags override it) and
+`--save-job NAME [--every 15m]` (save it as a scheduled job), and deliver
+like `send`: ``--ecap-url``, ``--api``, ``--time-label``, ``--mapping``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.cli import EXIT_ERROR, EXIT_OK, UsageError
+from app.cli.pull_runner import (
+    Destination,
+    PullErrors,
+    build_job_runner,
+    open_submitter,
+    run_sftp,
+    run_verdigris,
+)
+from app.cli.run_output import print_result
+from app.core.jobs import JobStore
+from app.core.paths import AppPaths, resolve_paths
+from app.core.scheduler import Scheduler
+from app.core.settings import load_settings
+from app.core.sftp_pull import SftpConfig
+from app.core.verdigris_auth import build_auth
+from app.core.verdigris_pull import VerdigrisConfig, utc
+from connectors.verdigris_api import VerdigrisApi
+from connectors.verdigris_listing import building_tree
+
+DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+
+
+def parse_every(text: str) -> timedelta:
+    """``30s``, ``15m``, ``1h``, ``1d`` as a timedelta."""
+    match = DURATION.match(text or "")
+    if not match or int(match.group(1)) == 0:
+        raise UsageError(f"--every {text!r}: give a number and s, m, h or d (e.g. 15m)")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+    return timedelta(**{unit: int(match.group(1))})
+
+
+def parse_time(text: str | None, flag: str) -> datetime | None:
+    """An ISO-8601 time with an offset (or Z); a date alone means its UTC midnight."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{flag} {text!r} is not an ISO-8601 time") from None
+    if moment.tzinfo is None and len(text) <= 10:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return utc(moment)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
+
+
+def _ids(text: str | None) -> list[str] | None:
+    return [p.strip() for p in text.split(",") if p.strip()] if text else None
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    """Add the `pull` and `jobs` commands."""
+    pull = subparsers.add_parser("pull", help="pull readings from Verdigris or SFTP folders")
+    kinds = pull.add_subparsers(dest="pull_kind", metavar="SOURCE", required=True)
+    vg = kinds.add_parser("verdigris", parents=[common], help="pull from the Verdigris API")
+    _verdigris_options(vg)
+    _shared_options(vg)
+    vg.set_defaults(func=run_pull_verdigris)
+    sf = kinds.add_parser("sftp", parents=[common], help="import new files from SFTP folders")
+    _sftp_options(sf)
+    _shared_options(sf)
+    sf.set_defaults(func=run_pull_sftp)
+    from app.cli.pull_jobs import register_jobs
+
+    register_jobs(subparsers, common)
+
+
+def _verdigris_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--client-id", help="Verdigris OAuth client id (secret: keyring or env)")
+    p.add_argument("--circuits", metavar="IDS", help="comma-separated circuit ids")
+    p.add_argument("--breakers", metavar="IDS", help="comma-separated breaker ids")
+    p.add_argument("--interval", help="1m, 15m (default) or 1h")
+    p.add_argument("--kinds", metavar="LIST", help="energy,power (default both)")
+    p.add_argument("--since", metavar="ISO", help="pull from this time (ignores bookmarks)")
+    p.add_argument("--until", metavar="ISO", help="pull up to this time (default: now)")
+    p.add_argument("--auth-url", metavar="URL", help="token endpoint")
+    p.add_argument("--api-url", metavar="URL", help="API base URL")
+    p.add_argument("--bucket-label", choices=("start", "end"),
+                   help="what Verdigris timestamps mark (default start)")  # fmt: skip
+    p.add_argument("--backfill-days", type=int, help="a first pull goes this far back (7)")
+    p.add_argument("--list", action="store_true", help="list buildings/panels/breakers/circuits")
+
+
+def _sftp_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--user")
+    p.add_argument("--key", metavar="FILE", help="private key (else the password: keyring/env)")
+    p.add_argument("--folder", action="append", metavar="PATH", help="folder to poll (repeat)")
+    p.add_argument("--host-key-fingerprint", metavar="FP", help="accept this host key (SHA256:…)")
+    p.add_argument("--archive", metavar="DIR", help="move imported files here on the server")
+    p.add_argument("--connector", help="connector id for the files (default auto)")
+    p.add_argument("--pattern", help="file name pattern (default *)")
+
+
+def _shared_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--job", metavar="NAME", help="start from this saved job's configuration")
+    p.add_argument("--save-job", metavar="NAME", help="save the configuration as a job")
+    p.add_argument("--every", metavar="DUR", default="15m", help="job schedule (default 15m)")
+    p.add_argument("--ecap-url", metavar="URL", help="EnergyCAP host (overrides the setting)")
+    p.add_argument("--api", choices=("readings", "esa", "import"), help="EnergyCAP API to use")
+    p.add_argument("--time-label", choices=("end", "start"), help="EnergyCAP time marks")
+
+
+def _saved(paths: AppPaths, name: str | None, kind: str) -> dict[str, Any]:
+    if not name:
+        return {}
+    try:
+        job = JobStore(paths.data_dir / "jobs.sqlite3").get(name)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    if job.kind != kind:
+        raise UsageError(f"job {name!r} is a {job.kind} job, not {kind}")
+    return dict(job.config)
+
+
+def verdigris_config(args: argparse.Namespace, paths: AppPaths) -> VerdigrisConfig:
+    """The saved job's configuration overridden by the flags given."""
+    data = _saved(paths, args.job, "verdigris")
+    given = {
+        "client_id": args.client_id, "circuits": _ids(args.circuits),
+        "breakers": _ids(args.breakers), "interval": args.interval, "kinds": _ids(args.kinds),
+        "auth_url": args.auth_url, "api_url": args.api_url, "bucket_label": args.bucket_label,
+        "backfill_days": args.backfill_days,
+    }  # fmt: skip
+    data.update({k: v for k, v in given.items() if v is not None})
+    return VerdigrisConfig.from_dict(data)
+
+
+def sftp_config(args: argparse.Namespace, paths: AppPaths) -> SftpConfig:
+    """The saved job's configuration overridden by the flags given."""
+    data = _saved(paths, args.job, "sftp")
+    given = {"host": args.host, "port": args.port, "user": args.user, "key_file": args.key,
+             "host_key_fingerprint": args.host_key_fingerprint}  # fmt: skip
+    data.update({k: v for k, v in given.items() if v is not None})
+    if args.folder:
+        data["folders"] = [
+            {"path": f, "connector": args.connector or "auto", "archive": args.archive or "",
+             "pattern": args.pattern or "*", "options": {"tz": args.tz} if args.tz else {}}
+            for f in args.folder
+        ]  # fmt: skip
+    missing = [flag for flag, key in (("--host", "host"), ("--user", "user")) if not data.get(key)]
+    if missing or not data.get("folders"):
+        raise UsageError(f"pull sftp needs {', '.join([*missing, '--folder'])} (or --job NAME)")
+    return SftpConfig.from_dict(data)
+
+
+def _save(args: argparse.Namespace, paths: AppPaths, kind: str, config: dict[str, Any]) -> None:
+    if not args.save_job:
+        return
+    every = parse_every(args.every)
+    store = JobStore(paths.data_dir / "jobs.sqlite3")
+    store.save(args.save_job, kind, config, every, first_run=datetime.now(UTC) + every)
+    print(f"saved job {args.save_job!r} ({kind}, every {args.every})")
+
+
+def _destination(args: argparse.Namespace) -> Destination:
+    return Destination(args.ecap_url, args.api, args.time_label, args.mapping)
+
+
+def run_pull_verdigris(args: argparse.Namespace) -> int:
+    """`meterbridge pull verdigris`."""
+    paths = resolve_paths(args.home).ensure()
+    settings = load_settings(paths.settings_file)
+    config = verdigris_config(args, paths)
+    since, until = parse_time(args.since, "--since"), parse_time(args.until, "--until")
+    try:
+        if args.list:
+            return _list_channels(config, paths)
+        _save(args, paths, "verdigris", config.to_dict())
+        with open_submitter(paths, settings, _destination(args), "meterbridge pull") as sub:
+            report = run_verdigris(config, paths, sub, since=since, until=until)
+    except PullErrors as exc:
+        print(f"meterbridge: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{report.requests} Verdigris requests, {report.readings} readings")
+    return print_result(sub.result, verbose=args.verbose)
+
+
+def _list_channels(config: VerdigrisConfig, paths: AppPaths) -> int:
+    auth = build_auth(config.client_id, paths.data_dir, auth_url=config.auth_url,
+                      audience=config.audience)  # fmt: skip
+    for building in building_tree(VerdigrisApi(config.api_url, auth).buildings()):
+        for depth, node in building.walk():
+            zone = f" ({node.timezone})" if node.timezone else ""
+            print(f"{'  ' * depth}{node.kind} {node.id}: {node.name}{zone}")
+    return EXIT_OK
+
+
+def run_pull_sftp(args: argparse.Namespace) -> int:
+    """`meterbridge pull sftp`."""
+    paths = resolve_paths(args.home).ensure()
+    settings = load_settings(paths.settings_file)
+    config = sftp_config(args, paths)
+    try:
+        _save(args, paths, "sftp", config.to_dict())
+        with open_submitter(paths, settings, _destination(args), "meterbridge pull") as sub:
+            report = run_sftp(config, paths, sub)
+    except PullErrors as exc:
+        print(f"meterbridge: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    print(f"{len(report.imported)} new files imported, {len(report.rejected)} rejected, "
+          f"{report.skipped} already imported, {report.archived} archived")  # fmt: skip
+    return print_result(sub.result, verbose=args.verbose)
+
+
+def scheduler_for(paths: AppPaths, dest: Destination | None = None) -> Scheduler:
+    """The scheduler over this home's saved jobs (for `serve` and `jobs run`)."""
+    settings = load_settings(paths.settings_file)
+    store = JobStore(paths.data_dir / "jobs.sqlite3")
+    return Scheduler(store, build_job_runner(paths, settings, dest))

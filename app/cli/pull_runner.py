@@ -1,0 +1,182 @@
+"""Running pulls: the destination (same as `send`) and the job runner for the scheduler.
+
+`build_job_runner(paths, settings)` is what `meterbridge serve` and the GUI
+hand to `app.core.scheduler.Scheduler`: it runs one saved job (Verdigris or
+SFTP) and returns a `JobOutcome`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from app.cli import UsageError
+from app.core.bookmarks import Bookmarks
+from app.core.catalog import build_registry
+from app.core.energycap import EnergyCapClient, EnergyCapError, RetryPolicy
+from app.core.exporter import ExportError
+from app.core.jobs import Job, JobOutcome
+from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
+from app.core.outbox import ImportFileWriter
+from app.core.paths import AppPaths
+from app.core.pull_submit import Submitter
+from app.core.report import DeliveryResult, RunResult
+from app.core.secrets import SecretStore
+from app.core.sender import DeliveryContext, deliver
+from app.core.settings import EnergyCapSettings, Settings
+from app.core.sftp_pull import PASSWORD_SECRET, SftpConfig, SftpError, SftpReport, poll
+from app.core.sftp_state import SftpState
+from app.core.verdigris_auth import build_auth
+from app.core.verdigris_pull import PullReport, VerdigrisConfig, pull_verdigris
+from connectors.base import SourceError
+from connectors.verdigris_api import VerdigrisApi
+
+API_KEY_NAME = "energycap-api-key"
+
+
+@dataclasses.dataclass
+class Destination:
+    """Where pulled readings go: EnergyCAP (``--ecap-url`` or the setting) or the outbox."""
+
+    ecap_url: str | None = None
+    api: str | None = None
+    time_label: str | None = None
+    mapping: str | None = None
+
+
+def mapping_table(path: str | None, settings: Settings) -> MappingTable:
+    """The mapping table (file or defaults only)."""
+    codes = {q: Codes(*pair[:2]) for q, pair in settings.defaults.codes.items() if len(pair) >= 2}
+    chosen = path or settings.mapping_file
+    try:
+        return load_mapping(chosen, codes) if chosen else MappingTable(defaults=codes)
+    except MappingError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:
+    key = SecretStore().get(API_KEY_NAME)
+    if not key:
+        raise UsageError(
+            "no EnergyCAP API key: save one in the app (kept in the OS keyring) "
+            "or set the ECAP_API_KEY environment variable"
+        )
+    retry = RetryPolicy(ecap.max_attempts, ecap.backoff_base_s, ecap.backoff_cap_s)
+    try:
+        return EnergyCapClient(url, key, timeout_s=ecap.timeout_s, retry=retry)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+@contextmanager
+def open_submitter(
+    paths: AppPaths, settings: Settings, dest: Destination, note: str
+) -> Iterator[Submitter]:
+    """A `Submitter` delivering like `send`; files are closed when the block ends.
+
+    Raises:
+        UsageError: no API key, bad mapping, bad API name.
+        EnergyCapError: the key or host is wrong (checked before anything is pulled).
+    """
+    table = mapping_table(dest.mapping, settings)
+    url = (dest.ecap_url or settings.energycap.url or "").strip()
+    if not url:
+        folder = Path(settings.outbox_dir).expanduser() if settings.outbox_dir else paths.outbox_dir
+        with _outbox_submitter(folder, table, settings) as submitter:
+            yield submitter
+        return
+    label = dest.time_label or settings.energycap.time_label or "end"
+    ecap = dataclasses.replace(settings.energycap, api=dest.api or settings.energycap.api,
+                               time_label=label)  # fmt: skip
+    if ecap.api not in ("readings", "esa", "import") or label not in ("end", "start"):
+        raise UsageError(f"API must be readings, esa or import (not {ecap.api!r}); "
+                         f"time label end or start (not {label!r})")  # fmt: skip
+    client = _client(url, ecap)
+    client.check()
+    context = DeliveryContext(note=note)
+    yield Submitter(table, lambda m: deliver(m, client, ecap.api, ecap, context))  # type: ignore[arg-type]
+
+
+@contextmanager
+def _outbox_submitter(folder: Path, table: MappingTable, settings: Settings) -> Iterator[Submitter]:
+    print(f"No EnergyCAP URL is set: writing EnergyCAP import files to the outbox {folder}")
+    label: Any = settings.energycap.time_label or "end"
+    writer = ImportFileWriter(folder, label=label)
+    result = RunResult(writes_files=True)
+
+    def write(mapped: pd.DataFrame) -> DeliveryResult:
+        result.written += writer.write(mapped)
+        return DeliveryResult()
+
+    try:
+        yield Submitter(table, write, result)
+    finally:
+        result.outputs = writer.close()
+
+
+def run_verdigris(
+    config: VerdigrisConfig,
+    paths: AppPaths,
+    submit: Submitter,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> PullReport:
+    """One Verdigris pull with the token cache and bookmarks of this home."""
+    auth = build_auth(config.client_id, paths.data_dir, auth_url=config.auth_url,
+                      audience=config.audience)  # fmt: skip
+    api = VerdigrisApi(config.api_url, auth)
+    marks = Bookmarks(paths.data_dir / "bookmarks.sqlite3")
+    line = submit.source(f"verdigris {config.api_url}", "verdigris")
+    return pull_verdigris(
+        config, api, marks, lambda batch: submit(batch, line),
+        now=now or datetime.now(UTC), since=since, until=until,
+    )  # fmt: skip
+
+
+def run_sftp(config: SftpConfig, paths: AppPaths, submit: Submitter) -> SftpReport:
+    """One poll of the configured SFTP folders."""
+    state = SftpState(paths.data_dir / "sftp.sqlite3")
+    password = SecretStore().get(PASSWORD_SECRET)
+    return poll(config, state, build_registry(), submit, password=password)
+
+
+PullErrors = (SourceError, SftpError, EnergyCapError, ExportError, UsageError, OSError)
+
+
+def build_job_runner(
+    paths: AppPaths, settings: Settings, dest: Destination | None = None
+) -> Callable[[Job], JobOutcome]:
+    """The runner `Scheduler` calls for a saved job (``verdigris`` or ``sftp``)."""
+
+    def run(job: Job) -> JobOutcome:
+        try:
+            with open_submitter(paths, settings, dest or Destination(), f"job {job.name}") as sub:
+                summary = _run_kind(job, paths, sub)
+        except PullErrors as exc:
+            return JobOutcome(ok=False, message=str(exc))
+        result = sub.result
+        message = f"{summary}; {result.summary()}"
+        if result.errors:
+            message += "; " + "; ".join(result.errors[:3])
+        return JobOutcome(ok=True, message=message, readings=result.read,
+                          partial=result.exit_code != 0)  # fmt: skip
+
+    return run
+
+
+def _run_kind(job: Job, paths: AppPaths, sub: Submitter) -> str:
+    if job.kind == "verdigris":
+        report = run_verdigris(VerdigrisConfig.from_dict(job.config), paths, sub)
+        return f"{report.requests} Verdigris requests"
+    if job.kind == "sftp":
+        polled = run_sftp(SftpConfig.from_dict(job.config), paths, sub)
+        return f"{len(polled.imported)} new files, {polled.skipped} already imported"
+    raise UsageError(f"job {job.name!r} has an unknown kind {job.kind!r}")

@@ -1,0 +1,132 @@
+"""End to end: `meterbridge pull verdigris|sftp` and `meterbridge jobs` into the fake EnergyCAP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from app.cli import main
+from tests.fakes.energycap import FakeChannel, FakeEnergyCap
+from tests.fakes.sftp_server import start_server
+from tests.fakes.verdigris import FakeVerdigris, energy_wh, power_w
+
+KEY = "pull-e2e-key"
+END = datetime(2026, 11, 20, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def vg() -> Iterator[FakeVerdigris]:
+    with FakeVerdigris() as server:
+        yield server
+
+
+@pytest.fixture
+def ecap(vg: FakeVerdigris) -> Iterator[FakeEnergyCap]:
+    with FakeEnergyCap(api_key=KEY) as fake:
+        for n, circuit in enumerate(vg.circuits):
+            channels = [FakeChannel(1000 + n, f"E{circuit}", "Use", "kWh", 3600),
+                        FakeChannel(2000 + n, f"P{circuit}", "Demand", "kW", 3600)]  # fmt: skip
+            fake.add_meter(n + 1, f"verdigris:circuit:{circuit}", channels, "UTC")
+        fake.add_meter(99, "M1", [FakeChannel(99, "M1-kWh", "Use", "kWh", 3600)], "UTC")
+        yield fake
+
+
+@pytest.fixture
+def env(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ECAP_API_KEY", KEY)
+    monkeypatch.setenv("VERDIGRIS_CLIENT_SECRET", "s3cret")
+    monkeypatch.delenv("SFTP_PASSWORD", raising=False)
+    return home
+
+
+def vg_args(vg: FakeVerdigris, ecap: FakeEnergyCap, until: datetime) -> list[str]:
+    return [
+        "pull", "verdigris", "--client-id", vg.client_id, "--circuits", ",".join(vg.circuits),
+        "--interval", "1h", "--until", until.isoformat(), "--backfill-days", "30",
+        "--auth-url", vg.token_url, "--api-url", vg.url, "--ecap-url", ecap.url,
+    ]  # fmt: skip
+
+
+def expected(circuits: list[str], start: datetime, end: datetime) -> pd.DataFrame:
+    rows = []
+    for n, circuit in enumerate(circuits):
+        moment = start
+        while moment < end:
+            t = moment + timedelta(hours=1)
+            rows.append((1000 + n, t, energy_wh(circuit, moment, 3600) / 1000))
+            rows.append((2000 + n, t, power_w(circuit, moment, 3600) / 1000))
+            moment = t
+    frame = pd.DataFrame(rows, columns=["channel_id", "time", "value"])
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    return frame.sort_values(["channel_id", "time"]).reset_index(drop=True)
+
+
+def test_30_days_of_40_circuits_arrive_exactly_with_one_token(
+    vg: FakeVerdigris, ecap: FakeEnergyCap, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for until in (END, END, END + timedelta(hours=2)):  # three runs, fresh objects each
+        assert main(vg_args(vg, ecap, until)) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    got = ecap.readings()[["channel_id", "time", "value"]]
+    got = got.astype({"channel_id": "int64"}).sort_values(["channel_id", "time"])
+    want = expected(vg.circuits, END - timedelta(days=30), END + timedelta(hours=2))
+    assert len(want) == 40 * 2 * (30 * 24 + 2)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
+    assert set(vg.statuses) == {200}  # no 422, no 429
+    assert len(vg.token_times) == 1
+    assert not ecap.failures
+    assert "s3cret" not in out and KEY not in out
+    assert "read 160, sent 160" in out.splitlines()[-1]  # the third run: two new hours
+
+
+def test_listing_and_plain_error(vg: FakeVerdigris, env: Path, capsys) -> None:
+    base = ["pull", "verdigris", "--client-id", vg.client_id, "--auth-url", vg.token_url,
+            "--api-url", vg.url]  # fmt: skip
+    assert main([*base, "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "building 7: Head office (America/Los_Angeles)" in out
+    assert "      circuit 100: Circuit 100" in out
+    assert main([*base, "--circuits", "100,777", "--since", "2026-11-01"]) == 2
+    assert "does not know these ids for /data/v4/energy/circuits: 777" in capsys.readouterr().err
+
+
+def test_no_secret_is_explained(vg: FakeVerdigris, env: Path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("VERDIGRIS_CLIENT_SECRET")
+    code = main(["pull", "verdigris", "--client-id", "c", "--circuits", "1", "--auth-url",
+                 vg.token_url, "--api-url", vg.url, "--since", "2026-11-01"])  # fmt: skip
+    assert code == 2
+    assert "VERDIGRIS_CLIENT_SECRET" in capsys.readouterr().err
+
+
+def test_sftp_pin_import_once_and_jobs(
+    tmp_path: Path, ecap: FakeEnergyCap, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_server(tmp_path)
+    try:
+        (server.root / "in").mkdir()
+        (server.root / "in" / "a.csv").write_text(
+            "source_id,time,value\nM1,2026-11-01T01:00:00Z,1.5\nM1,2026-11-01T02:00:00Z,2.5\n"
+        )
+        base = ["pull", "sftp", "--host", "127.0.0.1", "--port", str(server.port), "--user",
+                server.user, "--key", str(server.client_key), "--folder", server.remote("in"),
+                "--ecap-url", ecap.url]  # fmt: skip
+        assert main(base) == 2
+        assert f"--host-key-fingerprint {server.fingerprint}" in capsys.readouterr().err
+        pinned = [*base, "--host-key-fingerprint", server.fingerprint]
+        assert main([*pinned, "--save-job", "collector", "--every", "30m"]) == 0
+        assert "1 new files imported" in capsys.readouterr().out
+        assert main(["jobs", "run", "collector", "--ecap-url", ecap.url]) == 0
+        assert "0 new files, 1 already imported" in capsys.readouterr().out
+        assert sorted(ecap.readings_for(99)["value"]) == [1.5, 2.5]
+        assert main(["jobs", "pause", "collector"]) == 0
+        main(["jobs", "list"])
+        assert "collector  sftp  every 30m  paused" in capsys.readouterr().out
+        server.change_host_key()
+        assert main(["jobs", "run", "collector", "--ecap-url", ecap.url]) == 2
+        assert "HAS CHANGED" in capsys.readouterr().out
+    finally:
+        server.stop()
