@@ -29,7 +29,7 @@ from app.cli.pull_runner import (
 from app.cli.run_output import print_result
 from app.core.jobs import JobStore
 from app.core.paths import AppPaths, resolve_paths
-from app.core.scheduler import Scheduler
+from app.core.scheduler import Scheduler, network_reachable
 from app.core.settings import load_settings
 from app.core.sftp_pull import SftpConfig
 from app.core.verdigris_auth import build_auth
@@ -231,4 +231,6 @@ def scheduler_for(paths: AppPaths, dest: Destination | None = None) -> Scheduler
     """The scheduler over this home's saved jobs (for `serve` and `jobs run`)."""
     settings = load_settings(paths.settings_file)
     store = JobStore(paths.data_dir / "jobs.sqlite3")
-    return Scheduler(store, build_job_runner(paths, settings, dest))
+    url = (dest.ecap_url if dest else None) or settings.energycap.url
+    reachable = network_reachable([url] if url else [])
+    return Scheduler(store, build_job_runner(paths, settings, dest), reachable=reachable)

@@ -20,10 +20,12 @@ uses `SchedulerLoop` on a thread with a stop event.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from app.core.jobs import Job, JobOutcome, JobStore
 
@@ -32,6 +34,30 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Reachable = Callable[[], bool]
 JobRunner = Callable[[Job], JobOutcome]
+
+
+def network_reachable(urls: list[str], timeout_s: float = 3.0) -> Reachable:
+    """A reachability check: True when a TCP connection to any of `urls` opens.
+
+    With no URL it always answers True (nothing to wait for).
+    """
+    targets = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.hostname:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            targets.append((parts.hostname, port))
+
+    def check() -> bool:
+        for target in targets:
+            try:
+                socket.create_connection(target, timeout=timeout_s).close()
+                return True
+            except OSError:
+                continue
+        return not targets
+
+    return check
 
 
 def utc_now() -> datetime:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.core.jobs import Job, JobOutcome, JobStore
-from app.core.scheduler import Scheduler, SchedulerLoop, assess, following
+from app.core.scheduler import Scheduler, SchedulerLoop, assess, following, network_reachable
 
 T0 = datetime(2026, 3, 29, 0, 0, tzinfo=UTC)  # the night the UK clocks go forward
 STEP = timedelta(minutes=15)
@@ -171,3 +171,15 @@ def test_loop_runs_until_stopped(tmp_path: Path) -> None:
     thread.join(5)
     assert not thread.is_alive()
     assert store.get("x").next_run > now
+
+
+def test_network_reachable_probes_tcp() -> None:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert network_reachable([f"http://127.0.0.1:{port}/api"])()
+    assert not network_reachable([f"http://127.0.0.1:{port}/api"], timeout_s=1)()
+    assert network_reachable([])()
