@@ -41,7 +41,7 @@ class AcuLink810Connector:
         """Yield the readings of one message or data-log file."""
         with source.open() as handle:
             data = handle.read()
-        yield parse_push(data, source.name, options).to_batch()
+        yield parse_push(data, source.name, options).to_batch(options)
 
 
 def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:

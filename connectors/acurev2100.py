@@ -80,7 +80,7 @@ class AcuRev2100Connector:
         """Yield the readings of one data log or message."""
         with source.open() as handle:
             data = handle.read()
-        yield parse_push(data, source.name, options).to_batch()
+        yield parse_push(data, source.name, options).to_batch(options)
 
 
 def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:

@@ -65,7 +65,7 @@ class EpiSensorConnector:
         """Yield the readings of one push body or export file."""
         with source.open() as handle:
             data = handle.read()
-        yield parse_push(data, source.name, options).to_batch()
+        yield parse_push(data, source.name, options).to_batch(options)
 
 
 def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:

@@ -9,6 +9,7 @@ each connector wraps the same columns into a `ReadingBatch` for file use.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from connectors.base import Problem, ProblemKind, ReadingBatch, SourceError, make_readings
+from connectors.registers import difference_frame
 
 MISSING_TEXT = frozenset({"", "nan", "-nan", "+nan", "----", "null", "none", "n/a"})
 EPOCH_MS_THRESHOLD = 100_000_000_000  # above: milliseconds (1e11 s would be year 5138)
@@ -88,9 +90,16 @@ class PointColumns:
             origin=self.origin,
         )
 
-    def to_batch(self) -> ReadingBatch:
-        """The readings and problems as a `ReadingBatch`."""
-        return ReadingBatch(readings=self.to_frame(), problems=list(self.problems), info=self.info)
+    def to_batch(self, options: Mapping[str, Any] | None = None) -> ReadingBatch:
+        """The readings and problems as a `ReadingBatch` (for files read on their own).
+
+        Register series are differenced within the file unless option
+        ``registers`` is ``raw``.
+        """
+        frame = self.to_frame()
+        if str((options or {}).get("registers") or "difference") != "raw":
+            frame = difference_frame(frame)
+        return ReadingBatch(readings=frame, problems=list(self.problems), info=self.info)
 
     def bad(
         self, message: str, file: str, column: str, value: Any, line: int | None = None

@@ -18,6 +18,7 @@ Rules (documented in docs/notes/push.md):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -123,3 +124,47 @@ def splits(series_before_ns: np.ndarray, new_ns: np.ndarray) -> list[tuple[int, 
         if 0 < i < len(series_before_ns) and series_before_ns[i] != t:
             found.append((int(t), int(series_before_ns[i - 1]), int(series_before_ns[i])))
     return found
+
+
+def difference_frame(frame: Any, *, reset_rule: str = "from_zero") -> Any:
+    """Readings with every register series of one file turned into interval use.
+
+    For files read on their own (drag-and-drop, `convert`/`send`): the first
+    reading of each series in the file only starts it. The push listener
+    instead differences over the durable stored series (app.core.register_store).
+
+    Args:
+        frame: readings (reading schema), possibly with ``…-register`` quantities.
+        reset_rule: what a drop means (see `difference`).
+    """
+    import pandas as pd
+
+    from connectors.base import conform
+
+    mask = frame["quantity"].astype(str).map(is_register).to_numpy(dtype=bool)
+    if not mask.any():
+        return frame
+    parts = [frame[~mask]]
+    for (source_id, quantity), rows in frame[mask].groupby(["source_id", "quantity"], sort=False):
+        series = rows.drop_duplicates("time", keep="last").sort_values("time")
+        times = series["time"].astype("int64").to_numpy()
+        result = difference(times, series["value"].to_numpy(), reset_rule=reset_rule)
+        origins = dict(zip(times.tolist(), series["origin"].tolist(), strict=True))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "source_id": source_id,
+                    "quantity": base_quantity(str(quantity)),
+                    "unit": base_quantity(str(quantity)),
+                    "time": pd.to_datetime(result.end_ns, utc=True),
+                    "interval_s": result.interval_s,
+                    "value": result.use,
+                    "estimated": result.reset,
+                    "note": [
+                        "register reset: use counted from zero" if r else None for r in result.reset
+                    ],
+                    "origin": [origins.get(int(t)) for t in result.end_ns],
+                }
+            )
+        )
+    return conform(pd.concat([p for p in parts if len(p)] or [frame[~mask]], ignore_index=True))

@@ -6,8 +6,11 @@ them for drag-and-drop and `--connector auto`.
 
 from __future__ import annotations
 
+from connectors.aculink810 import AcuLink810Connector
+from connectors.acurev2100 import AcuRev2100Connector
 from connectors.base import Connector
 from connectors.df2 import StarkDf2Connector
+from connectors.episensor import EpiSensorConnector
 from connectors.generic import GenericCsvConnector
 from connectors.readings_json import ReadingsJsonConnector
 from connectors.registry import ConnectorRegistry
@@ -20,6 +23,9 @@ def all_connectors() -> list[Connector]:
     found.append(ReadingsJsonConnector())
     found.append(UkHalfHourlyConnector())
     found.append(StarkDf2Connector())
+    found.append(EpiSensorConnector())
+    found.append(AcuLink810Connector())
+    found.append(AcuRev2100Connector())
     found.append(GenericCsvConnector())
     return found
 

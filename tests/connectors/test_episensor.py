@@ -168,6 +168,12 @@ def test_dat_csv_export(tmp_path) -> None:
     connector = EpiSensorConnector()
     assert connector.sniff(path.read_bytes(), path.name) > 0.5
     [batch] = list(connector.read(Source.from_path(path), {}))
-    assert list(batch.readings["value"]) == [100.25, 101.0]
-    assert batch.readings["time"][0] == utc("2026-01-10T10:00:00Z")
+    frame = batch.readings  # a file read on its own: registers differenced within it
+    assert list(frame["value"]) == [pytest.approx(0.75)]
+    assert list(frame["quantity"]) == ["kWh"] and list(frame["interval_s"]) == [1800]
+    assert frame["time"][0] == utc("2026-01-10T10:30:00Z")
+    assert frame["origin"][0] == f"{path.name}:3:3"
     assert batch.problems[0].line == 4 and batch.problems[0].column == "timestamp"
+    [raw] = list(connector.read(Source.from_path(path), {"registers": "raw"}))
+    assert list(raw.readings["value"]) == [100.25, 101.0]
+    assert set(raw.readings["quantity"]) == {"kWh-register"}
