@@ -93,15 +93,43 @@ def _infer(
     runs = pd.DataFrame({"run": run_id[amb_s], "drop": drop[amb_s]})
     drops_per_run = runs.groupby("run")["drop"].transform("sum").to_numpy()
     after_drop = runs.groupby("run")["drop"].cumsum().to_numpy() > 0
+    backwards = _newest_first(codes[order], amb_s, wall_ns, run_id)
+    decided = (drops_per_run == 1) & ~backwards
     standard_s = np.zeros(len(order), dtype=bool)
     held_s = np.zeros(len(order), dtype=bool)
-    standard_s[amb_s] = after_drop & (drops_per_run == 1)
-    held_s[amb_s] = drops_per_run != 1
+    standard_s[amb_s] = after_drop & decided
+    held_s[amb_s] = ~decided
     standard = np.empty_like(standard_s)
     held = np.empty_like(held_s)
     standard[order] = standard_s
     held[order] = held_s
     return standard, held
+
+
+def _newest_first(
+    codes: np.ndarray, amb: np.ndarray, wall_ns: np.ndarray, run_id: np.ndarray
+) -> np.ndarray:
+    """Per ambiguous row: does its run sit among times going backwards (newest first)?
+
+    Order-based placement assumes time runs forwards; in a newest-first file it
+    would swap the two hours, so such runs are held back instead. The rows just
+    before and after a run (same source, within a few hours) tell the direction.
+    """
+    n = len(codes)
+    positions = np.flatnonzero(amb)
+    runs = pd.Series(positions).groupby(run_id[amb])
+    first, last = runs.min().to_numpy(), runs.max().to_numpy()
+    before, after = np.maximum(first - 1, 0), np.minimum(last + 1, n - 1)
+    near = 3 * 3600 * 10**9
+    has_before = (first > 0) & (codes[before] == codes[first])
+    has_before &= np.abs(wall_ns[before] - wall_ns[first]) < near
+    has_after = (last < n - 1) & (codes[after] == codes[first])
+    has_after &= np.abs(wall_ns[after] - wall_ns[last]) < near
+    backwards = (has_before & (wall_ns[before] > wall_ns[first])) | (
+        has_after & (wall_ns[after] < wall_ns[last])
+    )
+    per_run = pd.Series(backwards, index=runs.min().index)
+    return np.asarray(per_run.reindex(run_id[amb]).to_numpy(), dtype=bool)
 
 
 def open_tail(keys: pd.Series, ambiguous: np.ndarray) -> np.ndarray:

@@ -291,3 +291,15 @@ def test_tab_delimited_windows_1252_file_with_offset_format() -> None:
 def test_unusable_options_are_refused_clearly(options: dict[str, Any], message: str) -> None:
     with pytest.raises(SourceError, match=message):
         read_text("id,time,value\nA,2024-06-01 00:30,1\n", **options)
+
+
+def test_newest_first_file_holds_the_repeated_hour_back_instead_of_swapping_it() -> None:
+    text = (
+        "id,time,value\nR,2024-11-03 02:00,4\nR,2024-11-03 01:00,3\nR,2024-11-03 01:00,2\n"
+        "R,2024-11-03 00:00,1\n"
+    )
+    batch = read_text(text, tz=NY)
+    assert list(batch.readings["time"]) == utc("2024-11-03 07:00", "2024-11-03 04:00")
+    assert [(p.kind, p.line) for p in batch.problems] == [
+        (ProblemKind.HELD_BACK, 3), (ProblemKind.HELD_BACK, 4),
+    ]  # fmt: skip
