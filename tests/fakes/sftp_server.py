@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import os
 import shutil
 import socket
 import subprocess
@@ -21,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import asyncssh
+import paramiko
 
 log = logging.getLogger(__name__)
 
-SSHD = Path("/usr/sbin/sshd")
+SSHD = Path(os.environ.get("METERBRIDGE_TEST_SSHD", "/usr/sbin/sshd"))
 PASSWORD = "pa55word"
 
 
@@ -174,10 +176,25 @@ class OpenSshServer:
                 raise RuntimeError(f"sshd exited: {err.strip()}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
             except OSError:
                 time.sleep(0.05)
+                continue
+            self._probe_login()
+            return
         raise RuntimeError("sshd did not start listening")
+
+    def _probe_login(self) -> None:
+        """Log in once: sshd may run yet refuse this user (a locked account, no PAM)."""
+        transport = paramiko.Transport(("127.0.0.1", self.port))
+        try:
+            transport.start_client(timeout=10)
+            transport.auth_publickey(self.user, paramiko.PKey.from_path(str(self.client_key)))
+            paramiko.SFTPClient.from_transport(transport).listdir(str(self.root))  # type: ignore[union-attr]
+        except (OSError, paramiko.SSHException) as exc:
+            self.stop()
+            raise RuntimeError(f"sshd refused a test login: {exc}") from exc
+        finally:
+            transport.close()
 
     @property
     def fingerprint(self) -> str:
