@@ -39,6 +39,7 @@ from connectors.generic_layout import (
     find_layout,
     looks_like,
     says_start,
+    says_utc,
 )
 from connectors.generic_output import OutputRules, learn_intervals, to_readings
 from connectors.generic_rows import CellRules, ParsedChunk, parse_chunk
@@ -101,7 +102,9 @@ class _GenericRead:
         self.file = source.label
         self.layout: Layout = find_layout(source.head(), self.file, options)
         self.columns = choose_columns(self.layout.header, options, self.file)
-        self.tz = check_zone(options.get("tz") or options.get("default_tz"), self.file)
+        self.header_utc = says_utc(self.columns.labels["time"])
+        zone = "UTC" if self.header_utc else options.get("tz") or options.get("default_tz")
+        self.tz = check_zone(zone, self.file)
         self.output = OutputRules.from_options(options, self.file, self.columns)
         self.carry = pd.DataFrame()
         self.rules: CellRules | None = None
@@ -244,6 +247,7 @@ class _GenericRead:
             "encoding": self.layout.encoding,
             "time_format": "ISO 8601" if fmt == ISO else fmt,
             "tz": self.tz,
+            "tz_from_header": self.header_utc,
             "source_label": self.output.label,
             "time_header_says_start": start_header and self.output.label == "end",
         }

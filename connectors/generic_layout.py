@@ -99,6 +99,12 @@ ROLE_NAMES: dict[str, tuple[str, ...]] = {
     ),
     "note": ("note", "notes", "comment", "comments", "remark", "remarks", "memo"),
 }
+# Words that a header of the role contains (second pass, when no name matched exactly).
+FUZZY_WORDS: dict[str, tuple[str, ...]] = {
+    "time": ("timestamp", "datetime", "time", "date", "interval", "period"),
+    "value": ("value", "kwh", "reading", "usage", "consumption", "energy", "kw", "wh"),
+    "id": ("meter", "channel", "mpan", "mprn", "device", "sensor", "serial", "point", "source"),
+}
 DATE_NAMES = ("date", "readingdate", "readdate", "day")
 CLOCK_NAMES = ("time", "clock", "timeofday", "hour")
 START_HINTS = ("start", "begin", "from")
@@ -231,11 +237,10 @@ def choose_columns(header: list[str], options: Mapping[str, Any], name: str) -> 
     taken = {i for cols in index.values() for i in cols}
     for role in ROLES:
         if role not in index:
-            found = _recognise(role, header, taken)
-            if found:
-                index[role] = found
-                taken.update(found)
-                automatic.append(role)
+            _take(index, automatic, taken, role, _recognise(role, header, taken))
+    for role in ("time", "value", "id"):
+        if role not in index:
+            _take(index, automatic, taken, role, _resemble(role, header, taken))
     missing = [r for r in ("id", "time", "value") if r not in index]
     if missing:
         raise SourceError(
@@ -273,6 +278,37 @@ def _recognise(role: str, header: list[str], taken: set[int]) -> tuple[int, ...]
         if candidate in normed:
             return (normed.index(candidate),)
     return None
+
+
+def _take(
+    index: dict[str, tuple[int, ...]],
+    automatic: list[str],
+    taken: set[int],
+    role: str,
+    found: tuple[int, ...] | None,
+) -> None:
+    if found:
+        index[role] = found
+        taken.update(found)
+        automatic.append(role)
+
+
+def _resemble(role: str, header: list[str], taken: set[int]) -> tuple[int, ...] | None:
+    """Second pass: the first free column whose name contains a word of the role."""
+    normed = [_norm(h) if i not in taken else "" for i, h in enumerate(header)]
+    for word in FUZZY_WORDS[role]:
+        for i, label in enumerate(normed):
+            if label and word in label:
+                return (i,)
+    if role == "id":
+        ids = [i for i, label in enumerate(normed) if label.endswith("id")]
+        return (ids[0],) if ids else None
+    return None
+
+
+def says_utc(label: str) -> bool:
+    """Whether a time column's header says its times are UTC (e.g. `Timestamp (UTC)`)."""
+    return "utc" in _norm(label)
 
 
 def _date_and_clock(normed: list[str]) -> tuple[int, int] | None:

@@ -303,3 +303,19 @@ def test_newest_first_file_holds_the_repeated_hour_back_instead_of_swapping_it()
     assert [(p.kind, p.line) for p in batch.problems] == [
         (ProblemKind.HELD_BACK, 3), (ProblemKind.HELD_BACK, 4),
     ]  # fmt: skip
+
+
+def test_headers_are_recognised_by_the_words_they_contain() -> None:
+    text = "Site Meter Ref,Interval Ending (local),Energy [kWh],Valid\nW,2024-06-01 00:30,1,y\n"
+    batch = read_text(text, tz=LONDON)
+    assert batch.info["columns"] == {
+        "id": "Site Meter Ref", "time": "Interval Ending (local)", "value": "Energy [kWh]",
+    }  # fmt: skip
+    assert list(batch.readings["time"]) == utc("2024-05-31 23:30")
+
+
+def test_a_time_header_that_says_utc_makes_naive_times_utc() -> None:
+    text = "meter,Timestamp (UTC),kwh\nU,2024-11-03 06:30,1\n"
+    batch = read_text(text, tz=NY)
+    assert list(batch.readings["time"]) == utc("2024-11-03 06:30")
+    assert batch.info["tz_from_header"] is True
