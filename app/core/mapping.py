@@ -18,6 +18,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -205,59 +206,71 @@ def apply_mapping(readings: pd.DataFrame, table: MappingTable) -> pd.DataFrame:
 
     Adds `channel_id` (nullable Int64), `channel_import_id`, `meter_import_id`,
     `observation_type`, `unit_code` and `mapped` (bool). Exactly one of the
-    three id columns is set on every row.
+    three id columns is set on every row. The mapping is resolved once per
+    distinct (source, quantity, unit) and spread by position, so a batch of
+    millions of readings costs a few array takes.
     """
     out = readings.reset_index(drop=True)
-    frame = _rows_frame(table)
-    keys = pd.DataFrame({"source_id": out["source_id"], "quantity": out["quantity"]})
-    exact = keys.merge(frame[frame["quantity"].notna()], on=["source_id", "quantity"], how="left")
-    loose = keys[["source_id"]].merge(
-        frame[frame["quantity"].isna()].drop(columns="quantity"), on="source_id", how="left"
-    )
-    chosen = exact.drop(columns="quantity").where(exact["row"].notna(), loose, axis=0)
-    mapped = chosen["row"].notna().to_numpy()
-    defaults = _default_codes(out, table)
-    out["channel_id"] = pd.array(chosen["channel_id"], dtype="Int64")
-    out["channel_import_id"] = chosen["channel_import_id"].astype("string")
-    meter = chosen["meter_import_id"].astype("string")
-    no_id = out["channel_id"].isna() & out["channel_import_id"].isna() & meter.isna()
-    out["meter_import_id"] = meter.where(~no_id, out["source_id"]).astype("string")
-    obs = chosen["observation_type"].astype("string")
-    unit = chosen["unit"].astype("string")
-    out["observation_type"] = obs.fillna(defaults["observation_type"]).astype("string")
-    out["unit_code"] = unit.fillna(defaults["unit_code"]).astype("string")
-    out["value"] = out["value"] * chosen["multiplier"].fillna(1.0).to_numpy(dtype="float64")
-    out["mapped"] = mapped
+    codes, combos = _combinations(out)
+    targets = [_target(table, *combo) for combo in combos]
+    out["channel_id"] = pd.array([t[0] for t in targets], dtype="Int64").take(codes)
+    for number, name in enumerate(TARGET_COLUMNS[1:5], start=1):
+        column = pd.array([t[number] for t in targets], dtype="string")
+        out[name] = column.take(codes)
+    multipliers = np.array([t[5] for t in targets], dtype="float64")
+    out["value"] = out["value"].to_numpy(dtype="float64") * multipliers[codes]
+    out["mapped"] = np.array([t[6] for t in targets], dtype="bool")[codes]
     return out
 
 
-def _rows_frame(table: MappingTable) -> pd.DataFrame:
-    columns = {
-        "source_id": [r.source_id for r in table.rows],
-        "quantity": [r.quantity for r in table.rows],
-        "channel_id": pd.array([r.channel_id for r in table.rows], dtype="Int64"),
-        "channel_import_id": [r.channel_import_id for r in table.rows],
-        "meter_import_id": [r.meter_import_id for r in table.rows],
-        "observation_type": [r.observation_type for r in table.rows],
-        "unit": [r.unit for r in table.rows],
-        "multiplier": np.array([r.multiplier for r in table.rows], dtype="float64"),
-        "row": np.arange(len(table.rows), dtype="float64"),
-    }
-    frame = pd.DataFrame(columns)
-    for name in ("source_id", "quantity", "channel_import_id", "meter_import_id"):
-        frame[name] = frame[name].astype("string")
-    for name in ("observation_type", "unit"):
-        frame[name] = frame[name].astype("string")
-    return frame.drop_duplicates(subset=["source_id", "quantity"], keep="first")
+def _combinations(readings: pd.DataFrame) -> tuple[Any, list[tuple[Any, Any, Any]]]:
+    """Codes of each row's (source_id, quantity, unit) and the distinct combinations."""
+    if not len(readings):
+        return np.zeros(0, dtype="int64"), []
+    parts = [
+        pd.factorize(readings[c], use_na_sentinel=False) for c in ("source_id", "quantity", "unit")
+    ]
+    combined = np.zeros(len(readings), dtype="int64")
+    for part_codes, uniques in parts:
+        combined = combined * (len(uniques) + 1) + part_codes
+    codes, _ = pd.factorize(combined)
+    _, first_rows = np.unique(codes, return_index=True)
+    picked = readings.iloc[first_rows]
+    combos = list(zip(picked["source_id"], picked["quantity"], picked["unit"], strict=True))
+    return codes, combos
 
 
-def _default_codes(readings: pd.DataFrame, table: MappingTable) -> pd.DataFrame:
-    pairs = readings[["quantity", "unit"]].drop_duplicates()
-    rows = []
-    for quantity, unit in pairs.itertuples(index=False):
-        codes = table.codes_for(str(quantity), None if pd.isna(unit) else str(unit))
-        rows.append((quantity, unit, codes.observation_type, codes.unit))
-    lookup = pd.DataFrame(rows, columns=["quantity", "unit", "observation_type", "unit_code"])
-    lookup = lookup.astype("string")
-    merged = readings[["quantity", "unit"]].merge(lookup, on=["quantity", "unit"], how="left")
-    return merged[["observation_type", "unit_code"]].reset_index(drop=True)
+def _text(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _find_row(table: MappingTable, source_id: str, quantity: str | None) -> MappingRow | None:
+    """The row for a source and quantity: one naming the quantity wins over one without."""
+    loose = None
+    for row in table.rows:
+        if row.source_id != source_id:
+            continue
+        if row.quantity is not None and row.quantity == quantity:
+            return row
+        if row.quantity is None and loose is None:
+            loose = row
+    return loose
+
+
+def _target(table: MappingTable, source: Any, quantity: Any, unit: Any) -> tuple[Any, ...]:
+    """(channel_id, channel_import_id, meter_import_id, obs, unit_code, multiplier, mapped)."""
+    source_id, qty = _text(source) or "", _text(quantity)
+    row = _find_row(table, source_id, qty)
+    defaults = table.codes_for(qty or "", _text(unit))
+    if row is None:
+        return (None, None, source_id, defaults.observation_type, defaults.unit, 1.0, False)
+    no_id = row.channel_id is None and row.channel_import_id is None and row.meter_import_id is None
+    return (
+        row.channel_id,
+        row.channel_import_id,
+        source_id if no_id else row.meter_import_id,
+        row.observation_type or defaults.observation_type,
+        row.unit or defaults.unit,
+        row.multiplier,
+        True,
+    )
