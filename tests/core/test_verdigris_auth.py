@@ -1,0 +1,126 @@
+"""Verdigris tokens: reuse until expiry, keyring or 0600 file, never the secret; 429 waits; DST."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import pytest
+
+from app.core.bookmarks import Bookmarks
+from app.core.secrets import SecretStore
+from app.core.verdigris_auth import (
+    FileTokenCache,
+    KeyringTokenCache,
+    VerdigrisAuth,
+    build_auth,
+    default_cache,
+)
+from app.core.verdigris_pull import VerdigrisConfig, pull_verdigris
+from connectors.base import ReadingBatch, concat_batches
+from connectors.verdigris_api import RateLimiter, VerdigrisApi
+from tests.fakes.verdigris import FakeVerdigris
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A working in-memory keyring backend (keyring's own plug-in interface)."""
+
+    priority = 10  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeVerdigris]:
+    with FakeVerdigris() as server:
+        yield server
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+def test_keyring_holds_the_token_not_the_secret(
+    fake: FakeVerdigris, memory_keyring: MemoryKeyring, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("VERDIGRIS_CLIENT_SECRET", fake.client_secret)
+    assert isinstance(default_cache(tmp_path, SecretStore()), KeyringTokenCache)
+    for _ in range(3):  # three "processes": fresh objects over the same keyring
+        auth = build_auth(fake.client_id, tmp_path, auth_url=fake.token_url)
+        VerdigrisApi(fake.url, auth).buildings()
+    assert len(fake.token_times) == 1
+    stored = "".join(memory_keyring.store.values())
+    assert "access_token" in stored and fake.client_secret not in stored
+    assert not (tmp_path / "verdigris-token.json").exists()
+
+
+def test_expired_token_is_replaced(fake: FakeVerdigris, tmp_path: Path) -> None:
+    now = [datetime.now(UTC)]
+    cache = FileTokenCache(tmp_path / "t.json")
+
+    def auth() -> VerdigrisAuth:
+        return VerdigrisAuth(fake.client_id, lambda: fake.client_secret, cache,
+                             auth_url=fake.token_url, clock=lambda: now[0])  # fmt: skip
+
+    first = auth()()
+    now[0] += timedelta(minutes=50)
+    assert auth()() == first  # still valid
+    now[0] += timedelta(minutes=9)  # within two minutes of expiry: renewed
+    assert auth()() != first
+    assert len(fake.token_times) == 2
+
+
+def test_429_is_waited_out(fake: FakeVerdigris, tmp_path: Path) -> None:
+    """A client allowed 12/s meets the fake's 5/s limit, waits and still gets everything."""
+    auth = VerdigrisAuth(fake.client_id, lambda: fake.client_secret,
+                         FileTokenCache(tmp_path / "t.json"), auth_url=fake.token_url)  # fmt: skip
+    api = VerdigrisApi(fake.url, auth, limiter=RateLimiter(rate=12))
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for hour in range(8):
+        moment = start + timedelta(hours=hour)
+        rows = api.data("energy", "circuit", ["100"], "15m", moment, moment + timedelta(hours=1))
+        assert len(rows) == 4
+    assert 429 in fake.statuses
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "hours"),
+    [  # wall clocks show 6 and 3 hours; real time is 5 and 4
+        ("2026-03-28T23:00:00+00:00", "2026-03-29T05:00:00+01:00", 5),  # London springs forward
+        ("2026-11-01T00:00:00-04:00", "2026-11-01T03:00:00-05:00", 4),  # New York falls back
+    ],
+)
+def test_clock_change_days_every_hour_once(
+    fake: FakeVerdigris, tmp_path: Path, since: str, until: str, hours: int
+) -> None:
+    config = VerdigrisConfig(client_id=fake.client_id, circuits=["100"], kinds=["energy"],
+                             interval="15m")  # fmt: skip
+    auth = VerdigrisAuth(fake.client_id, lambda: fake.client_secret,
+                         FileTokenCache(tmp_path / "t.json"), auth_url=fake.token_url)  # fmt: skip
+    got: list[ReadingBatch] = []
+    start, end = datetime.fromisoformat(since), datetime.fromisoformat(until)
+    pull_verdigris(config, VerdigrisApi(fake.url, auth), Bookmarks(tmp_path / "b.sqlite3"),
+                   got.append, now=datetime.now(UTC), since=start, until=end)  # fmt: skip
+    times = list(concat_batches(got).readings["time"])
+    assert len(times) == 4 * hours
+    assert times[0] == start + timedelta(minutes=15) and times[-1] == end
+    assert len(set(times)) == len(times)
