@@ -147,22 +147,36 @@ class UkHalfHourlyConnector:
         block: int,
         meta: dict[str, Any],
     ) -> Iterator[ReadingBatch]:
-        skipped: list[tuple[int, int, str]] = []
-        handle.seek(choice.line.end)
-        stream = _open_stream(handle, info, choice, block, skipped)
-        first_line = choice.line.number + 1
-        row0 = done = 0
-        width = len(choice.plan.labels)
-        for batch in stream:
-            lines = _physical_lines(first_line, row0, batch.num_rows, skipped)
-            chunk = Chunk(reader.file, lines)
-            chunk.problems.extend(_row_problems(skipped[done:], reader.file, width))
-            done = len(skipped)
-            result = reader.convert(batch, chunk)
-            result.info = dict(meta)
-            row0 += batch.num_rows
-            yield result
-        leftover = _row_problems(skipped[done:], reader.file, width)
+        """Blocks of readings; value columns are parsed as numbers by Arrow while it
+        can, and if a block holds a cell that is not a number the rest of the file is
+        read again as text (rows already converted are not converted twice)."""
+        width, typed, converted = len(choice.plan.labels), True, 0
+        reported: set[int] = set()
+        while True:
+            skipped: list[tuple[int, int, str]] = []
+            handle.seek(choice.line.end)
+            row0 = 0
+            try:
+                for batch in _open_stream(handle, info, choice, block, skipped, typed):
+                    start, row0 = row0, row0 + batch.num_rows
+                    if row0 <= converted:
+                        continue
+                    part = batch.slice(converted - start) if start < converted else batch
+                    first = max(start, converted)
+                    lines = _physical_lines(choice.line.number + 1, first, part.num_rows, skipped)
+                    chunk = Chunk(reader.file, lines)
+                    chunk.problems.extend(_row_problems(skipped, reported, reader.file, width))
+                    result = reader.convert(part, chunk)
+                    result.info = dict(meta)
+                    converted = row0
+                    yield result
+            except pa.ArrowInvalid:
+                if not typed:
+                    raise
+                typed = False
+                continue
+            break
+        leftover = _row_problems(skipped, reported, reader.file, width)
         if leftover:
             yield ReadingBatch(empty_readings(), leftover, dict(meta))
 
@@ -173,12 +187,16 @@ def _open_stream(
     choice: Choice,
     block: int,
     skipped: list[tuple[int, int, str]],
+    typed: bool,
 ) -> Any:
     plan = choice.plan
     width = max(len(plan.labels), data_width(info, choice.line) or 0)
     names = [f"c{i}" for i in range(width)]
     wanted = _needed(plan)
     base = choice.line.number
+    numeric = {v.index for v in plan.values} if typed else set()
+    if plan.value_index is not None and typed:
+        numeric.add(plan.value_index)
 
     def on_invalid(row: Any) -> str:
         number = base + int(row.number) if row.number is not None else -1
@@ -191,18 +209,20 @@ def _open_stream(
     parse = pcsv.ParseOptions(
         delimiter=info.delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
     )
+    types = {names[i]: pa.float64() if i in numeric else pa.string() for i in wanted}
     convert = pcsv.ConvertOptions(
-        column_types={names[i]: pa.string() for i in wanted},
+        column_types=types,
         include_columns=[names[i] for i in wanted],
-        null_values=[""],
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=True,
+        null_values=["", "-"],
+        strings_can_be_null=False,
     )
     try:
         return pcsv.open_csv(
             handle, read_options=read, parse_options=parse, convert_options=convert
         )
     except pa.ArrowInvalid as error:
+        if typed:
+            raise  # a cell that is not a number: read again as text, naming it
         raise SourceError(f"the file cannot be read as CSV: {error}") from None
 
 
@@ -229,12 +249,15 @@ def _physical_lines(
     return lines
 
 
-def _row_problems(skipped: list[tuple[int, int, str]], file: str, width: int) -> list[Problem]:
+def _row_problems(
+    skipped: list[tuple[int, int, str]], reported: set[int], file: str, width: int
+) -> list[Problem]:
     """BAD_VALUE problems for skipped lines that look like data (not footers/blank lines)."""
     found = []
     for number, fields, text in skipped:
-        if fields <= 2:
+        if fields <= 2 or number in reported:
             continue
+        reported.add(number)
         message = f"the line has {fields} fields but the header has {width}; the line is skipped"
         found.append(Problem(ProblemKind.BAD_VALUE, message, file, number, value=text[:80]))
     return found

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.base import READING_COLUMNS, TIME_DTYPE, Problem, ProblemKind
+from connectors.base import READING_COLUMNS, Problem, ProblemKind
 from connectors.hh_dates import date_formats, guess_format, parse_dates
 
 ESTIMATED_FLAGS = ["E", "EST", "ESTIMATE", "ESTIMATED", "ESTIMATION"]
@@ -110,34 +110,45 @@ class DateParser:
 def strings(values: Any, n: int) -> Any:
     """A pandas string column (pyarrow-backed) from an Arrow array or a scalar."""
     if isinstance(values, str) or values is None:
-        values = pa.array([values] * n, type=pa.string()) if n else pa.array([], pa.string())
+        return pd.arrays.ArrowStringArray(pa.repeat(pa.scalar(values, pa.string()), n))
     array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    return pd.arrays.ArrowStringArray(array.cast(pa.large_string()).cast(pa.string()))
+    if array.type != pa.string():
+        array = array.cast(pa.string())
+    return pd.arrays.ArrowStringArray(array)
 
 
 def readings_frame(columns: dict[str, Any], n: int) -> pd.DataFrame:
     """The schema frame from prepared columns (no per-row Python)."""
-    times = pd.DatetimeIndex(np.asarray(columns["time"], dtype="int64").view("datetime64[ns]"))
+    times = np.asarray(columns["time"], dtype="int64").view("datetime64[ns]")
+    quantity = strings(columns["quantity"], n)
     frame = pd.DataFrame(
         {
             "source_id": strings(columns["source_id"], n),
-            "quantity": strings(columns["quantity"], n),
-            "unit": strings(columns["quantity"], n),
-            "time": pd.Series(times.tz_localize("UTC"), dtype=TIME_DTYPE).array,
+            "quantity": quantity,
+            "unit": quantity,
+            "time": pd.DatetimeIndex(times).tz_localize("UTC"),
             "interval_s": np.full(n, 1800, dtype="int64"),
             "value": np.asarray(columns["value"], dtype="float64"),
             "estimated": np.asarray(columns["estimated"], dtype="bool"),
             "note": strings(columns.get("note"), n),
             "origin": strings(columns["origin"], n),
-        }
+        },
+        copy=False,
     )
     return frame.loc[:, list(READING_COLUMNS)]
 
 
-def origins(file: str, lines: Any, labels: Any) -> Any:
-    """`file:line:column` for each reading, built by Arrow kernels."""
+def origins(file: str, lines: Any, labels: Any, rows: Any = None) -> Any:
+    """`file:line:column` for each reading, built by Arrow kernels.
+
+    With `rows` (the row of each reading), `lines` and the `file:line:` prefixes
+    are per row and taken per reading, so the join runs once.
+    """
     line_text = pc.cast(pa.array(lines, type=pa.int64()), pa.string())
-    return pc.binary_join_element_wise(pa.scalar(file), line_text, labels, ":")
+    prefix = pc.binary_join_element_wise(pa.scalar(file), line_text, pa.scalar(""), ":")
+    if rows is not None:
+        prefix = pc.take(prefix, pa.array(rows, type=pa.int64()))
+    return pc.binary_join_element_wise(prefix, labels, "")
 
 
 def held_problem(day: date, reason: str, file: str, count: int, source: str) -> Problem:

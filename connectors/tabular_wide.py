@@ -214,7 +214,7 @@ def _assemble(parts: list[dict[str, Any]], chunk: Chunk, file: str, plan: Plan) 
             "time": part["time"],
             "value": part["value"],
             "estimated": part["estimated"],
-            "origin": origins(file, chunk.lines[ri], labels),
+            "origin": origins(file, chunk.lines, labels, ri),
         }
         frames.append(readings_frame(columns, n))
     if len(frames) == 1:
