@@ -11,6 +11,7 @@ Assumptions (documented in docs/notes/pull.md):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,14 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from connectors.base import ReadingBatch, SourceError, empty_readings, make_readings
+from connectors.base import (
+    Problem,
+    ProblemKind,
+    ReadingBatch,
+    SourceError,
+    empty_readings,
+    make_readings,
+)
 
 MAX_POINTS = 1500
 INTERVALS: dict[str, int] = {"1m": 60, "15m": 900, "1h": 3600}
@@ -115,23 +123,25 @@ def plan(
 def to_readings(
     rows: list[dict[str, Any]], request: Request, step_s: int, label: str = "start"
 ) -> ReadingBatch:
-    """Rows of one request as sorted readings (time = bucket end)."""
+    """Rows of one request as sorted readings (time = bucket end); bad rows named."""
     quantity, divisor = KINDS[request.kind]
-    kept = [r for r in rows if r.get(request.kind) is not None and str(r.get("id")) in request.ids]
-    if not kept:
-        return ReadingBatch(empty_readings(), info={"request": request})
-    frame = pd.DataFrame(
-        {
-            "id": [str(r["id"]) for r in kept],
-            "stamp": [_stamp(r.get("timestamp")) for r in kept],
-            "value": [float(r[request.kind]) for r in kept],
-        }
-    )
-    shift = pd.Timedelta(seconds=step_s if label == "start" else 0)
-    frame["time"] = frame["stamp"] + shift
+    path = f"verdigris:/data/v4/{request.kind}/{request.level}s"
+    good: list[tuple[str, pd.Timestamp, float]] = []
+    problems: list[Problem] = []
+    for row in rows:
+        parsed = _parse_row(row, request)
+        if isinstance(parsed, tuple):
+            good.append(parsed)
+        elif parsed:
+            problems.append(
+                Problem(ProblemKind.BAD_VALUE, parsed, file=path, value=repr(row)[:200])
+            )
+    if not good:
+        return ReadingBatch(empty_readings(), problems, info={"request": request})
+    frame = pd.DataFrame(good, columns=["id", "stamp", "value"])
+    frame["time"] = frame["stamp"] + pd.Timedelta(seconds=step_s if label == "start" else 0)
     inside = (frame["time"] > request.start) & (frame["time"] <= request.end)
     frame = frame[inside].sort_values(["id", "time"]).drop_duplicates(["id", "time"], keep="last")
-    path = f"verdigris:/data/v4/{request.kind}/{request.level}s"
     readings = make_readings(
         source_id=[source_id(request.level, i) for i in frame["id"]],
         time=frame["time"],
@@ -140,14 +150,39 @@ def to_readings(
         interval_s=step_s,
         origin=path + "?ids=" + frame["id"] + "@" + frame["stamp"].map(pd.Timestamp.isoformat),
     )
-    return ReadingBatch(readings, info={"request": request})
+    return ReadingBatch(readings, problems, info={"request": request})
+
+
+def _parse_row(row: Any, request: Request) -> tuple[str, pd.Timestamp, float] | str | None:
+    """(id, bucket stamp, value); None for a gap (null value); a message for a bad row."""
+    if not isinstance(row, dict) or str(row.get("id")) not in request.ids:
+        return "Verdigris sent a row for an id that was not asked for"
+    value = row.get(request.kind)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+        stamp = _stamp(row.get("timestamp"))
+    except (TypeError, ValueError, OverflowError):
+        return "Verdigris sent a row whose time or value cannot be read"
+    if not math.isfinite(number):
+        return "Verdigris sent a value that is not a finite number"
+    return str(row["id"]), stamp, number
 
 
 def _stamp(value: Any) -> pd.Timestamp:
-    """An ISO-8601 string or epoch milliseconds as an aware UTC timestamp."""
+    """An ISO-8601 string or epoch milliseconds as an aware UTC timestamp.
+
+    Raises:
+        ValueError: for anything else.
+    """
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"no timestamp: {value!r}")
     if isinstance(value, (int, float)):
         return pd.Timestamp(int(value), unit="ms", tz="UTC")
     stamp = pd.Timestamp(str(value))
+    if pd.isna(stamp):
+        raise ValueError(f"no timestamp: {value!r}")
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 

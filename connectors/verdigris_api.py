@@ -120,9 +120,15 @@ def request_token(
         )
     if answer.status_code != 200:
         raise VerdigrisError(f"the token endpoint answered HTTP {answer.status_code}")
-    body = answer.json()
-    expires_in = float(body.get("expires_in", 3600))
-    return Token(body["access_token"], datetime.fromtimestamp(time.time() + expires_in, UTC))
+    body = _json(answer)
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raise VerdigrisError(f"the token endpoint {auth_url} answered without an access token")
+    try:
+        expires_in = float(body.get("expires_in", 3600))
+    except (TypeError, ValueError):
+        expires_in = 3600.0
+    return Token(token, datetime.fromtimestamp(time.time() + expires_in, UTC))
 
 
 def explain(status: int, body: Any, what: str) -> str:
@@ -198,7 +204,7 @@ class VerdigrisApi:
                 raise VerdigrisError(
                     explain(answer.status_code, _json(answer), path), status=answer.status_code
                 )
-            return answer.json()
+            return _json(answer, strict=True)
         raise VerdigrisError(explain(429, {}, path), status=429)
 
     def _send(self, path: str, params: dict[str, str] | None, fresh: bool) -> requests.Response:
@@ -244,10 +250,15 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _json(answer: requests.Response) -> Any:
+def _json(answer: requests.Response, strict: bool = False) -> Any:
     try:
         return answer.json()
     except ValueError:
+        if strict:
+            head = answer.text[:80].strip()
+            raise VerdigrisError(
+                f"Verdigris answered {answer.url} with something that is not JSON: {head!r}"
+            ) from None
         return {}
 
 

@@ -112,6 +112,8 @@ def _sftp_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--archive", metavar="DIR", help="move imported files here on the server")
     p.add_argument("--connector", help="connector id for the files (default auto)")
     p.add_argument("--pattern", help="file name pattern (default *)")
+    p.add_argument("--min-age", type=int, metavar="S",
+                   help="leave files changed in the last S seconds for the next poll")  # fmt: skip
 
 
 def _shared_options(p: argparse.ArgumentParser) -> None:
@@ -157,7 +159,8 @@ def sftp_config(args: argparse.Namespace, paths: AppPaths) -> SftpConfig:
     if args.folder:
         data["folders"] = [
             {"path": f, "connector": args.connector or "auto", "archive": args.archive or "",
-             "pattern": args.pattern or "*", "options": {"tz": args.tz} if args.tz else {}}
+             "pattern": args.pattern or "*", "min_age_s": args.min_age or 0,
+             "options": {"tz": args.tz} if args.tz else {}}
             for f in args.folder
         ]  # fmt: skip
     missing = [flag for flag, key in (("--host", "host"), ("--user", "user")) if not data.get(key)]
@@ -223,7 +226,8 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
     for warning in report.warnings:
         print(f"warning: {warning}")
     print(f"{len(report.imported)} new files imported, {len(report.rejected)} rejected, "
-          f"{report.skipped} already imported, {report.archived} archived")  # fmt: skip
+          f"{report.skipped} already imported, {report.archived} archived"
+          + (f", {report.waiting} too recent (next poll)" if report.waiting else ""))  # fmt: skip
     return print_result(sub.result, verbose=args.verbose)
 
 

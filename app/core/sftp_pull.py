@@ -18,6 +18,7 @@ import logging
 import posixpath
 import socket
 import stat
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -28,7 +29,7 @@ import paramiko
 from app.core.pipeline import choose_connector
 from app.core.pull_submit import Submitter
 from app.core.sftp_state import FileRecord, SftpState
-from connectors.base import Source, SourceError
+from connectors.base import ReadingBatch, Source, SourceError
 from connectors.registry import ConnectorRegistry
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class SftpFolder:
     connector: str = "auto"
     archive: str = ""  # move imported files here (on the server); empty: leave them
     pattern: str = "*"
+    min_age_s: int = 0  # files modified more recently are left for the next poll (uploads)
     options: dict[str, Any] = field(default_factory=dict)  # connector options (tz, layout ...)
 
 
@@ -96,6 +98,7 @@ class SftpReport:
     imported: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     skipped: int = 0
+    waiting: int = 0
     archived: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -238,10 +241,14 @@ def _poll_folder(
     report: SftpReport,
     cancelled: Callable[[], bool],
 ) -> None:
+    youngest = time.time() - folder.min_age_s
     for entry in _listing(client, folder):
         if cancelled():
             return
         mtime, size = int(entry.st_mtime or 0), int(entry.st_size or 0)
+        if folder.min_age_s and mtime > youngest:
+            report.waiting += 1  # may still be uploading
+            continue
         if state.seen(config.server, folder.path, entry.filename, mtime, size):
             report.skipped += 1
             continue
@@ -283,7 +290,7 @@ def _import(
         candidate = choose_connector(registry, source, folder.connector)
         line = submit.source(source.label, candidate.connector.info.id)
         count = 0
-        for batch in candidate.connector.read(source, folder.options):
+        for batch in _guarded(candidate.connector.read(source, folder.options), source):
             count += submit(batch, line)
     except SourceError as exc:
         message = str(exc) if exc.file else f"{source.label}: {exc}"
@@ -292,6 +299,24 @@ def _import(
         return FileRecord(**{**asdict(record), "status": "rejected", "message": message})
     report.imported.append(source.label)
     return FileRecord(**{**asdict(record), "readings": count})
+
+
+def _guarded(batches: Iterator[ReadingBatch], source: Source) -> Iterator[ReadingBatch]:
+    """The connector's batches; its unexpected failure becomes a SourceError for this file."""
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except SourceError:
+            raise
+        except Exception as exc:  # a connector bug must cost this file, not the whole poll
+            log.exception("connector failed on %s", source.label)
+            raise SourceError(
+                f"the connector failed on this file ({type(exc).__name__}: {exc})",
+                file=source.label,
+            ) from exc
+        yield batch
 
 
 def _archive(

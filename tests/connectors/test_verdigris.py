@@ -216,3 +216,24 @@ def test_rate_limiter_keeps_five_per_second() -> None:
         limiter.wait()
         stamps.append(time.monotonic())
     assert all(b - a >= 1.0 for a, b in zip(stamps, stamps[5:], strict=False))
+
+
+def test_bad_rows_are_named_and_html_is_refused(fake: FakeVerdigris, tmp_path: Path) -> None:
+    start = datetime(2026, 11, 19, tzinfo=UTC)
+    fake.extra_rows = [
+        {"id": 100, "timestamp": "yesterday-ish", "energy": 5},
+        {"id": 100, "timestamp": start.isoformat(), "energy": "12abc"},
+        {"id": 100, "timestamp": start.isoformat(), "energy": None},  # a gap, not a problem
+    ]
+    api = make_api(fake, tmp_path)
+    (batch,) = read_window(api, "energy", "circuit", ["100"], start,
+                           start + timedelta(hours=1), "15m")  # fmt: skip
+    assert len(batch.readings) == 4
+    assert sorted(p.value[:40] for p in batch.problems) == [
+        "{'id': 100, 'timestamp': '2026-11-19T00:",
+        "{'id': 100, 'timestamp': 'yesterday-ish'",
+    ]
+    assert all("cannot be read" in p.message for p in batch.problems)
+    fake.html_answers = 1
+    with pytest.raises(VerdigrisError, match=r"not JSON.*502 Bad Gateway"):
+        api.data("energy", "circuit", ["100"], "15m", start, start + timedelta(hours=1))

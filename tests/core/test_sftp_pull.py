@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,8 @@ from app.core.sftp_pull import (
     poll,
 )
 from app.core.sftp_state import SftpState
+from connectors.base import Connector, ConnectorInfo, ReadingBatch, Source
+from connectors.registry import ConnectorRegistry
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 from tests.fakes.sftp_server import PASSWORD, AsyncSshServer, make_client_key, start_server
 
@@ -160,3 +163,38 @@ def test_unreachable_server_and_missing_folder(server, ecap, tmp_path: Path) -> 
                      host_key_fingerprint=server.fingerprint)  # fmt: skip
     with pytest.raises(SftpError, match="cannot list the folder"):
         poll(cfg, state, build_registry(), submitter(ecap))
+
+
+class CrashingConnector:
+    """A connector with a bug: it fails on any file named crash*.csv."""
+
+    info = ConnectorInfo(id="crashing", name="Crashing", description="raises on crash*.csv")
+
+    def __init__(self, real: Connector) -> None:
+        self.real = real
+
+    def sniff(self, head: bytes, name: str) -> float:
+        return 1.0
+
+    def read(self, source: Source, options: Mapping[str, Any]) -> Iterator[ReadingBatch]:
+        if "crash" in source.name:
+            raise ZeroDivisionError("division by zero")
+        yield from self.real.read(source, options)
+
+
+def test_connector_bug_costs_one_file_and_young_files_wait(server, ecap, tmp_path: Path) -> None:
+    incoming = server.root / "incoming"
+    (incoming / "crash.csv").write_text(csv_file("M1", 1, [9.0]))
+    (incoming / "good.csv").write_text(csv_file("M2", 1, [4.0]))
+    old = time.time() - 600
+    for path in incoming.iterdir():
+        os.utime(path, (old, old))
+    (incoming / "young.csv").write_text(csv_file("M3", 1, [1.0]))  # just uploaded
+    registry = ConnectorRegistry([CrashingConnector(build_registry().get("generic"))])
+    folder = SftpFolder(server.remote("incoming"), connector="crashing", min_age_s=300)
+    cfg = config_for(server, folders=[folder], host_key_fingerprint=server.fingerprint)
+    sub = submitter(ecap)
+    report = poll(cfg, SftpState(tmp_path / "s.sqlite3"), registry, sub)
+    assert len(report.imported) == 1 and len(report.rejected) == 1 and report.waiting == 1
+    assert any("connector failed on this file (ZeroDivisionError" in e for e in sub.result.errors)
+    assert sorted(ecap.readings()["value"]) == [4.0]

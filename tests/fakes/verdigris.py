@@ -52,6 +52,8 @@ class FakeVerdigris:
     breakers: list[str] = field(default_factory=lambda: ["900", "901"])
     now: datetime | None = None  # data exists up to this time (None: the real clock)
     missing: set[tuple[str, str]] = field(default_factory=set)  # (id, iso start) never sent
+    extra_rows: list[dict[str, Any]] = field(default_factory=list)  # sent with every answer
+    html_answers: int = 0  # the next N data requests get a proxy's HTML page
     token_lifetime_s: int = 3600
     token_times: list[float] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
@@ -221,6 +223,7 @@ class FakeVerdigris:
                 )
                 rows.append({"id": int(ident), "timestamp": stamp, kind: value})
             moment += timedelta(seconds=step)
+        rows.extend(self.extra_rows)
         random.shuffle(rows)
         return rows
 
@@ -279,6 +282,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if len(parts) == 5:
                 query["ids"] = parts[4]
+            if self.owner.html_answers:
+                self.owner.html_answers -= 1
+                page = b"<html><body>502 Bad Gateway</body></html>"
+                head = f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {len(page)}"
+                self.wfile.write(head.encode() + b"\r\n\r\n" + page)
+                return
             self._answer(*self.owner.data(parts[2], parts[3], query))
             return
         self._answer(404, {"name": "NotFound", "message": url.path, "status": 404})
