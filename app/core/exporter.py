@@ -236,12 +236,15 @@ def import_groups(mapped: pd.DataFrame) -> Iterator[tuple[ImportKey, pd.DataFram
     keys = pd.DataFrame(
         {
             "channel": mapped["channel_import_id"].notna().to_numpy(),
-            "observation_type": mapped["observation_type"].to_numpy(),
-            "unit_code": mapped["unit_code"].to_numpy(),
+            "observation_type": mapped["observation_type"].array,
+            "unit_code": mapped["unit_code"].array,
             "interval_s": mapped["interval_s"].to_numpy(),
         }
     )
-    groups = keys.groupby(list(keys.columns), sort=True).indices
+    if all(bool((keys[c] == keys[c].iloc[0]).all()) for c in keys.columns):  # the usual case
+        groups = {tuple(keys.iloc[0]): np.arange(len(keys))}
+    else:
+        groups = keys.groupby(list(keys.columns), sort=True).indices
     for (channel, obs, unit, interval), rows in groups.items():
         part = mapped.iloc[rows].assign(_pos=rows)
         kind = "channel" if channel else "meter"
@@ -292,16 +295,31 @@ CSV_HEADER_LINE = (",".join(CSV_HEADER) + "\r\n").encode("ascii")
 
 
 def sort_for_import(part: pd.DataFrame) -> pd.DataFrame:
-    """A group's readings in file order: by import id, then time."""
-    return part.sort_values(["channel_import_id", "meter_import_id", "time"], kind="stable")
+    """A group's readings in file order: by import id, then time (no copy when already so)."""
+    channel, _ = pd.factorize(part["channel_import_id"], sort=True, use_na_sentinel=False)
+    meter, _ = pd.factorize(part["meter_import_id"], sort=True, use_na_sentinel=False)
+    times = part["time"].to_numpy(dtype="datetime64[ns]").view("int64")
+    order = np.lexsort((times, meter, channel))
+    if bool((order[1:] > order[:-1]).all()):
+        return part
+    return part.iloc[order]
 
 
-def _csv_text(values: Any) -> Any:
-    """Quote CSV cells that need it (delimiter, quote or line break inside)."""
-    array = pa.array(values, type=pa.string(), from_pandas=True).fill_null("")
-    needs = pc.match_substring_regex(array, '[",\r\n]')
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
-    return pc.if_else(needs, quoted, array)
+def _csv_text(values: pd.Series) -> Any:
+    """Quote CSV cells that need it (delimiter, quote or line break inside).
+
+    The check runs on the distinct values only (ids repeat for every reading).
+    """
+    array = pa.array(values, type=pa.string(), from_pandas=True)
+    if array.null_count == len(array):
+        return pa.scalar("")
+    encoded = pc.dictionary_encode(array.fill_null(""))
+    words = encoded.dictionary
+    needs = pc.match_substring_regex(words, '[",\r\n]')
+    if pc.any(needs).as_py():
+        quoted = pc.binary_join_element_wise('"', pc.replace_substring(words, '"', '""'), '"', "")
+        words = pc.if_else(needs, quoted, words)
+    return pc.take(words, encoded.indices)
 
 
 def import_csv_rows(part: pd.DataFrame, kind: str, label: TimeLabel = "end") -> bytes:
@@ -315,12 +333,13 @@ def import_csv_rows(part: pd.DataFrame, kind: str, label: TimeLabel = "end") -> 
     ids = part["channel_import_id"] if kind == "channel" else part["meter_import_id"]
     stamps = utc_time_strings(label_times(part, label), ISO_CSV_FORMAT)
     values = pc.cast(pa.array(part["value"].to_numpy(dtype="float64")), pa.string())
-    flags = np.where(part["estimated"].to_numpy(dtype="bool"), ESTIMATED_INDICATOR, "")
+    estimated = part["estimated"].to_numpy(dtype="bool")
+    flags = pc.if_else(pa.array(estimated), ESTIMATED_INDICATOR, "") if estimated.any() else ""
     columns = [
         _csv_text(ids.astype("string")),
         stamps,
         values,
-        pa.array(flags, type=pa.string()),
+        pa.scalar(flags) if isinstance(flags, str) else flags,
         _csv_text(part["note"].astype("string")),
     ]
     lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*columns, ","), "\r\n", "")
