@@ -20,7 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .journal_accept import BYTES_PER_READING, AcceptResult, JournalFullError, accept_rows
+from .journal_accept import (
+    BYTES_PER_READING,
+    AcceptResult,
+    JournalFullError,
+    settle_staged,
+    stage,
+)
 from .journal_db import JournalError
 from .journal_queue import JournalQueue, SourceStatus
 from .journal_settings import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS, JournalSettings
@@ -108,26 +114,24 @@ class Journal(JournalQueue):
                 request.done.set()
 
     def _commit_group(self, group: list[_Request]) -> None:
-        used = self.used_bytes()
+        """Stage every request of the group, then classify and store them in one pass."""
         with self.transaction() as conn:
-            for request in group:
-                used += self._accept_one(conn, request, used) * BYTES_PER_READING
-
-    def _accept_one(self, conn: sqlite3.Connection, request: _Request, used: int) -> int:
-        """One request inside the group's transaction; returns how many rows it added."""
-        if used + len(request.frame) * BYTES_PER_READING > self.max_bytes:
-            request.error = self._full_error(used, len(request.frame))
-            return 0
-        conn.execute("SAVEPOINT request")
-        try:
-            request.result = accept_rows(conn, request.frame, request.source)
-        except Exception as exc:  # a malformed frame fails its own caller only
-            conn.execute("ROLLBACK TO request")
-            conn.execute("RELEASE request")
-            request.error = exc
-            return 0
-        conn.execute("RELEASE request")
-        return request.result.new
+            used = _used_bytes(conn)
+            conn.execute("DELETE FROM incoming")
+            staged: list[tuple[int, _Request]] = []
+            for req, request in enumerate(group):
+                if used + len(request.frame) * BYTES_PER_READING > self.max_bytes:
+                    request.error = self._full_error(used, len(request.frame))
+                    continue
+                try:
+                    used += stage(conn, req, request.frame, request.source) * BYTES_PER_READING
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    request.error = exc  # a malformed frame fails its own caller only
+                    continue
+                staged.append((req, request))
+            results = settle_staged(conn)
+        for req, request in staged:
+            request.result = results.get(req, AcceptResult())
 
     def _full_error(self, used: int, incoming: int) -> JournalFullError:
         pending = self.counts()["pending"]
@@ -142,3 +146,11 @@ class Journal(JournalQueue):
     def prune_delivered(self) -> int:
         """Prune confirmed readings older than this journal's retention."""
         return self.prune(self.retention_days)
+
+
+def _used_bytes(conn: sqlite3.Connection) -> int:
+    """Bytes of the file in use, read on the writer connection (no extra connection)."""
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    return int((pages - free) * size)

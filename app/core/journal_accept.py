@@ -15,6 +15,7 @@ For each reading, keyed by ``(source, source_id, quantity, time)``:
 from __future__ import annotations
 
 import sqlite3
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,13 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from connectors.base import conform
+from connectors.base import READING_COLUMNS, SCHEMA_DTYPES, conform
 
 from .journal_db import now
 
 # A rough size of one stored reading with its index entries, for the size bound.
 BYTES_PER_READING = 160
 INSERT_CHUNK = 50_000
+_SCHEMA_DTYPE_LIST = [SCHEMA_DTYPES[c] for c in READING_COLUMNS]
 
 
 class JournalFullError(Exception):
@@ -84,38 +86,59 @@ def time_ns(times: pd.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
     return np.asarray(naive.view("int64"), dtype=np.int64)
 
 
-def _nullable(series: pd.Series) -> list[Any]:
-    return [None if pd.isna(v) else str(v) for v in series.tolist()]
+def _texts(series: pd.Series) -> list[str | None]:
+    """A string column as Python values, missing ones as None (cheap for small batches)."""
+    return [v if isinstance(v, str) else None for v in series.tolist()]
 
 
-def rows_of(frame: pd.DataFrame, source: str) -> Iterator[list[tuple[Any, ...]]]:
-    """Tuples for the ``incoming`` table, in chunks (conformed to the reading schema)."""
-    readings = conform(frame)
+def _has_schema(frame: pd.DataFrame) -> bool:
+    """True when `frame` already has the reading schema's columns and dtypes."""
+    if tuple(frame.columns) != READING_COLUMNS:
+        return False
+    return bool(frame.dtypes.tolist() == _SCHEMA_DTYPE_LIST)
+
+
+def rows_of(frame: pd.DataFrame, source: str, req: int = 0) -> Iterator[list[tuple[Any, ...]]]:
+    """Tuples for the ``incoming`` table, in chunks (conformed to the reading schema).
+
+    Raises:
+        ValueError: a missing column, naive times, or a reading without a source id.
+    """
+    readings = frame if _has_schema(frame) else conform(frame)
     for start in range(0, len(readings), INSERT_CHUNK):
-        part = readings.iloc[start : start + INSERT_CHUNK]
+        part = (
+            readings
+            if len(readings) <= INSERT_CHUNK
+            else readings.iloc[start : start + INSERT_CHUNK]
+        )
+        ids = _texts(part["source_id"])
+        if None in ids:
+            raise ValueError("a reading has no source_id")
         columns = (
+            [req] * len(part),
             [source] * len(part),
-            part["source_id"].astype(str).tolist(),
-            part["quantity"].astype(str).tolist(),
-            _nullable(part["unit"]),
-            time_ns(part["time"]).tolist(),
+            ids,
+            [q if q is not None else "" for q in _texts(part["quantity"])],
+            _texts(part["unit"]),
+            pd.DatetimeIndex(part["time"]).as_unit("ns").asi8.tolist(),
             part["interval_s"].to_numpy(dtype="int64").tolist(),
             part["value"].to_numpy(dtype="float64").tolist(),
             part["estimated"].to_numpy(dtype="bool").astype("int64").tolist(),
-            _nullable(part["note"]),
-            _nullable(part["origin"]),
+            _texts(part["note"]),
+            _texts(part["origin"]),
         )
         yield list(zip(*columns, strict=True))
 
 
 _INSERT_INCOMING = (
-    "INSERT INTO incoming (source, source_id, quantity, unit, time, interval_s, value,"
-    " estimated, note, origin) VALUES (?,?,?,?,?,?,?,?,?,?)"
+    "INSERT INTO incoming (req, source, source_id, quantity, unit, time, interval_s, value,"
+    " estimated, note, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 )
-_DEDUP = (
-    "DELETE FROM incoming WHERE rowid NOT IN"
-    " (SELECT max(rowid) FROM incoming GROUP BY source, source_id, quantity, time)"
+_SUPERSEDED = (
+    "rowid NOT IN (SELECT max(rowid) FROM incoming GROUP BY source, source_id, quantity, time)"
 )
+_DUPLICATES = f"SELECT req, count(*) FROM incoming WHERE {_SUPERSEDED} GROUP BY req"
+_DEDUP = f"DELETE FROM incoming WHERE {_SUPERSEDED}"
 _CLASSIFY = """
 UPDATE incoming SET rid = r.id, rstate = r.state,
     same = (r.value = incoming.value AND r.estimated = incoming.estimated)
@@ -123,7 +146,7 @@ FROM readings AS r
 WHERE r.source = incoming.source AND r.source_id = incoming.source_id
   AND r.quantity = incoming.quantity AND r.time = incoming.time
 """
-_COUNT = "SELECT rstate, same, count(*) FROM incoming GROUP BY rstate, same"
+_COUNT = "SELECT req, rstate, same, count(*) FROM incoming GROUP BY req, rstate, same"
 _STORE_NEW = """
 INSERT INTO readings (source, source_id, quantity, unit, time, interval_s, value, estimated,
     note, origin, accepted_at)
@@ -151,22 +174,50 @@ DELETE FROM held WHERE reading_id IN
 """
 
 
-def accept_rows(conn: sqlite3.Connection, frame: pd.DataFrame, source: str) -> AcceptResult:
-    """Store one request's readings inside the caller's transaction; return its counts."""
-    conn.execute("DELETE FROM incoming")
-    for chunk in rows_of(frame, source):
-        conn.executemany(_INSERT_INCOMING, chunk)
-    result = AcceptResult(duplicates=conn.execute(_DEDUP).rowcount)
+def stage(conn: sqlite3.Connection, req: int, frame: pd.DataFrame, source: str) -> int:
+    """Put one request's readings into the ``incoming`` table; returns how many.
+
+    Raises:
+        ValueError: the frame is not readings (none of its rows stay staged).
+    """
+    count = 0
+    try:
+        for chunk in rows_of(frame, source, req):
+            conn.executemany(_INSERT_INCOMING, chunk)
+            count += len(chunk)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        conn.execute("DELETE FROM incoming WHERE req = ?", (req,))
+        raise
+    return count
+
+
+def settle_staged(conn: sqlite3.Connection) -> dict[int, AcceptResult]:
+    """Classify and store everything staged (one pass for a whole group); counts per request.
+
+    A reading repeated within the group keeps its last value; the earlier
+    copies count as `duplicates` of their request.
+    """
+    results: dict[int, AcceptResult] = defaultdict(AcceptResult)
+    for req, count in conn.execute(_DUPLICATES).fetchall():
+        results[int(req)].duplicates += int(count)
+    conn.execute(_DEDUP)
     conn.execute(_CLASSIFY)
-    for state, same, count in conn.execute(_COUNT).fetchall():
-        _count_into(result, state, bool(same), int(count))
+    for req, state, same, count in conn.execute(_COUNT).fetchall():
+        _count_into(results[int(req)], state, bool(same), int(count))
     stamp = now()
     conn.execute(_STORE_NEW, (stamp,))
     conn.execute(_REPLACE_UNSENT, (stamp,))
     conn.execute(_HOLD_CHANGED, (stamp,))
     conn.execute(_UNHOLD_SAME)
     conn.execute("DELETE FROM incoming")
-    return result
+    return dict(results)
+
+
+def accept_rows(conn: sqlite3.Connection, frame: pd.DataFrame, source: str) -> AcceptResult:
+    """Store one request's readings inside the caller's transaction; return its counts."""
+    conn.execute("DELETE FROM incoming")
+    stage(conn, 0, frame, source)
+    return settle_staged(conn).get(0, AcceptResult())
 
 
 def _count_into(result: AcceptResult, state: str | None, same: bool, count: int) -> None:

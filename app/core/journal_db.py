@@ -81,7 +81,7 @@ CREATE TABLE IF NOT EXISTS batches (
     message TEXT
 );
 CREATE TEMP TABLE IF NOT EXISTS incoming (
-    source TEXT, source_id TEXT, quantity TEXT, unit TEXT, time INTEGER,
+    req INTEGER, source TEXT, source_id TEXT, quantity TEXT, unit TEXT, time INTEGER,
     interval_s INTEGER, value REAL, estimated INTEGER, note TEXT, origin TEXT,
     rid INTEGER, rstate TEXT, same INTEGER
 );

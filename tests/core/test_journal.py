@@ -184,3 +184,19 @@ def test_crashed_in_flight_batch_goes_back_to_pending(journal: Journal) -> None:
     assert journal.recover_in_flight() == 4
     assert len(journal.pending(10)) == 4
     assert journal.receipts()[0]["status"] == "interrupted"
+
+
+def test_one_group_commit_stores_several_callers_and_the_last_value_wins(
+    journal: Journal,
+) -> None:
+    from app.core.journal import _Request
+
+    first = _Request(half_hours("M1", "2026-01-01", 4), "dev")
+    second = _Request(half_hours("M1", "2026-01-01", 4, base=5.0), "dev")
+    bad = _Request(half_hours("M1", "2026-01-01", 2).drop(columns=["time"]), "dev")
+    journal._queue = [first, bad, second]
+    journal._commit_queued()
+    assert first.result is not None and second.result is not None
+    assert (first.result.duplicates, second.result.new) == (4, 4)
+    assert isinstance(bad.error, ValueError)
+    assert journal.pending(10)["value"].tolist() == [5.0, 5.25, 5.5, 5.75]
