@@ -118,8 +118,12 @@ class WideReader:
     ) -> dict[str, Any]:
         ids, codes, days, table, ok, row_est = rows
         values, estimated, slots = self._matrix(batch, chunk, block)
+        self._name_orphans(ids, values, chunk)
         filled = ~np.isnan(values) & ok[:, None]
         dcode = np.maximum(codes, 0)
+        if self.plan.basis == "period":  # zeros past the day's last period are padding
+            beyond = slots[None, :] >= table.periods[dcode][:, None]
+            filled &= ~(beyond & (values == 0))
         offsets, held, dropped = self._place(filled, slots, dcode, table)
         self._note_held(held, dcode, days, ids, table, filled)
         keep = filled & ~held[:, None] & ~dropped
@@ -135,6 +139,15 @@ class WideReader:
             "labels": pa.array([v.label for v in block]),
             "quantity": block[0].quantity,
         }
+
+    def _name_orphans(self, ids: Any, values: Any, chunk: Chunk) -> None:
+        """Name rows that have values but no meter id (they cannot be sent)."""
+        no_id = ~pc.is_valid(ids).to_numpy(zero_copy_only=False)
+        if not no_id.any():
+            return
+        label = self.plan.labels[self.plan.id_index]
+        for row in np.flatnonzero(no_id & ~np.isnan(values).all(axis=1))[:20]:
+            chunk.bad(int(row), label, "", "the row has values but no meter id; it is skipped")
 
     def _place(
         self, filled: Any, slots: Any, dcode: Any, table: DayTable

@@ -150,3 +150,10 @@ def test_df2_with_bad_lines(tmp_path: Path) -> None:
     assert batch.readings["time"].tolist() == [pd.Timestamp("2024-01-15T01:30", tz="UTC")]
     with pytest.raises(SourceError, match="HTML"):
         list(StarkDf2Connector().read(Source.from_bytes(PORTAL_PAGE.encode(), "x.df2"), {}))
+
+
+def test_row_without_meter_id_is_named(tmp_path: Path) -> None:
+    text = HEADER + "\n" + row("15/01/2024", cells(), mpan="") + "\n"
+    batch = read(write(tmp_path, text))
+    assert [(p.line, p.column) for p in batch.problems] == [(2, "MPAN")]
+    assert len(batch.readings) == 0

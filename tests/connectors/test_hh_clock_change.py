@@ -175,3 +175,11 @@ def test_row_per_reading_autumn_repeat_by_order(tmp_path: Path, year: int) -> No
     assert got[utc(f"{iso}T01:30")] == 5  # second 01:30 (GMT)
     assert got[utc(f"{iso}T02:00")] == 6
     assert len(got) == 7
+
+
+def test_zero_padding_after_the_last_period_is_not_a_reading(tmp_path: Path) -> None:
+    labels = [f"HH{n}" for n in range(1, 51)]
+    rows = [(date(2025, 1, 15), [*full(48), "0", "0.000"]), (SPRING[2025], full(46) + ["0"] * 4)]
+    batch = read(wide(tmp_path, labels, rows))
+    assert not batch.problems
+    assert len(batch.readings) == 48 + 46
