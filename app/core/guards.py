@@ -77,3 +77,31 @@ def drop_conflicts(readings: pd.DataFrame, label: str) -> tuple[pd.DataFrame, li
         for row in rest.loc[clash].itertuples()
     ]
     return rest.loc[~clash].reset_index(drop=True), problems
+
+
+def drop_channel_ids(mapped: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Hold back readings mapped by numeric channelId, which an import file cannot carry.
+
+    One problem per source (with its count), located at its first reading.
+    """
+    numeric = mapped["channel_id"].notna().to_numpy()
+    if not numeric.any():
+        return mapped, []
+    held = mapped.loc[numeric]
+    problems = []
+    for source_id, rows in held.groupby("source_id", sort=True):
+        file, line, column = where(rows["origin"].iloc[0], label)
+        problems.append(
+            Problem(
+                ProblemKind.HELD_BACK,
+                f"source {source_id} is mapped to channelId {rows['channel_id'].iloc[0]}, which "
+                "an import file cannot carry; map it by channel_import_id or meter_import_id, "
+                "or send with --api readings",
+                file=file,
+                line=line,
+                column=column,
+                source_id=str(source_id),
+                count=len(rows),
+            )
+        )
+    return mapped.loc[~numeric].reset_index(drop=True), problems

@@ -201,6 +201,33 @@ def _float_cell(value: str | None, name: str, line: int) -> float:
     return result
 
 
+def hint_rows(hints: Any) -> list[MappingRow]:
+    """Mapping rows from a connector's `mapping_hint` (dicts shaped like MappingRow).
+
+    Connectors that know the EnergyCAP identity of their readings (a Readings
+    API body names channelImportId, channelId ...) pass it this way; malformed
+    hints are ignored.
+    """
+    rows = []
+    known = set(MappingRow.__dataclass_fields__)
+    for hint in hints if isinstance(hints, list) else []:
+        if isinstance(hint, dict) and hint.get("source_id"):
+            try:
+                rows.append(MappingRow(**{k: v for k, v in hint.items() if k in known}))
+            except TypeError:
+                continue
+    return rows
+
+
+def with_hints(table: MappingTable, hints: list[MappingRow]) -> MappingTable:
+    """The user's table plus hint rows for sources the user's table does not name."""
+    named = {r.source_id for r in table.rows}
+    extra = [h for h in hints if h.source_id not in named]
+    if not extra:
+        return table
+    return MappingTable(rows=[*table.rows, *extra], defaults=table.defaults)
+
+
 def apply_mapping(readings: pd.DataFrame, table: MappingTable) -> pd.DataFrame:
     """Add EnergyCAP target columns to readings and apply multipliers.
 

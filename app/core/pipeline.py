@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from app.core.guards import drop_conflicts, drop_non_finite
-from app.core.mapping import MappingTable, apply_mapping
+from app.core.guards import drop_channel_ids, drop_conflicts, drop_non_finite
+from app.core.mapping import MappingTable, apply_mapping, hint_rows, with_hints
 from app.core.outbox import ImportFileWriter
 from app.core.report import DeliveryResult, RunResult, SourceReport
 from connectors.base import Source, SourceError
@@ -94,8 +94,10 @@ def mapped_batches(plan: RunPlan, source: Source, result: RunResult) -> Iterator
         result.add_problems([*batch.problems, *bad, *clashes])
         report.read += len(readings)
         result.read += len(readings)
+        hints = hint_rows(batch.info.get("mapping_hint"))
+        result.hints.extend(h for h in hints if h not in result.hints)
         if len(readings):
-            yield apply_mapping(readings, plan.table)
+            yield apply_mapping(readings, with_hints(plan.table, hints))
         if plan.cancelled():
             result.cancelled = True
             return
@@ -140,7 +142,9 @@ def convert(plan: RunPlan, out_dir: Path, *, label: Any = "end") -> RunResult:
     writer = ImportFileWriter(out_dir, label=label)
 
     def write(mapped: pd.DataFrame) -> DeliveryResult:
-        result.written += writer.write(mapped)
+        carried, held = drop_channel_ids(mapped, str(out_dir))
+        result.add_problems(held)
+        result.written += writer.write(carried)
         return DeliveryResult()
 
     try:

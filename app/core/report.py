@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.core.mapping import MappingRow
 from app.core.outbox import OutputFile
 from connectors.base import Problem, ProblemKind
 
@@ -76,6 +77,8 @@ class RunResult:
         written: readings written to import files (convert, or send to the outbox).
         held_back: readings not sent because of a problem in the source.
         rejected: readings EnergyCAP refused.
+        hints: mapping rows connectors supplied (EnergyCAP identities read from
+            the source); applied to sources the user's mapping does not name.
     """
 
     read: int = 0
@@ -88,6 +91,7 @@ class RunResult:
     outputs: list[OutputFile] = field(default_factory=list)
     sources: list[SourceReport] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    hints: list[MappingRow] = field(default_factory=list)
     cancelled: bool = False
     writes_files: bool = False
 

@@ -27,8 +27,10 @@ from app.core.exporter import (
     sort_for_import,
 )
 from app.core.failures import trace_failures
+from app.core.guards import drop_channel_ids
 from app.core.report import DeliveryResult, Rejection
 from app.core.settings import EnergyCapSettings
+from connectors.base import Problem
 
 Api = Literal["readings", "esa", "import"]
 IMPORT_MAX_ROWS = 100_000  # readings per Import API file: one task each
@@ -88,11 +90,15 @@ def _deliver_import(
     settings: EnergyCapSettings,
     ctx: DeliveryContext,
 ) -> DeliveryResult:
-    result = DeliveryResult()
+    carried, held = drop_channel_ids(mapped, "import")
+    result = DeliveryResult(
+        rejected=len(mapped) - len(carried),
+        rejections=[Rejection(p.message, origin=_origin(p), count=p.count) for p in held],
+    )
     label: Any = settings.time_label
-    if ctx.utc_zone_id is None and len(mapped):
+    if ctx.utc_zone_id is None and len(carried):
         ctx.utc_zone_id = client.utc_time_zone_id()
-    for key, group in import_groups(mapped):
+    for key, group in import_groups(carried):
         ordered = sort_for_import(group)
         for start in range(0, len(ordered), IMPORT_MAX_ROWS):
             if ctx.cancelled():
@@ -110,10 +116,15 @@ def _deliver_import(
                 guid, poll_s=settings.task_poll_s, timeout_s=settings.task_timeout_s
             )
             ctx.tasks.append(task)
-            outcome = _import_outcome(mapped, part, task)
+            outcome = _import_outcome(carried, part, task)
             ctx.on_sent(outcome.sent)
             result.add(outcome)
     return result
+
+
+def _origin(problem: Problem) -> str | None:
+    where = [str(p) for p in (problem.file, problem.line, problem.column) if p is not None]
+    return ":".join(where) or None
 
 
 def _import_outcome(mapped: pd.DataFrame, part: pd.DataFrame, task: TaskResult) -> DeliveryResult:

@@ -190,3 +190,46 @@ def test_nan_and_clashing_instants_are_held_back_and_named(tmp_path: Path) -> No
     assert "different value for the same instant 2024-03-31T01:00:00+00:00" in described[1]
     back = pd.read_csv(result.outputs[0].csv_path)
     assert back["Value"].tolist() == [1, 3, 4]
+
+
+BODY = """[
+ {"channelImportId": "C11", "observationTypeCode": "Use", "unitCode": "kWh",
+  "channelIntervalInSeconds": 1800,
+  "readings": [{"time": "2024-10-27T01:00:00+01:00", "value": 1.5},
+               {"time": "2024-10-27T01:00:00+00:00", "value": 2.5}]},
+ {"channelId": 11, "readings": [{"time": "2024-10-27T03:00:00+00:00", "value": 7}]}
+]"""
+
+
+def json_plan(tmp_path: Path) -> RunPlan:
+    from connectors.readings_json import ReadingsJsonConnector
+
+    path = tmp_path / "body.json"
+    path.write_text(BODY)
+    return plan([Source.from_path(path)], connector=ReadingsJsonConnector())
+
+
+def test_readings_json_identities_reach_their_channel(tmp_path: Path, fake: FakeEnergyCap) -> None:
+    result = send(json_plan(tmp_path), sender(fake))
+    assert (result.sent, result.rejected, result.exit_code) == (3, 0, 0)
+    stored = fake.readings_for(11)
+    assert [t.isoformat() for t in stored["time"]] == [
+        "2024-10-27T00:00:00+00:00",
+        "2024-10-27T01:00:00+00:00",
+        "2024-10-27T03:00:00+00:00",
+    ]
+    assert stored["value"].tolist() == [1.5, 2.5, 7.0]
+
+
+def test_channel_ids_cannot_go_in_import_files_and_are_named(
+    tmp_path: Path, fake: FakeEnergyCap
+) -> None:
+    converted = convert(json_plan(tmp_path), tmp_path / "out")
+    assert (converted.written, converted.held_back, converted.exit_code) == (2, 1, 1)
+    assert "channelId 11, which an import file cannot carry" in converted.problems[0].message
+    profile = converted.outputs[0].profile
+    assert profile["channelImportIdColumnNumber"] == 1
+    imported = send(json_plan(tmp_path), sender(fake, "import"))
+    assert (imported.sent, imported.rejected) == (2, 1)
+    assert "[1].readings[0].value" in (imported.rejections[0].origin or "")
+    assert fake.readings_for(11)["value"].tolist() == [1.5, 2.5]
