@@ -39,27 +39,46 @@ class VerdigrisError(SourceError):
 
 
 class RateLimiter:
-    """At most `rate` calls in any window of `per_s` seconds (sliding window)."""
+    """At most `rate` requests in any `per_s` seconds, as the server counts them.
+
+    A request's slot is counted from when its answer came back (`done`), not
+    from when it was sent: the server saw it arrive before that, so however
+    the network delays requests, the server never sees `rate` + 1 of them
+    within `per_s` seconds.
+    """
 
     def __init__(self, rate: int = MAX_REQUESTS_PER_S, per_s: float = 1.0) -> None:
         self.rate = rate
         self.per_s = per_s * 1.05  # a margin for clock granularity on both sides
-        self._sent: deque[float] = deque()
+        self._done: deque[float] = deque(maxlen=rate)
         self._lock = threading.Lock()
 
     def wait(self) -> None:
-        """Block until one more call keeps within the limit, then count it."""
+        """Block until one more request keeps within the limit."""
         with self._lock:
-            now = time.monotonic()
-            if len(self._sent) >= self.rate:
-                oldest = self._sent[-self.rate]
-                delay = oldest + self.per_s - now
+            if len(self._done) >= self.rate:
+                delay = self._done[0] + self.per_s - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-                    now = time.monotonic()
-            self._sent.append(now)
-            while len(self._sent) > self.rate:
-                self._sent.popleft()
+
+    def done(self) -> None:
+        """Count a request whose answer has arrived (or that failed)."""
+        with self._lock:
+            self._done.append(time.monotonic())
+
+    def recent_wall(self) -> list[float]:
+        """The counted requests as wall-clock epoch seconds (to hand to the next process)."""
+        offset = time.time() - time.monotonic()
+        with self._lock:
+            return [t + offset for t in self._done]
+
+    def seed_wall(self, stamps: list[float]) -> None:
+        """Count requests another process made (wall-clock epoch seconds)."""
+        offset = time.time() - time.monotonic()
+        with self._lock:
+            merged = sorted([*self._done, *(float(t) - offset for t in stamps)])
+            self._done.clear()
+            self._done.extend(merged[-self.rate :])
 
 
 _LIMITERS: dict[str, RateLimiter] = {}
@@ -217,6 +236,8 @@ class VerdigrisApi:
             )
         except requests.RequestException as exc:
             raise VerdigrisError(f"cannot reach Verdigris at {self.base_url}: {exc}") from exc
+        finally:
+            self.limiter.done()
 
     def buildings(self) -> Any:
         """The core listing: buildings with panels, breakers and circuits (JSON:API)."""

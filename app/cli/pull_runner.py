@@ -32,7 +32,7 @@ from app.core.sender import DeliveryContext, deliver
 from app.core.settings import EnergyCapSettings, Settings
 from app.core.sftp_pull import PASSWORD_SECRET, SftpConfig, SftpError, SftpReport, poll
 from app.core.sftp_state import SftpState
-from app.core.verdigris_auth import build_auth
+from app.core.verdigris_auth import RATE_FILE, build_auth, shared_rate
 from app.core.verdigris_pull import PullReport, VerdigrisConfig, pull_verdigris
 from connectors.base import SourceError
 from connectors.verdigris_api import VerdigrisApi
@@ -135,10 +135,11 @@ def run_verdigris(
     api = VerdigrisApi(config.api_url, auth)
     marks = Bookmarks(paths.data_dir / "bookmarks.sqlite3")
     line = submit.source(f"verdigris {config.api_url}", "verdigris")
-    return pull_verdigris(
-        config, api, marks, lambda batch: submit(batch, line),
-        now=now or datetime.now(UTC), since=since, until=until,
-    )  # fmt: skip
+    with shared_rate(api, paths.data_dir / RATE_FILE):
+        return pull_verdigris(
+            config, api, marks, lambda batch: submit(batch, line),
+            now=now or datetime.now(UTC), since=since, until=until,
+        )  # fmt: skip
 
 
 def run_sftp(config: SftpConfig, paths: AppPaths, submit: Submitter) -> SftpReport:

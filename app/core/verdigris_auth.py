@@ -13,7 +13,8 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from connectors.verdigris_api import (
     DEFAULT_AUDIENCE,
     DEFAULT_AUTH_URL,
     Token,
+    VerdigrisApi,
     VerdigrisError,
     request_token,
 )
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SECRET_NAME = "verdigris-client-secret"
 TOKEN_FILE = "verdigris-token.json"
+RATE_FILE = "verdigris-requests.json"
 EARLY_S = 120  # renew this long before expiry: a run must not start on a dying token
 
 
@@ -193,3 +196,24 @@ def build_auth(
         auth_url=auth_url,
         audience=audience,
     )
+
+
+@contextmanager
+def shared_rate(api: VerdigrisApi, path: Path) -> Iterator[None]:
+    """Carry the rate limiter's last requests across processes (runs back to back).
+
+    Without it a run started within a second of the previous one could send
+    its first requests into the same second as the last ones before it.
+    """
+    try:
+        stamps = json.loads(path.read_text(encoding="utf-8")).get(api.base_url, [])
+        api.limiter.seed_wall([float(t) for t in stamps])
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    try:
+        yield
+    finally:
+        try:
+            path.write_text(json.dumps({api.base_url: api.limiter.recent_wall()}), "utf-8")
+        except OSError as exc:
+            log.warning("could not keep the Verdigris request times: %s", exc)

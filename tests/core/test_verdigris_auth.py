@@ -18,6 +18,7 @@ from app.core.verdigris_auth import (
     VerdigrisAuth,
     build_auth,
     default_cache,
+    shared_rate,
 )
 from app.core.verdigris_pull import VerdigrisConfig, pull_verdigris
 from connectors.base import ReadingBatch, concat_batches
@@ -124,3 +125,19 @@ def test_clock_change_days_every_hour_once(
     assert len(times) == 4 * hours
     assert times[0] == start + timedelta(minutes=15) and times[-1] == end
     assert len(set(times)) == len(times)
+
+
+def test_back_to_back_processes_share_the_rate(fake: FakeVerdigris, tmp_path: Path) -> None:
+    """Two runs with their own limiters (as two processes) stay within 5/s together."""
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for _run in range(2):
+        cache = FileTokenCache(tmp_path / "t.json")
+        auth = VerdigrisAuth(fake.client_id, lambda: fake.client_secret, cache,
+                             auth_url=fake.token_url)  # fmt: skip
+        api = VerdigrisApi(fake.url, auth, limiter=RateLimiter())
+        with shared_rate(api, tmp_path / "verdigris-requests.json"):
+            for hour in range(5):
+                moment = start + timedelta(hours=hour)
+                api.data("power", "circuit", ["101"], "15m", moment, moment + timedelta(hours=1))
+    assert set(fake.statuses) == {200}
+    assert len(fake.data_requests) == 10
