@@ -44,14 +44,19 @@ class _Intake:
     journal: Journal
     accepted: AcceptResult = dataclasses.field(default_factory=AcceptResult)
     source: str = "file"
+    full: JournalFullError | None = None
 
     def announce(self, report: SourceReport) -> None:
         self.source = report.connector or "file"
         print(f"{report.name}: connector {report.connector} (score {report.score or 0:.2f})")
 
     def __call__(self, readings: pd.DataFrame) -> DeliveryResult:
-        frame = conform(readings.loc[:, list(READING_COLUMNS)])
-        self.accepted.add(self.journal.accept(frame, source=self.source))
+        if self.full is None:
+            frame = conform(readings.loc[:, list(READING_COLUMNS)])
+            try:
+                self.accepted.add(self.journal.accept(frame, source=self.source))
+            except JournalFullError as exc:
+                self.full = exc
         return DeliveryResult()
 
 
@@ -62,8 +67,12 @@ def journal_sources(plan: RunPlan, journal: Journal) -> tuple[RunResult, AcceptR
         JournalFullError: the journal is full (what was journaled before stays).
     """
     intake = _Intake(journal)
+    # Once the journal is full the rest of the source is read but not stored (not
+    # cancelled): an abandoned connector generator would leave its file open.
     raw = dataclasses.replace(plan, table=MappingTable(), announce=intake.announce)
     result = send(raw, intake)
+    if intake.full is not None:
+        raise intake.full
     return result, intake.accepted
 
 
