@@ -176,9 +176,14 @@ class EnergyCapClient:
                 method, url, json=body, params=params, headers=self._headers(),
                 timeout=self.timeout_s,
             )  # fmt: skip
+        except requests.exceptions.SSLError as exc:  # retrying cannot fix a certificate
+            raise EnergyCapError(
+                f"the TLS connection to {self.host} failed ({type(exc).__name__}): "
+                "is the host right, and is its certificate trusted on this machine?"
+            ) from None
         except requests.Timeout:
             return None, self.retry.backoff(attempt), f"no answer within {self.timeout_s:g} s"
-        except requests.ConnectionError as exc:
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             return None, self.retry.backoff(attempt), f"connection failed ({type(exc).__name__})"
         status = response.status_code
         if status == 429 or status >= 500:
@@ -200,7 +205,9 @@ class EnergyCapClient:
         return response, 0.0, ""
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.request(method, path, **kwargs)
+        return self._decode(self.request(method, path, **kwargs), method, path)
+
+    def _decode(self, response: requests.Response, method: str, path: str) -> Any:
         if not response.content:
             return None
         try:
@@ -217,8 +224,9 @@ class EnergyCapClient:
         self, body: list[dict[str, Any]], api: Literal["readings", "esa"]
     ) -> ReadingResult:
         """Post one Readings (or ESA) API body; failures come back per channel."""
-        response = self.request("POST", READING_PATHS[api], json=body)
-        data = response.json() if response.content else {}
+        path = READING_PATHS[api]
+        response = self.request("POST", path, json=body)
+        data = self._decode(response, "POST", path)
         return parse_reading_result(data if isinstance(data, dict) else {}, response.status_code)
 
     # -- import ------------------------------------------------------------

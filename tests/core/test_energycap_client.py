@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from app.core.energycap import (
     ApiError,
     AuthError,
     EnergyCapClient,
+    EnergyCapError,
     InvalidUrlError,
     RetryPolicy,
     TransientError,
@@ -203,3 +206,31 @@ def test_urls_https_only_except_loopback() -> None:
     assert normalise_url("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
     with pytest.raises(InvalidUrlError, match="https"):
         normalise_url("http://app.energycap.com")
+
+
+class HtmlPage(BaseHTTPRequestHandler):
+    """A web server that is not EnergyCAP (a portal page answers everything)."""
+
+    def do_GET(self) -> None:
+        body = b"<html><body>Welcome</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def test_a_host_that_is_not_energycap_is_named() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HtmlPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = EnergyCapClient(f"http://127.0.0.1:{server.server_address[1]}", KEY)
+        with pytest.raises(EnergyCapError, match="not JSON; is the host right"):
+            client.check()
+    finally:
+        server.shutdown()
+        server.server_close()
