@@ -130,3 +130,20 @@ def test_sftp_pin_import_once_and_jobs(
         assert "HAS CHANGED" in capsys.readouterr().out
     finally:
         server.stop()
+
+
+def test_saved_verdigris_job_runs_from_its_bookmarks(
+    vg: FakeVerdigris, ecap: FakeEnergyCap, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["pull", "verdigris", "--client-id", vg.client_id, "--circuits", "100,101",
+            "--kinds", "energy", "--interval", "1h", "--backfill-days", "1",
+            "--auth-url", vg.token_url, "--api-url", vg.url, "--ecap-url", ecap.url,
+            "--save-job", "office", "--every", "1h"]  # fmt: skip
+    assert main(args) == 0
+    first = len(ecap.readings())
+    assert first == 2 * 24
+    assert main(["jobs", "run", "office", "--ecap-url", ecap.url]) == 0
+    out = capsys.readouterr().out
+    assert "office  verdigris  every 60m" in out and ": ok (0 Verdigris requests" in out
+    assert len(ecap.readings()) == first
+    assert len(vg.token_times) == 1

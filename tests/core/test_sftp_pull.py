@@ -198,3 +198,27 @@ def test_connector_bug_costs_one_file_and_young_files_wait(server, ecap, tmp_pat
     assert len(report.imported) == 1 and len(report.rejected) == 1 and report.waiting == 1
     assert any("connector failed on this file (ZeroDivisionError" in e for e in sub.result.errors)
     assert sorted(ecap.readings()["value"]) == [4.0]
+
+
+def test_real_uk_hh_files_are_recognised_and_arrive_exactly(
+    server, ecap, tmp_path: Path, uk_samples: Path
+) -> None:
+    """The shared UK HH exports dropped on the server arrive as the HH connector reads them."""
+    registry = build_registry()
+    local = []
+    for sample in sorted(uk_samples.glob("*.csv")):
+        (server.root / "incoming" / sample.name).write_bytes(sample.read_bytes())
+        source = Source.from_bytes(sample.read_bytes(), sample.name)
+        for batch in registry.get("uk-hh").read(source, {}):
+            local.extend(zip(batch.readings["time"], batch.readings["value"], strict=True))
+    ecap.unknown_meter_policy = "autocreate"
+    sub = submitter(ecap)
+    cfg = config_for(server, host_key_fingerprint=server.fingerprint)
+    report = poll(cfg, SftpState(tmp_path / "s.sqlite3"), registry, sub)
+    assert len(report.imported) == 5 and not sub.result.errors
+    assert {s.connector for s in sub.result.sources} == {"uk-hh"}
+    arrived = ecap.readings()
+    assert sorted(zip(arrived["time"], arrived["value"], strict=True)) == sorted(local)
+    assert len(local) == sub.result.sent > 0
+    again = poll(cfg, SftpState(tmp_path / "s.sqlite3"), registry, submitter(ecap))
+    assert again.imported == [] and len(ecap.readings()) == len(local)
