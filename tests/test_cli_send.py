@@ -252,3 +252,14 @@ def test_a_folder_given_as_source_is_named_not_a_crash(
     assert code == 2
     assert f"{files}: cannot be read" in out
     assert out.strip().splitlines()[-1] == "read 6, sent 0, written 6, held back 0, rejected 0"
+
+
+def test_a_bad_mapping_file_is_a_usage_error_naming_line_and_column(
+    files: Path, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mapping = files / "map.csv"
+    mapping.write_text("source_id,channel_id,multiplier\nNY1,21,ten\n")
+    code = main(["convert", str(files / "us.csv"), "--mapping", str(mapping), "-o", str(files)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{mapping}:2: column multiplier: 'ten' is not a number" in err
