@@ -92,6 +92,10 @@ def test_listing_and_plain_error(vg: FakeVerdigris, env: Path, capsys) -> None:
     assert "      circuit 100: Circuit 100" in out
     assert main([*base, "--circuits", "100,777", "--since", "2026-11-01"]) == 2
     assert "does not know these ids for /data/v4/energy/circuits: 777" in capsys.readouterr().err
+    assert main([*base, "--circuits", "100", "--interval", "5m", "--save-job", "x"]) == 2
+    assert "interval '5m' is not supported; use one of 1m, 15m, 1h" in capsys.readouterr().err
+    assert main(["jobs", "list"]) == 0
+    assert "no jobs" in capsys.readouterr().out  # nothing invalid was saved
 
 
 def test_no_secret_is_explained(vg: FakeVerdigris, env: Path, monkeypatch, capsys) -> None:

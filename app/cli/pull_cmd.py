@@ -34,6 +34,7 @@ from app.core.settings import load_settings
 from app.core.sftp_pull import SftpConfig
 from app.core.verdigris_auth import build_auth
 from app.core.verdigris_pull import VerdigrisConfig, utc
+from connectors.base import SourceError
 from connectors.verdigris_api import VerdigrisApi
 from connectors.verdigris_listing import building_tree
 
@@ -147,7 +148,13 @@ def verdigris_config(args: argparse.Namespace, paths: AppPaths) -> VerdigrisConf
         "backfill_days": args.backfill_days,
     }  # fmt: skip
     data.update({k: v for k, v in given.items() if v is not None})
-    return VerdigrisConfig.from_dict(data)
+    config = VerdigrisConfig.from_dict(data)
+    if not args.list:
+        try:
+            config.validate()
+        except SourceError as exc:
+            raise UsageError(str(exc)) from None
+    return config
 
 
 def sftp_config(args: argparse.Namespace, paths: AppPaths) -> SftpConfig:

@@ -78,7 +78,11 @@ class SftpConfig:
     def from_dict(cls, data: dict[str, Any]) -> SftpConfig:
         """Build from saved JSON."""
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        known["folders"] = [SftpFolder(**f) for f in data.get("folders", [])]
+        names = SftpFolder.__dataclass_fields__
+        known["folders"] = [
+            SftpFolder(**{k: v for k, v in f.items() if k in names})
+            for f in data.get("folders", [])
+        ]
         return cls(**known)
 
     def to_dict(self) -> dict[str, Any]:

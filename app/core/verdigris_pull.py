@@ -70,6 +70,23 @@ class VerdigrisConfig:
         """Plain JSON for the job store."""
         return asdict(self)
 
+    def validate(self) -> None:
+        """Check the configuration before it is saved or used.
+
+        Raises:
+            SourceError: naming the first wrong setting.
+        """
+        interval_seconds(self.interval)
+        if self.bucket_label not in ("start", "end"):
+            raise SourceError(f"bucket label must be start or end, not {self.bucket_label!r}")
+        unknown = [k for k in self.kinds if k not in ("energy", "power")]
+        if unknown or not self.kinds:
+            raise SourceError(f"data kinds are energy and/or power, not {unknown or 'none'}")
+        if not any(ids for _, ids in self.channels()):
+            raise SourceError("no Verdigris circuits or breakers are configured")
+        if self.backfill_days < 0 or self.late_hours < 0:
+            raise SourceError("backfill days and late hours cannot be negative")
+
     def channels(self) -> list[tuple[str, list[str]]]:
         """(level, ids) pairs configured."""
         return [(lvl, ids) for lvl, ids in (("circuit", self.circuits), ("breaker", self.breakers))]
@@ -116,11 +133,8 @@ def pull_verdigris(
     Raises:
         SourceError / VerdigrisError: configuration or API errors, in plain words.
     """
+    config.validate()
     step = interval_seconds(config.interval)
-    if config.bucket_label not in ("start", "end"):
-        raise SourceError(f"bucket label must be start or end, not {config.bucket_label!r}")
-    if not any(ids for _, ids in config.channels()):
-        raise SourceError("no Verdigris circuits or breakers are configured")
     end = last_complete(min(until or now, now), step)
     report = PullReport()
     for kind in config.kinds:
