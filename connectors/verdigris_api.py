@@ -113,41 +113,52 @@ def request_token(
     Raises:
         VerdigrisError: wrong credentials, quota reached, or the endpoint unreachable.
     """
-    form = {
+    # Verdigris documents a JSON body (Auth0 takes JSON or a form).
+    body = {
         "grant_type": "client_credentials",
         "client_id": client_id,
         "client_secret": client_secret,
         "audience": audience,
     }
     try:
-        answer = (session or requests.Session()).post(auth_url, data=form, timeout=timeout_s)
+        answer = (session or requests.Session()).post(auth_url, json=body, timeout=timeout_s)
     except requests.RequestException as exc:
         raise VerdigrisError(
             f"cannot reach the Verdigris token endpoint {auth_url}: {exc}"
         ) from exc
-    if answer.status_code in (400, 401, 403):
-        raise VerdigrisError(
-            "Verdigris refused the client id or client secret (HTTP "
-            f"{answer.status_code}); check both in the Verdigris settings.",
-            status=answer.status_code,
-        )
-    if answer.status_code == 429:
-        raise VerdigrisError(
-            "Verdigris refused a new access token: at most 20 token requests an hour are "
-            "allowed. Wait up to an hour; meterbridge keeps its token to avoid this.",
-            status=429,
-        )
     if answer.status_code != 200:
-        raise VerdigrisError(f"the token endpoint answered HTTP {answer.status_code}")
-    body = _json(answer)
-    token = body.get("access_token") if isinstance(body, dict) else None
+        raise VerdigrisError(_token_refusal(answer), status=answer.status_code)
+    reply = _json(answer)
+    token = reply.get("access_token") if isinstance(reply, dict) else None
     if not isinstance(token, str) or not token:
         raise VerdigrisError(f"the token endpoint {auth_url} answered without an access token")
     try:
-        expires_in = float(body.get("expires_in", 3600))
+        expires_in = float(reply.get("expires_in", 3600))
     except (TypeError, ValueError):
         expires_in = 3600.0
     return Token(token, datetime.fromtimestamp(time.time() + expires_in, UTC))
+
+
+def _token_refusal(answer: requests.Response) -> str:
+    """Why the token endpoint said no, in plain words (Verdigris' own reason included)."""
+    reply = _json(answer)
+    reason = ""
+    if isinstance(reply, dict):
+        reason = str(reply.get("error_description") or reply.get("message") or "")
+    quota = answer.status_code == 429 or any(
+        word in reason.lower() for word in ("rate", "limit", "too many")
+    )
+    if quota:
+        return (
+            "Verdigris refused a new access token: at most 20 token requests an hour are "
+            "allowed. Wait up to an hour; meterbridge keeps its token to avoid this."
+        )
+    if answer.status_code in (400, 401, 403):
+        return (
+            f"Verdigris refused the client id or client secret (HTTP {answer.status_code}"
+            f"{': ' + reason if reason else ''}); check both in the Verdigris settings."
+        )
+    return f"the token endpoint answered HTTP {answer.status_code} {reason}".strip()
 
 
 def explain(status: int, body: Any, what: str) -> str:

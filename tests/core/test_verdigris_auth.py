@@ -69,6 +69,7 @@ def test_keyring_holds_the_token_not_the_secret(
         auth = build_auth(fake.client_id, tmp_path, auth_url=fake.token_url)
         VerdigrisApi(fake.url, auth).buildings()
     assert len(fake.token_times) == 1
+    assert fake.token_bodies == ["application/json"]  # the body Verdigris documents
     stored = "".join(memory_keyring.store.values())
     assert "access_token" in stored and fake.client_secret not in stored
     assert not (tmp_path / "verdigris-token.json").exists()

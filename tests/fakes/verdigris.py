@@ -56,6 +56,7 @@ class FakeVerdigris:
     html_answers: int = 0  # the next N data requests get a proxy's HTML page
     token_lifetime_s: int = 3600
     token_times: list[float] = field(default_factory=list)
+    token_bodies: list[str] = field(default_factory=list)  # content types of token requests
     statuses: list[int] = field(default_factory=list)
     data_requests: list[dict[str, Any]] = field(default_factory=list)
 
@@ -260,7 +261,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
-        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        raw = self.rfile.read(length).decode()
+        self.owner.token_bodies.append(self.headers.get("Content-Type", ""))
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            form = {k: str(v) for k, v in json.loads(raw or "{}").items()}
+        else:  # Auth0 also takes the RFC 6749 form body
+            form = {k: v[0] for k, v in parse_qs(raw).items()}
         if urlparse(self.path).path != "/oauth/token":
             self._answer(404, {"message": "no such endpoint"})
             return
