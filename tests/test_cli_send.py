@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -263,3 +264,23 @@ def test_a_bad_mapping_file_is_a_usage_error_naming_line_and_column(
     err = capsys.readouterr().err
     assert code == 2
     assert f"{mapping}:2: column multiplier: 'ten' is not a number" in err
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal, as a console window does."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_only_on_a_terminal(
+    files: Path, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["convert", str(files / "uk.csv"), "--delimiter", ";", "--decimal", ","]
+    args += ["--tz", "Europe/London", "-o", str(files / "o")]
+    assert main(args) == 0
+    assert capsys.readouterr().err == ""
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(args) == 0
+    assert "readings" in terminal.getvalue() and "1/1 files" in terminal.getvalue()
