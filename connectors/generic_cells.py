@@ -69,8 +69,10 @@ def value_problem(cell: str, decimal: str) -> str:
 def parse_estimated(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Estimated flags (true/false, 1/0, yes/no, E/A, Estimated/Actual; empty = actual)."""
     mapped = text.str.strip().str.lower().map(ESTIMATED_WORDS)
-    bad = mapped.isna().to_numpy(dtype=bool)
-    return mapped.fillna(False).to_numpy(dtype=bool), bad
+    bad = np.asarray(mapped.isna(), dtype=bool)
+    flags = np.zeros(len(mapped), dtype=bool)
+    flags[~bad] = np.asarray(mapped[~bad], dtype=bool)
+    return flags, bad
 
 
 def has_offset(text: pd.Series) -> np.ndarray:

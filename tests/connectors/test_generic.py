@@ -319,3 +319,20 @@ def test_a_time_header_that_says_utc_makes_naive_times_utc() -> None:
     batch = read_text(text, tz=NY)
     assert list(batch.readings["time"]) == utc("2024-11-03 06:30")
     assert batch.info["tz_from_header"] is True
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in DATA.iterdir()))
+def test_truncated_inputs_give_readings_or_a_clear_error_never_a_crash(name: str) -> None:
+    from connectors.readings_json import ReadingsJsonConnector
+
+    content = (DATA / name).read_bytes()
+    for cut in range(0, len(content), max(1, len(content) // 5)):
+        for connector in (GenericCsvConnector(), ReadingsJsonConnector()):
+            source = Source.from_bytes(content[:cut], name)
+            try:
+                batches = list(connector.read(source, {"tz": NY}))
+            except SourceError as error:
+                assert str(error).startswith(name)
+                continue
+            values = concat_batches(batches).readings["value"]
+            assert values.notna().all()
