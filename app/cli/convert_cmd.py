@@ -44,6 +44,14 @@ CONNECTOR_OPTIONS: tuple[tuple[str, str, str, Any], ...] = (
     ("--layout", "layout", "UK HH layout name (skips sniffing the layout)", str),
 )
 
+METAVARS = {
+    "time_format": "FORMAT",
+    "delimiter": "CHAR",
+    "decimal": "MARK",
+    "interval_s": "SECONDS",
+}
+METAVARS |= {"layout": "NAME", "quantity": "QUANTITY"}
+
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Add the `convert` and `send` commands."""
@@ -65,10 +73,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("sources", nargs="+", metavar="SOURCE", help="files to read")
-    parser.add_argument("--connector", default="auto", metavar="ID|auto", help="connector id")
+    parser.add_argument(
+        "--connector", default="auto", metavar="ID|auto",
+        help="connector id (default auto: the best sniffer for each file)",
+    )  # fmt: skip
     group = parser.add_argument_group("connector options")
     for flag, key, text, kind in CONNECTOR_OPTIONS:
-        group.add_argument(flag, dest=f"opt_{key}", type=kind, help=text)
+        metavar = "COLUMN" if key.endswith("_column") else METAVARS.get(key, key.upper())
+        group.add_argument(flag, dest=f"opt_{key}", type=kind, metavar=metavar, help=text)
     group.add_argument(
         "--source-label", dest="opt_source_label", choices=("end", "start"),
         help="what the file's times mark (default end)",
