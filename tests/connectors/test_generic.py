@@ -252,7 +252,9 @@ def test_header_only_file_gives_no_readings_and_no_error() -> None:
 
 def test_sniff_is_modest_for_recognisable_csv_and_zero_for_other_content() -> None:
     connector = GenericCsvConnector()
-    assert connector.sniff((DATA / "us_fallback_naive.csv").read_bytes(), "x.csv") == 0.3
+    assert connector.sniff((DATA / "us_fallback_naive.csv").read_bytes(), "x.csv") == 0.65
+    assert connector.sniff(b"meter,time,kwh\nA,yesterday,x\nB,today,y\n", "x.csv") == 0.3
+    assert connector.sniff((DATA / "bad_values.csv").read_bytes(), "x.csv") == 0.3
     assert connector.sniff(b"alpha,beta,gamma\n1,2,3\n", "x.csv") == 0.05
     assert connector.sniff((DATA / "login_page.csv").read_bytes(), "x.csv") == 0.0
     assert connector.sniff((DATA / "readings_api.json").read_bytes(), "x.json") == 0.0
@@ -336,3 +338,15 @@ def test_truncated_inputs_give_readings_or_a_clear_error_never_a_crash(name: str
                 continue
             values = concat_batches(batches).readings["value"]
             assert values.notna().all()
+
+
+def test_auto_picks_generic_for_long_files_and_uk_hh_keeps_its_own() -> None:
+    from app.core.catalog import build_registry
+
+    registry = build_registry()
+    for name in ("us_fallback_naive.csv", "offsets.csv", "uk_semicolon_decimal_comma.csv"):
+        best = registry.best(Source.from_path(DATA / name))
+        assert best is not None and best.connector.info.id == "generic", name
+    hh = DATA.parent / "hh" / "row-per-reading.csv"
+    best = registry.best(Source.from_path(hh))
+    assert best is not None and best.connector.info.id == "uk-hh"
