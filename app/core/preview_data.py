@@ -17,8 +17,10 @@ import pandas as pd
 from app.core.exporter import TimeLabel, import_files
 from app.core.mapping import MappingTable, apply_mapping
 from app.core.preview_checks import PreviewReport, check_readings
+from app.core.preview_columns import TableColumns, channel_slices
 from connectors.base import Connector, Problem, Source, conform, empty_readings
 
+MAP_CHUNK_ROWS = 50_000
 Progress = Callable[[int, str], None]
 Cancelled = Callable[[], bool]
 
@@ -37,6 +39,8 @@ class PreviewData:
     problems: list[Problem] = field(default_factory=list)
     report: PreviewReport | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    columns: TableColumns | None = None
+    slices: list[tuple[str, slice]] = field(default_factory=list)
 
     def channels(self) -> list[tuple[str, str]]:
         """The distinct (source id, quantity) pairs, in table order."""
@@ -76,11 +80,27 @@ def load_preview(
     readings = conform(pd.concat(frames, ignore_index=True)) if frames else empty_readings()
     if progress is not None:
         progress(total, "mapping and checking")
-    mapped = apply_mapping(readings, table)
+    mapped = _map_in_chunks(readings, table, cancelled)
     mapped = mapped.sort_values(["source_id", "quantity", "time"], kind="stable")
     mapped = mapped.reset_index(drop=True)
     report = check_readings(mapped, problems)
-    return PreviewData(source, connector.info.id, mapped, problems, report, info)
+    columns = TableColumns(mapped, report.flags)
+    slices = channel_slices(mapped)
+    return PreviewData(source, connector.info.id, mapped, problems, report, info, columns, slices)
+
+
+def _map_in_chunks(
+    readings: pd.DataFrame, table: MappingTable, cancelled: Cancelled | None
+) -> pd.DataFrame:
+    """Map in slices: each pandas call stays short, so other threads (the GUI) get the GIL."""
+    if len(readings) <= MAP_CHUNK_ROWS:
+        return apply_mapping(readings, table)
+    parts = []
+    for start in range(0, len(readings), MAP_CHUNK_ROWS):
+        if cancelled is not None and cancelled():
+            raise PreviewCancelled("conversion cancelled")
+        parts.append(apply_mapping(readings.iloc[start : start + MAP_CHUNK_ROWS], table))
+    return pd.concat(parts, ignore_index=True)
 
 
 def save_import_files(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -79,7 +80,14 @@ class Worker(QRunnable):
         self.signals.finished.emit()
 
 
+GUI_SWITCH_INTERVAL_S = 0.002
+
+
 def start(worker: Worker, pool: QThreadPool | None = None) -> Worker:
     """Start `worker` on `pool` (the global pool by default) and return it."""
+    # A busy worker keeps the GIL for up to the switch interval (5 ms by default)
+    # each time the GUI thread asks for it; a shorter one keeps repaints prompt.
+    if sys.getswitchinterval() > GUI_SWITCH_INTERVAL_S:
+        sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     (pool or QThreadPool.globalInstance()).start(worker)
     return worker

@@ -10,21 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.core.preview_checks import Flag
-
-
-def channel_slices(mapped: pd.DataFrame) -> list[tuple[str, slice]]:
-    """(label, row slice) per channel of a frame sorted by source, quantity, time."""
-    if not len(mapped):
-        return []
-    codes = mapped.groupby(["source_id", "quantity"], sort=False).ngroup().to_numpy()
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(codes)) + 1))
-    ends = np.concatenate((starts[1:], [len(codes)]))
-    out = []
-    for start, end in zip(starts, ends, strict=True):
-        source = mapped["source_id"].iat[int(start)]
-        quantity = mapped["quantity"].iat[int(start)]
-        out.append((f"{source} · {quantity}", slice(int(start), int(end))))
-    return out
+from app.core.preview_columns import channel_slices
 
 
 class ChannelChart(QWidget):
@@ -58,10 +44,15 @@ class ChannelChart(QWidget):
         self._slices: list[tuple[str, slice]] = []
         self.picker.currentIndexChanged.connect(self._on_picker_changed)
 
-    def set_data(self, mapped: pd.DataFrame, flags: np.ndarray[Any, Any]) -> None:
+    def set_data(
+        self,
+        mapped: pd.DataFrame,
+        flags: np.ndarray[Any, Any],
+        slices: list[tuple[str, slice]] | None = None,
+    ) -> None:
         """Show the channels of `mapped` (sorted by source, quantity, time)."""
         self._mapped, self._flags = mapped, flags
-        self._slices = channel_slices(mapped)
+        self._slices = channel_slices(mapped) if slices is None else slices
         self.picker.blockSignals(True)
         self.picker.clear()
         self.picker.addItems([label for label, _ in self._slices])

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from app.core.preview_checks import Flag, describe_flags
+from app.core.preview_columns import TableColumns
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -34,6 +34,15 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("flags", "Warnings"),
 )
 
+HANDLED_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ToolTipRole,
+    }
+)
+
 # Translucent so the highlight reads in light and dark themes alike.
 FLAG_COLOURS: tuple[tuple[Flag, QColor], ...] = (
     (Flag.DUPLICATE, QColor(220, 50, 47, 90)),
@@ -48,24 +57,12 @@ FLAG_COLOURS: tuple[tuple[Flag, QColor], ...] = (
 class ReadingsModel(QAbstractTableModel):
     """Rows of mapped readings; optionally only the flagged ones."""
 
-    def __init__(self, mapped: pd.DataFrame, flags: np.ndarray[Any, Any] | None = None) -> None:
+    def __init__(self, columns: TableColumns) -> None:
         super().__init__()
-        n = len(mapped)
-        self._flags = flags if flags is not None else np.zeros(n, dtype=np.uint8)
-        self._cols: dict[str, Any] = {
-            name: mapped[name].array
-            for name in ("source_id", "quantity", "observation_type", "unit_code", "note")
-        }
-        self._cols["origin"] = mapped["origin"].array
-        self._ids = (
-            mapped["channel_import_id"].array,
-            mapped["meter_import_id"].array,
-            mapped["channel_id"].array,
-        )
-        self._time_ns = mapped["time"].to_numpy(dtype="datetime64[ns]").astype("int64")
-        self._interval = mapped["interval_s"].to_numpy(dtype="int64")
-        self._value = mapped["value"].to_numpy(dtype="float64")
-        self._estimated = mapped["estimated"].to_numpy(dtype=bool)
+        c = columns
+        self._flags, self._cols, self._origin, self._ids = c.flags, c.text, c.origin, c.ids
+        self._time_ns, self._interval, self._value = c.time_ns, c.interval, c.value
+        self._estimated = c.estimated
         self._rows: np.ndarray[Any, Any] | None = None  # None: all rows
 
     # --- filtering -------------------------------------------------------
@@ -103,7 +100,7 @@ class ReadingsModel(QAbstractTableModel):
         return str(self.source_row(section) + 1)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if role not in HANDLED_ROLES or not index.isValid():
             return None
         row = self.source_row(index.row())
         if role == Qt.ItemDataRole.DisplayRole:
@@ -119,6 +116,14 @@ class ReadingsModel(QAbstractTableModel):
             return describe_flags(int(self._flags[row]))
         return None
 
+    def cell_text(self, row: int, name: str) -> str:
+        """The text of frame row `row`, column `name` (for the delegate)."""
+        return self._text(row, name)
+
+    def row_colour(self, row: int) -> QColor | None:
+        """The highlight of frame row `row`, if it has warnings."""
+        return self._background(row)
+
     def _text(self, row: int, name: str) -> str:
         if name == "time":
             return _format_time(int(self._time_ns[row]))
@@ -132,15 +137,18 @@ class ReadingsModel(QAbstractTableModel):
             return describe_flags(int(self._flags[row]))
         if name == "target":
             return self._target(row)
-        return _text_or_blank(self._cols[name][row])
+        if name == "origin":
+            return str(self._origin[row].as_py() or "")
+        codes, values = self._cols[name]
+        return _pick(codes, values, row)
 
     def _target(self, row: int) -> str:
-        channel_import, meter_import, channel_id = (a[row] for a in self._ids)
-        if not pd.isna(channel_import):
+        channel_import, meter_import, channel_id = (_pick(c, v, row) for c, v in self._ids)
+        if channel_import:
             return f"channel {channel_import}"
-        if not pd.isna(channel_id):
+        if channel_id:
             return f"channel id {channel_id}"
-        return f"meter {_text_or_blank(meter_import)}"
+        return f"meter {meter_import}"
 
     def _background(self, row: int) -> QColor | None:
         value = int(self._flags[row])
@@ -152,8 +160,9 @@ class ReadingsModel(QAbstractTableModel):
         return None
 
 
-def _text_or_blank(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else str(value)
+def _pick(codes: np.ndarray[Any, Any], values: list[Any], row: int) -> str:
+    code = int(codes[row])
+    return "" if code < 0 else str(values[code])
 
 
 def _format_time(ns: int) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,13 +30,18 @@ from PySide6.QtWidgets import (
 
 from app.core.mapping import MappingTable
 from app.core.preview_data import PreviewCancelled, PreviewData, load_preview, save_import_files
+from app.core.preview_process import load_preview_in_process, use_process
 from app.ui.preview.chart import ChannelChart
+from app.ui.preview.delegate import ReadingsDelegate, size_columns
 from app.ui.preview.model import ReadingsModel
 from app.ui.workers import Worker, start
 from connectors.base import Source
 from connectors.registry import Candidate
 
 log = logging.getLogger(__name__)
+
+MAX_WARNINGS_SHOWN = 500
+STEP_GAP_MS = 25
 
 
 class PreviewWindow(QWidget):
@@ -46,6 +51,7 @@ class PreviewWindow(QWidget):
     load_failed = Signal(str)
     send_requested = Signal(object)  # PreviewData
     saved = Signal(list)
+    settled = Signal()  # table sized and chart drawn after a load
 
     def __init__(
         self,
@@ -134,10 +140,13 @@ class PreviewWindow(QWidget):
         self.view = QTableView()
         self.view.setAccessibleName("Readings table")
         self.view.setAlternatingRowColors(True)
+        self.view.setItemDelegate(ReadingsDelegate(self.view))
         self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.horizontalHeader().setStretchLastSection(True)
+        # Size columns from the first rows only: measuring a million is not a preview.
+        self.view.horizontalHeader().setResizeContentsPrecision(30)
         box.addWidget(self.only_flagged)
         box.addWidget(self.view, 1)
         return page
@@ -178,10 +187,18 @@ class PreviewWindow(QWidget):
         source, table = Source.from_path(self.path), self.table
         connector = candidate.connector
 
+        path = self.path
+
         def job(progress: Any, cancelled: Any) -> PreviewData:
-            return load_preview(
-                connector, source, {}, table, progress=progress, cancelled=cancelled
-            )
+            if use_process(path):
+                data = load_preview_in_process(
+                    path, connector.info.id, {}, table, progress=progress, cancelled=cancelled
+                )
+            else:
+                data = load_preview(
+                    connector, source, {}, table, progress=progress, cancelled=cancelled
+                )
+            return data
 
         worker = Worker(job, cancel_types=(PreviewCancelled,))
         worker.signals.progressed.connect(self._on_worker_progressed)
@@ -232,26 +249,44 @@ class PreviewWindow(QWidget):
     def show_data(self, data: PreviewData) -> None:
         """Fill the table, chart and warnings from converted data."""
         self.data = data
-        assert data.report is not None
-        self.model = ReadingsModel(data.mapped, data.report.flags)
+        assert data.report is not None and data.columns is not None
+        self.model = ReadingsModel(data.columns)
         self.view.setModel(self.model)
-        self.view.resizeColumnsToContents()
-        self.chart.set_data(data.mapped, data.report.flags)
+        size_columns(self.view, self.model)
         self._fill_warnings(data)
-        channels = self.chart.channel_count()
+        channels = len(data.slices)
         self.summary.setText(
             f"{len(data.mapped):,} readings · {channels} channel(s) · "
             f"{len(data.report.warnings)} warning(s)"
         )
         self._set_ready(len(data.mapped) > 0)
+        # The rest waits for later turns of the event loop (each step well under 100 ms),
+        # so the GUI thread never holds on for long, even with a million rows.
+        slices = data.slices
+        self._later(
+            [
+                lambda: self.chart.set_data(data.mapped, data.report.flags, slices),
+            ]
+        )
+
+    def _later(self, steps: list[Any]) -> None:
+        """Run `steps` one per timer tick (a paint or input event can come between)."""
+        if not steps:
+            self.settled.emit()
+            return
+        QTimer.singleShot(STEP_GAP_MS, lambda: (steps[0](), self._later(steps[1:])))
 
     def _fill_warnings(self, data: PreviewData) -> None:
         self.warnings.clear()
         assert data.report is not None
-        for warning in data.report.warnings:
+        shown = data.report.warnings[:MAX_WARNINGS_SHOWN]
+        for warning in shown:
             item = QListWidgetItem(f"{warning.kind}: {warning.message}")
             item.setData(Qt.ItemDataRole.UserRole, warning.first_row)
             self.warnings.addItem(item)
+        hidden = len(data.report.warnings) - len(shown)
+        if hidden > 0:
+            self.warnings.addItem(f"… and {hidden:,} more (see the log for all).")
         if not data.report.warnings:
             self.warnings.addItem("No warnings: the readings look complete and plausible.")
 

@@ -1,0 +1,57 @@
+"""The preview table's columns as plain arrays, built once, read in O(1) per cell.
+
+Built where the conversion runs (a worker thread or a child process), so the
+GUI thread only wraps them in a model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+
+class TableColumns:
+    """The frame's columns as arrays for O(1) cell access; build it off the GUI thread."""
+
+    def __init__(self, mapped: pd.DataFrame, flags: np.ndarray[Any, Any] | None = None) -> None:
+        n = len(mapped)
+        self.flags = flags if flags is not None else np.zeros(n, dtype=np.uint8)
+        # Repeating text columns become integer codes + the few distinct values
+        # (vectorised); `origin` is distinct per row, so it stays an arrow array.
+        self.text: dict[str, tuple[np.ndarray[Any, Any], list[Any]]] = {
+            name: _codes(mapped[name])
+            for name in ("source_id", "quantity", "observation_type", "unit_code", "note")
+        }
+        self.origin = pa.array(mapped["origin"].array, type=pa.string())
+        self.ids = (
+            _codes(mapped["channel_import_id"]),
+            _codes(mapped["meter_import_id"]),
+            _codes(mapped["channel_id"].astype("string")),
+        )
+        self.time_ns = mapped["time"].to_numpy(dtype="datetime64[ns]").astype("int64")
+        self.interval = mapped["interval_s"].to_numpy(dtype="int64")
+        self.value = mapped["value"].to_numpy(dtype="float64")
+        self.estimated = mapped["estimated"].to_numpy(dtype=bool)
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray[Any, Any], list[Any]]:
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return np.asarray(codes), [str(u) for u in uniques]
+
+
+def channel_slices(mapped: pd.DataFrame) -> list[tuple[str, slice]]:
+    """(label, row slice) per channel of a frame sorted by source, quantity, time."""
+    if not len(mapped):
+        return []
+    codes = mapped.groupby(["source_id", "quantity"], sort=False).ngroup().to_numpy()
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(codes)) + 1))
+    ends = np.concatenate((starts[1:], [len(codes)]))
+    out = []
+    for start, end in zip(starts, ends, strict=True):
+        source = mapped["source_id"].iat[int(start)]
+        quantity = mapped["quantity"].iat[int(start)]
+        out.append((f"{source} · {quantity}", slice(int(start), int(end))))
+    return out

@@ -1,0 +1,169 @@
+"""The preview: virtual table, warnings, chart, saving, and a GUI thread that never stalls."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from pytestqt.qtbot import QtBot
+
+from app.core.mapping import MappingTable, apply_mapping
+from app.core.preview_checks import Flag
+from app.core.preview_columns import TableColumns
+from app.ui.context import AppContext
+from app.ui.preview.model import ReadingsModel
+from app.ui.preview.window import PreviewWindow
+from connectors.base import Source, make_readings
+from tests.ui.hh_files import HEADER, day_row, write_hh
+
+BASE = [2.0] * 48
+
+
+def _preview(qtbot: QtBot, context: AppContext, path: Path) -> PreviewWindow:
+    candidates = context.registry.rank(Source.from_path(path))
+    window = PreviewWindow(path, candidates, context.mapping_table())
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def _load(qtbot: QtBot, window: PreviewWindow) -> None:
+    with qtbot.waitSignals([window.loaded, window.settled], timeout=60_000):
+        window.start()
+
+
+def test_uk_sample_previews_with_energycap_columns(
+    qtbot: QtBot, context: AppContext, uk_samples: Path
+) -> None:
+    window = _preview(qtbot, context, uk_samples / "energysparks_sheffield_kwh1-48_kvarh1-48.csv")
+    _load(qtbot, window)
+    model = window.model
+    assert model is not None and window.data is not None
+    assert window.data.connector_id == "uk-hh"
+    assert model.rowCount() == len(window.data.mapped) == 96
+    headers = [model.headerData(c, Qt.Orientation.Horizontal, 0) for c in range(12)]
+    assert "EnergyCAP target" in headers and "Time (UTC, interval end)" in headers
+    first = [model.data(model.index(0, c)) for c in range(12)]
+    assert first[0] == "2336533093112" and first[2] == "meter 2336533093112"
+    assert first[3:5] == ["Use", "kWh"]
+    assert window.send_button.isEnabled()
+    assert any(
+        "no mapping row" in window.warnings.item(i).text() for i in range(window.warnings.count())
+    )
+    assert window.chart.channel_count() >= 1
+
+
+def test_warnings_are_highlighted_and_filterable(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    spiky = BASE.copy()
+    spiky[20] = 95.0
+    negative = BASE.copy()
+    negative[3] = -4.0
+    rows = [
+        day_row("1000000000001", "01/06/2025", BASE),
+        day_row("1000000000001", "02/06/2025", spiky),
+        day_row("1000000000001", "04/06/2025", negative),  # 03/06 missing: a gap
+    ]
+    path = tmp_path / "hh.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    window = _preview(qtbot, context, path)
+    _load(qtbot, window)
+    report = window.data.report
+    assert report.count(Flag.SPIKE) == 1
+    assert report.count(Flag.NEGATIVE) == 1
+    assert report.count(Flag.GAP) == 1
+    kinds = {w.kind for w in report.warnings}
+    assert {"spike", "negative", "gap before", "unmapped"} <= kinds
+    window.only_flagged.setChecked(True)
+    assert window.model.rowCount() == int(np.count_nonzero(report.flags))
+    spike_row = next(r for r in range(window.model.rowCount())
+                     if "spike" in window.model.data(window.model.index(r, 11)))  # fmt: skip
+    index = window.model.index(spike_row, 7)
+    assert window.model.data(index) == "95.000"
+    assert window.model.data(index, Qt.ItemDataRole.BackgroundRole) is not None
+
+
+def test_save_writes_energycap_csv_and_profile(
+    qtbot: QtBot, context: AppContext, uk_samples: Path, tmp_path: Path
+) -> None:
+    window = _preview(
+        qtbot,
+        context,
+        uk_samples / "energysparks_imserv-style_site-id_meter-number_row-per-day.csv",
+    )
+    _load(qtbot, window)
+    with qtbot.waitSignal(window.saved) as saved:
+        window.save_to(tmp_path / "out")
+    written = [Path(p) for p in saved.args[0]]
+    csv_file = next(p for p in written if p.suffix == ".csv")
+    profile = next(p for p in written if p.name.endswith(".profile.json"))
+    lines = csv_file.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "ImportId,Timestamp,Value,Estimated,Note"
+    assert len(lines) == 1 + len(window.data.mapped)
+    assert '"meterImportIdColumnNumber": 1' in profile.read_text(encoding="utf-8")
+
+
+def test_model_is_virtual_over_a_million_rows(qtbot: QtBot) -> None:
+    n = 1_000_000
+    times = pd.date_range("2024-01-01", periods=n, freq="30min", tz="UTC")
+    readings = make_readings(
+        source_id="M1", time=times, value=np.arange(n, dtype=float), interval_s=1800
+    )
+    mapped = apply_mapping(readings, MappingTable())
+    started = time.perf_counter()
+    model = ReadingsModel(TableColumns(mapped, np.zeros(n, dtype=np.uint8)))
+    built = time.perf_counter() - started
+    assert model.rowCount() == n
+    rows = np.random.default_rng(1).integers(0, n, 2000)
+    started = time.perf_counter()
+    cells = [model.data(model.index(int(r), c)) for r in rows for c in (0, 2, 5, 7)]
+    per_cell = (time.perf_counter() - started) / len(cells)
+    assert model.data(model.index(n - 1, 7)) == f"{n - 1:,.3f}"
+    assert cells[3] == f"{rows[0]:,.3f}"
+    assert built < 1.0, f"model took {built:.2f} s to build"
+    assert per_cell < 0.0005, f"{per_cell * 1e6:.0f} µs per cell"
+
+
+def test_gui_thread_never_blocked_during_a_large_conversion(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    path = write_hh(tmp_path / "big.csv", meters=70, days=60)  # 201,600 readings
+    window = _preview(qtbot, context, path)
+    qtbot.waitExposed(window)
+    qtbot.wait(100)  # the window's first paint is not part of the conversion
+    clock, gaps = QElapsedTimer(), []
+    clock.start()
+    last = [clock.elapsed()]
+
+    def beat() -> None:
+        now = clock.elapsed()
+        gaps.append((now - last[0], now))
+        last[0] = now
+
+    heartbeat = QTimer()
+    heartbeat.setInterval(10)
+    heartbeat.timeout.connect(beat)
+    heartbeat.start()
+    _load(qtbot, window)
+    qtbot.wait(50)
+    heartbeat.stop()
+    assert window.model.rowCount() == 201_600
+    assert len(gaps) > 10
+    worst = max(gaps)
+    assert worst[0] < 100, f"GUI thread blocked for {worst[0]} ms, at {worst[1]} ms"
+
+
+def test_cancel_stops_the_conversion(qtbot: QtBot, context: AppContext, tmp_path: Path) -> None:
+    path = write_hh(tmp_path / "big.csv", meters=40, days=60)
+    window = _preview(qtbot, context, path)
+    window.start()
+    worker = window.worker
+    assert worker is not None
+    with qtbot.waitSignal(worker.signals.cancelled, timeout=60_000):
+        window.cancel_button.click()
+    assert window.data is None
+    assert not window.send_button.isEnabled()
