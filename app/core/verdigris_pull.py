@@ -9,11 +9,13 @@ returned for it, so an interrupted run resumes without losing anything.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from queue import Full, Queue
+from typing import Any, TypeVar
 
 from app.core.bookmarks import Bookmarks, Span
 from connectors.base import ReadingBatch, SourceError, concat_batches
@@ -26,6 +28,7 @@ from connectors.verdigris import (
 )
 from connectors.verdigris_api import DEFAULT_API_URL, DEFAULT_AUDIENCE, DEFAULT_AUTH_URL
 
+T = TypeVar("T")
 SUBMIT_ROWS = 20_000  # windows are handed on together up to this many readings
 
 
@@ -186,10 +189,11 @@ class _Run:
         """Pull each gap newest first; move bookmarks after each submitted window."""
         for start, stop in gaps:
             buffer: list[ReadingBatch] = []
-            for batch in read_window(
+            windows = read_window(
                 self.api, kind, level, ids, start, stop, self.config.interval,
                 self.config.bucket_label,
-            ):  # fmt: skip
+            )  # fmt: skip
+            for batch in prefetch(windows):  # the next requests wait out the rate limit meanwhile
                 buffer.append(batch)
                 if sum(len(b.readings) for b in buffer) >= self.submit_rows:
                     self._flush(kind, level, buffer)
@@ -220,6 +224,55 @@ class _Run:
         self.report.readings += len(frame)
         self.report.requests += 1
         self.report.windows.append((kind, request.start, request.end))
+
+
+_DONE = object()
+
+
+def prefetch(items: Iterator[T], depth: int = 8) -> Iterator[T]:
+    """Yield `items` in order while a thread fetches up to `depth` ahead.
+
+    The consumer's work (delivery) overlaps the producer's waiting (rate
+    limit, network). A producer error is raised in the consumer at its place
+    in the sequence; a consumer that stops early stops the producer.
+    """
+    queue: Queue[Any] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not _put(queue, item, stop):
+                    return
+            _put(queue, _DONE, stop)
+        except BaseException as exc:  # handed to the consumer, raised there
+            _put(queue, _Failure(exc), stop)
+
+    thread = threading.Thread(target=produce, name="verdigris-prefetch", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not _DONE:
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+
+
+@dataclass
+class _Failure:
+    error: BaseException
+
+
+def _put(queue: Queue[Any], item: Any, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            queue.put(item, timeout=0.2)
+            return True
+        except Full:
+            continue
+    return False
 
 
 def utc(moment: datetime) -> datetime:

@@ -240,3 +240,37 @@ def test_bad_rows_are_named_and_html_is_refused(fake: FakeVerdigris, tmp_path: P
     fake.html_answers = 1
     with pytest.raises(VerdigrisError, match=r"not JSON.*502 Bad Gateway"):
         api.data("energy", "circuit", ["100"], "15m", start, start + timedelta(hours=1))
+
+
+def test_prefetch_keeps_order_raises_in_place_and_stops_early() -> None:
+    import threading
+
+    from app.core.verdigris_pull import prefetch
+
+    assert list(prefetch(iter(range(50)), depth=3)) == list(range(50))
+
+    def failing():  # type: ignore[no-untyped-def]
+        yield 1
+        yield 2
+        raise VerdigrisError("Verdigris answered HTTP 500")
+
+    got = []
+    with pytest.raises(VerdigrisError, match="500"):
+        for item in prefetch(failing()):
+            got.append(item)
+    assert got == [1, 2]
+    produced = []
+
+    def endless():  # type: ignore[no-untyped-def]
+        n = 0
+        while True:
+            produced.append(n)
+            yield n
+            n += 1
+
+    before = threading.active_count()
+    for item in prefetch(endless(), depth=2):
+        if item == 3:
+            break
+    assert threading.active_count() == before  # the producer thread ended
+    assert len(produced) <= 3 + 1 + 2 + 1  # consumed, in hand, queued, one blocked
