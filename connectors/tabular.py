@@ -42,7 +42,7 @@ from connectors.tabular_text import (
 from connectors.tabular_wide import WideReader
 
 HEAD_BYTES = 1 << 16
-DEFAULT_BLOCK = 8 << 20
+DEFAULT_BLOCK = 4 << 20
 MIN_SCORE = 0.5
 
 

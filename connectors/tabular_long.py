@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,7 +87,7 @@ class LongReader:
             "time": utc[rows] + HALF_HOUR_NS,
             "value": values[rows],
             "estimated": estimated[rows],
-            "origin": origins(self.file, chunk.lines[rows], pa.scalar(value_label)),
+            "origin": origins(Path(self.file).name, chunk.lines[rows], pa.scalar(value_label)),
         }
         chunk.close()
         return ReadingBatch(readings_frame(columns, len(rows)), chunk.problems)

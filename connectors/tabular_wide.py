@@ -8,9 +8,9 @@ work; no Python runs per reading.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -127,16 +127,18 @@ class WideReader:
         offsets, held, dropped = self._place(filled, slots, dcode, table)
         self._note_held(held, dcode, days, ids, table, filled)
         keep = filled & ~held[:, None] & ~dropped
-        ri, si = np.nonzero(keep)
-        times = table.midnight_ns[dcode[ri]] + (offsets[ri, si] + 1) * HALF_HOUR_NS
+        flat = np.flatnonzero(keep.ravel())  # row-major: by row, then half-hour
+        ri, si = np.divmod(flat, len(slots))
+        base = table.midnight_ns[dcode] + HALF_HOUR_NS
+        times = base[ri] + offsets.ravel()[flat] * HALF_HOUR_NS
         return {
             "ri": ri,
             "si": si,
             "time": times,
-            "value": values[ri, si],
-            "estimated": estimated[ri, si] | row_est[ri],
+            "value": values.ravel()[flat],
+            "estimated": estimated.ravel()[flat] | row_est[ri],
             "ids": ids,
-            "labels": pa.array([v.label for v in block]),
+            "labels": [v.label for v in block],
             "quantity": block[0].quantity,
         }
 
@@ -220,19 +222,16 @@ def _assemble(parts: list[dict[str, Any]], chunk: Chunk, file: str, plan: Plan) 
         if part["quantity_row"] is not None:
             quantity = pc.take(part["quantity_row"], index)
             source = pc.binary_join_element_wise(source, pc.take(part["suffix_row"], index), "")
-        labels = pc.take(part["labels"], pa.array(part["si"], type=pa.int64()))
+        labels = pc.take(pa.array(part["labels"]), pa.array(part["si"], type=pa.int64()))
         columns = {
             "source_id": source,
             "quantity": quantity,
             "time": part["time"],
             "value": part["value"],
             "estimated": part["estimated"],
-            "origin": origins(file, chunk.lines, labels, ri),
+            "origin": origins(Path(file).name, chunk.lines, labels, ri),
         }
         frames.append(readings_frame(columns, n))
     if len(frames) == 1:
         return frames[0]
     return pd.concat(frames, ignore_index=True)
-
-
-Converter = Callable[[pa.RecordBatch, Chunk], ReadingBatch]

@@ -72,12 +72,21 @@ def utc_time_strings(times: pd.Series, fmt: str = ISO_FORMAT) -> Any:
     """
     utc = pd.to_datetime(times, utc=True)
     array = pa.array(utc.dt.tz_convert("UTC").dt.tz_localize(None), type=pa.timestamp("s"))
+    # Many meters share the same half-hours: format each distinct instant once.
+    encoded = pc.dictionary_encode(array)
+    distinct = encoded.dictionary
     if fmt not in (ISO_FORMAT, ISO_CSV_FORMAT):
-        return pc.strftime(array, format=fmt)
-    text = pc.cast(array, pa.string())  # "YYYY-MM-DD HH:MM:SS"
+        return pc.take(pc.strftime(distinct, format=fmt), encoded.indices)
+    text = pc.cast(distinct, pa.string())  # "YYYY-MM-DD HH:MM:SS"
     if fmt == ISO_FORMAT:
         text = pc.replace_substring(text, " ", "T", max_replacements=1)
-    return pc.binary_join_element_wise(text, "+00:00", "")
+    return pc.take(pc.binary_join_element_wise(text, "+00:00", ""), encoded.indices)
+
+
+def _number_strings(values: Any) -> Any:
+    """Float64 values as plain decimal strings; each distinct value is formatted once."""
+    encoded = pc.dictionary_encode(pa.array(values, type=pa.float64()))
+    return pc.take(pc.cast(encoded.dictionary, pa.string()), encoded.indices)
 
 
 @dataclass(frozen=True)
@@ -332,7 +341,7 @@ def import_csv_rows(part: pd.DataFrame, kind: str, label: TimeLabel = "end") -> 
         return b""
     ids = part["channel_import_id"] if kind == "channel" else part["meter_import_id"]
     stamps = utc_time_strings(label_times(part, label), ISO_CSV_FORMAT)
-    values = pc.cast(pa.array(part["value"].to_numpy(dtype="float64")), pa.string())
+    values = _number_strings(part["value"].to_numpy(dtype="float64"))
     estimated = part["estimated"].to_numpy(dtype="bool")
     flags = pc.if_else(pa.array(estimated), ESTIMATED_INDICATOR, "") if estimated.any() else ""
     columns = [
