@@ -30,7 +30,14 @@ from app.core.report import DeliveryResult, RunResult
 from app.core.secrets import SecretStore
 from app.core.sender import DeliveryContext, deliver
 from app.core.settings import EnergyCapSettings, Settings
-from app.core.sftp_pull import PASSWORD_SECRET, SftpConfig, SftpError, SftpReport, poll
+from app.core.sftp_pull import (
+    PASSWORD_SECRET,
+    SftpConfig,
+    SftpError,
+    SftpReport,
+    password_name,
+    poll,
+)
 from app.core.sftp_state import SftpState
 from app.core.verdigris_auth import RATE_FILE, build_auth, shared_rate
 from app.core.verdigris_pull import PullReport, VerdigrisConfig, pull_verdigris
@@ -145,7 +152,8 @@ def run_verdigris(
 def run_sftp(config: SftpConfig, paths: AppPaths, submit: Submitter) -> SftpReport:
     """One poll of the configured SFTP folders."""
     state = SftpState(paths.data_dir / "sftp.sqlite3")
-    password = SecretStore().get(PASSWORD_SECRET)
+    store = SecretStore()
+    password = store.get(password_name(config.user, config.host)) or store.get(PASSWORD_SECRET)
     return poll(config, state, build_registry(), submit, password=password)
 
 

@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 PASSWORD_SECRET = "sftp-password"
 
 
+def password_name(user: str, host: str) -> str:
+    """The keyring entry of one server login's password (or key passphrase)."""
+    return f"{PASSWORD_SECRET}:{user}@{host}"
+
+
 class SftpError(Exception):
     """The server cannot be used (unreachable, login refused, folder missing)."""
 

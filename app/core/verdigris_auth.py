@@ -179,6 +179,16 @@ class VerdigrisAuth:
         )
 
 
+def secret_name(client_id: str) -> str:
+    """The keyring entry of one client's secret (several Verdigris accounts can coexist)."""
+    return f"{SECRET_NAME}:{client_id}"
+
+
+def client_secret(store: SecretStore, client_id: str) -> str | None:
+    """The client's own keyring entry, else the shared one, else ``VERDIGRIS_CLIENT_SECRET``."""
+    return store.get(secret_name(client_id)) or store.get(SECRET_NAME)
+
+
 def build_auth(
     client_id: str,
     data_dir: Path,
@@ -191,7 +201,7 @@ def build_auth(
     store = secrets or SecretStore()
     return VerdigrisAuth(
         client_id=client_id,
-        secret=lambda: store.get(SECRET_NAME),
+        secret=lambda: client_secret(store, client_id),
         cache=default_cache(data_dir, store),
         auth_url=auth_url,
         audience=audience,

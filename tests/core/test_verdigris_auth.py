@@ -75,6 +75,16 @@ def test_keyring_holds_the_token_not_the_secret(
     assert not (tmp_path / "verdigris-token.json").exists()
 
 
+def test_each_client_may_have_its_own_secret(
+    fake: FakeVerdigris, memory_keyring: MemoryKeyring, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.delenv("VERDIGRIS_CLIENT_SECRET", raising=False)
+    SecretStore().set("verdigris-client-secret", "another-accounts-secret")
+    SecretStore().set(f"verdigris-client-secret:{fake.client_id}", fake.client_secret)
+    auth = build_auth(fake.client_id, tmp_path, auth_url=fake.token_url)
+    assert VerdigrisApi(fake.url, auth).buildings()["data"]
+
+
 def test_expired_token_is_replaced(fake: FakeVerdigris, tmp_path: Path) -> None:
     now = [datetime.now(UTC)]
     cache = FileTokenCache(tmp_path / "t.json")
