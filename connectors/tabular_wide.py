@@ -50,6 +50,7 @@ class WideReader:
     dates: DateParser = field(default_factory=DateParser)
     held: dict[tuple[date, str], list[Any]] = field(default_factory=dict)
     dropped_by_rule: int = 0
+    _cache: tuple[bytes, DayTable] | None = None
 
     def column(self, batch: pa.RecordBatch, index: int) -> Any:
         """The Arrow column of header position `index`."""
@@ -60,7 +61,7 @@ class WideReader:
         ids = trimmed(self.column(batch, self.plan.id_index))
         date_label = self.plan.labels[self.plan.date_index]
         codes, days = self.dates.parse(self.column(batch, self.plan.date_index), chunk, date_label)
-        table = day_table(np.where(np.isnat(days), np.datetime64(0, "D"), days), self.tz)
+        table = self._day_table(np.where(np.isnat(days), np.datetime64(0, "D"), days))
         row_est, row_missing = self._row_flags(batch)
         quantity, suffix = self._units(batch)
         ok = pc.is_valid(ids).to_numpy(zero_copy_only=False) & (codes >= 0) & ~row_missing
@@ -73,6 +74,13 @@ class WideReader:
         chunk.close()
         frame = _assemble(parts, chunk, self.file, self.plan)
         return ReadingBatch(frame, chunk.problems)
+
+    def _day_table(self, days: np.ndarray[Any, Any]) -> DayTable:
+        """The DayTable of these dates; reused while blocks hold the same dates."""
+        key = days.tobytes()
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, day_table(days, self.tz))
+        return self._cache[1]
 
     def _blocks(self) -> list[list[ValueColumn]]:
         by_quantity: dict[str, list[ValueColumn]] = {}
