@@ -100,21 +100,11 @@ def parse_chunk(raw: pd.DataFrame, lines: np.ndarray, rules: CellRules) -> Parse
     utc, wall, naive, unreadable = _times(time_text, rules)
     unzoned = naive & ~unreadable & (rules.tz is None)
     problems += _time_problems(rules, lines, time_text, unreadable, unzoned)
-    bad_time = unreadable | unzoned
-    good = ~(bad_id | bad_value | bad_est | bad_time)
+    good = ~(bad_id | bad_value | bad_est | unreadable | unzoned)
+    columns = {"line": lines, "source_id": ids.array, "value": values, "estimated": estimated}
+    times = {"utc": utc.array, "wall": wall.array, "naive": naive, "time_text": time_text.array}
     rows = pd.DataFrame(
-        {
-            "line": lines,
-            "source_id": ids.array,
-            "quantity": _quantity(raw, rules),
-            "value": values,
-            "estimated": estimated,
-            "note": _note(raw, rules),
-            "utc": utc.array,
-            "wall": wall.array,
-            "naive": naive,
-            "time_text": time_text.array,
-        }
+        {**columns, "quantity": _quantity(raw, rules), "note": _note(raw, rules), **times}
     )
     return ParsedChunk(rows=rows[good].reset_index(drop=True), problems=problems)
 
