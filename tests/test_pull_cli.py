@@ -11,6 +11,7 @@ import pytest
 
 from app.cli import main
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
+from tests.fakes.memory_keyring import installed, no_keyring
 from tests.fakes.sftp_server import start_server
 from tests.fakes.verdigris import FakeVerdigris, energy_wh, power_w
 
@@ -36,11 +37,13 @@ def ecap(vg: FakeVerdigris) -> Iterator[FakeEnergyCap]:
 
 
 @pytest.fixture
-def env(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def env(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Secrets from the environment only; the machine's own keyring is never touched."""
     monkeypatch.setenv("ECAP_API_KEY", KEY)
     monkeypatch.setenv("VERDIGRIS_CLIENT_SECRET", "s3cret")
     monkeypatch.delenv("SFTP_PASSWORD", raising=False)
-    return home
+    with no_keyring():
+        yield home
 
 
 def vg_args(vg: FakeVerdigris, ecap: FakeEnergyCap, until: datetime) -> list[str]:
@@ -151,3 +154,26 @@ def test_saved_verdigris_job_runs_from_its_bookmarks(
     assert "office  verdigris  every 60m" in out and ": ok (0 Verdigris requests" in out
     assert len(ecap.readings()) == first
     assert len(vg.token_times) == 1
+
+
+def test_save_secret_keeps_it_per_client_in_the_keyring(
+    vg: FakeVerdigris, env: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import io
+
+    with installed() as backend:
+        monkeypatch.delenv("VERDIGRIS_CLIENT_SECRET")
+        monkeypatch.setattr("sys.stdin", io.StringIO(vg.client_secret + "\n"))
+        base = ["pull", "verdigris", "--client-id", vg.client_id, "--auth-url", vg.token_url,
+                "--api-url", vg.url, "--list"]  # fmt: skip
+        assert main([*base, "--save-secret"]) == 0
+        assert main(base) == 0  # later runs find it in the keyring
+        out = capsys.readouterr().out
+        assert "saved the client secret of client-1 in the OS keyring" in out
+        assert vg.client_secret not in out
+        key = ("meterbridge", f"verdigris-client-secret:{vg.client_id}")
+        assert backend.store[key] == vg.client_secret
+    monkeypatch.setattr("sys.stdin", io.StringIO("x\n"))
+    with no_keyring():
+        assert main([*base, "--save-secret"]) == 2  # said plainly, never written in plain text
+    assert "No secure keyring is available" in capsys.readouterr().err

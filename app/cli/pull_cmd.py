@@ -12,6 +12,7 @@ like `send`: ``--ecap-url``, ``--api``, ``--time-label``, ``--mapping``.
 from __future__ import annotations
 
 import argparse
+import getpass
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -30,9 +31,10 @@ from app.cli.run_output import print_result
 from app.core.jobs import JobStore
 from app.core.paths import AppPaths, resolve_paths
 from app.core.scheduler import Scheduler, network_reachable
+from app.core.secrets import NoKeyringError, SecretStore
 from app.core.settings import load_settings
-from app.core.sftp_pull import SftpConfig
-from app.core.verdigris_auth import build_auth
+from app.core.sftp_pull import SftpConfig, password_name
+from app.core.verdigris_auth import build_auth, secret_name
 from app.core.verdigris_pull import VerdigrisConfig, utc
 from connectors.base import SourceError
 from connectors.verdigris_api import VerdigrisApi
@@ -118,6 +120,8 @@ def _sftp_options(p: argparse.ArgumentParser) -> None:
 
 
 def _shared_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--save-secret", action="store_true",
+                   help="ask for the secret/password and keep it in the OS keyring")  # fmt: skip
     p.add_argument("--job", metavar="NAME", help="start from this saved job's configuration")
     p.add_argument("--save-job", metavar="NAME", help="save the configuration as a job")
     p.add_argument("--every", metavar="DUR", default="15m", help="job schedule (default 15m)")
@@ -196,6 +200,8 @@ def run_pull_verdigris(args: argparse.Namespace) -> int:
     config = verdigris_config(args, paths)
     since, until = parse_time(args.since, "--since"), parse_time(args.until, "--until")
     try:
+        if args.save_secret:
+            _save_secret(secret_name(config.client_id), f"client secret of {config.client_id}")
         if args.list:
             return _list_channels(config, paths)
         _save(args, paths, "verdigris", config.to_dict())
@@ -224,6 +230,9 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
     settings = load_settings(paths.settings_file)
     config = sftp_config(args, paths)
     try:
+        if args.save_secret:
+            what = "key passphrase" if config.key_file else "password"
+            _save_secret(password_name(config.user, config.host), f"{what} of {config.server}")
         _save(args, paths, "sftp", config.to_dict())
         with open_submitter(paths, settings, _destination(args), "meterbridge pull") as sub:
             report = run_sftp(config, paths, sub)
@@ -236,6 +245,19 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
           f"{report.skipped} already imported, {report.archived} archived"
           + (f", {report.waiting} too recent (next poll)" if report.waiting else ""))  # fmt: skip
     return print_result(sub.result, verbose=args.verbose)
+
+
+def _save_secret(name: str, what: str) -> None:
+    """Ask for a secret (no echo on a terminal; a line of stdin otherwise) and keep it."""
+    tty = sys.stdin.isatty()
+    value = getpass.getpass(f"{what}: ") if tty else sys.stdin.readline().strip()
+    if not value:
+        raise UsageError(f"no {what} given; nothing saved")
+    try:
+        SecretStore().set(name, value)
+    except NoKeyringError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"saved the {what} in the OS keyring")
 
 
 def scheduler_for(paths: AppPaths, dest: Destination | None = None) -> Scheduler:

@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import keyring
-import keyring.backend
 import pytest
 
 from app.core.bookmarks import Bookmarks
@@ -23,26 +21,8 @@ from app.core.verdigris_auth import (
 from app.core.verdigris_pull import VerdigrisConfig, pull_verdigris
 from connectors.base import ReadingBatch, concat_batches
 from connectors.verdigris_api import RateLimiter, VerdigrisApi
+from tests.fakes.memory_keyring import MemoryKeyring, installed
 from tests.fakes.verdigris import FakeVerdigris
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A working in-memory keyring backend (keyring's own plug-in interface)."""
-
-    priority = 10  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
 
 
 @pytest.fixture
@@ -53,11 +33,8 @@ def fake() -> Iterator[FakeVerdigris]:
 
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+    with installed() as backend:
+        yield backend
 
 
 def test_keyring_holds_the_token_not_the_secret(
