@@ -97,6 +97,7 @@ class _GenericRead:
         self.carry = pd.DataFrame()
         self.rules: CellRules | None = None
         self.info: dict[str, Any] = {}
+        self.notices: list[Problem] = []  # warnings for the first batch
 
     def batches(self) -> Iterator[ReadingBatch]:
         """Parse chunk by chunk, carrying open clock-change runs to the next chunk."""
@@ -121,6 +122,7 @@ class _GenericRead:
         out = to_readings(rows, self.output)
         self.info["interval_s"] = dict(self.output.intervals)
         found = sorted(parsed.problems + problems + out.problems, key=lambda p: p.line or 0)
+        found, self.notices = self.notices + found, []
         return ReadingBatch(readings=out.readings, problems=found, info=dict(self.info))
 
     def _place(self, rows: pd.DataFrame, final: bool) -> tuple[pd.DataFrame, list[Problem]]:
@@ -239,6 +241,14 @@ class _GenericRead:
             "source_label": self.output.label,
             "time_header_says_start": start_header and self.output.label == "end",
         }
+        if self.info["time_header_says_start"]:
+            label = self.columns.labels["time"]
+            msg = (
+                f"the time column {label!r} sounds like interval starts, but the times are "
+                "taken as the readings' times as they stand (give --source-label start if "
+                "each time starts its interval)"
+            )
+            self.notices.append(Problem(ProblemKind.WARNING, msg, self.file, column=label))
 
     def _chunks(self) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
         """Raw string chunks and the physical line number of each row."""

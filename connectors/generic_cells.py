@@ -32,6 +32,12 @@ CANDIDATE_FORMATS: tuple[str, ...] = (
     "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S",
     "%d/%m/%Y %H.%M", "%Y%m%d%H%M%S", "%Y%m%d %H:%M", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y",
 )  # fmt: skip
+# Canonical spelling of the quantity vocabulary, by lower-case spelling.
+QUANTITY_SPELLING: dict[str, str] = {
+    q.lower(): q for q in ("kWh", "kW", "kVArh", "kVAr", "kVAh", "kVA", "Wh", "W", "MWh", "MW")
+}
+
+
 ISO = "ISO8601"
 _H24 = r"[ T]24:00(?::00)?$"
 

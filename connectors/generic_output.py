@@ -16,6 +16,7 @@ from connectors.base import (
     conform,
     empty_readings,
 )
+from connectors.generic_cells import QUANTITY_SPELLING
 from connectors.generic_layout import Columns
 
 
@@ -43,11 +44,15 @@ class OutputRules:
             raise SourceError(f"source_label must be 'end' or 'start', not {label!r}", file=file)
         return cls(
             file=file,
-            quantity=str(options.get("quantity") or "kWh"),
+            quantity=_spelled(str(options.get("quantity") or "kWh")),
             interval_s=_interval(options.get("interval_s"), file),
             label=label,
             value_column=columns.number("value"),
         )
+
+
+def _spelled(quantity: str) -> str:
+    return QUANTITY_SPELLING.get(quantity.strip().lower(), quantity.strip())
 
 
 def _interval(given: Any, file: str) -> int | None:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from connectors.base import Problem, ProblemKind
 from connectors.generic_cells import (
+    QUANTITY_SPELLING,
     format_is_aware,
     has_offset,
     parse_aware,
@@ -142,9 +143,12 @@ def _estimated(raw: pd.DataFrame, rules: CellRules) -> tuple[np.ndarray, np.ndar
 
 
 def _quantity(raw: pd.DataFrame, rules: CellRules) -> np.ndarray:
+    """Quantities in the vocabulary's spelling (`KWH` → `kWh`); empty → the default."""
     if "quantity" not in rules.columns.index:
         return np.full(len(raw), rules.quantity, dtype=object)
     cells = _cells(raw, rules, "quantity").str.strip()
+    spelled = cells.str.lower().map(QUANTITY_SPELLING)
+    cells = cells.where(spelled.isna(), spelled)
     return np.asarray(cells.where(cells != "", rules.quantity), dtype=object)
 
 

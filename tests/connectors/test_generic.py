@@ -350,3 +350,12 @@ def test_auto_picks_generic_for_long_files_and_uk_hh_keeps_its_own() -> None:
     hh = DATA.parent / "hh" / "row-per-reading.csv"
     best = registry.best(Source.from_path(hh))
     assert best is not None and best.connector.info.id == "uk-hh"
+
+
+def test_quantity_spelling_is_normalised_and_a_start_header_is_warned_about() -> None:
+    text = "meter,interval start,value,unit\nQ,2024-06-01T00:00Z,1,KWH\nQ,2024-06-01T00:30Z,2,kw\n"
+    batch = read_text(text, quantity="kwh")
+    assert list(batch.readings["quantity"]) == ["kWh", "kW"]
+    [warning] = batch.problems
+    assert warning.kind == ProblemKind.WARNING and "--source-label start" in warning.message
+    assert list(batch.readings["time"]) == utc("2024-06-01 00:00", "2024-06-01 00:30")
