@@ -25,11 +25,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from connectors.base import ConnectorInfo, ReadingBatch, Source, SourceError
-from connectors.push_common import PointColumns, TimeParser, dig, first_key, parse_value
+from connectors.push_common import PointColumns, TimeParser, dig, parse_value
 from connectors.registers import register_quantity
 
 ARRAY_KEYS = ("data", "points", "readings", "values")
@@ -155,12 +156,12 @@ def _point_fields(
                 for child in children
                 if isinstance(child, dict)
             ]
-    missing = [label for label, v in (("id", sid), ("time", when), ("value", value)) if v is None]
-    if missing:
+    if sid is None or when is None or value is None:
+        missing = [k for k, v in (("id", sid), ("time", when), ("value", value)) if v is None]
         keys = ", ".join(list(point)[:10])
         out.bad(f"point has no {'/'.join(missing)} key (keys: {keys})", name, where, None)
         return []
-    return [(0, str(sid), when, value)]
+    return [(0, sid if type(sid) is str else str(sid), when, value)]
 
 
 def _child(child: dict[str, Any], options: Mapping[str, Any]) -> tuple[Any, Any]:
@@ -173,7 +174,11 @@ def _child(child: dict[str, Any], options: Mapping[str, Any]) -> tuple[Any, Any]
 def _field(point: dict[str, Any], path: str | None, keys: tuple[str, ...]) -> Any:
     if path:
         return dig(point, path)
-    return first_key(point, keys)[1]
+    for key in keys:
+        found = point.get(key)
+        if found is not None:
+            return found
+    return None
 
 
 def _emit(
@@ -183,15 +188,17 @@ def _emit(
     times = parser.parse_all([r[2] for r in raw])
     classify = SensorKinds(options)
     for index, ((_, sid, when, value), time_ns) in enumerate(zip(raw, times, strict=True)):
-        where = f"points[{index}]"
         if isinstance(time_ns, str):
-            out.bad(time_ns, name, f"{where}.time", when)
+            out.bad(time_ns, name, f"points[{index}].time", when)
             continue
-        try:
-            number = parse_value(value)
-        except ValueError:
-            out.bad("value is not a number", name, f"{where}.value", value)
-            continue
+        if type(value) is float or type(value) is int:
+            number: float | None = float(value) if math.isfinite(value) else None
+        else:
+            try:
+                number = parse_value(value)
+            except ValueError:
+                out.bad("value is not a number", name, f"points[{index}].value", value)
+                continue
         if number is not None:
             out.add(sid, classify.quantity(sid), time_ns, number, f"{name}:{index + 1}:value")
 

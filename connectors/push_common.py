@@ -17,8 +17,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pandas.arrays import ArrowStringArray
 
-from connectors.base import Problem, ProblemKind, ReadingBatch, SourceError, make_readings
+from connectors.base import (
+    READING_COLUMNS,
+    SCHEMA_DTYPES,
+    STRING_DTYPE,
+    Problem,
+    ProblemKind,
+    ReadingBatch,
+    SourceError,
+    conform,
+)
 from connectors.registers import difference_frame
 
 MISSING_TEXT = frozenset({"", "nan", "-nan", "+nan", "----", "null", "none", "n/a"})
@@ -76,19 +87,22 @@ class PointColumns:
         self.problems.extend(other.problems)
 
     def to_frame(self) -> pd.DataFrame:
-        """The readings as a schema-conformant DataFrame."""
+        """The readings as a schema-conformant DataFrame (built directly: no copies)."""
         times = pd.DatetimeIndex(np.asarray(self.time_ns, dtype="int64").view("datetime64[ns]"))
-        return make_readings(
-            source_id=self.source_id,
-            quantity=self.quantity,
-            unit=self.unit,
-            time=times.tz_localize("UTC"),
-            interval_s=np.asarray(self.interval_s, dtype="int64"),
-            value=self.value,
-            estimated=np.zeros(len(self.value), dtype=bool),
-            note=self.note,
-            origin=self.origin,
+        frame = pd.DataFrame(
+            {
+                "source_id": _strings(self.source_id),
+                "quantity": _strings(self.quantity),
+                "unit": _strings(self.unit),
+                "time": times.tz_localize("UTC"),
+                "interval_s": np.asarray(self.interval_s, dtype="int64"),
+                "value": np.asarray(self.value, dtype="float64"),
+                "estimated": np.zeros(len(self.value), dtype=bool),
+                "note": _strings(self.note),
+                "origin": _strings(self.origin),
+            }
         )
+        return frame if _conformant(frame) else conform(frame)
 
     def to_batch(self, options: Mapping[str, Any] | None = None) -> ReadingBatch:
         """The readings and problems as a `ReadingBatch` (for files read on their own).
@@ -115,6 +129,17 @@ class PointColumns:
                 value=None if value is None else str(value)[:80],
             )
         )
+
+
+def _strings(values: list[str] | list[str | None]) -> Any:
+    """A string column of the reading schema (Arrow-backed when pandas uses Arrow)."""
+    if STRING_DTYPE.storage == "pyarrow":
+        return ArrowStringArray(pa.array(values, type=pa.large_string()))
+    return pd.array(values, dtype=STRING_DTYPE)
+
+
+def _conformant(frame: pd.DataFrame) -> bool:
+    return all(frame[c].dtype == SCHEMA_DTYPES[c] for c in READING_COLUMNS)
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -186,16 +211,22 @@ class TimeParser:
 
     def parse_all(self, raws: list[Any]) -> list[int | str]:
         """Epoch nanoseconds for each value in order, or the error message for it."""
-        stamps: list[datetime | str] = []
+        stamps: list[datetime | int | str] = []
+        all_epoch = self.encoding in ("epoch_s", "epoch_ms")
+        auto = self.encoding == "auto"
         for raw in raws:
             try:
+                epoch = all_epoch or (auto and not isinstance(raw, bool) and _is_number(raw))
+                if epoch and raw is not None:
+                    stamps.append(self._epoch(raw))  # the common case, no datetime objects
+                    continue
                 stamps.append(self._stamp(raw))
             except ValueError as exc:
                 stamps.append(str(exc))
         folds = self._folds(stamps)
         out: list[int | str] = []
         for stamp, fold in zip(stamps, folds, strict=True):
-            if isinstance(stamp, str):
+            if isinstance(stamp, (int, str)):
                 out.append(stamp)
             elif stamp.tzinfo is not None:
                 out.append(_to_ns(stamp))
@@ -227,16 +258,26 @@ class TimeParser:
         return stamp if stamp.tzinfo is not None else self._localize(stamp)
 
     def _epoch(self, raw: Any) -> int:
+        """Epoch nanoseconds of a number (exact for integers, microseconds for fractions)."""
+        if isinstance(raw, str):
+            text = raw.strip()
+            raw = int(text) if text.lstrip("+-").isdigit() else text
+        if isinstance(raw, int):
+            ms = self._is_ms(raw)
+            return raw * (1_000_000 if ms else 1_000_000_000)
         try:
             number = float(raw)
         except (TypeError, ValueError):
             raise ValueError("time is not an epoch number") from None
         if not math.isfinite(number):
             raise ValueError("time is not a finite number")
-        ms = self.encoding == "epoch_ms" or (
-            self.encoding == "auto" and abs(number) >= EPOCH_MS_THRESHOLD
-        )
-        return round(number * (1_000_000 if ms else 1_000_000_000))
+        micros = round(number * (1_000 if self._is_ms(number) else 1_000_000))
+        return micros * 1_000
+
+    def _is_ms(self, number: float) -> bool:
+        if self.encoding == "epoch_ms":
+            return True
+        return self.encoding == "auto" and abs(number) >= EPOCH_MS_THRESHOLD
 
     def _localize(self, naive: datetime) -> datetime:
         """Aware local time; ambiguous ones stay naive for `_folds` to settle."""
@@ -249,7 +290,7 @@ class TimeParser:
         return naive
 
     @staticmethod
-    def _folds(stamps: list[datetime | str]) -> list[int | None]:
+    def _folds(stamps: list[datetime | int | str]) -> list[int | None]:
         """Fold of each ambiguous (naive) stamp: 0 before a step back, 1 after, else None."""
         naive = [
             (i, s) for i, s in enumerate(stamps) if isinstance(s, datetime) and s.tzinfo is None

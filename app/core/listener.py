@@ -3,7 +3,8 @@
 Qt-free; the GUI and `meterbridge serve` both run it. Security defaults:
 binds 127.0.0.1 unless the LAN is turned on; every device has its own token
 (``Authorization: Bearer``, HTTP Basic password, or ``?token=``); optional
-TLS; bodies capped (413). Answers: 200 only after the journal commit; 400
+TLS; bodies capped (413). One event-loop thread serves every connection (keep-alive, no thread per
+device). Answers: 200 only after the journal commit; 400
 with a JSON message naming what is wrong (the payload is captured); 401 no or
 unknown token; 403 token of another device; 404 unknown device or path; 413;
 503 when the journal is full or the listener is stopping.
@@ -11,48 +12,25 @@ unknown token; 403 token of another device; 404 unknown device or path; 413;
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import ssl
 import threading
 import time
-from http.server import ThreadingHTTPServer
+import weakref
 from typing import Any
 
 from app.core.capture import CaptureStore
 from app.core.devices import DeviceRegistry
+from app.core.listener_body import BodyError
 from app.core.listener_commit import PushCommitter, ReadingSink
-from app.core.listener_handler import PushHandler
+from app.core.listener_handler import PushExchange
+from app.core.listener_http import answer_bytes, read_request
 from app.core.listener_settings import ListenerSettings, check_bind
 from app.core.register_store import RegisterStore
 
 log = logging.getLogger(__name__)
-
-
-class _Server(ThreadingHTTPServer):
-    """Threaded HTTP server; TLS handshakes happen in the connection's thread."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256
-    ssl_context: ssl.SSLContext | None = None
-    app: PushListener
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        if self.ssl_context is None:
-            super().finish_request(request, client_address)
-            return
-        try:
-            wrapped = self.ssl_context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError) as exc:
-            log.info("TLS handshake with %s failed: %s", client_address[0], exc)
-            return
-        try:
-            super().finish_request(wrapped, client_address)
-        finally:
-            wrapped.close()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.exception("push connection from %s failed", client_address[0])
 
 
 class PushListener:
@@ -71,17 +49,21 @@ class PushListener:
         self.captures = captures
         self.committer = PushCommitter(journal, registers)
         self.max_body = int(settings.max_body_bytes)
-        self._server: _Server | None = None
+        self.idle_timeout_s = 120.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
+        self._connections: set[asyncio.StreamWriter] = set()
+        self._transports: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()
         self._last_refresh = 0.0
         self._refresh_lock = threading.Lock()
 
     @property
     def address(self) -> tuple[str, int]:
         """The bound host and port (the real port when 0 was asked)."""
-        if self._server is None:
+        if self._server is None or not self._server.sockets:
             return self.settings.host, int(self.settings.port)
-        host, port = self._server.server_address[:2]
+        host, port = self._server.sockets[0].getsockname()[:2]
         return str(host), int(port)
 
     @property
@@ -96,42 +78,97 @@ class PushListener:
         return f"{self.scheme}://{shown}:{port}/push/{device}"
 
     def start(self) -> None:
-        """Bind and start serving in a background thread.
+        """Bind and start serving on an event loop in a background thread.
 
         Raises:
             ValueError: for a LAN address without LAN turned on, or half a TLS setup.
             OSError: when the address cannot be bound (e.g. the port is in use).
         """
         check_bind(self.settings)
-        server = _Server((self.settings.host, int(self.settings.port)), PushHandler)
-        if self.settings.tls_cert:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.minimum_version = ssl.TLSVersion.TLSv1_2
-            context.load_cert_chain(self.settings.tls_cert, self.settings.tls_key)
-            server.ssl_context = context
-        server.app = self
-        self._server = server
+        context = self._tls_context()
+        loop = asyncio.new_event_loop()
+        try:
+            self._server = loop.run_until_complete(
+                asyncio.start_server(
+                    self._serve_connection,
+                    self.settings.host,
+                    int(self.settings.port),
+                    ssl=context,
+                    backlog=512,
+                    reuse_address=True,
+                    limit=1 << 16,
+                )
+            )
+        except BaseException:
+            loop.close()
+            raise
+        self._loop = loop
         self.committer.start()
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="push-listener"
-        )
-        self._thread.daemon = True
+        self._thread = threading.Thread(target=loop.run_forever, name="push-listener", daemon=True)
         self._thread.start()
         log.info("push listener on %s://%s:%s", self.scheme, *self.address)
 
+    def _tls_context(self) -> ssl.SSLContext | None:
+        if not self.settings.tls_cert:
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.settings.tls_cert, self.settings.tls_key)
+        return context
+
+    async def _serve_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self._connections.add(writer)
+        self._transports.add(writer.transport)  # type: ignore[arg-type]
+        try:
+            while True:
+                try:
+                    request = await asyncio.wait_for(read_request(reader), self.idle_timeout_s)
+                except BodyError as exc:
+                    writer.write(answer_bytes(exc.status, {"error": exc.message}, close=True))
+                    break
+                if request is None:
+                    break
+                close = await PushExchange(self, request, reader, writer).run()
+                await writer.drain()
+                if close:
+                    break
+        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, ssl.SSLError, OSError):
+            pass  # the client went away or idled out: nothing was acknowledged on it
+        finally:
+            with contextlib.suppress(ConnectionError, ssl.SSLError, RuntimeError):
+                writer.close()
+            self._connections.discard(writer)
+
     def stop(self) -> None:
         """Stop accepting, answer what is queued, close."""
-        if self._server is None:
+        loop, server = self._loop, self._server
+        if loop is None or server is None:
             return
-        self._server.shutdown()
+        loop.call_soon_threadsafe(server.close)
         self.committer.stop()
-        self._server.server_close()
+        asyncio.run_coroutine_threadsafe(self._close_all(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
-            self._thread.join(5)
+            self._thread.join(10)
+        loop.close()
         self.devices.save_stats()
         self.committer.registers.close()
         self.captures.close()
-        self._server = None
+        self._server = self._loop = None
+
+    async def _close_all(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for transport in list(self._transports):
+            transport.abort()  # ends idle keep-alive reads; TLS would wait for close_notify
+        handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if handlers:
+            await asyncio.wait(handlers, timeout=5)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._server.wait_closed(), 5)
+        await asyncio.sleep(0.05)  # let the transports finish closing before the loop stops
 
     def refresh_devices(self) -> None:
         """Pick up devices added or removed on disk (at most once a second)."""

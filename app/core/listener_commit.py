@@ -1,11 +1,12 @@
 """Group commit for pushes: many requests, one DataFrame, one journal commit.
 
-Handler threads `submit` what their device's reader parsed and wait. One
-committer thread takes everything queued, builds one frame per device,
-derives register intervals (`RegisterStore`), and calls `Journal.accept`
-once per device; every waiting request is answered only after that commit
-returned. While one commit runs, new requests queue up and go together in
-the next, so the fsync cost is shared as the load grows.
+Handler threads `submit` what their device's reader parsed and wait. A
+prepare thread takes everything queued, builds one frame per device and
+derives register intervals (`RegisterStore`); a commit thread calls
+`Journal.accept` once per device for everything prepared. Every waiting
+request is answered only after its commit returned. While one commit runs,
+new requests queue up and go together in the next, so the fsync cost is
+shared as the load grows.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +24,7 @@ from app.core.devices import Device
 from app.core.register_store import Derived, RegisterStore
 from connectors.base import conform
 from connectors.push_common import PointColumns
+from connectors.registers import is_register
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class PushJob:
     done: threading.Event = field(default_factory=threading.Event)
     result: PushOutcome | None = None
     error: BaseException | None = None
+    notify: Callable[[], None] | None = None  # called (from the commit thread) when done
 
     @property
     def count(self) -> int:
@@ -62,8 +66,22 @@ class PushOutcome:
     requests: int
 
 
+@dataclass
+class _Prepared:
+    """One device's jobs of a group, with readings ready for the journal."""
+
+    device: Device
+    jobs: list[PushJob]
+    derived: Derived
+
+
 class PushCommitter:
-    """The thread that commits queued pushes in groups."""
+    """Two threads in a pipeline: prepare (frame + registers), then journal commit.
+
+    While the journal commits one group (SQLite releases the GIL), the next
+    group's frames are built. Groups reach the journal in arrival order; a
+    device's queued groups are joined into one `accept` call in that order.
+    """
 
     def __init__(
         self,
@@ -76,22 +94,31 @@ class PushCommitter:
         self.registers = registers
         self.on_commit = on_commit
         self.groups = 0
-        self._queue: list[PushJob] = []
+        self._incoming: list[PushJob] = []
+        self._prepared: list[_Prepared] = []
         self._cond = threading.Condition()
         self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="push-commit", daemon=True)
+        self._prepare_done = False
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="push-accept")
+        self._threads = [
+            threading.Thread(target=self._prepare_loop, name="push-prepare", daemon=True),
+            threading.Thread(target=self._commit_loop, name="push-commit", daemon=True),
+        ]
 
     def start(self) -> None:
-        """Start the committer thread."""
-        self._thread.start()
+        """Start the pipeline threads."""
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Commit what is queued, then stop."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout)
+        self._pool.shutdown(wait=True)
 
     def submit(self, job: PushJob) -> PushJob:
         """Queue a job; wait on `job.done` for its result.
@@ -102,49 +129,114 @@ class PushCommitter:
         with self._cond:
             if self._stopping:
                 raise RuntimeError("the listener is shutting down")
-            self._queue.append(job)
-            self._cond.notify()
+            self._incoming.append(job)
+            self._cond.notify_all()
         return job
 
-    def _run(self) -> None:
+    def _prepare_loop(self) -> None:
         while True:
             with self._cond:
-                while not self._queue and not self._stopping:
+                while not self._incoming and not self._stopping:
                     self._cond.wait()
-                group, self._queue = self._queue, []
-                stopping = self._stopping
-            if group:
-                self._commit(group)
-            if stopping and not group:
-                return
+                group, self._incoming = self._incoming, []
+                if not group:
+                    self._prepare_done = True
+                    self._cond.notify_all()
+                    return
+            prepared = [p for p in map(self._prepare, _by_device(group)) if p is not None]
+            with self._cond:
+                self._prepared.extend(prepared)
+                self._cond.notify_all()
 
-    def _commit(self, group: list[PushJob]) -> None:
-        self.groups += 1
-        by_device: dict[str, list[PushJob]] = {}
-        for job in group:
-            by_device.setdefault(job.device.name, []).append(job)
-        for jobs in by_device.values():
-            try:
-                outcome = self._commit_device(jobs)
-            except BaseException as exc:  # every waiting request gets the failure, none hangs
-                for job in jobs:
-                    job.error = exc
-            else:
-                for job in jobs:
-                    job.result = outcome
-            finally:
-                for job in jobs:
-                    job.done.set()
-        if self.on_commit is not None:
-            self.on_commit(group)
-
-    def _commit_device(self, jobs: list[PushJob]) -> PushOutcome:
+    def _prepare(self, jobs: list[PushJob]) -> _Prepared | None:
         device = jobs[0].device
-        frame = _frame_of(jobs)
-        raw = str(device.options.get("registers") or "difference") == "raw"
-        derived = self.registers.derive(frame, source=device.source, raw=raw)
-        accepted = self.sink.accept(derived.readings, source=device.source)
-        return PushOutcome(accepted=accepted, derived=derived, requests=len(jobs))
+        try:
+            frame = _frame_of(jobs)
+            raw = str(device.options.get("registers") or "difference") == "raw"
+            if raw or not _may_hold_registers(jobs):
+                derived = Derived(readings=frame)
+            else:
+                derived = self.registers.derive(frame, source=device.source)
+        except BaseException as exc:  # every waiting request gets the failure, none hangs
+            _finish(jobs, error=exc)
+            return None
+        return _Prepared(device, jobs, derived)
+
+    def _commit_loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._prepared and not self._prepare_done:
+                    self._cond.wait()
+                ready, self._prepared = self._prepared, []
+            if not ready:
+                return
+            self.groups += 1
+            per_device = _by_device_prepared(ready)
+            if len(per_device) == 1:
+                self._commit_device(per_device[0])
+            else:  # concurrent calls: the journal commits them together (its group commit)
+                list(self._pool.map(self._commit_device, per_device))
+            if self.on_commit is not None:
+                self.on_commit([job for item in ready for job in item.jobs])
+
+    def _commit_device(self, items: list[_Prepared]) -> None:
+        jobs = [job for item in items for job in item.jobs]
+        derived = items[0].derived
+        if len(items) > 1:
+            derived = _joined(items)
+        try:
+            accepted = self.sink.accept(derived.readings, source=items[0].device.source)
+        except BaseException as exc:  # every waiting request gets the failure, none hangs
+            _finish(jobs, error=exc)
+            return
+        _finish(jobs, result=PushOutcome(accepted=accepted, derived=derived, requests=len(jobs)))
+
+
+def _finish(
+    jobs: list[PushJob], *, result: PushOutcome | None = None, error: BaseException | None = None
+) -> None:
+    for job in jobs:
+        job.result, job.error = result, error
+        job.done.set()
+        if job.notify is not None:
+            job.notify()
+
+
+def _may_hold_registers(jobs: list[PushJob]) -> bool:
+    """False when no job's readings are register values (cheap check on the columns)."""
+    for job in jobs:
+        if job.columns is None or any(is_register(q) for q in set(job.columns.quantity)):
+            return True
+    return False
+
+
+def _by_device(jobs: list[PushJob]) -> list[list[PushJob]]:
+    groups: dict[str, list[PushJob]] = {}
+    for job in jobs:
+        groups.setdefault(job.device.name, []).append(job)
+    return list(groups.values())
+
+
+def _by_device_prepared(items: list[_Prepared]) -> list[list[_Prepared]]:
+    groups: dict[str, list[_Prepared]] = {}
+    for item in items:
+        groups.setdefault(item.device.name, []).append(item)
+    return list(groups.values())
+
+
+def _joined(items: list[_Prepared]) -> Derived:
+    """One device's prepared groups as one, in arrival order."""
+    frames = [i.derived.readings for i in items if len(i.derived.readings)]
+    readings = (
+        conform(pd.concat(frames, ignore_index=True)) if frames else items[0].derived.readings
+    )
+    joined = Derived(readings=readings)
+    for item in items:
+        joined.registers_in += item.derived.registers_in
+        joined.intervals += item.derived.intervals
+        joined.resets += item.derived.resets
+        joined.notes.extend(item.derived.notes)
+    return joined
 
 
 def _frame_of(jobs: list[PushJob]) -> pd.DataFrame:

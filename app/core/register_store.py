@@ -89,9 +89,10 @@ class RegisterStore:
             source: the device's journal source name (registers are kept per source).
             raw: send raw register values instead (rows pass through unchanged).
         """
-        mask = frame["quantity"].astype(str).map(is_register).to_numpy(dtype=bool)
-        if raw or not mask.any():
+        kinds = [str(q) for q in frame["quantity"].unique() if is_register(str(q))]
+        if raw or not kinds:
             return Derived(readings=frame)
+        mask = frame["quantity"].isin(kinds).to_numpy(dtype=bool)
         registers = frame[mask]
         derived = Derived(readings=frame, registers_in=len(registers))
         with self._lock:

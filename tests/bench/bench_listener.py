@@ -1,0 +1,188 @@
+"""Load benchmark of the push listener (a script, not collected by pytest).
+
+Starts `meterbridge serve --no-deliver` in a child process on loopback with a
+fresh home, registers EpiSensor devices, then drives it from this process
+with keep-alive connections (asyncio, raw sockets): every request is an
+EpiSensor JSON batch of 50 readings with distinct times. Reports acknowledged
+requests per second and latency percentiles, then opens the journal and
+checks that every acknowledged reading is in it.
+
+    .venv/bin/python tests/bench/bench_listener.py [--requests 20000] [--connections 32]
+        [--devices 4] [--registers] [--seconds 60]
+
+Target (issue 5): >= 1,000 acknowledged requests/s, p99 < 50 ms, nothing lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from app.core.devices import DeviceRegistry  # noqa: E402
+from app.core.journal import Journal  # noqa: E402
+
+T0 = 1_780_000_000
+POINTS = 50
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def request_bytes(device: str, token: str, sensor: str, index: int) -> bytes:
+    """One POST of 50 points with times no other request uses."""
+    start = T0 + index * POINTS * 60
+    body = json.dumps(
+        [
+            {"exportId": sensor, "timestamp": start + k * 60, "value": round(index + k * 0.01, 2)}
+            for k in range(POINTS)
+        ]
+    ).encode()
+    head = (
+        f"POST /push/{device} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def connection(
+    port: int, requests: list[bytes], latencies: list[float], failures: list[str], deadline: float
+) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    done = 0
+    for data in requests:
+        if time.perf_counter() > deadline:
+            break
+        started = time.perf_counter()
+        writer.write(data)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        body = await reader.readexactly(length)
+        latencies.append(time.perf_counter() - started)
+        if not head.startswith(b"HTTP/1.1 200"):
+            failures.append(head.split(b"\r\n")[0].decode() + " " + body[:200].decode())
+        else:
+            done += 1
+    writer.close()
+    await writer.wait_closed()
+    return done
+
+
+async def drive(
+    port: int, plan: list[list[bytes]], seconds: float
+) -> tuple[int, list[float], list[str], float]:
+    latencies: list[float] = []
+    failures: list[str] = []
+    started = time.perf_counter()
+    deadline = started + seconds
+    counts = await asyncio.gather(
+        *(connection(port, p, latencies, failures, deadline) for p in plan)
+    )
+    return sum(counts), latencies, failures, time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_server(home: Path, port: int) -> subprocess.Popen[str]:
+    env = dict(os.environ, METERBRIDGE_HOME=str(home))
+    command = [
+        sys.executable,
+        "-m",
+        "app",
+        "serve",
+        "--no-deliver",
+        "--listen",
+        f"127.0.0.1:{port}",
+    ]
+    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    if "listening" not in line:
+        raise SystemExit(f"server did not start: {line!r}")
+    return server
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--devices", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=60.0, help="stop sending after this")
+    parser.add_argument("--registers", action="store_true", help="sensor 333 (differenced)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="mb-bench-") as folder:
+        home = Path(folder)
+        devices = DeviceRegistry(home / "devices.json")
+        tokens = {f"bench{d}": devices.add(f"bench{d}", "episensor") for d in range(args.devices)}
+        suffix = "333" if args.registers else "500"
+        plan: list[list[bytes]] = [[] for _ in range(args.connections)]
+        names = sorted(tokens)
+        for i in range(args.requests):
+            conn = i % args.connections
+            name = names[conn % len(names)]
+            sensor = f"000D6F00{conn:08X}_{suffix}"
+            plan[conn].append(request_bytes(name, tokens[name], sensor, i))
+        port = free_port()
+        server = start_server(home, port)
+        try:
+            cpu_before = cpu_seconds(server.pid)
+            acked, latencies, failures, elapsed = asyncio.run(drive(port, plan, args.seconds))
+            server_cpu = cpu_seconds(server.pid) - cpu_before
+        finally:
+            server.terminate()
+            server.communicate(timeout=60)
+        journal = Journal(home / "journal.sqlite3")
+        stored = journal.counts()
+        in_journal = sum(stored.values())
+        journal.close()
+    expected = acked * (POINTS - (1 if args.registers else 0) * 0)
+    print(f"requests acknowledged: {acked} in {elapsed:.2f} s over {args.connections} connections")
+    print(
+        f"throughput: {acked / elapsed:,.0f} requests/s = "
+        f"{acked * POINTS / elapsed:,.0f} readings/s"
+    )
+    print(
+        f"latency ms: p50 {percentile(latencies, 0.5) * 1e3:.1f}  p90 "
+        f"{percentile(latencies, 0.9) * 1e3:.1f}  p99 {percentile(latencies, 0.99) * 1e3:.1f}  "
+        f"max {max(latencies, default=0) * 1e3:.1f}"
+    )
+    print(
+        f"server CPU: {server_cpu:.2f} s = {server_cpu / max(acked, 1) * 1e3:.2f} ms per request "
+        f"(one free core: ~{acked / max(server_cpu, 1e-9):,.0f} requests/s); "
+        f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    print(f"failures: {len(failures)} {failures[:3]}")
+    print(f"readings in the journal: {in_journal} (acknowledged points: {acked * POINTS})")
+    ok = not failures and (in_journal >= expected if not args.registers else in_journal > 0)
+    print("target: >= 1,000 requests/s, p99 < 50 ms, every acknowledged reading journaled")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
