@@ -42,7 +42,7 @@ from connectors.generic_layout import (
 )
 from connectors.generic_output import OutputRules, learn_intervals, to_readings
 from connectors.generic_rows import CellRules, ParsedChunk, parse_chunk
-from connectors.generic_sniff import sniff_generic
+from connectors.generic_sniff import first_line_is_data, numbered_columns, sniff_generic
 from connectors.generic_zone import check_zone
 
 # Room for rows longer than the header, so they can be named; a row longer still
@@ -90,6 +90,10 @@ class _GenericRead:
         self.file = source.label
         self.layout: Layout = find_layout(source.head(), self.file, options)
         self.columns = choose_columns(self.layout.header, options, self.file)
+        self.headerless = first_line_is_data(self.layout.header, self.columns, options, self.file)
+        if self.headerless:  # the first line is a reading: read it, name columns by number
+            self.layout.header_line -= 1
+            self.columns = numbered_columns(self.columns, options)
         self.header_utc = says_utc(self.columns.labels["time"])
         zone = "UTC" if self.header_utc else options.get("tz") or options.get("default_tz")
         self.tz = check_zone(zone, self.file)
@@ -231,7 +235,7 @@ class _GenericRead:
             "connector": "generic",
             "columns": dict(self.columns.labels),
             "chosen_automatically": list(self.columns.automatic),
-            "header_line": self.layout.header_line,
+            "header_line": None if self.headerless else self.layout.header_line,
             "delimiter": self.layout.delimiter,
             "decimal": decimal,
             "encoding": self.layout.encoding,

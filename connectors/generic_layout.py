@@ -246,7 +246,7 @@ def choose_columns(header: list[str], options: Mapping[str, Any], name: str) -> 
         raise SourceError(
             f"cannot tell which column holds the {', '.join(missing)}; the header is "
             f"{header}; name them with --id-column/--time-column/--value-column "
-            "(header name or 1-based number)",
+            "(header name or 1-based number; by number if the file has no header line)",
             file=name,
         )
     labels = {r: "+".join(header[i] or str(i + 1) for i in cols) for r, cols in index.items()}

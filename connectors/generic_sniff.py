@@ -9,12 +9,20 @@ Specialised connectors that recognise their own signature score higher.
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
 from connectors.base import SourceError
 from connectors.generic_cells import ISO, choose_time_format, format_is_aware, parse_values
-from connectors.generic_layout import Columns, choose_columns, decode_head, find_layout, looks_like
+from connectors.generic_layout import (
+    Columns,
+    choose_columns,
+    decode_head,
+    find_layout,
+    looks_like,
+)
 
 MAX_LONG_WIDTH = 8  # more columns than this looks like a wide (grid) file
 SAMPLE_ROWS = 20
@@ -60,3 +68,23 @@ def _rows_read(rows: list[list[str]], columns: Columns, name: str) -> bool:
     _, bad_value = parse_values(values, "," if comma else ".")
     good = (cells("id").str.strip() != "").to_numpy() & parsed.notna().to_numpy() & ~bad_value
     return bool(good.mean() >= GOOD_SHARE)
+
+
+def first_line_is_data(
+    header: list[str], columns: Columns, options: Mapping[str, Any], name: str
+) -> bool:
+    """Whether a file whose id, time and value columns were given by number has no header.
+
+    True when its first line already reads as a reading (an id, a time, a number).
+    """
+    given = [str(options.get(f"{role}_column") or "") for role in ("id", "time", "value")]
+    if not all(g.strip().isdigit() for g in given):
+        return False
+    return _rows_read([header], columns, name)
+
+
+def numbered_columns(columns: Columns, options: Mapping[str, Any]) -> Columns:
+    """Only the columns the options gave, labelled by their 1-based numbers."""
+    given = {r: c for r, c in columns.index.items() if options.get(f"{r}_column") not in (None, "")}
+    labels = {r: "+".join(str(i + 1) for i in cols) for r, cols in given.items()}
+    return Columns(index=given, labels=labels, automatic=[])

@@ -359,3 +359,15 @@ def test_quantity_spelling_is_normalised_and_a_start_header_is_warned_about() ->
     [warning] = batch.problems
     assert warning.kind == ProblemKind.WARNING and "--source-label start" in warning.message
     assert list(batch.readings["time"]) == utc("2024-06-01 00:00", "2024-06-01 00:30")
+
+
+def test_a_file_without_header_is_read_from_its_first_line_when_columns_are_numbers() -> None:
+    text = "M1;2024-11-03 01:00;1,5;E\nM1;2024-11-03 01:00;2,5;A\nM1;2024-11-03 02:00;3\n"
+    options = {"id_column": "1", "time_column": "2", "value_column": 3, "estimated_column": "4"}
+    batch = read_text(text, tz=NY, **options)
+    r = batch.readings
+    assert list(r["time"]) == utc("2024-11-03 05:00", "2024-11-03 06:00", "2024-11-03 07:00")
+    assert list(r["value"]) == [1.5, 2.5, 3.0]
+    assert list(r["estimated"]) == [True, False, False]
+    assert list(r["origin"].str.rsplit(":", n=2).str[1]) == ["1", "2", "3"]
+    assert batch.info["header_line"] is None and batch.info["columns"]["value"] == "3"
