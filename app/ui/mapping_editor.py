@@ -28,6 +28,7 @@ from app.core.ecap_catalog import ChannelInfo, EcapCatalog, fetch_catalog
 from app.core.mapping import MAPPING_HEADER, MappingError, MappingTable, parse_mapping_csv
 from app.ui.context import API_KEY_SECRET, AppContext
 from app.ui.mapping_delegates import CodeDelegate
+from app.ui.panels import name_corner_button
 from app.ui.workers import Worker, start
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class MappingEditor(QDialog):
         self.table = QTableWidget(0, len(MAPPING_HEADER))
         self.table.setHorizontalHeaderLabels(list(HEADER_LABELS))
         self.table.setAccessibleName("Mapping rows")
+        name_corner_button(self.table)
         self.table.setAlternatingRowColors(True)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.obs_delegate = CodeDelegate(self.table)

@@ -8,11 +8,13 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -42,6 +44,13 @@ STATE_COLOURS = {
 }
 
 
+def name_corner_button(view: QTableView) -> None:
+    """Give the table's select-all corner button a name screen readers can say."""
+    for button in view.findChildren(QAbstractButton):
+        if button.objectName() == "qt_tableview_cornerbutton":
+            button.setAccessibleName("Select all rows")
+
+
 def make_table(headers: Sequence[str], name: str) -> QTableWidget:
     """A read-only, row-selecting table with the given headers."""
     table = QTableWidget(0, len(headers))
@@ -53,6 +62,7 @@ def make_table(headers: Sequence[str], name: str) -> QTableWidget:
     table.verticalHeader().setVisible(False)
     table.horizontalHeader().setStretchLastSection(True)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    name_corner_button(table)
     return table
 
 

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+INT32_MAX = 2**31 - 1
+
 
 class DataclassForm(QWidget):
     """Edits the simple fields (bool, int, float, str) of one settings section."""
@@ -52,11 +54,18 @@ class DataclassForm(QWidget):
             box = QCheckBox()
             box.setChecked(value)
             return box
-        if isinstance(value, int):
+        if isinstance(value, int) and value <= INT32_MAX:
             spin = QSpinBox()
-            spin.setRange(0, 2_000_000_000)
+            spin.setRange(0, INT32_MAX)
             spin.setValue(value)
             return spin
+        if isinstance(value, int):  # byte limits exceed a QSpinBox's 32 bits
+            big = QDoubleSpinBox()
+            big.setDecimals(0)
+            big.setRange(0.0, 1e15)
+            big.setValue(float(value))
+            big.setProperty("integer", True)
+            return big
         if isinstance(value, float):
             dspin = QDoubleSpinBox()
             dspin.setRange(0.0, 1e9)
@@ -72,6 +81,8 @@ class DataclassForm(QWidget):
         for name, editor in self.editors.items():
             if isinstance(editor, QCheckBox):
                 setattr(self.section, name, editor.isChecked())
+            elif isinstance(editor, QDoubleSpinBox) and editor.property("integer"):
+                setattr(self.section, name, int(editor.value()))
             elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
                 setattr(self.section, name, editor.value())
             elif isinstance(editor, QLineEdit):

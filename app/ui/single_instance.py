@@ -39,6 +39,7 @@ class SingleInstance(QObject):
         super().__init__(parent)
         self.name = name
         self.server = QLocalServer(self)
+        self._sockets: list[QLocalSocket] = []
         self.server.newConnection.connect(self._on_server_new_connection)
 
     def listen(self) -> bool:
@@ -51,15 +52,23 @@ class SingleInstance(QObject):
     def close(self) -> None:
         """Stop listening."""
         self.server.close()
+        for socket in self._sockets:
+            socket.abort()
+        self._sockets.clear()
 
     def _on_server_new_connection(self) -> None:
         while self.server.hasPendingConnections():
             socket = self.server.nextPendingConnection()
-            socket.readyRead.connect(lambda s=socket: self._on_socket_ready_read(s))
-            socket.disconnected.connect(socket.deleteLater)
+            self._sockets.append(socket)  # owned by the server; dropped when it closes
+            socket.readyRead.connect(self._on_socket_ready_read)
             if socket.bytesAvailable():
-                self._on_socket_ready_read(socket)
+                self._read(socket)
 
-    def _on_socket_ready_read(self, socket: QLocalSocket) -> None:
+    def _on_socket_ready_read(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket):
+            self._read(socket)
+
+    def _read(self, socket: QLocalSocket) -> None:
         if bytes(socket.readAll().data()).startswith(RAISE.strip()):
             self.raise_requested.emit()

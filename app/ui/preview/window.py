@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.core.mapping import MappingTable
 from app.core.preview_data import PreviewCancelled, PreviewData, load_preview, save_import_files
 from app.core.preview_process import load_preview_in_process, use_process
+from app.ui.panels import name_corner_button
 from app.ui.preview.chart import ChannelChart
 from app.ui.preview.delegate import ReadingsDelegate, size_columns
 from app.ui.preview.model import ReadingsModel
@@ -139,6 +140,7 @@ class PreviewWindow(QWidget):
         self.only_flagged.toggled.connect(self._on_only_flagged_toggled)
         self.view = QTableView()
         self.view.setAccessibleName("Readings table")
+        name_corner_button(self.view)
         self.view.setAlternatingRowColors(True)
         self.view.setItemDelegate(ReadingsDelegate(self.view))
         self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)

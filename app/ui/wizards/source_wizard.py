@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QWidget, QWizard, QWizardPage
+from PySide6.QtWidgets import QPushButton, QWidget, QWizard, QWizardPage
 
 from app.core.secrets import NoKeyringError
 from app.core.source_setup import SourceSetup, save_source
@@ -97,6 +97,13 @@ class SourceWizard(QWizard):
         test = TEST_PAGES.get(self._kind)
         if test is not None:
             self.setPage(TEST, test())
+        self._enter_means_next()
+
+    def _enter_means_next(self) -> None:
+        """In-page buttons are pressed with Space; Enter always goes to the next page."""
+        for number in self.pageIds():
+            for button in self.page(number).findChildren(QPushButton):
+                button.setAutoDefault(False)
 
     @property
     def kind(self) -> str:

@@ -1,0 +1,85 @@
+"""Dropping a file on the main window sniffs it, picks the connector and opens the preview."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.ui.context import AppContext
+from app.ui.main_window import MainWindow
+
+
+def _drop(window: MainWindow, path: Path) -> QDropEvent:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    centre = window.rect().center()
+    enter = QDragEnterEvent(
+        QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(window, drop)
+    return drop
+
+
+def test_dropped_uk_file_opens_a_correct_preview(
+    qtbot: QtBot, context: AppContext, uk_samples: Path
+) -> None:
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show()
+    sample = uk_samples / "energysparks_banes_0030-to-2400_mpan-at-end.csv"
+    with qtbot.waitSignal(window.preview_opened) as opened:
+        _drop(window, sample)
+    preview = opened.args[0]
+    qtbot.addWidget(preview)
+    with qtbot.waitSignals([preview.loaded, preview.settled], timeout=30_000):
+        pass
+    assert preview.windowTitle().endswith(sample.name)
+    assert preview.candidates[0].connector.info.id == "uk-hh"
+    assert preview.connector_box.currentText().startswith(preview.candidates[0].connector.info.name)
+    data = preview.data
+    assert data is not None and len(data.mapped) == preview.model.rowCount() == 240
+    # The banes layout keys rows by the MPAN at the end of the row and labels periods by
+    # their end: Freshford's (line 5) first value, 0.215 kWh, covers 00:00-00:30 GMT.
+    first = data.mapped[data.mapped["source_id"] == "2000006183919"].iloc[0]
+    assert str(first["time"]) == "2019-11-13 00:30:00+00:00"
+    assert first["value"] == 0.215
+    assert first["origin"].endswith(":5:[00:30]")
+    assert set(data.mapped["meter_import_id"]) == set(data.mapped["source_id"])
+
+
+def test_dropping_an_unknown_file_says_so_plainly(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show()
+    garbage = tmp_path / "holiday.png"
+    garbage.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    _drop(window, garbage)
+    assert not window.banner.isHidden()
+    assert "holiday.png is not a format meterbridge recognises" in window.banner.label.text()
+    assert window.previews == []
+
+
+def test_drag_of_non_files_is_refused(qtbot: QtBot, context: AppContext) -> None:
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    mime = QMimeData()
+    mime.setText("not a file")
+    event = QDragEnterEvent(
+        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(window, event)
+    assert not event.isAccepted()

@@ -1,0 +1,93 @@
+"""The mapping editor: import/export round-trip, plain errors, EnergyCAP's own lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from app.core.mapping import parse_mapping_csv
+from app.ui.context import API_KEY_SECRET, AppContext
+from app.ui.mapping_editor import COLUMN, MappingEditor
+from tests.fakes.energycap import FakeEnergyCap
+from tests.fakes.energycap_model import FakeChannel
+
+MAPPING = (
+    "source_id,quantity,channel_import_id,meter_import_id,channel_id,observation_type,unit,"
+    "multiplier\n"
+    """2336533093112,kWh,C-MAIN,,,Use,kWh,
+2336533093112,kVArh,,M-REACT,,,,0.001
+000D6F0001A303D4_333,,,,4711,,,2.5
+"""
+)
+
+
+def _editor(qtbot: QtBot, context: AppContext) -> MappingEditor:
+    editor = MappingEditor(context)
+    qtbot.addWidget(editor)
+    editor.show()
+    return editor
+
+
+def test_import_export_round_trip(qtbot: QtBot, context: AppContext, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(MAPPING, encoding="utf-8")
+    editor = _editor(qtbot, context)
+    assert editor.import_csv(source)
+    assert editor.table.rowCount() == 3
+    assert editor.table.item(1, COLUMN["meter_import_id"]).text() == "M-REACT"
+    out = tmp_path / "out.csv"
+    assert editor.export_csv(out)
+    assert parse_mapping_csv(out.read_text(encoding="utf-8")) == parse_mapping_csv(MAPPING)
+
+
+def test_edits_are_checked_with_line_and_column(
+    qtbot: QtBot, context: AppContext, tmp_path
+) -> None:
+    editor = _editor(qtbot, context)
+    row = editor.add_row({"source_id": "MPAN9", "channel_id": "12x"})
+    assert row == 0
+    assert not editor.export_csv(tmp_path / "bad.csv")
+    assert "mapping:2: column channel_id: '12x' is not a whole number" in editor.status.text()
+    assert not (tmp_path / "bad.csv").exists()
+
+
+def test_bad_file_is_refused_with_the_reason(qtbot: QtBot, context: AppContext, tmp_path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("meter,channel\nA,B\n", encoding="utf-8")
+    editor = _editor(qtbot, context)
+    assert not editor.import_csv(bad)
+    assert "must have a source_id column" in editor.status.text()
+
+
+def test_save_makes_it_the_mapping_in_use(qtbot: QtBot, context: AppContext, tmp_path) -> None:
+    editor = _editor(qtbot, context)
+    editor.path = tmp_path / "mapping.csv"
+    editor.add_row({"source_id": "S1", "meter_import_id": "M1"})
+    with qtbot.waitSignal(editor.saved):
+        assert editor.save()
+    assert context.settings.mapping_file == str(tmp_path / "mapping.csv")
+    assert [r.meter_import_id for r in context.mapping_table().rows] == ["M1"]
+
+
+def test_targets_picked_from_energycap_lists(
+    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap
+) -> None:
+    energycap.add_meter(
+        7, "M-SITE", [FakeChannel(71, "C-SITE-KWH", "Use", "kWh", 1800)], "Europe/London"
+    )
+    context.settings.energycap.url = energycap.url
+    context.secrets.set(API_KEY_SECRET, "test-key")
+    editor = _editor(qtbot, context)
+    with qtbot.waitSignal(editor.catalog_loaded, timeout=20_000) as loaded:
+        editor.fetch_catalog()
+    catalog = loaded.args[0]
+    assert [m.import_id for m in catalog.meters] == ["M-SITE"]
+    assert "Use" in catalog.observation_types and "kWh" in catalog.units
+    assert editor.tree.topLevelItem(0).child(0).text(1) == "C-SITE-KWH"
+    row = editor.add_row({"source_id": "2336533093112", "quantity": "kWh"})
+    editor.assign(row, catalog.meters[0].channels[0])
+    table = editor.checked_table()
+    assert table is not None
+    assert table.rows[0].channel_import_id == "C-SITE-KWH"
+    assert (table.rows[0].observation_type, table.rows[0].unit) == ("Use", "kWh")

@@ -1,0 +1,86 @@
+"""Settings: the API key goes to the keyring (never the file), the Test button proves it."""
+
+from __future__ import annotations
+
+import json
+
+import keyring
+import pytest
+from keyring.backends import fail
+from pytestqt.qtbot import QtBot
+
+from app.core.settings import HOST_PRESETS, load_settings
+from app.ui.context import API_KEY_SECRET, AppContext
+from app.ui.settings_dialog import CUSTOM, SettingsDialog
+from tests.fakes.energycap import FakeEnergyCap
+from tests.ui.conftest import MemoryKeyring
+
+
+def _dialog(qtbot: QtBot, context: AppContext) -> SettingsDialog:
+    dialog = SettingsDialog(context)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_key_is_saved_in_the_keyring_not_in_the_settings_file(
+    qtbot: QtBot, context: AppContext, memory_keyring: MemoryKeyring
+) -> None:
+    dialog = _dialog(qtbot, context)
+    eu = "EU (app-eu.energycap.com)"
+    dialog.host.setCurrentText(eu)
+    qtbot.keyClicks(dialog.key, "s3cret-key-123")
+    assert "OS keyring" in dialog.keyring.text()
+    with qtbot.waitSignal(dialog.accepted):
+        dialog.accept()
+    assert memory_keyring.items[("meterbridge", API_KEY_SECRET)] == "s3cret-key-123"
+    text = context.paths.settings_file.read_text(encoding="utf-8")
+    assert "s3cret-key-123" not in text
+    assert json.loads(text)["energycap"]["url"] == HOST_PRESETS[eu]
+    assert load_settings(context.paths.settings_file).energycap.url == HOST_PRESETS[eu]
+
+
+def test_no_keyring_is_said_plainly_and_nothing_is_written(
+    qtbot: QtBot, context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keyring.set_keyring(fail.Keyring())
+    dialog = _dialog(qtbot, context)
+    assert "No secure keyring is available" in dialog.keyring.text()
+    assert not dialog.key.isEnabled()
+    assert dialog._store_key() is None  # nothing typed, nothing stored
+    dialog.key.setEnabled(True)  # even if a key were typed, it is refused, not written
+    dialog.key.setText("would-be-plaintext")
+    dialog.accept()
+    assert dialog.isVisible()
+    assert "No secure keyring" in dialog.message.text()
+    assert not context.paths.settings_file.exists()
+
+
+def test_test_button_proves_the_key_against_a_real_server(
+    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap
+) -> None:
+    dialog = _dialog(qtbot, context)
+    dialog.host.setCurrentText(CUSTOM)
+    dialog.custom_url.setText(energycap.url)
+    dialog.key.setText("test-key")
+    with qtbot.waitSignal(dialog.test.clicked):
+        dialog.test.click()
+    qtbot.waitUntil(lambda: dialog.result.text() not in ("", "Testing…"), timeout=20_000)
+    assert dialog.result.text() == f"The key works on {energycap.url.split('//')[1]}."
+    dialog.key.setText("wrong-key")
+    dialog.test.click()
+    qtbot.waitUntil(lambda: dialog.result.text() not in ("", "Testing…"), timeout=20_000)
+    assert dialog.result.text().startswith("EnergyCAP refused the key")
+    assert "wrong-key" not in dialog.result.text()
+
+
+def test_app_preferences_and_autostart(qtbot: QtBot, context: AppContext, tmp_path) -> None:
+    dialog = _dialog(qtbot, context)
+    dialog.theme.setCurrentText("dark")
+    dialog.prefs_boxes["start_with_os"].setChecked(True)
+    dialog.accept()
+    assert context.prefs.theme == "dark"
+    entry = tmp_path / "xdg" / "autostart" / "meterbridge.desktop"
+    assert "gui --minimized" in entry.read_text(encoding="utf-8")
+    saved = json.loads((context.paths.config_dir / "ui.json").read_text(encoding="utf-8"))
+    assert saved["theme"] == "dark" and saved["start_with_os"] is True

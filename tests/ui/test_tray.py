@@ -1,0 +1,63 @@
+"""Tray: closing hides (work goes on), failures are notified once, a click opens the problem."""
+
+from __future__ import annotations
+
+from pytestqt.qtbot import QtBot
+
+from app.ui.application import app_icon
+from app.ui.context import AppContext
+from app.ui.main_window import MainWindow
+from app.ui.snapshot import Snapshot, SourceRow
+from app.ui.tray import Tray, problems_in
+
+
+def _with_tray(qtbot: QtBot, context: AppContext) -> tuple[MainWindow, Tray]:
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    tray = Tray(window, app_icon())
+    window.show()
+    return window, tray
+
+
+def test_close_hides_to_tray_and_keeps_running(qtbot: QtBot, context: AppContext) -> None:
+    window, _tray = _with_tray(qtbot, context)
+    with qtbot.waitSignal(window.hidden_to_tray):
+        assert not window.close()  # the close is refused: the window only hides
+    assert window.isHidden()
+    assert window.refresh_timer.isActive()  # background work goes on
+    with qtbot.waitSignal(window.snapshot_shown, timeout=10_000):
+        window.refresh_timer.timeout.emit()
+    window.bring_to_front()
+    assert window.isVisible()
+
+
+def test_quit_really_closes(qtbot: QtBot, context: AppContext) -> None:
+    window, _tray = _with_tray(qtbot, context)
+    window.quitting = True
+    assert window.close()
+
+
+def test_without_tray_preference_close_closes(qtbot: QtBot, context: AppContext) -> None:
+    window, _tray = _with_tray(qtbot, context)
+    context.prefs.close_to_tray = False
+    assert window.close()
+
+
+def test_failures_are_notified_once_and_clicking_opens_them(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    window, tray = _with_tray(qtbot, context)
+    window.hide()
+    failing = Snapshot(
+        sources=[SourceRow("verdigris", "verdigris", "failed", last_error="token refused")],
+        dead_letters=[{"source": "site-a", "reason": "unknown meter"}],
+    )
+    assert tray.notice(failing) == [
+        "verdigris: token refused",
+        "EnergyCAP refused 1 reading(s); see Dead letters.",
+    ]
+    assert tray.notice(failing) == []  # already told
+    tray.messageClicked.emit()
+    assert window.isVisible()
+    assert window.tabs.currentIndex() == 2
+    assert problems_in(Snapshot(sources=[SourceRow("ok", "uk-hh", "up to date")])) == []

@@ -1,0 +1,166 @@
+"""Each setup wizard, walked by keyboard only: typed fields, Enter for Next and Finish."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from app.core.jobs import JobStore
+from app.ui.context import AppContext
+from app.ui.wizards.source_wizard import SOURCE, SUMMARY, TEST, SourceWizard
+from tests.fakes.sftp_server import AsyncSshServer, make_client_key
+from tests.ui.conftest import MemoryKeyring
+
+
+def _wizard(qtbot: QtBot, context: AppContext, kind: str | None) -> SourceWizard:
+    wizard = SourceWizard(context, kind)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.waitExposed(wizard)
+    wizard.activateWindow()
+    qtbot.waitUntil(wizard.isActiveWindow)
+    return wizard
+
+
+def _type(qtbot: QtBot, widget: QWidget, text: str) -> None:
+    widget.setFocus()
+    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(widget, text)
+
+
+def _enter(qtbot: QtBot, wizard: SourceWizard) -> int:
+    """Press Enter (the default button: Next, or Finish on the last page)."""
+    qtbot.keyClick(wizard, Qt.Key.Key_Return)
+    return wizard.currentId()
+
+
+def _finish(qtbot: QtBot, wizard: SourceWizard) -> dict:
+    while wizard.currentId() != SUMMARY:
+        before = wizard.currentId()
+        assert _enter(qtbot, wizard) != before, wizard.currentPage().error.text()
+    with qtbot.waitSignal(wizard.source_saved) as saved:
+        _enter(qtbot, wizard)
+    setup = saved.args[0]
+    stored = json.loads((wizard.context.paths.config_dir / "sources.json").read_text("utf-8"))
+    assert setup.name in [s["name"] for s in stored]
+    return next(s for s in stored if s["name"] == setup.name)
+
+
+def test_episensor_by_keyboard_gives_push_url_and_token(
+    qtbot: QtBot, context: AppContext, memory_keyring: MemoryKeyring
+) -> None:
+    wizard = _wizard(qtbot, context, "episensor")
+    _type(qtbot, wizard.page(SOURCE).name, "Head office")
+    assert _enter(qtbot, wizard) == TEST
+    page = wizard.page(TEST)
+    assert page.url.text() == "http://127.0.0.1:8765/push/episensor/head-office"
+    token = page.token.text()
+    saved = _finish(qtbot, wizard)
+    assert saved["kind"] == "episensor" and saved["settings"]["tz"] == "Europe/London"
+    assert memory_keyring.items[("meterbridge", "push-token:Head office")] == token
+    assert token not in json.dumps(saved)
+
+
+@pytest.mark.parametrize(
+    ("kind", "serial"), [("acurev2100", "AR2100-77"), ("aculink810", "S8P221")]
+)
+def test_accuenergy_devices_need_a_serial(
+    qtbot: QtBot, context: AppContext, kind: str, serial: str
+) -> None:
+    wizard = _wizard(qtbot, context, kind)
+    assert _enter(qtbot, wizard) == SOURCE  # refused: no serial yet
+    assert "serial" in wizard.page(SOURCE).error.text()
+    _type(qtbot, wizard.page(SOURCE).serial, serial)
+    assert _enter(qtbot, wizard) == TEST
+    saved = _finish(qtbot, wizard)
+    assert saved["kind"] == kind and saved["settings"]["serial"] == serial
+    assert saved["settings"]["push_url"].startswith("http://127.0.0.1:8765/push/" + kind)
+
+
+def test_uk_files_from_a_local_folder_skip_the_connection_test(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    wizard = _wizard(qtbot, context, "uk-hh")
+    _type(qtbot, wizard.page(SOURCE).folder, str(tmp_path))
+    assert _enter(qtbot, wizard) != TEST
+    saved = _finish(qtbot, wizard)
+    assert saved["kind"] == "uk-hh" and saved["settings"]["folder"] == str(tmp_path)
+
+
+def test_uk_sftp_pins_the_host_key_it_showed(
+    qtbot: QtBot, context: AppContext, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    server = AsyncSshServer(tmp_path / "root", make_client_key(tmp_path))
+    try:
+        wizard = _wizard(qtbot, context, "uk-hh")
+        source = wizard.page(SOURCE)
+        source.mode.setFocus()
+        qtbot.keyClick(source.mode, Qt.Key.Key_Down)
+        assert source.sftp
+        _type(qtbot, source.host, "127.0.0.1")
+        _type(qtbot, source.port, str(server.port))
+        _type(qtbot, source.user, "collector")
+        _type(qtbot, source.password, "pa55word")
+        assert _enter(qtbot, wizard) == TEST
+        test = wizard.page(TEST)
+        assert _enter(qtbot, wizard) == TEST  # no fingerprint accepted yet
+        with qtbot.waitSignal(test.worker.signals.finished if test.worker else test.fetch.clicked):
+            qtbot.keyClick(test.fetch, Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda: test.fingerprint.text() != "", timeout=20_000)
+        assert test.fingerprint.text() == server.fingerprint
+        test.accept_box.setFocus()
+        qtbot.keyClick(test.accept_box, Qt.Key.Key_Space)
+        saved = _finish(qtbot, wizard)
+    finally:
+        server.stop()
+    assert saved["kind"] == "uk-hh-sftp"
+    assert saved["settings"]["host_key_fingerprint"] == server.fingerprint
+    assert memory_keyring.items[("meterbridge", "sftp-password")] == "pa55word"
+    jobs = {job.name: job for job in JobStore(context.jobs_file).list()}
+    assert jobs["UK half-hourly"].kind == "sftp"
+
+
+def test_verdigris_secret_goes_to_the_keyring_and_a_job_is_scheduled(
+    qtbot: QtBot, context: AppContext, memory_keyring: MemoryKeyring
+) -> None:
+    wizard = _wizard(qtbot, context, "verdigris")
+    page = wizard.page(SOURCE)
+    _type(qtbot, page.client_id, "client-42")
+    _type(qtbot, page.secret, "very-secret")
+    _type(qtbot, page.ids, "1201, 1202")
+    assert _enter(qtbot, wizard) == TEST
+    saved = _finish(qtbot, wizard)
+    assert saved["settings"]["ids"] == ["1201", "1202"]
+    assert "very-secret" not in json.dumps(saved)
+    assert memory_keyring.items[("meterbridge", "verdigris-client-secret")] == "very-secret"
+    job = JobStore(context.jobs_file).get("Verdigris")
+    assert job.kind == "verdigris" and job.interval.total_seconds() == 30 * 60
+
+
+def test_generic_csv_after_choosing_the_kind_by_keyboard(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    wizard = _wizard(qtbot, context, None)
+    kind_page = wizard.currentPage()
+    kind_page.group.button(0).setFocus()
+    for _ in range(5):  # EpiSensor → … → Generic, by arrow keys
+        qtbot.keyClick(kind_page.group.checkedButton(), Qt.Key.Key_Down)
+    assert kind_page.chosen() == "generic"
+    assert _enter(qtbot, wizard) == SOURCE
+    page = wizard.page(SOURCE)
+    _type(qtbot, page.folder, str(tmp_path))
+    _type(qtbot, page.id_column, "meter_id")
+    saved = _finish(qtbot, wizard)
+    assert saved["kind"] == "generic" and saved["settings"]["id_column"] == "meter_id"
+
+
+def test_a_bad_name_is_refused_in_plain_words(qtbot: QtBot, context: AppContext) -> None:
+    wizard = _wizard(qtbot, context, "episensor")
+    _type(qtbot, wizard.page(SOURCE).name, "bad/name!")
+    assert _enter(qtbot, wizard) == SOURCE
+    assert "Use letters, digits" in wizard.page(SOURCE).error.text()
