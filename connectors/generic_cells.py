@@ -23,7 +23,7 @@ ESTIMATED_WORDS: dict[str, bool] = {
 }  # fmt: skip
 
 # Times with an explicit offset (ISO style); these are kept as given and converted to UTC.
-OFFSET_PATTERN = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
+OFFSET_PATTERN = r"\d{1,2}:?\d{2}(?::?\d{2}(?:[.,]\d+)?)?\s*(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
 
 # Formats tried, in order, when no --time-format is given and the times are not ISO 8601.
 CANDIDATE_FORMATS: tuple[str, ...] = (
