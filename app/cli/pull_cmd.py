@@ -199,6 +199,8 @@ def run_pull_verdigris(args: argparse.Namespace) -> int:
     settings = load_settings(paths.settings_file)
     config = verdigris_config(args, paths)
     since, until = parse_time(args.since, "--since"), parse_time(args.until, "--until")
+    if since and until and since >= until:
+        raise UsageError(f"--since {args.since} is not before --until {args.until}")
     try:
         if args.save_secret:
             _save_secret(secret_name(config.client_id), f"client secret of {config.client_id}")

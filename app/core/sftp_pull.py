@@ -262,7 +262,12 @@ def _poll_folder(
             report.skipped += 1
             continue
         remote = posixpath.join(folder.path, entry.filename)
-        data = _download(client, remote)
+        try:
+            data = _download(client, remote)
+        except SftpError as exc:  # this file only (permissions, vanished); tried again next poll
+            submit.result.errors.append(str(exc))
+            report.warnings.append(str(exc))
+            continue
         digest = hashlib.sha256(data).hexdigest()
         record = FileRecord(config.server, folder.path, entry.filename, mtime, size, digest,
                             "imported", 0, None)  # fmt: skip

@@ -112,9 +112,12 @@ def last_complete(now: datetime, step_s: int) -> datetime:
     return floor_time(now, step_s)
 
 
-def bookmark_key(kind: str, level: str, ident: str) -> str:
-    """The bookmark channel name: ``energy verdigris:circuit:123``."""
-    return f"{kind} {source_id(level, ident)}"
+def bookmark_key(kind: str, level: str, ident: str, interval: str) -> str:
+    """The bookmark channel name: ``energy@15m verdigris:circuit:123``.
+
+    The interval is part of it: data pulled at 1h does not cover a 15m channel.
+    """
+    return f"{kind}@{interval} {source_id(level, ident)}"
 
 
 def pull_verdigris(
@@ -163,7 +166,7 @@ def _group_by_gaps(
     default_start = floor_time(end - timedelta(days=config.backfill_days), step)
     groups: dict[tuple[Span, ...], list[str]] = defaultdict(list)
     for ident in dict.fromkeys(ids):
-        key = bookmark_key(kind, level, ident)
+        key = bookmark_key(kind, level, ident, config.interval)
         if since is not None:
             gaps: tuple[Span, ...] = ((floor_time(since, step), end),) if since < end else ()
         else:
@@ -219,7 +222,8 @@ class _Run:
             if request.end > self.settle:  # recent: trailing empty buckets may still come
                 arrived = last.to_pydatetime() if last is not None else request.start
                 cut = min(request.end, max(arrived, self.settle, request.start))
-            spans.append((bookmark_key(kind, level, ident), request.start, cut))
+            key = bookmark_key(kind, level, ident, self.config.interval)
+            spans.append((key, request.start, cut))
         self.bookmarks.mark_many(spans)
         self.report.readings += len(frame)
         self.report.requests += 1

@@ -200,6 +200,23 @@ def test_connector_bug_costs_one_file_and_young_files_wait(server, ecap, tmp_pat
     assert sorted(ecap.readings()["value"]) == [4.0]
 
 
+def test_unreadable_file_is_named_and_the_others_go_on(server, ecap, tmp_path: Path) -> None:
+    incoming = server.root / "incoming"
+    (incoming / "locked.csv").write_text(csv_file("M1", 1, [1.0]))
+    (incoming / "locked.csv").chmod(0)  # sshd (not root) cannot read it; asyncssh refuses it
+    (incoming / "b.csv").write_text(csv_file("M2", 1, [2.0]))
+    cfg = config_for(server, host_key_fingerprint=server.fingerprint)
+    sub = submitter(ecap)
+    state = SftpState(tmp_path / "s.sqlite3")
+    report = poll(cfg, state, build_registry(), sub)
+    assert [Path(n).name for n in report.imported] == ["b.csv"]
+    assert any("cannot download" in e and "locked.csv" in e for e in sub.result.errors)
+    assert sorted(ecap.readings()["value"]) == [2.0]
+    (incoming / "locked.csv").chmod(0o644)
+    (incoming / "locked.csv").rename(incoming / "unlocked.csv")
+    assert len(poll(cfg, state, build_registry(), submitter(ecap)).imported) == 1
+
+
 def test_real_uk_hh_files_are_recognised_and_arrive_exactly(
     server, ecap, tmp_path: Path, uk_samples: Path
 ) -> None:

@@ -46,6 +46,15 @@ def make_client_key(folder: Path) -> Path:
     return path
 
 
+class _Sftp(asyncssh.SFTPServer):
+    """asyncssh's SFTP server, refusing to open files named ``locked*`` (like mode 000)."""
+
+    def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
+        if path.rsplit(b"/", 1)[-1].startswith(b"locked"):
+            raise asyncssh.SFTPError(asyncssh.FX_PERMISSION_DENIED, "Permission denied")
+        return super().open(path, pflags, attrs)
+
+
 class AsyncSshServer:
     """asyncssh's SFTP server in a thread, chrooted to `root`."""
 
@@ -88,7 +97,7 @@ class AsyncSshServer:
             return await asyncssh.listen(
                 "127.0.0.1", self.port, server_host_keys=[self._host_key],
                 authorized_client_keys=authorized, server_factory=Auth,
-                sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(self.root).encode()),
+                sftp_factory=lambda chan: _Sftp(chan, chroot=str(self.root).encode()),
             )  # fmt: skip
 
         self._listener = asyncio.run_coroutine_threadsafe(listen(), self._loop).result(10)
