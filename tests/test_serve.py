@@ -67,6 +67,8 @@ class Server:
 def fake() -> Iterator[FakeEnergyCap]:
     with FakeEnergyCap(api_key=KEY) as server:
         server.add_meter(1, "GW", [FakeChannel(11, "C11", "Use", "kWh", 900)], "Europe/London")
+        server.add_meter(2, "RM", [FakeChannel(22, "C22", "Use", "kWh", 900)], "Europe/London")
+        server.add_meter(3, "M9", [FakeChannel(33, "C33", "Demand", "kW", 900)], "Europe/London")
         yield server
 
 
@@ -78,6 +80,22 @@ def batches() -> list[list[dict[str, object]]]:
         for i in range(12)
     ]  # fmt: skip
     return [points[:6], points[6:], points[:6]]
+
+
+READINGS_API = [
+    {"channelImportId": "C22", "observationTypeCode": "Use", "unitCode": "kWh",
+     "readings": [{"time": "2026-10-25T01:15:00+01:00", "value": 1.5},
+                  {"time": "2026-10-25T01:15:00+00:00", "value": 2.25, "estimated": True}]},
+    {"meterImportId": "M9", "observationTypeCode": "Demand", "unitCode": "kW",
+     "readings": [{"time": "2026-10-25T00:30:00Z", "value": 7.0}]},
+]  # fmt: skip
+
+
+def rows_of(frame: pd.DataFrame) -> list[tuple[str, float]]:
+    return [
+        (pd.Timestamp(t).tz_convert("UTC").isoformat(), round(float(v), 6))
+        for t, v in zip(frame["time"], frame["value"], strict=True)
+    ]
 
 
 def expected() -> list[tuple[str, float]]:
@@ -102,6 +120,8 @@ def test_sigkill_between_ack_and_delivery_then_restart_delivers_all(
     assert added.returncode == 0, added.stderr
     token = next(line.split()[-1] for line in added.stdout.splitlines() if line.startswith("token"))
     assert "/push/gw1" in added.stdout
+    nuoz = cli(home, "device", "add", "nuoz", "--connector", "readings")
+    nuoz_token = next(x.split()[-1] for x in nuoz.stdout.splitlines() if x.startswith("token"))
     port = free_port()
     fake.inject("/api/v3/reading", status=503, times=None)  # EnergyCAP is down
     server = Server(home, port)
@@ -110,23 +130,26 @@ def test_sigkill_between_ack_and_delivery_then_restart_delivers_all(
     for batch in batches():
         answer = requests.post(url, json=batch, headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 200, answer.text
+    nuoz_url = f"http://127.0.0.1:{port}/push/nuoz?token={nuoz_token}"
+    assert requests.post(nuoz_url, json=READINGS_API, timeout=10).status_code == 200
     code, _ = server.finish(signal.SIGKILL)
     assert code == -signal.SIGKILL
     assert fake.readings().empty
     fake.clear_faults()
     server = Server(home, port)
     deadline = time.monotonic() + 40
-    while len(fake.readings()) < len(expected()) and time.monotonic() < deadline:
+    while len(fake.readings()) < len(expected()) + 3 and time.monotonic() < deadline:
         time.sleep(0.2)
     resend = requests.post(url, json=batches()[1], headers={"Authorization": f"Bearer {token}"})
     assert resend.json()["journal"]["already_delivered"] == 6  # nothing is sent twice
     code, out = server.finish(signal.SIGTERM)
     assert code == 0 and "stopped" in out
-    got = fake.readings_for(11)
-    rows = [
-        (pd.Timestamp(t).tz_convert("UTC").isoformat(), round(float(v), 6))
-        for t, v in zip(got["time"], got["value"], strict=True)
+    assert rows_of(fake.readings_for(11)) == expected()
+    assert rows_of(fake.readings_for(22)) == [
+        ("2026-10-25T00:15:00+00:00", 1.5),
+        ("2026-10-25T01:15:00+00:00", 2.25),
     ]
-    assert rows == expected()
+    assert list(fake.readings_for(22)["estimated"]) == [False, True]
+    assert rows_of(fake.readings_for(33)) == [("2026-10-25T00:30:00+00:00", 7.0)]
     listed = cli(home, "device", "list")
     assert "gw1: episensor" in listed.stdout and "6 readings in 1 pushes" in listed.stdout

@@ -26,6 +26,8 @@ from app.core.delivery import deliver_pending
 from app.core.energycap import EnergyCapClient, RetryPolicy
 from app.core.journal import Journal
 from app.core.listener import PushListener, open_listener
+from app.core.mapping import with_hints
+from app.core.push_hints import HintStore
 from app.core.secrets import SecretStore
 from app.core.settings import EnergyCapSettings, Settings
 
@@ -67,6 +69,7 @@ class _Delivery:
         )
         self.journal, self.ecap = journal, ecap
         self.table = _table(args, settings)
+        self.hints: HintStore | None = None
         self.patience = settings.journal.outage_patience_s
         self.thread = threading.Thread(target=self._run, name="delivery", daemon=True)
 
@@ -80,11 +83,12 @@ class _Delivery:
                 return
             self.work.clear()
             try:
+                table = with_hints(self.table, self.hints.rows()) if self.hints else self.table
                 report = deliver_pending(
                     self.journal,
                     self.client,
                     self.ecap,
-                    self.table,
+                    table,
                     patience_s=self.patience,
                     cancel=self.stop.is_set,
                     sleep=self._sleep,
@@ -132,6 +136,7 @@ def run_serve(args: argparse.Namespace) -> int:
     listener = open_listener(paths, _listen(args, settings), journal)
     if delivery is not None:
         listener.committer.on_commit = lambda _group: delivery.work.set()
+        delivery.hints = listener.hints
     try:
         listener.start()
     except (OSError, ValueError) as exc:

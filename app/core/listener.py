@@ -28,6 +28,7 @@ from app.core.listener_commit import PushCommitter, ReadingSink
 from app.core.listener_handler import PushExchange
 from app.core.listener_http import answer_bytes, read_request
 from app.core.listener_settings import ListenerSettings, check_bind
+from app.core.push_hints import HintStore
 from app.core.register_store import RegisterStore
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class PushListener:
         self.captures = captures
         self.committer = PushCommitter(journal, registers)
         self.max_body = int(settings.max_body_bytes)
+        self.hints: HintStore | None = None
         self.idle_timeout_s = 120.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -207,6 +209,8 @@ def open_listener(paths: Any, settings: ListenerSettings, journal: ReadingSink) 
         max_count=settings.capture_max_count,
         max_bytes=settings.capture_max_bytes,
     )
-    return PushListener(
+    listener = PushListener(
         settings, devices, journal, RegisterStore(data / "registers.sqlite3"), captures
     )
+    listener.hints = HintStore(data / "push-hints.json")
+    return listener

@@ -29,7 +29,7 @@ CATALOG_IDS: dict[str, tuple[str, ...]] = {"readings": ("readings-json", "readin
 
 def parse_payload(
     connector_id: str, data: bytes, name: str, options: Mapping[str, Any]
-) -> PointColumns | tuple[pd.DataFrame, list[Problem]]:
+) -> PointColumns | tuple[pd.DataFrame, list[Problem], dict[str, Any]]:
     """Parse one push body with the device's reader.
 
     Raises:
@@ -40,7 +40,7 @@ def parse_payload(
         return reader(data, name, options)
     connector = _catalog_connector(connector_id)
     batch = concat_batches(list(connector.read(Source.from_bytes(data, name), options)))
-    return batch.readings, batch.problems
+    return batch.readings, batch.problems, batch.info
 
 
 def _catalog_connector(connector_id: str) -> Any:
