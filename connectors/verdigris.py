@@ -157,7 +157,7 @@ def _parse_row(row: Any, request: Request) -> tuple[str, pd.Timestamp, float] | 
     """(id, bucket stamp, value); None for a gap (null value); a message for a bad row."""
     if not isinstance(row, dict) or str(row.get("id")) not in request.ids:
         return "Verdigris sent a row for an id that was not asked for"
-    value = row.get(request.kind)
+    value = row.get(request.kind, row.get("value"))  # "value": a generic name, just in case
     if value is None:
         return None
     try:

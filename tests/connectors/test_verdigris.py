@@ -274,3 +274,19 @@ def test_prefetch_keeps_order_raises_in_place_and_stops_early() -> None:
             break
     assert threading.active_count() == before  # the producer thread ended
     assert len(produced) <= 3 + 1 + 2 + 1  # consumed, in hand, queued, one blocked
+
+
+def test_breakers_and_circuits_together(fake: FakeVerdigris, tmp_path: Path) -> None:
+    config = VerdigrisConfig(client_id=fake.client_id, circuits=["100"], breakers=["900", "901"],
+                             interval="1h", backfill_days=1)  # fmt: skip
+    got: list[ReadingBatch] = []
+    pull_verdigris(config, make_api(fake, tmp_path), Bookmarks(tmp_path / "b.sqlite3"),
+                   got.append, now=NOW)  # fmt: skip
+    frame = concat_batches(got).readings
+    counts = frame.groupby(["source_id", "quantity"]).size().to_dict()
+    assert counts == {
+        (sid, q): 24
+        for sid in ("verdigris:breaker:900", "verdigris:breaker:901", "verdigris:circuit:100")
+        for q in ("kW", "kWh")
+    }
+    assert {r["kind"] for r in fake.data_requests} == {"energy", "power"}
