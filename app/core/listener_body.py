@@ -1,8 +1,8 @@
-"""Reading a push request's body safely: size cap, chunked, gzip, multipart.
+"""A push body's content: gzip/deflate undone within the cap, multipart split.
 
-Every step is bounded by the body cap: Content-Length is checked before
-anything is read, chunked bodies stop at the cap, and gzip/deflate bodies are
-decompressed at most to the cap (a decompression bomb gets 413, not memory).
+Reading the body itself (Content-Length checked first, chunked bodies stopped
+at the cap) is in `app.core.listener_http`. Decompression stops at the cap,
+so a decompression bomb gets 413, not memory.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import email.parser
 import email.policy
 import zlib
 from dataclasses import dataclass, field
-from typing import IO, Any
 
 DRAIN_LIMIT = 64 * 1024 * 1024  # read and discard up to this much of a refused body
 
@@ -38,61 +37,6 @@ class Payload:
 def too_large(limit: int) -> BodyError:
     """The 413 error for `limit`."""
     return BodyError(413, f"body is larger than the {limit}-byte limit (listener.max_body_bytes)")
-
-
-def read_body(rfile: Any, length_header: str | None, chunked: bool, limit: int) -> bytes:
-    """The raw body, at most `limit` bytes.
-
-    Raises:
-        BodyError: 413 above the limit, 411 without a length, 400 for a broken body.
-    """
-    if chunked:
-        return _read_chunked(rfile, limit)
-    if length_header is None:
-        raise BodyError(411, "send a Content-Length header (or a chunked body)")
-    try:
-        length = int(length_header)
-    except ValueError:
-        raise BodyError(400, f"Content-Length {length_header!r} is not a number") from None
-    if length < 0:
-        raise BodyError(400, "Content-Length is negative")
-    if length > limit:
-        _drain(rfile, length)
-        raise too_large(limit)
-    data: bytes = rfile.read(length)
-    if len(data) != length:
-        raise BodyError(400, f"body ended after {len(data)} of {length} bytes")
-    return data
-
-
-def _drain(rfile: IO[bytes], length: int) -> None:
-    """Discard a refused body so the client can read the 413 (bounded)."""
-    left = min(length, DRAIN_LIMIT)
-    while left > 0:
-        chunk = rfile.read(min(left, 1 << 16))
-        if not chunk:
-            return
-        left -= len(chunk)
-
-
-def _read_chunked(rfile: IO[bytes], limit: int) -> bytes:
-    parts: list[bytes] = []
-    total = 0
-    while True:
-        line = rfile.readline(1024).split(b";", 1)[0].strip()
-        try:
-            size = int(line, 16)
-        except ValueError:
-            raise BodyError(400, "broken chunked body (bad chunk size line)") from None
-        if size == 0:
-            while rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                pass
-            return b"".join(parts)
-        total += size
-        if total > limit:
-            raise too_large(limit)
-        parts.append(rfile.read(size))
-        rfile.readline(1024)
 
 
 def decode_body(data: bytes, encoding: str | None, limit: int) -> bytes:
