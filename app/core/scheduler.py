@@ -156,6 +156,11 @@ class Scheduler:
         self.store.set_next_run(job.name, following(job.next_run, job.interval, self.clock()))
         return outcome
 
+    def next_wakeup(self) -> datetime | None:
+        """When the next unpaused job is due (for a timer); None without one."""
+        times = [job.next_run for job in self.store.list() if not job.paused]
+        return min(times) if times else None
+
     def run_now(self, name: str) -> JobOutcome:
         """Run one job immediately (paused or not); its schedule is kept.
 

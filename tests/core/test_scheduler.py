@@ -101,7 +101,9 @@ def test_clock_jump_backwards_does_not_stall(setup) -> None:
 
 def test_pause_resume_and_run_now(setup) -> None:
     sched, clock, runs, _ = setup
+    assert sched.next_wakeup() == T0 + STEP
     sched.pause("vg")
+    assert sched.next_wakeup() is None
     clock.now = T0 + timedelta(hours=1)
     sched.run_pending()
     assert runs == []
