@@ -14,6 +14,7 @@ source; rows whose order cannot tell are held back and named.
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 from collections.abc import Iterator, Mapping
@@ -89,6 +90,8 @@ class _GenericRead:
         self.options = options
         self.file = source.label
         self.layout: Layout = find_layout(source.head(), self.file, options)
+        if self.layout.encoding == "utf-8-sig" and not _all_utf8(source):
+            self.layout.encoding = "cp1252"  # valid in the head only: an Excel-on-Windows file
         self.columns = choose_columns(self.layout.header, options, self.file)
         self.headerless = first_line_is_data(self.layout.header, self.columns, options, self.file)
         if self.headerless:  # the first line is a reading: read it, name columns by number
@@ -295,3 +298,16 @@ def _embedded_newlines(raw: pd.DataFrame) -> np.ndarray:
         if cells.str.contains("\n", regex=False).any():
             extra += cells.str.count(re.escape("\n")).to_numpy(dtype="int64")
     return extra
+
+
+def _all_utf8(source: Source) -> bool:
+    """Whether the whole source decodes as UTF-8 (checked in blocks, before any row is used)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with source.open() as handle:
+            while block := handle.read(1 << 23):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -371,3 +371,14 @@ def test_a_file_without_header_is_read_from_its_first_line_when_columns_are_numb
     assert list(r["estimated"]) == [True, False, False]
     assert list(r["origin"].str.rsplit(":", n=2).str[1]) == ["1", "2", "3"]
     assert batch.info["header_line"] is None and batch.info["columns"]["value"] == "3"
+
+
+def test_windows_1252_bytes_after_the_head_switch_the_whole_file_to_windows_1252() -> None:
+    stamps = pd.date_range("2024-06-01", periods=3000, freq="15min", tz="UTC")
+    rows = "".join(f"A,{t:%Y-%m-%dT%H:%MZ},1\n" for t in stamps)  # > 64 KiB: past the head
+    assert len(rows) > 65536
+    data = ("id,time,value\n" + rows).encode() + "B\u00e9,2024-07-02T00:00Z,9\n".encode("cp1252")
+    source = Source.from_bytes(data, "late.csv")
+    batch = concat_batches(list(GenericCsvConnector().read(source, {})))
+    assert batch.info["encoding"] == "cp1252"
+    assert list(batch.readings["source_id"])[-1] == "B\u00e9"
