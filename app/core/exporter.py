@@ -305,6 +305,8 @@ CSV_HEADER_LINE = (",".join(CSV_HEADER) + "\r\n").encode("ascii")
 
 def sort_for_import(part: pd.DataFrame) -> pd.DataFrame:
     """A group's readings in file order: by import id, then time (no copy when already so)."""
+    if _ordered_by_one_id(part):
+        return part
     channel, _ = pd.factorize(part["channel_import_id"], sort=True, use_na_sentinel=False)
     meter, _ = pd.factorize(part["meter_import_id"], sort=True, use_na_sentinel=False)
     times = part["time"].to_numpy(dtype="datetime64[ns]").view("int64")
@@ -314,20 +316,42 @@ def sort_for_import(part: pd.DataFrame) -> pd.DataFrame:
     return part.iloc[order]
 
 
-def _csv_text(values: pd.Series) -> Any:
+def _ordered_by_one_id(part: pd.DataFrame) -> bool:
+    """True when one id column is all empty, the other full, and rows already go by
+    (id, time): checked with Arrow comparisons, without factorizing the ids."""
+    if len(part) < 2:
+        return True
+    channel = pa.array(part["channel_import_id"], type=pa.string(), from_pandas=True)
+    meter = pa.array(part["meter_import_id"], type=pa.string(), from_pandas=True)
+    if channel.null_count == len(channel) and meter.null_count == 0:
+        ids = meter
+    elif meter.null_count == len(meter) and channel.null_count == 0:
+        ids = channel
+    else:
+        return False
+    times = part["time"].to_numpy(dtype="datetime64[ns]").view("int64")
+    head, tail = ids[:-1], ids[1:]
+    less = pc.less(head, tail).to_numpy(zero_copy_only=False)
+    same = pc.equal(head, tail).to_numpy(zero_copy_only=False)
+    return bool((less | (same & (times[:-1] < times[1:]))).all())
+
+
+def _csv_text(values: pd.Series, suffix: str = "") -> Any:
     """Quote CSV cells that need it (delimiter, quote or line break inside).
 
     The check runs on the distinct values only (ids repeat for every reading).
     """
     array = pa.array(values, type=pa.string(), from_pandas=True)
     if array.null_count == len(array):
-        return pa.scalar("")
+        return pa.scalar(suffix)
     encoded = pc.dictionary_encode(array.fill_null(""))
     words = encoded.dictionary
     needs = pc.match_substring_regex(words, '[",\r\n]')
     if pc.any(needs).as_py():
         quoted = pc.binary_join_element_wise('"', pc.replace_substring(words, '"', '""'), '"', "")
         words = pc.if_else(needs, quoted, words)
+    if suffix:
+        words = pc.binary_join_element_wise(words, suffix, "")
     return pc.take(words, encoded.indices)
 
 
@@ -349,10 +373,9 @@ def import_csv_rows(part: pd.DataFrame, kind: str, label: TimeLabel = "end") -> 
         stamps,
         values,
         pa.scalar(flags) if isinstance(flags, str) else flags,
-        _csv_text(part["note"].astype("string")),
+        _csv_text(part["note"].astype("string"), suffix="\r\n"),  # the line ends with the note
     ]
-    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*columns, ","), "\r\n", "")
-    return _string_bytes(lines)
+    return _string_bytes(pc.binary_join_element_wise(*columns, ","))
 
 
 def _string_bytes(array: Any) -> bytes:
@@ -363,7 +386,7 @@ def _string_bytes(array: Any) -> bytes:
     first = int(offsets[array.offset])
     last = int(offsets[array.offset + len(array)])
     data = array.buffers()[2]
-    return data.to_pybytes()[first:last] if data is not None else b""
+    return data.slice(first, last - first).to_pybytes() if data is not None else b""
 
 
 def import_profile(
