@@ -73,6 +73,8 @@ class MappingEditor(QDialog):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["EnergyCAP meter / channel", "Import id", "Type", "Unit"])
         self.tree.setAccessibleName("EnergyCAP meters and channels")
+        self.tree.header().setMinimumSectionSize(90)
+        self.tree.setColumnWidth(0, 190)
         self.tree.itemActivated.connect(self._on_tree_activated)
         right = QWidget()
         box = QVBoxLayout(right)
@@ -138,6 +140,8 @@ class MappingEditor(QDialog):
         self.table.setRowCount(0)
         for record in csv.DictReader(io.StringIO(table.to_csv())):
             self.add_row({k: v or "" for k, v in record.items()})
+        self.table.resizeColumnsToContents()
+        self.table.resizeRowsToContents()
         self.status.setText(f"{len(table.rows)} mapping row(s).")
 
     def csv_text(self) -> str:
@@ -249,6 +253,8 @@ class MappingEditor(QDialog):
                 top.addChild(child)
             self.tree.addTopLevelItem(top)
         self.tree.expandAll()
+        for column in range(self.tree.columnCount()):
+            self.tree.resizeColumnToContents(column)
         self.catalog_state.setText(f"{len(catalog.meters)} meter(s) loaded from EnergyCAP.")
         self.catalog_loaded.emit(catalog)
 

@@ -51,6 +51,13 @@ def name_corner_button(view: QTableView) -> None:
             button.setAccessibleName("Select all rows")
 
 
+def fit_columns(table: QTableWidget) -> None:
+    """Size columns to their text; the last one takes the remaining width."""
+    table.resizeColumnsToContents()
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(table.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
+
+
 def make_table(headers: Sequence[str], name: str) -> QTableWidget:
     """A read-only, row-selecting table with the given headers."""
     table = QTableWidget(0, len(headers))
@@ -130,7 +137,7 @@ class SourcesPanel(QWidget):
             if colour is not None:
                 for column in range(self.table.columnCount()):
                     self.table.item(number, column).setBackground(colour)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
         self.notes.setText(" ".join(snap.notes))
 
 
@@ -159,7 +166,7 @@ class ActivityPanel(QWidget):
                       r.get("confirmed"), r.get("rejected"), r.get("status"),
                       r.get("task_guid") or "", r.get("message") or "")  # fmt: skip
             fill_row(self.table, number, values)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
 
 
 class DeadLettersPanel(QWidget):
@@ -204,7 +211,7 @@ class DeadLettersPanel(QWidget):
             values = (r.get("source"), r.get("source_id"), r.get("quantity"), stamp,
                       r.get("value"), r.get("reason"), r.get("origin"))  # fmt: skip
             fill_row(self.table, number, values)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table)
 
     def _on_replay_clicked(self) -> None:
         rows = {i.row() for i in self.table.selectedIndexes()}

@@ -91,10 +91,11 @@ def _read_journal(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> Non
 
         journal = Journal(path)
         try:
-            _merge_status(journal.status(), rows)
+            _merge_status(journal.status(), rows, _last_received(journal))
             snap.receipts = list(journal.receipts(limit=200))
             dead = journal.dead_letters(limit=2000)
             snap.dead_letters = dead.to_dict("records")
+            _explain_refusals(rows, snap.dead_letters)
         finally:
             journal.close()
     except Exception as exc:  # shown as a note; the log has the detail
@@ -102,7 +103,28 @@ def _read_journal(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> Non
         snap.notes.append(f"The journal cannot be read: {exc}")
 
 
-def _merge_status(statuses: list[Any], rows: dict[str, SourceRow]) -> None:
+def _last_received(journal: Any) -> dict[str, float]:
+    """When each source's newest reading was journaled (epoch seconds)."""
+    with journal.reader() as conn:
+        found = conn.execute("SELECT source, max(accepted_at) FROM readings GROUP BY source")
+        return {str(source): float(at) for source, at in found}
+
+
+def _explain_refusals(rows: dict[str, SourceRow], dead: list[dict[str, Any]]) -> None:
+    """Give sources with refused readings a plain last error (the first reason)."""
+    reasons: dict[str, str] = {}
+    for letter in dead:
+        reasons.setdefault(str(letter.get("source")), str(letter.get("reason") or "no reason"))
+    for name, reason in reasons.items():
+        row = rows.get(name)
+        if row is not None and not row.last_error:
+            text = f"EnergyCAP refused {row.rejected} reading(s): {reason}"
+            rows[name] = _with(row, last_error=text)
+
+
+def _merge_status(
+    statuses: list[Any], rows: dict[str, SourceRow], received: dict[str, float]
+) -> None:
     for status in statuses:
         old = rows.get(status.source)
         pending = status.count("pending") + status.count("sent") + status.count("held")
@@ -117,8 +139,8 @@ def _merge_status(statuses: list[Any], rows: dict[str, SourceRow]) -> None:
             rejected=status.count("rejected"),
             last_error=old.last_error if old else "",
         )
-        if status.oldest_pending is not None and row.last_data == "—":
-            row = _with(row, last_data=when(status.oldest_pending.to_pydatetime()))
+        if status.source in received and row.last_data == "—":
+            row = _with(row, last_data=when(received[status.source]))
         rows[status.source] = row
 
 

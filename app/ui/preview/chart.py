@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.core.preview_checks import Flag
@@ -27,6 +29,7 @@ class ChannelChart(QWidget):
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
         self.plot.setLabel("bottom", "time (UTC)")
+        self._follow_palette()
         self.summary = QLabel()
         self.summary.setAccessibleName("Channel summary")
         top = QHBoxLayout()
@@ -58,6 +61,22 @@ class ChannelChart(QWidget):
         self.picker.addItems([label for label, _ in self._slices])
         self.picker.blockSignals(False)
         self._on_picker_changed(0)
+
+    def _follow_palette(self) -> None:
+        """Chart background and axes in the window's colours (light or dark)."""
+        palette = self.palette()
+        self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(pg.mkPen(text))
+            axis.setTextPen(pg.mkPen(text))
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Re-colour when the theme changes."""
+        if event.type() == QEvent.Type.PaletteChange:
+            self._follow_palette()
+        super().changeEvent(event)
 
     def channel_count(self) -> int:
         """How many channels can be charted."""

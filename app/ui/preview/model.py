@@ -43,13 +43,13 @@ HANDLED_ROLES = frozenset(
     }
 )
 
-# Translucent so the highlight reads in light and dark themes alike.
+# Translucent so the highlight reads in light and dark themes alike. Unmapped rows are
+# not tinted: a whole file is often unmapped at first; the warning list says so once.
 FLAG_COLOURS: tuple[tuple[Flag, QColor], ...] = (
     (Flag.DUPLICATE, QColor(220, 50, 47, 90)),
     (Flag.NEGATIVE, QColor(220, 50, 47, 70)),
     (Flag.SPIKE, QColor(255, 140, 0, 90)),
     (Flag.GAP, QColor(181, 137, 0, 80)),
-    (Flag.UNMAPPED, QColor(108, 113, 196, 70)),
     (Flag.ESTIMATED, QColor(38, 139, 210, 55)),
 )
 

@@ -1,0 +1,177 @@
+"""Make the README's screenshots of the desktop app (runs under QT_QPA_PLATFORM=offscreen).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py [--out docs/screenshots]
+
+Everything shown is real: a throw-away home whose journal and schedule are filled
+through the core (readings accepted, one refused, a job that failed), and a real
+UK half-hourly sample from ../shared/samples/uk-hh in the preview.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+SAMPLES = REPO.parent / "shared" / "samples" / "uk-hh"
+SAMPLE = SAMPLES / "energysparks_banes_0030-to-2400_mpan-at-end.csv"
+MAPPING = (
+    "source_id,quantity,channel_import_id,meter_import_id,channel_id,observation_type,unit,"
+    "multiplier\n2000006183919,kWh,FRESHFORD-ELEC-HH,,,Use,kWh,\n"
+    "2200012030374,kWh,HIGHLITTLETON-HH,,,Use,kWh,\n"
+)
+
+
+def fill_home(home: Path) -> None:
+    """Give the home a journal with deliveries and a refusal, and two scheduled jobs."""
+    import pandas as pd
+
+    from app.core.jobs import JobOutcome, JobStore
+    from app.core.journal import Journal
+    from connectors.base import make_readings
+
+    journal = Journal(home / "journal.sqlite3")
+    for source, meter, n in (("site-a (EpiSensor)", "000D6F0001A303D4_333", 96),
+                             ("imserv-feed", "2336533093112", 48)):  # fmt: skip
+        times = pd.date_range("2026-11-24 00:30", periods=n, freq="30min", tz="Europe/London")
+        journal.accept(make_readings(source_id=meter, time=times, value=range(n), interval_s=1800),
+                       source=source)  # fmt: skip
+    pending = journal.pending(limit=2)
+    journal.reject({int(i): f"meter {m} is not in EnergyCAP" for i, m in
+                    zip(pending["id"], pending["source_id"], strict=True)})  # fmt: skip
+    journal.close()
+    store = JobStore(home / "jobs.sqlite3")
+    now = datetime.now(UTC)
+    store.save(
+        "verdigris-campus", "verdigris", {}, timedelta(minutes=15), now + timedelta(minutes=9)
+    )
+    store.record_run("verdigris-campus", now - timedelta(minutes=6), now - timedelta(minutes=6),
+                     JobOutcome(ok=True, message="96 readings", readings=96))  # fmt: skip
+    store.save("collector-sftp", "sftp", {}, timedelta(hours=1), now + timedelta(minutes=41))
+    refused = JobOutcome(ok=False, message="host key changed: refused the server")
+    earlier = now - timedelta(minutes=19)
+    store.record_run("collector-sftp", earlier, earlier, refused)
+    (home / "mapping.csv").write_text(MAPPING, encoding="utf-8")
+
+
+def wait_for(app: object, condition: object, timeout_s: float = 60.0) -> None:
+    """Process events until `condition()` is true."""
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    end = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < end:  # type: ignore[operator]
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def shoot(widget: object, path: Path) -> None:
+    """Save a picture of `widget`."""
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(5):
+        QApplication.processEvents()
+    widget.grab().save(str(path))  # type: ignore[attr-defined]
+    print(f"wrote {path}")
+
+
+def main() -> int:
+    """Build each screen in a demo home and save PNGs."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="meterbridge-shots-"))
+    os.environ["METERBRIDGE_HOME"] = str(home)
+    fill_home(home)
+
+    from app.core.paths import resolve_paths
+    from app.ui.application import ensure_qapp
+    from app.ui.context import AppContext
+    from app.ui.log_viewer import setup_logging
+    from app.ui.theme import apply_theme
+
+    app = ensure_qapp()
+    paths = resolve_paths(home).ensure()
+    setup_logging(paths.log_dir)
+    context = AppContext.load(paths)
+    context.settings.mapping_file = str(home / "mapping.csv")
+    context.settings.energycap.url = "https://app-eu.energycap.com"
+    apply_theme(app, "light")
+    screens(app, context, args.out)
+    apply_theme(app, "dark")
+    main_window(app, context, args.out / "main-window-dark.png")
+    return 0
+
+
+def main_window(app: object, context: object, path: Path) -> object:
+    """The dashboard with its sources."""
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(context)  # type: ignore[arg-type]
+    window.resize(1180, 620)
+    window.show()
+    shown: list[object] = []
+    window.snapshot_shown.connect(shown.append)
+    window.refresh()
+    wait_for(app, lambda: shown)
+    shoot(window, path)
+    return window
+
+
+def screens(app: object, context: object, out: Path) -> None:
+    """Main window, dead letters, preview (table and chart), mapping, settings, wizard."""
+    import logging
+
+    from PySide6.QtCore import Qt
+
+    from app.ui.mapping_editor import MappingEditor
+    from app.ui.preview.window import PreviewWindow
+    from app.ui.settings_dialog import SettingsDialog
+    from app.ui.wizards.source_wizard import SOURCE, SourceWizard
+    from connectors.base import Source
+
+    logging.getLogger("app.ui").info("meterbridge started; listening on 127.0.0.1:8765")
+    window = main_window(app, context, out / "main-window.png")
+    window.tabs.setCurrentIndex(2)  # type: ignore[attr-defined]
+    shoot(window, out / "dead-letters.png")
+    table = context.mapping_table()  # type: ignore[attr-defined]
+    preview = PreviewWindow(SAMPLE, context.registry.rank(Source.from_path(SAMPLE)), table)  # type: ignore[attr-defined]
+    preview.resize(1180, 720)
+    preview.show()
+    settled: list[bool] = []
+    preview.settled.connect(lambda: settled.append(True))
+    preview.start()
+    wait_for(app, lambda: settled)
+    spike = next(i for i in range(preview.warnings.count())
+                 if preview.warnings.item(i).text().startswith("spike"))  # fmt: skip
+    preview.warnings.setCurrentRow(spike)
+    preview.warnings.itemActivated.emit(preview.warnings.item(spike))
+    shoot(preview, out / "preview.png")
+    preview.tabs.setCurrentIndex(1)
+    spike_row = next(w.first_row for w in preview.data.report.warnings if w.kind == "spike")
+    spiky = preview.model.cell_text(spike_row or 0, "source_id")
+    found = preview.chart.picker.findText(spiky, Qt.MatchFlag.MatchStartsWith)
+    preview.chart.picker.setCurrentIndex(max(0, found))
+    shoot(preview, out / "preview-chart.png")
+    editor = MappingEditor(context)  # type: ignore[arg-type]
+    editor.show()
+    shoot(editor, out / "mapping-editor.png")
+    dialog = SettingsDialog(context)  # type: ignore[arg-type]
+    dialog.show()
+    shoot(dialog, out / "settings.png")
+    wizard = SourceWizard(context, "uk-hh")  # type: ignore[arg-type]
+    wizard.show()
+    wizard.page(SOURCE).folder.setText(str(Path.home() / "collector-drop"))  # type: ignore[attr-defined]
+    shoot(wizard, out / "wizard-uk-hh.png")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
