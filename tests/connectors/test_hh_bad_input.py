@@ -157,3 +157,16 @@ def test_row_without_meter_id_is_named(tmp_path: Path) -> None:
     batch = read(write(tmp_path, text))
     assert [(p.line, p.column) for p in batch.problems] == [(2, "MPAN")]
     assert len(batch.readings) == 0
+
+
+def test_bad_cell_in_a_late_block_rereads_without_duplicates(tmp_path: Path) -> None:
+    lines = [HEADER] + [row(f"{d:02d}/01/2024", cells(d * 100)) for d in range(1, 32)]
+    bad = cells(3100)
+    bad[47] = "n/a?"
+    lines[31] = row("31/01/2024", bad)  # physical line 32, the last block
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    batches = list(UkHalfHourlyConnector().read(Source.from_path(path), {"block_size": 1024}))
+    batch = concat_batches(batches)
+    assert [(p.line, p.column, p.value) for p in batch.problems] == [(32, "00:00", "n/a?")]
+    assert len(batch.readings) == 31 * 48 - 1
+    assert not batch.readings.duplicated(["source_id", "time"]).any()
