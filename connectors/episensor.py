@@ -30,7 +30,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from connectors.base import ConnectorInfo, ReadingBatch, Source, SourceError
-from connectors.push_common import PointColumns, TimeParser, dig, parse_value
+from connectors.push_common import (
+    EPOCH_MS_THRESHOLD,
+    PointColumns,
+    TimeParser,
+    dig,
+    parse_value,
+)
 from connectors.registers import register_quantity
 
 ARRAY_KEYS = ("data", "points", "readings", "values")
@@ -98,6 +104,9 @@ def parse_json(text: str, name: str, options: Mapping[str, Any]) -> PointColumns
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=name
         ) from None
     points = find_points(document, options.get("points_path"), name)
+    fast = _fast_points(points, name, options)
+    if fast is not None:
+        return fast
     raw: list[tuple[int, str, Any, Any]] = []
     out = PointColumns()
     for index, point in enumerate(points):
@@ -106,6 +115,40 @@ def parse_json(text: str, name: str, options: Mapping[str, Any]) -> PointColumns
     if not len(out) and out.problems:
         first = out.problems[0].describe()
         raise SourceError(f"no point could be read; first problem: {first}", file=name)
+    return out
+
+
+def _fast_points(points: list[Any], name: str, options: Mapping[str, Any]) -> PointColumns | None:
+    """The common case in one tight loop, or None when a point needs the general path.
+
+    The common case: default settings, `exportId`, integer epoch `timestamp`,
+    numeric `value`.
+    """
+    if any(options.get(k) for k in ("id_path", "time_path", "value_path")):
+        return None
+    if (options.get("time_encoding") or "auto") != "auto":
+        return None
+    out = PointColumns()
+    kinds = SensorKinds(options)
+    ids, times, values, origins = out.source_id, out.time_ns, out.value, out.origin
+    for index, point in enumerate(points, start=1):
+        if type(point) is not dict:
+            return None
+        sid, when = point.get("exportId"), point.get("timestamp")
+        value: Any = point.get("value")
+        if type(sid) is not str or type(when) is not int or type(value) not in (int, float):
+            return None
+        if not math.isfinite(value):
+            return None
+        ids.append(sid)
+        times.append(when * (1_000_000 if when >= EPOCH_MS_THRESHOLD else 1_000_000_000))
+        values.append(float(value))
+        origins.append(f"{name}:{index}:value")
+    count = len(ids)
+    out.quantity.extend(kinds.quantity(sid) for sid in ids)
+    out.unit.extend(out.quantity)
+    out.interval_s.extend([0] * count)
+    out.note.extend([None] * count)
     return out
 
 

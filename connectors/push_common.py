@@ -21,14 +21,11 @@ import pyarrow as pa
 from pandas.arrays import ArrowStringArray
 
 from connectors.base import (
-    READING_COLUMNS,
-    SCHEMA_DTYPES,
     STRING_DTYPE,
     Problem,
     ProblemKind,
     ReadingBatch,
     SourceError,
-    conform,
 )
 from connectors.registers import difference_frame
 
@@ -102,7 +99,7 @@ class PointColumns:
                 "origin": _strings(self.origin),
             }
         )
-        return frame if _conformant(frame) else conform(frame)
+        return frame  # every column is built with the schema's dtype
 
     def to_batch(self, options: Mapping[str, Any] | None = None) -> ReadingBatch:
         """The readings and problems as a `ReadingBatch` (for files read on their own).
@@ -136,10 +133,6 @@ def _strings(values: list[str] | list[str | None]) -> Any:
     if STRING_DTYPE.storage == "pyarrow":
         return ArrowStringArray(pa.array(values, type=pa.large_string()))
     return pd.array(values, dtype=STRING_DTYPE)
-
-
-def _conformant(frame: pd.DataFrame) -> bool:
-    return all(frame[c].dtype == SCHEMA_DTYPES[c] for c in READING_COLUMNS)
 
 
 def zone(name: str | None) -> ZoneInfo:

@@ -163,6 +163,7 @@ class PushListener:
     async def _close_all(self) -> None:
         assert self._server is not None
         self._server.close()
+        await asyncio.sleep(0.05)  # answers of the last commits are written before the abort
         for transport in list(self._transports):
             transport.abort()  # ends idle keep-alive reads; TLS would wait for close_notify
         handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]

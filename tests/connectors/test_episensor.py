@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from connectors.base import Source, SourceError
+from connectors.base import Source, SourceError, conform
 from connectors.episensor import EpiSensorConnector, parse_push
 
 NODE = "000D6F0001A303D4"
@@ -177,3 +177,22 @@ def test_dat_csv_export(tmp_path) -> None:
     [raw] = list(connector.read(Source.from_path(path), {"registers": "raw"}))
     assert list(raw.readings["value"]) == [100.25, 101.0]
     assert set(raw.readings["quantity"]) == {"kWh-register"}
+
+
+def test_columns_build_a_schema_conformant_frame() -> None:
+    columns = parse_push(body([{"exportId": "A_333", "ts": 1780000000, "v": 1}]), "p", {})
+    frame = columns.to_frame()
+    pd.testing.assert_frame_equal(frame, conform(frame))
+
+
+def test_fast_path_equals_general_path() -> None:
+    fast = [
+        {"exportId": f"{NODE}_{s}", "timestamp": 1780000000 + 60 * i + m, "value": i * 0.5}
+        for i in range(10)
+        for s, m in (("333", 0), ("26", 0), ("500", 1780000000000 - 1780000000))
+    ]
+    general = [{"id": p["exportId"], "ts": p["timestamp"], "v": p["value"]} for p in fast]
+    one = parse_push(body(fast), "p", {}).to_frame()
+    two = parse_push(body(general), "p", {}).to_frame()
+    pd.testing.assert_frame_equal(one, two)
+    assert one["time"].max() < pd.Timestamp("2030-01-01", tz="UTC")
