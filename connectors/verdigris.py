@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 import pandas as pd
@@ -27,9 +27,9 @@ from connectors.base import (
     empty_readings,
     make_readings,
 )
+from connectors.verdigris_grid import Grid
 
 MAX_POINTS = 1500
-INTERVALS: dict[str, int] = {"1m": 60, "15m": 900, "1h": 3600}
 KINDS: dict[str, tuple[str, float]] = {"energy": ("kWh", 1000.0), "power": ("kW", 1000.0)}
 LEVELS = ("circuit", "breaker", "panel", "building")
 
@@ -61,34 +61,9 @@ class Request:
     end: datetime
 
 
-def interval_seconds(interval: str) -> int:
-    """Seconds of a Verdigris interval name.
-
-    Raises:
-        SourceError: for an interval meterbridge does not pull.
-    """
-    try:
-        return INTERVALS[interval]
-    except KeyError:
-        known = ", ".join(INTERVALS)
-        raise SourceError(f"interval {interval!r} is not supported; use one of {known}") from None
-
-
 def source_id(level: str, ident: str) -> str:
     """The reading source id of a Verdigris channel."""
     return f"verdigris:{level}:{ident}"
-
-
-def floor_time(moment: datetime, step_s: int) -> datetime:
-    """`moment` rounded down to a multiple of `step_s` seconds since the epoch (UTC)."""
-    seconds = int(moment.astimezone(UTC).timestamp())
-    return datetime.fromtimestamp(seconds - seconds % step_s, UTC)
-
-
-def ceil_time(moment: datetime, step_s: int) -> datetime:
-    """`moment` rounded up to the interval grid."""
-    floor = floor_time(moment, step_s)
-    return floor if floor == moment else floor + timedelta(seconds=step_s)
 
 
 def plan(
@@ -97,14 +72,14 @@ def plan(
     ids: Sequence[str],
     start: datetime,
     end: datetime,
-    step_s: int,
+    grid: Grid,
     max_points: int = MAX_POINTS,
 ) -> list[Request]:
     """Split [start, end) into requests of at most `max_points`, newest window first.
 
-    `start` and `end` must already be aligned to `step_s`.
+    `start` and `end` must already be boundaries of `grid`.
     """
-    buckets = int((end - start).total_seconds()) // step_s
+    buckets = grid.count(start, end)
     if buckets <= 0 or not ids:
         return []
     # Budget (buckets + 1) x ids: safe even if a server counts the end bucket too.
@@ -114,14 +89,14 @@ def plan(
     out: list[Request] = []
     top = end
     while top > start:
-        bottom = max(start, top - timedelta(seconds=window * step_s))
+        bottom = max(start, grid.add(top, -window))
         out.extend(Request(kind, level, g, bottom, top) for g in groups)
         top = bottom
     return out
 
 
 def to_readings(
-    rows: list[dict[str, Any]], request: Request, step_s: int, label: str = "start"
+    rows: list[dict[str, Any]], request: Request, grid: Grid, label: str = "start"
 ) -> ReadingBatch:
     """Rows of one request as sorted readings (time = bucket end); bad rows named."""
     quantity, divisor = KINDS[request.kind]
@@ -139,7 +114,7 @@ def to_readings(
     if not good:
         return ReadingBatch(empty_readings(), problems, info={"request": request})
     frame = pd.DataFrame(good, columns=["id", "stamp", "value"])
-    frame["time"] = frame["stamp"] + pd.Timedelta(seconds=step_s if label == "start" else 0)
+    frame["start"], frame["time"] = _bucket_bounds(frame["stamp"], grid, label)
     inside = (frame["time"] > request.start) & (frame["time"] <= request.end)
     frame = frame[inside].sort_values(["id", "time"]).drop_duplicates(["id", "time"], keep="last")
     readings = make_readings(
@@ -147,10 +122,20 @@ def to_readings(
         time=frame["time"],
         value=frame["value"] / divisor,
         quantity=quantity,
-        interval_s=step_s,
+        interval_s=(frame["time"] - frame["start"]).dt.total_seconds().astype("int64"),
         origin=path + "?ids=" + frame["id"] + "@" + frame["stamp"].map(pd.Timestamp.isoformat),
     )
     return ReadingBatch(readings, problems, info={"request": request})
+
+
+def _bucket_bounds(stamps: pd.Series, grid: Grid, label: str) -> tuple[pd.Series, pd.Series]:
+    """(bucket start, bucket end) of each row's timestamp."""
+    if grid.zone is None:
+        step = pd.Timedelta(seconds=grid.step_s)
+        return (stamps, stamps + step) if label == "start" else (stamps - step, stamps)
+    other = -1 if label == "end" else 1
+    moved = stamps.map(lambda t: pd.Timestamp(grid.add(t.to_pydatetime(), other)))
+    return (stamps, moved) if label == "start" else (moved, stamps)
 
 
 def _parse_row(row: Any, request: Request) -> tuple[str, pd.Timestamp, float] | str | None:
@@ -193,7 +178,7 @@ def read_window(
     ids: Sequence[str],
     start: datetime,
     end: datetime,
-    interval: str,
+    grid: Grid,
     label: str = "start",
 ) -> Iterator[ReadingBatch]:
     """Pull one channel set over [start, end) (aligned outward), newest window first.
@@ -205,8 +190,7 @@ def read_window(
         raise SourceError(f"unknown Verdigris data kind {kind!r}; use energy or power")
     if level not in LEVELS:
         raise SourceError(f"unknown Verdigris level {level!r}; use one of {', '.join(LEVELS)}")
-    step_s = interval_seconds(interval)
-    aligned_start, aligned_end = floor_time(start, step_s), ceil_time(end, step_s)
-    for request in plan(kind, level, list(ids), aligned_start, aligned_end, step_s):
-        rows = api.data(kind, level, request.ids, interval, request.start, request.end)
-        yield to_readings(rows, request, step_s, label)
+    aligned_start, aligned_end = grid.floor(start), grid.ceil(end)
+    for request in plan(kind, level, list(ids), aligned_start, aligned_end, grid):
+        rows = api.data(kind, level, request.ids, grid.name, request.start, request.end)
+        yield to_readings(rows, request, grid, label)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.base import SourceError
+
 CHILDREN = {"buildings": "panels", "panels": "breakers", "breakers": "circuits"}
 
 
@@ -59,3 +61,28 @@ def _node(
         if target is not None:
             node.children.append(_node(target, index, seen | {(kind, ident)}))
     return node
+
+
+def zone_for(buildings: list[Node], wanted: dict[str, list[str]]) -> str:
+    """The IANA zone of the building(s) holding the wanted channels (level → ids).
+
+    Raises:
+        SourceError: a channel is not in the listing, or they span several zones.
+    """
+    found: dict[tuple[str, str], str] = {}
+    for building in buildings:
+        for _depth, node in building.walk():
+            found.setdefault((node.kind, node.id), building.timezone or "")
+    zones: set[str] = set()
+    for level, ids in wanted.items():
+        for ident in ids:
+            zone = found.get((level, str(ident)))
+            if not zone:
+                raise SourceError(f"{level} {ident} is in no building with a time zone")
+            zones.add(zone)
+    if len(zones) != 1:
+        raise SourceError(
+            f"the channels are in buildings of several time zones ({', '.join(sorted(zones))}); "
+            "pull each building as its own job, or give --timezone"
+        )
+    return zones.pop()

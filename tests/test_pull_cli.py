@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -177,3 +178,31 @@ def test_save_secret_keeps_it_per_client_in_the_keyring(
     with no_keyring():
         assert main([*base, "--save-secret"]) == 2  # said plainly, never written in plain text
     assert "No secure keyring is available" in capsys.readouterr().err
+
+
+def test_daily_pull_takes_the_buildings_zone_from_verdigris(
+    vg: FakeVerdigris, env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["pull", "verdigris", "--client-id", vg.client_id, "--circuits", "100,101",
+            "--kinds", "energy", "--interval", "1d", "--since", "2026-11-01T07:00:00Z",
+            "--until", "2026-11-04T08:00:00Z", "--auth-url", vg.token_url,
+            "--api-url", vg.url]  # fmt: skip
+    assert main(args) == 0  # no EnergyCAP URL: the outbox
+    assert "read 6, sent 0, written 6" in capsys.readouterr().out
+    rows = {
+        tuple(line.split(",")[:3])
+        for p in (env / "outbox").glob("*.csv")
+        for line in p.read_text().splitlines()[1:]
+    }
+    la = ZoneInfo("America/Los_Angeles")
+    want = set()
+    for circuit in ("100", "101"):
+        for day in (1, 2, 3):  # Los Angeles days; 1 November has 25 hours
+            start = datetime(2026, 11, day, tzinfo=la).astimezone(UTC)
+            end = datetime(2026, 11, day + 1, tzinfo=la).astimezone(UTC)  # real time apart
+            length = int((end - start).total_seconds())
+            value = energy_wh(circuit, start, length) / 1000
+            want.add(
+                (f"verdigris:circuit:{circuit}", f"{end:%Y-%m-%d %H:%M:%S+00:00}", f"{value:g}")
+            )
+    assert rows == want

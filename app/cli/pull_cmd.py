@@ -93,7 +93,9 @@ def _verdigris_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--client-id", help="Verdigris OAuth client id (secret: keyring or env)")
     p.add_argument("--circuits", metavar="IDS", help="comma-separated circuit ids")
     p.add_argument("--breakers", metavar="IDS", help="comma-separated breaker ids")
-    p.add_argument("--interval", help="1m, 15m (default) or 1h")
+    p.add_argument("--interval", help="1m, 15m (default), 1h or 1d")
+    p.add_argument("--timezone", metavar="ZONE",
+                   help="building's IANA zone for 1d (default: from Verdigris)")  # fmt: skip
     p.add_argument("--kinds", metavar="LIST", help="energy,power (default both)")
     p.add_argument("--since", metavar="ISO", help="pull from this time (ignores bookmarks)")
     p.add_argument("--until", metavar="ISO", help="pull up to this time (default: now)")
@@ -149,7 +151,7 @@ def verdigris_config(args: argparse.Namespace, paths: AppPaths) -> VerdigrisConf
         "client_id": args.client_id, "circuits": _ids(args.circuits),
         "breakers": _ids(args.breakers), "interval": args.interval, "kinds": _ids(args.kinds),
         "auth_url": args.auth_url, "api_url": args.api_url, "bucket_label": args.bucket_label,
-        "backfill_days": args.backfill_days,
+        "backfill_days": args.backfill_days, "timezone": args.timezone,
     }  # fmt: skip
     data.update({k: v for k, v in given.items() if v is not None})
     config = VerdigrisConfig.from_dict(data)

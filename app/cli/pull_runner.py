@@ -43,6 +43,7 @@ from app.core.verdigris_auth import RATE_FILE, build_auth, shared_rate
 from app.core.verdigris_pull import PullReport, VerdigrisConfig, pull_verdigris
 from connectors.base import SourceError
 from connectors.verdigris_api import VerdigrisApi
+from connectors.verdigris_listing import building_tree, zone_for
 
 API_KEY_NAME = "energycap-api-key"
 
@@ -140,6 +141,10 @@ def run_verdigris(
     auth = build_auth(config.client_id, paths.data_dir, auth_url=config.auth_url,
                       audience=config.audience)  # fmt: skip
     api = VerdigrisApi(config.api_url, auth)
+    if config.interval == "1d" and not config.timezone:  # days follow the building's clock
+        wanted = {lvl: ids for lvl, ids in config.channels() if ids}
+        zone = zone_for(building_tree(api.buildings()), wanted)
+        config = dataclasses.replace(config, timezone=zone)
     marks = Bookmarks(paths.data_dir / "bookmarks.sqlite3")
     line = submit.source(f"verdigris {config.api_url}", "verdigris")
     with shared_rate(api, paths.data_dir / RATE_FILE):

@@ -19,14 +19,9 @@ from typing import Any, TypeVar
 
 from app.core.bookmarks import Bookmarks, Span
 from connectors.base import ReadingBatch, SourceError, concat_batches
-from connectors.verdigris import (
-    DataApi,
-    floor_time,
-    interval_seconds,
-    read_window,
-    source_id,
-)
+from connectors.verdigris import DataApi, read_window, source_id
 from connectors.verdigris_api import DEFAULT_API_URL, DEFAULT_AUDIENCE, DEFAULT_AUTH_URL
+from connectors.verdigris_grid import STEPS, Grid, make_grid
 
 T = TypeVar("T")
 SUBMIT_ROWS = 20_000  # windows are handed on together up to this many readings
@@ -44,7 +39,10 @@ class VerdigrisConfig:
     client_id: str = field(default="", metadata=meta("Client id"))
     circuits: list[str] = field(default_factory=list, metadata=meta("Circuit ids"))
     breakers: list[str] = field(default_factory=list, metadata=meta("Breaker ids"))
-    interval: str = field(default="15m", metadata=meta("Interval", "1m, 15m or 1h"))
+    interval: str = field(default="15m", metadata=meta("Interval", "1m, 15m, 1h or 1d"))
+    timezone: str = field(
+        default="", metadata=meta("Building time zone", "IANA; for 1d (else from Verdigris)")
+    )
     kinds: list[str] = field(
         default_factory=lambda: ["energy", "power"], metadata=meta("Data", "energy (kWh), power")
     )
@@ -79,7 +77,10 @@ class VerdigrisConfig:
         Raises:
             SourceError: naming the first wrong setting.
         """
-        interval_seconds(self.interval)
+        if self.interval not in STEPS:
+            make_grid(self.interval)  # raises, naming the intervals
+        if self.timezone:
+            make_grid("1d", self.timezone)  # raises for an unknown zone
         if self.bucket_label not in ("start", "end"):
             raise SourceError(f"bucket label must be start or end, not {self.bucket_label!r}")
         unknown = [k for k in self.kinds if k not in ("energy", "power")]
@@ -107,9 +108,9 @@ class PullReport:
 Submit = Callable[[ReadingBatch], Any]
 
 
-def last_complete(now: datetime, step_s: int) -> datetime:
+def last_complete(now: datetime, grid: Grid) -> datetime:
     """End of the newest bucket that is complete at `now`."""
-    return floor_time(now, step_s)
+    return grid.floor(now)
 
 
 def bookmark_key(kind: str, level: str, ident: str, interval: str) -> str:
@@ -140,14 +141,14 @@ def pull_verdigris(
         SourceError / VerdigrisError: configuration or API errors, in plain words.
     """
     config.validate()
-    step = interval_seconds(config.interval)
-    end = last_complete(min(until or now, now), step)
+    grid = make_grid(config.interval, config.timezone)
+    end = last_complete(min(until or now, now), grid)
     report = PullReport()
     for kind in config.kinds:
         for level, ids in config.channels():
             for gaps, group in _group_by_gaps(bookmarks, kind, level, ids, config, end, since):
-                settle = floor_time(now - timedelta(hours=config.late_hours), step)
-                run = _Run(api, bookmarks, submit, report, config, settle, submit_rows)
+                settle = grid.floor(now - timedelta(hours=config.late_hours))
+                run = _Run(api, bookmarks, submit, report, config, grid, settle, submit_rows)
                 run.pull_gaps(kind, level, group, gaps)
     return report
 
@@ -162,13 +163,13 @@ def _group_by_gaps(
     since: datetime | None,
 ) -> list[tuple[tuple[Span, ...], list[str]]]:
     """Channels sharing the same gaps are requested together."""
-    step = interval_seconds(config.interval)
-    default_start = floor_time(end - timedelta(days=config.backfill_days), step)
+    grid = make_grid(config.interval, config.timezone)
+    default_start = grid.floor(end - timedelta(days=config.backfill_days))
     groups: dict[tuple[Span, ...], list[str]] = defaultdict(list)
     for ident in dict.fromkeys(ids):
         key = bookmark_key(kind, level, ident, config.interval)
         if since is not None:
-            gaps: tuple[Span, ...] = ((floor_time(since, step), end),) if since < end else ()
+            gaps: tuple[Span, ...] = ((grid.floor(since), end),) if since < end else ()
         else:
             spans = bookmarks.spans(key)
             start = min(spans[0][0], default_start) if spans else default_start
@@ -185,6 +186,7 @@ class _Run:
     submit: Submit
     report: PullReport
     config: VerdigrisConfig
+    grid: Grid
     settle: datetime  # empty buckets newer than this are asked for again next run
     submit_rows: int = SUBMIT_ROWS
 
@@ -193,8 +195,7 @@ class _Run:
         for start, stop in gaps:
             buffer: list[ReadingBatch] = []
             windows = read_window(
-                self.api, kind, level, ids, start, stop, self.config.interval,
-                self.config.bucket_label,
+                self.api, kind, level, ids, start, stop, self.grid, self.config.bucket_label,
             )  # fmt: skip
             for batch in prefetch(windows):  # the next requests wait out the rate limit meanwhile
                 buffer.append(batch)

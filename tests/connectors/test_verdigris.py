@@ -6,6 +6,7 @@ import os
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -13,9 +14,10 @@ import pytest
 from app.core.bookmarks import Bookmarks
 from app.core.verdigris_auth import FileTokenCache, VerdigrisAuth
 from app.core.verdigris_pull import VerdigrisConfig, pull_verdigris
-from connectors.base import ReadingBatch, concat_batches
+from connectors.base import ReadingBatch, SourceError, concat_batches
 from connectors.verdigris import plan, read_window
 from connectors.verdigris_api import RateLimiter, VerdigrisApi, VerdigrisError
+from connectors.verdigris_grid import make_grid
 from tests.fakes.verdigris import FakeVerdigris, energy_wh, power_w
 
 NOW = datetime(2026, 11, 20, 10, 7, tzinfo=UTC)
@@ -96,7 +98,7 @@ def test_30_days_of_40_circuits_three_runs_one_token(fake: FakeVerdigris, tmp_pa
 def test_plan_respects_points_and_alignment() -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     requests = plan("energy", "circuit", [str(i) for i in range(40)], start,
-                    start + timedelta(days=30), 900)  # fmt: skip
+                    start + timedelta(days=30), make_grid("15m"))  # fmt: skip
     assert all(len(r.ids) * (r.end - r.start) / timedelta(minutes=15) < 1500 for r in requests)
     assert requests[0].end == start + timedelta(days=30)  # newest window first
     covered = {(i, r.start) for r in requests for i in r.ids}
@@ -108,7 +110,7 @@ def test_rows_sorted_and_gaps_not_zeros(fake: FakeVerdigris, tmp_path: Path) -> 
     fake.missing.add(("101", (start + timedelta(minutes=30)).isoformat()))
     batches = list(
         read_window(make_api(fake, tmp_path), "energy", "circuit", ["101", "100"], start,
-                    start + timedelta(hours=2), "15m")
+                    start + timedelta(hours=2), make_grid("15m"))
     )  # fmt: skip
     frame = batches[0].readings
     assert frame["source_id"].is_monotonic_increasing
@@ -122,7 +124,7 @@ def test_rows_sorted_and_gaps_not_zeros(fake: FakeVerdigris, tmp_path: Path) -> 
 def test_unaligned_window_is_aligned_not_rejected(fake: FakeVerdigris, tmp_path: Path) -> None:
     start = datetime(2026, 11, 19, 3, 7, 12, tzinfo=UTC)
     list(read_window(make_api(fake, tmp_path), "power", "circuit", ["100"], start,
-                     start + timedelta(minutes=50), "15m"))  # fmt: skip
+                     start + timedelta(minutes=50), make_grid("15m")))  # fmt: skip
     assert 422 not in fake.statuses
     assert fake.data_requests[0]["start"] == datetime(2026, 11, 19, 3, 0, tzinfo=UTC)
 
@@ -230,7 +232,7 @@ def test_bad_rows_are_named_and_html_is_refused(fake: FakeVerdigris, tmp_path: P
     ]
     api = make_api(fake, tmp_path)
     (batch,) = read_window(api, "energy", "circuit", ["100"], start,
-                           start + timedelta(hours=1), "15m")  # fmt: skip
+                           start + timedelta(hours=1), make_grid("15m"))  # fmt: skip
     assert len(batch.readings) == 4
     assert sorted(p.value[:40] for p in batch.problems) == [
         "{'id': 100, 'timestamp': '2026-11-19T00:",
@@ -290,3 +292,47 @@ def test_breakers_and_circuits_together(fake: FakeVerdigris, tmp_path: Path) -> 
         for q in ("kW", "kWh")
     }
     assert {r["kind"] for r in fake.data_requests} == {"energy", "power"}
+
+
+def test_daily_buckets_follow_the_buildings_local_days(fake: FakeVerdigris, tmp_path: Path) -> None:
+    """1d: local midnights of America/Los_Angeles, a 25-hour day when the clocks go back."""
+    la = ZoneInfo("America/Los_Angeles")
+    config = VerdigrisConfig(client_id=fake.client_id, circuits=["100"], kinds=["energy"],
+                             interval="1d", timezone="America/Los_Angeles")  # fmt: skip
+    got: list[ReadingBatch] = []
+    since = datetime(2026, 10, 30, 12, tzinfo=la)  # mid-day: aligned down to midnight
+    until = datetime(2026, 11, 3, tzinfo=la)
+    pull_verdigris(config, make_api(fake, tmp_path), Bookmarks(tmp_path / "b.sqlite3"),
+                   got.append, now=NOW, since=since, until=until)  # fmt: skip
+    frame = concat_batches(got).readings
+    ends = [t.tz_convert(la) for t in frame["time"]]
+    assert [(t.day, t.hour) for t in ends] == [(31, 0), (1, 0), (2, 0), (3, 0)]
+    assert list(frame["interval_s"]) == [86400, 86400, 90000, 86400]
+    starts = [datetime(2026, 10, d, tzinfo=la) for d in (30, 31)] + [
+        datetime(2026, 11, d, tzinfo=la) for d in (1, 2)
+    ]
+    want = [energy_wh("100", s, n) / 1000 for s, n in zip(starts, frame["interval_s"], strict=True)]
+    assert list(frame["value"]) == want
+    assert set(fake.statuses) == {200}
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "hours"),
+    [
+        ("Europe/London", datetime(2026, 3, 29), 23),
+        ("Europe/London", datetime(2026, 10, 25), 25),
+        ("America/New_York", datetime(2026, 3, 8), 23),
+        ("America/New_York", datetime(2026, 11, 1), 25),
+    ],
+)
+def test_daily_grid_on_clock_change_days(zone: str, day: datetime, hours: int) -> None:
+    grid = make_grid("1d", zone)
+    tz = ZoneInfo(zone)
+    midnight = day.replace(tzinfo=tz)
+    noon = midnight + timedelta(hours=12)
+    assert grid.floor(noon) == midnight
+    assert grid.ceil(noon) == grid.add(midnight, 1)
+    assert (grid.add(midnight, 1) - midnight) == timedelta(hours=hours)
+    assert grid.count(midnight, grid.add(midnight, 3)) == 3
+    with pytest.raises(SourceError, match="time zone"):
+        make_grid("1d")

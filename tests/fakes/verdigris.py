@@ -21,14 +21,17 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
 
 INTERVALS = {"1m": 60, "15m": 900, "1h": 3600, "1d": 86400}
 TOKEN_QUOTA = 20
 MAX_POINTS = 1500
 RATE = 5
+BUILDING_ZONE = ZoneInfo("America/Los_Angeles")
 
 
 def energy_wh(ident: str, start: datetime, interval_s: int) -> float:
@@ -159,7 +162,7 @@ class FakeVerdigris:
         ]  # fmt: skip
         building = {
             "type": "buildings", "id": "7",
-            "attributes": {"name": "Head office", "timezone": "America/Los_Angeles"},
+            "attributes": {"name": "Head office", "timezone": str(BUILDING_ZONE)},
             "relationships": {"panels": {"data": [{"type": "panels", "id": "50"}]}},
         }  # fmt: skip
         return {"data": [building], "included": panels + breakers + circuits}
@@ -191,9 +194,9 @@ class FakeVerdigris:
         errors = [
             _err(name, query[name], f"not aligned to {query['interval']}")
             for name, moment in (("start_time", start), ("end_time", end))
-            if int(moment.timestamp()) % step
+            if not _aligned(moment, step)
         ]
-        points = n_ids * int((end - start).total_seconds()) // step
+        points = n_ids * len(_buckets(start, end, step))
         if end <= start:
             errors.append(_err("end_time", query["end_time"], "must be after start_time"))
         if points > MAX_POINTS:
@@ -211,22 +214,45 @@ class FakeVerdigris:
     ) -> list[dict[str, Any]]:
         horizon = self.now or datetime.now(UTC)
         rows = []
-        moment = start
-        while moment < end and moment + timedelta(seconds=step) <= horizon:
+        for moment, length in _buckets(start, end, step):
+            if moment + timedelta(seconds=length) > horizon:
+                break
             for ident in ids:
                 if (ident, moment.isoformat()) in self.missing:
                     continue
-                value = (energy_wh if kind == "energy" else power_w)(ident, moment, step)
+                value = (energy_wh if kind == "energy" else power_w)(ident, moment, length)
                 stamp: Any = (
                     moment.isoformat().replace("+00:00", "Z")
                     if q.get("timestamp_format") == "ISO8601"
                     else int(moment.timestamp() * 1000)
                 )
                 rows.append({"id": int(ident), "timestamp": stamp, kind: value})
-            moment += timedelta(seconds=step)
         rows.extend(self.extra_rows)
         random.shuffle(rows)
         return rows
+
+
+def _aligned(moment: datetime, step: int) -> bool:
+    """Sub-day intervals align to the epoch; 1d to the building's local midnight."""
+    if step < 86400:
+        return int(moment.timestamp()) % step == 0
+    return moment.astimezone(BUILDING_ZONE).time() == dtime(0)
+
+
+def _buckets(start: datetime, end: datetime, step: int) -> list[tuple[datetime, int]]:
+    """(start, length in seconds) of each bucket in [start, end)."""
+    out = []
+    moment = start
+    while moment < end:
+        if step < 86400:
+            following = moment + timedelta(seconds=step)
+        else:
+            day = moment.astimezone(BUILDING_ZONE).date() + timedelta(days=1)
+            following = datetime(day.year, day.month, day.day, tzinfo=BUILDING_ZONE)
+            following = following.astimezone(UTC)
+        out.append((moment, int((following - moment).total_seconds())))
+        moment = following
+    return out
 
 
 def _err(param: str, value: Any, msg: str) -> dict[str, Any]:
