@@ -80,9 +80,13 @@ class UkHalfHourlyConnector:
     )
 
     def sniff(self, head: bytes, name: str) -> float:
-        """The score of the best layout for this head, 0 when none fits."""
+        """The score of the best layout for this head, 0 when none fits.
+
+        A web page or other non-CSV content in a `.csv` file gets a token score, so
+        that `--connector auto` lets this connector refuse it saying what it is.
+        """
         if what_it_looks_like(head) is not None:
-            return 0.0
+            return 0.01 if name.lower().endswith((".csv", ".txt")) else 0.0
         choice = choose_layout(decode_head(head), builtin_layouts())
         return choice.plan.score if choice is not None else 0.0
 
