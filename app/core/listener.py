@@ -59,6 +59,8 @@ class PushListener:
         self._transports: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()
         self._last_refresh = 0.0
         self._refresh_lock = threading.Lock()
+        self._to_wake: list[asyncio.Future[None]] = []
+        self._wake_lock = threading.Lock()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -172,6 +174,25 @@ class PushListener:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._server.wait_closed(), 5)
         await asyncio.sleep(0.05)  # let the transports finish closing before the loop stops
+
+    def wake(self, future: asyncio.Future[None]) -> None:
+        """Resolve a waiting request's future from the commit thread.
+
+        Wake-ups of one commit are coalesced into one loop callback (one
+        self-pipe write instead of one per request).
+        """
+        with self._wake_lock:
+            self._to_wake.append(future)
+            first = len(self._to_wake) == 1
+        if first and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake_all)
+
+    def _wake_all(self) -> None:
+        with self._wake_lock:
+            futures, self._to_wake = self._to_wake, []
+        for future in futures:
+            if not future.done():
+                future.set_result(None)
 
     def refresh_devices(self) -> None:
         """Pick up devices added or removed on disk (at most once a second)."""

@@ -165,22 +165,17 @@ class PushExchange:
     async def _commit(self, job: PushJob) -> PushOutcome:
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
-
-        def notify() -> None:
-            loop.call_soon_threadsafe(_settle, finished)
-
-        job.notify = notify
+        job.notify = lambda: self.app.wake(finished)
         try:
             self.app.committer.submit(job)
         except RuntimeError as exc:
             raise Refused(503, {"error": str(exc)}) from None
-        try:
-            await asyncio.wait_for(asyncio.shield(finished), COMMIT_TIMEOUT_S)
-        except TimeoutError:
+        timer = loop.call_later(COMMIT_TIMEOUT_S, _settle, finished)
+        await finished
+        timer.cancel()
+        if not job.done.is_set():
             self.app.devices.record_error(job.device.name, "journal commit timed out")
-            raise Refused(
-                503, {"error": "the journal did not commit in time; send again"}
-            ) from None
+            raise Refused(503, {"error": "the journal did not commit in time; send again"})
         if job.error is not None:
             self._commit_failed(job.device.name, job.error)
         assert job.result is not None

@@ -128,6 +128,29 @@ def start_server(home: Path, port: int) -> subprocess.Popen[str]:
     return server
 
 
+def journal_floor(folder: Path, requests: int = 2000, group: int = 32) -> float:
+    """CPU ms per 50-reading request of `Journal.accept` alone (groups of `group`)."""
+    from app.core.journal import Journal
+    from connectors.episensor import parse_push
+
+    journal = Journal(folder / "floor.sqlite3")
+    frames = []
+    for start in range(0, requests, group):
+        columns = None
+        for i in range(start, min(start + group, requests)):
+            body = request_bytes("floor", "t", "000D6F0000000000_500", i).split(b"\r\n\r\n", 1)[1]
+            parsed = parse_push(body, "push-body", {})
+            columns = parsed if columns is None else (columns.extend(parsed) or columns)
+        assert columns is not None
+        frames.append(columns.to_frame())
+    started = time.process_time()
+    for frame in frames:
+        journal.accept(frame, source="push:floor")
+    used = time.process_time() - started
+    journal.close()
+    return used / requests * 1e3
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000)
@@ -161,6 +184,7 @@ def main() -> int:
         stored = journal.counts()
         in_journal = sum(stored.values())
         journal.close()
+        floor = journal_floor(home)
     expected = acked * (POINTS - (1 if args.registers else 0) * 0)
     print(f"requests acknowledged: {acked} in {elapsed:.2f} s over {args.connections} connections")
     print(
@@ -176,6 +200,10 @@ def main() -> int:
         f"server CPU: {server_cpu:.2f} s = {server_cpu / max(acked, 1) * 1e3:.2f} ms per request "
         f"(one free core: ~{acked / max(server_cpu, 1e-9):,.0f} requests/s); "
         f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    print(
+        f"floor: Journal.accept alone uses {floor:.2f} ms CPU per 50-reading request "
+        f"(groups of 32) = ~{1e3 / floor:,.0f} requests/s on one free core"
     )
     print(f"failures: {len(failures)} {failures[:3]}")
     print(f"readings in the journal: {in_journal} (acknowledged points: {acked * POINTS})")
