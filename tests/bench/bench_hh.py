@@ -101,9 +101,10 @@ def convert(source: Path, out: Path) -> None:
         "-o",
         str(out / "convert"),
     ]
-    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL)
-    if done.returncode not in (0, 1):  # 1: the autumn clock-change day is held back
-        raise SystemExit(f"meterbridge convert failed with exit code {done.returncode}")
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    written = any((out / "convert").glob("*.csv"))
+    if done.returncode not in (0, 1) or not written:  # 1: the autumn change day is held back
+        raise SystemExit(f"meterbridge convert failed ({done.returncode}): {done.stderr[-2000:]}")
 
 
 def run_mode(mode: str, source: Path, out: Path) -> None:
