@@ -10,94 +10,45 @@ archive folder on the server. Nothing is ever deleted on the server.
 
 from __future__ import annotations
 
-import base64
 import fnmatch
 import hashlib
 import io
 import logging
 import posixpath
-import socket
 import stat
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 import paramiko
 
 from app.core.pipeline import choose_connector
 from app.core.pull_submit import Submitter
+from app.core.sftp_connect import (
+    PASSWORD_SECRET,
+    HostKeyError,
+    SftpConfig,
+    SftpError,
+    SftpFolder,
+    connect,
+    password_name,
+)
 from app.core.sftp_state import FileRecord, SftpState
 from connectors.base import ReadingBatch, Source, SourceError
 from connectors.registry import ConnectorRegistry
 
 log = logging.getLogger(__name__)
 
-PASSWORD_SECRET = "sftp-password"
-
-
-def password_name(user: str, host: str) -> str:
-    """The keyring entry of one server login's password (or key passphrase)."""
-    return f"{PASSWORD_SECRET}:{user}@{host}"
-
-
-class SftpError(Exception):
-    """The server cannot be used (unreachable, login refused, folder missing)."""
-
-
-class HostKeyError(SftpError):
-    """The server's host key is not the pinned one (or none is pinned yet)."""
-
-    def __init__(self, message: str, *, fingerprint: str, expected: str | None) -> None:
-        super().__init__(message)
-        self.fingerprint = fingerprint
-        self.expected = expected
-
-
-@dataclass
-class SftpFolder:
-    """A folder to poll and what to do with its files."""
-
-    path: str
-    connector: str = "auto"
-    archive: str = ""  # move imported files here (on the server); empty: leave them
-    pattern: str = "*"
-    min_age_s: int = 0  # files modified more recently are left for the next poll (uploads)
-    options: dict[str, Any] = field(default_factory=dict)  # connector options (tz, layout ...)
-
-
-@dataclass
-class SftpConfig:
-    """A saved SFTP pull (the password lives in the keyring / SFTP_PASSWORD)."""
-
-    host: str
-    user: str
-    folders: list[SftpFolder]
-    port: int = 22
-    key_file: str = ""
-    host_key_fingerprint: str = ""
-    timeout_s: float = 30.0
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SftpConfig:
-        """Build from saved JSON."""
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        names = SftpFolder.__dataclass_fields__
-        known["folders"] = [
-            SftpFolder(**{k: v for k, v in f.items() if k in names})
-            for f in data.get("folders", [])
-        ]
-        return cls(**known)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON for the job store."""
-        return asdict(self)
-
-    @property
-    def server(self) -> str:
-        """``user@host:port``, how files are remembered and reported."""
-        return f"{self.user}@{self.host}:{self.port}"
+__all__ = [
+    "PASSWORD_SECRET",
+    "HostKeyError",
+    "SftpConfig",
+    "SftpError",
+    "SftpFolder",
+    "SftpReport",
+    "password_name",
+    "poll",
+]
 
 
 @dataclass
@@ -110,101 +61,6 @@ class SftpReport:
     waiting: int = 0
     archived: int = 0
     warnings: list[str] = field(default_factory=list)
-
-
-def fingerprint(key: paramiko.PKey) -> str:
-    """OpenSSH's SHA256 fingerprint of a host key (``SHA256:...``, no padding)."""
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
-def check_host_key(config: SftpConfig, state: SftpState, offered: str) -> None:
-    """Accept the server's key only if it is the pinned one.
-
-    ``config.host_key_fingerprint`` (given by the user) pins or re-pins; else the
-    stored pin is used.
-
-    Raises:
-        HostKeyError: unknown key (fingerprint shown) or changed key (loud).
-    """
-    given = config.host_key_fingerprint.strip()
-    expected = given or state.pinned(config.host, config.port)
-    where = f"{config.host}:{config.port}"
-    if expected is None:
-        raise HostKeyError(
-            f"the SFTP server {where} is not known yet. Its host key fingerprint is "
-            f"{offered}. Check it with the server's administrator, then accept it with "
-            f"--host-key-fingerprint {offered}",
-            fingerprint=offered,
-            expected=None,
-        )
-    if offered != expected:
-        raise HostKeyError(
-            f"WARNING: THE HOST KEY OF {where} HAS CHANGED. Expected {expected}, the server "
-            f"offered {offered}. Someone may be intercepting the connection; nothing was "
-            "downloaded. If the administrator confirms the new key, accept it with "
-            f"--host-key-fingerprint {offered}",
-            fingerprint=offered,
-            expected=expected,
-        )
-    if given:
-        state.pin(config.host, config.port, given)
-
-
-@contextmanager
-def connect(
-    config: SftpConfig, state: SftpState, password: str | None
-) -> Iterator[paramiko.SFTPClient]:
-    """An SFTP session after the host key check and login.
-
-    Raises:
-        HostKeyError: see `check_host_key`.
-        SftpError: unreachable server, refused login, unreadable key file.
-    """
-    try:
-        sock = socket.create_connection((config.host, config.port), timeout=config.timeout_s)
-    except OSError as exc:
-        raise SftpError(f"cannot reach {config.host}:{config.port}: {exc}") from exc
-    transport = paramiko.Transport(sock)
-    try:
-        transport.start_client(timeout=config.timeout_s)
-        check_host_key(config, state, fingerprint(transport.get_remote_server_key()))
-        _login(transport, config, password)
-        client = paramiko.SFTPClient.from_transport(transport)
-        if client is None:
-            raise SftpError(f"{config.server} refused to open an SFTP session")
-        yield client
-    except paramiko.SSHException as exc:
-        raise SftpError(f"SSH with {config.host}:{config.port} failed: {exc}") from exc
-    finally:
-        transport.close()
-
-
-def _login(transport: paramiko.Transport, config: SftpConfig, password: str | None) -> None:
-    try:
-        if config.key_file:
-            transport.auth_publickey(config.user, load_key(config.key_file, password))
-        elif password:
-            transport.auth_password(config.user, password)
-        else:
-            raise SftpError(
-                "no SFTP password or key: give --key FILE, save the password in the app "
-                "(kept in the OS keyring) or set SFTP_PASSWORD for headless runs"
-            )
-    except paramiko.AuthenticationException as exc:
-        raise SftpError(f"{config.server} refused the login ({exc})") from exc
-
-
-def load_key(path: str, passphrase: str | None) -> paramiko.PKey:
-    """A private key file (OpenSSH or PEM; the password, if any, is its passphrase).
-
-    Raises:
-        SftpError: the file is missing, unreadable or not a key.
-    """
-    try:
-        return paramiko.PKey.from_path(path, passphrase)
-    except (OSError, paramiko.SSHException, ValueError) as exc:
-        raise SftpError(f"cannot use the key file {path}: {exc}") from exc
 
 
 def poll(

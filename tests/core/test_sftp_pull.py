@@ -154,6 +154,30 @@ def test_password_login_and_wrong_password(tmp_path: Path, ecap) -> None:
         srv.stop()
 
 
+def test_a_pin_of_another_of_the_servers_keys_is_honoured(tmp_path: Path, ecap) -> None:
+    """The pin may be the server's ECDSA key while ed25519 is offered first."""
+    root = tmp_path / "root"
+    (root / "in").mkdir(parents=True)
+    (root / "in" / "a.csv").write_text(csv_file("M1", 3, [2.5]))
+    srv = AsyncSshServer(root, make_client_key(tmp_path),
+                         key_types=("ssh-ed25519", "ecdsa-sha2-nistp256"))  # fmt: skip
+    try:
+        prints = srv.fingerprints
+        cfg = SftpConfig(
+            host="127.0.0.1", port=srv.port, user=srv.user, folders=[SftpFolder("/in")],
+            key_file=str(srv.client_key), host_key_fingerprint=prints["ecdsa-sha2-nistp256"],
+        )  # fmt: skip
+        state = SftpState(tmp_path / "s.sqlite3")
+        assert len(poll(cfg, state, build_registry(), submitter(ecap)).imported) == 1
+        srv.change_host_key()  # both keys replaced
+        cfg.host_key_fingerprint = ""
+        with pytest.raises(HostKeyError, match="HAS CHANGED") as info:
+            poll(cfg, state, build_registry(), submitter(ecap))
+        assert prints["ecdsa-sha2-nistp256"] in str(info.value)
+    finally:
+        srv.stop()
+
+
 def test_unreachable_server_and_missing_folder(server, ecap, tmp_path: Path) -> None:
     state = SftpState(tmp_path / "sftp.sqlite3")
     closed = SftpConfig(host="127.0.0.1", port=1, user="x", folders=[], key_file="k")

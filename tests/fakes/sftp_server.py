@@ -60,12 +60,19 @@ class AsyncSshServer:
 
     kind = "asyncssh"
 
-    def __init__(self, root: Path, client_key: Path, user: str = "collector") -> None:
+    def __init__(
+        self,
+        root: Path,
+        client_key: Path,
+        user: str = "collector",
+        key_types: tuple[str, ...] = ("ssh-ed25519",),
+    ) -> None:
         self.root = root
         self.user = user
         self.client_key = client_key
         self.port = _free_port()
-        self._host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.key_types = key_types
+        self._host_keys = [asyncssh.generate_private_key(t) for t in key_types]
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
@@ -95,7 +102,7 @@ class AsyncSshServer:
 
         async def listen() -> Any:
             return await asyncssh.listen(
-                "127.0.0.1", self.port, server_host_keys=[self._host_key],
+                "127.0.0.1", self.port, server_host_keys=self._host_keys,
                 authorized_client_keys=authorized, server_factory=Auth,
                 sftp_factory=lambda chan: _Sftp(chan, chroot=str(self.root).encode()),
             )  # fmt: skip
@@ -104,8 +111,16 @@ class AsyncSshServer:
 
     @property
     def fingerprint(self) -> str:
-        """The host key's SHA256 fingerprint."""
-        return str(self._host_key.get_fingerprint("sha256"))
+        """The (first) host key's SHA256 fingerprint."""
+        return str(self._host_keys[0].get_fingerprint("sha256"))
+
+    @property
+    def fingerprints(self) -> dict[str, str]:
+        """Every host key's fingerprint by key type."""
+        return {
+            t: str(k.get_fingerprint("sha256"))
+            for t, k in zip(self.key_types, self._host_keys, strict=True)
+        }
 
     def remote(self, rel: str) -> str:
         """The client's path for ``root/rel``."""
@@ -114,7 +129,7 @@ class AsyncSshServer:
     def change_host_key(self) -> None:
         """Restart with a new host key on the same port."""
         self._close_listener()
-        self._host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self._host_keys = [asyncssh.generate_private_key(t) for t in self.key_types]
         self._serve()
 
     def _close_listener(self) -> None:
