@@ -107,6 +107,29 @@ def deliver_pending(
         sleep: waits between outage retries (tests pass a fast one).
     """
     report = DeliveryReport()
+    if not journal.delivery_lock.acquire(blocking=False):
+        report.stopped = "another delivery from this journal is running"
+        report.pending_left = journal.counts()["pending"]
+        return report
+    try:
+        return _deliver_all(journal, client, settings, mapping, report, overwrite, patience_s,
+                            progress, cancel, sleep)  # fmt: skip
+    finally:
+        journal.delivery_lock.release()
+
+
+def _deliver_all(
+    journal: Journal,
+    client: EnergyCapClient,
+    settings: EnergyCapSettings,
+    mapping: MappingTable,
+    report: DeliveryReport,
+    overwrite: bool,
+    patience_s: float,
+    progress: Progress | None,
+    cancel: Callable[[], bool] | None,
+    sleep: Callable[[float], None],
+) -> DeliveryReport:
     journal.recover_in_flight()
     journal.prune_delivered()
     if overwrite:
@@ -151,6 +174,7 @@ class _Run:
     report: DeliveryReport
     cancel: Callable[[], bool]
     utc_zone: int | None = None
+    versions: dict[int, float] = field(default_factory=dict)
 
     def drain(self, progress: Progress | None) -> bool:
         """Deliver batches until nothing is pending; True when done (or cancelled)."""
@@ -166,22 +190,26 @@ class _Run:
         return True
 
     def _deliver(self, pending: pd.DataFrame) -> None:
+        ids = pending["id"].astype("int64").tolist()
+        self.versions = dict(zip(ids, pending["version"].astype(float).tolist(), strict=True))
         mapped = apply_mapping(pending, self.mapping)
         try:
             fresh, known = split_known(self.journal, mapped, self.settings)
         except ExportError as exc:
             self._reject_all(mapped, str(exc))
             return
-        self.journal.settle(known.same, known.held)
-        self.report.already_delivered += len(known.same)
-        self.report.held += len(known.held)
+        same, held = self.journal.settle(known.same, known.held, self.versions)
+        self.report.already_delivered += same
+        self.report.held += held
         if len(fresh):
             self._send(fresh)
 
     def _send(self, fresh: pd.DataFrame) -> None:
         if self.settings.api == "import" and self.utc_zone is None:
             self.utc_zone = self.client.utc_time_zone_id()
-        attempt = Attempt(self.journal, self.client, self.settings, self.utc_zone, self.cancel)
+        attempt = Attempt(
+            self.journal, self.client, self.settings, self.utc_zone, self.cancel, self.versions
+        )
         try:
             outcome = send_batch(attempt, fresh)
         except ExportError as exc:
@@ -194,7 +222,7 @@ class _Run:
 
     def _reject_all(self, frame: pd.DataFrame, reason: str) -> None:
         ids = frame["id"].astype("int64").tolist()
-        self.journal.reject({i: reason for i in ids})
+        ids = self.journal.reject({i: reason for i in ids}, self.versions)
         self.report.rejected += len(ids)
         self._note([reason], ids)
 

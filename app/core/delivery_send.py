@@ -23,7 +23,7 @@ from .delivery_trace import import_rejections, readings_rejections
 from .energycap import ApiError, EnergyCapClient, EnergyCapError
 from .exporter import api_batches, import_files
 from .journal import Journal
-from .journal_queue import Outcome
+from .journal_queue import JournalChanged, Outcome
 from .settings import EnergyCapSettings
 
 CRASH_ENV = "METERBRIDGE_CRASH_AT"
@@ -78,6 +78,14 @@ class Attempt:
     settings: EnergyCapSettings
     utc_zone: int | None
     cancel: Callable[[], bool]
+    versions: dict[int, float]
+
+    def start(self, api: str, ids: list[int]) -> int | None:
+        """The receipt of a new batch, or None when its readings changed meanwhile."""
+        try:
+            return self.journal.start_batch(api, ids, self.versions)
+        except JournalChanged:
+            return None  # they stay pending with their new values: the next round sends them
 
 
 @dataclass
@@ -115,7 +123,9 @@ def _send_readings(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
     for batch in batches:
         if attempt.cancel():
             break
-        receipt = attempt.journal.start_batch(api, ids[batch.rows].tolist())
+        receipt = attempt.start(api, ids[batch.rows].tolist())
+        if receipt is None:
+            continue
         with crash_during("mid_upload"):
             answer = _guarded(
                 attempt, receipt, partial(attempt.client.post_readings, batch.body, api)
@@ -138,7 +148,9 @@ def _send_import(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
     for file in files:
         if attempt.cancel():
             break
-        receipt = attempt.journal.start_batch("import", ids[file.rows].tolist())
+        receipt = attempt.start("import", ids[file.rows].tolist())
+        if receipt is None:
+            continue
         with crash_during("mid_upload"):
             guid = _guarded(attempt, receipt, partial(_start, attempt, file.data, file.profile))
         outcome.requests += 1

@@ -68,6 +68,9 @@ class Journal(JournalQueue):
         self._queue: list[_Request] = []
         self._queue_lock = threading.Lock()
         self._leader = threading.Lock()
+        # One delivery run at a time per journal object (the GUI, the scheduler and
+        # `send` may share one); a second run returns at once.
+        self.delivery_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, path: Path, settings: JournalSettings) -> Journal:

@@ -10,7 +10,7 @@ readings are pruned after the retention period; batch receipts are kept.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +20,13 @@ from .journal_db import CONFIRMED, HELD, PENDING, REJECTED, SENT, JournalBase, n
 
 _PENDING_COLUMNS = (
     "id, source, source_id, quantity, unit, time, interval_s, value, estimated, note, origin,"
-    " overwrite"
+    " overwrite, accepted_at AS version"
 )
 DAY_S = 86400.0
+
+
+class JournalChanged(Exception):
+    """Readings got a new value between being read for delivery and being marked sent."""
 
 
 @dataclass
@@ -54,7 +58,7 @@ class Outcome:
 
 def frame_of(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     """Pending rows as a readings frame with the journal's `id` and `overwrite` columns."""
-    names = [c.strip() for c in _PENDING_COLUMNS.split(",")]
+    names = [c.strip().split(" ")[-1] for c in _PENDING_COLUMNS.split(",")]
     frame = pd.DataFrame.from_records(rows, columns=names)
     frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
     frame["estimated"] = frame["estimated"].astype(bool)
@@ -92,8 +96,12 @@ class JournalQueue(JournalBase):
             ).fetchall()
         return frame_of(rows)
 
-    def start_batch(self, api: str, ids: Sequence[int]) -> int:
-        """Write a batch receipt and mark its readings sent (before the request goes out)."""
+    def start_batch(self, api: str, ids: Sequence[int], versions: Mapping[int, float]) -> int:
+        """Write a batch receipt and mark its readings sent (before the request goes out).
+
+        Raises:
+            JournalChanged: a reading got a new value since it was read (nothing is marked).
+        """
         stamp = now()
         with self.transaction() as conn:
             cursor = conn.execute(
@@ -101,10 +109,14 @@ class JournalQueue(JournalBase):
                 (api, stamp, len(ids)),
             )
             batch = int(cursor.lastrowid or 0)
+            before = conn.total_changes
             conn.executemany(
-                "UPDATE readings SET state = 'sent', batch_id = ?, sent_at = ? WHERE id = ?",
-                [(batch, stamp, int(i)) for i in ids],
+                "UPDATE readings SET state = 'sent', batch_id = ?, sent_at = ? "
+                "WHERE id = ? AND state = 'pending' AND accepted_at = ?",
+                [(batch, stamp, int(i), versions[int(i)]) for i in ids],
             )
+            if conn.total_changes - before != len(ids):
+                raise JournalChanged("readings changed while a batch was prepared")
         return batch
 
     def set_task(self, batch: int, guid: str) -> None:
@@ -148,26 +160,45 @@ class JournalQueue(JournalBase):
                 (now(), status, message, batch),
             )
 
-    def settle(self, confirmed: Iterable[int], held: dict[int, str]) -> None:
-        """Settle readings without sending: already delivered (same value) or held."""
+    def settle(
+        self, confirmed: Iterable[int], held: dict[int, str], versions: Mapping[int, float]
+    ) -> tuple[int, int]:
+        """Settle pending readings without sending: already delivered, or held.
+
+        Readings that got a new value meanwhile are left pending. Returns
+        (how many were confirmed, how many held).
+        """
         stamp = now()
         with self.transaction() as conn:
-            _set_done(conn, [(i, "already delivered") for i in confirmed], CONFIRMED, stamp)
-            conn.executemany(
-                "UPDATE readings SET state = 'held', reason = ? WHERE id = ?",
-                [(reason, int(i)) for i, reason in held.items()],
-            )
+            done = conn.executemany(
+                "UPDATE readings SET state = 'confirmed', reason = 'already delivered', "
+                "done_at = ?, overwrite = 0 WHERE id = ? AND state = 'pending' AND accepted_at = ?",
+                [(stamp, int(i), versions[int(i)]) for i in confirmed],
+            ).rowcount
+            kept = conn.executemany(
+                "UPDATE readings SET state = 'held', reason = ? "
+                "WHERE id = ? AND state = 'pending' AND accepted_at = ?",
+                [(reason, int(i), versions[int(i)]) for i, reason in held.items()],
+            ).rowcount
+        return max(int(done), 0), max(int(kept), 0)
 
-    def reject(self, reasons: dict[int, str]) -> None:
-        """Dead-letter readings that cannot be sent at all (e.g. a mapping problem)."""
+    def reject(self, reasons: dict[int, str], versions: Mapping[int, float]) -> list[int]:
+        """Dead-letter pending readings that cannot be sent (e.g. a mapping problem).
+
+        Returns the ids rejected (those that got a new value meanwhile stay pending).
+        """
+        stamp = now()
+        rejected = []
         with self.transaction() as conn:
-            _set_done(conn, list(reasons.items()), REJECTED, now())
-
-    def delivered_value(self, conn: sqlite3.Connection, target: str, at: int) -> Any:
-        """(value, estimated) last confirmed at EnergyCAP for a channel and time, or None."""
-        return conn.execute(
-            "SELECT value, estimated FROM targets WHERE target = ? AND time = ?", (target, at)
-        ).fetchone()
+            for i, reason in reasons.items():
+                changed = conn.execute(
+                    "UPDATE readings SET state = 'rejected', reason = ?, done_at = ? "
+                    "WHERE id = ? AND state = 'pending' AND accepted_at = ?",
+                    (reason, stamp, int(i), versions[int(i)]),
+                ).rowcount
+                if changed:
+                    rejected.append(int(i))
+        return rejected
 
     def release_held(self, source: str | None = None) -> int:
         """`--overwrite`: send held changed values after all; returns how many."""

@@ -10,7 +10,7 @@ import pytest
 
 from app.core import journal_queue
 from app.core.journal import Journal, JournalFullError
-from app.core.journal_queue import Outcome
+from app.core.journal_queue import JournalChanged, Outcome
 from connectors.base import make_readings
 
 
@@ -20,10 +20,14 @@ def half_hours(source_id: str, start: str, n: int, tz: str = "UTC", base: float 
     return make_readings(source_id=source_id, time=times, value=values, interval_s=1800)
 
 
+def versions(pending: pd.DataFrame) -> dict[int, float]:
+    return dict(zip(pending["id"].tolist(), pending["version"].tolist(), strict=True))
+
+
 def confirm_all(journal: Journal) -> None:
     """Mark every pending reading delivered, as the engine does after a 200."""
     pending = journal.pending(100_000)
-    batch = journal.start_batch("readings", pending["id"].tolist())
+    batch = journal.start_batch("readings", pending["id"].tolist(), versions(pending))
     journal.finish_batch(batch, Outcome("confirmed", 200, confirmed=pending["id"].tolist()))
 
 
@@ -144,8 +148,8 @@ def test_many_threads_accepting_at_once_lose_nothing(journal: Journal) -> None:
 def test_dead_letters_and_replay_per_source(journal: Journal) -> None:
     journal.accept(half_hours("M1", "2026-01-01", 2), source="a")
     journal.accept(half_hours("M2", "2026-01-01", 3), source="b")
-    ids = journal.pending(10)["id"].tolist()
-    journal.reject({i: "meter not found" for i in ids})
+    pending = journal.pending(10)
+    journal.reject({i: "meter not found" for i in pending["id"].tolist()}, versions(pending))
     letters = journal.dead_letters()
     assert len(letters) == 5 and set(letters["reason"]) == {"meter not found"}
     assert journal.replay(source="b") == 3
@@ -179,7 +183,8 @@ def test_prune_removes_old_delivered_rows_but_keeps_receipts(
 
 def test_crashed_in_flight_batch_goes_back_to_pending(journal: Journal) -> None:
     journal.accept(half_hours("M1", "2026-01-01", 4), source="f")
-    journal.start_batch("readings", journal.pending(10)["id"].tolist())
+    pending = journal.pending(10)
+    journal.start_batch("readings", pending["id"].tolist(), versions(pending))
     assert journal.pending(10).empty
     assert journal.recover_in_flight() == 4
     assert len(journal.pending(10)) == 4
@@ -200,3 +205,16 @@ def test_one_group_commit_stores_several_callers_and_the_last_value_wins(
     assert (first.result.duplicates, second.result.new) == (4, 4)
     assert isinstance(bad.error, ValueError)
     assert journal.pending(10)["value"].tolist() == [5.0, 5.25, 5.5, 5.75]
+
+
+def test_a_reading_changed_after_it_was_read_for_delivery_is_not_marked_sent(
+    journal: Journal,
+) -> None:
+    journal.accept(half_hours("M1", "2026-01-01", 2), source="f")
+    pending = journal.pending(10)
+    journal.accept(half_hours("M1", "2026-01-01", 2, base=9.0), source="f")
+    with pytest.raises(JournalChanged):
+        journal.start_batch("readings", pending["id"].tolist(), versions(pending))
+    assert journal.settle(pending["id"].tolist(), {}, versions(pending)) == (0, 0)
+    assert journal.pending(10)["value"].tolist() == [9.0, 9.25]
+    assert journal.receipts() == []
