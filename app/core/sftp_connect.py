@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -100,9 +101,34 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
+def normalise_fingerprint(text: str) -> str:
+    """A fingerprint as written by OpenSSH, WinSCP or FileZilla, in one form.
+
+    ``SHA256:abc…``, ``abc…=`` (padded), ``ssh-ed25519 255 abc…`` (WinSCP) all
+    become ``SHA256:abc…``; ``MD5:aa:bb…`` / ``aa:bb:…`` become ``MD5:aa:bb…``.
+    """
+    token = text.strip().split()[-1] if text.strip() else ""
+    if token.upper().startswith("MD5:"):
+        token = token[4:]
+    if re.fullmatch(r"(?:[0-9a-fA-F]{2}:){15}[0-9a-fA-F]{2}", token):
+        return "MD5:" + token.lower()
+    if token.upper().startswith("SHA256:"):
+        token = token[7:]
+    return "SHA256:" + token.rstrip("=") if token else ""
+
+
+def matches(key: paramiko.PKey, expected: str) -> bool:
+    """Whether `key` is the one a (normalised) fingerprint names."""
+    if expected.startswith("MD5:"):
+        digest = hashlib.md5(key.asbytes(), usedforsecurity=False).hexdigest()
+        return expected == "MD5:" + ":".join(digest[i : i + 2] for i in range(0, 32, 2))
+    return fingerprint(key) == expected
+
+
 def expected_pin(config: SftpConfig, state: SftpState) -> str | None:
     """The fingerprint the user gave now, else the one pinned before."""
-    return config.host_key_fingerprint.strip() or state.pinned(config.host, config.port)
+    given = normalise_fingerprint(config.host_key_fingerprint)
+    return given or state.pinned(config.host, config.port)
 
 
 def unknown_key(config: SftpConfig, offered: str, key_type: str) -> HostKeyError:
@@ -160,7 +186,7 @@ def verified_transport(config: SftpConfig, state: SftpState) -> paramiko.Transpo
     transport = _open(config, None)
     key = transport.get_remote_server_key()
     offered, expected = fingerprint(key), expected_pin(config, state)
-    if offered == expected:
+    if expected is not None and matches(key, expected):
         return _pinned(transport, config, state)
     transport.close()
     if expected is None:
@@ -170,7 +196,7 @@ def verified_transport(config: SftpConfig, state: SftpState) -> paramiko.Transpo
             other = _open(config, group)
         except SftpError:
             continue  # the server has no key of this type
-        if fingerprint(other.get_remote_server_key()) == expected:
+        if matches(other.get_remote_server_key(), expected):
             return _pinned(other, config, state)
         other.close()
     raise changed_key(config, offered, expected)
@@ -179,9 +205,9 @@ def verified_transport(config: SftpConfig, state: SftpState) -> paramiko.Transpo
 def _pinned(
     transport: paramiko.Transport, config: SftpConfig, state: SftpState
 ) -> paramiko.Transport:
-    given = config.host_key_fingerprint.strip()
-    if given:
-        state.pin(config.host, config.port, given)
+    given = normalise_fingerprint(config.host_key_fingerprint)
+    if given:  # kept as the SHA256 of the key actually proved
+        state.pin(config.host, config.port, fingerprint(transport.get_remote_server_key()))
     return transport
 
 

@@ -178,6 +178,26 @@ def test_a_pin_of_another_of_the_servers_keys_is_honoured(tmp_path: Path, ecap) 
         srv.stop()
 
 
+@pytest.mark.parametrize("style", ["padded", "winscp", "md5"])
+def test_fingerprints_as_other_tools_write_them(server, ecap, tmp_path: Path, style: str) -> None:
+    import base64
+    import hashlib
+
+    blob = server.host_key_blob
+    sha = base64.b64encode(hashlib.sha256(blob).digest()).decode()
+    md5 = hashlib.md5(blob, usedforsecurity=False).hexdigest()
+    written = {
+        "padded": f"SHA256:{sha}",  # ends in '='
+        "winscp": f"ssh-ed25519 255 {sha.rstrip('=')}",
+        "md5": ":".join(md5[i : i + 2] for i in range(0, 32, 2)),
+    }[style]
+    (server.root / "incoming" / "a.csv").write_text(csv_file("M1", 1, [1.0]))
+    state = SftpState(tmp_path / "s.sqlite3")
+    cfg = config_for(server, host_key_fingerprint=written)
+    assert len(poll(cfg, state, build_registry(), submitter(ecap)).imported) == 1
+    assert state.pinned("127.0.0.1", server.port) == server.fingerprint
+
+
 def test_unreachable_server_and_missing_folder(server, ecap, tmp_path: Path) -> None:
     state = SftpState(tmp_path / "sftp.sqlite3")
     closed = SftpConfig(host="127.0.0.1", port=1, user="x", folders=[], key_file="k")

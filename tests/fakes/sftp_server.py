@@ -115,6 +115,11 @@ class AsyncSshServer:
         return str(self._host_keys[0].get_fingerprint("sha256"))
 
     @property
+    def host_key_blob(self) -> bytes:
+        """The (first) host key's public blob, as fingerprints hash it."""
+        return bytes(self._host_keys[0].public_data)
+
+    @property
     def fingerprints(self) -> dict[str, str]:
         """Every host key's fingerprint by key type."""
         return {
@@ -179,6 +184,7 @@ class OpenSshServer:
         key.write_private_key(str(path))
         path.chmod(0o600)
         self._fingerprint = str(key.get_fingerprint("sha256"))
+        self.host_key_blob = bytes(key.public_data)
 
     def _start(self) -> None:
         config = self.work / "sshd_config"
