@@ -29,9 +29,11 @@ CREATE TABLE IF NOT EXISTS jobs (
     last_start TEXT,
     last_end TEXT,
     last_status TEXT,
-    last_message TEXT
+    last_message TEXT,
+    running_until TEXT
 )
 """
+LEASE = timedelta(hours=6)  # a run holds its job this long at most (a crashed run frees it)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,9 @@ class JobStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+            if "running_until" not in columns:  # a store made before leases existed
+                db.execute("ALTER TABLE jobs ADD COLUMN running_until TEXT")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -170,6 +175,20 @@ class JobStore:
                 "UPDATE jobs SET last_status='waiting', last_message=? WHERE name=?",
                 (f"{message} since {_iso(now)}", name),
             )
+
+    def claim(self, name: str, now: datetime, lease: timedelta = LEASE) -> bool:
+        """Mark the job as running unless another process runs it (atomic)."""
+        with self._connect() as db:
+            cursor = db.execute(
+                "UPDATE jobs SET running_until=? WHERE name=? AND "
+                "(running_until IS NULL OR running_until < ?)",
+                (_iso(now + lease), name, _iso(now)),
+            )
+            return cursor.rowcount == 1
+
+    def release(self, name: str) -> None:
+        """The run is over."""
+        self._update(name, "running_until=?", None)
 
     def _update(self, name: str, assignment: str, value: Any) -> None:
         with self._connect() as db:

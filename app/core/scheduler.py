@@ -172,11 +172,15 @@ class Scheduler:
 
     def _execute(self, job: Job, started: datetime) -> JobOutcome:
         with self._lock:
+            if not self.store.claim(job.name, started):  # the GUI and `serve` both run jobs
+                return JobOutcome(ok=True, message="already running elsewhere", partial=True)
             try:
                 outcome = self.runner(job)
             except Exception as exc:  # a job's failure must not stop the others
                 log.exception("job %s failed", job.name)
                 outcome = JobOutcome(ok=False, message=f"{type(exc).__name__}: {exc}")
+            finally:
+                self.store.release(job.name)
             self.store.record_run(job.name, started, self.clock(), outcome)
             return outcome
 

@@ -185,3 +185,16 @@ def test_network_reachable_probes_tcp() -> None:
         assert network_reachable([f"http://127.0.0.1:{port}/api"])()
     assert not network_reachable([f"http://127.0.0.1:{port}/api"], timeout_s=1)()
     assert network_reachable([])()
+
+
+def test_a_job_running_in_another_process_is_not_run_twice(setup, tmp_path: Path) -> None:
+    sched, clock, runs, _ = setup
+    other = JobStore(tmp_path / "jobs.sqlite3")  # e.g. `serve` while the GUI is open
+    assert other.claim("vg", clock.now)
+    outcome = sched.run_now("vg")
+    assert runs == [] and outcome.message == "already running elsewhere"
+    other.release("vg")
+    assert sched.run_now("vg").ok and len(runs) == 1
+    assert other.claim("vg", clock.now)  # released after the run
+    clock.now += timedelta(hours=7)  # a crashed holder's lease runs out
+    assert sched.run_now("vg").message == "12 readings"
