@@ -171,3 +171,9 @@ def test_bad_cell_in_a_late_block_rereads_without_duplicates(tmp_path: Path) -> 
     assert [(p.line, p.column, p.value) for p in batch.problems] == [(32, "00:00", "n/a?")]
     assert len(batch.readings) == 31 * 48 - 1
     assert not batch.readings.duplicated(["source_id", "time"]).any()
+
+
+def test_rows_with_a_trailing_delimiter_the_header_lacks(tmp_path: Path) -> None:
+    text = HEADER + "\n" + row("15/01/2024", cells()) + ",\n" + row("16/01/2024", cells()) + ",\n"
+    batch = read(write(tmp_path, text))
+    assert not batch.problems and len(batch.readings) == 96
