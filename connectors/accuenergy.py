@@ -182,6 +182,12 @@ def _csv_log(text: str, name: str, options: Mapping[str, Any]) -> DeviceLog:
     if has_header:
         keys = [c.strip() for c in rows[0][1:]]
         body, first_line = rows[1:], 2
+        if not any(keys) or (body and not _looks_like_time(body[0][0].strip())):
+            raise SourceError(
+                "not an Accuenergy data-log CSV: expected a header 'timestamp, <parameter>, …' "
+                f"and rows starting with a time; it starts with {text[:60]!r}",
+                file=name,
+            )
     else:
         keys = _configured_columns(options, name)
         body, first_line = rows, 1

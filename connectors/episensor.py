@@ -284,8 +284,8 @@ def parse_csv(text: str, name: str, options: Mapping[str, Any]) -> PointColumns:
     header = [c.strip().lower() for c in rows[0]]
     if len(header) < 3 or any(h.startswith("<") for h in header):
         raise SourceError(
-            "not an EpiSensor CSV export: expected a header 'id, timestamp, value', "
-            f"got {rows[0]!r}",
+            "body is neither JSON points nor an EpiSensor CSV export (header "
+            f"'id, timestamp, value'); it starts with {text[:60]!r}",
             file=name,
         )
     raw = [(line, *row[:3]) for line, row in enumerate(rows[1:], start=2) if any(row)]

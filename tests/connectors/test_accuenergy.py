@@ -171,3 +171,6 @@ def test_not_accuenergy_is_a_source_error() -> None:
         aculink810.parse_push(b'{"points": []}', "b", {})
     with pytest.raises(SourceError, match="HTML"):
         acurev2100.parse_push(b"<html><body>error</body></html>", "b", {})
+    for junk in (b"junk", b"a,b\nc,d\n"):
+        with pytest.raises(SourceError, match="not an Accuenergy data-log CSV"):
+            acurev2100.parse_push(junk, "b", {})

@@ -152,6 +152,8 @@ def test_garbage_is_a_source_error_naming_the_problem() -> None:
         parse_push(b'{"points": [1,', "p", {})
     with pytest.raises(SourceError, match="keys found: foo"):
         parse_push(b'{"foo": 1}', "p", {})
+    with pytest.raises(SourceError, match="neither JSON points nor an EpiSensor CSV"):
+        parse_push(b"junk", "p", {})
     with pytest.raises(SourceError, match="no point could be read"):
         parse_push(b'[{"exportId": "a"}]', "p", {})
 
