@@ -153,7 +153,7 @@ def deliver_and_tell(
         table,
         overwrite=bool(getattr(args, "overwrite", False)),
         patience_s=settings.journal.outage_patience_s,
-        progress=_progress_printer(args),
+        progress=_progress_printer(args, journal.counts()["pending"]),
     )
     if report.held:
         print(f"{report.held} readings held: EnergyCAP already has other values there")
@@ -166,10 +166,22 @@ def deliver_and_tell(
     return report
 
 
-def _progress_printer(args: argparse.Namespace) -> Any:
-    if not args.verbose:
-        return None
-    return lambda r: print(f"  ... delivered {r.confirmed}, rejected {r.rejected}", flush=True)
+def _progress_printer(args: argparse.Namespace, total: int) -> Any:
+    """A tqdm bar on a terminal (stderr), a line per batch with -v, else nothing."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar: Any = tqdm(total=total, unit=" readings", unit_scale=True, file=sys.stderr)
+        bar.set_description("delivering")
+
+        def advance(report: DeliveryReport) -> None:
+            done = report.confirmed + report.rejected + report.held + report.already_delivered
+            bar.update(done - bar.n)
+
+        return advance
+    if args.verbose:
+        return lambda r: print(f"  ... delivered {r.confirmed}, rejected {r.rejected}", flush=True)
+    return None
 
 
 def exit_code(report: DeliveryReport) -> int:

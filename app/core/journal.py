@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,7 @@ class Journal(JournalQueue):
         # One delivery run at a time per journal object (the GUI, the scheduler and
         # `send` may share one); a second run returns at once.
         self.delivery_lock = threading.Lock()
+        self._pruned_at = -float("inf")
 
     @classmethod
     def from_settings(cls, path: Path, settings: JournalSettings) -> Journal:
@@ -146,8 +148,11 @@ class Journal(JournalQueue):
             "journal.max_bytes in the settings."
         )
 
-    def prune_delivered(self) -> int:
-        """Prune confirmed readings older than this journal's retention."""
+    def prune_delivered(self, every_s: float = 3600.0) -> int:
+        """Prune confirmed readings older than the retention (at most once per `every_s`)."""
+        if time.monotonic() - self._pruned_at < every_s:
+            return 0
+        self._pruned_at = time.monotonic()
         return self.prune(self.retention_days)
 
 
