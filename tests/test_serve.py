@@ -44,9 +44,9 @@ def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 class Server:
     """A `meterbridge serve` child process."""
 
-    def __init__(self, home: Path, port: int) -> None:
+    def __init__(self, home: Path, port: int, *extra: str) -> None:
         env = dict(os.environ, METERBRIDGE_HOME=str(home), ECAP_API_KEY=KEY)
-        command = [sys.executable, "-m", "app", "serve", "--listen", f"127.0.0.1:{port}"]
+        command = [sys.executable, "-m", "app", "serve", "--listen", f"127.0.0.1:{port}", *extra]
         command += ["--mapping", str(home / "mapping.csv")]
         self.log = (home / f"serve-{time.monotonic_ns()}.log").open("w")
         self.process = subprocess.Popen(
@@ -113,8 +113,7 @@ def test_sigkill_between_ack_and_delivery_then_restart_delivers_all(
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    settings = {**SETTINGS, "energycap": {**SETTINGS["energycap"], "url": fake.url}}  # type: ignore[dict-item]
-    (home / "settings.json").write_text(json.dumps(settings))
+    (home / "settings.json").write_text(json.dumps(SETTINGS))  # no URL: given with --ecap-url
     (home / "mapping.csv").write_text(f"source_id,channel_import_id\n{SENSOR},C11\n")
     added = cli(home, "device", "add", "gw1", "--connector", "episensor", "--tz", "Europe/London")
     assert added.returncode == 0, added.stderr
@@ -124,7 +123,7 @@ def test_sigkill_between_ack_and_delivery_then_restart_delivers_all(
     nuoz_token = next(x.split()[-1] for x in nuoz.stdout.splitlines() if x.startswith("token"))
     port = free_port()
     fake.inject("/api/v3/reading", status=503, times=None)  # EnergyCAP is down
-    server = Server(home, port)
+    server = Server(home, port, "--ecap-url", fake.url)
     url = f"http://127.0.0.1:{port}/push/gw1"
     assert requests.post(url, json=batches()[0], timeout=10).status_code == 401
     for batch in batches():
@@ -136,6 +135,8 @@ def test_sigkill_between_ack_and_delivery_then_restart_delivers_all(
     assert code == -signal.SIGKILL
     assert fake.readings().empty
     fake.clear_faults()
+    (home / "settings.json").write_text(json.dumps({**SETTINGS, "energycap": {
+        **SETTINGS["energycap"], "url": fake.url}}))  # fmt: skip
     server = Server(home, port)
     deadline = time.monotonic() + 40
     while len(fake.readings()) < len(expected()) + 3 and time.monotonic() < deadline:

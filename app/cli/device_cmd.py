@@ -3,7 +3,7 @@
 device add NAME --connector episensor|aculink810|acurev2100|readings [--tz ZONE] [--set KEY=VALUE]
     Register a device; prints its push URL and token (shown once without a keyring).
 device list | remove NAME | token NAME [--new] | captures NAME [--show ID]
-serve [--listen HOST:PORT] [--lan]
+serve [--listen HOST:PORT] [--lan] [--no-deliver] [--ecap-url URL] [--api A] [--overwrite]
     Run the push listener, delivery to EnergyCAP and the scheduler until SIGTERM/SIGINT.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 
 from app.cli import EXIT_OK, UsageError
 from app.cli.convert_cmd import _load
+from app.cli.journal_cmd import add_connection_options
 from app.core.capture import CaptureStore
 from app.core.devices import PUSH_CONNECTORS, DeviceError, DeviceRegistry
 from app.core.paths import AppPaths
@@ -53,6 +54,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--listen", metavar="HOST:PORT", help="bind address (default 127.0.0.1)")
     serve.add_argument("--lan", action="store_true", help="allow a non-loopback bind address")
     serve.add_argument("--no-deliver", action="store_true", help="journal only, do not deliver")
+    add_connection_options(serve)
     serve.set_defaults(func=_run_serve)
 
 

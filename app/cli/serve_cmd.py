@@ -71,6 +71,7 @@ class _Delivery:
         self.table = _table(args, settings)
         self.hints: HintStore | None = None
         self.patience = settings.journal.outage_patience_s
+        self.overwrite = bool(getattr(args, "overwrite", False))
         self.thread = threading.Thread(target=self._run, name="delivery", daemon=True)
 
     def _sleep(self, seconds: float) -> None:
@@ -89,6 +90,7 @@ class _Delivery:
                     self.client,
                     self.ecap,
                     table,
+                    overwrite=self.overwrite,
                     patience_s=self.patience,
                     cancel=self.stop.is_set,
                     sleep=self._sleep,
