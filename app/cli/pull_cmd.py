@@ -15,6 +15,8 @@ import argparse
 import getpass
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,9 +29,10 @@ from app.cli.pull_runner import (
     run_sftp,
     run_verdigris,
 )
-from app.cli.run_output import print_result
+from app.cli.run_output import ProgressBar, print_result
 from app.core.jobs import JobStore
 from app.core.paths import AppPaths, resolve_paths
+from app.core.pipeline import Progress
 from app.core.scheduler import Scheduler, network_reachable
 from app.core.secrets import NoKeyringError, SecretStore
 from app.core.settings import load_settings
@@ -209,7 +212,8 @@ def run_pull_verdigris(args: argparse.Namespace) -> int:
         if args.list:
             return _list_channels(config, paths)
         _save(args, paths, "verdigris", config.to_dict())
-        with open_submitter(paths, settings, _destination(args), "meterbridge pull") as sub:
+        dest = _destination(args)
+        with open_submitter(paths, settings, dest, "meterbridge pull") as sub, progress_bar(sub):
             report = run_verdigris(config, paths, sub, since=since, until=until)
     except PullErrors as exc:
         print(f"meterbridge: error: {exc}", file=sys.stderr)
@@ -238,7 +242,8 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
             what = "key passphrase" if config.key_file else "password"
             _save_secret(password_name(config.user, config.host), f"{what} of {config.server}")
         _save(args, paths, "sftp", config.to_dict())
-        with open_submitter(paths, settings, _destination(args), "meterbridge pull") as sub:
+        dest = _destination(args)
+        with open_submitter(paths, settings, dest, "meterbridge pull") as sub, progress_bar(sub):
             report = run_sftp(config, paths, sub)
     except PullErrors as exc:
         print(f"meterbridge: error: {exc}", file=sys.stderr)
@@ -249,6 +254,20 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
           f"{report.skipped} already imported, {report.archived} archived"
           + (f", {report.waiting} too recent (next poll)" if report.waiting else ""))  # fmt: skip
     return print_result(sub.result, verbose=args.verbose)
+
+
+@contextmanager
+def progress_bar(sub: Any, label: str = "pulled") -> Iterator[None]:
+    """A bar of readings pulled on a terminal (stderr); nothing in scripts and logs."""
+    bar = ProgressBar.for_terminal()
+    if bar is not None:
+        sub.progress = lambda r: bar.update(Progress(label, 0, 1, r.read, r.sent + r.written))
+    try:
+        yield
+    finally:
+        if bar is not None:
+            read = sub.result.read
+            bar.update(Progress(label, 1, 1, read, read))
 
 
 def _save_secret(name: str, what: str) -> None:

@@ -33,6 +33,7 @@ class Submitter:
         self.table = table
         self.deliver = deliver
         self.result = result if result is not None else RunResult()
+        self.progress: Callable[[RunResult], None] | None = None  # after each batch
 
     def source(self, name: str, connector: str) -> SourceReport:
         """Open a report line for one pulled source (a Verdigris request set, an SFTP file)."""
@@ -51,4 +52,6 @@ class Submitter:
             report.read += len(readings)
         if len(readings):
             self.result.add_delivery(self.deliver(apply_mapping(readings, self.table)))
+        if self.progress is not None:
+            self.progress(self.result)
         return len(readings)
