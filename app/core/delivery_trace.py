@@ -72,6 +72,10 @@ def readings_rejections(batch: ApiBatch, answer: ReadingResult) -> dict[int, str
 def _trace(failure: FailedChannel, spans: list[Any]) -> dict[int, str]:
     found: dict[int, str] = {}
     items = [(rows, times) for item, rows, times in spans if _matches(item, failure.target)]
+    if not items and failure.readings:
+        # EnergyCAP may echo the channel by another identifier than the one sent:
+        # find the failed readings by time among everything in the request.
+        items = [(rows, times) for _, rows, times in spans]
     if not failure.readings:
         reason = _reason(failure, None)
         return {int(p): reason for rows, _ in items for p in rows}

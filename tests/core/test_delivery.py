@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -237,3 +238,27 @@ def test_cancel_leaves_the_rest_pending(journal, fake) -> None:
     calls = []
     report = run(journal, fake, cancel=lambda: len(calls) > 0, progress=calls.append)
     assert report.cancelled and report.confirmed == 40 and report.pending_left == 10
+
+
+def test_failures_echoed_by_another_identifier_are_found_by_time() -> None:
+    from app.core.delivery_trace import readings_rejections
+    from app.core.energycap import FailedChannel, ReadingResult
+    from app.core.exporter import ApiBatch
+
+    body = [
+        {
+            "channelImportId": "C11",
+            "readings": [
+                {"time": "2026-01-01T00:30:00+00:00", "value": 1.0},
+                {"time": "2026-01-01T01:00:00+00:00", "value": 2.0},
+            ],
+        }
+    ]
+    batch = ApiBatch(body=body, rows=np.array([7, 8]))
+    failure = FailedChannel(
+        target={"channelId": 11},
+        error=None,
+        readings=[{"time": "2026-01-01T01:00:00Z", "value": 2.0, "error": "too big"}],
+    )
+    answer = ReadingResult(imported=1, failed=1, failures=[failure], status=200)
+    assert readings_rejections(batch, answer) == {8: "too big"}
