@@ -96,6 +96,12 @@ def test_listing_and_plain_error(vg: FakeVerdigris, env: Path, capsys) -> None:
     assert "      circuit 100: Circuit 100" in out
     assert main([*base, "--circuits", "100,777", "--since", "2026-11-01"]) == 2
     assert "does not know these ids for /data/v4/energy/circuits: 777" in capsys.readouterr().err
+    partly = ["--circuits", "100", "--breakers", "555", "--kinds", "energy", "--interval", "1h",
+              "--since", "2026-11-01", "--until", "2026-11-02"]  # fmt: skip
+    assert main([*base, *partly]) == 2  # circuits pulled, then the breaker refused
+    captured = capsys.readouterr()
+    assert "does not know these ids for /data/v4/energy/breakers: 555" in captured.err
+    assert "read 24, sent 0, written 24" in captured.out  # what was done before the stop
     assert main([*base, "--circuits", "100", "--interval", "5m", "--save-job", "x"]) == 2
     assert "interval '5m' is not supported; use one of 1m, 15m, 1h" in capsys.readouterr().err
     assert main(["jobs", "list"]) == 0

@@ -33,6 +33,7 @@ from app.cli.run_output import ProgressBar, print_result
 from app.core.jobs import JobStore
 from app.core.paths import AppPaths, resolve_paths
 from app.core.pipeline import Progress
+from app.core.pull_submit import Submitter
 from app.core.scheduler import Scheduler, network_reachable
 from app.core.secrets import NoKeyringError, SecretStore
 from app.core.settings import load_settings
@@ -206,6 +207,7 @@ def run_pull_verdigris(args: argparse.Namespace) -> int:
     since, until = parse_time(args.since, "--since"), parse_time(args.until, "--until")
     if since and until and since >= until:
         raise UsageError(f"--since {args.since} is not before --until {args.until}")
+    started: list[Submitter] = []
     try:
         if args.save_secret:
             _save_secret(secret_name(config.client_id), f"client secret of {config.client_id}")
@@ -214,10 +216,10 @@ def run_pull_verdigris(args: argparse.Namespace) -> int:
         _save(args, paths, "verdigris", config.to_dict())
         dest = _destination(args)
         with open_submitter(paths, settings, dest, "meterbridge pull") as sub, progress_bar(sub):
+            started.append(sub)
             report = run_verdigris(config, paths, sub, since=since, until=until)
     except PullErrors as exc:
-        print(f"meterbridge: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _failed(exc, started, args)
     print(f"{report.requests} Verdigris requests, {report.readings} readings")
     return print_result(sub.result, verbose=args.verbose)
 
@@ -237,6 +239,7 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
     paths = resolve_paths(args.home).ensure()
     settings = load_settings(paths.settings_file)
     config = sftp_config(args, paths)
+    started: list[Submitter] = []
     try:
         if args.save_secret:
             what = "key passphrase" if config.key_file else "password"
@@ -244,16 +247,24 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
         _save(args, paths, "sftp", config.to_dict())
         dest = _destination(args)
         with open_submitter(paths, settings, dest, "meterbridge pull") as sub, progress_bar(sub):
+            started.append(sub)
             report = run_sftp(config, paths, sub)
     except PullErrors as exc:
-        print(f"meterbridge: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _failed(exc, started, args)
     for warning in report.warnings:
         print(f"warning: {warning}")
     print(f"{len(report.imported)} new files imported, {len(report.rejected)} rejected, "
           f"{report.skipped} already imported, {report.archived} archived"
           + (f", {report.waiting} too recent (next poll)" if report.waiting else ""))  # fmt: skip
     return print_result(sub.result, verbose=args.verbose)
+
+
+def _failed(exc: Exception, started: list[Submitter], args: argparse.Namespace) -> int:
+    """Say what stopped the pull, and what had been done before it stopped."""
+    print(f"meterbridge: error: {exc}", file=sys.stderr)
+    if started and started[0].result.read:
+        print_result(started[0].result, verbose=args.verbose)
+    return EXIT_ERROR
 
 
 @contextmanager

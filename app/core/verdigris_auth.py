@@ -85,25 +85,32 @@ class FileTokenCache:
 
 
 class KeyringTokenCache:
-    """Tokens in the OS keyring, one entry per client and endpoint."""
+    """Tokens in the OS keyring, one entry per client and endpoint.
 
-    def __init__(self, service: str = "meterbridge") -> None:
+    A keyring that refuses the entry (Windows Credential Manager holds at most
+    1,280 characters; a JWT can be longer) hands it to `fallback`, the 0600 file.
+    """
+
+    def __init__(self, fallback: FileTokenCache, service: str = "meterbridge") -> None:
         self.service = service
+        self.fallback = fallback
 
     def load(self, key: str) -> Token | None:
-        """The cached token for `key` from the keyring."""
+        """The cached token for `key` from the keyring, else from the fallback file."""
         try:
             text = keyring.get_password(self.service, f"verdigris-token:{key}")
-        except keyring.errors.KeyringError:
-            return None
-        try:
-            return _token(json.loads(text)) if text else None
-        except ValueError:
-            return None
+            found = _token(json.loads(text)) if text else None
+        except Exception:  # any backend failure: a token can always be asked for again
+            found = None
+        return found or self.fallback.load(key)
 
     def store(self, key: str, token: Token) -> None:
-        """Keep the token in the keyring."""
-        keyring.set_password(self.service, f"verdigris-token:{key}", json.dumps(_entry(token)))
+        """Keep the token in the keyring (else in the fallback file)."""
+        try:
+            keyring.set_password(self.service, f"verdigris-token:{key}", json.dumps(_entry(token)))
+        except Exception as exc:  # backends raise their own types (pywintypes.error ...)
+            log.info("keyring refused the Verdigris token (%s); using the file", type(exc).__name__)
+            self.fallback.store(key, token)
 
 
 def _entry(token: Token) -> dict[str, str]:
@@ -121,9 +128,10 @@ def _token(entry: Any) -> Token | None:
 
 def default_cache(data_dir: Path, secrets: SecretStore | None = None) -> TokenCache:
     """The keyring when a secure one exists, else the 0600 file in `data_dir`."""
+    file_cache = FileTokenCache(data_dir / TOKEN_FILE)
     if (secrets or SecretStore()).available:
-        return KeyringTokenCache()
-    return FileTokenCache(data_dir / TOKEN_FILE)
+        return KeyringTokenCache(file_cache)
+    return file_cache
 
 
 @dataclass

@@ -52,6 +52,21 @@ def test_keyring_holds_the_token_not_the_secret(
     assert not (tmp_path / "verdigris-token.json").exists()
 
 
+def test_a_keyring_refusing_long_entries_falls_back_to_the_file(
+    fake: FakeVerdigris, memory_keyring: MemoryKeyring, tmp_path: Path, monkeypatch
+) -> None:
+    def refuse(service: str, username: str, password: str) -> None:
+        raise OSError("(1783, 'CredWrite', 'The stub received bad data.')")  # Windows, > 2560 B
+
+    monkeypatch.setattr(memory_keyring, "set_password", refuse)
+    monkeypatch.setenv("VERDIGRIS_CLIENT_SECRET", fake.client_secret)
+    for _ in range(2):
+        auth = build_auth(fake.client_id, tmp_path, auth_url=fake.token_url)
+        VerdigrisApi(fake.url, auth).buildings()
+    assert len(fake.token_times) == 1
+    assert fake.client_secret not in (tmp_path / "verdigris-token.json").read_text()
+
+
 def test_each_client_may_have_its_own_secret(
     fake: FakeVerdigris, memory_keyring: MemoryKeyring, tmp_path: Path, monkeypatch
 ) -> None:
