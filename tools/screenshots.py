@@ -25,26 +25,47 @@ MAPPING = (
     "source_id,quantity,channel_import_id,meter_import_id,channel_id,observation_type,unit,"
     "multiplier\n2000006183919,kWh,FRESHFORD-ELEC-HH,,,Use,kWh,\n"
     "2200012030374,kWh,HIGHLITTLETON-HH,,,Use,kWh,\n"
+    "2336533093112,kWh,MOSS-ELEC-HH,,,Use,kWh,\n"
 )
 
 
 def fill_home(home: Path) -> None:
-    """Give the home a journal with deliveries and a refusal, and two scheduled jobs."""
+    """Journal readings and deliver them to a loopback EnergyCAP (tests/fakes): some are
+    confirmed (one batch through the Import API, with its task id), two are refused."""
     import pandas as pd
 
+    from app.core.delivery import deliver_pending
+    from app.core.energycap import EnergyCapClient
     from app.core.jobs import JobOutcome, JobStore
     from app.core.journal import Journal
+    from app.core.mapping import parse_mapping_csv
+    from app.core.settings import EnergyCapSettings
     from connectors.base import make_readings
+    from tests.fakes.energycap import FakeEnergyCap
+    from tests.fakes.energycap_model import FakeChannel
 
     journal = Journal(home / "journal.sqlite3")
-    for source, meter, n in (("site-a (EpiSensor)", "000D6F0001A303D4_333", 96),
-                             ("imserv-feed", "2336533093112", 48)):  # fmt: skip
-        times = pd.date_range("2026-11-24 00:30", periods=n, freq="30min", tz="Europe/London")
-        journal.accept(make_readings(source_id=meter, time=times, value=range(n), interval_s=1800),
-                       source=source)  # fmt: skip
-    pending = journal.pending(limit=2)
-    journal.reject({int(i): f"meter {m} is not in EnergyCAP" for i, m in
-                    zip(pending["id"], pending["source_id"], strict=True)})  # fmt: skip
+    with FakeEnergyCap(api_key="demo") as fake:
+        fake.unknown_meter_policy = "fail"
+        fake.add_meter(1, "2336533093112", [FakeChannel(11, "MOSS-ELEC-HH", "Use", "kWh", 1800)])
+        fake.add_meter(
+            2, "000D6F0001A303D4_333", [FakeChannel(21, "SITEA-333", "Use", "kWh", 1800)]
+        )
+        client = EnergyCapClient(fake.url, "demo")
+        table = parse_mapping_csv(MAPPING + "000D6F0001A303D4_333,,SITEA-333,,,,,\n")
+        batches = (
+            ("push:site-a", "000D6F0001A303D4_333", 96, "readings"),
+            ("imserv-feed", "2336533093112", 48, "import"),
+            ("push:site-b", "000D6F0001B7C1E2_333", 2, "readings"),
+        )
+        for source, meter, n, api in batches:
+            times = pd.date_range("2026-11-24 00:30", periods=n, freq="30min", tz="Europe/London")
+            readings = make_readings(source_id=meter, time=times, value=range(n), interval_s=1800)
+            journal.accept(readings, source=source)
+            deliver_pending(journal, client, EnergyCapSettings(url=fake.url, api=api), table)
+    times = pd.date_range("2026-11-26 00:30", periods=12, freq="30min", tz="Europe/London")
+    journal.accept(make_readings(source_id="000D6F0001A303D4_333", time=times, value=range(12),
+                                 interval_s=1800), source="push:site-a")  # fmt: skip
     journal.close()
     store = JobStore(home / "jobs.sqlite3")
     now = datetime.now(UTC)
@@ -142,6 +163,8 @@ def screens(app: object, context: object, out: Path) -> None:
     window = main_window(app, context, out / "main-window.png")
     window.tabs.setCurrentIndex(2)  # type: ignore[attr-defined]
     shoot(window, out / "dead-letters.png")
+    window.tabs.setCurrentIndex(1)  # type: ignore[attr-defined]
+    shoot(window, out / "activity.png")
     table = context.mapping_table()  # type: ignore[attr-defined]
     preview = PreviewWindow(SAMPLE, context.registry.rank(Source.from_path(SAMPLE)), table)  # type: ignore[attr-defined]
     preview.resize(1180, 720)

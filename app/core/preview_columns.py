@@ -25,21 +25,35 @@ class TableColumns:
             name: _codes(mapped[name])
             for name in ("source_id", "quantity", "observation_type", "unit_code", "note")
         }
-        self.origin = pa.array(mapped["origin"].array, type=pa.string())
         self.ids = (
             _codes(mapped["channel_import_id"]),
             _codes(mapped["meter_import_id"]),
             _codes(mapped["channel_id"].astype("string")),
         )
-        self.time_ns = mapped["time"].to_numpy(dtype="datetime64[ns]").astype("int64")
+        self.mapped = mapped
+        self._views()
+
+    def _views(self) -> None:
+        """Arrays that are (nearly) views of the frame's own columns."""
+        mapped = self.mapped
+        self.origin = pa.array(mapped["origin"].array, type=pa.string())
+        self.time_ns = mapped["time"].to_numpy(dtype="datetime64[ns]").view("int64")
         self.interval = mapped["interval_s"].to_numpy(dtype="int64")
         self.value = mapped["value"].to_numpy(dtype="float64")
         self.estimated = mapped["estimated"].to_numpy(dtype=bool)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the views: the frame travels once (pickle shares it)."""
+        return {"flags": self.flags, "text": self.text, "ids": self.ids, "mapped": self.mapped}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._views()
+
 
 def _codes(series: pd.Series) -> tuple[np.ndarray[Any, Any], list[Any]]:
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return np.asarray(codes), [str(u) for u in uniques]
+    return np.asarray(codes, dtype=np.int32), [str(u) for u in uniques]
 
 
 def channel_slices(mapped: pd.DataFrame) -> list[tuple[str, slice]]:

@@ -21,11 +21,36 @@ from app.core.preview_data import Cancelled, PreviewCancelled, PreviewData, Prog
 from connectors.base import Source
 
 PROCESS_MIN_BYTES = 1_000_000
+PRELOAD = ["app.core.preview_process", "app.core.catalog"]
 POLL_S = 0.05
 
 
 class PreviewFailed(Exception):
     """The child could not convert the file; the message says why."""
+
+
+def process_context() -> Any:
+    """A forkserver (POSIX) whose children already hold the readers; spawn elsewhere.
+
+    With a forkserver the GUI process never forks itself (forking a big process
+    pauses it); the server, started once, forks cheap children.
+    """
+    if sys.platform == "win32" or "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def warm_up() -> None:
+    """Start the fork server now (call it off the GUI thread at app start)."""
+    if getattr(sys, "frozen", False) or sys.platform == "win32":
+        return
+    context = process_context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def use_process(path: Path) -> bool:
@@ -79,7 +104,7 @@ def load_preview_in_process(
         PreviewCancelled: when `cancelled()` turned true.
         PreviewFailed: when the child reported an error or died.
     """
-    context = multiprocessing.get_context("spawn")
+    context = process_context()
     parent, child = context.Pipe(duplex=False)
     process = context.Process(
         target=_child, args=(child, str(path), connector_id, dict(options), table), daemon=True

@@ -1,9 +1,17 @@
-"""What a setup wizard produces, checked and saved without Qt.
+"""What a setup wizard produces, checked and saved through the real stores (no Qt).
 
 A `SourceSetup` is one configured source: its kind, name, connector settings
 (never a secret: those go to the keyring), mapping, schedule and destination.
-Saved sources are kept in ``sources.json`` in the config folder; pulled kinds
-are also saved as scheduler jobs so `meterbridge serve` and the GUI run them.
+Saving puts each kind where the engine reads it:
+
+* pushing devices (EpiSensor, AcuRev 2100, AcuLink 810): the device registry
+  (``devices.json``) the listener checks tokens against — registered by the
+  wizard's connection step, which shows the URL and token;
+* Verdigris and SFTP folders: a scheduler job (``jobs.sqlite3``) with the
+  configuration `VerdigrisConfig` / `SftpConfig` read back, the secret in the
+  keyring under the name the pull code looks up;
+* every source: a line in ``sources.json`` (the wizard's own record, for the
+  dashboard and for editing later). Local folders are recorded there only.
 """
 
 from __future__ import annotations
@@ -16,11 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from app.core import ui_validation as v
+from app.core.paths import AppPaths
+from app.core.secrets import SecretStore
 
-# Kinds whose data is pulled on a schedule (the rest are pushed or dropped).
+PUSH_KINDS: frozenset[str] = frozenset({"episensor", "acurev2100", "aculink810"})
 PULLED_KINDS: frozenset[str] = frozenset({"verdigris", "uk-hh-sftp"})
 DESTINATIONS: tuple[str, ...] = ("energycap", "outbox")
 APIS: tuple[str, ...] = ("readings", "esa", "import")
+SECRET_KEYS: frozenset[str] = frozenset({"password", "secret", "client_secret", "token"})
 
 
 @dataclass
@@ -51,9 +62,22 @@ def check_setup(setup: SourceSetup) -> list[str]:
         None if setup.api in APIS else f"The API must be one of {', '.join(APIS)}.",
         v.check_existing_file(setup.mapping_file) if setup.mapping_file else None,
     ]
-    if any(k.lower() in ("password", "secret", "token", "api_key") for k in setup.settings):
+    if setup.kind in PUSH_KINDS:
+        problems.append(check_device(setup.name, setup.connector, setup.settings.get("tz", "UTC")))
+    if any(k.lower() in SECRET_KEYS for k in setup.settings):
         problems.append("Secrets belong in the keyring, not in the source settings.")
     return [p for p in problems if p is not None]
+
+
+def check_device(name: str, connector: str, tz: str) -> str | None:
+    """The device registry's own check of a push device (its name goes in the URL)."""
+    from app.core.devices import DeviceError, validate
+
+    try:
+        validate(name, connector, tz)
+    except DeviceError as exc:
+        return str(exc)
+    return None
 
 
 def sources_file(config_dir: Path) -> Path:
@@ -69,31 +93,81 @@ def load_sources(path: Path) -> list[SourceSetup]:
     return [SourceSetup(**item) for item in items]
 
 
-def save_source(setup: SourceSetup, config_dir: Path, jobs_file: Path) -> Path:
-    """Add or replace `setup` in sources.json (and the job store when pulled).
+def save_source(
+    setup: SourceSetup,
+    paths: AppPaths,
+    secrets: SecretStore,
+    secret_values: dict[str, str] | None = None,
+) -> Path:
+    """Store the secrets, save pulled kinds as jobs, and record the source.
+
+    Args:
+        setup: the source.
+        paths: the meterbridge home.
+        secrets: where secrets go (never a file).
+        secret_values: ``password`` (SFTP) or ``client_secret`` (Verdigris), if given.
 
     Raises:
         ValueError: listing what is wrong with the setup.
+        NoKeyringError: a secret was given but no secure keyring exists.
     """
     problems = check_setup(setup)
     if problems:
         raise ValueError(" ".join(problems))
-    path = sources_file(config_dir)
+    values = secret_values or {}
+    if setup.kind == "verdigris":
+        _save_verdigris(setup, paths, secrets, values.get("client_secret", ""))
+    elif setup.kind == "uk-hh-sftp":
+        _save_sftp(setup, paths, secrets, values.get("password", ""))
+    path = sources_file(paths.config_dir)
     kept = [s for s in load_sources(path) if s.name != setup.name] + [setup]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps([asdict(s) for s in kept], indent=2), encoding="utf-8")
     os.replace(tmp, path)
-    if setup.pulled:
-        _save_job(setup, jobs_file)
     return path
 
 
-def _save_job(setup: SourceSetup, jobs_file: Path) -> None:
+def _save_verdigris(setup: SourceSetup, paths: AppPaths, secrets: SecretStore, secret: str) -> None:
+    from app.core.verdigris_auth import secret_name
+    from app.core.verdigris_pull import VerdigrisConfig
+
+    s = setup.settings
+    config = VerdigrisConfig(
+        client_id=s["client_id"],
+        circuits=list(s.get("ids", [])),
+        interval=s.get("interval", "15m"),
+        kinds=[s.get("measure", "energy")],
+    )
+    config.validate()
+    if secret:
+        secrets.set(secret_name(config.client_id), secret)
+    _save_job(setup, paths, "verdigris", config.to_dict())
+
+
+def _save_sftp(setup: SourceSetup, paths: AppPaths, secrets: SecretStore, password: str) -> None:
+    from app.core.sftp_pull import SftpConfig, SftpFolder, password_name
+
+    s = setup.settings
+    folders = [
+        SftpFolder(path=f, connector=setup.connector, options={"tz": s.get("tz", "Europe/London")})
+        for f in s.get("folders", [])
+    ]
+    config = SftpConfig(
+        host=s["host"],
+        user=s["user"],
+        folders=folders,
+        port=int(s.get("port", 22)),
+        host_key_fingerprint=s.get("host_key_fingerprint", ""),
+    )
+    if password:
+        secrets.set(password_name(config.user, config.host), password)
+    _save_job(setup, paths, "sftp", config.to_dict())
+
+
+def _save_job(setup: SourceSetup, paths: AppPaths, kind: str, config: dict[str, Any]) -> None:
     from app.core.jobs import JobStore
 
-    kind = "sftp" if setup.kind == "uk-hh-sftp" else setup.kind
-    config = {**setup.settings, "mapping_file": setup.mapping_file, "api": setup.api}
-    config["destination"] = setup.destination
     interval = timedelta(minutes=setup.interval_minutes)
-    JobStore(jobs_file).save(setup.name, kind, config, interval, datetime.now(UTC))
+    store = JobStore(paths.data_dir / "jobs.sqlite3")
+    store.save(setup.name, kind, config, interval, datetime.now(UTC))

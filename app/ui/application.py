@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from dataclasses import dataclass
 
 from PySide6.QtGui import QIcon
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app import __version__
 from app.core.paths import resolve_paths
+from app.core.preview_process import warm_up
 from app.core.resources import resource_path
 from app.ui.context import AppContext
 from app.ui.log_viewer import setup_logging
@@ -78,8 +80,17 @@ def build(home: str | None = None, *, single: bool = True) -> Running | None:
         app.setQuitOnLastWindowClosed(False)
     if instance is not None:
         instance.raise_requested.connect(window.bring_to_front)
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     log.info("meterbridge %s started; log file %s", __version__, log_file)
     return Running(app, context, window, tray, instance)
+
+
+def _warm_up() -> None:
+    """Start the conversion fork server early, so the first big preview starts fast."""
+    try:
+        warm_up()
+    except (OSError, ValueError) as exc:  # previews then convert in-process; nothing is lost
+        log.warning("conversion fork server not started: %s", exc)
 
 
 def run_app(home: str | None = None, *, minimized: bool = False) -> int:

@@ -158,7 +158,8 @@ class MainWindow(QMainWindow):
         if self._snapshot_worker is not None:
             return
         journal, jobs = self.context.paths.journal_file, self.context.jobs_file
-        worker = Worker(lambda _p, _c: take_snapshot(journal, jobs))
+        devices = self.context.paths.config_dir / "devices.json"
+        worker = Worker(lambda _p, _c: take_snapshot(journal, jobs, devices))
         worker.signals.succeeded.connect(self.show_snapshot)
         worker.signals.finished.connect(self._on_snapshot_finished)
         self._snapshot_worker = start(worker)

@@ -51,14 +51,36 @@ def when(moment: datetime | float | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def take_snapshot(journal_file: Path, jobs_file: Path) -> Snapshot:
+def take_snapshot(
+    journal_file: Path, jobs_file: Path, devices_file: Path | None = None
+) -> Snapshot:
     """Read everything the dashboard shows; never raises (problems become notes)."""
     snap = Snapshot()
     by_name: dict[str, SourceRow] = {}
+    if devices_file is not None:
+        _read_devices(devices_file, by_name, snap)
     _read_jobs(jobs_file, by_name, snap)
     _read_journal(journal_file, by_name, snap)
     snap.sources = [by_name[k] for k in sorted(by_name)]
     return snap
+
+
+def _read_devices(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:
+    if not path.exists():
+        return
+    try:
+        from app.core.devices import DeviceRegistry
+
+        for device in DeviceRegistry(path).all():
+            rows[device.source] = SourceRow(
+                name=device.source,
+                connector=device.connector,
+                state="waiting for first push",
+                next_run="on push",
+            )
+    except Exception as exc:  # a broken registry must not take the dashboard down
+        log.warning("device registry %s unreadable: %s", path, exc)
+        snap.notes.append(f"The device list ({path.name}) cannot be read: {exc}")
 
 
 def _read_jobs(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:
@@ -130,10 +152,10 @@ def _merge_status(
         pending = status.count("pending") + status.count("sent") + status.count("held")
         row = SourceRow(
             name=status.source,
-            connector=old.connector if old else "push / file",
+            connector=old.connector if old else "file",
             state=_state(old, pending, status.count("rejected")),
             last_data=old.last_data if old else "—",
-            next_run=old.next_run if old else "on arrival",
+            next_run=old.next_run if old else "—",
             pending=pending,
             delivered=status.count("confirmed"),
             rejected=status.count("rejected"),
@@ -145,7 +167,7 @@ def _merge_status(
 
 
 def _state(old: SourceRow | None, pending: int, rejected: int) -> str:
-    if old is not None and old.state in ("failed", "paused"):
+    if old is not None and old.state in ("failed", "paused", "partial"):
         return old.state
     if rejected:
         return "needs attention"

@@ -8,12 +8,18 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from pytestqt.qtbot import QtBot
 
+from app.core.delivery import deliver_pending
+from app.core.energycap import EnergyCapClient, RetryPolicy
 from app.core.jobs import JobOutcome, JobStore
 from app.core.journal import Journal
+from app.core.mapping import MappingTable
+from app.core.settings import EnergyCapSettings
 from app.ui.context import AppContext
 from app.ui.log_viewer import setup_logging
 from app.ui.main_window import MainWindow
 from connectors.base import make_readings
+from tests.fakes.energycap import FakeEnergyCap
+from tests.fakes.energycap_model import FakeChannel
 
 
 def _readings(source_id: str, n: int) -> pd.DataFrame:
@@ -39,12 +45,26 @@ def test_title_and_empty_dashboard(qtbot: QtBot, context: AppContext) -> None:
     assert not window.activity.hint.isHidden()
 
 
-def test_dashboard_shows_sources_counts_and_dead_letters(qtbot: QtBot, context: AppContext) -> None:
+def _deliver(context: AppContext, energycap: FakeEnergyCap, accepted: dict[str, pd.DataFrame]):
+    """Journal readings and deliver them to the fake EnergyCAP (unknown meters are refused)."""
+    energycap.unknown_meter_policy = "fail"
     journal = Journal(context.paths.journal_file)
-    journal.accept(_readings("MPAN1", 10), source="site-a")
-    pending = journal.pending(limit=3)
-    journal.reject({int(i): "meter MPAN1 unknown in EnergyCAP" for i in pending["id"]})
+    for source, readings in accepted.items():
+        journal.accept(readings, source=source)
+    client = EnergyCapClient(energycap.url, "test-key", retry=RetryPolicy(max_attempts=1))
+    report = deliver_pending(journal, client, EnergyCapSettings(url=energycap.url), MappingTable())
     journal.close()
+    return report
+
+
+def test_dashboard_shows_sources_counts_and_dead_letters(
+    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap
+) -> None:
+    energycap.add_meter(1, "MPAN-OK", [FakeChannel(11, "C11", "Use", "kWh", 1800)])
+    report = _deliver(
+        context, energycap, {"site-a": _readings("MPAN1", 3), "site-ok": _readings("MPAN-OK", 7)}
+    )
+    assert (report.confirmed, report.rejected) == (7, 3)
     store = JobStore(context.jobs_file)
     now = datetime.now(UTC)
     store.save("verdigris-campus", "verdigris", {"ids": ["1"]}, timedelta(minutes=15), now)
@@ -55,23 +75,27 @@ def test_dashboard_shows_sources_counts_and_dead_letters(qtbot: QtBot, context: 
         window.refresh()
     table = window.sources.table
     rows = {table.item(r, 0).text(): r for r in range(table.rowCount())}
-    assert set(rows) == {"site-a", "verdigris-campus"}
-    a = rows["site-a"]
-    assert (table.item(a, 5).text(), table.item(a, 7).text()) == ("7", "3")
+    assert set(rows) == {"site-a", "site-ok", "verdigris-campus"}
+    a, ok = rows["site-a"], rows["site-ok"]
+    assert [table.item(a, c).text() for c in (5, 6, 7)] == ["0", "0", "3"]
+    assert [table.item(ok, c).text() for c in (2, 5, 6, 7)] == ["up to date", "0", "7", "0"]
     assert table.item(a, 2).text() == "needs attention"
+    assert table.item(a, 8).text().startswith("EnergyCAP refused 3 reading(s)")
     v = rows["verdigris-campus"]
     assert table.item(v, 2).text() == "failed"
     assert table.item(v, 8).text() == "Verdigris refused the client secret"
     assert window.dead.table.rowCount() == 3
-    assert "unknown in EnergyCAP" in window.dead.table.item(0, 5).text()
+    assert "MPAN1" in window.dead.table.item(0, 5).text()
     assert window.tabs.tabText(2).endswith("(3)")
+    receipts = window.activity.table
+    assert receipts.rowCount() >= 1
+    assert {receipts.item(r, 2).text() for r in range(receipts.rowCount())} == {"readings"}
 
 
-def test_replay_requeues_dead_letters(qtbot: QtBot, context: AppContext) -> None:
-    journal = Journal(context.paths.journal_file)
-    journal.accept(_readings("MPAN2", 4), source="site-b")
-    journal.reject({int(i): "no channel" for i in journal.pending(limit=4)["id"]})
-    journal.close()
+def test_replay_requeues_dead_letters(
+    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap
+) -> None:
+    assert _deliver(context, energycap, {"site-b": _readings("MPAN2", 4)}).rejected == 4
     window = _window(qtbot, context)
     with qtbot.waitSignal(window.snapshot_shown, timeout=10_000):
         window.refresh()

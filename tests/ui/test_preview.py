@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from app.core.mapping import MappingTable, apply_mapping
 from app.core.preview_checks import Flag
 from app.core.preview_columns import TableColumns
+from app.core.preview_process import warm_up
 from app.ui.context import AppContext
 from app.ui.preview.model import ReadingsModel
 from app.ui.preview.window import PreviewWindow
@@ -132,6 +133,7 @@ def test_gui_thread_never_blocked_during_a_large_conversion(
     qtbot: QtBot, context: AppContext, tmp_path: Path
 ) -> None:
     path = write_hh(tmp_path / "big.csv", meters=70, days=60)  # 201,600 readings
+    warm_up()  # as the app does at start, off the GUI thread
     window = _preview(qtbot, context, path)
     qtbot.waitExposed(window)
     qtbot.wait(100)  # the window's first paint is not part of the conversion

@@ -11,7 +11,10 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from app.core.jobs import JobStore
+from app.core.sftp_pull import SftpConfig
+from app.core.verdigris_pull import VerdigrisConfig
 from app.ui.context import AppContext
+from app.ui.wizards.push_test_page import device_registry
 from app.ui.wizards.source_wizard import SOURCE, SUMMARY, TEST, SourceWizard
 from tests.fakes.sftp_server import AsyncSshServer, make_client_key
 from tests.ui.conftest import MemoryKeyring
@@ -55,15 +58,36 @@ def test_episensor_by_keyboard_gives_push_url_and_token(
     qtbot: QtBot, context: AppContext, memory_keyring: MemoryKeyring
 ) -> None:
     wizard = _wizard(qtbot, context, "episensor")
-    _type(qtbot, wizard.page(SOURCE).name, "Head office")
+    _type(qtbot, wizard.page(SOURCE).name, "head-office")
     assert _enter(qtbot, wizard) == TEST
     page = wizard.page(TEST)
-    assert page.url.text() == "http://127.0.0.1:8765/push/episensor/head-office"
+    assert page.url.text() == "http://127.0.0.1:8765/push/head-office"
     token = page.token.text()
     saved = _finish(qtbot, wizard)
     assert saved["kind"] == "episensor" and saved["settings"]["tz"] == "Europe/London"
-    assert memory_keyring.items[("meterbridge", "push-token:Head office")] == token
+    registry = device_registry(context)
+    device = registry.get("head-office")
+    assert device.connector == "episensor" and device.tz == "Europe/London"
+    assert registry.owner_of(token) == "head-office"
+    assert memory_keyring.items[("meterbridge", "device-token:head-office")] == token
     assert token not in json.dumps(saved)
+    assert token not in (context.paths.config_dir / "devices.json").read_text("utf-8")
+
+
+def test_cancel_forgets_the_device_the_wizard_registered(qtbot: QtBot, context: AppContext) -> None:
+    wizard = _wizard(qtbot, context, "episensor")
+    _type(qtbot, wizard.page(SOURCE).name, "lab-gateway")
+    assert _enter(qtbot, wizard) == TEST
+    assert device_registry(context).find("lab-gateway") is not None
+    wizard.reject()
+    assert device_registry(context).find("lab-gateway") is None
+
+
+def test_a_device_name_with_spaces_is_refused(qtbot: QtBot, context: AppContext) -> None:
+    wizard = _wizard(qtbot, context, "episensor")
+    _type(qtbot, wizard.page(SOURCE).name, "Head office")
+    assert _enter(qtbot, wizard) == SOURCE
+    assert "it goes in the URL" in wizard.page(SOURCE).error.text()
 
 
 @pytest.mark.parametrize(
@@ -79,7 +103,8 @@ def test_accuenergy_devices_need_a_serial(
     assert _enter(qtbot, wizard) == TEST
     saved = _finish(qtbot, wizard)
     assert saved["kind"] == kind and saved["settings"]["serial"] == serial
-    assert saved["settings"]["push_url"].startswith("http://127.0.0.1:8765/push/" + kind)
+    assert saved["settings"]["push_url"] == f"http://127.0.0.1:8765/push/{saved['name']}"
+    assert device_registry(context).get(saved["name"]).connector == kind
 
 
 def test_uk_files_from_a_local_folder_skip_the_connection_test(
@@ -120,9 +145,13 @@ def test_uk_sftp_pins_the_host_key_it_showed(
         server.stop()
     assert saved["kind"] == "uk-hh-sftp"
     assert saved["settings"]["host_key_fingerprint"] == server.fingerprint
-    assert memory_keyring.items[("meterbridge", "sftp-password")] == "pa55word"
-    jobs = {job.name: job for job in JobStore(context.jobs_file).list()}
-    assert jobs["UK half-hourly"].kind == "sftp"
+    assert memory_keyring.items[("meterbridge", "sftp-password:collector@127.0.0.1")] == "pa55word"
+    job = JobStore(context.jobs_file).get("UK half-hourly")
+    config = SftpConfig.from_dict(job.config)
+    assert job.kind == "sftp" and config.host_key_fingerprint == server.fingerprint
+    assert [(f.path, f.connector, f.options) for f in config.folders] == [
+        ("/outgoing", "uk-hh", {"tz": "Europe/London"})
+    ]
 
 
 def test_verdigris_secret_goes_to_the_keyring_and_a_job_is_scheduled(
@@ -137,9 +166,14 @@ def test_verdigris_secret_goes_to_the_keyring_and_a_job_is_scheduled(
     saved = _finish(qtbot, wizard)
     assert saved["settings"]["ids"] == ["1201", "1202"]
     assert "very-secret" not in json.dumps(saved)
-    assert memory_keyring.items[("meterbridge", "verdigris-client-secret")] == "very-secret"
+    assert (
+        memory_keyring.items[("meterbridge", "verdigris-client-secret:client-42")] == "very-secret"
+    )
     job = JobStore(context.jobs_file).get("Verdigris")
     assert job.kind == "verdigris" and job.interval.total_seconds() == 30 * 60
+    config = VerdigrisConfig.from_dict(job.config)
+    assert (config.client_id, config.circuits, config.kinds) == ("client-42", ["1201", "1202"],
+                                                                 ["energy"])  # fmt: skip
 
 
 def test_generic_csv_after_choosing_the_kind_by_keyboard(
@@ -160,7 +194,7 @@ def test_generic_csv_after_choosing_the_kind_by_keyboard(
 
 
 def test_a_bad_name_is_refused_in_plain_words(qtbot: QtBot, context: AppContext) -> None:
-    wizard = _wizard(qtbot, context, "episensor")
+    wizard = _wizard(qtbot, context, "generic")
     _type(qtbot, wizard.page(SOURCE).name, "bad/name!")
     assert _enter(qtbot, wizard) == SOURCE
     assert "Use letters, digits" in wizard.page(SOURCE).error.text()

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QPalette, QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.core.preview_checks import Flag
@@ -45,6 +45,7 @@ class ChannelChart(QWidget):
         self._mapped: pd.DataFrame | None = None
         self._flags: np.ndarray[Any, Any] | None = None
         self._slices: list[tuple[str, slice]] = []
+        self._stale = False
         self.picker.currentIndexChanged.connect(self._on_picker_changed)
 
     def set_data(
@@ -60,7 +61,20 @@ class ChannelChart(QWidget):
         self.picker.clear()
         self.picker.addItems([label for label, _ in self._slices])
         self.picker.blockSignals(False)
-        self._on_picker_changed(0)
+        # Drawn when first seen: a hidden chart costs the GUI thread nothing.
+        self._stale = True
+        if self.isVisible():
+            self._draw()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Draw a chart whose data arrived while it was hidden."""
+        super().showEvent(event)
+        if self._stale:
+            self._draw()
+
+    def _draw(self) -> None:
+        self._stale = False
+        self._on_picker_changed(self.picker.currentIndex())
 
     def _follow_palette(self) -> None:
         """Chart background and axes in the window's colours (light or dark)."""

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 from app.ui.preview.model import COLUMNS, ReadingsModel
 
 RIGHT_ALIGNED = {"value", "interval_s"}
+ALIGN_LEFT = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight)
 PADDING = 4
 
 
@@ -45,11 +47,9 @@ class ReadingsDelegate(QStyledItemDelegate):
                 painter.fillRect(rect, colour)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(palette.color(role))
-        align = Qt.AlignmentFlag.AlignVCenter | (
-            Qt.AlignmentFlag.AlignRight if name in RIGHT_ALIGNED else Qt.AlignmentFlag.AlignLeft
-        )
+        align = ALIGN_RIGHT if name in RIGHT_ALIGNED else ALIGN_LEFT
         text_rect = rect.adjusted(PADDING, 0, -PADDING, 0)
-        painter.drawText(text_rect, int(align), model.cell_text(row, name))
+        painter.drawText(text_rect, align, model.cell_text(row, name))
 
 
 def size_columns(view: QTableView, model: ReadingsModel, sample_rows: int = 40) -> None:

@@ -34,6 +34,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("flags", "Warnings"),
 )
 
+TIME_CACHE_SIZE = 100_000
 HANDLED_ROLES = frozenset(
     {
         Qt.ItemDataRole.DisplayRole,
@@ -64,6 +65,7 @@ class ReadingsModel(QAbstractTableModel):
         self._time_ns, self._interval, self._value = c.time_ns, c.interval, c.value
         self._estimated = c.estimated
         self._rows: np.ndarray[Any, Any] | None = None  # None: all rows
+        self._times: dict[int, str] = {}  # formatted times (they repeat across channels)
 
     # --- filtering -------------------------------------------------------
     def set_only_flagged(self, only: bool) -> None:
@@ -126,7 +128,13 @@ class ReadingsModel(QAbstractTableModel):
 
     def _text(self, row: int, name: str) -> str:
         if name == "time":
-            return _format_time(int(self._time_ns[row]))
+            ns = int(self._time_ns[row])
+            text = self._times.get(ns)
+            if text is None:
+                if len(self._times) > TIME_CACHE_SIZE:
+                    self._times.clear()
+                text = self._times[ns] = _format_time(ns)
+            return text
         if name == "value":
             return f"{self._value[row]:,.3f}"
         if name == "interval_s":

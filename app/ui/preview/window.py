@@ -264,12 +264,8 @@ class PreviewWindow(QWidget):
         self._set_ready(len(data.mapped) > 0)
         # The rest waits for later turns of the event loop (each step well under 100 ms),
         # so the GUI thread never holds on for long, even with a million rows.
-        slices = data.slices
-        self._later(
-            [
-                lambda: self.chart.set_data(data.mapped, data.report.flags, slices),
-            ]
-        )
+        self.chart.set_data(data.mapped, data.report.flags, data.slices)
+        self._later([])
 
     def _later(self, steps: list[Any]) -> None:
         """Run `steps` one per timer tick (a paint or input event can come between)."""

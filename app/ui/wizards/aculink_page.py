@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from app.core import ui_validation as v
+from app.core.source_setup import check_device
 from app.ui.wizards.base_page import FormPage
+
+CONNECTOR = "aculink810"
 
 
 class AcuLinkPage(FormPage):
@@ -16,7 +19,7 @@ class AcuLinkPage(FormPage):
             "AcuLink 810 gateway",
             "Readings are keyed by gateway serial, device serial and parameter.",
         )
-        self.name = self.line("Source &name:", "AcuLink 810", "e.g. Site B gateway")
+        self.name = self.line("Device na&me:", "AcuLink-810", "e.g. site-b-gateway")
         self.serial = self.line("&Gateway serial:", "", "starts with S8P…")
         self.format = self.combo("Log file &format:", ["JSON", "CSV"])
         self.stamp = self.combo("T&imestamp format:", ["UTC seconds", "ISO-8601", "Local time"])
@@ -25,7 +28,8 @@ class AcuLinkPage(FormPage):
 
     def problem(self) -> str | None:
         return v.first_error(
-            v.check_name(self.name.text()), v.check_required(self.serial.text(), "gateway serial")
+            check_device(self.name.text().strip(), CONNECTOR, self.tz.currentText()),
+            v.check_required(self.serial.text(), "gateway serial"),
         )
 
     def values(self) -> dict[str, Any]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from app.core import ui_validation as v
+from app.core.source_setup import check_device
 from app.ui.wizards.base_page import FormPage
 
+CONNECTOR = "acurev2100"
 TIMESTAMPS = ["UTC seconds", "ISO-8601", "Local time string"]
 
 
@@ -18,7 +20,7 @@ class AcuRevPage(FormPage):
             "AcuRev 2100 meter",
             "Set one of the meter's post channels to HTTP and point a data logger at it.",
         )
-        self.name = self.line("Source &name:", "AcuRev 2100", "e.g. Plant room panel")
+        self.name = self.line("Device na&me:", "AcuRev-2100", "e.g. plant-room-panel")
         self.serial = self.line("Meter &serial / Meter ID:", "", "as set in the post channel")
         self.format = self.combo("Log file &format:", ["JSON", "CSV"])
         self.stamp = self.combo("T&imestamp format:", TIMESTAMPS)
@@ -28,7 +30,8 @@ class AcuRevPage(FormPage):
 
     def problem(self) -> str | None:
         return v.first_error(
-            v.check_name(self.name.text()), v.check_required(self.serial.text(), "meter serial")
+            check_device(self.name.text().strip(), CONNECTOR, self.tz.currentText()),
+            v.check_required(self.serial.text(), "meter serial"),
         )
 
     def values(self) -> dict[str, Any]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from app.core import ui_validation as v
+from app.core.source_setup import check_device
 from app.ui.wizards.base_page import FormPage
+
+CONNECTOR = "episensor"
 
 
 class EpiSensorPage(FormPage):
@@ -17,7 +20,7 @@ class EpiSensorPage(FormPage):
             "In the gateway's web UI, add an export of type “RKDAP via HTTP(S)”. "
             "meterbridge gives you its address and token on the next page.",
         )
-        self.name = self.line("Source &name:", "EpiSensor", "e.g. Head office gateway")
+        self.name = self.line("Device na&me:", "EpiSensor", "e.g. head-office (it goes in the URL)")
         self.gateway = self.line(
             "&Gateway serial (optional):", "", "e.g. 000D6F0001A303D4",
             help="Only for your reference; readings are keyed by their export ID.",
@@ -26,7 +29,7 @@ class EpiSensorPage(FormPage):
         self.registers = self.check("Sensor 333/300/301 values are &cumulative registers", True)
 
     def problem(self) -> str | None:
-        return v.check_name(self.name.text())
+        return check_device(self.name.text().strip(), CONNECTOR, self.tz.currentText())
 
     def values(self) -> dict[str, Any]:
         return {

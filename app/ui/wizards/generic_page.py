@@ -16,7 +16,7 @@ class GenericPage(FormPage):
             "Generic CSV readings",
             "Name the columns as they appear in the header row.",
         )
-        self.name = self.line("Source &name:", "Readings CSV", "e.g. BMS export")
+        self.name = self.line("Source na&me:", "Readings CSV", "e.g. BMS export")
         self.folder = self.line("&Folder the files arrive in:", "", "a folder on this computer")
         self.id_column = self.line("&Id column:", "meter")
         self.time_column = self.line("&Time column:", "time")

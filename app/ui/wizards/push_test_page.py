@@ -1,18 +1,37 @@
-"""For pushing devices: the address and token to type into the device."""
+"""For pushing devices: register the device and show the address and token to type in."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from app.core import ui_validation as v
+from app.core.devices import DeviceError, DeviceRegistry
 from app.ui.wizards.base_page import FormPage
+
+log = logging.getLogger(__name__)
+
+
+def device_registry(context: Any) -> DeviceRegistry:
+    """The registry the listener reads (devices.json; tokens in the keyring)."""
+    paths = context.paths
+    return DeviceRegistry(
+        paths.config_dir / "devices.json", paths.data_dir / "device-stats.json", context.secrets
+    )
+
+
+def push_url(settings: Any, name: str) -> str:
+    """The URL a device pushes to, from the listener settings (as `device add` prints it)."""
+    listener = settings.listener
+    scheme = "https" if listener.tls_cert else "http"
+    host = listener.public_host or listener.host
+    return f"{scheme}://{host}:{listener.port}/push/{name}"
 
 
 class PushTestPage(FormPage):
-    """Shows the push URL and a fresh token, with copy buttons."""
+    """Registers the device on arrival (forgotten again on Back or Cancel)."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -22,16 +41,19 @@ class PushTestPage(FormPage):
         )
         self.url = QLineEdit()
         self.url.setReadOnly(True)
-        self.token = QLineEdit(v.new_token())
+        self.token = QLineEdit()
+        self.token.setReadOnly(True)
         self.add("Push &address:", self._copyable(self.url, "address"), name="Push address row")
         self.url.setAccessibleName("Push address")
         self.add("&Token:", self._copyable(self.token, "token"), name="Token row")
         self.token.setAccessibleName("Token")
-        self.token.setToolTip("Sent by the device as a bearer token (or Basic password).")
-        new = QPushButton("&New token")
-        new.setAccessibleName("Make a new token")
-        new.clicked.connect(lambda: self.token.setText(v.new_token()))
-        self.form.addRow("", new)
+        self.note = QLabel(
+            "The device sends the token as 'Authorization: Bearer <token>', as the Basic-auth "
+            "password, or as ?token= in the address."
+        )
+        self.note.setWordWrap(True)
+        self.extra.addWidget(self.note)
+        self.registered: str | None = None
 
     def _copyable(self, edit: QLineEdit, what: str) -> QWidget:
         holder = QWidget()
@@ -45,16 +67,40 @@ class PushTestPage(FormPage):
         return holder
 
     def initializePage(self) -> None:
-        """Build the address from the listener settings and the source name."""
+        """Register the device named on the previous page and show its URL and token."""
         wizard = self.wiz()
-        listener = getattr(wizard.context.settings, "listener", None)
-        host = getattr(listener, "public_host", "") or getattr(listener, "host", "127.0.0.1")
-        port = int(getattr(listener, "port", 8765))
-        slug = "".join(c if c.isalnum() else "-" for c in wizard.source_name().lower())
-        self.url.setText(v.push_url(host, port, f"/push/{wizard.kind}/{slug.strip('-')}"))
+        name = wizard.source_name()
+        tz = str(wizard.page_values("source").get("tz", "UTC"))
+        self.url.setText(push_url(wizard.context.settings, name))
+        try:
+            token = device_registry(wizard.context).add(name, wizard.kind_info().connector, tz)
+        except DeviceError as exc:
+            self.token.clear()
+            self.error.setText(str(exc))
+            return
+        self.registered = name
+        self.token.setText(token)
+        self.error.setText("")
+        log.info("device %s registered for %s pushes", name, wizard.kind_info().connector)
+
+    def forget(self) -> None:
+        """Unregister the device this page registered (Back or Cancel)."""
+        if self.registered is None:
+            return
+        try:
+            device_registry(self.wiz().context).remove(self.registered)
+        except DeviceError as exc:
+            log.warning("could not forget device %s: %s", self.registered, exc)
+        self.registered = None
+        self.token.clear()
+
+    def cleanupPage(self) -> None:
+        """Back: the name may change, so the registration goes."""
+        self.forget()
+        super().cleanupPage()
 
     def problem(self) -> str | None:
-        return v.check_token(self.token.text())
+        return None if self.registered else (self.error.text() or "The device is not registered.")
 
     def values(self) -> dict[str, Any]:
         return {"push_url": self.url.text()}

@@ -27,6 +27,7 @@ from app.ui.wizards.summary_page import SummaryPage
 from app.ui.wizards.ukhh_page import UkHhPage
 from app.ui.wizards.verdigris_page import VerdigrisPage
 from app.ui.wizards.verdigris_test_page import VerdigrisTestPage
+from connectors.base import SourceError
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class SourceWizard(QWizard):
     ) -> None:
         super().__init__(parent)
         self.context = context
+        self._keep_device = False
         self._kind = kind or "episensor"
         self.setAccessibleName("Add source wizard")
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
@@ -177,27 +179,31 @@ class SourceWizard(QWizard):
         )
 
     def accept(self) -> None:
-        """Store the secrets in the keyring and save the source; stay open on a problem."""
+        """Save the source (secrets to the keyring); stay open and say why on a problem."""
         setup = self.setup()
         summary = self.page(SUMMARY)
         try:
-            self._store_secrets(setup)
-            save_source(setup, self.context.paths.config_dir, self.context.jobs_file)
-        except (NoKeyringError, ValueError, OSError) as exc:
+            save_source(setup, self.context.paths, self.context.secrets, self._secrets())
+        except (NoKeyringError, SourceError, ValueError, OSError) as exc:
             if isinstance(summary, FormPage):
                 summary.error.setText(f"Not saved: {exc}")
             return
+        self._keep_device = True
         log.info("source %s (%s) saved", setup.name, setup.kind)
         self.source_saved.emit(setup)
         super().accept()
 
-    def _store_secrets(self, setup: SourceSetup) -> None:
+    def reject(self) -> None:
+        """Cancel: forget a device the connection step registered."""
+        test = self.page(TEST)
+        if isinstance(test, PushTestPage) and not self._keep_device:
+            test.forget()
+        super().reject()
+
+    def _secrets(self) -> dict[str, str]:
         page: Any = self.source_page
-        secrets = self.context.secrets
-        if setup.kind == "verdigris":
-            secrets.set("verdigris-client-secret", page.secret.text())
-        elif setup.kind == "uk-hh-sftp" and page.password.text():
-            secrets.set("sftp-password", page.password.text())
-        elif self.kind_info().push:
-            test: Any = self.page(TEST)
-            secrets.set(f"push-token:{setup.name}", test.token.text().strip())
+        if self._kind == "verdigris":
+            return {"client_secret": page.secret.text()}
+        if self.kind == "uk-hh-sftp":
+            return {"password": page.password.text()}
+        return {}

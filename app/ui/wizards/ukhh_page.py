@@ -20,7 +20,7 @@ class UkHhPage(FormPage):
             "UK half-hourly files",
             "meterbridge recognises the layout (IMServ, Stark, EDF, Sheffield …) from the header.",
         )
-        self.name = self.line("Source &name:", "UK half-hourly", "e.g. IMServ feed")
+        self.name = self.line("Source na&me:", "UK half-hourly", "e.g. IMServ feed")
         self.mode = self.combo("&Files come from:", MODES)
         self.folder = QLineEdit()
         self.add("&Local folder:", self._with_browse(self.folder), name="Local folder holder")

@@ -20,7 +20,7 @@ class VerdigrisPage(FormPage):
             "Verdigris",
             "Create API client credentials in Verdigris; the secret is kept in the OS keyring.",
         )
-        self.name = self.line("Source &name:", "Verdigris", "e.g. Campus circuits")
+        self.name = self.line("Source na&me:", "Verdigris", "e.g. Campus circuits")
         self.client_id = self.line("&Client id:", "")
         self.secret = self.line("Client &secret:", "")
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
