@@ -158,7 +158,7 @@ def test_saved_verdigris_job_runs_from_its_bookmarks(
     assert first == 2 * 24
     assert main(["jobs", "run", "office", "--ecap-url", ecap.url]) == 0
     out = capsys.readouterr().out
-    assert "office  verdigris  every 60m" in out and ": ok (0 Verdigris requests" in out
+    assert "office  verdigris  every 1h" in out and ": ok (0 Verdigris requests" in out
     assert len(ecap.readings()) == first
     assert len(vg.token_times) == 1
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, UsageError
@@ -37,14 +37,22 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z") if moment else "never"
 
 
+def duration(interval: timedelta) -> str:
+    """``30s``, ``15m``, ``2h``, ``1d``: the largest whole unit."""
+    seconds = int(interval.total_seconds())
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def describe(job: Job) -> str:
     """One job in one line: name, kind, schedule, state, next and last run."""
-    every = int(job.interval.total_seconds())
     state = "paused" if job.paused else f"next {_when(job.next_run)}"
     last = f"last {_when(job.last_start)}: {job.last_status or '-'}"
     if job.last_message:
         last += f" ({job.last_message})"
-    return f"{job.name}  {job.kind}  every {every // 60}m  {state}  {last}"
+    return f"{job.name}  {job.kind}  every {duration(job.interval)}  {state}  {last}"
 
 
 def run_list(args: argparse.Namespace) -> int:
