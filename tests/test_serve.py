@@ -154,3 +154,39 @@ def test_sigkill_between_ack_and_delivery_then_restart_delivers_all(
     assert rows_of(fake.readings_for(33)) == [("2026-10-25T00:30:00+00:00", 7.0)]
     listed = cli(home, "device", "list")
     assert "gw1: episensor" in listed.stdout and "6 readings in 1 pushes" in listed.stdout
+
+
+def test_device_commands(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+    from app.core.capture import CaptureStore
+
+    assert main(["device", "add", "bad name", "--connector", "episensor"]) == 2
+    assert "device name 'bad name'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse: invalid choice
+        main(["device", "add", "gw", "--connector", "nope"])
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
+    options = ["--set", 'register_ids=["333","340"]', "--set", "points_path=data.items"]
+    assert (
+        main(["device", "add", "gw", "--connector", "episensor", "--tz", "Europe/London", *options])
+        == 0
+    )
+    token = next(
+        x.split()[-1] for x in capsys.readouterr().out.splitlines() if x.startswith("token")
+    )
+    devices = json.loads((home / "devices.json").read_text())["devices"]
+    assert devices[0]["options"] == {"register_ids": ["333", "340"], "points_path": "data.items"}
+    assert token not in (home / "devices.json").read_text()  # only its hash is kept
+    assert main(["device", "token", "gw"]) == 2  # no keyring here: the token is not kept
+    assert "--new" in capsys.readouterr().err
+    assert main(["device", "token", "gw", "--new"]) == 0
+    assert capsys.readouterr().out.strip() != token
+    store = CaptureStore(home / "captures.sqlite3")
+    capture = store.keep("gw", b"odd body", name="x.json", content_type="text/plain", reason="why")
+    store.close()
+    assert main(["device", "captures", "gw"]) == 0
+    assert "x.json" in capsys.readouterr().out
+    assert main(["device", "captures", "--show", str(capture)]) == 0
+    assert "odd body" in capsys.readouterr().out
+    assert main(["device", "remove", "gw"]) == 0
+    assert main(["device", "list"]) == 0
+    assert "no devices" in capsys.readouterr().out
