@@ -21,6 +21,9 @@ import paramiko
 
 from app.core.sftp_state import SftpState
 
+HEX_PAIRS = re.compile(r"(?:[0-9a-fA-F]{2}:){15}[0-9a-fA-F]{2}")
+BASE64_DIGEST = re.compile(r"[A-Za-z0-9+/]{43}=?")
+
 # Host key algorithms by key, asked for one group at a time when the pin is not
 # the key the server offered first.
 KEY_TYPE_GROUPS: tuple[tuple[str, ...], ...] = (
@@ -107,14 +110,23 @@ def normalise_fingerprint(text: str) -> str:
     ``SHA256:abc…``, ``abc…=`` (padded), ``ssh-ed25519 255 abc…`` (WinSCP) all
     become ``SHA256:abc…``; ``MD5:aa:bb…`` / ``aa:bb:…`` become ``MD5:aa:bb…``.
     """
-    token = text.strip().split()[-1] if text.strip() else ""
+    token = _fingerprint_token(text.split())
     if token.upper().startswith("MD5:"):
         token = token[4:]
-    if re.fullmatch(r"(?:[0-9a-fA-F]{2}:){15}[0-9a-fA-F]{2}", token):
+    if HEX_PAIRS.fullmatch(token):
         return "MD5:" + token.lower()
     if token.upper().startswith("SHA256:"):
         token = token[7:]
     return "SHA256:" + token.rstrip("=") if token else ""
+
+
+def _fingerprint_token(tokens: list[str]) -> str:
+    """The fingerprint among words like ``256 SHA256:… user@host (ED25519)`` (ssh-keygen -l)."""
+    for token in tokens:
+        if token.upper().startswith(("SHA256:", "MD5:")) or HEX_PAIRS.fullmatch(token):
+            return token
+    bare = [t for t in tokens if BASE64_DIGEST.fullmatch(t)]
+    return bare[-1] if bare else (tokens[-1] if tokens else "")
 
 
 def matches(key: paramiko.PKey, expected: str) -> bool:

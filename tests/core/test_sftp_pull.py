@@ -178,7 +178,7 @@ def test_a_pin_of_another_of_the_servers_keys_is_honoured(tmp_path: Path, ecap) 
         srv.stop()
 
 
-@pytest.mark.parametrize("style", ["padded", "winscp", "md5"])
+@pytest.mark.parametrize("style", ["padded", "winscp", "md5", "ssh-keygen"])
 def test_fingerprints_as_other_tools_write_them(server, ecap, tmp_path: Path, style: str) -> None:
     import base64
     import hashlib
@@ -190,6 +190,7 @@ def test_fingerprints_as_other_tools_write_them(server, ecap, tmp_path: Path, st
         "padded": f"SHA256:{sha}",  # ends in '='
         "winscp": f"ssh-ed25519 255 {sha.rstrip('=')}",
         "md5": ":".join(md5[i : i + 2] for i in range(0, 32, 2)),
+        "ssh-keygen": f"256 SHA256:{sha.rstrip('=')} root@sftp.example (ED25519)",
     }[style]
     (server.root / "incoming" / "a.csv").write_text(csv_file("M1", 1, [1.0]))
     state = SftpState(tmp_path / "s.sqlite3")
