@@ -60,7 +60,7 @@ class Layout:
     signature: tuple[str, ...] = ()
     units: tuple[str, ...] = ()
     row_flag: tuple[str, ...] = ()
-    flags: FlagSpec | None = None
+    flags: tuple[FlagSpec, ...] = ()
     time_basis: Literal["local", "utc"] = "local"
     long_label: Literal["end", "start"] = "end"
     long_value: tuple[str, ...] = ()
@@ -111,7 +111,8 @@ def parse_layout(data: dict[str, Any]) -> Layout:
         ValueSpec(re.compile(v["regex"], re.I), v.get("label", "auto"), v.get("quantity", "kWh"))
         for v in data.get("values", ())
     )
-    flags = data.get("flags")
+    flags = data.get("flags") or []
+    flags = [flags] if isinstance(flags, dict) else flags
     return Layout(
         name=data["name"],
         title=data.get("title", data["name"]),
@@ -122,7 +123,7 @@ def parse_layout(data: dict[str, Any]) -> Layout:
         signature=_tuple(data, "signature"),
         units=_tuple(data, "units"),
         row_flag=_tuple(data, "row_flag"),
-        flags=FlagSpec(re.compile(flags["regex"], re.I), flags["pair"]) if flags else None,
+        flags=tuple(FlagSpec(re.compile(f["regex"], re.I), f["pair"]) for f in flags),
         time_basis=data.get("time_basis", "local"),
         long_label=data.get("long_label", "end"),
         long_value=_tuple(data, "long_value"),
@@ -195,7 +196,7 @@ def match_header(labels: list[str], layout: Layout) -> Plan | None:
     plan.units_index = _find(labels, layout.units)
     plan.row_flag_index = _find(labels, layout.row_flag)
     plan.utc = layout.time_basis == "utc" or "utc" in norm(labels[date_index])
-    if layout.flags is not None and not _pair_flags(plan, layout.flags):
+    if not _pair_any(plan, layout.flags):
         return None
     plan.score = score_plan(plan, layout)
     return plan
@@ -238,7 +239,7 @@ def _numbered(
     values: list[ValueColumn] = []
     for index, label, number, spec in raw:
         if (spec.quantity, number) in seen:
-            if layout.flags is not None and layout.flags.pair == "block":
+            if any(spec.pair == "block" for spec in layout.flags):
                 continue  # a repeated block of the same labels holds the statuses
             return None
         seen.add((spec.quantity, number))
@@ -271,6 +272,16 @@ def _clocked(
         for (index, label, _, spec), slot in zip(raw, slots, strict=True)
     ]
     return "clock", values
+
+
+def _pair_any(plan: Plan, specs: tuple[FlagSpec, ...]) -> bool:
+    """Pair flags by the first spec that finds flag columns; False when flags do not fit."""
+    for spec in specs:
+        if not _pair_flags(plan, spec):
+            return False
+        if any(v.flag_index is not None for v in plan.values):
+            break
+    return True
 
 
 def _pair_flags(plan: Plan, spec: FlagSpec) -> bool:

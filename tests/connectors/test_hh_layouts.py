@@ -258,3 +258,18 @@ class TestRealSamples:
         assert value_at(batch, "2019-11-04T00:30", source="1712423842469") == 1.9
         assert value_at(batch, "2019-11-04T09:00") == 14.7
         assert len(batch.readings) == 48 and not batch.problems
+
+
+def test_status_column_after_each_value_whatever_its_name(tmp_path: Path) -> None:
+    labels = [f"{(m // 60) % 24:02d}:{m % 60:02d}" for m in range(30, 1441, 30)]
+    header = "MPAN,Date," + ",".join(f"{label},Status" for label in labels)
+    cells = [f"{s + 1},{'Estimated' if s == 1 else 'Actual'}" for s in range(48)]
+    cells[2] = "3,-"  # a "-" status: no reading
+    path = tmp_path / "status.csv"
+    path.write_text(header + "\n1234567890123,15/01/2024," + ",".join(cells) + "\n")
+    batch = read(path)
+    assert batch.info["layout"] == "energy-assets"
+    assert bool(at(batch, "2024-01-15T01:00")["estimated"])
+    assert not bool(at(batch, "2024-01-15T00:30")["estimated"])
+    assert pd.Timestamp("2024-01-15T01:30", tz="UTC") not in set(batch.readings["time"])
+    assert len(batch.readings) == 47
