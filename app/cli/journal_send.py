@@ -153,6 +153,7 @@ def deliver_and_tell(
         table,
         overwrite=bool(getattr(args, "overwrite", False)),
         patience_s=settings.journal.outage_patience_s,
+        lock_wait_s=settings.journal.outage_patience_s,
         progress=_progress_printer(args, journal.counts()["pending"]),
     )
     if report.held:

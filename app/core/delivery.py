@@ -32,6 +32,7 @@ from .delivery_targets import split_known
 from .energycap import AuthError, EnergyCapClient, EnergyCapError, TransientError
 from .exporter import ExportError
 from .journal import Journal
+from .journal_lock import DeliveryLock
 from .mapping import MappingTable, apply_mapping
 from .settings import EnergyCapSettings
 
@@ -92,6 +93,7 @@ def deliver_pending(
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    lock_wait_s: float = 0.0,
 ) -> DeliveryReport:
     """Send every pending reading of the journal to EnergyCAP; return what happened.
 
@@ -105,17 +107,28 @@ def deliver_pending(
         progress: called after every batch with the running report.
         cancel: returns True to stop after the current request.
         sleep: waits between outage retries (tests pass a fast one).
+        lock_wait_s: how long to wait when another run (thread or process) is
+            delivering from the same journal; then the run returns with `stopped` set.
     """
     report = DeliveryReport()
-    if not journal.delivery_lock.acquire(blocking=False):
-        report.stopped = "another delivery from this journal is running"
-        report.pending_left = journal.counts()["pending"]
-        return report
+    other = DeliveryLock(journal.path)
+    waits = lock_wait_s > 0
+    if not journal.delivery_lock.acquire(blocking=waits, timeout=lock_wait_s if waits else -1):
+        return _busy(journal, report)
     try:
+        if not other.acquire(lock_wait_s):
+            return _busy(journal, report)
         return _deliver_all(journal, client, settings, mapping, report, overwrite, patience_s,
                             progress, cancel, sleep)  # fmt: skip
     finally:
+        other.release()
         journal.delivery_lock.release()
+
+
+def _busy(journal: Journal, report: DeliveryReport) -> DeliveryReport:
+    report.stopped = f"another delivery from the journal {journal.path} is running"
+    report.pending_left = journal.counts()["pending"]
+    return report
 
 
 def _deliver_all(

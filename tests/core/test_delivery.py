@@ -262,3 +262,16 @@ def test_failures_echoed_by_another_identifier_are_found_by_time() -> None:
     )
     answer = ReadingResult(imported=1, failed=1, failures=[failure], status=200)
     assert readings_rejections(batch, answer) == {8: "too big"}
+
+
+def test_a_second_deliverer_of_the_same_journal_stands_aside(journal, fake) -> None:
+    from app.core.journal_lock import DeliveryLock
+
+    journal.accept(day("MPAN1"), source="hh")
+    other = DeliveryLock(journal.path)  # as another process would hold it
+    assert other.acquire()
+    report = run(journal, fake)
+    assert "another delivery" in report.stopped and report.pending_left == 50
+    assert fake.readings().empty
+    other.release()
+    assert run(journal, fake).complete
