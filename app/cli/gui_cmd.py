@@ -9,6 +9,7 @@ from typing import Any
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Add the `gui` command."""
     parser = subparsers.add_parser("gui", parents=[common], help="open the desktop app (default)")
+    parser.add_argument("--minimized", action="store_true", help="start in the tray")
     parser.set_defaults(func=run)
 
 
@@ -18,4 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from app.ui.application import run_app
 
     _mutex = hold_app_mutex()  # held while the app runs; the installer checks it
-    return run_app(home=args.home)
+    from app.cli.gui_services import GuiServices
+
+    minimized = bool(getattr(args, "minimized", False))
+    return run_app(home=args.home, minimized=minimized, services_factory=GuiServices)

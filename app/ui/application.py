@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app import __version__
-from app.core.paths import resolve_paths
+from app.core.paths import AppPaths, resolve_paths
 from app.core.preview_process import warm_up
 from app.core.resources import resource_path
 from app.ui.context import AppContext
@@ -56,7 +58,23 @@ def ensure_qapp() -> QApplication:
     return app
 
 
-def build(home: str | None = None, *, single: bool = True) -> Running | None:
+class Services(Protocol):
+    """Background work the app hosts (see app.cli.gui_services)."""
+
+    def start(self) -> list[str]: ...
+    def wake(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+ServicesFactory = Callable[[AppPaths], Services]
+
+
+def build(
+    home: str | None = None,
+    *,
+    single: bool = True,
+    services_factory: ServicesFactory | None = None,
+) -> Running | None:
     """Make the object graph; None when another instance was asked to show itself."""
     paths = resolve_paths(home).ensure()
     log_file = setup_logging(paths.log_dir)
@@ -80,6 +98,8 @@ def build(home: str | None = None, *, single: bool = True) -> Running | None:
         app.setQuitOnLastWindowClosed(False)
     if instance is not None:
         instance.raise_requested.connect(window.bring_to_front)
+    if services_factory is not None:
+        window.attach_services(services_factory(paths))
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
     log.info("meterbridge %s started; log file %s", __version__, log_file)
     return Running(app, context, window, tray, instance)
@@ -93,14 +113,21 @@ def _warm_up() -> None:
         log.warning("conversion fork server not started: %s", exc)
 
 
-def run_app(home: str | None = None, *, minimized: bool = False) -> int:
+def run_app(
+    home: str | None = None,
+    *,
+    minimized: bool = False,
+    services_factory: ServicesFactory | None = None,
+) -> int:
     """Run the desktop app until it quits; returns the exit code."""
-    running = build(home)
+    running = build(home, services_factory=services_factory)
     if running is None:
         return 0
     if not (minimized and running.tray is not None):
         running.window.show()
     code = int(running.app.exec())
+    if running.window.services is not None:
+        running.window.services.stop()
     if running.instance is not None:
         running.instance.close()
     return code

@@ -128,4 +128,6 @@ class MainActions:
     def _done(self, text: str) -> None:
         log.info("%s", text)
         self.window.banner.say(text)
+        if self.window.services is not None:
+            self.window.services.wake()  # deliver now, not at the next period
         self.window.refresh()

@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.keep_in_tray = False  # set by the tray when it is there
         self.quitting = False
         self.previews: list[PreviewWindow] = []
+        self.services: Any = None
         self._snapshot_worker: Worker | None = None
         self.setWindowTitle(f"meterbridge {__version__} — meter data into EnergyCAP")
         self.setAccessibleName("meterbridge main window")
@@ -114,6 +115,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.connection_label = QLabel()
         self.connection_label.setAccessibleName("Connection state")
+        self.services_label = QLabel("")
+        self.services_label.setAccessibleName("Background services")
+        self.statusBar().addWidget(self.services_label, 1)
         self.statusBar().addPermanentWidget(self.connection_label)
         self.update_connection_label()
 
@@ -147,6 +151,17 @@ class MainWindow(QMainWindow):
         return action
 
     # --- state -------------------------------------------------------------------
+    def attach_services(self, services: Any) -> None:
+        """Start the background services (listener, delivery, schedule) and show their state."""
+        self.services = services
+        try:
+            notes = services.start()
+        except Exception as exc:  # the window stays useful for previews and settings
+            log.exception("background services failed to start")
+            notes = [f"Background services not running: {exc}"]
+        self.services_label.setText(" · ".join(notes))
+        self.services_label.setToolTip("\n".join(notes))
+
     def update_connection_label(self) -> None:
         """Say in the status bar where readings go."""
         url = self.context.settings.energycap.url

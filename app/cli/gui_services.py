@@ -1,0 +1,152 @@
+"""What the desktop app runs in the background, in the tray too: listener, delivery, schedule.
+
+Built here (the CLI floor may use both the UI and the pull runner) and handed
+to the app, so the window, the tray and `meterbridge serve` share one engine.
+Each piece that cannot start (port in use, no API key) is reported in plain
+words and the others run on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.delivery import deliver_pending
+from app.core.energycap import EnergyCapClient, RetryPolicy
+from app.core.journal import Journal
+from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
+from app.core.paths import AppPaths
+from app.core.secrets import SecretStore
+from app.core.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+DELIVERY_PERIOD_S = 30.0
+SCHEDULER_PERIOD_S = 30.0
+API_KEY_NAME = "energycap-api-key"
+
+
+@dataclass
+class GuiServices:
+    """Listener + delivery + scheduler threads for one meterbridge home."""
+
+    paths: AppPaths
+    secrets: SecretStore = field(default_factory=SecretStore)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stopping = threading.Event()
+        self.work = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.listener: Any = None
+        self.journal: Journal | None = None
+
+    def start(self) -> list[str]:
+        """Start what can start; returns plain notes on what runs and what does not."""
+        settings = load_settings(self.paths.settings_file)
+        self.journal = Journal.from_settings(self.paths.journal_file, settings.journal)
+        self._start_listener(settings)
+        self._start_delivery(settings)
+        self._start_scheduler()
+        return self.notes
+
+    def _start_listener(self, settings: Settings) -> None:
+        from app.core.listener import open_listener
+
+        try:
+            self.listener = open_listener(self.paths, settings.listener, self.journal)
+            self.listener.committer.on_commit = lambda _group: self.work.set()
+            self.listener.start()
+        except (OSError, ValueError) as exc:
+            self.listener = None
+            self.notes.append(f"Push listener not running: {exc}")
+            return
+        host, port = self.listener.address
+        self.notes.append(f"Listening on {self.listener.scheme}://{host}:{port}/push/<device>")
+
+    def _start_delivery(self, settings: Settings) -> None:
+        ecap = settings.energycap
+        key = self.secrets.get(API_KEY_NAME)
+        if not ecap.url or not key:
+            self.notes.append("Not delivering: set the EnergyCAP host and API key in Settings.")
+            return
+        retry = RetryPolicy(ecap.max_attempts, ecap.backoff_base_s, ecap.backoff_cap_s)
+        client = EnergyCapClient(
+            ecap.url, key, timeout_s=ecap.timeout_s, retry=retry, sleep=self.stopping.wait
+        )
+        self._thread("delivery", lambda: self._deliver_loop(client))
+        self.notes.append(f"Delivering to {ecap.url}")
+
+    def _deliver_loop(self, client: EnergyCapClient) -> None:
+        assert self.journal is not None
+        while not self.stopping.is_set():
+            self.work.wait(DELIVERY_PERIOD_S)
+            self.work.clear()
+            if self.stopping.is_set():
+                return
+            try:
+                # Settings and mapping are read each time: the user may have changed them.
+                settings = load_settings(self.paths.settings_file)
+                table = _mapping(settings)
+                report = deliver_pending(
+                    self.journal, client, settings.energycap, table,
+                    patience_s=settings.journal.outage_patience_s,
+                    cancel=self.stopping.is_set, sleep=self.stopping.wait,
+                )  # fmt: skip
+            except MappingError as exc:
+                log.error("delivery waits for a usable mapping: %s", exc)
+                continue
+            except Exception:  # the loop must outlive any one failure
+                log.exception("delivery failed; trying again in %s s", DELIVERY_PERIOD_S)
+                continue
+            if report.stopped:
+                log.warning("delivery paused: %s", report.stopped)
+
+    def _start_scheduler(self) -> None:
+        try:
+            from app.cli.pull_cmd import scheduler_for
+
+            scheduler = scheduler_for(self.paths)
+        except Exception as exc:  # no pull support in this build: the rest runs on
+            self.notes.append(f"Schedule not running: {exc}")
+            return
+
+        def loop() -> None:
+            while not self.stopping.is_set():
+                try:
+                    scheduler.run_pending()
+                except Exception:  # a broken job must not stop the others
+                    log.exception("scheduled run failed")
+                self.stopping.wait(SCHEDULER_PERIOD_S)
+
+        self._thread("scheduler", loop)
+        self.notes.append("Scheduled pulls run every 30 s check")
+
+    def _thread(self, name: str, target: Any) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def wake(self) -> None:
+        """Deliver now (after the user sent readings)."""
+        self.work.set()
+
+    def stop(self) -> None:
+        """Stop everything (the app is quitting)."""
+        self.stopping.set()
+        self.work.set()
+        if self.listener is not None:
+            self.listener.stop()
+        for thread in self.threads:
+            thread.join(10)
+        if self.journal is not None:
+            self.journal.close()
+
+
+def _mapping(settings: Settings) -> MappingTable:
+    codes = {q: Codes(*pair[:2]) for q, pair in settings.defaults.codes.items() if len(pair) >= 2}
+    if not settings.mapping_file:
+        return MappingTable(defaults=codes)
+    return load_mapping(settings.mapping_file, codes)

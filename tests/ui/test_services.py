@@ -1,0 +1,56 @@
+"""The app's background services: the listener listens and Send reaches EnergyCAP in the
+background (the same threads keep running while the window is hidden in the tray)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from app.cli.gui_services import GuiServices
+from app.core.catalog import build_registry
+from app.core.preview_data import load_preview
+from app.ui.context import API_KEY_SECRET, AppContext
+from app.ui.main_window import MainWindow
+from connectors.base import Source
+from tests.fakes.energycap import FakeEnergyCap
+from tests.fakes.energycap_model import FakeChannel
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_send_is_delivered_by_the_background_services(
+    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap, uk_samples: Path
+) -> None:
+    energycap.add_meter(5, "2336533093112", [FakeChannel(51, "MOSS", "Use", "kWh", 1800)])
+    context.settings.energycap.url = energycap.url
+    context.settings.listener.port = _free_port()
+    context.secrets.set(API_KEY_SECRET, "test-key")
+    context.save()
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    services = GuiServices(context.paths, context.secrets)
+    window.attach_services(services)
+    try:
+        port = context.settings.listener.port
+        assert f"Listening on http://127.0.0.1:{port}/push/<device>" in services.notes
+        assert f"Delivering to {energycap.url}" in services.notes
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # the push listener accepts connections
+        sample = uk_samples / "energysparks_sheffield_kwh1-48_kvarh1-48.csv"
+        source = Source.from_path(sample)
+        data = load_preview(build_registry().get("uk-hh"), source, {}, context.mapping_table())
+        with qtbot.waitSignal(window.snapshot_shown, timeout=10_000):
+            window.actions_.send(data)
+        assert "Queued for EnergyCAP" in window.banner.label.text()
+        window.hide()  # in the tray: delivery goes on
+        qtbot.waitUntil(lambda: len(energycap.readings_for(51)) == len(data.mapped), timeout=30_000)
+    finally:
+        services.stop()
+    sent = energycap.readings_for(51)
+    assert sent["value"].sum() == data.mapped["value"].sum()
