@@ -57,6 +57,8 @@ def trimmed(column: Any) -> Any:
 
 def numbers(column: Any, chunk: Chunk, label: str) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Floats of a value column; NaN for empty, `-` and unreadable cells (each one reported)."""
+    if column.type == pa.float64():  # parsed by the CSV reader already
+        return column.to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
     try:
         return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
     except pa.ArrowInvalid:

@@ -50,7 +50,8 @@ class WideReader:
     dates: DateParser = field(default_factory=DateParser)
     held: dict[tuple[date, str], list[Any]] = field(default_factory=dict)
     dropped_by_rule: int = 0
-    _cache: tuple[bytes, DayTable] | None = None
+    _known: dict[int, int] = field(default_factory=dict)
+    _all: DayTable | None = None
 
     def column(self, batch: pa.RecordBatch, index: int) -> Any:
         """The Arrow column of header position `index`."""
@@ -76,11 +77,23 @@ class WideReader:
         return ReadingBatch(frame, chunk.problems)
 
     def _day_table(self, days: np.ndarray[Any, Any]) -> DayTable:
-        """The DayTable of these dates; reused while blocks hold the same dates."""
-        key = days.tobytes()
-        if self._cache is None or self._cache[0] != key:
-            self._cache = (key, day_table(days, self.tz))
-        return self._cache[1]
+        """The DayTable of these dates, each date worked out once per file."""
+        keys = days.astype("int64")
+        new = np.setdiff1d(keys, np.fromiter(self._known, dtype="int64"))
+        if len(new):
+            found = day_table(new.astype("datetime64[D]"), self.tz)
+            start = len(self._known)
+            self._known.update({int(k): start + i for i, k in enumerate(new)})
+            self._all = found if self._all is None else _stack(self._all, found)
+        assert self._all is not None
+        where = np.array([self._known[int(k)] for k in keys], dtype="int64")
+        table = self._all
+        return DayTable(
+            table.midnight_ns[where],
+            table.periods[where],
+            table.elapsed[where],
+            table.ambiguous[where],
+        )
 
     def _blocks(self) -> list[list[ValueColumn]]:
         by_quantity: dict[str, list[ValueColumn]] = {}
@@ -205,6 +218,15 @@ class WideReader:
                 Problem(ProblemKind.WARNING, message, self.file, count=self.dropped_by_rule)
             )
         return found
+
+
+def _stack(first: DayTable, second: DayTable) -> DayTable:
+    return DayTable(
+        np.concatenate([first.midnight_ns, second.midnight_ns]),
+        np.concatenate([first.periods, second.periods]),
+        np.vstack([first.elapsed, second.elapsed]),
+        np.vstack([first.ambiguous, second.ambiguous]),
+    )
 
 
 def _reason(periods: int, plan: Plan, row_filled: Any) -> str:
