@@ -159,6 +159,8 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # the window stays useful for previews and settings
             log.exception("background services failed to start")
             notes = [f"Background services not running: {exc}"]
+        for note in notes:
+            log.info("%s", note)
         self.services_label.setText(" · ".join(notes))
         self.services_label.setToolTip("\n".join(notes))
 
