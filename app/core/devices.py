@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
@@ -29,6 +30,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.core.secrets import NoKeyringError, SecretStore
+
+log = logging.getLogger(__name__)
 
 PUSH_CONNECTORS = ("episensor", "aculink810", "acurev2100", "readings")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -120,10 +123,14 @@ class DeviceRegistry:
         devices: dict[str, Device] = {}
         mtime = self.path.stat().st_mtime if self.path.exists() else None
         if mtime is not None:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-            for item in document.get("devices", []):
-                device = Device(**item)
-                devices[device.name] = device
+            try:
+                devices = _read_devices(self.path)
+            except (OSError, ValueError, TypeError) as exc:
+                log.error(
+                    "device file %s cannot be read (%s); keeping the devices known", self.path, exc
+                )
+                self._mtime = mtime
+                return
         with self._lock:
             self._devices = devices
             self._by_hash = {d.token_sha256: d.name for d in devices.values() if d.token_sha256}
@@ -287,6 +294,16 @@ class DeviceRegistry:
             return {name: DeviceStats(**value) for name, value in document.items()}
         except (OSError, ValueError, TypeError):
             return {}
+
+
+def _read_devices(path: Path) -> dict[str, Device]:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    known = set(Device.__dataclass_fields__)
+    devices: dict[str, Device] = {}
+    for item in document.get("devices", []):
+        device = Device(**{k: v for k, v in item.items() if k in known})
+        devices[device.name] = device
+    return devices
 
 
 def _write_json(path: Path, document: Any) -> None:

@@ -54,6 +54,11 @@ class PushExchange:
         except Refused as refused:
             status, document = refused.status, refused.document
             close = close or refused.close
+        except (ConnectionError, asyncio.IncompleteReadError):
+            raise  # the client went away: nothing to answer
+        except Exception as exc:  # a bug must cost one 500, never the listener
+            log.exception("push %s failed", self.request.target.split("?")[0])
+            status, document, close = 500, {"error": f"internal error: {type(exc).__name__}"}, True
         self.writer.write(answer_bytes(status, document, close=close))
         log.debug("%s %s → %s", self.request.method, self.request.target.split("?")[0], status)
         return close

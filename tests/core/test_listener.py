@@ -236,3 +236,10 @@ def test_tls(tmp_path: Path) -> None:
         assert answer.status_code == 200
     finally:
         s.listener.stop()
+
+
+def test_broken_devices_file_keeps_known_devices(served: Served, tmp_path: Path) -> None:
+    (tmp_path / "devices.json").write_text("{ broken")
+    served.listener.devices.refresh()
+    answer = requests.post(served.url("gw1"), data=points(2), headers=bearer(served.tokens["gw1"]))
+    assert answer.status_code == 200
