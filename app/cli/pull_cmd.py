@@ -226,7 +226,7 @@ def run_pull_verdigris(args: argparse.Namespace) -> int:
 
 def _list_channels(config: VerdigrisConfig, paths: AppPaths) -> int:
     auth = build_auth(config.client_id, paths.data_dir, auth_url=config.auth_url,
-                      audience=config.audience)  # fmt: skip
+                      audience=config.audience, api_url=config.api_url)  # fmt: skip
     for building in building_tree(VerdigrisApi(config.api_url, auth).buildings()):
         for depth, node in building.walk():
             zone = f" ({node.timezone})" if node.timezone else ""

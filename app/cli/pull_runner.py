@@ -139,7 +139,7 @@ def run_verdigris(
 ) -> PullReport:
     """One Verdigris pull with the token cache and bookmarks of this home."""
     auth = build_auth(config.client_id, paths.data_dir, auth_url=config.auth_url,
-                      audience=config.audience)  # fmt: skip
+                      audience=config.audience, api_url=config.api_url)  # fmt: skip
     api = VerdigrisApi(config.api_url, auth)
     if config.interval == "1d" and not config.timezone:  # days follow the building's clock
         wanted = {lvl: ids for lvl, ids in config.channels() if ids}

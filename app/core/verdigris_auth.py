@@ -28,9 +28,11 @@ from app.core.secrets import SecretStore
 from connectors.verdigris_api import (
     DEFAULT_AUDIENCE,
     DEFAULT_AUTH_URL,
+    RateLimiter,
     Token,
     VerdigrisApi,
     VerdigrisError,
+    limiter_for,
     request_token,
 )
 
@@ -149,6 +151,8 @@ class VerdigrisAuth:
     session: requests.Session | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     token_requests: int = 0
+    # Counted with the API's requests: one server may rate-limit both endpoints.
+    limiter: RateLimiter | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -182,9 +186,15 @@ class VerdigrisAuth:
             raise VerdigrisError("no Verdigris client id: give --client-id or save it in a job")
         self.token_requests += 1
         log.info("requesting a Verdigris access token for client %s", self.client_id)
-        return request_token(
-            self.auth_url, self.client_id, secret, audience=self.audience, session=self.session
-        )
+        if self.limiter is not None:
+            self.limiter.wait()
+        try:
+            return request_token(
+                self.auth_url, self.client_id, secret, audience=self.audience, session=self.session
+            )
+        finally:
+            if self.limiter is not None:
+                self.limiter.done()
 
 
 def secret_name(client_id: str) -> str:
@@ -204,6 +214,7 @@ def build_auth(
     auth_url: str = DEFAULT_AUTH_URL,
     audience: str = DEFAULT_AUDIENCE,
     secrets: SecretStore | None = None,
+    api_url: str | None = None,
 ) -> VerdigrisAuth:
     """The usual object graph: secret from the SecretStore, default token cache."""
     store = secrets or SecretStore()
@@ -213,6 +224,7 @@ def build_auth(
         cache=default_cache(data_dir, store),
         auth_url=auth_url,
         audience=audience,
+        limiter=limiter_for(api_url) if api_url else None,
     )
 
 

@@ -16,7 +16,7 @@ from app.core.verdigris_auth import FileTokenCache, VerdigrisAuth
 from app.core.verdigris_pull import VerdigrisConfig, pull_verdigris
 from connectors.base import ReadingBatch, SourceError, concat_batches
 from connectors.verdigris import plan, read_window
-from connectors.verdigris_api import RateLimiter, VerdigrisApi, VerdigrisError
+from connectors.verdigris_api import RateLimiter, VerdigrisApi, VerdigrisError, limiter_for
 from connectors.verdigris_grid import make_grid
 from tests.fakes.verdigris import FakeVerdigris, energy_wh, power_w
 
@@ -35,6 +35,7 @@ def make_auth(fake: FakeVerdigris, cache_dir: Path, secret: str = "s3cret") -> V
         secret=lambda: secret,
         cache=FileTokenCache(cache_dir / "verdigris-token.json"),
         auth_url=fake.token_url,
+        limiter=limiter_for(fake.url),  # the fake counts token requests in its 5/s
     )
 
 

@@ -20,7 +20,7 @@ from app.core.verdigris_auth import (
 )
 from app.core.verdigris_pull import VerdigrisConfig, pull_verdigris
 from connectors.base import ReadingBatch, concat_batches
-from connectors.verdigris_api import RateLimiter, VerdigrisApi
+from connectors.verdigris_api import RateLimiter, VerdigrisApi, limiter_for
 from tests.fakes.memory_keyring import MemoryKeyring, installed
 from tests.fakes.verdigris import FakeVerdigris
 
@@ -119,7 +119,8 @@ def test_clock_change_days_every_hour_once(
     config = VerdigrisConfig(client_id=fake.client_id, circuits=["100"], kinds=["energy"],
                              interval="15m")  # fmt: skip
     auth = VerdigrisAuth(fake.client_id, lambda: fake.client_secret,
-                         FileTokenCache(tmp_path / "t.json"), auth_url=fake.token_url)  # fmt: skip
+                         FileTokenCache(tmp_path / "t.json"), auth_url=fake.token_url,
+                         limiter=limiter_for(fake.url))  # fmt: skip
     got: list[ReadingBatch] = []
     start, end = datetime.fromisoformat(since), datetime.fromisoformat(until)
     pull_verdigris(config, VerdigrisApi(fake.url, auth), Bookmarks(tmp_path / "b.sqlite3"),
@@ -134,10 +135,10 @@ def test_back_to_back_processes_share_the_rate(fake: FakeVerdigris, tmp_path: Pa
     """Two runs with their own limiters (as two processes) stay within 5/s together."""
     start = datetime(2026, 11, 1, tzinfo=UTC)
     for _run in range(2):
-        cache = FileTokenCache(tmp_path / "t.json")
+        cache, limiter = FileTokenCache(tmp_path / "t.json"), RateLimiter()
         auth = VerdigrisAuth(fake.client_id, lambda: fake.client_secret, cache,
-                             auth_url=fake.token_url)  # fmt: skip
-        api = VerdigrisApi(fake.url, auth, limiter=RateLimiter())
+                             auth_url=fake.token_url, limiter=limiter)  # fmt: skip
+        api = VerdigrisApi(fake.url, auth, limiter=limiter)
         with shared_rate(api, tmp_path / "verdigris-requests.json"):
             for hour in range(5):
                 moment = start + timedelta(hours=hour)

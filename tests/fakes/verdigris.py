@@ -57,6 +57,7 @@ class FakeVerdigris:
     missing: set[tuple[str, str]] = field(default_factory=set)  # (id, iso start) never sent
     extra_rows: list[dict[str, Any]] = field(default_factory=list)  # sent with every answer
     html_answers: int = 0  # the next N data requests get a proxy's HTML page
+    rate_counts_tokens: bool = True  # one server: token requests count in the 5/s too
     token_lifetime_s: int = 3600
     token_times: list[float] = field(default_factory=list)
     token_bodies: list[str] = field(default_factory=list)  # content types of token requests
@@ -295,6 +296,9 @@ class _Handler(BaseHTTPRequestHandler):
             form = {k: v[0] for k, v in parse_qs(raw).items()}
         if urlparse(self.path).path != "/oauth/token":
             self._answer(404, {"message": "no such endpoint"})
+            return
+        if self.owner.rate_counts_tokens and not self.owner.rate_ok():
+            self._answer(429, {"error": "too_many_requests", "error_description": "rate"})
             return
         self._answer(*self.owner.issue_token(form))
 
