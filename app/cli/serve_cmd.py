@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 from typing import Any
 
@@ -150,8 +151,12 @@ def run_serve(args: argparse.Namespace) -> int:
         delivery.work.set()
         delivery.thread.start()
     scheduler = _scheduler_loop(args, stop)
+    next_prune = 0.0
     while not stop.wait(1.0):
         listener.devices.save_stats()
+        if time.monotonic() >= next_prune:  # daily: register points past the journal's retention
+            listener.committer.registers.prune(settings.journal.retention_days)
+            next_prune = time.monotonic() + 86_400
     _shutdown(listener, delivery, scheduler)
     return EXIT_OK
 

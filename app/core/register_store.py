@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,27 @@ class RegisterStore:
         """Close the file."""
         with self._lock:
             self._conn.close()
+
+    def prune(self, keep_days: float, now_ns: int | None = None) -> int:
+        """Forget register points older than `keep_days`, keeping each series' latest point.
+
+        A late point older than the kept window is then differenced against the
+        points still kept (its interval may come out longer; a changed value for
+        an interval already delivered is held by the journal, never sent silently).
+
+        Returns:
+            How many points were removed.
+        """
+        now_ns = now_ns if now_ns is not None else time.time_ns()
+        cutoff = now_ns - int(keep_days * 86_400 * 1_000_000_000)
+        with self._lock:
+            cursor = self._conn.execute(
+                "DELETE FROM register_points WHERE time < ? AND (source, source_id, quantity, "
+                "time) NOT IN (SELECT source, source_id, quantity, max(time) "
+                "FROM register_points GROUP BY source, source_id, quantity)",
+                (cutoff,),
+            )
+        return int(cursor.rowcount)
 
     def derive(self, frame: pd.DataFrame, *, source: str, raw: bool = False) -> Derived:
         """Store the batch's register points; return readings with registers as interval use.

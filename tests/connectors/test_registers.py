@@ -122,3 +122,13 @@ def test_reset_is_flagged_in_the_readings(tmp_path: Path) -> None:
     row = derived.readings.iloc[0]
     assert row["value"] == 4.0 and bool(row["estimated"]) and "reset" in row["note"]
     assert derived.resets == 1
+
+
+def test_prune_keeps_each_series_latest_point(tmp_path: Path) -> None:
+    store = RegisterStore(tmp_path / "r.sqlite3")
+    store.derive(points(list(range(8))), source="s")
+    store.derive(points([0, 1], source="old"), source="s")
+    now = int((START + pd.Timedelta(days=30)).value)
+    assert store.prune(29, now_ns=now) == 8  # 7 of N_333 and 1 of "old"
+    later = store.derive(points([8]), source="s")
+    assert list(later.readings["interval_s"]) == [900]  # the series goes on from point 7
