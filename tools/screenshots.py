@@ -194,6 +194,11 @@ def screens(app: object, context: object, out: Path) -> None:
     wizard.show()
     wizard.page(SOURCE).folder.setText(str(Path.home() / "collector-drop"))  # type: ignore[attr-defined]
     shoot(wizard, out / "wizard-uk-hh.png")
+    push = SourceWizard(context, "episensor")  # type: ignore[arg-type]
+    push.show()
+    push.page(SOURCE).name.setText("head-office")  # type: ignore[attr-defined]
+    push.next()
+    shoot(push, out / "wizard-push.png")
 
 
 if __name__ == "__main__":

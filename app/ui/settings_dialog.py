@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -106,14 +107,18 @@ class SettingsDialog(QDialog):
             ("API &key:", self.key, "EnergyCAP API key"),
             ("A&PI:", self.api, "EnergyCAP API"),
             ("Reading &times mark:", self.time_label, "Reading times mark"),
-            ("", self.test, "Test connection"),
-            ("Result:", self.result, "Connection test result"),
             ("Secrets:", self.keyring, "Keyring backend"),
         ):
             widget.setAccessibleName(name)
             caption = QLabel(label)
             caption.setBuddy(widget)
             form.addRow(caption, widget)
+        self.test.setAccessibleName("Test connection")
+        self.result.setAccessibleName("Connection test result")
+        row = QHBoxLayout()
+        row.addWidget(self.test)
+        row.addWidget(self.result, 1)
+        form.insertRow(5, "", row)
         return page
 
     def _select_host(self, url: str) -> None:
