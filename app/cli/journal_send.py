@@ -156,8 +156,10 @@ def deliver_and_tell(
         lock_wait_s=settings.journal.outage_patience_s,
         progress=_progress_printer(args, journal.counts()["pending"]),
     )
-    if report.held:
-        print(f"{report.held} readings held: EnergyCAP already has other values there")
+    counts = journal.counts()
+    waiting = counts["held"] + counts["held_changes"]
+    if waiting:
+        print(f"{waiting} readings are held: EnergyCAP already has other values for them")
         print("  (see `meterbridge status --held`; `--overwrite` replaces them)")
     if report.rejected:
         print("  (see `meterbridge status --dead-letters`; fix, then `meterbridge replay`)")
