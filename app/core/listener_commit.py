@@ -156,7 +156,8 @@ class PushCommitter:
             if raw or not _may_hold_registers(jobs):
                 derived = Derived(readings=frame)
             else:
-                derived = self.registers.derive(frame, source=device.source)
+                rule = device.options.get("reset_rule")
+                derived = self.registers.derive(frame, source=device.source, reset_rule=rule)
         except BaseException as exc:  # every waiting request gets the failure, none hangs
             _finish(jobs, error=exc)
             return None

@@ -103,13 +103,16 @@ class RegisterStore:
             )
         return int(cursor.rowcount)
 
-    def derive(self, frame: pd.DataFrame, *, source: str, raw: bool = False) -> Derived:
+    def derive(
+        self, frame: pd.DataFrame, *, source: str, raw: bool = False, reset_rule: str | None = None
+    ) -> Derived:
         """Store the batch's register points; return readings with registers as interval use.
 
         Args:
             frame: readings of one device (reading schema).
             source: the device's journal source name (registers are kept per source).
             raw: send raw register values instead (rows pass through unchanged).
+            reset_rule: ``from_zero`` or ``skip`` for this call (default: the store's).
         """
         kinds = [str(q) for q in frame["quantity"].unique() if is_register(str(q))]
         if raw or not kinds:
@@ -120,8 +123,10 @@ class RegisterStore:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
+                rule = reset_rule or self.reset_rule
                 parts = [
-                    self._derive_one(source, key, rows, derived) for key, rows in _groups(registers)
+                    self._derive_one(source, key, rows, derived, rule)
+                    for key, rows in _groups(registers)
                 ]
                 self._conn.execute("COMMIT")
             except BaseException:
@@ -134,7 +139,7 @@ class RegisterStore:
         return derived
 
     def _derive_one(
-        self, source: str, key: tuple[str, str], rows: pd.DataFrame, derived: Derived
+        self, source: str, key: tuple[str, str], rows: pd.DataFrame, derived: Derived, rule: str
     ) -> pd.DataFrame:
         source_id, quantity = key
         batch = _last_per_time(rows)
@@ -153,7 +158,7 @@ class RegisterStore:
         merged.update(zip(times.tolist(), batch["value"].tolist(), strict=True))
         series_t = np.array(sorted(merged), dtype="int64")
         series_v = np.array([merged[t] for t in series_t.tolist()], dtype="float64")
-        intervals = difference(series_t, series_v, reset_rule=self.reset_rule)
+        intervals = difference(series_t, series_v, reset_rule=rule)
         return self._rows(
             source_id, quantity, intervals, set(times.tolist()), series_t, batch, derived
         )

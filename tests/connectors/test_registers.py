@@ -132,3 +132,16 @@ def test_prune_keeps_each_series_latest_point(tmp_path: Path) -> None:
     assert store.prune(29, now_ns=now) == 8  # 7 of N_333 and 1 of "old"
     later = store.derive(points([8]), source="s")
     assert list(later.readings["interval_s"]) == [900]  # the series goes on from point 7
+
+
+def test_skip_rule_derives_nothing_for_a_drop_and_says_so(tmp_path: Path) -> None:
+    store = RegisterStore(tmp_path / "r.sqlite3")
+    frame = make_readings(
+        source_id="r",
+        quantity="kWh-register",
+        time=[START, START + pd.Timedelta(minutes=30), START + pd.Timedelta(minutes=60)],
+        value=[900.0, 4.0, 5.5],
+    )
+    derived = store.derive(frame, source="s", reset_rule="skip")
+    assert list(derived.readings["value"]) == [1.5]
+    assert any("dropped" in note for note in derived.notes)
