@@ -34,9 +34,7 @@ from connectors.tabular_layout import DEFAULT_UNITS, SOURCE_SUFFIX, Plan, ValueC
 LONG_DAY = (
     "the local day has {p} half-hours (clocks went back) but a {n}-column file cannot hold them"
 )
-SHORT_DAY = (
-    "the local day has {p} half-hours (clocks went forward) but the file has values for {what}"
-)
+SHORT_DAY = "the local day has {p} half-hours{change} but the file has values for {what}"
 
 
 @dataclass
@@ -233,12 +231,10 @@ def _reason(periods: int, plan: Plan, row_filled: Any) -> str:
     width = len(row_filled)
     if periods > width:
         return LONG_DAY.format(p=periods, n=width)
-    what = (
-        "wall-clock times that do not exist"
-        if plan.basis == "clock"
-        else (f"periods beyond {periods}")
-    )
-    return SHORT_DAY.format(p=periods, what=what)
+    clock = plan.basis == "clock"
+    what = "wall-clock times that do not exist" if clock else f"periods beyond {periods}"
+    change = " (clocks went forward)" if periods < 48 else ""
+    return SHORT_DAY.format(p=periods, change=change, what=what)
 
 
 def _assemble(parts: list[dict[str, Any]], chunk: Chunk, file: str, plan: Plan) -> pd.DataFrame:

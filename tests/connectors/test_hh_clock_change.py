@@ -183,3 +183,11 @@ def test_zero_padding_after_the_last_period_is_not_a_reading(tmp_path: Path) -> 
     batch = read(wide(tmp_path, labels, rows))
     assert not batch.problems
     assert len(batch.readings) == 48 + 46
+
+
+def test_values_in_periods_49_50_of_a_normal_day_are_held_back(tmp_path: Path) -> None:
+    labels = [f"HH{n}" for n in range(1, 51)]
+    batch = read(wide(tmp_path, labels, [(date(2025, 1, 15), full(50))]))
+    [held] = [p for p in batch.problems if p.kind == ProblemKind.HELD_BACK]
+    assert "has 48 half-hours but the file has values for periods beyond 48" in held.message
+    assert "2025-01-15" in held.message and len(batch.readings) == 0
