@@ -80,6 +80,8 @@ CREATE TABLE IF NOT EXISTS batches (
     status TEXT NOT NULL DEFAULT 'sent',
     message TEXT
 );
+"""
+TEMP_SCHEMA = """
 CREATE TEMP TABLE IF NOT EXISTS incoming (
     req INTEGER, source TEXT, source_id TEXT, quantity TEXT, unit TEXT, time INTEGER,
     interval_s INTEGER, value REAL, estimated INTEGER, note TEXT, origin TEXT,
@@ -111,13 +113,22 @@ class JournalBase:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._conn = connect(self.path)
-            self._conn.executescript(SCHEMA)
-            self._conn.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
+            self._create_schema()
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"{self.path}: the journal cannot be opened ({exc})") from exc
         self._lock = threading.Lock()
+
+    def _create_schema(self) -> None:
+        """Create the tables once (then only the per-connection TEMP table: no write lock)."""
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            self._conn.executescript(TEMP_SCHEMA)
+            return
+        self._conn.executescript(SCHEMA + TEMP_SCHEMA)
+        self._conn.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

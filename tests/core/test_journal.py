@@ -218,3 +218,12 @@ def test_a_reading_changed_after_it_was_read_for_delivery_is_not_marked_sent(
     assert journal.settle(pending["id"].tolist(), {}, versions(pending)) == (0, 0)
     assert journal.pending(10)["value"].tolist() == [9.0, 9.25]
     assert journal.receipts() == []
+
+
+def test_a_file_that_is_not_a_journal_is_named(tmp_path: Path) -> None:
+    from app.core.journal import JournalError
+
+    path = tmp_path / "journal.sqlite3"
+    path.write_bytes(b"this is not a database, just some text " * 100)
+    with pytest.raises(JournalError, match=r"journal\.sqlite3: the journal cannot be opened"):
+        Journal(path)
