@@ -39,6 +39,7 @@ def start(tmp: Path, journal_bytes: int = 10**9, **overrides: object) -> Served:
     settings = ListenerSettings(port=0, **overrides)  # type: ignore[arg-type]
     devices = DeviceRegistry(tmp / "devices.json", tmp / "stats.json")
     tokens = {
+        "link": devices.add("link", "aculink810", "Europe/London"),
         "gw1": devices.add("gw1", "episensor"),
         "rev1": devices.add("rev1", "acurev2100", "America/New_York"),
         "other": devices.add("other", "episensor"),
@@ -243,3 +244,48 @@ def test_broken_devices_file_keeps_known_devices(served: Served, tmp_path: Path)
     served.listener.devices.refresh()
     answer = requests.post(served.url("gw1"), data=points(2), headers=bearer(served.tokens["gw1"]))
     assert answer.status_code == 200
+
+
+def snapshot(stamp: object, kwh: str, kw: str) -> dict[str, object]:
+    return {
+        "timestamp": stamp,
+        "gateway": {"name": "AcuLink", "model": "AcuLink810", "serial": "S8P1"},
+        "device": {
+            "name": "Main",
+            "serial": "221",
+            "online": True,
+            "readings": [
+                {"param": "EP_IMP_kWh", "value": kwh, "unit": "kWh"},
+                {"param": "DMD_P_kW", "value": kw, "unit": "kW"},
+                {"param": "Va_V", "value": "230.1", "unit": "V"},
+            ],
+        },
+    }
+
+
+def test_aculink_snapshots_and_data_log(served: Served) -> None:
+    url, headers = served.url("link"), bearer(served.tokens["link"])
+    first = requests.post(url, json=snapshot(T0, "100.0", "5.5"), headers=headers).json()
+    assert first["skipped_params"] == ["Va_V"] and first["journal"]["new"] == 1  # kW only
+    local = "2026-05-28 21:41:40"  # T0 + 15 min in Europe/London (BST)
+    requests.post(url, json=snapshot(local, "101.25", "----"), headers=headers)
+    log = {
+        "timestamp": [T0 + 1800, T0 + 2700],
+        "gateway": {"serial": "S8P1"},
+        "device": {"name": "Main", "serial": "221", "readings": [
+            {"param": "EP_IMP_kWh", "unit": "kWh", "value": ["103", "nan"]},
+            {"param": "DMD_P_kW", "unit": "kW", "value": ["6", "7"]}]},
+    }  # fmt: skip
+    requests.post(url, json=log, headers=headers)
+    pending = served.journal.pending(100).sort_values(["quantity", "time"])
+    rows = list(zip(pending["source_id"], pending["quantity"], pending["value"], strict=True))
+    assert rows == [
+        ("S8P1/221/DMD_P_kW", "kW", 5.5),
+        ("S8P1/221/DMD_P_kW", "kW", 6.0),
+        ("S8P1/221/DMD_P_kW", "kW", 7.0),
+        ("S8P1/221/EP_IMP_kWh", "kWh", 1.25),
+        ("S8P1/221/EP_IMP_kWh", "kWh", 1.75),
+    ]
+    use = pending[pending["quantity"] == "kWh"]
+    assert list(use["time"]) == [pd.Timestamp(T0 + 900, unit="s", tz="UTC"),
+                                 pd.Timestamp(T0 + 1800, unit="s", tz="UTC")]  # fmt: skip
