@@ -15,6 +15,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
@@ -147,13 +148,43 @@ def main_window(app: object, context: object, path: Path) -> object:
     return window
 
 
+def mapping_editor(app: object, context: Any, path: Path) -> None:
+    """The mapping editor with EnergyCAP's lists loaded from a loopback EnergyCAP."""
+    from app.ui.mapping_editor import MappingEditor
+    from tests.fakes.energycap import FakeEnergyCap
+    from tests.fakes.energycap_model import FakeChannel
+
+    with FakeEnergyCap(api_key="demo") as fake:
+        for number, (meter, site) in enumerate(
+            [("2000006183919", "FRESHFORD"), ("2200012030374", "HIGHLITTLETON"),
+             ("2336533093112", "MOSS"), ("2200012767323", "ST-NICHOLAS")], start=1,
+        ):  # fmt: skip
+            fake.add_meter(number, meter, [
+                FakeChannel(number * 10 + 1, f"{site}-ELEC-HH", "Use", "kWh", 1800),
+                FakeChannel(number * 10 + 2, f"{site}-DEMAND", "Demand", "kW", 1800),
+            ])  # fmt: skip
+        saved_url = context.settings.energycap.url
+        context.settings.energycap.url = fake.url
+        os.environ["ECAP_API_KEY"] = "demo"  # headless: the key from the environment
+        editor = MappingEditor(context)
+        editor.resize(1180, 560)
+        editor.show()
+        loaded: list[object] = []
+        editor.catalog_loaded.connect(loaded.append)
+        editor.fetch_catalog()
+        wait_for(app, lambda: loaded)
+        context.settings.energycap.url = saved_url
+    editor.add_row({"source_id": "2200012767323", "quantity": "kWh"})
+    editor.tree.setCurrentItem(editor.tree.topLevelItem(3).child(0))
+    shoot(editor, path)
+
+
 def screens(app: object, context: object, out: Path) -> None:
     """Main window, dead letters, preview (table and chart), mapping, settings, wizard."""
     import logging
 
     from PySide6.QtCore import Qt
 
-    from app.ui.mapping_editor import MappingEditor
     from app.ui.preview.window import PreviewWindow
     from app.ui.settings_dialog import SettingsDialog
     from app.ui.wizards.source_wizard import SOURCE, SourceWizard
@@ -184,9 +215,7 @@ def screens(app: object, context: object, out: Path) -> None:
     found = preview.chart.picker.findText(spiky, Qt.MatchFlag.MatchStartsWith)
     preview.chart.picker.setCurrentIndex(max(0, found))
     shoot(preview, out / "preview-chart.png")
-    editor = MappingEditor(context)  # type: ignore[arg-type]
-    editor.show()
-    shoot(editor, out / "mapping-editor.png")
+    mapping_editor(app, context, out / "mapping-editor.png")
     dialog = SettingsDialog(context)  # type: ignore[arg-type]
     dialog.show()
     shoot(dialog, out / "settings.png")

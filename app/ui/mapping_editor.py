@@ -141,7 +141,6 @@ class MappingEditor(QDialog):
         for record in csv.DictReader(io.StringIO(table.to_csv())):
             self.add_row({k: v or "" for k, v in record.items()})
         self.table.resizeColumnsToContents()
-        self.table.resizeRowsToContents()
         self.status.setText(f"{len(table.rows)} mapping row(s).")
 
     def csv_text(self) -> str:

@@ -169,3 +169,20 @@ def test_cancel_stops_the_conversion(qtbot: QtBot, context: AppContext, tmp_path
         window.cancel_button.click()
     assert window.data is None
     assert not window.send_button.isEnabled()
+
+
+def test_zone_of_local_times_can_be_chosen(
+    qtbot: QtBot, context: AppContext, uk_samples: Path
+) -> None:
+    window = _preview(
+        qtbot,
+        context,
+        uk_samples / "energysparks_stark-portal_meter-sequential_CR-line-endings.csv",
+    )
+    _load(qtbot, window)
+    london = window.data.mapped["time"].max()
+    with qtbot.waitSignals([window.loaded, window.settled], timeout=60_000):
+        window.zone_box.setCurrentIndex(window.zone_box.findData("UTC"))
+    assert window.options() == {"tz": "UTC"}
+    # July: London is on BST (UTC+1), so the same wall-clock label is one hour later in UTC.
+    assert window.data.mapped["time"].max() - london == pd.Timedelta(hours=1)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.core.mapping import MappingTable
 from app.core.preview_data import PreviewCancelled, PreviewData, load_preview, save_import_files
 from app.core.preview_process import load_preview_in_process, use_process
+from app.core.ui_validation import common_timezones
 from app.ui.panels import name_corner_button
 from app.ui.preview.chart import ChannelChart
 from app.ui.preview.delegate import ReadingsDelegate, size_columns
@@ -105,12 +106,24 @@ class PreviewWindow(QWidget):
         self.connector_box.currentIndexChanged.connect(lambda _i: self.start())
         label = QLabel("Read &as:")
         label.setBuddy(self.connector_box)
+        self.zone_box = QComboBox()
+        self.zone_box.setAccessibleName("Time zone of the file's local times")
+        self.zone_box.setToolTip("The zone the file's times are in when it does not say")
+        self.zone_box.addItem("as the format says", "")
+        for zone in common_timezones()[:9]:
+            self.zone_box.addItem(zone, zone)
+        self.zone_box.currentIndexChanged.connect(lambda _i: self.start())
+        zone_label = QLabel("&Times in:")
+        zone_label.setBuddy(self.zone_box)
         self.summary = QLabel("")
         self.summary.setAccessibleName("Summary")
         row.addWidget(self.file_label)
         row.addSpacing(16)
         row.addWidget(label)
         row.addWidget(self.connector_box)
+        row.addSpacing(12)
+        row.addWidget(zone_label)
+        row.addWidget(self.zone_box)
         row.addStretch(1)
         row.addWidget(self.summary)
         return row
@@ -190,15 +203,16 @@ class PreviewWindow(QWidget):
         connector = candidate.connector
 
         path = self.path
+        options = self.options()
 
         def job(progress: Any, cancelled: Any) -> PreviewData:
             if use_process(path):
                 data = load_preview_in_process(
-                    path, connector.info.id, {}, table, progress=progress, cancelled=cancelled
+                    path, connector.info.id, options, table, progress=progress, cancelled=cancelled
                 )
             else:
                 data = load_preview(
-                    connector, source, {}, table, progress=progress, cancelled=cancelled
+                    connector, source, options, table, progress=progress, cancelled=cancelled
                 )
             return data
 
@@ -209,6 +223,11 @@ class PreviewWindow(QWidget):
         worker.signals.cancelled.connect(self._on_worker_cancelled)
         self._show_progress(True, f"Reading {self.path.name} as {connector.info.name}…")
         self.worker = start(worker)
+
+    def options(self) -> dict[str, Any]:
+        """Connector options chosen in the header (the zone of naive times)."""
+        zone = self.zone_box.currentData()
+        return {"tz": zone} if zone else {}
 
     def cancel(self) -> None:
         """Stop a running conversion."""
