@@ -21,20 +21,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.cli import EXIT_ERROR, EXIT_OK, UsageError
-from app.cli.pull_runner import (
-    Destination,
-    PullErrors,
-    build_job_runner,
-    open_submitter,
-    run_sftp,
-    run_verdigris,
-)
 from app.cli.run_output import ProgressBar, print_result
 from app.core.jobs import JobStore
 from app.core.paths import AppPaths, resolve_paths
 from app.core.pipeline import Progress
+from app.core.pull_runner import (
+    Destination,
+    PullErrors,
+    open_submitter,
+    run_sftp,
+    run_verdigris,
+)
+from app.core.pull_runner import scheduler_for as core_scheduler_for
 from app.core.pull_submit import Submitter
-from app.core.scheduler import Scheduler, network_reachable
+from app.core.scheduler import Scheduler
 from app.core.secrets import NoKeyringError, SecretStore
 from app.core.settings import load_settings
 from app.core.sftp_pull import SftpConfig, password_name
@@ -215,7 +215,10 @@ def run_pull_verdigris(args: argparse.Namespace) -> int:
             return _list_channels(config, paths)
         _save(args, paths, "verdigris", config.to_dict())
         dest = _destination(args)
-        with open_submitter(paths, settings, dest, "meterbridge pull") as sub, progress_bar(sub):
+        with (
+            open_submitter(paths, settings, dest, "meterbridge pull", print) as sub,
+            progress_bar(sub),
+        ):
             started.append(sub)
             report = run_verdigris(config, paths, sub, since=since, until=until)
     except PullErrors as exc:
@@ -246,7 +249,10 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
             _save_secret(password_name(config.user, config.host), f"{what} of {config.server}")
         _save(args, paths, "sftp", config.to_dict())
         dest = _destination(args)
-        with open_submitter(paths, settings, dest, "meterbridge pull") as sub, progress_bar(sub):
+        with (
+            open_submitter(paths, settings, dest, "meterbridge pull", print) as sub,
+            progress_bar(sub),
+        ):
             started.append(sub)
             report = run_sftp(config, paths, sub)
     except PullErrors as exc:
@@ -296,8 +302,4 @@ def _save_secret(name: str, what: str) -> None:
 
 def scheduler_for(paths: AppPaths, dest: Destination | None = None) -> Scheduler:
     """The scheduler over this home's saved jobs (for `serve` and `jobs run`)."""
-    settings = load_settings(paths.settings_file)
-    store = JobStore(paths.data_dir / "jobs.sqlite3")
-    url = (dest.ecap_url if dest else None) or settings.energycap.url
-    reachable = network_reachable([url] if url else [])
-    return Scheduler(store, build_job_runner(paths, settings, dest), reachable=reachable)
+    return core_scheduler_for(paths, load_settings(paths.settings_file), dest)

@@ -68,7 +68,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_jobs(args: argparse.Namespace) -> int:
     """Run named jobs now, or the due ones."""
     from app.cli.pull_cmd import scheduler_for
-    from app.cli.pull_runner import Destination
+    from app.core.pull_runner import Destination
 
     paths = resolve_paths(args.home).ensure()
     scheduler = scheduler_for(paths, Destination(ecap_url=args.ecap_url, mapping=args.mapping))

@@ -1,13 +1,14 @@
-"""Running pulls: the destination (same as `send`) and the job runner for the scheduler.
+"""Running pulls (no Qt): the destination (same as `send`) and the job runner.
 
 `build_job_runner(paths, settings)` is what `meterbridge serve` and the GUI
-hand to `app.core.scheduler.Scheduler`: it runs one saved job (Verdigris or
-SFTP) and returns a `JobOutcome`.
+hand to `app.core.scheduler.Scheduler` (or use `scheduler_for`): it runs one
+saved job (Verdigris or SFTP) and returns a `JobOutcome`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,17 +17,17 @@ from typing import Any
 
 import pandas as pd
 
-from app.cli import UsageError
 from app.core.bookmarks import Bookmarks
 from app.core.catalog import build_registry
 from app.core.energycap import EnergyCapClient, EnergyCapError, RetryPolicy
 from app.core.exporter import ExportError
-from app.core.jobs import Job, JobOutcome
+from app.core.jobs import Job, JobOutcome, JobStore
 from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
 from app.core.outbox import ImportFileWriter
 from app.core.paths import AppPaths
 from app.core.pull_submit import Submitter
 from app.core.report import DeliveryResult, RunResult
+from app.core.scheduler import Scheduler, network_reachable
 from app.core.secrets import SecretStore
 from app.core.sender import DeliveryContext, deliver
 from app.core.settings import EnergyCapSettings, Settings
@@ -45,7 +46,13 @@ from connectors.base import SourceError
 from connectors.verdigris_api import VerdigrisApi
 from connectors.verdigris_listing import building_tree, zone_for
 
+log = logging.getLogger(__name__)
+
 API_KEY_NAME = "energycap-api-key"
+
+
+class PullSetupError(Exception):
+    """The pull cannot start: no API key, a broken mapping, a wrong setting (plain words)."""
 
 
 @dataclasses.dataclass
@@ -65,13 +72,13 @@ def mapping_table(path: str | None, settings: Settings) -> MappingTable:
     try:
         return load_mapping(chosen, codes) if chosen else MappingTable(defaults=codes)
     except MappingError as exc:
-        raise UsageError(str(exc)) from None
+        raise PullSetupError(str(exc)) from None
 
 
 def _client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:
     key = SecretStore().get(API_KEY_NAME)
     if not key:
-        raise UsageError(
+        raise PullSetupError(
             "no EnergyCAP API key: save one in the app (kept in the OS keyring) "
             "or set the ECAP_API_KEY environment variable"
         )
@@ -79,23 +86,28 @@ def _client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:
     try:
         return EnergyCapClient(url, key, timeout_s=ecap.timeout_s, retry=retry)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise PullSetupError(str(exc)) from None
 
 
 @contextmanager
 def open_submitter(
-    paths: AppPaths, settings: Settings, dest: Destination, note: str
+    paths: AppPaths,
+    settings: Settings,
+    dest: Destination,
+    note: str,
+    notice: Callable[[str], None] = log.info,
 ) -> Iterator[Submitter]:
     """A `Submitter` delivering like `send`; files are closed when the block ends.
 
     Raises:
-        UsageError: no API key, bad mapping, bad API name.
+        PullSetupError: no API key, bad mapping, bad API name.
         EnergyCapError: the key or host is wrong (checked before anything is pulled).
     """
     table = mapping_table(dest.mapping, settings)
     url = (dest.ecap_url or settings.energycap.url or "").strip()
     if not url:
         folder = Path(settings.outbox_dir).expanduser() if settings.outbox_dir else paths.outbox_dir
+        notice(f"No EnergyCAP URL is set: writing EnergyCAP import files to the outbox {folder}")
         with _outbox_submitter(folder, table, settings) as submitter:
             yield submitter
         return
@@ -103,7 +115,7 @@ def open_submitter(
     ecap = dataclasses.replace(settings.energycap, api=dest.api or settings.energycap.api,
                                time_label=label)  # fmt: skip
     if ecap.api not in ("readings", "esa", "import") or label not in ("end", "start"):
-        raise UsageError(f"API must be readings, esa or import (not {ecap.api!r}); "
+        raise PullSetupError(f"API must be readings, esa or import (not {ecap.api!r}); "
                          f"time label end or start (not {label!r})")  # fmt: skip
     client = _client(url, ecap)
     client.check()
@@ -113,7 +125,6 @@ def open_submitter(
 
 @contextmanager
 def _outbox_submitter(folder: Path, table: MappingTable, settings: Settings) -> Iterator[Submitter]:
-    print(f"No EnergyCAP URL is set: writing EnergyCAP import files to the outbox {folder}")
     label: Any = settings.energycap.time_label or "end"
     writer = ImportFileWriter(folder, label=label)
     result = RunResult(writes_files=True)
@@ -162,7 +173,7 @@ def run_sftp(config: SftpConfig, paths: AppPaths, submit: Submitter) -> SftpRepo
     return poll(config, state, build_registry(), submit, password=password)
 
 
-PullErrors = (SourceError, SftpError, EnergyCapError, ExportError, UsageError, OSError)
+PullErrors = (SourceError, SftpError, EnergyCapError, ExportError, PullSetupError, OSError)
 
 
 def build_job_runner(
@@ -193,4 +204,14 @@ def _run_kind(job: Job, paths: AppPaths, sub: Submitter) -> str:
     if job.kind == "sftp":
         polled = run_sftp(SftpConfig.from_dict(job.config), paths, sub)
         return f"{len(polled.imported)} new files, {polled.skipped} already imported"
-    raise UsageError(f"job {job.name!r} has an unknown kind {job.kind!r}")
+    raise PullSetupError(f"job {job.name!r} has an unknown kind {job.kind!r}")
+
+
+def scheduler_for(
+    paths: AppPaths, settings: Settings, dest: Destination | None = None
+) -> Scheduler:
+    """The scheduler over this home's saved jobs, with a reachability probe of EnergyCAP."""
+    store = JobStore(paths.data_dir / "jobs.sqlite3")
+    url = (dest.ecap_url if dest else None) or settings.energycap.url
+    reachable = network_reachable([url] if url else [])
+    return Scheduler(store, build_job_runner(paths, settings, dest), reachable=reachable)
