@@ -39,6 +39,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     status.add_argument("--dead-letters", action="store_true", help="list rejected readings")
     status.add_argument("--held", action="store_true", help="list readings held for a decision")
     status.add_argument("--receipts", type=int, default=0, metavar="N", help="last N batches")
+    status.add_argument(
+        "--reading", metavar="SOURCE_ID", help="each reading of this source id with its receipt"
+    )
+    status.add_argument("--from", dest="since", metavar="TIME", help="with --reading: from (ISO)")
+    status.add_argument("--to", dest="until", metavar="TIME", help="with --reading: to (ISO)")
     status.set_defaults(func=run_status)
     replay = subparsers.add_parser(
         "replay", parents=[common], help="resend rejected readings after a fix (e.g. mapping)"
@@ -127,7 +132,47 @@ def run_status(args: argparse.Namespace) -> int:
         _list(journal.dead_letters(limit=10_000), args.verbose)
     if args.held:
         _list(journal.held_readings(limit=10_000), args.verbose)
+    if args.reading:
+        _history(journal, args)
     return EXIT_OK
+
+
+def _instant(text: str | None, flag: str) -> pd.Timestamp | None:
+    if text is None:
+        return None
+    try:
+        when = pd.Timestamp(text)
+    except ValueError:
+        message = f"{flag}: {text!r} is not a date/time (use ISO, e.g. 2026-01-31T00:00Z)"
+        raise UsageError(message) from None
+    if when.tzinfo is None:
+        raise UsageError(f"{flag}: {text!r} has no UTC offset; add Z or +01:00")
+    return when
+
+
+def _history(journal: Journal, args: argparse.Namespace) -> None:
+    since, until = _instant(args.since, "--from"), _instant(args.until, "--to")
+    frame = journal.reading_receipts(args.reading, since, until, limit=100_000)
+    shown = frame if args.verbose else frame.head(LIST_LIMIT)
+    for row in shown.itertuples(index=False):
+        steps = [f"journaled {_stamp(row.accepted_at)}"]
+        if pd.notna(row.sent_at):
+            steps.append(f"sent {_stamp(row.sent_at)} (batch {row.batch})")
+        if row.state in ("confirmed", "rejected") and pd.notna(row.done_at):
+            steps.append(f"{row.state} {_stamp(row.done_at)}")
+        else:
+            steps.append(str(row.state))
+        reason = f": {row.reason}" if isinstance(row.reason, str) and row.reason else ""
+        head = f"{row.source} {row.source_id} {row.quantity} {row.time.isoformat()} {row.value!r}"
+        print(f"{head}: {' → '.join(steps)}{reason}")
+    if len(shown) < len(frame):
+        print(f"... and {len(frame) - len(shown)} more (use -v to list them all)")
+    if frame.empty:
+        print(f"no readings of {args.reading!r} in the journal (delivered ones are pruned)")
+
+
+def _stamp(when: pd.Timestamp) -> str:
+    return when.isoformat(timespec="seconds")
 
 
 STATUS_COLUMNS = ("pending", "sent", "confirmed", "rejected", "held")

@@ -29,8 +29,9 @@ from .journal_accept import (
     stage,
 )
 from .journal_db import JournalError
-from .journal_queue import JournalQueue, SourceStatus
+from .journal_queue import JournalQueue
 from .journal_settings import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS, JournalSettings
+from .journal_views import SourceStatus
 
 __all__ = [
     "AcceptResult",

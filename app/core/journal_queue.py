@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from .journal_db import CONFIRMED, HELD, PENDING, REJECTED, SENT, JournalBase, now
+from .journal_db import CONFIRMED, REJECTED, now
+from .journal_views import JournalViews, source_filter
 
 _PENDING_COLUMNS = (
     "id, source, source_id, quantity, unit, time, interval_s, value, estimated, note, origin,"
@@ -27,21 +28,6 @@ DAY_S = 86400.0
 
 class JournalChanged(Exception):
     """Readings got a new value between being read for delivery and being marked sent."""
-
-
-@dataclass
-class SourceStatus:
-    """Counts of one source's readings by state, and its oldest pending reading."""
-
-    source: str
-    counts: dict[str, int] = field(default_factory=dict)
-    held_changes: int = 0
-    oldest_pending: pd.Timestamp | None = None
-    oldest_pending_accepted: float | None = None
-
-    def count(self, state: str) -> int:
-        """Readings in `state` (0 when none)."""
-        return self.counts.get(state, 0)
 
 
 @dataclass
@@ -70,7 +56,7 @@ def frame_of(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     return frame
 
 
-class JournalQueue(JournalBase):
+class JournalQueue(JournalViews):
     """Operations used by the delivery engine and the status commands."""
 
     def recover_in_flight(self) -> int:
@@ -202,7 +188,7 @@ class JournalQueue(JournalBase):
 
     def release_held(self, source: str | None = None) -> int:
         """`--overwrite`: send held changed values after all; returns how many."""
-        where, args = _source_filter(source)
+        where, args = source_filter(source)
         with self.transaction() as conn:
             moved = conn.execute(
                 "UPDATE readings SET unit = h.unit, interval_s = h.interval_s, value = h.value,"
@@ -225,7 +211,7 @@ class JournalQueue(JournalBase):
 
     def replay(self, source: str | None = None) -> int:
         """Re-queue dead-lettered readings (after the mapping was fixed); returns how many."""
-        where, args = _source_filter(source)
+        where, args = source_filter(source)
         with self.transaction() as conn:
             count = conn.execute(
                 "UPDATE readings SET state = 'pending', reason = NULL, done_at = NULL "
@@ -245,99 +231,6 @@ class JournalQueue(JournalBase):
             ).rowcount
             conn.execute("DELETE FROM targets WHERE done_at < ?", (cutoff,))
         return int(count)
-
-    def status(self) -> list[SourceStatus]:
-        """Counts per source and state, with the oldest pending reading of each source."""
-        found: dict[str, SourceStatus] = {}
-        with self.reader() as conn:
-            for source, state, count in conn.execute(
-                "SELECT source, state, count(*) FROM readings GROUP BY source, state"
-            ):
-                found.setdefault(source, SourceStatus(source)).counts[state] = int(count)
-            for source, count in conn.execute(
-                "SELECT r.source, count(*) FROM held h JOIN readings r ON r.id = h.reading_id "
-                "GROUP BY r.source"
-            ):
-                found[source].held_changes = int(count)
-            for source, at, accepted in conn.execute(
-                "SELECT source, min(time), min(accepted_at) FROM readings "
-                "WHERE state IN ('pending', 'sent') GROUP BY source"
-            ):
-                found[source].oldest_pending = pd.Timestamp(int(at), unit="ns", tz="UTC")
-                found[source].oldest_pending_accepted = float(accepted)
-        return [found[k] for k in sorted(found)]
-
-    def dead_letters(self, source: str | None = None, limit: int = 1000) -> pd.DataFrame:
-        """Rejected readings with their reasons (the dead-letter list)."""
-        where, args = _source_filter(source)
-        with self.reader() as conn:
-            rows = conn.execute(
-                "SELECT source, source_id, quantity, time, value, origin, reason, batch_id "
-                f"FROM readings WHERE state = 'rejected'{where} ORDER BY id LIMIT ?",
-                (*args, limit),
-            ).fetchall()
-        names = ["source", "source_id", "quantity", "time", "value", "origin", "reason", "batch"]
-        frame = pd.DataFrame.from_records(rows, columns=names)
-        frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
-        return frame
-
-    def readings_by_id(self, ids: Sequence[int]) -> pd.DataFrame:
-        """Readings by journal id, with state and reason (for listing a run's refusals)."""
-        rows: list[tuple[Any, ...]] = []
-        with self.reader() as conn:
-            for start in range(0, len(ids), 500):
-                chunk = [int(i) for i in ids[start : start + 500]]
-                marks = ",".join("?" * len(chunk))
-                rows += conn.execute(
-                    "SELECT id, source, source_id, quantity, time, value, origin, state, reason "
-                    f"FROM readings WHERE id IN ({marks}) ORDER BY id",
-                    chunk,
-                ).fetchall()
-        names = ["id", "source", "source_id", "quantity", "time", "value", "origin", "state"]
-        frame = pd.DataFrame.from_records(rows, columns=[*names, "reason"])
-        frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
-        return frame
-
-    def held_readings(self, source: str | None = None, limit: int = 1000) -> pd.DataFrame:
-        """Readings waiting for a decision (`--overwrite`), with why they are held."""
-        where, args = _source_filter(source)
-        changed = (
-            "SELECT r.source, r.source_id, r.quantity, r.time, h.value, h.origin, "
-            "'changed after delivery: EnergyCAP has ' || r.value || ', the source now says ' "
-            "|| h.value || '; use --overwrite to replace it' "
-            "FROM held h JOIN readings r ON r.id = h.reading_id "
-            f"WHERE 1 = 1{where.replace('source', 'r.source')}"
-        )
-        with self.reader() as conn:
-            rows = conn.execute(
-                "SELECT source, source_id, quantity, time, value, origin, reason FROM readings "
-                f"WHERE state = 'held'{where} UNION ALL {changed} LIMIT ?",
-                (*args, *args, limit),
-            ).fetchall()
-        names = ["source", "source_id", "quantity", "time", "value", "origin", "reason"]
-        frame = pd.DataFrame.from_records(rows, columns=names)
-        frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
-        return frame
-
-    def receipts(self, limit: int = 50) -> list[dict[str, Any]]:
-        """The latest batch receipts, newest first."""
-        with self.reader() as conn:
-            conn.row_factory = sqlite3.Row
-            rows = conn.execute("SELECT * FROM batches ORDER BY id DESC LIMIT ?", (limit,))
-            return [dict(r) for r in rows.fetchall()]
-
-    def counts(self) -> dict[str, int]:
-        """Readings per state over all sources, plus `held_changes`."""
-        with self.reader() as conn:
-            totals = {s: 0 for s in (PENDING, SENT, CONFIRMED, REJECTED, HELD)}
-            for state, count in conn.execute("SELECT state, count(*) FROM readings GROUP BY 1"):
-                totals[state] = int(count)
-            totals["held_changes"] = int(conn.execute("SELECT count(*) FROM held").fetchone()[0])
-        return totals
-
-
-def _source_filter(source: str | None) -> tuple[str, tuple[Any, ...]]:
-    return ("", ()) if source is None else (" AND source = ?", (source,))
 
 
 def _set_done(

@@ -130,3 +130,19 @@ def test_outage_during_send_is_waited_out(setup, fake, capsys) -> None:
 def test_deliver_without_a_url_is_a_usage_error(setup, capsys) -> None:
     assert cli(setup, ["deliver"]) == 2
     assert "no EnergyCAP URL" in capsys.readouterr().err
+
+
+def test_each_reading_has_a_receipt_from_journal_to_confirmation(setup, fake, capsys) -> None:
+    cli(setup, send_args(setup, fake))
+    capsys.readouterr()
+    args = ["status", "--reading", "A2", "--from", "2026-03-29T01:00Z", "--to", "2026-03-29T02:00Z"]
+    assert cli(setup, args) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if " A2 " in line]
+    assert len(lines) == 3
+    assert lines[0].startswith("generic A2 kWh 2026-03-29T01:00:00+00:00 2.015: journaled ")
+    assert all("→ sent " in line and "→ confirmed " in line for line in lines)
+
+
+def test_a_naive_time_filter_is_refused(setup, capsys) -> None:
+    assert cli(setup, ["status", "--reading", "A2", "--from", "2026-03-29 01:00"]) == 2
+    assert "has no UTC offset" in capsys.readouterr().err
