@@ -136,7 +136,9 @@ class PushCommitter:
     def _prepare_loop(self) -> None:
         while True:
             with self._cond:
-                while not self._incoming and not self._stopping:
+                # One group ahead at most: requests arriving while the journal commits
+                # gather into the next group (fewer, larger frames and commits).
+                while (not self._incoming or self._prepared) and not self._stopping:
                     self._cond.wait()
                 group, self._incoming = self._incoming, []
                 if not group:
@@ -169,6 +171,7 @@ class PushCommitter:
                 while not self._prepared and not self._prepare_done:
                     self._cond.wait()
                 ready, self._prepared = self._prepared, []
+                self._cond.notify_all()  # the prepare thread may build the next group
             if not ready:
                 return
             self.groups += 1
