@@ -52,7 +52,10 @@ def what_it_looks_like(head: bytes) -> str | None:
         return "a PDF document, not a CSV export"
     if body.startswith((b"{", b"[{")):
         return "a JSON document, not a CSV export"
-    if b"\x00" in head[:4096]:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "a UTF-16 text file; save it as CSV UTF-8 (comma delimited) first"
+    sample = head[:4096]
+    if sample.count(b"\x00") > len(sample) // 20:  # a few stray NULs are only noise
         return "a binary file, not a CSV export"
     return None
 

@@ -177,3 +177,12 @@ def test_rows_with_a_trailing_delimiter_the_header_lacks(tmp_path: Path) -> None
     text = HEADER + "\n" + row("15/01/2024", cells()) + ",\n" + row("16/01/2024", cells()) + ",\n"
     batch = read(write(tmp_path, text))
     assert not batch.problems and len(batch.readings) == 96
+
+
+def test_stray_nul_bytes_are_noise_but_utf16_is_named(tmp_path: Path) -> None:
+    text = HEADER + "\n" + row("15/01/2024", cells()) + "\n" + "\x00" * 20 + "\n"
+    batch = read(write(tmp_path, text))
+    assert len(batch.readings) == 48 and not batch.problems
+    utf16 = (HEADER + "\n").encode("utf-16")
+    with pytest.raises(SourceError, match="UTF-16"):
+        read(write(tmp_path, utf16, "u16.csv"))
