@@ -30,6 +30,8 @@ CRASH_ENV = "METERBRIDGE_CRASH_AT"
 CRASH_SKIP_ENV = "METERBRIDGE_CRASH_SKIP"
 CRASH_DELAY_ENV = "METERBRIDGE_CRASH_DELAY_S"
 _crash_hits: dict[str, int] = {}
+# SIGKILL where it exists; on Windows os.kill(pid, SIGTERM) is TerminateProcess, as abrupt.
+_KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
 
 def _crash_due(name: str) -> bool:
@@ -47,7 +49,7 @@ def crash_point(name: str) -> None:
     (and mid_upload, see `crash_during`).
     """
     if _crash_due(name):
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), _KILL)
 
 
 @contextmanager
@@ -61,7 +63,7 @@ def crash_during(name: str) -> Iterator[None]:
         yield
         return
     delay = float(os.environ.get(CRASH_DELAY_ENV, "0.05"))
-    timer = threading.Timer(delay, os.kill, args=(os.getpid(), signal.SIGKILL))
+    timer = threading.Timer(delay, os.kill, args=(os.getpid(), _KILL))
     timer.start()
     try:
         yield

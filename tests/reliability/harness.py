@@ -127,8 +127,9 @@ def send_args(setup: Setup, fake: FakeEnergyCap, *extra: str) -> list[str]:
 
 
 def killed(done: subprocess.CompletedProcess[str]) -> bool:
-    """The child died of SIGKILL."""
-    return done.returncode == -signal.SIGKILL
+    """The child killed itself (SIGKILL; TerminateProcess with code 15 on Windows)."""
+    kill = getattr(signal, "SIGKILL", None)
+    return done.returncode == (-kill if kill is not None else signal.SIGTERM)
 
 
 def _rows(frame: pd.DataFrame) -> list[tuple[int, str, float]]:
