@@ -45,9 +45,10 @@ def test_send_is_delivered_by_the_background_services(
         sample = uk_samples / "energysparks_sheffield_kwh1-48_kvarh1-48.csv"
         source = Source.from_path(sample)
         data = load_preview(build_registry().get("uk-hh"), source, {}, context.mapping_table())
-        with qtbot.waitSignal(window.snapshot_shown, timeout=10_000):
-            window.actions_.send(data)
-        assert "Queued for EnergyCAP" in window.banner.label.text()
+        window.actions_.send(data)
+        qtbot.waitUntil(
+            lambda: "Queued for EnergyCAP" in window.banner.label.text(), timeout=10_000
+        )
         window.hide()  # in the tray: delivery goes on
         qtbot.waitUntil(lambda: len(energycap.readings_for(51)) == len(data.mapped), timeout=30_000)
     finally:
