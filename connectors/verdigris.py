@@ -192,5 +192,10 @@ def read_window(
         raise SourceError(f"unknown Verdigris level {level!r}; use one of {', '.join(LEVELS)}")
     aligned_start, aligned_end = grid.floor(start), grid.ceil(end)
     for request in plan(kind, level, list(ids), aligned_start, aligned_end, grid):
-        rows = api.data(kind, level, request.ids, grid.name, request.start, request.end)
-        yield to_readings(rows, request, grid, label)
+        yield fetch(api, request, grid, label)
+
+
+def fetch(api: DataApi, request: Request, grid: Grid, label: str = "start") -> ReadingBatch:
+    """One request's rows as readings (``info["request"]`` names what it covers)."""
+    rows = api.data(request.kind, request.level, request.ids, grid.name, request.start, request.end)
+    return to_readings(rows, request, grid, label)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from app.core.bookmarks import Bookmarks, Span
 from connectors.base import ReadingBatch, SourceError, concat_batches
-from connectors.verdigris import DataApi, read_window, source_id
+from connectors.verdigris import DataApi, Request, fetch, plan, source_id
 from connectors.verdigris_api import DEFAULT_API_URL, DEFAULT_AUDIENCE, DEFAULT_AUTH_URL
 from connectors.verdigris_grid import STEPS, Grid, make_grid
 
@@ -144,12 +144,15 @@ def pull_verdigris(
     grid = make_grid(config.interval, config.timezone)
     end = last_complete(min(until or now, now), grid)
     report = PullReport()
+    requests: list[Request] = []
     for kind in config.kinds:
         for level, ids in config.channels():
             for gaps, group in _group_by_gaps(bookmarks, kind, level, ids, config, end, since):
-                settle = grid.floor(now - timedelta(hours=config.late_hours))
-                run = _Run(api, bookmarks, submit, report, config, grid, settle, submit_rows)
-                run.pull_gaps(kind, level, group, gaps)
+                for start, stop in gaps:
+                    requests += plan(kind, level, group, grid.floor(start), grid.ceil(stop), grid)
+    requests.sort(key=lambda r: r.end, reverse=True)  # newest first across every channel
+    settle = grid.floor(now - timedelta(hours=config.late_hours))
+    _Run(api, bookmarks, submit, report, config, grid, settle, submit_rows).pull(requests)
     return report
 
 
@@ -190,30 +193,33 @@ class _Run:
     settle: datetime  # empty buckets newer than this are asked for again next run
     submit_rows: int = SUBMIT_ROWS
 
-    def pull_gaps(self, kind: str, level: str, ids: list[str], gaps: tuple[Span, ...]) -> None:
-        """Pull each gap newest first; move bookmarks after each submitted window."""
-        for start, stop in gaps:
-            buffer: list[ReadingBatch] = []
-            windows = read_window(
-                self.api, kind, level, ids, start, stop, self.grid, self.config.bucket_label,
-            )  # fmt: skip
-            for batch in prefetch(windows):  # the next requests wait out the rate limit meanwhile
+    def pull(self, requests: list[Request]) -> None:
+        """Fetch the requests in order; deliver in batches, then move their bookmarks."""
+        label = self.config.bucket_label
+        batches = (fetch(self.api, r, self.grid, label) for r in requests)
+        buffer: list[ReadingBatch] = []
+        try:
+            for batch in prefetch(batches):  # the next requests wait out the rate limit meanwhile
                 buffer.append(batch)
                 if sum(len(b.readings) for b in buffer) >= self.submit_rows:
-                    self._flush(kind, level, buffer)
-                    buffer = []
-            self._flush(kind, level, buffer)
+                    pending, buffer = buffer, []
+                    self._flush(pending)
+        except SourceError:  # Verdigris failed: what arrived before is still delivered
+            self._flush(buffer)
+            raise
+        self._flush(buffer)
 
-    def _flush(self, kind: str, level: str, buffer: list[ReadingBatch]) -> None:
+    def _flush(self, buffer: list[ReadingBatch]) -> None:
         """Submit buffered windows as one batch, then move their bookmarks."""
         if not buffer:
             return
         self.submit(concat_batches(buffer))
         for batch in buffer:
-            self._mark(kind, level, batch)
+            self._mark(batch)
 
-    def _mark(self, kind: str, level: str, batch: ReadingBatch) -> None:
-        request = batch.info["request"]
+    def _mark(self, batch: ReadingBatch) -> None:
+        request: Request = batch.info["request"]
+        kind, level = request.kind, request.level
         frame = batch.readings
         newest = frame.groupby(frame["source_id"].astype(str))["time"].max().to_dict()
         spans = []

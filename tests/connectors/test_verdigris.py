@@ -132,18 +132,18 @@ def test_unaligned_window_is_aligned_not_rejected(fake: FakeVerdigris, tmp_path:
 
 def test_bookmarks_backfill_newest_first_after_outage(fake: FakeVerdigris, tmp_path: Path) -> None:
     config = VerdigrisConfig(
-        client_id=fake.client_id, circuits=["100"], kinds=["energy"], interval="15m",
-        backfill_days=1,
+        client_id=fake.client_id, circuits=["100"], interval="15m", backfill_days=1,
     )  # fmt: skip
     marks = Bookmarks(tmp_path / "b.sqlite3")
     api = make_api(fake, tmp_path)
     pull_verdigris(config, api, marks, lambda b: None, now=NOW - timedelta(days=40))
     fake.data_requests.clear()
     report = pull_verdigris(config, api, marks, lambda b: None, now=NOW)
-    starts = [r["start"] for r in fake.data_requests]
-    assert starts == sorted(starts, reverse=True)  # newest first
-    assert starts[-1] == datetime(2026, 10, 11, 10, 0, tzinfo=UTC)  # the old bookmark
-    assert report.readings == 40 * 96
+    ends = [r["end"] for r in fake.data_requests]
+    assert ends == sorted(ends, reverse=True)  # newest first, energy and power together
+    assert [r["kind"] for r in fake.data_requests[:2]] == ["energy", "power"]
+    assert fake.data_requests[-1]["start"] == datetime(2026, 10, 11, 10, 0, tzinfo=UTC)
+    assert report.readings == 2 * 40 * 96
     fake.data_requests.clear()
     assert pull_verdigris(config, api, marks, lambda b: None, now=NOW).readings == 0
     assert fake.data_requests == []
