@@ -18,6 +18,7 @@ from app.ui.context import AppContext
 from app.ui.preview.model import ReadingsModel
 from app.ui.preview.window import PreviewWindow
 from connectors.base import Source, make_readings
+from connectors.registry import Candidate
 from tests.ui.hh_files import HEADER, day_row, write_hh
 
 BASE = [2.0] * 48
@@ -186,3 +187,19 @@ def test_zone_of_local_times_can_be_chosen(
     assert window.options() == {"tz": "UTC"}
     # July: London is on BST (UTC+1), so the same wall-clock label is one hour later in UTC.
     assert window.data.mapped["time"].max() - london == pd.Timedelta(hours=1)
+
+
+def test_a_file_that_cannot_be_read_says_why(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    page = tmp_path / "export.csv"
+    page.write_text("<html><body>Your session has expired</body></html>\n", encoding="utf-8")
+    uk = Candidate(context.registry.get("uk-hh"), 0.5)
+    window = PreviewWindow(page, [uk], context.mapping_table())
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.load_failed, timeout=30_000) as failed:
+        window.start()
+    assert "export.csv" in failed.args[0]
+    assert window.progress_label.text().startswith("Cannot read this file: ")
+    assert not window.send_button.isEnabled() and window.data is None

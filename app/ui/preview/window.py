@@ -238,7 +238,12 @@ class PreviewWindow(QWidget):
     def _show_progress(self, visible: bool, text: str = "") -> None:
         for widget in self._progress_widgets:
             widget.setVisible(visible)
+        self.progress.setRange(0, 0)  # busy: the number of readings is not known ahead
         self.progress_label.setText(text)
+
+    def _current(self) -> bool:
+        """Whether a worker signal comes from the conversion still wanted."""
+        return self.worker is not None and self.sender() is self.worker.signals
 
     def _set_ready(self, ready: bool) -> None:
         self.send_button.setEnabled(ready)
@@ -248,7 +253,7 @@ class PreviewWindow(QWidget):
         self.progress_label.setText(message)
 
     def _on_worker_succeeded(self, data: PreviewData) -> None:
-        if self.sender() is not (self.worker.signals if self.worker else None):
+        if not self._current():
             return  # a result from a conversion that was replaced
         self.worker = None
         self._show_progress(False)
@@ -256,6 +261,8 @@ class PreviewWindow(QWidget):
         self.loaded.emit(data)
 
     def _on_worker_failed(self, message: str) -> None:
+        if not self._current():
+            return
         self.worker = None
         self._show_progress(True, "")
         self.progress.setRange(0, 1)
@@ -264,6 +271,8 @@ class PreviewWindow(QWidget):
         self.load_failed.emit(message)
 
     def _on_worker_cancelled(self) -> None:
+        if self.worker is not None:
+            return  # a newer conversion is running
         self._show_progress(False)
         self.summary.setText("Conversion cancelled.")
 
