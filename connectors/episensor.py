@@ -145,7 +145,8 @@ def _fast_points(points: list[Any], name: str, options: Mapping[str, Any]) -> Po
         values.append(float(value))
         origins.append(f"{name}:{index}:value")
     count = len(ids)
-    out.quantity.extend(kinds.quantity(sid) for sid in ids)
+    quantities = {sid: kinds.quantity(sid) for sid in set(ids)}
+    out.quantity.extend([quantities[sid] for sid in ids])
     out.unit.extend(out.quantity)
     out.interval_s.extend([0] * count)
     out.note.extend([None] * count)

@@ -289,3 +289,15 @@ def test_aculink_snapshots_and_data_log(served: Served) -> None:
     use = pending[pending["quantity"] == "kWh"]
     assert list(use["time"]) == [pd.Timestamp(T0 + 900, unit="s", tz="UTC"),
                                  pd.Timestamp(T0 + 1800, unit="s", tz="UTC")]  # fmt: skip
+
+
+def test_unfinished_request_is_dropped_after_the_idle_timeout(served: Served) -> None:
+    import contextlib
+    import socket
+
+    served.listener.idle_timeout_s = 0.3
+    host, port = served.listener.address
+    with socket.create_connection((host, port), timeout=10) as raw:
+        raw.sendall(b"POST /push/gw1 HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")  # never finished
+        with contextlib.suppress(ConnectionResetError):  # closed: nothing acknowledged
+            assert raw.recv(100) == b""
