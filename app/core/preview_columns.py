@@ -31,9 +31,9 @@ class TableColumns:
             _codes(mapped["channel_id"].astype("string")),
         )
         self.mapped = mapped
-        self._views()
+        self.refresh_views()
 
-    def _views(self) -> None:
+    def refresh_views(self) -> None:
         """Arrays that are (nearly) views of the frame's own columns."""
         mapped = self.mapped
         self.origin = pa.array(mapped["origin"].array, type=pa.string())
@@ -48,7 +48,7 @@ class TableColumns:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._views()
+        self.refresh_views()
 
 
 def _codes(series: pd.Series) -> tuple[np.ndarray[Any, Any], list[Any]]:
