@@ -1,9 +1,9 @@
 """Row-per-reading half-hourly exports (`MPR, ReadDatetime, kWh, ReadType`).
 
 Each row is one half-hour labelled by its end (or start) in local wall-clock
-time. On the long autumn day a repeated wall time appears twice for a meter:
-the first row is the first occurrence (summer time), the second the repeat.
-A repeated time that appears only once cannot be placed and is held back.
+time. On the long autumn day the repeated hour is placed by the order of the
+rows per meter (see `connectors.tabular_clock`): before the time drops back is
+summer time, after it the repeat. Rows whose order cannot tell are held back.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from connectors.tabular_cells import (
     readings_frame,
     trimmed,
 )
+from connectors.tabular_clock import first_occurrence, place_long
 from connectors.tabular_layout import Layout, Plan, _find, score_plan
 
 NAT = np.iinfo("int64").min
@@ -113,31 +114,42 @@ class LongReader:
         return flag_codes(self.column(batch, self.plan.long_flag_index))
 
     def _localize(self, start: Any, ids: Any, ok: Any, chunk: Chunk) -> np.ndarray[Any, Any]:
-        """UTC interval starts; repeated wall times resolved by order, lone ones held back."""
-        naive = pd.DatetimeIndex(np.where(ok, start, 0).view("datetime64[ns]"))
-        frame = pd.DataFrame({"id": ids.to_pandas(), "t": naive})
-        second = frame.duplicated(["id", "t"], keep="first").to_numpy()
-        counts = frame.groupby(["id", "t"], dropna=False)["t"].transform("size").to_numpy()
-        first = naive.tz_localize(self.tz, ambiguous=~second, nonexistent="NaT")
-        strict = naive.tz_localize(self.tz, ambiguous="NaT", nonexistent="NaT")
-        utc = _ns(first)
-        ambiguous = (_ns(strict) == NAT) & (utc != NAT)
-        lone = ambiguous & (counts < 2) & ok
-        if not self.accept_ambiguous:
-            for row in np.flatnonzero(lone):
-                self._hold(naive[row].date(), ids[int(row)].as_py())
-            utc = np.where(lone, NAT, utc)
-        for row in np.flatnonzero((utc == NAT) & ok & ~lone)[:50]:
+        """UTC interval starts; clock-change days placed by file order, the rest held back."""
+        rows = np.flatnonzero(ok)
+        utc = np.full(len(start), NAT, dtype="int64")
+        if not len(rows):
+            return utc
+        keys = pd.Series(pc.take(ids, pa.array(rows, type=pa.int64())).to_pandas())
+        wall = np.asarray(start[rows], dtype="int64")
+        end_labelled = self.plan.layout.long_label == "end"
+        placed = place_long(keys, wall, self.tz, end_labelled)
+        utc[rows] = placed.start
+        held = placed.held
+        if self.accept_ambiguous and held.any():
+            utc[rows[held]] = first_occurrence(wall[held], self.tz)
+        elif held.any():
+            self._hold_rows(keys, wall, held)
+        label = self.plan.labels[self.plan.date_index]
+        for row in rows[placed.nonexistent][:50]:
+            shown = pd.Timestamp(int(start[row]) + (HALF_HOUR_NS if end_labelled else 0))
             chunk.bad(
                 int(row),
-                self.plan.labels[self.plan.date_index],
-                str(naive[row]),
+                label,
+                str(shown),
                 f"this wall-clock time does not exist in {self.tz}; skipped",
             )
         return utc
 
+    def _hold_rows(self, keys: pd.Series, wall: Any, held: Any) -> None:
+        days = pd.DatetimeIndex(wall[held].view("datetime64[ns]")).date
+        for day, source in zip(days, keys[held].tolist(), strict=True):
+            self._hold(day, str(source))
+
     def _hold(self, day: date, source: str) -> None:
-        reason = "a repeated wall-clock time of the clock change appears only once"
+        reason = (
+            "the order of the rows cannot tell which of the repeated clock-change "
+            "half-hours they are"
+        )
         entry = self.held.setdefault((day, reason), [0, source])
         entry[0] += 1
 
@@ -147,11 +159,6 @@ class LongReader:
             held_problem(day, reason, self.file, count, str(source))
             for (day, reason), (count, source) in sorted(self.held.items())
         ]
-
-
-def _ns(index: pd.DatetimeIndex) -> np.ndarray[Any, Any]:
-    values = index.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]")
-    return values.astype("int64")  # type: ignore[no-any-return]
 
 
 def _guess(samples: list[Any]) -> str:
