@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,13 @@ import pandas as pd
 
 from app.cli import EXIT_OK, UsageError
 from app.cli.convert_cmd import _client, _load, _table, _time_label
-from app.cli.journal_send import deliver_and_tell, exit_code, open_journal, rejections_of
+from app.cli.journal_send import (
+    LAST_SEND,
+    deliver_and_tell,
+    exit_code,
+    open_journal,
+    rejections_of,
+)
 from app.core.journal import Journal
 from app.core.settings import EnergyCapSettings, Settings
 
@@ -80,7 +87,25 @@ def _connection(args: argparse.Namespace, settings: Settings) -> EnergyCapSettin
     return ecap
 
 
+def resume_options(args: argparse.Namespace, journal: Journal) -> None:
+    """Fill options not given here from the last `send` (the run a crash interrupted)."""
+    text = journal.get_meta(LAST_SEND)
+    if not text:
+        return
+    last = json.loads(text)
+    names = (("ecap_url", "url", "--ecap-url"), ("api", "api", "--api"))
+    names += (("time_label", "time_label", "--time-label"), ("mapping", "mapping", "--mapping"))
+    used = []
+    for attribute, key, flag in names:
+        if getattr(args, attribute, None) is None and last.get(key):
+            setattr(args, attribute, last[key])
+            used.append(f"{flag} {last[key]}")
+    if used:
+        print(f"as the last send: {', '.join(used)}")
+
+
 def _deliver(args: argparse.Namespace, settings: Settings, journal: Journal) -> int:
+    resume_options(args, journal)
     ecap = _connection(args, settings)
     if ecap is None:
         raise UsageError("no EnergyCAP URL: give --ecap-url or set it in the settings")

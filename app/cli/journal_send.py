@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -91,6 +93,7 @@ def send_through_journal(
     except JournalFullError as exc:
         print(f"meterbridge: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    remember_send(journal, args, client, ecap)
     crash_point("after_journal_commit")
     print(f"journaled: {accepted.describe()}")
     report = deliver_and_tell(args, settings, client, ecap, plan.table, journal)
@@ -106,6 +109,18 @@ def send_through_journal(
     result.sent, result.rejected = report.confirmed, report.rejected
     result.rejections.extend(rejections_of(journal, report))
     return max(code, print_result(result, verbose=args.verbose), exit_code(report))
+
+
+LAST_SEND = "last_send"
+
+
+def remember_send(
+    journal: Journal, args: argparse.Namespace, client: EnergyCapClient, ecap: EnergyCapSettings
+) -> None:
+    """Keep this send's connection options, so `deliver` after a crash can reuse them."""
+    mapping = str(Path(args.mapping).resolve()) if args.mapping else None
+    options = {"url": client.base_url, "api": ecap.api, "time_label": ecap.time_label}
+    journal.set_meta(LAST_SEND, json.dumps({**options, "mapping": mapping}))
 
 
 def rejections_of(journal: Journal, report: DeliveryReport) -> list[Rejection]:

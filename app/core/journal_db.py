@@ -151,6 +151,20 @@ class JournalBase:
         finally:
             conn.close()
 
+    def get_meta(self, key: str) -> str | None:
+        """A value kept in the journal's meta table (None when absent)."""
+        with self.reader() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Keep a value in the journal's meta table (durably)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = ?",
+                (key, value, value),
+            )
+
     def used_bytes(self) -> int:
         """Bytes of the file in use (free pages, which SQLite reuses, not counted)."""
         with self.reader() as conn:

@@ -92,7 +92,12 @@ def prepare(tmp: Path, settings: dict[str, object] | None = None) -> Setup:
 
 
 def meterbridge(
-    setup: Setup, command: list[str], crash_at: str | None = None, **env: str
+    setup: Setup,
+    command: list[str],
+    crash_at: str | None = None,
+    *,
+    with_mapping: bool = True,
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
     """Run the console script with the test home and key; optionally crash at a point."""
     environment = dict(os.environ, METERBRIDGE_HOME=str(setup.home), ECAP_API_KEY=KEY, **env)
@@ -100,7 +105,7 @@ def meterbridge(
     if crash_at:
         environment["METERBRIDGE_CRASH_AT"] = crash_at
     return subprocess.run(
-        [str(SCRIPT), *command, "--mapping", str(setup.mapping)],
+        [str(SCRIPT), *command, *(["--mapping", str(setup.mapping)] if with_mapping else [])],
         capture_output=True,
         text=True,
         check=False,

@@ -91,3 +91,18 @@ def test_killed_deliver_after_an_outage_resumes(fake: FakeEnergyCap, tmp_path: P
     assert meterbridge(setup, args).returncode == 0
     assert stored(fake) == wanted(setup)
     assert journal_report(setup)[1]["confirmed"] == TOTAL
+
+
+def test_bare_deliver_after_a_crash_resumes_with_the_options_of_the_send(
+    fake: FakeEnergyCap, tmp_path: Path
+) -> None:
+    setup = prepare(tmp_path)
+    fake.inject("/api/v3/import", status=None, times=None, delay_s=0.3)
+    args = send_args(setup, fake, "--api", "import", "--time-label", "end")
+    assert killed(meterbridge(setup, args, "mid_upload"))
+    fake.clear_faults()
+    done = meterbridge(setup, ["deliver"], with_mapping=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"as the last send: --ecap-url {fake.url}, --api import" in done.stdout
+    assert "--mapping" in done.stdout
+    assert stored(fake) == wanted(setup)
