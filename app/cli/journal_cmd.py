@@ -135,6 +135,7 @@ def run_replay(args: argparse.Namespace) -> int:
         f"{count} rejected readings queued again"
         + (f" (source {args.source})" if args.source else "")
     )
+    resume_options(args, journal)
     if _connection(args, settings) is None:
         print("no EnergyCAP URL is set: run `meterbridge deliver --ecap-url URL` to send them")
         return EXIT_OK
