@@ -55,6 +55,7 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     keep_others = str(options.get("other_params") or "skip") == "keep"
 
     def classify(log: DeviceLog, series: Series) -> tuple[str, str] | None:
+        """(source id, quantity) of a parameter, or None to skip it."""
         quantity = param_quantity(series.param, series.unit)
         if quantity is None:
             if not keep_others:

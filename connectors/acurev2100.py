@@ -94,6 +94,7 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     device = str(options.get("device_name") or "acurev")
 
     def classify(log: DeviceLog, series: Series) -> tuple[str, str] | None:
+        """(source id, quantity) of a parameter, or None to skip it."""
         entry = table.get(series.param)
         if entry is None:
             return None

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 REGISTER_SUFFIX = "-register"
+RESET_NOTE = "register reset: use counted from zero"
 RESET_RULES = ("from_zero", "skip")
 
 
@@ -53,6 +54,12 @@ class Intervals:
 
     def __len__(self) -> int:
         return len(self.use)
+
+    def subset(self, keep: np.ndarray) -> Intervals:
+        """The intervals where `keep` is True."""
+        return Intervals(
+            self.end_ns[keep], self.interval_s[keep], self.use[keep], self.reset[keep], []
+        )
 
 
 def difference(
@@ -126,6 +133,39 @@ def splits(series_before_ns: np.ndarray, new_ns: np.ndarray) -> list[tuple[int, 
     return found
 
 
+def interval_readings(
+    source_id: str, quantity: str, intervals: Intervals, origins: list[str | None]
+) -> Any:
+    """Derived intervals as readings (reading schema) of the register's base quantity.
+
+    Args:
+        source_id: the register's source id.
+        quantity: the register's marker quantity (``kWh-register``).
+        intervals: what `difference` derived (resets flagged estimated, with a note).
+        origins: the origin of each interval's end reading.
+    """
+    import pandas as pd
+
+    from connectors.base import conform
+
+    unit = base_quantity(quantity)
+    return conform(
+        pd.DataFrame(
+            {
+                "source_id": source_id,
+                "quantity": unit,
+                "unit": unit,
+                "time": pd.to_datetime(intervals.end_ns, utc=True),
+                "interval_s": intervals.interval_s,
+                "value": intervals.use,
+                "estimated": intervals.reset,
+                "note": [RESET_NOTE if r else None for r in intervals.reset],
+                "origin": origins,
+            }
+        )
+    )
+
+
 def difference_frame(frame: Any, *, reset_rule: str = "from_zero") -> Any:
     """Readings with every register series of one file turned into interval use.
 
@@ -150,21 +190,6 @@ def difference_frame(frame: Any, *, reset_rule: str = "from_zero") -> Any:
         times = series["time"].astype("int64").to_numpy()
         result = difference(times, series["value"].to_numpy(), reset_rule=reset_rule)
         origins = dict(zip(times.tolist(), series["origin"].tolist(), strict=True))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "source_id": source_id,
-                    "quantity": base_quantity(str(quantity)),
-                    "unit": base_quantity(str(quantity)),
-                    "time": pd.to_datetime(result.end_ns, utc=True),
-                    "interval_s": result.interval_s,
-                    "value": result.use,
-                    "estimated": result.reset,
-                    "note": [
-                        "register reset: use counted from zero" if r else None for r in result.reset
-                    ],
-                    "origin": [origins.get(int(t)) for t in result.end_ns],
-                }
-            )
-        )
+        ends = [origins.get(int(t)) for t in result.end_ns]
+        parts.append(interval_readings(str(source_id), str(quantity), result, ends))
     return conform(pd.concat([p for p in parts if len(p)] or [frame[~mask]], ignore_index=True))

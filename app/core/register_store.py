@@ -30,14 +30,19 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from connectors.base import conform, empty_readings
 from connectors.push_common import iso_of
-from connectors.registers import base_quantity, difference, is_register, splits
+from connectors.registers import (
+    Intervals,
+    difference,
+    interval_readings,
+    is_register,
+    splits,
+)
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +164,7 @@ class RegisterStore:
         series_t = np.array(sorted(merged), dtype="int64")
         series_v = np.array([merged[t] for t in series_t.tolist()], dtype="float64")
         intervals = difference(series_t, series_v, reset_rule=rule)
-        return self._rows(
-            source_id, quantity, intervals, set(times.tolist()), series_t, batch, derived
-        )
+        return self._rows(source_id, quantity, intervals, set(times.tolist()), batch, derived)
 
     def _window(
         self, source: str, source_id: str, quantity: str, first: int, last: int
@@ -209,16 +212,14 @@ class RegisterStore:
         self,
         source_id: str,
         quantity: str,
-        intervals: Any,
+        intervals: Intervals,
         batch_times: set[int],
-        series_t: np.ndarray,
         batch: pd.DataFrame,
         derived: Derived,
     ) -> pd.DataFrame:
+        """The intervals the batch touches: ending at a batch point or starting at one."""
         ends = intervals.end_ns
-        starts = ends - intervals.interval_s.astype("int64") * 1_000_000_000
-        position = np.searchsorted(series_t, ends)
-        starts = series_t[np.maximum(position - 1, 0)]
+        starts = ends - intervals.interval_s * 1_000_000_000
         keep = np.array(
             [
                 int(e) in batch_times or int(s) in batch_times
@@ -232,27 +233,12 @@ class RegisterStore:
             )
         if not keep.any():
             return empty_readings()
-        resets = intervals.reset[keep]
-        derived.resets += int(resets.sum())
-        derived.intervals += int(keep.sum())
+        kept = intervals.subset(keep)
+        derived.resets += int(kept.reset.sum())
+        derived.intervals += len(kept)
         origins = dict(zip(batch["t"].tolist(), batch["origin"].tolist(), strict=True))
-        note = ["register reset: use counted from zero" if r else None for r in resets]
-        times = pd.DatetimeIndex(ends[keep].view("datetime64[ns]")).tz_localize("UTC")
-        return conform(
-            pd.DataFrame(
-                {
-                    "source_id": source_id,
-                    "quantity": base_quantity(quantity),
-                    "unit": base_quantity(quantity),
-                    "time": times,
-                    "interval_s": ((ends[keep] - starts[keep]) // 1_000_000_000).astype("int64"),
-                    "value": intervals.use[keep],
-                    "estimated": resets,
-                    "note": note,
-                    "origin": [origins.get(int(e), f"register:{source_id}") for e in ends[keep]],
-                }
-            )
-        )
+        where = [origins.get(int(e), f"register:{source_id}") for e in kept.end_ns]
+        return interval_readings(source_id, quantity, kept, where)
 
 
 def _groups(registers: pd.DataFrame) -> list[tuple[tuple[str, str], pd.DataFrame]]:
