@@ -100,6 +100,13 @@ def send_through_journal(
     if accepted.new == 0 and report.confirmed == 0 and report.complete:
         print(f"{accepted.already_delivered} already delivered, nothing new to send")
     code = EXIT_OK
+    if accepted.already_rejected:
+        print(
+            f"{accepted.already_rejected} readings were rejected by EnergyCAP before and are "
+            "not sent again: see `meterbridge status --dead-letters`, fix, then `meterbridge "
+            "replay`"
+        )
+        code = EXIT_PARTIAL
     if accepted.changed_held and not getattr(args, "overwrite", False):
         print(
             f"{accepted.changed_held} readings differ from values already delivered and are "
@@ -171,16 +178,17 @@ def deliver_and_tell(
         lock_wait_s=settings.journal.outage_patience_s,
         progress=_progress_printer(args, journal.counts()["pending"]),
     )
+    print(report.describe())
     counts = journal.counts()
     waiting = counts["held"] + counts["held_changes"]
     if waiting:
         print(f"{waiting} readings are held: EnergyCAP already has other values for them")
         print("  (see `meterbridge status --held`; `--overwrite` replaces them)")
     if report.rejected:
+        print(f"{report.rejected} readings rejected by EnergyCAP: listed below and kept")
         print("  (see `meterbridge status --dead-letters`; fix, then `meterbridge replay`)")
     if report.stopped:
         print(f"meterbridge: delivery stopped: {report.stopped}", file=sys.stderr)
-    print(report.describe())
     return report
 
 
