@@ -84,6 +84,8 @@ def test_rejected_readings_are_listed_then_replayed_after_a_mapping_fix(
     assert cli(setup, send_args(setup, fake), broken) == 1
     out = capsys.readouterr().out
     assert f"{setup.source}:" in out and "rejected by EnergyCAP" in out and "NOPE" in out
+    assert cli(setup, send_args(setup, fake), broken) == 1  # the same file again
+    assert "96 readings were rejected by EnergyCAP before" in capsys.readouterr().out
     assert cli(setup, ["status", "--dead-letters"]) == 0
     listed = capsys.readouterr().out
     assert "NOPE" in listed and "A3" in listed
