@@ -41,6 +41,23 @@ def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
 
 
+STARTED: list[Server] = []
+
+
+@pytest.fixture(autouse=True)
+def no_orphans() -> Iterator[None]:
+    """Kill any `serve` child a failing test left running."""
+    yield
+    while STARTED:
+        server = STARTED.pop()
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait(10)
+        if server.process.stdout is not None:
+            server.process.stdout.close()
+        server.log.close()
+
+
 class Server:
     """A `meterbridge serve` child process."""
 
@@ -52,6 +69,7 @@ class Server:
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env
         )
+        STARTED.append(self)
         assert self.process.stdout is not None
         first = self.process.stdout.readline()
         assert "listening on http://127.0.0.1" in first, first
