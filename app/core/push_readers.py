@@ -8,6 +8,7 @@ through the catalog's `Connector.read`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,7 +44,9 @@ def parse_payload(
     return batch.readings, batch.problems, batch.info
 
 
+@functools.cache
 def _catalog_connector(connector_id: str) -> Any:
+    """The catalog's connector for `connector_id` (built once per process)."""
     from app.core.catalog import all_connectors
 
     wanted = CATALOG_IDS.get(connector_id, (connector_id,))
