@@ -133,6 +133,13 @@ class GuiServices:
         """Deliver now (after the user sent readings)."""
         self.work.set()
 
+    def restart(self) -> list[str]:
+        """Stop and start again with the saved settings (after Settings changed them)."""
+        self.stop()
+        self.__post_init__()
+        self.notes = []
+        return self.start()
+
     def stop(self) -> None:
         """Stop everything (the app is quitting)."""
         self.stopping.set()
@@ -143,6 +150,7 @@ class GuiServices:
             thread.join(10)
         if self.journal is not None:
             self.journal.close()
+            self.journal = None
 
 
 def _mapping(settings: Settings) -> MappingTable:

@@ -57,6 +57,7 @@ class MainActions:
 
         dialog = SettingsDialog(self.window.context, parent=self.window)
         dialog.accepted.connect(self.window.update_connection_label)
+        dialog.accepted.connect(self.window.restart_services)
         return self._keep(dialog)
 
     def open_mapping_editor(self) -> Any:
@@ -97,8 +98,12 @@ class MainActions:
                 result = journal.accept(readings, source=name)
             finally:
                 journal.close()
-            return f"{name}: {result.describe()}"
+            return f"{name}: {result.describe()}{waiting}"
 
+        ready = bool(self.window.context.settings.energycap.url) and bool(
+            self.window.context.secrets.get("energycap-api-key")
+        )
+        waiting = "" if ready else " (kept safely; set the EnergyCAP host and key in Settings)"
         return self._run(job, "Queued for EnergyCAP")
 
     def replay(self, source: str | None) -> Worker:

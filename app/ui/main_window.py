@@ -159,10 +159,24 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # the window stays useful for previews and settings
             log.exception("background services failed to start")
             notes = [f"Background services not running: {exc}"]
+        self._show_service_notes(notes)
+
+    def _show_service_notes(self, notes: list[str]) -> None:
         for note in notes:
             log.info("%s", note)
         self.services_label.setText(" · ".join(notes))
         self.services_label.setToolTip("\n".join(notes))
+
+    def restart_services(self) -> Worker | None:
+        """Apply changed settings to the background services (on a worker: stopping waits)."""
+        if self.services is None or not hasattr(self.services, "restart"):
+            return None
+        self.services_label.setText("Applying the new settings…")
+        worker = Worker(lambda _p, _c: self.services.restart())
+        worker.signals.succeeded.connect(self._show_service_notes)
+        worker.signals.failed.connect(lambda m: self._show_service_notes([f"Not running: {m}"]))
+        self._restart_worker = start(worker)
+        return worker
 
     def update_connection_label(self) -> None:
         """Say in the status bar where readings go."""

@@ -55,3 +55,24 @@ def test_send_is_delivered_by_the_background_services(
         services.stop()
     sent = energycap.readings_for(51)
     assert sent["value"].sum() == data.mapped["value"].sum()
+
+
+def test_new_settings_restart_the_services(
+    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap
+) -> None:
+    context.settings.listener.port = _free_port()
+    context.save()
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    services = GuiServices(context.paths, context.secrets)
+    window.attach_services(services)
+    try:
+        assert "Not delivering: set the EnergyCAP host and API key" in window.services_label.text()
+        context.settings.energycap.url = energycap.url
+        context.secrets.set(API_KEY_SECRET, "test-key")
+        context.save()
+        window.restart_services()
+        qtbot.waitUntil(lambda: "Delivering to" in window.services_label.text(), timeout=20_000)
+        assert f"Delivering to {energycap.url}" in window.services_label.text()
+    finally:
+        services.stop()
