@@ -22,6 +22,7 @@ from app.core.exporter import ExportError
 from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
 from app.core.paths import AppPaths, resolve_paths
 from app.core.pipeline import RunPlan, convert
+from app.core.report import SourceReport
 from app.core.secrets import SecretStore
 from app.core.settings import EnergyCapSettings, Settings, load_settings
 from connectors.base import Source
@@ -130,8 +131,14 @@ def _plan(args: argparse.Namespace, settings: Settings) -> RunPlan:
         connector_id=args.connector,
         options=connector_options(args),
         progress=bar.update if bar else None,
-        announce=lambda r: print(f"{r.name}: connector {r.connector} (score {r.score:.2f})"),
+        announce=lambda r: print(r.describe()),
     )
+
+
+def _layout_line(report: SourceReport) -> None:
+    """`send` announces through the journal (connector only): the layout on its own line."""
+    if report.layout:
+        print(f"{report.name}: {report.layout_text()}")
 
 
 def _time_label(args: argparse.Namespace, settings: Settings) -> str:
@@ -176,7 +183,8 @@ def run_send(args: argparse.Namespace) -> int:
     if ecap.api not in ("readings", "esa", "import"):
         raise UsageError(f"API must be readings, esa or import; the setting says {ecap.api!r}")
     client = _client(url, ecap)
-    return send_through_journal(args, settings, client, ecap, _plan(args, settings))
+    plan = dataclasses.replace(_plan(args, settings), detail=_layout_line)
+    return send_through_journal(args, settings, client, ecap, plan)
 
 
 def _client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:

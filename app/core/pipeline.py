@@ -20,7 +20,7 @@ from app.core.guards import drop_channel_ids, drop_conflicts, drop_non_finite
 from app.core.mapping import MappingTable, apply_mapping, hint_rows, with_hints
 from app.core.outbox import ImportFileWriter
 from app.core.report import DeliveryResult, RunResult, SourceReport
-from connectors.base import Source, SourceError
+from connectors.base import ReadingBatch, Source, SourceError
 from connectors.registry import Candidate, ConnectorRegistry
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class RunPlan:
     progress: Callable[[Progress], None] | None = None
     cancelled: Callable[[], bool] = lambda: False
     announce: Callable[[SourceReport], None] | None = None
+    detail: Callable[[SourceReport], None] | None = None
 
 
 def choose_connector(registry: ConnectorRegistry, source: Source, connector_id: str) -> Candidate:
@@ -86,9 +87,7 @@ def mapped_batches(plan: RunPlan, source: Source, result: RunResult) -> Iterator
     candidate = choose_connector(plan.registry, source, plan.connector_id)
     report = SourceReport(source.label, candidate.connector.info.id, candidate.score)
     result.sources.append(report)
-    if plan.announce is not None:
-        plan.announce(report)
-    for batch in candidate.connector.read(source, plan.options):
+    for batch in _announced(plan, report, candidate.connector.read(source, plan.options)):
         readings, bad = drop_non_finite(batch.readings, source.label)
         readings, clashes = drop_conflicts(readings, source.label)
         result.add_problems([*batch.problems, *bad, *clashes])
@@ -101,6 +100,34 @@ def mapped_batches(plan: RunPlan, source: Source, result: RunResult) -> Iterator
         if plan.cancelled():
             result.cancelled = True
             return
+
+
+def _announced(
+    plan: RunPlan, report: SourceReport, batches: Iterator[ReadingBatch]
+) -> Iterator[ReadingBatch]:
+    """The batches, announcing the source once the first is read (it names the layout)."""
+    told = False
+
+    def tell(first: ReadingBatch | None) -> None:
+        nonlocal told
+        if told:
+            return
+        told = True
+        info = first.info if first is not None else {}
+        if info.get("layout"):
+            report.layout = str(info["layout"])
+            score = info.get("layout_score")
+            report.layout_score = float(score) if score is not None else None
+        for callback in (plan.announce, plan.detail):
+            if callback is not None:
+                callback(report)
+
+    try:
+        for batch in batches:
+            tell(batch)
+            yield batch
+    finally:
+        tell(None)
 
 
 def run(plan: RunPlan, handle: Deliver, result: RunResult) -> RunResult:

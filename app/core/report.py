@@ -65,6 +65,19 @@ class SourceReport:
     score: float | None = None
     read: int = 0
     error: str | None = None
+    layout: str | None = None
+    layout_score: float | None = None
+
+    def describe(self) -> str:
+        """`file: connector uk-hh (score 0.95), layout energy-assets (score 0.92)`."""
+        text = f"{self.name}: connector {self.connector} (score {self.score or 0:.2f})"
+        return f"{text}, {self.layout_text()}" if self.layout else text
+
+    def layout_text(self) -> str:
+        """`layout energy-assets (score 0.92)`, or "" for connectors without layouts."""
+        if not self.layout:
+            return ""
+        return f"layout {self.layout} (score {self.layout_score or 0:.2f})"
 
 
 @dataclass

@@ -273,3 +273,19 @@ def test_status_column_after_each_value_whatever_its_name(tmp_path: Path) -> Non
     assert not bool(at(batch, "2024-01-15T00:30")["estimated"])
     assert pd.Timestamp("2024-01-15T01:30", tz="UTC") not in set(batch.readings["time"])
     assert len(batch.readings) == 47
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["meter,timestamp,kwh", "id,time,value", "meter,timestamp,kwh,status", "mpan,datetime,value"],
+)
+def test_a_plain_generic_csv_is_left_to_the_generic_connector(tmp_path: Path, header: str) -> None:
+    flag = ",A" if header.endswith("status") else ""
+    rows = [f"m1,2025-01-15T00:30:00Z,1.5{flag}", f"m1,2025-01-15T01:00:00Z,2.5{flag}"]
+    path = tmp_path / "plain.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    source = Source.from_path(path)
+    best = build_registry().best(source)
+    assert best is not None and best.connector.info.id == "generic"
+    assert UkHalfHourlyConnector().sniff(source.head(), path.name) < best.score
+    assert value_at(read(path), "2025-01-15T01:00", source="m1") == 2.5
