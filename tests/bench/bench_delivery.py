@@ -62,10 +62,27 @@ def run_send(home: Path, source: Path, mapping: Path, url: str) -> tuple[float, 
     return took, done.stdout
 
 
+def kill_then_deliver(home: Path, source: Path, mapping: Path, url: str, after_s: float) -> float:
+    """Start `send`, SIGKILL it after `after_s` seconds, then run `deliver`; its wall time."""
+    env = dict(os.environ, METERBRIDGE_HOME=str(home), ECAP_API_KEY=KEY)
+    command = [str(SCRIPT), "send", str(source), "--connector", "generic", "--tz", "UTC"]
+    command += ["--interval", "1800", "--ecap-url", url, "--mapping", str(mapping)]
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(after_s)
+    child.kill()
+    child.wait()
+    print(f"send killed (SIGKILL) after {after_s:.0f} s, exit {child.returncode}")
+    began = time.monotonic()
+    done = subprocess.run([str(SCRIPT), "deliver"], env=env, capture_output=True, text=True)
+    print(f"deliver: exit {done.returncode}; {done.stdout.strip().splitlines()[-1]!r}")
+    return time.monotonic() - began
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--meters", type=int, default=24)
     parser.add_argument("--faults", action="store_true")
+    parser.add_argument("--kill-after", type=float, default=0.0, help="SIGKILL send after S s")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, FakeEnergyCap(api_key=KEY) as fake:
         folder = Path(tmp)
@@ -81,15 +98,18 @@ def main() -> None:
             fake.inject("/api/v3/reading", status=429, times=3, retry_after=1)
             fake.outage("/api/v3/reading", status=503)
             threading.Timer(20.0, fake.clear_faults).start()
-        took, out = run_send(home, source, mapping, fake.url)
+        if args.kill_after:
+            took = kill_then_deliver(home, source, mapping, fake.url, args.kill_after)
+        else:
+            took, out = run_send(home, source, mapping, fake.url)
         got = fake.readings()
         exact = len(got) == len(frame) and np.allclose(
             np.sort(got["value"].to_numpy()), np.sort(frame["kwh"].to_numpy())
         )
+        what = "deliver after the kill" if args.kill_after else "send"
         print(
-            f"send of {len(frame):,} readings ({args.meters} meters x a year of HH): "
-            f"{took:.1f} s, {len(frame) / took:,.0f} readings/s; fake holds {len(got):,}, "
-            f"exact: {exact}; faults: {args.faults}"
+            f"{what}, {len(frame):,} readings ({args.meters} meters x a year of HH): "
+            f"{took:.1f} s; fake holds {len(got):,}, exact: {exact}; faults: {args.faults}"
         )
         again, out = run_send(home, source, mapping, fake.url)
         print(f"same file again: {again:.1f} s; says: {out.strip().splitlines()[-2]!r}")
