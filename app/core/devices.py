@@ -115,6 +115,7 @@ class DeviceRegistry:
         self._by_hash: dict[str, str] = {}
         self._mtime: float | None = None
         self._stats: dict[str, DeviceStats] = self._load_stats()
+        self._stats_changed = False
         self.reload()
 
     # definitions -----------------------------------------------------------
@@ -257,6 +258,7 @@ class DeviceRegistry:
             stats.requests += 1
             stats.readings_received += readings
             stats.next_expected = self._next_expected(name, stats, now)
+            self._stats_changed = True
 
     def _next_expected(self, name: str, stats: DeviceStats, now: datetime) -> str | None:
         device = self._devices.get(name)
@@ -277,13 +279,15 @@ class DeviceRegistry:
             stats.errors += 1
             stats.last_error = message[:500]
             stats.last_error_at = stats.last_seen
+            self._stats_changed = True
 
     def save_stats(self) -> None:
-        """Write the statistics file (when this registry has one)."""
-        if self.stats_path is None:
+        """Write the statistics file (when this registry has one and something changed)."""
+        if self.stats_path is None or not self._stats_changed:
             return
         with self._lock:
             document = {name: asdict(s) for name, s in self._stats.items()}
+            self._stats_changed = False
         _write_json(self.stats_path, document)
 
     def _load_stats(self) -> dict[str, DeviceStats]:
