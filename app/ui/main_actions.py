@@ -66,6 +66,18 @@ class MainActions:
 
         return self._keep(MappingEditor(self.window.context, parent=self.window))
 
+    def map_sources(self, preview: Any, pairs: list[tuple[str, str]]) -> Any:
+        """Open the mapping editor with a row per unmapped source; re-preview after Save."""
+        editor = self.open_mapping_editor()
+        for source_id, quantity in pairs:
+            editor.add_row({"source_id": source_id, "quantity": quantity})
+        editor.status.setText(
+            f"Added {len(pairs)} row(s) for unmapped sources: give each a channel or meter, "
+            "then Save."
+        )
+        editor.saved.connect(lambda _path: preview.remap(self.window.context.mapping_table()))
+        return editor
+
     def _keep(self, dialog: Any) -> Any:
         self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
         dialog.show()

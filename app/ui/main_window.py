@@ -218,6 +218,7 @@ class MainWindow(QMainWindow):
         table = self.context.mapping_table()
         preview = PreviewWindow(path, candidates, table)
         preview.send_requested.connect(self.actions_.send)
+        preview.map_requested.connect(lambda pairs: self.actions_.map_sources(preview, pairs))
         preview.destroyed.connect(lambda *_: None)
         self.previews.append(preview)
         preview.show()

@@ -83,3 +83,28 @@ def test_drag_of_non_files_is_refused(qtbot: QtBot, context: AppContext) -> None
     )  # fmt: skip
     QApplication.sendEvent(window, event)
     assert not event.isAccepted()
+
+
+def test_unmapped_sources_are_mapped_from_the_preview(
+    qtbot: QtBot, context: AppContext, uk_samples: Path, tmp_path: Path
+) -> None:
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    sample = uk_samples / "energysparks_imserv-style_site-id_meter-number_row-per-day.csv"
+    with qtbot.waitSignal(window.preview_opened) as opened:
+        _drop(window, sample)
+    preview = opened.args[0]
+    qtbot.addWidget(preview)
+    qtbot.waitUntil(lambda: preview.data is not None, timeout=30_000)
+    pairs = preview.unmapped()
+    assert len(pairs) == 1 and not preview.map_button.isHidden()
+    editor = window.actions_.map_sources(preview, pairs)
+    qtbot.addWidget(editor)
+    row = editor.table.rowCount() - 1
+    assert editor.table.item(row, 0).text() == pairs[0][0]
+    editor.table.item(row, 2).setText("SITE-ELEC-HH")
+    editor.path = tmp_path / "mapping.csv"
+    with qtbot.waitSignals([preview.loaded, preview.settled], timeout=30_000):
+        assert editor.save()
+    assert preview.unmapped() == [] and preview.map_button.isHidden()
+    assert set(preview.data.mapped["channel_import_id"]) == {"SITE-ELEC-HH"}

@@ -54,6 +54,7 @@ class PreviewWindow(QWidget):
     send_requested = Signal(object)  # PreviewData
     saved = Signal(list)
     settled = Signal()  # table sized and chart drawn after a load
+    map_requested = Signal(list)  # [(source_id, quantity)] without a mapping row
 
     def __init__(
         self,
@@ -184,6 +185,13 @@ class PreviewWindow(QWidget):
             "Sa&ve EnergyCAP CSV + profile…", QDialogButtonBox.ButtonRole.ActionRole
         )
         self.save_button.setAccessibleName("Save EnergyCAP CSV and profile")
+        self.map_button = buttons.addButton(
+            "&Map unmapped sources…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.map_button.setAccessibleName("Map unmapped sources")
+        self.map_button.setToolTip("Open the mapping editor with a row for each unmapped source")
+        self.map_button.clicked.connect(self._on_map_clicked)
+        self.map_button.setVisible(False)
         close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
         close.setAccessibleName("Close preview")
         self.send_button.clicked.connect(self._on_send_clicked)
@@ -290,6 +298,7 @@ class PreviewWindow(QWidget):
             f"{len(data.report.warnings)} warning(s)"
         )
         self._set_ready(len(data.mapped) > 0)
+        self.map_button.setVisible(bool(self.unmapped()))
         # The rest waits for later turns of the event loop (each step well under 100 ms),
         # so the GUI thread never holds on for long, even with a million rows.
         self.chart.set_data(data.mapped, data.report.flags, data.slices)
@@ -329,6 +338,22 @@ class PreviewWindow(QWidget):
     def _on_only_flagged_toggled(self, only: bool) -> None:
         if self.model is not None:
             self.model.set_only_flagged(only)
+
+    def unmapped(self) -> list[tuple[str, str]]:
+        """(source id, quantity) pairs the mapping does not cover yet."""
+        if self.data is None or "mapped" not in self.data.mapped.columns:
+            return []
+        frame = self.data.mapped.loc[~self.data.mapped["mapped"], ["source_id", "quantity"]]
+        pairs = frame.drop_duplicates()
+        return [(str(s), str(q)) for s, q in pairs.itertuples(index=False)]
+
+    def remap(self, table: MappingTable) -> None:
+        """Convert again with a changed mapping (after the mapping editor saved)."""
+        self.table = table
+        self.start()
+
+    def _on_map_clicked(self) -> None:
+        self.map_requested.emit(self.unmapped())
 
     def _on_send_clicked(self) -> None:
         if self.data is not None:
