@@ -275,3 +275,28 @@ def test_a_second_deliverer_of_the_same_journal_stands_aside(journal, fake) -> N
     assert fake.readings().empty
     other.release()
     assert run(journal, fake).complete
+
+
+def test_esa_channels_receive_exactly_and_refusals_are_traced(journal, fake) -> None:
+    fake.add_esa_channel(71, "ESA-1", "DP-1", "Use", "kWh", 30)
+    fake.reject_reading = lambda channel, when, value: "bad" if value > 6.0 else None
+    readings = day("MPAN7")
+    journal.accept(readings, source="hh")
+    mapping = parse_mapping_csv("source_id,channel_import_id\nMPAN7,ESA-1\n")
+    report = run(journal, fake, settings=dataclasses.replace(FAST, api="esa"), mapping=mapping)
+    ok = readings["value"] <= 6.0
+    assert (report.confirmed, report.rejected) == (int(ok.sum()), int((~ok).sum()))
+    assert at_fake(fake, 71) == expected(readings.loc[ok])
+    assert posts(fake, "/api/v202407/esaReading") == 2
+
+
+def test_import_task_that_outlasts_its_timeout_leaves_readings_pending(journal, fake) -> None:
+    fake.task_delay_s = 1.0
+    journal.accept(day("MPAN1"), source="hh")
+    settings = dataclasses.replace(FAST, api="import", task_timeout_s=0.2)
+    report = run(journal, fake, settings=settings)
+    assert report.stopped and "had not ended" in report.stopped
+    assert report.pending_left == 50
+    fake.wait_tasks()
+    assert run(journal, fake, settings=dataclasses.replace(FAST, api="import")).complete
+    assert at_fake(fake, 11) == expected(day("MPAN1"))
