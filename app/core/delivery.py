@@ -38,7 +38,7 @@ from .settings import EnergyCapSettings
 
 log = logging.getLogger(__name__)
 
-IMPORT_BATCH = 50_000  # readings fetched per round for the Import API (one file per group)
+IMPORT_BATCH = 100_000  # readings per round for the Import API (one file + task per group)
 LISTED_REJECTIONS = 10_000  # rejected reading ids kept in a report for listing
 
 
