@@ -183,6 +183,8 @@ def test_device_commands(home: Path, capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit):  # argparse: invalid choice
         main(["device", "add", "gw", "--connector", "nope"])
     assert "invalid choice: 'nope'" in capsys.readouterr().err
+    assert main(["device", "add", "gw", "--connector", "episensor", "--set", "reset_rule=x"]) == 2
+    assert "reset_rule='x': use one of from_zero, skip" in capsys.readouterr().err
     options = ["--set", 'register_ids=["333","340"]', "--set", "points_path=data.items"]
     assert (
         main(["device", "add", "gw", "--connector", "episensor", "--tz", "Europe/London", *options])

@@ -30,6 +30,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.core.secrets import NoKeyringError, SecretStore
+from connectors.push_common import TIME_ENCODINGS
+from connectors.registers import RESET_RULES
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,28 @@ def validate(name: str, connector: str, tz: str) -> None:
         raise DeviceError(f"time zone {tz!r} is not an IANA zone (e.g. Europe/London)") from None
 
 
+def validate_options(options: dict[str, Any]) -> None:
+    """Check the reader options a device is given.
+
+    Raises:
+        DeviceError: naming the option and what it accepts.
+    """
+    choices = {
+        "registers": ("difference", "raw"),
+        "reset_rule": RESET_RULES,
+        "other_params": ("skip", "keep"),
+    }
+    for key, allowed in choices.items():
+        if key in options and options[key] not in allowed:
+            raise DeviceError(f"option {key}={options[key]!r}: use one of {', '.join(allowed)}")
+    encoding = options.get("time_encoding")
+    if encoding and encoding not in TIME_ENCODINGS and "%" not in str(encoding):
+        raise DeviceError(
+            f"option time_encoding={encoding!r}: use one of {', '.join(TIME_ENCODINGS)} "
+            "or a strptime format such as %d/%m/%Y %H:%M"
+        )
+
+
 class DeviceRegistry:
     """Devices defined in a JSON file, with token checks and live statistics."""
 
@@ -155,6 +179,7 @@ class DeviceRegistry:
             DeviceError: for a bad definition or a name already taken.
         """
         validate(name, connector, tz)
+        validate_options(options)
         self.refresh()
         if name in self._devices:
             raise DeviceError(f"a device named {name!r} exists; remove it first or pick a name")
