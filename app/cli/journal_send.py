@@ -20,7 +20,7 @@ from app.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, UsageError
 from app.cli.run_output import print_result
 from app.core.delivery import DeliveryReport, deliver_pending
 from app.core.delivery_send import crash_point
-from app.core.energycap import AuthError, EnergyCapClient, EnergyCapError
+from app.core.energycap import AuthError, EnergyCapClient, EnergyCapError, RetryPolicy
 from app.core.journal import AcceptResult, Journal, JournalError, JournalFullError
 from app.core.mapping import MappingTable
 from app.core.paths import resolve_paths
@@ -150,13 +150,21 @@ def rejections_of(journal: Journal, report: DeliveryReport) -> list[Rejection]:
 
 
 def _check_connection(client: EnergyCapClient) -> None:
-    """Refuse a wrong key or host before reading; an outage does not stop journaling."""
+    """Refuse a wrong key or host before reading; an outage does not stop journaling.
+
+    One attempt only: during an outage the readings are journaled at once and
+    delivery then waits EnergyCAP out.
+    """
+    policy = client.retry
+    client.retry = RetryPolicy(1, policy.base_s, policy.cap_s)
     try:
         client.check()
     except AuthError as exc:
         raise UsageError(str(exc)) from None
     except EnergyCapError as exc:
         print(f"warning: {exc}; readings are journaled and delivered when EnergyCAP answers")
+    finally:
+        client.retry = policy
 
 
 def deliver_and_tell(

@@ -121,9 +121,11 @@ def test_full_journal_refuses_the_file_with_a_clear_message(setup, fake, capsys)
 
 def test_outage_during_send_is_waited_out(setup, fake, capsys) -> None:
     settings(setup, outage_patience_s=30.0)
-    fake.outage("/api/v3/reading", status=503)
+    fake.outage("/", status=503)  # the key check at the start too
     threading.Timer(1.0, fake.clear_faults).start()
     assert cli(setup, send_args(setup, fake)) == 0
+    out = capsys.readouterr().out
+    assert "warning: EnergyCAP" in out and f"journaled: {TOTAL} new" in out
     assert stored(fake) == wanted(setup)
     statuses = {r.status for r in fake.requests if r.path == "/api/v3/reading"}
     assert 503 in statuses and 200 in statuses
