@@ -208,6 +208,7 @@ def screens(app: object, context: object, out: Path) -> None:
                  if preview.warnings.item(i).text().startswith("spike"))  # fmt: skip
     preview.warnings.setCurrentRow(spike)
     preview.warnings.itemActivated.emit(preview.warnings.item(spike))
+    preview.view.clearSelection()  # show the row's warning tint, not the selection colour
     shoot(preview, out / "preview.png")
     preview.tabs.setCurrentIndex(1)
     spike_row = next(w.first_row for w in preview.data.report.warnings if w.kind == "spike")

@@ -42,6 +42,8 @@ class ReadingsDelegate(QStyledItemDelegate):
         if selected:
             painter.fillRect(rect, palette.highlight())
         else:
+            if index.row() % 2:
+                painter.fillRect(rect, palette.alternateBase())
             colour = model.row_colour(row)
             if colour is not None:
                 painter.fillRect(rect, colour)
