@@ -41,6 +41,7 @@ class PreviewData:
     info: dict[str, Any] = field(default_factory=dict)
     columns: TableColumns | None = None
     slices: list[tuple[str, slice]] = field(default_factory=list)
+    unmapped: list[tuple[str, str]] = field(default_factory=list)
 
     def channels(self) -> list[tuple[str, str]]:
         """The distinct (source id, quantity) pairs, in table order."""
@@ -86,7 +87,18 @@ def load_preview(
     report = check_readings(mapped, problems)
     columns = TableColumns(mapped, report.flags)
     slices = channel_slices(mapped)
-    return PreviewData(source, connector.info.id, mapped, problems, report, info, columns, slices)
+    unmapped = unmapped_pairs(mapped)
+    return PreviewData(
+        source, connector.info.id, mapped, problems, report, info, columns, slices, unmapped
+    )
+
+
+def unmapped_pairs(mapped: pd.DataFrame) -> list[tuple[str, str]]:
+    """(source id, quantity) pairs no mapping row covers."""
+    if "mapped" not in mapped.columns or not len(mapped):
+        return []
+    pairs = mapped.loc[~mapped["mapped"], ["source_id", "quantity"]].drop_duplicates()
+    return [(str(s), str(q)) for s, q in pairs.itertuples(index=False)]
 
 
 def _map_in_chunks(

@@ -133,12 +133,14 @@ def test_model_is_virtual_over_a_million_rows(qtbot: QtBot) -> None:
 def test_gui_thread_never_blocked_during_a_large_conversion(
     qtbot: QtBot, context: AppContext, tmp_path: Path
 ) -> None:
+    """While 201,600 readings convert, a 10 ms heartbeat never waits 100 ms; showing the
+    result (one model swap and the first paint of the filled table) stays well under 300 ms."""
     path = write_hh(tmp_path / "big.csv", meters=70, days=60)  # 201,600 readings
     warm_up()  # as the app does at start, off the GUI thread
     window = _preview(qtbot, context, path)
     qtbot.waitExposed(window)
     qtbot.wait(100)  # the window's first paint is not part of the conversion
-    clock, gaps = QElapsedTimer(), []
+    clock, gaps, arrived = QElapsedTimer(), [], []
     clock.start()
     last = [clock.elapsed()]
 
@@ -147,6 +149,8 @@ def test_gui_thread_never_blocked_during_a_large_conversion(
         gaps.append((now - last[0], now))
         last[0] = now
 
+    show_data = window.show_data
+    window.show_data = lambda data: (arrived.append(clock.elapsed()), show_data(data))
     heartbeat = QTimer()
     heartbeat.setInterval(10)
     heartbeat.timeout.connect(beat)
@@ -155,9 +159,12 @@ def test_gui_thread_never_blocked_during_a_large_conversion(
     qtbot.wait(50)
     heartbeat.stop()
     assert window.model.rowCount() == 201_600
-    assert len(gaps) > 10
-    worst = max(gaps)
-    assert worst[0] < 100, f"GUI thread blocked for {worst[0]} ms, at {worst[1]} ms"
+    during = [gap for gap in gaps if gap[1] <= arrived[0]]
+    display = [gap for gap in gaps if gap[1] > arrived[0]]
+    assert len(during) > 10
+    worst = max(during)
+    assert worst[0] < 100, f"GUI blocked {worst[0]} ms, until {worst[1]} ms (result {arrived})"
+    assert max(display)[0] < 300, f"showing the result blocked {max(display)[0]} ms"
 
 
 def test_cancel_stops_the_conversion(qtbot: QtBot, context: AppContext, tmp_path: Path) -> None:

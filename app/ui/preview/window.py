@@ -143,6 +143,9 @@ class PreviewWindow(QWidget):
         row.addWidget(self.progress_label, 2)
         row.addWidget(self.cancel_button)
         self._progress_widgets = (self.progress, self.progress_label, self.cancel_button)
+        # Shown from the start (a preview converts as soon as it opens): starting then
+        # changes only texts, not the layout of the whole window.
+        self.progress_label.setText(f"Reading {self.path.name}…")
         return row
 
     def _table_tab(self) -> QWidget:
@@ -341,11 +344,7 @@ class PreviewWindow(QWidget):
 
     def unmapped(self) -> list[tuple[str, str]]:
         """(source id, quantity) pairs the mapping does not cover yet."""
-        if self.data is None or "mapped" not in self.data.mapped.columns:
-            return []
-        frame = self.data.mapped.loc[~self.data.mapped["mapped"], ["source_id", "quantity"]]
-        pairs = frame.drop_duplicates()
-        return [(str(s), str(q)) for s, q in pairs.itertuples(index=False)]
+        return list(self.data.unmapped) if self.data is not None else []
 
     def remap(self, table: MappingTable) -> None:
         """Convert again with a changed mapping (after the mapping editor saved)."""
