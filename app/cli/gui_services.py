@@ -122,7 +122,7 @@ class GuiServices:
                 self.stopping.wait(SCHEDULER_PERIOD_S)
 
         self._thread("scheduler", loop)
-        self.notes.append("Scheduled pulls run every 30 s check")
+        self.notes.append("Schedule running (checked every 30 s)")
 
     def _thread(self, name: str, target: Any) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
