@@ -91,7 +91,7 @@ class SettingsDialog(QDialog):
         self.time_label = QComboBox()
         self.time_label.addItems(["end", "start"])
         self.time_label.setCurrentText(settings.time_label)
-        self.test = QPushButton("&Test connection")
+        self.test = QPushButton("Te&st connection")
         self.test.clicked.connect(self._on_test_clicked)
         self.result = QLabel("")
         self.result.setWordWrap(True)
@@ -103,7 +103,7 @@ class SettingsDialog(QDialog):
             self.key.setPlaceholderText("no secure keyring: set ECAP_API_KEY for headless runs")
         for label, widget, name in (
             ("&Host:", self.host, "EnergyCAP host"),
-            ("&Address:", self.custom_url, "Custom EnergyCAP address"),
+            ("Add&ress:", self.custom_url, "Custom EnergyCAP address"),
             ("API &key:", self.key, "EnergyCAP API key"),
             ("A&PI:", self.api, "EnergyCAP API"),
             ("Reading &times mark:", self.time_label, "Reading times mark"),

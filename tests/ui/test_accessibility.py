@@ -85,3 +85,34 @@ def test_every_wizard_page(qtbot: QtBot, context: AppContext, kind: str | None) 
         page = wizard.page(number)
         assert unnamed_controls(page) == [], f"{kind} page {type(page).__name__}"
     assert unnamed_controls(wizard) == []
+
+
+def mnemonics(top: QWidget) -> list[str]:
+    """The Alt+letter keys of the visible labels and buttons under `top`."""
+    import re
+
+    from PySide6.QtWidgets import QLabel
+
+    keys = []
+    for widget in top.findChildren(QWidget):
+        if isinstance(widget, (QLabel, QAbstractButton)) and widget.isVisibleTo(top):
+            found = re.search(r"&([^&\s])", widget.text())
+            if found:
+                keys.append(found.group(1).lower())
+    return keys
+
+
+@pytest.mark.parametrize("kind", [k.kind for k in WIZARD_KINDS])
+def test_wizard_mnemonics_are_unique_on_each_page(
+    qtbot: QtBot, context: AppContext, kind: str
+) -> None:
+    wizard = SourceWizard(context, kind)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    buttons = [wizard.button(b) for b in (wizard.WizardButton.NextButton,
+                                          wizard.WizardButton.BackButton)]  # fmt: skip
+    for number in wizard.pageIds():
+        page = wizard.page(number)
+        page.show()
+        keys = mnemonics(page) + [b.text().split("&")[1][0].lower() for b in buttons]
+        assert len(keys) == len(set(keys)), f"{kind} {type(page).__name__}: {sorted(keys)}"

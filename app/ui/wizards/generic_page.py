@@ -22,7 +22,7 @@ class GenericPage(FormPage):
         self.time_column = self.line("&Time column:", "time")
         self.value_column = self.line("&Value column:", "value")
         self.quantity = self.combo("&Quantity:", ["kWh", "kW", "kVArh", "kVAr"])
-        self.time_format = self.line("Time &format (optional):", "", "e.g. %d/%m/%Y %H:%M")
+        self.time_format = self.line("Time format (&optional):", "", "e.g. %d/%m/%Y %H:%M")
         self.tz = self.combo("Time &zone of naive times:", v.common_timezones()[:9])
         self.delimiter = self.combo("&Delimiter:", [",", ";", "tab", "|"])
 

@@ -31,7 +31,7 @@ class UkHhPage(FormPage):
         self.password = self.line("Pass&word (kept in the OS keyring):", "")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.remote = self.line("&Remote folders:", "/outgoing", "comma-separated, e.g. /hh,/hh2")
-        self.basis = self.combo("Time &basis:", ["Europe/London local time", "UTC throughout"])
+        self.basis = self.combo("Time bas&is:", ["Europe/London local time", "UTC throughout"])
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
         self._on_mode_changed(0)
 

@@ -25,8 +25,8 @@ class VerdigrisPage(FormPage):
         self.secret = self.line("Client &secret:", "")
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.ids = self.line("C&ircuit ids:", "", "comma-separated, e.g. 1201,1202")
-        self.what = self.combo("&Measure:", ["energy (kWh)", "power (kW)"])
-        self.interval = self.combo("&Interval:", INTERVALS)
+        self.what = self.combo("M&easure:", ["energy (kWh)", "power (kW)"])
+        self.interval = self.combo("Interva&l:", INTERVALS)
 
     def circuit_ids(self) -> list[str]:
         """The ids typed, cleaned."""
