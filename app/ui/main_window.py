@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
     preview_opened = Signal(object)  # PreviewWindow
     snapshot_shown = Signal(object)  # Snapshot
     hidden_to_tray = Signal()
+    services_noted = Signal(list)  # plain notes on what runs in the background
 
     def __init__(self, context: AppContext) -> None:
         super().__init__()
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
         self.sources.add_requested.connect(lambda: acts.open_wizard(None))
         self.sources.open_requested.connect(acts.open_dialog)
         self.dead.replay_requested.connect(acts.replay)
+        self.sources.table.cellDoubleClicked.connect(self._on_sources_double_clicked)
         self.dead.fix_requested.connect(acts.open_mapping_editor)
 
     def _action(self, text: str, slot: Any, shortcut: Any = None) -> QAction:
@@ -166,6 +168,7 @@ class MainWindow(QMainWindow):
             log.info("%s", note)
         self.services_label.setText(" · ".join(notes))
         self.services_label.setToolTip("\n".join(notes))
+        self.services_noted.emit(list(notes))
 
     def restart_services(self) -> Worker | None:
         """Apply changed settings to the background services (on a worker: stopping waits)."""
@@ -204,6 +207,11 @@ class MainWindow(QMainWindow):
             panel.show_snapshot(snap)
         self.tabs.setTabText(2, f"Dead &letters ({len(snap.dead_letters)})")
         self.snapshot_shown.emit(snap)
+
+    def _on_sources_double_clicked(self, row: int, _column: int) -> None:
+        """A source with refused readings opens the dead letters; others the log."""
+        rejected = self.sources.table.item(row, 7)
+        self.tabs.setCurrentIndex(2 if rejected and rejected.text() not in ("", "0") else 3)
 
     def _on_tabs_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.log_viewer:

@@ -33,6 +33,7 @@ class Tray(QSystemTrayIcon):
         self.activated.connect(self._on_activated)
         self.messageClicked.connect(self._on_message_clicked)
         window.snapshot_shown.connect(self.notice)
+        window.services_noted.connect(self.notice_services)
         window.keep_in_tray = True
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
@@ -50,6 +51,13 @@ class Tray(QSystemTrayIcon):
         if new and self.window.context.prefs.notify_failures:
             self.notify(new, open_tab=2 if snap.dead_letters else 0)
         return new
+
+    def notice_services(self, notes: list[str]) -> list[str]:
+        """Notify when a background service cannot run (a needed action); returns those."""
+        problems = [n for n in notes if n.startswith(("Push listener not running", "Not running"))]
+        if problems and self.window.context.prefs.notify_failures:
+            self.notify(problems, open_tab=3)
+        return problems
 
     def notify(self, problems: list[str], open_tab: int) -> None:
         """Show one notification; clicking it opens the tab with the problem."""

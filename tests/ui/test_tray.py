@@ -61,3 +61,23 @@ def test_failures_are_notified_once_and_clicking_opens_them(
     assert window.isVisible()
     assert window.tabs.currentIndex() == 2
     assert problems_in(Snapshot(sources=[SourceRow("ok", "uk-hh", "up to date")])) == []
+
+
+def test_a_service_that_cannot_run_is_notified(qtbot: QtBot, context: AppContext) -> None:
+    window, tray = _with_tray(qtbot, context)
+    notes = ["Push listener not running: address already in use", "Delivering to https://x"]
+    assert tray.notice_services(notes) == [notes[0]]
+    tray.messageClicked.emit()
+    assert window.tabs.currentIndex() == 3  # the log says more
+
+
+def test_double_click_on_a_source_opens_its_problem(qtbot: QtBot, context: AppContext) -> None:
+    window, _tray = _with_tray(qtbot, context)
+    window.show_snapshot(Snapshot(sources=[
+        SourceRow("push:site-b", "episensor", "needs attention", rejected=2),
+        SourceRow("verdigris", "verdigris", "failed", last_error="token refused"),
+    ]))  # fmt: skip
+    window.sources.table.cellDoubleClicked.emit(0, 0)
+    assert window.tabs.currentIndex() == 2
+    window.sources.table.cellDoubleClicked.emit(1, 0)
+    assert window.tabs.currentIndex() == 3
