@@ -2,6 +2,9 @@
 
 Each sub-command lives in its own module under `app.cli` and exposes
 ``register(subparsers, common)``; `COMMAND_MODULES` lists them in help order.
+`COMMAND_OF` says which module registers which command, so that running one
+command imports only its module (start-up stays short: `convert` does not load
+the journal, delivery, SFTP ...); `--help` and unknown words import them all.
 
 Exit codes: 0 everything delivered or written; 1 some readings held back or
 rejected (each listed with its reason); 2 usage, configuration,
@@ -30,6 +33,20 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.device_cmd",
 )
 
+# command word -> the module that registers it (a word missing here still works, slower)
+COMMAND_OF: dict[str, str] = {
+    "gui": "app.cli.gui_cmd",
+    "convert": "app.cli.convert_cmd",
+    "send": "app.cli.convert_cmd",
+    "deliver": "app.cli.journal_cmd",
+    "status": "app.cli.journal_cmd",
+    "replay": "app.cli.journal_cmd",
+    "pull": "app.cli.pull_cmd",
+    "jobs": "app.cli.pull_cmd",
+    "device": "app.cli.device_cmd",
+    "serve": "app.cli.device_cmd",
+}
+
 
 class UsageError(Exception):
     """A usage or configuration error: printed plainly, exit code 2."""
@@ -47,8 +64,24 @@ def common_parser() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser."""
+def _modules_for(argv: Sequence[str] | None) -> tuple[str, ...]:
+    """The command modules to import for `argv` (all of them when unsure, e.g. `--help`)."""
+    words = [a for a in argv or () if not a.startswith("-")]
+    if argv is None or not words:
+        return COMMAND_MODULES
+    before = set(argv[: list(argv).index(words[0])])
+    module = COMMAND_OF.get(words[0])
+    if module is None or not before <= {"--self-test", "-v", "--verbose"}:
+        return COMMAND_MODULES
+    return (module,)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every command, or only the one `argv` runs.
+
+    Args:
+        argv: the command line (without the program name); None builds the full parser.
+    """
     parser = argparse.ArgumentParser(
         prog="meterbridge",
         description="Move meter interval data into EnergyCAP.",
@@ -57,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--self-test", action="store_true", help="check the installation and exit")
     common = common_parser()
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in _modules_for(argv):
         importlib.import_module(name).register(subparsers, common)
     return parser
 
@@ -71,7 +104,7 @@ def setup_logging(verbose: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(args_list)
     args = parser.parse_args(args_list)
     setup_logging(getattr(args, "verbose", 0))
     if args.self_test:
@@ -79,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_self_test()
     if args.command is None:
-        args = parser.parse_args(["gui", *args_list])
+        args = build_parser(["gui"]).parse_args(["gui", *args_list])
     try:
         return int(args.func(args))
     except UsageError as exc:

@@ -11,21 +11,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli import UsageError
-from app.cli.journal_send import send_through_journal
-from app.cli.run_output import ProgressBar, print_result
-from app.core.catalog import build_registry
-from app.core.energycap import EnergyCapClient, RetryPolicy
-from app.core.exporter import ExportError
-from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
-from app.core.paths import AppPaths, resolve_paths
-from app.core.pipeline import RunPlan, convert
-from app.core.report import SourceReport
-from app.core.secrets import SecretStore
-from app.core.settings import EnergyCapSettings, Settings, load_settings
-from connectors.base import Source
+
+if TYPE_CHECKING:  # imported where used: `meterbridge --help` and `convert` start fast
+    from app.core.energycap import EnergyCapClient
+    from app.core.mapping import MappingTable
+    from app.core.paths import AppPaths
+    from app.core.pipeline import RunPlan
+    from app.core.report import SourceReport
+    from app.core.settings import EnergyCapSettings, Settings
 
 API_KEY_NAME = "energycap-api-key"
 
@@ -109,11 +105,16 @@ def connector_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _load(args: argparse.Namespace) -> tuple[AppPaths, Settings]:
+    from app.core.paths import resolve_paths
+    from app.core.settings import load_settings
+
     paths = resolve_paths(args.home)
     return paths, load_settings(paths.settings_file)
 
 
 def _table(args: argparse.Namespace, settings: Settings) -> MappingTable:
+    from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
+
     codes = {q: Codes(*pair[:2]) for q, pair in settings.defaults.codes.items() if len(pair) >= 2}
     path = args.mapping or settings.mapping_file
     try:
@@ -123,6 +124,11 @@ def _table(args: argparse.Namespace, settings: Settings) -> MappingTable:
 
 
 def _plan(args: argparse.Namespace, settings: Settings) -> RunPlan:
+    from app.cli.run_output import ProgressBar
+    from app.core.catalog import build_registry
+    from app.core.pipeline import RunPlan
+    from connectors.base import Source
+
     bar = ProgressBar.for_terminal()
     return RunPlan(
         sources=[Source.from_path(p) for p in args.sources],
@@ -149,6 +155,10 @@ def _time_label(args: argparse.Namespace, settings: Settings) -> str:
 
 
 def _write_files(args: argparse.Namespace, settings: Settings, folder: Path) -> int:
+    from app.cli.run_output import print_result
+    from app.core.exporter import ExportError
+    from app.core.pipeline import convert
+
     plan = _plan(args, settings)
     try:
         result = convert(plan, folder, label=_time_label(args, settings))
@@ -182,12 +192,17 @@ def run_send(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if ecap.api not in ("readings", "esa", "import"):
         raise UsageError(f"API must be readings, esa or import; the setting says {ecap.api!r}")
+    from app.cli.journal_send import send_through_journal
+
     client = _client(url, ecap)
     plan = dataclasses.replace(_plan(args, settings), detail=_layout_line)
     return send_through_journal(args, settings, client, ecap, plan)
 
 
 def _client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:
+    from app.core.energycap import EnergyCapClient, RetryPolicy
+    from app.core.secrets import SecretStore
+
     key = SecretStore().get(API_KEY_NAME)
     if not key:
         raise UsageError(

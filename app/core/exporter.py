@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from app.core import string_codes
+
 TimeLabel = Literal["end", "start"]
 
 GROUP_KEYS: tuple[str, ...] = (
@@ -250,14 +252,24 @@ def import_groups(mapped: pd.DataFrame) -> Iterator[tuple[ImportKey, pd.DataFram
             "interval_s": mapped["interval_s"].to_numpy(),
         }
     )
-    if all(bool((keys[c] == keys[c].iloc[0]).all()) for c in keys.columns):  # the usual case
+    if _one_group(keys):  # the usual case
         groups = {tuple(keys.iloc[0]): np.arange(len(keys))}
     else:
         groups = keys.groupby(list(keys.columns), sort=True).indices
     for (channel, obs, unit, interval), rows in groups.items():
-        part = mapped.iloc[rows].assign(_pos=rows)
+        whole = len(rows) == len(mapped)  # one group: no copy of the frame
+        part = (mapped if whole else mapped.iloc[rows]).assign(_pos=rows)
         kind = "channel" if channel else "meter"
         yield ImportKey(kind, str(obs), str(unit), int(interval)), part
+
+
+def _one_group(keys: pd.DataFrame) -> bool:
+    """Whether every row has the same group key (string columns told by their codes)."""
+    for column in ("channel", "interval_s"):
+        values = keys[column].to_numpy()
+        if not bool((values == values[0]).all()):
+            return False
+    return all(string_codes.codes(keys[c])[1] == 1 for c in ("observation_type", "unit_code"))
 
 
 def import_files(
@@ -318,22 +330,24 @@ def sort_for_import(part: pd.DataFrame) -> pd.DataFrame:
 
 def _ordered_by_one_id(part: pd.DataFrame) -> bool:
     """True when one id column is all empty, the other full, and rows already go by
-    (id, time): checked with Arrow comparisons, without factorizing the ids."""
+    (id, time): told from the ids' dictionary codes (shared with the guards and mapping)."""
     if len(part) < 2:
         return True
-    channel = pa.array(part["channel_import_id"], type=pa.string(), from_pandas=True)
-    meter = pa.array(part["meter_import_id"], type=pa.string(), from_pandas=True)
-    if channel.null_count == len(channel) and meter.null_count == 0:
+    channel, meter = part["channel_import_id"], part["meter_import_id"]
+    if bool(channel.isna().all()) and not bool(meter.isna().any()):
         ids = meter
-    elif meter.null_count == len(meter) and channel.null_count == 0:
+    elif bool(meter.isna().all()) and not bool(channel.isna().any()):
         ids = channel
     else:
         return False
+    encoded = string_codes.encoded(ids)
+    words = encoded.dictionary
+    if len(words) > 1 and not bool(pc.all(pc.less(words[:-1], words[1:])).as_py()):
+        return False  # first-seen order is not the sorted order
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
     times = part["time"].to_numpy(dtype="datetime64[ns]").view("int64")
-    head, tail = ids[:-1], ids[1:]
-    less = pc.less(head, tail).to_numpy(zero_copy_only=False)
-    same = pc.equal(head, tail).to_numpy(zero_copy_only=False)
-    return bool((less | (same & (times[:-1] < times[1:]))).all())
+    step_id, step_time = np.diff(codes), np.diff(times)
+    return bool(((step_id > 0) | ((step_id == 0) & (step_time > 0))).all())
 
 
 def _csv_text(values: pd.Series, suffix: str = "") -> Any:
@@ -344,8 +358,8 @@ def _csv_text(values: pd.Series, suffix: str = "") -> Any:
     array = pa.array(values, type=pa.string(), from_pandas=True)
     if array.null_count == len(array):
         return pa.scalar(suffix)
-    encoded = pc.dictionary_encode(array.fill_null(""))
-    words = encoded.dictionary
+    encoded = string_codes.encoded(values)
+    words = encoded.dictionary.fill_null("").cast(pa.string())
     needs = pc.match_substring_regex(words, '[",\r\n]')
     if pc.any(needs).as_py():
         quoted = pc.binary_join_element_wise('"', pc.replace_substring(words, '"', '""'), '"', "")
@@ -361,6 +375,11 @@ def import_csv_rows(part: pd.DataFrame, kind: str, label: TimeLabel = "end") -> 
     Columns follow `CSV_HEADER`: import id, timestamp with `+00:00`, value
     (plain decimal, never NaN), `E` when estimated, note.
     """
+    return bytes(import_csv_buffer(part, kind, label))
+
+
+def import_csv_buffer(part: pd.DataFrame, kind: str, label: TimeLabel = "end") -> Any:
+    """`import_csv_rows` as a buffer (Arrow's own memory, no copy): for writing to a file."""
     if not len(part):
         return b""
     ids = part["channel_import_id"] if kind == "channel" else part["meter_import_id"]
@@ -375,18 +394,18 @@ def import_csv_rows(part: pd.DataFrame, kind: str, label: TimeLabel = "end") -> 
         pa.scalar(flags) if isinstance(flags, str) else flags,
         _csv_text(part["note"].astype("string"), suffix="\r\n"),  # the line ends with the note
     ]
-    return _string_bytes(pc.binary_join_element_wise(*columns, ","))
+    return _string_buffer(pc.binary_join_element_wise(*columns, ","))
 
 
-def _string_bytes(array: Any) -> bytes:
-    """The concatenated UTF-8 of a null-free pyarrow string array, without copying per row."""
+def _string_buffer(array: Any) -> Any:
+    """The concatenated UTF-8 of a null-free pyarrow string array, as one buffer (no copy)."""
     if isinstance(array, pa.ChunkedArray):
-        return b"".join(_string_bytes(chunk) for chunk in array.chunks)
+        return b"".join(bytes(_string_buffer(chunk)) for chunk in array.chunks)
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)
     first = int(offsets[array.offset])
     last = int(offsets[array.offset + len(array)])
     data = array.buffers()[2]
-    return data.slice(first, last - first).to_pybytes() if data is not None else b""
+    return memoryview(data.slice(first, last - first)) if data is not None else b""
 
 
 def import_profile(

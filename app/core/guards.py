@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from app.core.string_codes import codes
 from connectors.base import Problem, ProblemKind
 
 KEYS = ["source_id", "quantity", "time"]
@@ -58,7 +59,7 @@ def drop_conflicts(readings: pd.DataFrame, label: str) -> tuple[pd.DataFrame, li
     Conflicting rows are all held back (which one is right cannot be told),
     each named with its origin and the instant.
     """
-    if len(readings) < 2:
+    if len(readings) < 2 or not _may_repeat(readings):
         return readings, []
     repeated = readings.duplicated(KEYS, keep=False).to_numpy()
     if not repeated.any():
@@ -77,6 +78,23 @@ def drop_conflicts(readings: pd.DataFrame, label: str) -> tuple[pd.DataFrame, li
         for row in rest.loc[clash].itertuples()
     ]
     return rest.loc[~clash].reset_index(drop=True), problems
+
+
+def _may_repeat(readings: pd.DataFrame) -> bool:
+    """False when no (source, quantity, instant) can occur twice, told on integer codes.
+
+    Usually the batch goes by source, then time (a linear check); otherwise the
+    duplicate check runs on two int64 columns instead of strings.
+    """
+    source, _ = codes(readings["source_id"])
+    quantity, kinds = codes(readings["quantity"])
+    key = source * kinds + quantity
+    times = readings["time"].to_numpy(dtype="datetime64[ns]").view("int64")
+    step_key, step_time = np.diff(key), np.diff(times)
+    if bool(((step_key > 0) | ((step_key == 0) & (step_time > 0))).all()):
+        return False  # first-seen codes rise: each key's run is contiguous, times rise in it
+    pairs = pd.DataFrame({"key": key, "time": times}, copy=False)
+    return bool(pairs.duplicated().any())
 
 
 def drop_channel_ids(mapped: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:

@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+
+from app.core import string_codes
 
 TARGET_COLUMNS: tuple[str, ...] = (
     "channel_id",
@@ -235,33 +238,45 @@ def apply_mapping(readings: pd.DataFrame, table: MappingTable) -> pd.DataFrame:
     `observation_type`, `unit_code` and `mapped` (bool). Exactly one of the
     three id columns is set on every row. The mapping is resolved once per
     distinct (source, quantity, unit) and spread by position, so a batch of
-    millions of readings costs a few array takes.
+    millions of readings costs a few array takes (none when a target column is
+    one value, or is the source id itself as for unmapped sources).
     """
     out = readings.reset_index(drop=True)
     codes, combos = _combinations(out)
     targets = [_target(table, *combo) for combo in combos]
     out["channel_id"] = pd.array([t[0] for t in targets], dtype="Int64").take(codes)
     for number, name in enumerate(TARGET_COLUMNS[1:5], start=1):
-        column = pd.array([t[number] for t in targets], dtype="string")
-        out[name] = column.take(codes)
+        values = [t[number] for t in targets]
+        if name == "meter_import_id" and values == [_text(c[0]) or "" for c in combos]:
+            out[name] = out["source_id"].astype("string")  # unmapped: the source id itself
+        else:
+            out[name] = _spread(values, codes)
     multipliers = np.array([t[5] for t in targets], dtype="float64")
-    out["value"] = out["value"].to_numpy(dtype="float64") * multipliers[codes]
+    value = out["value"].to_numpy(dtype="float64")
+    out["value"] = value if bool((multipliers == 1.0).all()) else value * multipliers[codes]
     out["mapped"] = np.array([t[6] for t in targets], dtype="bool")[codes]
     return out
+
+
+def _spread(values: list[Any], codes: np.ndarray[Any, Any]) -> Any:
+    """A string column: values[code] for each row (one Arrow repeat when all are equal)."""
+    if len(set(values)) == 1:
+        scalar = pa.scalar(values[0], pa.string())
+        return pd.arrays.ArrowStringArray(pa.repeat(scalar, len(codes)))
+    return pd.array(values, dtype="string").take(codes)
 
 
 def _combinations(readings: pd.DataFrame) -> tuple[Any, list[tuple[Any, Any, Any]]]:
     """Codes of each row's (source_id, quantity, unit) and the distinct combinations."""
     if not len(readings):
         return np.zeros(0, dtype="int64"), []
-    parts = [
-        pd.factorize(readings[c], use_na_sentinel=False) for c in ("source_id", "quantity", "unit")
-    ]
     combined = np.zeros(len(readings), dtype="int64")
-    for part_codes, uniques in parts:
-        combined = combined * (len(uniques) + 1) + part_codes
-    codes, _ = pd.factorize(combined)
-    _, first_rows = np.unique(codes, return_index=True)
+    for column in ("source_id", "quantity", "unit"):
+        part_codes, count = string_codes.codes(readings[column])
+        combined = combined * (count + 1) + part_codes
+    codes, uniques = pd.factorize(combined)
+    first_rows = np.empty(len(uniques), dtype="int64")
+    first_rows[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row of each
     picked = readings.iloc[first_rows]
     combos = list(zip(picked["source_id"], picked["quantity"], picked["unit"], strict=True))
     return codes, combos

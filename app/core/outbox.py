@@ -9,7 +9,10 @@ nothing secret is written.
 
 The writer streams: each batch of mapped readings is appended to the file of
 its group (id kind, observation type, unit, interval), so memory stays flat
-however big the source.
+however big the source. Formatting and writing a batch run on one worker
+thread while the caller reads the next batch (Arrow releases the GIL); at most
+one batch is in flight, and an error of the worker is raised by the next
+`write` or by `close`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,9 +32,10 @@ from app.core.exporter import (
     CSV_HEADER_LINE,
     ImportKey,
     TimeLabel,
-    import_csv_rows,
+    import_csv_buffer,
     import_groups,
     import_profile,
+    label_times,
     sort_for_import,
 )
 
@@ -80,6 +85,8 @@ class ImportFileWriter:
         self._counter = 0
         self._open: dict[ImportKey, _Open] = {}
         self.outputs: list[OutputFile] = []
+        self._worker: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
 
     def write(self, mapped: pd.DataFrame) -> int:
         """Append mapped readings to their groups' files; returns how many were written.
@@ -88,14 +95,32 @@ class ImportFileWriter:
             ExportError: readings the Import API cannot carry (mapped by channel_id).
             OSError: the folder cannot be written.
         """
-        written = 0
+        jobs: list[tuple[_Open, pd.DataFrame]] = []
         for key, part in import_groups(mapped):
+            if self.label != "end":
+                label_times(part, self.label)  # an unknown interval is refused now, not later
             target = self._file_for(key)
-            data = import_csv_rows(sort_for_import(part), key.kind, self.label)
-            target.handle.write(data)
             target.count += len(part)
-            written += len(part)
-        return written
+            jobs.append((target, part))
+        self._wait()
+        if jobs:
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(1, thread_name_prefix="import-file-writer")
+            self._pending = self._worker.submit(self._append, jobs)
+        return sum(len(part) for _, part in jobs)
+
+    def _append(self, jobs: list[tuple[_Open, pd.DataFrame]]) -> None:
+        """On the worker thread: format the rows of each group and append them to its file."""
+        for target, part in jobs:
+            target.handle.write(
+                import_csv_buffer(sort_for_import(part), target.key.kind, self.label)
+            )
+
+    def _wait(self) -> None:
+        """Wait for the batch in flight; raise its error."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def _file_for(self, key: ImportKey) -> _Open:
         found = self._open.get(key)
@@ -122,9 +147,20 @@ class ImportFileWriter:
 
     def close(self) -> list[OutputFile]:
         """Finish every file: flush it to disk and write its profile next to it."""
+        error: OSError | None = None
+        try:
+            self._wait()
+        except OSError as exc:  # the files keep what was written; profiles still follow
+            error = exc
+        finally:
+            if self._worker is not None:
+                self._worker.shutdown()
+                self._worker = None
         for item in self._open.values():
             self.outputs.append(self._finish(item))
         self._open.clear()
+        if error is not None:
+            raise error
         return self.outputs
 
     def _finish(self, item: _Open) -> OutputFile:

@@ -1,0 +1,76 @@
+"""Dictionary encoding of a batch's string columns, done once per column.
+
+The duplicate guard, the mapping and the import-file writer all need the
+distinct source ids of a batch and each row's code; on millions of readings
+hashing the strings is the cost, so the last few encodings are remembered by
+the identity of the Arrow data they were made from (held alive, so the memory
+cannot be reused by another array while cached).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_CACHE: OrderedDict[tuple[int, ...], tuple[Any, Any]] = OrderedDict()
+_LOCK = Lock()
+_KEEP = 4
+
+
+def _arrow(values: Any) -> Any:
+    """A pyarrow (large) string array of a column; no copy when it is Arrow-backed."""
+    if isinstance(values, pd.Series):
+        values = values.array
+    if hasattr(values, "__arrow_array__"):
+        array = values.__arrow_array__()
+    else:
+        array = pa.array(values, type=pa.string(), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = array.cast(pa.string())
+    return array
+
+
+def _key(array: Any) -> tuple[int, ...] | None:
+    """Identity of the array's memory: validity, offsets and data buffers, offset, length."""
+    buffers = array.buffers()
+    if len(buffers) < 3 or buffers[1] is None or buffers[2] is None:
+        return None
+    validity = buffers[0].address if buffers[0] is not None else 0
+    return validity, buffers[1].address, buffers[2].address, array.offset, len(array)
+
+
+def encoded(values: Any) -> Any:
+    """The `pyarrow.DictionaryArray` of a string column (first-seen order, nulls encoded)."""
+    array = _arrow(values)
+    key = _key(array)
+    with _LOCK:
+        hit = _CACHE.get(key) if key is not None else None
+    if hit is not None:
+        return hit[1]
+    if len(array) and array.null_count == 0 and pc.all(pc.equal(array, array[0])).as_py():
+        result = pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(len(array), dtype="int32")), array.slice(0, 1)
+        )
+    else:
+        result = pc.dictionary_encode(array, null_encoding="encode")
+    if key is not None:
+        with _LOCK:
+            _CACHE[key] = (array, result)
+            while len(_CACHE) > _KEEP:
+                _CACHE.popitem(last=False)
+    return result
+
+
+def codes(values: Any) -> tuple[np.ndarray[Any, Any], int]:
+    """(int64 code of each row, number of distinct values) of a string column."""
+    result = encoded(values)
+    indices = result.indices.to_numpy(zero_copy_only=False).astype("int64")
+    return indices, len(result.dictionary)
