@@ -82,6 +82,9 @@ def load_preview(
     if progress is not None:
         progress(total, "mapping and checking")
     mapped = _map_in_chunks(readings, table, cancelled)
+    # The value as the source gave it (before any mapping multiplier): what the journal
+    # stores, since delivery applies the mapping (the current one) itself.
+    mapped["source_value"] = readings["value"].to_numpy(dtype="float64")
     mapped = mapped.sort_values(["source_id", "quantity", "time"], kind="stable")
     mapped = mapped.reset_index(drop=True)
     report = check_readings(mapped, problems)

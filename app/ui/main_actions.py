@@ -99,8 +99,11 @@ class MainActions:
     def send(self, data: PreviewData) -> Worker:
         """Journal the previewed readings (durably); delivery takes them from there."""
         journal_file = self.window.context.paths.journal_file
+        # Journal what the source said (delivery maps it), under the connector id as `send` does.
         readings = data.mapped.loc[:, list(READING_COLUMNS)]
-        name = data.source.name
+        if "source_value" in data.mapped.columns:
+            readings = readings.assign(value=data.mapped["source_value"].to_numpy())
+        name, label = data.connector_id, data.source.name
 
         def job(_progress: Any, _cancelled: Any) -> str:
             from app.core.journal import Journal
@@ -110,7 +113,7 @@ class MainActions:
                 result = journal.accept(readings, source=name)
             finally:
                 journal.close()
-            return f"{name}: {result.describe()}{waiting}"
+            return f"{label}: {result.describe()}{waiting}"
 
         ready = bool(self.window.context.settings.energycap.url) and bool(
             self.window.context.secrets.get("energycap-api-key")

@@ -76,3 +76,40 @@ def test_new_settings_restart_the_services(
         assert f"Delivering to {energycap.url}" in window.services_label.text()
     finally:
         services.stop()
+
+
+def test_send_applies_the_mapping_multiplier_once(
+    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap, uk_samples: Path, tmp_path: Path
+) -> None:
+    """The preview shows mapped values; the journal gets the source's values, and delivery
+    applies the mapping: a multiplier of 2 doubles the readings once, not twice."""
+    energycap.add_meter(6, "M6", [FakeChannel(61, "MOSS-X2", "Use", "kWh", 1800)])
+    mapping = tmp_path / "mapping.csv"
+    mapping.write_text(
+        "source_id,quantity,channel_import_id,multiplier\n2336533093112,kWh,MOSS-X2,2\n",
+        encoding="utf-8",
+    )
+    context.settings.mapping_file = str(mapping)
+    context.settings.energycap.url = energycap.url
+    context.settings.listener.port = _free_port()
+    context.secrets.set(API_KEY_SECRET, "test-key")
+    context.save()
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    services = GuiServices(context.paths, context.secrets)
+    window.attach_services(services)
+    try:
+        sample = uk_samples / "energysparks_sheffield_kwh1-48_kvarh1-48.csv"
+        data = load_preview(
+            build_registry().get("uk-hh"), Source.from_path(sample), {}, context.mapping_table()
+        )
+        kwh = data.mapped[data.mapped["channel_import_id"] == "MOSS-X2"]
+        assert len(kwh) == 96
+        window.actions_.send(data)
+        qtbot.waitUntil(lambda: len(energycap.readings_for(61)) == len(kwh), timeout=30_000)
+    finally:
+        services.stop()
+    sent = energycap.readings_for(61).sort_values("time")["value"].to_numpy()
+    shown = kwh.sort_values("time")["value"].to_numpy()
+    assert (sent == shown).all()
+    assert (sent == 2 * kwh.sort_values("time")["source_value"].to_numpy()).all()
