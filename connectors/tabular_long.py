@@ -18,13 +18,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.base import Problem, ReadingBatch
+from connectors.base import Problem, ProblemKind, ReadingBatch
 from connectors.hh_dates import DATETIME_FORMATS, HALF_HOUR_NS
 from connectors.tabular_cells import (
     Chunk,
     DateParser,
     flag_codes,
-    held_problem,
     numbers,
     origins,
     readings_frame,
@@ -154,11 +153,22 @@ class LongReader:
         entry[0] += 1
 
     def held_problems(self) -> list[Problem]:
-        """One HELD_BACK problem per held day."""
-        return [
-            held_problem(day, reason, self.file, count, str(source))
-            for (day, reason), (count, source) in sorted(self.held.items())
-        ]
+        """One HELD_BACK problem per held day: only the undecidable rows are held."""
+        found = []
+        for (day, reason), (count, source) in sorted(self.held.items()):
+            rows = f"{count} reading{'s' if count != 1 else ''}"
+            message = (
+                f"{day.isoformat()} held back ({rows}, first of source {source}): {reason}; "
+                "those readings were not sent, the rest of the day was (use "
+                "--accept-ambiguous-days to send them at the first occurrence)"
+            )
+            found.append(
+                Problem(
+                    ProblemKind.HELD_BACK, message, self.file, day=day, source_id=str(source),
+                    count=count,
+                )
+            )  # fmt: skip
+        return found
 
 
 def _guess(samples: list[Any]) -> str:
