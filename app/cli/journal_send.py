@@ -44,6 +44,7 @@ class _Intake:
     """Journals each batch the pipeline reads, under its connector's id."""
 
     journal: Journal
+    result: RunResult = dataclasses.field(default_factory=RunResult)
     accepted: AcceptResult = dataclasses.field(default_factory=AcceptResult)
     source: str = "file"
     full: JournalFullError | None = None
@@ -55,8 +56,12 @@ class _Intake:
     def __call__(self, readings: pd.DataFrame) -> DeliveryResult:
         if self.full is None:
             frame = conform(readings.loc[:, list(READING_COLUMNS)])
+            # The identities a Readings-API body named (gathered by the pipeline before
+            # it hands over the batch) are journaled with the readings they address.
+            ids = set(frame["source_id"].dropna().unique().tolist())
+            hints = [h for h in self.result.hints if h.source_id in ids]
             try:
-                self.accepted.add(self.journal.accept(frame, source=self.source))
+                self.accepted.add(self.journal.accept(frame, source=self.source, hints=hints))
             except JournalFullError as exc:
                 self.full = exc
         return DeliveryResult()
@@ -72,7 +77,7 @@ def journal_sources(plan: RunPlan, journal: Journal) -> tuple[RunResult, AcceptR
     # Once the journal is full the rest of the source is read but not stored (not
     # cancelled): an abandoned connector generator would leave its file open.
     raw = dataclasses.replace(plan, table=MappingTable(), announce=intake.announce)
-    result = send(raw, intake)
+    result = send(raw, intake, intake.result)
     if intake.full is not None:
         raise intake.full
     return result, intake.accepted

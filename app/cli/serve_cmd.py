@@ -27,8 +27,6 @@ from app.core.delivery import deliver_pending
 from app.core.energycap import EnergyCapClient, RetryPolicy
 from app.core.journal import Journal
 from app.core.listener import PushListener, open_listener
-from app.core.mapping import with_hints
-from app.core.push_hints import HintStore
 from app.core.secrets import SecretStore
 from app.core.settings import EnergyCapSettings, Settings
 
@@ -70,7 +68,6 @@ class _Delivery:
         )
         self.journal, self.ecap = journal, ecap
         self.table = _table(args, settings)
-        self.hints: HintStore | None = None
         self.patience = settings.journal.outage_patience_s
         self.overwrite = bool(getattr(args, "overwrite", False))
         self.thread = threading.Thread(target=self._run, name="delivery", daemon=True)
@@ -85,12 +82,11 @@ class _Delivery:
                 return
             self.work.clear()
             try:
-                table = with_hints(self.table, self.hints.rows()) if self.hints else self.table
                 report = deliver_pending(
                     self.journal,
                     self.client,
                     self.ecap,
-                    table,
+                    self.table,
                     overwrite=self.overwrite,
                     patience_s=self.patience,
                     cancel=self.stop.is_set,
@@ -139,7 +135,6 @@ def run_serve(args: argparse.Namespace) -> int:
     listener = open_listener(paths, _listen(args, settings), journal)
     if delivery is not None:
         listener.committer.on_commit = lambda _group: delivery.work.set()
-        delivery.hints = listener.hints
     try:
         listener.start()
     except (OSError, ValueError) as exc:

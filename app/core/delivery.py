@@ -1,7 +1,8 @@
 """The delivery engine: drain the journal into EnergyCAP, batch by batch, with receipts.
 
 For each batch of pending readings: map them with the *current* mapping (so
-a fixed mapping applies to replayed readings), skip those EnergyCAP already
+a fixed mapping applies to replayed readings) plus the hints journaled with
+them (the identities a Readings-API body named; the user's rows win), skip those EnergyCAP already
 has with the same value (keyed by channel and time), hold those it has with
 another value (unless overwriting), then for every request: mark the batch
 `sent`, send it, and mark each reading `confirmed` or `rejected` only from
@@ -32,8 +33,9 @@ from .delivery_targets import split_known
 from .energycap import AuthError, EnergyCapClient, EnergyCapError, TransientError
 from .exporter import ExportError
 from .journal import Journal
+from .journal_hints import map_with_hints
 from .journal_lock import DeliveryLock
-from .mapping import MappingTable, apply_mapping
+from .mapping import MappingTable
 from .settings import EnergyCapSettings
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class DeliveryReport:
     pending_left: int = 0
     stopped: str | None = None
     auth_failed: bool = False
+    busy: bool = False  # another run was delivering from the journal: it sends these too
     cancelled: bool = False
     reasons: list[str] = field(default_factory=list)
     rejected_ids: list[int] = field(default_factory=list)
@@ -127,6 +130,7 @@ def deliver_pending(
 
 def _busy(journal: Journal, report: DeliveryReport) -> DeliveryReport:
     report.stopped = f"another delivery from the journal {journal.path} is running"
+    report.busy = True
     report.pending_left = journal.counts()["pending"]
     return report
 
@@ -205,7 +209,8 @@ class _Run:
     def _deliver(self, pending: pd.DataFrame) -> None:
         ids = pending["id"].astype("int64").tolist()
         self.versions = dict(zip(ids, pending["version"].astype(float).tolist(), strict=True))
-        mapped = apply_mapping(pending, self.mapping)
+        hints = self.journal.hints_for(pending["source"].dropna().unique().tolist())
+        mapped = map_with_hints(pending, self.mapping, hints)
         try:
             fresh, known = split_known(self.journal, mapped, self.settings)
         except ExportError as exc:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -28,10 +30,12 @@ from .journal_accept import (
     settle_staged,
     stage,
 )
-from .journal_db import JournalError
+from .journal_db import JournalError, now
+from .journal_hints import hint_dicts, load_hints, store_hints
 from .journal_queue import JournalQueue
 from .journal_settings import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS, JournalSettings
 from .journal_views import SourceStatus
+from .mapping import MappingRow
 
 __all__ = [
     "AcceptResult",
@@ -49,6 +53,7 @@ class _Request:
 
     frame: pd.DataFrame
     source: str
+    hints: list[dict[str, Any]] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
     result: AcceptResult | None = None
     error: BaseException | None = None
@@ -80,7 +85,9 @@ class Journal(JournalQueue):
         """A journal with the bound and retention of `settings`."""
         return cls(path, max_bytes=settings.max_bytes, retention_days=settings.retention_days)
 
-    def accept(self, readings: pd.DataFrame, *, source: str) -> AcceptResult:
+    def accept(
+        self, readings: pd.DataFrame, *, source: str, hints: Iterable[Any] | None = None
+    ) -> AcceptResult:
         """Journal readings durably; returns what happened to them.
 
         Safe from many threads: batches queued while another caller commits are
@@ -89,12 +96,16 @@ class Journal(JournalQueue):
         Args:
             readings: a frame with the reading schema of `connectors.base`.
             source: the name of the source (file, device, feed) they came from.
+            hints: EnergyCAP identities the source named for its readings
+                (`MappingRow`s or a connector's `mapping_hint` dicts), committed in
+                the same transaction and applied at delivery to source ids the
+                user's mapping does not name.
 
         Raises:
             JournalFullError: the journal reached `max_bytes`; nothing was stored.
             ValueError: the frame does not have the reading schema.
         """
-        request = _Request(readings, source)
+        request = _Request(readings, source, hint_dicts(hints))
         with self._queue_lock:
             self._queue.append(request)
         with self._leader:
@@ -135,6 +146,8 @@ class Journal(JournalQueue):
                     request.error = exc  # a malformed frame fails its own caller only
                     continue
                 staged.append((req, request))
+                if request.hints:
+                    store_hints(conn, request.source, request.hints, now())
             results = settle_staged(conn)
         for req, request in staged:
             request.result = results.get(req, AcceptResult())
@@ -148,6 +161,11 @@ class Journal(JournalQueue):
             "the EnergyCAP connection) so delivered readings can be pruned, or raise "
             "journal.max_bytes in the settings."
         )
+
+    def hints_for(self, sources: Iterable[str]) -> dict[str, list[MappingRow]]:
+        """The mapping hints kept for these sources (only sources that have some)."""
+        with self.reader() as conn:
+            return load_hints(conn, sources)
 
     def prune_delivered(self, every_s: float = 3600.0) -> int:
         """Prune confirmed readings older than the retention (at most once per `every_s`)."""

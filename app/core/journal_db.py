@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the hints table (created on open of a version-1 file)
 
 # Reading states: journaled → sent → confirmed | rejected; held waits for a decision.
 PENDING = "pending"
@@ -80,6 +80,14 @@ CREATE TABLE IF NOT EXISTS batches (
     status TEXT NOT NULL DEFAULT 'sent',
     message TEXT
 );
+CREATE TABLE IF NOT EXISTS hints (
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    quantity TEXT NOT NULL,
+    row TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (source, source_id, quantity)
+) WITHOUT ROWID;
 """
 TEMP_SCHEMA = """
 CREATE TEMP TABLE IF NOT EXISTS incoming (
@@ -126,7 +134,7 @@ class JournalBase:
             return
         self._conn.executescript(SCHEMA + TEMP_SCHEMA)
         self._conn.execute(
-            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
         self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

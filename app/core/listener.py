@@ -28,7 +28,6 @@ from app.core.listener_commit import PushCommitter, ReadingSink
 from app.core.listener_handler import PushExchange
 from app.core.listener_http import answer_bytes, read_request
 from app.core.listener_settings import ListenerSettings, check_bind
-from app.core.push_hints import HintStore
 from app.core.register_store import RegisterStore
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,6 @@ class PushListener:
         self.captures = captures
         self.committer = PushCommitter(journal, registers)
         self.max_body = int(settings.max_body_bytes)
-        self.hints: HintStore | None = None
         self.idle_timeout_s = 120.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -244,8 +242,6 @@ def open_listener(paths: Any, settings: ListenerSettings, journal: ReadingSink) 
         max_count=settings.capture_max_count,
         max_bytes=settings.capture_max_bytes,
     )
-    listener = PushListener(
+    return PushListener(
         settings, devices, journal, RegisterStore(data / "registers.sqlite3"), captures
     )
-    listener.hints = HintStore(data / "push-hints.json")
-    return listener

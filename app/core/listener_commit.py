@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 class ReadingSink(Protocol):
     """What the committer writes to (the journal)."""
 
-    def accept(self, readings: pd.DataFrame, *, source: str) -> Any:
-        """Store readings durably before returning."""
+    def accept(self, readings: pd.DataFrame, *, source: str, hints: Any = None) -> Any:
+        """Store readings (and the mapping hints naming their targets) durably, then return."""
         ...
 
 
@@ -44,6 +44,7 @@ class PushJob:
     device: Device
     columns: PointColumns | None = None
     frame: pd.DataFrame | None = None
+    hints: list[Any] = field(default_factory=list)  # a Readings-API body's mapping_hint
     done: threading.Event = field(default_factory=threading.Event)
     result: PushOutcome | None = None
     error: BaseException | None = None
@@ -189,7 +190,10 @@ class PushCommitter:
         if len(items) > 1:
             derived = _joined(items)
         try:
-            accepted = self.sink.accept(derived.readings, source=items[0].device.source)
+            hints = [hint for job in jobs for hint in job.hints] or None
+            accepted = self.sink.accept(
+                derived.readings, source=items[0].device.source, hints=hints
+            )
         except BaseException as exc:  # every waiting request gets the failure, none hangs
             _finish(jobs, error=exc)
             return

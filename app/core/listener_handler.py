@@ -134,8 +134,9 @@ class PushExchange:
             job, problems, info = PushJob(device, columns=parsed), parsed.problems, parsed.info
         else:
             job, problems, info = PushJob(device, frame=parsed[0]), parsed[1], parsed[2]
-            if info.get("mapping_hint") and self.app.hints is not None:
-                self.app.hints.add(info["mapping_hint"])  # durable before the 200
+            # The identities a Readings-API body names go to the journal in the same
+            # transaction as its readings (before the 200); delivery applies them.
+            job.hints = list(info.get("mapping_hint") or [])
         captured = self._capture_partial(device, payload, problems)
         outcome = await self._commit(job)
         self.app.devices.record_push(device.name, job.count)
