@@ -71,6 +71,26 @@ def _round_trip(connector: Any) -> str:
     return f"{path.name}: {len(mapped)} readings → JSON and CSV"
 
 
+def _verdigris() -> str:
+    """The Verdigris pull reader on a bundled data v4 response (it is not a file connector)."""
+    from datetime import datetime
+
+    from app.core.exporter import api_batches
+    from app.core.mapping import MappingTable, apply_mapping
+    from connectors.verdigris import Request, to_readings
+    from connectors.verdigris_grid import make_grid
+
+    sample = json.loads(resource_path(SAMPLES, "verdigris.json").read_text("utf-8"))
+    start, end = (datetime.fromisoformat(sample[k]) for k in ("start", "end"))
+    request = Request(sample["kind"], sample["level"], ("1234",), start, end)
+    batch = to_readings(sample["rows"], request, make_grid(sample["interval"]))
+    mapped = apply_mapping(batch.readings, MappingTable())
+    sent = sum(b.count for b in api_batches(mapped, api="readings"))
+    if sent != len(sample["rows"]) or batch.problems:
+        raise ValueError(f"{len(sample['rows'])} rows, {sent} readings, {batch.problems}")
+    return f"verdigris.json: {sent} readings (Wh → {mapped['value'].sum():.3f} kWh) → JSON"
+
+
 def _keyring() -> str:
     from app.core.secrets import SecretStore
 
@@ -99,6 +119,7 @@ def run_self_test() -> int:
         results.append(False)
     for connector in registry.all():
         _check(f"sample {connector.info.id}", lambda c=connector: _round_trip(c), results)
+    _check("sample verdigris", _verdigris, results)
     _check("keyring", _keyring, results)
     _check("main window", _main_window, results)
     passed = all(results)
