@@ -98,8 +98,9 @@ def _keyring() -> str:
 
 
 def _main_window() -> str:
-    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if sys.platform.startswith("linux") and no_display and not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no screen: Qt would abort the process
     from app.ui.application import smoke_test_main_window
 
     with tempfile.TemporaryDirectory(prefix="meterbridge-selftest-") as home:
