@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 from app.cli import main
+from app.core.journal import Journal
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 from tests.fakes.memory_keyring import installed, no_keyring
 from tests.fakes.sftp_server import start_server
@@ -212,3 +214,46 @@ def test_daily_pull_takes_the_buildings_zone_from_verdigris(
                 (f"verdigris:circuit:{circuit}", f"{end:%Y-%m-%d %H:%M:%S+00:00}", f"{value:g}")
             )
     assert rows == want
+
+
+# Pulled readings go through the journal: an EnergyCAP outage loses nothing.
+FAST_RETRIES = {
+    "version": 1,
+    "energycap": {"max_attempts": 2, "backoff_base_s": 0.01, "backoff_cap_s": 0.02},
+    "journal": {"outage_patience_s": 0.0},
+}
+
+
+def short_args(vg: FakeVerdigris, ecap: FakeEnergyCap, circuits: list[str]) -> list[str]:
+    return [
+        "pull", "verdigris", "--client-id", vg.client_id, "--circuits", ",".join(circuits),
+        "--interval", "1h", "--until", END.isoformat(), "--backfill-days", "1",
+        "--auth-url", vg.token_url, "--api-url", vg.url, "--ecap-url", ecap.url,
+    ]  # fmt: skip
+
+
+def test_outage_keeps_pulled_readings_pending_and_deliver_sends_them(
+    vg: FakeVerdigris, ecap: FakeEnergyCap, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (env / "settings.json").write_text(json.dumps(FAST_RETRIES))
+    circuits = vg.circuits[:2]
+    want = expected(circuits, END - timedelta(days=1), END)
+    ecap.inject("/api/v3/reading", status=503, times=None)  # EnergyCAP is down
+    assert main(short_args(vg, ecap, circuits)) == 1
+    out = capsys.readouterr().out
+    assert "meterbridge deliver" in out
+    assert ecap.readings().empty
+    journal = Journal(env / "journal.sqlite3")
+    assert journal.counts()["pending"] == len(want) == 2 * 2 * 24
+    assert [s.source for s in journal.status()] == ["pull:verdigris"]
+    journal.close()
+    # The bookmarks moved when the readings were journaled: nothing is pulled twice.
+    requests_before = len(vg.statuses)
+    assert main(short_args(vg, ecap, circuits)) == 1
+    assert "read 0" in capsys.readouterr().out
+    assert len(vg.statuses) == requests_before
+    ecap.clear_faults()
+    assert main(["deliver"]) == 0, capsys.readouterr()
+    got = ecap.readings()[["channel_id", "time", "value"]]
+    got = got.astype({"channel_id": "int64"}).sort_values(["channel_id", "time"])
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)

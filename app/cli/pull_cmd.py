@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.cli import EXIT_ERROR, EXIT_OK, UsageError
+from app.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, UsageError
 from app.cli.run_output import ProgressBar, print_result
 from app.core.jobs import JobStore
 from app.core.paths import AppPaths, resolve_paths
@@ -216,7 +216,9 @@ def run_pull_verdigris(args: argparse.Namespace) -> int:
         _save(args, paths, "verdigris", config.to_dict())
         dest = _destination(args)
         with (
-            open_submitter(paths, settings, dest, "meterbridge pull", print) as sub,
+            open_submitter(
+                paths, settings, dest, "meterbridge pull", print, source=_source(args, "verdigris")
+            ) as sub,  # fmt: skip
             progress_bar(sub),
         ):
             started.append(sub)
@@ -224,7 +226,7 @@ def run_pull_verdigris(args: argparse.Namespace) -> int:
     except PullErrors as exc:
         return _failed(exc, started, args)
     print(f"{report.requests} Verdigris requests, {report.readings} readings")
-    return print_result(sub.result, verbose=args.verbose)
+    return _exit(sub, args)
 
 
 def _list_channels(config: VerdigrisConfig, paths: AppPaths) -> int:
@@ -250,7 +252,9 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
         _save(args, paths, "sftp", config.to_dict())
         dest = _destination(args)
         with (
-            open_submitter(paths, settings, dest, "meterbridge pull", print) as sub,
+            open_submitter(
+                paths, settings, dest, "meterbridge pull", print, source=_source(args, "sftp")
+            ) as sub,  # fmt: skip
             progress_bar(sub),
         ):
             started.append(sub)
@@ -262,7 +266,21 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
     print(f"{len(report.imported)} new files imported, {len(report.rejected)} rejected, "
           f"{report.skipped} already imported, {report.archived} archived"
           + (f", {report.waiting} too recent (next poll)" if report.waiting else ""))  # fmt: skip
-    return print_result(sub.result, verbose=args.verbose)
+    return _exit(sub, args)
+
+
+def _source(args: argparse.Namespace, kind: str) -> str:
+    """The journal source of this pull: ``pull:<job>`` (a saved job) or ``pull:<kind>``."""
+    return f"pull:{getattr(args, 'job', None) or kind}"
+
+
+def _exit(sub: Submitter, args: argparse.Namespace) -> int:
+    """`send`'s exit code: 1 also when readings stay pending (outage), 2 when the key is refused."""
+    code = print_result(sub.result, verbose=args.verbose)
+    delivery = sub.delivery
+    if delivery is None or delivery.busy or delivery.stopped is None:
+        return code
+    return max(code, EXIT_ERROR if delivery.auth_failed else EXIT_PARTIAL)
 
 
 def _failed(exc: Exception, started: list[Submitter], args: argparse.Namespace) -> int:

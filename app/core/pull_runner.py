@@ -22,14 +22,19 @@ from app.core.catalog import build_registry
 from app.core.energycap import EnergyCapClient, EnergyCapError, RetryPolicy
 from app.core.exporter import ExportError
 from app.core.jobs import Job, JobOutcome, JobStore
+from app.core.journal import Journal, JournalError, JournalFullError
 from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
 from app.core.outbox import ImportFileWriter
 from app.core.paths import AppPaths
-from app.core.pull_submit import Submitter
+from app.core.pull_submit import (
+    Submitter,
+    deliver_journaled,
+    journal_intake,
+    remember_delivery,
+)
 from app.core.report import DeliveryResult, RunResult
 from app.core.scheduler import Scheduler, network_reachable
 from app.core.secrets import SecretStore
-from app.core.sender import DeliveryContext, deliver
 from app.core.settings import EnergyCapSettings, Settings
 from app.core.sftp_pull import (
     PASSWORD_SECRET,
@@ -96,8 +101,13 @@ def open_submitter(
     dest: Destination,
     note: str,
     notice: Callable[[str], None] = log.info,
+    source: str = "pull",
 ) -> Iterator[Submitter]:
-    """A `Submitter` delivering like `send`; files are closed when the block ends.
+    """A `Submitter` that journals like `send`; delivery (or closing the files) ends the block.
+
+    With EnergyCAP set, each batch is committed to the journal under `source`
+    (``pull:<job or kind>``) before `submit` returns; when the block ends, the
+    journal is delivered as `send` does (an outage leaves readings pending).
 
     Raises:
         PullSetupError: no API key, bad mapping, bad API name.
@@ -119,8 +129,36 @@ def open_submitter(
                          f"time label end or start (not {label!r})")  # fmt: skip
     client = _client(url, ecap)
     client.check()
-    context = DeliveryContext(note=note)
-    yield Submitter(table, lambda m: deliver(m, client, ecap.api, ecap, context))  # type: ignore[arg-type]
+    journal = Journal.from_settings(paths.journal_file, settings.journal)
+    try:
+        remember_delivery(journal, client.base_url, ecap, dest.mapping or settings.mapping_file)
+        sub = Submitter(table, journal_intake(journal, source), map_first=False)
+        try:
+            yield sub
+        except (EnergyCapError, JournalError, JournalFullError):
+            raise  # EnergyCAP or the journal itself failed: what was journaled waits
+        except Exception:  # the source failed part-way: what was journaled still goes
+            _deliver(sub, journal, client, ecap, settings, note, notice)
+            raise
+        _deliver(sub, journal, client, ecap, settings, note, notice)
+    finally:
+        journal.close()
+
+
+def _deliver(
+    sub: Submitter,
+    journal: Journal,
+    client: EnergyCapClient,
+    ecap: EnergyCapSettings,
+    settings: Settings,
+    note: str,
+    notice: Callable[[str], None],
+) -> None:
+    report = deliver_journaled(sub, journal, client, ecap, settings.journal.outage_patience_s)
+    notice(f"{note}: {report.describe()}")
+    if report.stopped and not report.busy:
+        notice(f"delivery stopped: {report.stopped}; the readings stay in the journal "
+               "and `meterbridge deliver` sends them")  # fmt: skip
 
 
 @contextmanager
@@ -173,7 +211,8 @@ def run_sftp(config: SftpConfig, paths: AppPaths, submit: Submitter) -> SftpRepo
     return poll(config, state, build_registry(), submit, password=password)
 
 
-PullErrors = (SourceError, SftpError, EnergyCapError, ExportError, PullSetupError, OSError)
+PullErrors = (SourceError, SftpError, EnergyCapError, ExportError, PullSetupError, OSError,
+              JournalFullError, JournalError)  # fmt: skip
 
 
 def build_job_runner(
@@ -183,16 +222,22 @@ def build_job_runner(
 
     def run(job: Job) -> JobOutcome:
         try:
-            with open_submitter(paths, settings, dest or Destination(), f"job {job.name}") as sub:
+            with open_submitter(paths, settings, dest or Destination(), f"job {job.name}",
+                                source=f"pull:{job.name}") as sub:  # fmt: skip
                 summary = _run_kind(job, paths, sub)
         except PullErrors as exc:
             return JobOutcome(ok=False, message=str(exc))
-        result = sub.result
+        result, delivery = sub.result, sub.delivery
         message = f"{summary}; {result.summary()}"
         if result.errors:
             message += "; " + "; ".join(result.errors[:3])
+        late = delivery is not None and delivery.stopped is not None and not delivery.busy
+        if late and delivery is not None:
+            message += (
+                f"; {delivery.pending_left} readings wait in the journal ({delivery.stopped})"
+            )
         return JobOutcome(ok=True, message=message, readings=result.read,
-                          partial=result.exit_code != 0)  # fmt: skip
+                          partial=result.exit_code != 0 or late)  # fmt: skip
 
     return run
 

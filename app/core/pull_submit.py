@@ -1,21 +1,29 @@
-"""Where pulled readings go: the same map-and-deliver step as `meterbridge send`.
+"""Where pulled readings go: the journal first, as with `meterbridge send`.
 
 `Submitter` is the one `submit(batch)` the pulls call. It drops unusable
-rows, maps the batch and hands it to the send path's delivery function
-(EnergyCAP, or the outbox writer when no EnergyCAP URL is set), keeping a
-`RunResult` the CLI prints exactly like `send`. It returns only when the
-readings are delivered or written, so a pull moves its bookmark after that.
+rows and hands the batch on: with EnergyCAP set, raw to the journal
+(`journal_intake`, committed before `submit` returns, so a pull moves its
+bookmark only after its readings are durable), delivered afterwards by
+`deliver_journaled` (the journal's delivery engine, mapping applied there);
+without a URL, mapped to the outbox writer. It keeps a `RunResult` the CLI
+prints exactly like `send`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 
+from app.core.delivery import DeliveryReport, deliver_pending
+from app.core.energycap import EnergyCapClient
+from app.core.journal import Journal
 from app.core.mapping import MappingTable, apply_mapping
-from app.core.report import DeliveryResult, RunResult, SourceReport
-from connectors.base import ReadingBatch
+from app.core.report import DeliveryResult, Rejection, RunResult, SourceReport
+from app.core.settings import EnergyCapSettings
+from connectors.base import READING_COLUMNS, ReadingBatch, conform
 
 Deliver = Callable[[pd.DataFrame], DeliveryResult]
 
@@ -27,13 +35,24 @@ class Submitter:
         table: the mapping (source id → EnergyCAP channel).
         deliver: delivers one mapped frame (see `app.core.sender.deliver`).
         result: the run's tally (a new one by default).
+        map_first: map before `deliver` (the outbox); False hands raw readings
+            (the journal, which maps at delivery).
     """
 
-    def __init__(self, table: MappingTable, deliver: Deliver, result: RunResult | None = None):
+    def __init__(
+        self,
+        table: MappingTable,
+        deliver: Deliver,
+        result: RunResult | None = None,
+        *,
+        map_first: bool = True,
+    ):
         self.table = table
         self.deliver = deliver
         self.result = result if result is not None else RunResult()
+        self.map_first = map_first
         self.progress: Callable[[RunResult], None] | None = None  # after each batch
+        self.delivery: DeliveryReport | None = None  # the journal's delivery, once run
 
     def source(self, name: str, connector: str) -> SourceReport:
         """Open a report line for one pulled source (a Verdigris request set, an SFTP file)."""
@@ -51,7 +70,60 @@ class Submitter:
         if report is not None:
             report.read += len(readings)
         if len(readings):
-            self.result.add_delivery(self.deliver(apply_mapping(readings, self.table)))
+            handed = apply_mapping(readings, self.table) if self.map_first else readings
+            self.result.add_delivery(self.deliver(handed))
         if self.progress is not None:
             self.progress(self.result)
         return len(readings)
+
+
+def journal_intake(journal: Journal, source: str) -> Deliver:
+    """A `Deliver` that commits raw readings to the journal under `source` (durable on return).
+
+    Raises (from the returned function):
+        JournalFullError: the journal is full; nothing of that batch was stored.
+    """
+
+    def accept(readings: pd.DataFrame) -> DeliveryResult:
+        journal.accept(conform(readings.loc[:, list(READING_COLUMNS)]), source=source)
+        return DeliveryResult()
+
+    return accept
+
+
+def deliver_journaled(
+    sub: Submitter,
+    journal: Journal,
+    client: EnergyCapClient,
+    ecap: EnergyCapSettings,
+    patience_s: float,
+) -> DeliveryReport:
+    """Deliver what the journal holds (as `send` does) and add the outcome to `sub.result`.
+
+    Another delivery already running from the same journal is left to send
+    these readings too (`report.busy`); an outage that outlasts `patience_s`
+    leaves them pending for the next `meterbridge deliver` (or run).
+    """
+    report = deliver_pending(journal, client, ecap, sub.table, patience_s=patience_s)
+    sub.delivery = report
+    sub.result.sent += report.confirmed
+    sub.result.rejected += report.rejected
+    for row in journal.readings_by_id(report.rejected_ids).itertuples(index=False):
+        origin = row.origin if isinstance(row.origin, str) else None
+        sub.result.rejections.append(
+            Rejection(str(row.reason), origin, str(row.source_id), row.time.isoformat(),
+                      float(row.value))
+        )  # fmt: skip
+    return report
+
+
+LAST_SEND = "last_send"  # the journal meta entry `meterbridge deliver` falls back on
+
+
+def remember_delivery(
+    journal: Journal, url: str, ecap: EnergyCapSettings, mapping: str | None
+) -> None:
+    """Keep where this pull delivers, so a later `meterbridge deliver` needs no options."""
+    resolved = str(Path(mapping).expanduser().resolve()) if mapping else None
+    options = {"url": url, "api": ecap.api, "time_label": ecap.time_label, "mapping": resolved}
+    journal.set_meta(LAST_SEND, json.dumps(options))

@@ -4,7 +4,8 @@ Each run pulls every configured channel (``energy`` and ``power`` of the
 chosen circuits and breakers) from its bookmark to the last complete bucket.
 A channel never pulled starts `backfill_days` back; after an outage the gap
 is filled newest first; a window's bookmark moves only after `submit` has
-returned for it, so an interrupted run resumes without losing anything.
+returned for it (by then its readings are committed to the journal, or
+written to the outbox), so an interrupted run resumes without losing anything.
 """
 
 from __future__ import annotations
