@@ -61,6 +61,11 @@ class _Open:
     count: int = 0
 
 
+def _sync_data(fd: int) -> None:
+    """Flush a file's data to disk (fdatasync where the OS has it)."""
+    getattr(os, "fdatasync", os.fsync)(fd)
+
+
 def timestamp_stem(prefix: str, now: datetime) -> str:
     """The sortable part of a file name: prefix and UTC time to the second."""
     return f"{prefix}-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}"
@@ -115,6 +120,8 @@ class ImportFileWriter:
             target.handle.write(
                 import_csv_buffer(sort_for_import(part), target.key.kind, self.label)
             )
+            target.handle.flush()
+            _sync_data(target.handle.fileno())  # to disk as we go: `close` has little left to do
 
     def _wait(self) -> None:
         """Wait for the batch in flight; raise its error."""
