@@ -33,9 +33,12 @@ TokenSource = Callable[[bool], str]
 class VerdigrisError(SourceError):
     """Verdigris refused or failed a request; the message is for the user."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, body_refused: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.body_refused = body_refused  # the token endpoint refused the body's encoding
 
 
 class RateLimiter:
@@ -97,6 +100,20 @@ class Token:
 
     access_token: str
     expires_at: datetime
+    body: str = "form"  # the token request encoding that worked: "form" or "json"
+
+
+TOKEN_BODIES = ("form", "json")
+# OAuth2 errors that mean the credentials (not the body's encoding) are wrong.
+_CREDENTIAL_ERRORS = {
+    "invalid_client",
+    "access_denied",
+    "unauthorized_client",
+    "invalid_grant",
+    "invalid_scope",
+    "unauthorized",
+    "too_many_requests",
+}
 
 
 def request_token(
@@ -107,27 +124,40 @@ def request_token(
     audience: str = DEFAULT_AUDIENCE,
     session: requests.Session | None = None,
     timeout_s: float = 30.0,
+    encoding: str = "form",
 ) -> Token:
     """Ask the token endpoint for an access token (OAuth2 client credentials).
 
+    Args:
+        encoding: ``"form"`` (application/x-www-form-urlencoded, RFC 6749 §4.4.2)
+            or ``"json"`` (the body Verdigris' docs show; Auth0 takes both).
+
     Raises:
-        VerdigrisError: wrong credentials, quota reached, or the endpoint unreachable.
+        VerdigrisError: wrong credentials, quota reached, the endpoint unreachable;
+            ``body_refused`` is set when the answer (400/415) says the body's
+            encoding is what it cannot take (the caller may try the other one).
     """
-    # Verdigris documents a JSON body (Auth0 takes JSON or a form).
     body = {
         "grant_type": "client_credentials",
         "client_id": client_id,
         "client_secret": client_secret,
         "audience": audience,
     }
+    post = (session or requests.Session()).post
     try:
-        answer = (session or requests.Session()).post(auth_url, json=body, timeout=timeout_s)
+        if encoding == "json":
+            answer = post(auth_url, json=body, timeout=timeout_s)
+        else:
+            answer = post(auth_url, data=body, timeout=timeout_s)
     except requests.RequestException as exc:
         raise VerdigrisError(
             f"cannot reach the Verdigris token endpoint {auth_url}: {exc}"
         ) from exc
     if answer.status_code != 200:
-        raise VerdigrisError(_token_refusal(answer), status=answer.status_code)
+        refused = _body_refused(answer)
+        raise VerdigrisError(
+            _token_refusal(answer), status=answer.status_code, body_refused=refused
+        )
     reply = _json(answer)
     token = reply.get("access_token") if isinstance(reply, dict) else None
     if not isinstance(token, str) or not token:
@@ -136,7 +166,22 @@ def request_token(
         expires_in = float(reply.get("expires_in", 3600))
     except (TypeError, ValueError):
         expires_in = 3600.0
-    return Token(token, datetime.fromtimestamp(time.time() + expires_in, UTC))
+    expires_at = datetime.fromtimestamp(time.time() + expires_in, UTC)
+    return Token(token, expires_at, "json" if encoding == "json" else "form")
+
+
+def _body_refused(answer: requests.Response) -> bool:
+    """A 415, or a 400 whose OAuth2 error is not about the credentials or the quota."""
+    if answer.status_code == 415:
+        return True
+    if answer.status_code != 400:
+        return False
+    reply = _json(answer)
+    error = str(reply.get("error") or "").lower() if isinstance(reply, dict) else ""
+    reason = str(reply.get("error_description") or "") if isinstance(reply, dict) else ""
+    if any(word in reason.lower() for word in ("rate", "limit", "too many")):
+        return False
+    return error not in _CREDENTIAL_ERRORS
 
 
 def _token_refusal(answer: requests.Response) -> str:

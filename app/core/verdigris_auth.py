@@ -1,6 +1,9 @@
 """Verdigris OAuth2 client credentials with a token cache that survives restarts.
 
-Verdigris allows 20 token requests an hour, so the short-lived access token
+The token request is form-encoded (RFC 6749); an endpoint that refuses that
+encoding (400/415 about the body) is asked once more with JSON, and the
+encoding that worked is kept with the token. Verdigris allows 20 token
+requests an hour, so the short-lived access token
 (never the client secret) is kept until it expires: in the OS keyring when a
 secure one exists, else in a user-only (0600) file in the data folder. The
 client secret comes from the keyring (``verdigris-client-secret``) or, headless,
@@ -28,6 +31,7 @@ from app.core.secrets import SecretStore
 from connectors.verdigris_api import (
     DEFAULT_AUDIENCE,
     DEFAULT_AUTH_URL,
+    TOKEN_BODIES,
     RateLimiter,
     Token,
     VerdigrisApi,
@@ -116,14 +120,19 @@ class KeyringTokenCache:
 
 
 def _entry(token: Token) -> dict[str, str]:
-    return {"access_token": token.access_token, "expires_at": token.expires_at.isoformat()}
+    return {
+        "access_token": token.access_token,
+        "expires_at": token.expires_at.isoformat(),
+        "body": token.body,
+    }
 
 
 def _token(entry: Any) -> Token | None:
     if not isinstance(entry, dict):
         return None
     try:
-        return Token(entry["access_token"], datetime.fromisoformat(entry["expires_at"]))
+        body = str(entry.get("body")) if entry.get("body") in TOKEN_BODIES else TOKEN_BODIES[0]
+        return Token(entry["access_token"], datetime.fromisoformat(entry["expires_at"]), body)
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -165,17 +174,34 @@ class VerdigrisAuth:
     def __call__(self, fresh: bool = False) -> str:
         """A valid access token; `fresh` forces a new one (after a 401)."""
         with self._lock:
-            cached = None if fresh else self.cache.load(self.key)
-            if cached and cached.expires_at - timedelta(seconds=EARLY_S) > self.clock():
+            cached = self.cache.load(self.key)
+            live = cached is not None and cached.expires_at - timedelta(seconds=EARLY_S) > self.clock()
+            if cached and live and not fresh:
                 return cached.access_token
-            token = self._request()
+            token = self._request(cached.body if cached else TOKEN_BODIES[0])
             try:
                 self.cache.store(self.key, token)
             except (OSError, keyring.errors.KeyringError) as exc:
                 log.warning("could not cache the Verdigris token: %s", type(exc).__name__)
             return token.access_token
 
-    def _request(self) -> Token:
+    def _request(self, encoding: str) -> Token:
+        """A new token, with the body encoding that worked last (form by default).
+
+        When the endpoint refuses the encoding itself (400/415, not the
+        credentials), the other one is tried once; the one that worked is kept
+        with the token, so the next request uses it straight away.
+        """
+        try:
+            return self._request_as(encoding)
+        except VerdigrisError as exc:
+            if not exc.body_refused:
+                raise
+            other = "json" if encoding == "form" else "form"
+            log.info("the Verdigris token endpoint refused a %s body; trying %s", encoding, other)
+            return self._request_as(other)
+
+    def _request_as(self, encoding: str) -> Token:
         secret = self.secret()
         if not secret:
             raise VerdigrisError(
@@ -190,7 +216,12 @@ class VerdigrisAuth:
             self.limiter.wait()
         try:
             return request_token(
-                self.auth_url, self.client_id, secret, audience=self.audience, session=self.session
+                self.auth_url,
+                self.client_id,
+                secret,
+                audience=self.audience,
+                session=self.session,
+                encoding=encoding,
             )
         finally:
             if self.limiter is not None:

@@ -20,9 +20,12 @@ from app.core.verdigris_auth import (
 )
 from app.core.verdigris_pull import VerdigrisConfig, pull_verdigris
 from connectors.base import ReadingBatch, concat_batches
-from connectors.verdigris_api import RateLimiter, VerdigrisApi, limiter_for
+from connectors.verdigris_api import RateLimiter, VerdigrisApi, VerdigrisError, limiter_for
 from tests.fakes.memory_keyring import MemoryKeyring, installed
 from tests.fakes.verdigris import FakeVerdigris
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 
 
 @pytest.fixture
@@ -46,7 +49,7 @@ def test_keyring_holds_the_token_not_the_secret(
         auth = build_auth(fake.client_id, tmp_path, auth_url=fake.token_url)
         VerdigrisApi(fake.url, auth).buildings()
     assert len(fake.token_times) == 1
-    assert fake.token_bodies == ["application/json"]  # the body Verdigris documents
+    assert fake.token_bodies == [FORM]  # RFC 6749's encoding, by default
     stored = "".join(memory_keyring.store.values())
     assert "access_token" in stored and fake.client_secret not in stored
     assert not (tmp_path / "verdigris-token.json").exists()
@@ -145,3 +148,39 @@ def test_back_to_back_processes_share_the_rate(fake: FakeVerdigris, tmp_path: Pa
                 api.data("power", "circuit", ["101"], "15m", moment, moment + timedelta(hours=1))
     assert set(fake.statuses) == {200}
     assert len(fake.data_requests) == 10
+
+
+def _auth(fake: FakeVerdigris, tmp_path: Path) -> VerdigrisAuth:
+    cache = FileTokenCache(tmp_path / "verdigris-token.json")
+    return VerdigrisAuth(fake.client_id, lambda: fake.client_secret, cache, auth_url=fake.token_url)
+
+
+def test_a_form_only_endpoint_gets_the_form(fake: FakeVerdigris, tmp_path: Path) -> None:
+    fake.token_formats = frozenset({"form"})
+    VerdigrisApi(fake.url, _auth(fake, tmp_path)).buildings()
+    assert fake.token_bodies == [FORM]
+    assert '"body": "form"' in (tmp_path / "verdigris-token.json").read_text()
+
+
+@pytest.mark.parametrize("status", [400, 415])
+def test_a_json_only_endpoint_is_asked_again_as_json_and_that_is_remembered(
+    fake: FakeVerdigris, tmp_path: Path, status: int
+) -> None:
+    fake.token_formats, fake.token_format_status = frozenset({"json"}), status
+    VerdigrisApi(fake.url, _auth(fake, tmp_path)).buildings()
+    assert fake.token_bodies == [FORM, JSON]
+    cached = (tmp_path / "verdigris-token.json").read_text()
+    assert '"body": "json"' in cached and fake.client_secret not in cached
+    fake.revoke_tokens()  # the next call gets 401: a new token, asked as JSON straight away
+    VerdigrisApi(fake.url, _auth(fake, tmp_path)).buildings()
+    assert fake.token_bodies == [FORM, JSON, JSON]
+
+
+def test_refused_credentials_are_not_retried_in_another_encoding(
+    fake: FakeVerdigris, tmp_path: Path
+) -> None:
+    cache = FileTokenCache(tmp_path / "verdigris-token.json")
+    auth = VerdigrisAuth(fake.client_id, lambda: "wrong", cache, auth_url=fake.token_url)
+    with pytest.raises(VerdigrisError, match="refused the client id or client secret"):
+        auth()
+    assert fake.token_bodies == [FORM]

@@ -61,6 +61,9 @@ class FakeVerdigris:
     token_lifetime_s: int = 3600
     token_times: list[float] = field(default_factory=list)
     token_bodies: list[str] = field(default_factory=list)  # content types of token requests
+    # Token bodies the endpoint reads (Auth0: both); another is refused with this status.
+    token_formats: frozenset[str] = frozenset({"form", "json"})
+    token_format_status: int = 415
     statuses: list[int] = field(default_factory=list)
     data_requests: list[dict[str, Any]] = field(default_factory=list)
 
@@ -289,14 +292,22 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         raw = self.rfile.read(length).decode()
-        self.owner.token_bodies.append(self.headers.get("Content-Type", ""))
-        if self.headers.get("Content-Type", "").startswith("application/json"):
-            form = {k: str(v) for k, v in json.loads(raw or "{}").items()}
-        else:  # Auth0 also takes the RFC 6749 form body
-            form = {k: v[0] for k, v in parse_qs(raw).items()}
+        kind = self.headers.get("Content-Type", "")
+        self.owner.token_bodies.append(kind)
         if urlparse(self.path).path != "/oauth/token":
             self._answer(404, {"message": "no such endpoint"})
             return
+        body = "json" if kind.startswith("application/json") else "form"
+        if body not in self.owner.token_formats:  # an emulator that reads one encoding only
+            wanted = " or ".join(sorted(self.owner.token_formats))
+            reason = f"the request body must be {wanted}, not {kind or 'unlabelled'}"
+            self._answer(self.owner.token_format_status,
+                         {"error": "invalid_request", "error_description": reason})  # fmt: skip
+            return
+        if body == "json":
+            form = {k: str(v) for k, v in json.loads(raw or "{}").items()}
+        else:  # the RFC 6749 form body (Auth0 takes it too)
+            form = {k: v[0] for k, v in parse_qs(raw).items()}
         if self.owner.rate_counts_tokens and not self.owner.rate_ok():
             self._answer(429, {"error": "too_many_requests", "error_description": "rate"})
             return
