@@ -175,8 +175,8 @@ class VerdigrisAuth:
         """A valid access token; `fresh` forces a new one (after a 401)."""
         with self._lock:
             cached = self.cache.load(self.key)
-            live = cached is not None and cached.expires_at - timedelta(seconds=EARLY_S) > self.clock()
-            if cached and live and not fresh:
+            early = timedelta(seconds=EARLY_S)
+            if cached is not None and cached.expires_at - early > self.clock() and not fresh:
                 return cached.access_token
             token = self._request(cached.body if cached else TOKEN_BODIES[0])
             try:
