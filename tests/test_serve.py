@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
+from tests.fakes.memory_keyring import installed, no_keyring
 
 KEY = "serve-test-key"
 T0 = pd.Timestamp("2026-10-24T23:00Z")  # the London clock-change night, in UTC
@@ -175,6 +176,32 @@ def test_sigkill_between_ack_and_delivery_then_restart_delivers_all(
 
 
 def test_device_commands(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The machine's keyring must not decide the outcome (nor receive test tokens): this
+    # part runs as on a machine without one; the test below runs with one.
+    with no_keyring():
+        _device_commands_without_keyring(home, capsys)
+
+
+def test_device_token_is_kept_in_the_keyring_when_there_is_one(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    with installed() as ring:
+        assert main(["device", "add", "gw", "--connector", "episensor"]) == 0
+        token = next(
+            x.split()[-1] for x in capsys.readouterr().out.splitlines() if x.startswith("token")
+        )
+        assert ring.store[("meterbridge", "device-token:gw")] == token
+        assert token not in (home / "devices.json").read_text()
+        assert main(["device", "token", "gw"]) == 0
+        assert capsys.readouterr().out.strip() == token
+        assert main(["device", "token", "gw", "--new"]) == 0
+        renewed = capsys.readouterr().out.strip()
+        assert renewed != token and ring.store[("meterbridge", "device-token:gw")] == renewed
+
+
+def _device_commands_without_keyring(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from app.cli import main
     from app.core.capture import CaptureStore
 
