@@ -110,13 +110,23 @@ class DateParser:
 
 
 def strings(values: Any, n: int) -> Any:
-    """A pandas string column (pyarrow-backed) from an Arrow array or a scalar."""
+    """A pandas string column (pyarrow-backed) from an Arrow array or a scalar.
+
+    pandas keeps its strings as Arrow `large_string`; arrays built that way
+    (see `large`) are wrapped without a copy.
+    """
     if isinstance(values, str) or values is None:
-        return pd.arrays.ArrowStringArray(pa.repeat(pa.scalar(values, pa.string()), n))
+        return pd.arrays.ArrowStringArray(pa.repeat(pa.scalar(values, pa.large_string()), n))
     array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    if array.type != pa.string():
-        array = array.cast(pa.string())
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
     return pd.arrays.ArrowStringArray(array)
+
+
+def large(array: Any) -> Any:
+    """An Arrow string array as `large_string` (cheap on per-row arrays; per-reading
+    arrays taken from it are then large already and need no copy for pandas)."""
+    return array if array.type == pa.large_string() else array.cast(pa.large_string())
 
 
 def readings_frame(columns: dict[str, Any], n: int) -> pd.DataFrame:
@@ -146,11 +156,14 @@ def origins(file: str, lines: Any, labels: Any, rows: Any = None) -> Any:
     With `rows` (the row of each reading), `lines` and the `file:line:` prefixes
     are per row and taken per reading, so the join runs once.
     """
-    line_text = pc.cast(pa.array(lines, type=pa.int64()), pa.string())
-    prefix = pc.binary_join_element_wise(pa.scalar(file), line_text, pa.scalar(""), ":")
+    line_text = pc.cast(pa.array(lines, type=pa.int64()), pa.large_string())
+    file_text = pa.scalar(file, pa.large_string())
+    empty, colon = pa.scalar("", pa.large_string()), pa.scalar(":", pa.large_string())
+    prefix = pc.binary_join_element_wise(file_text, line_text, empty, colon)
+    labels = large(labels) if isinstance(labels, pa.Array) else labels.cast(pa.large_string())
     if rows is not None:
         prefix = pc.take(prefix, pa.array(rows, type=pa.int64()))
-    return pc.binary_join_element_wise(prefix, labels, "")
+    return pc.binary_join_element_wise(prefix, labels, empty)
 
 
 def held_problem(day: date, reason: str, file: str, count: int, source: str) -> Problem:

@@ -24,6 +24,7 @@ from connectors.tabular_cells import (
     Chunk,
     DateParser,
     flag_codes,
+    large,
     numbers,
     origins,
     readings_frame,
@@ -68,7 +69,7 @@ class LongReader:
     def convert(self, batch: pa.RecordBatch, chunk: Chunk) -> ReadingBatch:
         """Readings of one chunk of rows."""
         plan = self.plan
-        ids = trimmed(self.column(batch, plan.id_index))
+        ids = large(trimmed(self.column(batch, plan.id_index)))
         stamps = self._stamps(batch, chunk)
         assert plan.value_index is not None
         value_label = plan.labels[plan.value_index]

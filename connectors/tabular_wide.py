@@ -24,6 +24,7 @@ from connectors.tabular_cells import (
     Chunk,
     DateParser,
     flag_codes,
+    large,
     numbers,
     origins,
     readings_frame,
@@ -57,7 +58,7 @@ class WideReader:
 
     def convert(self, batch: pa.RecordBatch, chunk: Chunk) -> ReadingBatch:
         """Readings of one chunk of rows."""
-        ids = trimmed(self.column(batch, self.plan.id_index))
+        ids = large(trimmed(self.column(batch, self.plan.id_index)))
         date_label = self.plan.labels[self.plan.date_index]
         codes, days = self.dates.parse(self.column(batch, self.plan.date_index), chunk, date_label)
         table = self._day_table(np.where(np.isnat(days), np.datetime64(0, "D"), days))
@@ -115,7 +116,7 @@ class WideReader:
         suffixes = pc.take(
             pa.array(list(SOURCE_SUFFIX.values())), pc.index_in(raw, pa.array(list(SOURCE_SUFFIX)))
         )
-        return quantity, pc.fill_null(suffixes, "")
+        return large(quantity), large(pc.fill_null(suffixes, ""))
 
     def _matrix(
         self, batch: pa.RecordBatch, chunk: Chunk, block: list[ValueColumn]
@@ -247,8 +248,11 @@ def _assemble(parts: list[dict[str, Any]], chunk: Chunk, file: str, plan: Plan) 
         quantity: Any = part["quantity"]
         if part["quantity_row"] is not None:
             quantity = pc.take(part["quantity_row"], index)
-            source = pc.binary_join_element_wise(source, pc.take(part["suffix_row"], index), "")
-        labels = pc.take(pa.array(part["labels"]), pa.array(part["si"], type=pa.int64()))
+            suffix = pc.take(part["suffix_row"], index)
+            source = pc.binary_join_element_wise(source, suffix, pa.scalar("", pa.large_string()))
+        labels = pc.take(
+            pa.array(part["labels"], pa.large_string()), pa.array(part["si"], type=pa.int64())
+        )
         columns = {
             "source_id": source,
             "quantity": quantity,

@@ -55,7 +55,7 @@ def encoded(values: Any) -> Any:
         hit = _CACHE.get(key) if key is not None else None
     if hit is not None:
         return hit[1]
-    if len(array) and array.null_count == 0 and pc.all(pc.equal(array, array[0])).as_py():
+    if _all_same(array):
         result = pa.DictionaryArray.from_arrays(
             pa.array(np.zeros(len(array), dtype="int32")), array.slice(0, 1)
         )
@@ -67,6 +67,13 @@ def encoded(values: Any) -> Any:
             while len(_CACHE) > _KEEP:
                 _CACHE.popitem(last=False)
     return result
+
+
+def _all_same(array: Any) -> bool:
+    """Whether a null-free array holds one value (ends compared first: usually decides)."""
+    if not len(array) or array.null_count or array[0] != array[len(array) - 1]:
+        return False
+    return bool(pc.all(pc.equal(array, array[0])).as_py())
 
 
 def codes(values: Any) -> tuple[np.ndarray[Any, Any], int]:
