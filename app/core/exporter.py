@@ -85,10 +85,13 @@ def utc_time_strings(times: pd.Series, fmt: str = ISO_FORMAT) -> Any:
     return pc.take(pc.binary_join_element_wise(text, "+00:00", ""), encoded.indices)
 
 
-def _number_strings(values: Any) -> Any:
-    """Float64 values as plain decimal strings; each distinct value is formatted once."""
+def _number_strings(values: Any, suffix: str = "") -> Any:
+    """Float64 values as plain decimal strings (+ suffix); each distinct value formatted once."""
     encoded = pc.dictionary_encode(pa.array(values, type=pa.float64()))
-    return pc.take(pc.cast(encoded.dictionary, pa.string()), encoded.indices)
+    words = pc.cast(encoded.dictionary, pa.string())
+    if suffix:
+        words = pc.binary_join_element_wise(words, suffix, "")
+    return pc.take(words, encoded.indices)
 
 
 @dataclass(frozen=True)
@@ -355,8 +358,7 @@ def _csv_text(values: pd.Series, suffix: str = "") -> Any:
 
     The check runs on the distinct values only (ids repeat for every reading).
     """
-    array = pa.array(values, type=pa.string(), from_pandas=True)
-    if array.null_count == len(array):
+    if string_codes.arrow(values).null_count == len(values):
         return pa.scalar(suffix)
     encoded = string_codes.encoded(values)
     words = encoded.dictionary.fill_null("").cast(pa.string())
@@ -384,16 +386,15 @@ def import_csv_buffer(part: pd.DataFrame, kind: str, label: TimeLabel = "end") -
         return b""
     ids = part["channel_import_id"] if kind == "channel" else part["meter_import_id"]
     stamps = utc_time_strings(label_times(part, label), ISO_CSV_FORMAT)
-    values = _number_strings(part["value"].to_numpy(dtype="float64"))
+    numbers = part["value"].to_numpy(dtype="float64")
     estimated = part["estimated"].to_numpy(dtype="bool")
-    flags = pc.if_else(pa.array(estimated), ESTIMATED_INDICATOR, "") if estimated.any() else ""
-    columns = [
-        _csv_text(ids.astype("string")),
-        stamps,
-        values,
-        pa.scalar(flags) if isinstance(flags, str) else flags,
-        _csv_text(part["note"].astype("string"), suffix="\r\n"),  # the line ends with the note
-    ]
+    note = _csv_text(part["note"].astype("string"), suffix="\r\n")  # the line ends with the note
+    columns = [_csv_text(ids.astype("string")), stamps]
+    if isinstance(note, pa.Scalar) and not estimated.any():  # no flag, no note: one tail
+        columns.append(_number_strings(numbers, suffix=",," + note.as_py()))
+    else:
+        flags = pc.if_else(pa.array(estimated), ESTIMATED_INDICATOR, "")
+        columns += [_number_strings(numbers), flags, note]
     return _string_buffer(pc.binary_join_element_wise(*columns, ","))
 
 

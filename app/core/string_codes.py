@@ -23,7 +23,7 @@ _LOCK = Lock()
 _KEEP = 4
 
 
-def _arrow(values: Any) -> Any:
+def arrow(values: Any) -> Any:
     """A pyarrow (large) string array of a column; no copy when it is Arrow-backed."""
     if isinstance(values, pd.Series):
         values = values.array
@@ -49,7 +49,7 @@ def _key(array: Any) -> tuple[int, ...] | None:
 
 def encoded(values: Any) -> Any:
     """The `pyarrow.DictionaryArray` of a string column (first-seen order, nulls encoded)."""
-    array = _arrow(values)
+    array = arrow(values)
     key = _key(array)
     with _LOCK:
         hit = _CACHE.get(key) if key is not None else None
