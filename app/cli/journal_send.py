@@ -58,8 +58,10 @@ class _Intake:
             frame = conform(readings.loc[:, list(READING_COLUMNS)])
             # The identities a Readings-API body named (gathered by the pipeline before
             # it hands over the batch) are journaled with the readings they address.
-            ids = set(frame["source_id"].dropna().unique().tolist())
-            hints = [h for h in self.result.hints if h.source_id in ids]
+            hints = self.result.hints
+            if hints:  # only those naming this batch's sources (most files have none)
+                ids = set(frame["source_id"].dropna().unique().tolist())
+                hints = [h for h in hints if h.source_id in ids]
             try:
                 self.accepted.add(self.journal.accept(frame, source=self.source, hints=hints))
             except JournalFullError as exc:
