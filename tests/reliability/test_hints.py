@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ import requests
 from app.core.delivery import deliver_pending
 from app.core.energycap import EnergyCapClient, RetryPolicy
 from app.core.journal import Journal
-from app.core.mapping import parse_mapping_csv
+from app.core.mapping import MappingTable, parse_mapping_csv
 from app.core.settings import EnergyCapSettings
 from connectors.base import make_readings
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
@@ -178,3 +179,38 @@ def test_serve_delivers_a_readings_push_to_the_channels_it_names(served, ecap) -
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert_all_arrived(ecap)
+
+
+def test_replay_after_fixing_energycap_keeps_the_identities(
+    tmp_path: Path, ecap: FakeEnergyCap
+) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3")
+    times = pd.date_range("2026-10-25T00:30Z", periods=4, freq="30min")  # London falls back
+    readings = make_readings(source_id="C77", time=times, value=[1.0, 2.0, 3.0, 4.0])
+    hint = {"source_id": "C77", "quantity": "kWh", "channel_import_id": "C77"}
+    journal.accept(readings, source="readings-json", hints=[hint])
+    client = EnergyCapClient(ecap.url, KEY, retry=RetryPolicy(2, 0.01, 0.02))
+    settings = EnergyCapSettings(batch_size=40, backoff_base_s=0.01, backoff_cap_s=0.05)
+    first = deliver_pending(journal, client, settings, MappingTable())
+    assert first.rejected == 4  # no channel C77 yet: dead letters
+    ecap.add_meter(7, "M7", [FakeChannel(77, "C77", "Use", "kWh", 900)], "Europe/London")
+    assert journal.replay() == 4
+    second = deliver_pending(journal, client, settings, MappingTable())
+    journal.close()
+    assert second.complete and second.confirmed == 4
+    assert [v for _, v in arrived(ecap, 77)] == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_a_journal_of_the_first_schema_gets_the_hints_table(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    Journal(path).close()
+    with sqlite3.connect(path) as conn:  # as a journal written before hints were kept
+        conn.execute("DROP TABLE hints")
+        conn.execute("PRAGMA user_version = 1")
+    journal = Journal(path)
+    times = pd.date_range("2026-03-29T00:30Z", periods=2, freq="30min")
+    readings = make_readings(source_id="42", time=times, value=[1.0, 2.0])
+    journal.accept(readings, source="push:nuoz", hints=[{"source_id": "42", "channel_id": 42}])
+    assert [r.channel_id for r in journal.hints_for(["push:nuoz", "other"])["push:nuoz"]] == [42]
+    assert journal.integrity_check() == "ok"
+    journal.close()
