@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from app.core.exporter import TimeLabel, import_files
-from app.core.mapping import MappingTable, apply_mapping
+from app.core.mapping import MappingRow, MappingTable, apply_mapping, hint_rows, with_hints
 from app.core.preview_checks import PreviewReport, check_readings
 from app.core.preview_columns import TableColumns, channel_slices
 from connectors.base import Connector, Problem, Source, conform, empty_readings
@@ -42,6 +42,7 @@ class PreviewData:
     columns: TableColumns | None = None
     slices: list[tuple[str, slice]] = field(default_factory=list)
     unmapped: list[tuple[str, str]] = field(default_factory=list)
+    hints: list[MappingRow] = field(default_factory=list)
 
     def channels(self) -> list[tuple[str, str]]:
         """The distinct (source id, quantity) pairs, in table order."""
@@ -67,6 +68,7 @@ def load_preview(
     frames: list[pd.DataFrame] = []
     problems: list[Problem] = []
     info: dict[str, Any] = {}
+    hints: list[MappingRow] = []  # identities a Readings-API body names (kept on Send)
     total = 0
     for batch in connector.read(source, options):
         if cancelled is not None and cancelled():
@@ -74,6 +76,7 @@ def load_preview(
         if len(batch.readings):
             frames.append(batch.readings)
         problems.extend(batch.problems)
+        hints.extend(h for h in hint_rows(batch.info.get("mapping_hint")) if h not in hints)
         info.update(batch.info)
         total += len(batch.readings)
         if progress is not None:
@@ -81,7 +84,7 @@ def load_preview(
     readings = conform(pd.concat(frames, ignore_index=True)) if frames else empty_readings()
     if progress is not None:
         progress(total, "mapping and checking")
-    mapped = _map_in_chunks(readings, table, cancelled)
+    mapped = _map_in_chunks(readings, with_hints(table, hints), cancelled)
     # The value as the source gave it (before any mapping multiplier): what the journal
     # stores, since delivery applies the mapping (the current one) itself.
     mapped["source_value"] = readings["value"].to_numpy(dtype="float64")
@@ -92,7 +95,7 @@ def load_preview(
     slices = channel_slices(mapped)
     unmapped = unmapped_pairs(mapped)
     return PreviewData(
-        source, connector.info.id, mapped, problems, report, info, columns, slices, unmapped
+        source, connector.info.id, mapped, problems, report, info, columns, slices, unmapped, hints
     )
 
 

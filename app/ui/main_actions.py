@@ -103,14 +103,14 @@ class MainActions:
         readings = data.mapped.loc[:, list(READING_COLUMNS)]
         if "source_value" in data.mapped.columns:
             readings = readings.assign(value=data.mapped["source_value"].to_numpy())
-        name, label = data.connector_id, data.source.name
+        name, label, hints = data.connector_id, data.source.name, list(data.hints)
 
         def job(_progress: Any, _cancelled: Any) -> str:
             from app.core.journal import Journal
 
             journal = Journal(journal_file)
             try:
-                result = journal.accept(readings, source=name)
+                result = journal.accept(readings, source=name, hints=hints)
             finally:
                 journal.close()
             return f"{label}: {result.describe()}{waiting}"

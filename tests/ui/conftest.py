@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.backend
-import keyring.errors
 import pytest
 from PySide6.QtCore import QThreadPool
 
 from app.core.paths import resolve_paths
 from app.ui.context import AppContext
 from tests.fakes.fixtures import energycap  # noqa: F401
+from tests.fakes.memory_keyring import MemoryKeyring, installed
 
 # The offscreen platform plugin keeps QPlatformWindow's defaults for propagateSizeHints()
 # and raise(), which say they are unsupported (qWarning) whenever a window with a menu
@@ -28,34 +26,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A file-less keyring backend: a stand-in for the OS store in tests."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.items.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
-
-
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
-    """The in-memory backend, made the active keyring for the test."""
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(previous)
+    """The in-memory backend (kept out of keyring's discovery), active for the test."""
+    with installed() as ring:
+        yield ring
 
 
 @pytest.fixture

@@ -113,3 +113,41 @@ def test_send_applies_the_mapping_multiplier_once(
     shown = kwh.sort_values("time")["value"].to_numpy()
     assert (sent == shown).all()
     assert (sent == 2 * kwh.sort_values("time")["source_value"].to_numpy()).all()
+
+
+def test_send_keeps_the_identities_a_readings_api_body_names(
+    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap, tmp_path: Path
+) -> None:
+    """A Readings-API JSON body addressed by channelImportId is previewed on that channel
+    and, sent from the GUI, lands there (not on a meter named like the import id)."""
+    energycap.add_meter(7, "M7", [FakeChannel(71, "C-JSON", "Use", "kWh", 900)])
+    energycap.add_meter(8, "C-JSON", [FakeChannel(81, "DECOY", "Use", "kWh", 900)])
+    body = tmp_path / "readings.json"
+    body.write_text(
+        '[{"channelImportId": "C-JSON", "observationTypeCode": "Use", "unitCode": "kWh",'
+        ' "readings": [{"time": "2025-11-02T05:15:00+00:00", "value": 1.5},'
+        ' {"time": "2025-11-02T06:15:00+00:00", "value": 2.5}]}]',
+        encoding="utf-8",
+    )
+    context.settings.energycap.url = energycap.url
+    context.settings.listener.port = _free_port()
+    context.secrets.set(API_KEY_SECRET, "test-key")
+    context.save()
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    services = GuiServices(context.paths, context.secrets)
+    window.attach_services(services)
+    try:
+        data = load_preview(
+            build_registry().get("readings-json"),
+            Source.from_path(body),
+            {},
+            context.mapping_table(),
+        )
+        assert data.mapped["channel_import_id"].tolist() == ["C-JSON", "C-JSON"]
+        window.actions_.send(data)
+        qtbot.waitUntil(lambda: len(energycap.readings_for(71)) == 2, timeout=30_000)
+    finally:
+        services.stop()
+    assert energycap.readings_for(71)["value"].tolist() == [1.5, 2.5]
+    assert len(energycap.readings_for(81)) == 0

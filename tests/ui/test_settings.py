@@ -13,7 +13,7 @@ from app.core.settings import HOST_PRESETS, load_settings
 from app.ui.context import API_KEY_SECRET, AppContext
 from app.ui.settings_dialog import CUSTOM, SettingsDialog
 from tests.fakes.energycap import FakeEnergyCap
-from tests.ui.conftest import MemoryKeyring
+from tests.fakes.memory_keyring import MemoryKeyring
 
 
 def _dialog(qtbot: QtBot, context: AppContext) -> SettingsDialog:
@@ -33,7 +33,7 @@ def test_key_is_saved_in_the_keyring_not_in_the_settings_file(
     assert "OS keyring" in dialog.keyring.text()
     with qtbot.waitSignal(dialog.accepted):
         dialog.accept()
-    assert memory_keyring.items[("meterbridge", API_KEY_SECRET)] == "s3cret-key-123"
+    assert memory_keyring.store[("meterbridge", API_KEY_SECRET)] == "s3cret-key-123"
     text = context.paths.settings_file.read_text(encoding="utf-8")
     assert "s3cret-key-123" not in text
     assert json.loads(text)["energycap"]["url"] == HOST_PRESETS[eu]

@@ -16,8 +16,8 @@ from app.core.verdigris_pull import VerdigrisConfig
 from app.ui.context import AppContext
 from app.ui.wizards.push_test_page import device_registry
 from app.ui.wizards.source_wizard import SOURCE, SUMMARY, TEST, SourceWizard
+from tests.fakes.memory_keyring import MemoryKeyring
 from tests.fakes.sftp_server import AsyncSshServer, make_client_key
-from tests.ui.conftest import MemoryKeyring
 
 
 def _wizard(qtbot: QtBot, context: AppContext, kind: str | None) -> SourceWizard:
@@ -69,7 +69,7 @@ def test_episensor_by_keyboard_gives_push_url_and_token(
     device = registry.get("head-office")
     assert device.connector == "episensor" and device.tz == "Europe/London"
     assert registry.owner_of(token) == "head-office"
-    assert memory_keyring.items[("meterbridge", "device-token:head-office")] == token
+    assert memory_keyring.store[("meterbridge", "device-token:head-office")] == token
     assert token not in json.dumps(saved)
     assert token not in (context.paths.config_dir / "devices.json").read_text("utf-8")
 
@@ -145,7 +145,7 @@ def test_uk_sftp_pins_the_host_key_it_showed(
         server.stop()
     assert saved["kind"] == "uk-hh-sftp"
     assert saved["settings"]["host_key_fingerprint"] == server.fingerprint
-    assert memory_keyring.items[("meterbridge", "sftp-password:collector@127.0.0.1")] == "pa55word"
+    assert memory_keyring.store[("meterbridge", "sftp-password:collector@127.0.0.1")] == "pa55word"
     job = JobStore(context.jobs_file).get("UK half-hourly")
     config = SftpConfig.from_dict(job.config)
     assert job.kind == "sftp" and config.host_key_fingerprint == server.fingerprint
@@ -167,7 +167,7 @@ def test_verdigris_secret_goes_to_the_keyring_and_a_job_is_scheduled(
     assert saved["settings"]["ids"] == ["1201", "1202"]
     assert "very-secret" not in json.dumps(saved)
     assert (
-        memory_keyring.items[("meterbridge", "verdigris-client-secret:client-42")] == "very-secret"
+        memory_keyring.store[("meterbridge", "verdigris-client-secret:client-42")] == "very-secret"
     )
     job = JobStore(context.jobs_file).get("Verdigris")
     assert job.kind == "verdigris" and job.interval.total_seconds() == 30 * 60
