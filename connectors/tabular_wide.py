@@ -26,7 +26,7 @@ from connectors.tabular_cells import (
     flag_codes,
     large,
     numbers,
-    origins,
+    origins_by_slot,
     readings_frame,
     trimmed,
 )
@@ -250,16 +250,14 @@ def _assemble(parts: list[dict[str, Any]], chunk: Chunk, file: str, plan: Plan) 
             quantity = pc.take(part["quantity_row"], index)
             suffix = pc.take(part["suffix_row"], index)
             source = pc.binary_join_element_wise(source, suffix, pa.scalar("", pa.large_string()))
-        labels = pc.take(
-            pa.array(part["labels"], pa.large_string()), pa.array(part["si"], type=pa.int64())
-        )
+        origin = origins_by_slot(Path(file).name, chunk.lines, part["labels"], ri, part["si"])
         columns = {
             "source_id": source,
             "quantity": quantity,
             "time": part["time"],
             "value": part["value"],
             "estimated": part["estimated"],
-            "origin": origins(Path(file).name, chunk.lines, labels, ri),
+            "origin": origin,
         }
         frames.append(readings_frame(columns, n))
     if len(frames) == 1:
