@@ -118,6 +118,10 @@ class UkHalfHourlyConnector:
             for batch in body.batches(reader):
                 batch.info = dict(meta)
                 yield batch
+        last = reader.flush() if isinstance(reader, LongReader) else None
+        if last is not None:
+            last.info = dict(meta)
+            yield last
         problems = [*body.leftover(source.label), *reader.held_problems()]
         yield ReadingBatch(empty_readings(), problems, dict(meta))
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from connectors.generic_clock import Placement, place_local_times
+from connectors.generic_clock import Placement, open_tail, place_local_times
 from connectors.hh_dates import HALF_HOUR_NS
 
 NAT = np.iinfo("int64").min
@@ -103,3 +103,25 @@ def first_occurrence(wall: np.ndarray[Any, Any], tz: str) -> np.ndarray[Any, Any
     flags = np.ones(len(index), dtype=bool)
     local = index.tz_localize(tz, ambiguous=flags, nonexistent="NaT").tz_convert("UTC")
     return np.asarray(local.tz_localize(None).as_unit("ns").asi8, dtype="int64")
+
+
+def _repeated(wall: np.ndarray[Any, Any], tz: str) -> np.ndarray[Any, Any]:
+    """Whether each naive wall time happens twice in `tz` (the fall-back hour)."""
+    index = pd.DatetimeIndex(wall.view("datetime64[ns]"))
+    ones = np.ones(len(index), dtype=bool)
+    early = index.tz_localize(tz, ambiguous=ones, nonexistent="NaT")
+    late = index.tz_localize(tz, ambiguous=~ones, nonexistent="NaT")
+    twice: np.ndarray[Any, Any] = np.asarray(early != late, dtype=bool)
+    twice &= ~np.asarray(early.isna(), dtype=bool)
+    return twice
+
+
+def open_rows(
+    keys: pd.Series, start_wall: np.ndarray[Any, Any], tz: str, end_labelled: bool
+) -> np.ndarray[Any, Any]:
+    """Rows in a repeated-hour run still open at the end of a chunk (either reading of
+    the stamps): carried into the next chunk so a run split by a block edge is judged whole."""
+    repeated = _repeated(start_wall, tz)
+    if end_labelled:
+        repeated |= _repeated(start_wall + HALF_HOUR_NS, tz)
+    return np.asarray(open_tail(keys, repeated), dtype=bool)

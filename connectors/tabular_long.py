@@ -30,7 +30,7 @@ from connectors.tabular_cells import (
     readings_frame,
     trimmed,
 )
-from connectors.tabular_clock import first_occurrence, place_long
+from connectors.tabular_clock import first_occurrence, open_rows, place_long
 from connectors.tabular_layout import Layout, Plan, _find, score_plan
 
 NAT = np.iinfo("int64").min
@@ -52,6 +52,40 @@ def match_long(labels: list[str], layout: Layout) -> Plan | None:
 
 
 @dataclass
+class Rows:
+    """The cells of a chunk's rows that the readings are made of."""
+
+    ids: Any  # Arrow large_string
+    stamps: np.ndarray[Any, Any]  # naive wall time, int64 ns (NAT: unreadable)
+    values: np.ndarray[Any, Any]
+    estimated: np.ndarray[Any, Any]
+    missing: np.ndarray[Any, Any]
+    lines: np.ndarray[Any, Any]
+
+    def take(self, rows: np.ndarray[Any, Any]) -> Rows:
+        """These rows only."""
+        index = pa.array(rows, type=pa.int64())
+        return Rows(
+            pc.take(self.ids, index), self.stamps[rows], self.values[rows],
+            self.estimated[rows], self.missing[rows], self.lines[rows],
+        )  # fmt: skip
+
+    def then(self, other: Rows) -> Rows:
+        """These rows followed by `other`'s."""
+        return Rows(
+            pa.concat_arrays([self.ids, other.ids]),
+            *(
+                np.concatenate([mine, theirs])
+                for mine, theirs in (
+                    (self.stamps, other.stamps), (self.values, other.values),
+                    (self.estimated, other.estimated), (self.missing, other.missing),
+                    (self.lines, other.lines),
+                )
+            ),
+        )  # fmt: skip
+
+
+@dataclass
 class LongReader:
     """Reads chunks of a row-per-reading file."""
 
@@ -61,37 +95,59 @@ class LongReader:
     accept_ambiguous: bool = False
     dates: DateParser = field(default_factory=lambda: DateParser(DATETIME_FORMATS))
     held: dict[tuple[date, str], list[Any]] = field(default_factory=dict)
+    carry: Rows | None = None
 
     def column(self, batch: pa.RecordBatch, index: int) -> Any:
         """The Arrow column of header position `index`."""
         return batch.column(batch.schema.get_field_index(f"c{index}"))
 
     def convert(self, batch: pa.RecordBatch, chunk: Chunk) -> ReadingBatch:
-        """Readings of one chunk of rows."""
+        """Readings of one chunk of rows (with the rows carried from the chunk before)."""
         plan = self.plan
-        ids = large(trimmed(self.column(batch, plan.id_index)))
-        stamps = self._stamps(batch, chunk)
         assert plan.value_index is not None
         value_label = plan.labels[plan.value_index]
-        values = numbers(self.column(batch, plan.value_index), chunk, value_label)
         estimated, missing = self._flags(batch)
-        ok = pc.is_valid(ids).to_numpy(zero_copy_only=False) & (stamps != NAT) & ~missing
-        ok &= ~np.isnan(values)
-        start = stamps - (HALF_HOUR_NS if plan.layout.long_label == "end" else 0)
-        utc = self._localize(start, ids, ok, chunk)
-        keep = ok & (utc != NAT)
-        rows = np.flatnonzero(keep)
-        index = pa.array(rows, type=pa.int64())
+        rows = Rows(
+            large(trimmed(self.column(batch, plan.id_index))),
+            self._stamps(batch, chunk),
+            numbers(self.column(batch, plan.value_index), chunk, value_label),
+            estimated,
+            missing,
+            chunk.lines,
+        )
+        if self.carry is not None:
+            rows, self.carry = self.carry.then(rows), None
+            chunk.lines = rows.lines  # problems above were recorded with the block's lines
+        return self._emit(rows, chunk, final=False)
+
+    def flush(self) -> ReadingBatch | None:
+        """The rows still carried at the end of the file, placed as they are."""
+        if self.carry is None:
+            return None
+        rows, self.carry = self.carry, None
+        return self._emit(rows, Chunk(self.file, rows.lines), final=True)
+
+    def _emit(self, rows: Rows, chunk: Chunk, final: bool) -> ReadingBatch:
+        plan = self.plan
+        assert plan.value_index is not None
+        ok = pc.is_valid(rows.ids).to_numpy(zero_copy_only=False) & (rows.stamps != NAT)
+        ok &= ~rows.missing & ~np.isnan(rows.values)
+        start = rows.stamps - (HALF_HOUR_NS if plan.layout.long_label == "end" else 0)
+        utc, tail = self._localize(start, rows.ids, ok, chunk, final)
+        if tail.any():
+            self.carry = rows.take(np.flatnonzero(tail))
+        keep = np.flatnonzero(ok & (utc != NAT) & ~tail)
+        label = pa.scalar(plan.labels[plan.value_index])
         columns = {
-            "source_id": pc.take(ids, index),
+            "source_id": pc.take(rows.ids, pa.array(keep, type=pa.int64())),
             "quantity": "kWh",
-            "time": utc[rows] + HALF_HOUR_NS,
-            "value": values[rows],
-            "estimated": estimated[rows],
-            "origin": origins(Path(self.file).name, chunk.lines[rows], pa.scalar(value_label)),
+            "time": utc[keep] + HALF_HOUR_NS,
+            "value": rows.values[keep],
+            "estimated": rows.estimated[keep],
+            "origin": origins(Path(self.file).name, rows.lines[keep], label),
         }
         chunk.close()
-        return ReadingBatch(readings_frame(columns, len(rows)), chunk.problems)
+        return ReadingBatch(readings_frame(columns, len(keep)), chunk.problems)
 
     def _stamps(self, batch: pa.RecordBatch, chunk: Chunk) -> np.ndarray[Any, Any]:
         plan = self.plan
@@ -113,24 +169,32 @@ class LongReader:
             return np.zeros(n, bool), np.zeros(n, bool)
         return flag_codes(self.column(batch, self.plan.long_flag_index))
 
-    def _localize(self, start: Any, ids: Any, ok: Any, chunk: Chunk) -> np.ndarray[Any, Any]:
-        """UTC interval starts; clock-change days placed by file order, the rest held back."""
+    def _localize(
+        self, start: Any, ids: Any, ok: Any, chunk: Chunk, final: bool
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """(UTC interval starts, rows to carry): clock-change days by file order, the
+        undecidable held back; runs open at the chunk's end are carried, not judged."""
         rows = np.flatnonzero(ok)
         utc = np.full(len(start), NAT, dtype="int64")
+        tail = np.zeros(len(start), dtype=bool)
         if not len(rows):
-            return utc
+            return utc, tail
         keys = pd.Series(pc.take(ids, pa.array(rows, type=pa.int64())).to_pandas())
         wall = np.asarray(start[rows], dtype="int64")
         end_labelled = self.plan.layout.long_label == "end"
         placed = place_long(keys, wall, self.tz, end_labelled)
+        carried = np.zeros(len(rows), dtype=bool)
+        if not final:
+            carried = open_rows(keys, wall, self.tz, end_labelled)
+            tail[rows[carried]] = True
         utc[rows] = placed.start
-        held = placed.held
+        held = placed.held & ~carried
         if self.accept_ambiguous and held.any():
             utc[rows[held]] = first_occurrence(wall[held], self.tz)
         elif held.any():
             self._hold_rows(keys, wall, held)
         label = self.plan.labels[self.plan.date_index]
-        for row in rows[placed.nonexistent][:50]:
+        for row in rows[placed.nonexistent & ~carried][:50]:
             shown = pd.Timestamp(int(start[row]) + (HALF_HOUR_NS if end_labelled else 0))
             chunk.bad(
                 int(row),
@@ -138,7 +202,7 @@ class LongReader:
                 str(shown),
                 f"this wall-clock time does not exist in {self.tz}; skipped",
             )
-        return utc
+        return utc, tail
 
     def _hold_rows(self, keys: pd.Series, wall: Any, held: Any) -> None:
         days = pd.DatetimeIndex(wall[held].view("datetime64[ns]")).date

@@ -117,3 +117,19 @@ def test_accept_ambiguous_days_places_a_lone_repeat_at_its_first_occurrence(
     assert not [p for p in batch.problems if p.kind == ProblemKind.HELD_BACK]
     got = values(batch, "1001")
     assert got[pd.Timestamp("2024-10-27T00:30Z")] == 3  # 01:30 BST, the first one
+
+
+@pytest.mark.parametrize("style", ["instant", "label"])
+@pytest.mark.parametrize(("tz", "day"), CHANGES[:4])
+def test_a_repeat_split_by_a_block_edge_is_judged_whole(
+    tmp_path: Path, tz: str, day: str, style: str
+) -> None:
+    utc_ends = ends(tz, day)
+    path = write(tmp_path, *HEADERS["composed"], stamps(utc_ends, tz, style))
+    for block in (64, 100, 150, 230):  # blocks of one to a few rows: every split happens
+        batch = read(path, tz=tz, block_size=block)
+        assert not batch.problems, block
+        for source, base in (("1001", 0), ("2002", 100)):
+            got = values(batch, source)
+            assert list(got.index) == list(utc_ends), block
+            assert list(got.to_numpy()) == [base + i + 1 for i in range(len(utc_ends))]
