@@ -21,13 +21,14 @@ from app.cli.run_output import print_result
 from app.core.delivery import DeliveryReport, deliver_pending
 from app.core.delivery_send import crash_point
 from app.core.energycap import AuthError, EnergyCapClient, EnergyCapError, RetryPolicy
+from app.core.guards import where
 from app.core.journal import AcceptResult, Journal, JournalError, JournalFullError
 from app.core.mapping import MappingTable
 from app.core.paths import resolve_paths
 from app.core.pipeline import RunPlan, send
 from app.core.report import DeliveryResult, Rejection, RunResult, SourceReport
 from app.core.settings import EnergyCapSettings, Settings
-from connectors.base import READING_COLUMNS, conform
+from connectors.base import READING_COLUMNS, Problem, ProblemKind, conform
 
 
 def open_journal(args: argparse.Namespace, settings: Settings) -> Journal:
@@ -104,7 +105,7 @@ def send_through_journal(
     crash_point("after_journal_commit")
     print(f"journaled: {accepted.describe()}")
     report = deliver_and_tell(args, settings, client, ecap, plan.table, journal)
-    if accepted.new == 0 and report.confirmed == 0 and report.complete:
+    if _all_already_delivered(accepted, report):
         print(f"{accepted.already_delivered} already delivered, nothing new to send")
     code = EXIT_OK
     if accepted.already_rejected:
@@ -121,8 +122,19 @@ def send_through_journal(
         )
         code = EXIT_PARTIAL
     result.sent, result.rejected = report.confirmed, report.rejected
+    # "held back" counts the readings held for a decision (changed values) and those
+    # the API cannot carry, as well as those the source's problems withheld.
+    held = accepted.changed_held if not getattr(args, "overwrite", False) else 0
+    result.held_back += held + report.held
+    result.add_problems(not_sent_of(journal, report))
     result.rejections.extend(rejections_of(journal, report))
     return max(code, print_result(result, verbose=args.verbose), exit_code(report))
+
+
+def _all_already_delivered(accepted: AcceptResult, report: DeliveryReport) -> bool:
+    """Readings were read, and every one of them was delivered before (nothing else to say)."""
+    every = accepted.total > 0 and accepted.already_delivered == accepted.total
+    return every and report.confirmed == 0 and report.complete
 
 
 LAST_SEND = "last_send"
@@ -154,6 +166,30 @@ def rejections_of(journal: Journal, report: DeliveryReport) -> list[Rejection]:
     if missing > 0:
         listed.append(Rejection("see `meterbridge status --dead-letters`", count=missing))
     return listed
+
+
+def not_sent_of(journal: Journal, report: DeliveryReport) -> list[Problem]:
+    """Readings the API cannot carry (dead-lettered, never sent): one problem per source."""
+    frame = journal.readings_by_id(report.not_sent_ids)
+    problems = []
+    for source_id, rows in frame.groupby("source_id", sort=True):
+        file, line, column = where(rows["origin"].iloc[0], "")
+        problems.append(
+            Problem(
+                ProblemKind.HELD_BACK,
+                str(rows["reason"].iloc[0]),
+                file=file or None,
+                line=line,
+                column=column,
+                source_id=str(source_id),
+                count=len(rows),
+            )
+        )
+    missing = report.not_sent - len(frame)
+    if missing > 0:
+        message = "more readings this API cannot carry: see `meterbridge status --dead-letters`"
+        problems.append(Problem(ProblemKind.HELD_BACK, message, count=missing))
+    return problems
 
 
 def _check_connection(client: EnergyCapClient) -> None:
@@ -202,6 +238,14 @@ def deliver_and_tell(
     if report.rejected:
         print(f"{report.rejected} readings rejected by EnergyCAP: listed below and kept")
         print("  (see `meterbridge status --dead-letters`; fix, then `meterbridge replay`)")
+    if report.not_sent:
+        print(f"{report.not_sent} readings not sent: this API cannot carry them (listed below)")
+        print("  (kept as dead letters: fix the mapping or the API, then `meterbridge replay`)")
+    if report.unconfirmed:
+        print(
+            f"{report.unconfirmed} readings not confirmed: the import task counted fewer "
+            "readings imported than it was sent; kept pending (`meterbridge deliver` resends)"
+        )
     if report.stopped:
         print(f"meterbridge: delivery stopped: {report.stopped}", file=sys.stderr)
     return report

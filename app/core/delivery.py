@@ -51,6 +51,8 @@ class DeliveryReport:
     confirmed: int = 0
     already_delivered: int = 0
     rejected: int = 0
+    not_sent: int = 0  # dead-lettered here: the API cannot carry them (never sent)
+    unconfirmed: int = 0  # a task's counts disagreed: kept pending, not sent again this run
     held: int = 0
     requests: int = 0
     pending_left: int = 0
@@ -60,6 +62,7 @@ class DeliveryReport:
     cancelled: bool = False
     reasons: list[str] = field(default_factory=list)
     rejected_ids: list[int] = field(default_factory=list)
+    not_sent_ids: list[int] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -69,6 +72,7 @@ class DeliveryReport:
             and not self.cancelled
             and self.pending_left == 0
             and self.rejected == 0
+            and self.not_sent == 0
             and self.held == 0
         )
 
@@ -77,7 +81,10 @@ class DeliveryReport:
         parts = [f"delivered {self.confirmed}"]
         if self.already_delivered:
             parts.append(f"{self.already_delivered} already at EnergyCAP")
-        parts += [f"rejected {self.rejected}", f"held {self.held}"]
+        parts.append(f"rejected {self.rejected}")
+        if self.not_sent:
+            parts.append(f"not sendable {self.not_sent}")
+        parts.append(f"held {self.held}")
         parts.append(f"pending {self.pending_left}")
         return ", ".join(parts) + f" ({self.requests} requests)"
 
@@ -192,12 +199,15 @@ class _Run:
     cancel: Callable[[], bool]
     utc_zone: int | None = None
     versions: dict[int, float] = field(default_factory=dict)
+    deferred: set[int] = field(default_factory=set)  # kept pending, not sent again this run
 
     def drain(self, progress: Progress | None) -> bool:
         """Deliver batches until nothing is pending; True when done (or cancelled)."""
-        size = IMPORT_BATCH if self.settings.api == "import" else self.settings.batch_size
+        size = max(IMPORT_BATCH if self.settings.api == "import" else self.settings.batch_size, 1)
         while not self.cancel():
-            pending = self.journal.pending(max(size, 1))
+            pending = self.journal.pending(size + len(self.deferred))
+            if self.deferred:
+                pending = pending.loc[~pending["id"].isin(self.deferred)].head(size)
             if pending.empty:
                 return True
             self._deliver(pending)
@@ -236,7 +246,12 @@ class _Run:
         self.report.requests += outcome.requests
         self.report.confirmed += outcome.confirmed
         self.report.rejected += len(outcome.rejected)
+        self.report.not_sent += len(outcome.unsendable)
+        self.report.unconfirmed += len(outcome.deferred)
+        self.deferred.update(outcome.deferred)
         self._note(outcome.rejected.values(), outcome.rejected)
+        room = LISTED_REJECTIONS - len(self.report.not_sent_ids)
+        self.report.not_sent_ids.extend(list(outcome.unsendable)[: max(room, 0)])
 
     def _reject_all(self, frame: pd.DataFrame, reason: str) -> None:
         ids = frame["id"].astype("int64").tolist()

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .delivery_trace import import_rejections, readings_rejections
+from .delivery_trace import ImportVerdict, import_verdict, readings_rejections
 from .energycap import ApiError, EnergyCapClient, EnergyCapError
 from .exporter import api_batches, import_files
 from .journal import Journal
@@ -97,6 +97,8 @@ class SendOutcome:
     requests: int = 0
     confirmed: int = 0
     rejected: dict[int, str] = field(default_factory=dict)
+    unsendable: dict[int, str] = field(default_factory=dict)  # refused here, never sent
+    deferred: list[int] = field(default_factory=list)  # kept pending, not again in this run
 
 
 def send_batch(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
@@ -142,10 +144,19 @@ def _send_readings(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
     return outcome
 
 
+CHANNEL_ID_IN_IMPORT = (
+    "source {source!r} is mapped to channelId {channel}: a numeric channelId cannot go in an "
+    "Import API file; map it by channel_import_id or use --api readings (not sent)"
+)
+
+
 def _send_import(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
     settings = attempt.settings
-    ids = fresh["id"].to_numpy(dtype="int64")
     outcome = SendOutcome()
+    fresh = _without_channel_ids(attempt, fresh, outcome)
+    if fresh.empty:
+        return outcome
+    ids = fresh["id"].to_numpy(dtype="int64")
     files = import_files(fresh, label=_label(settings), time_zone_id=attempt.utc_zone)
     for file in files:
         if attempt.cancel():
@@ -165,9 +176,27 @@ def _send_import(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
         if isinstance(task, ApiError):
             _finish(attempt, fresh, receipt, file.rows, {}, task, outcome)
             continue
-        refused = import_rejections(file.rows, task)
-        _finish(attempt, fresh, receipt, file.rows, refused, 200, outcome, task.status)
+        verdict = import_verdict(file.rows, task)
+        _finish(attempt, fresh, receipt, file.rows, verdict.refused, 200, outcome, task.status,
+                verdict)  # fmt: skip
     return outcome
+
+
+def _without_channel_ids(attempt: Attempt, fresh: pd.DataFrame, out: SendOutcome) -> pd.DataFrame:
+    """Dead-letter the readings mapped by numeric channelId (no import file can carry them)."""
+    numeric = fresh["channel_id"].notna().to_numpy()
+    if not numeric.any():
+        return fresh
+    held = fresh.loc[numeric]
+    reasons = {
+        int(i): CHANNEL_ID_IN_IMPORT.format(source=str(source), channel=int(channel))
+        for i, source, channel in zip(
+            held["id"], held["source_id"], held["channel_id"], strict=True
+        )
+    }
+    for i in attempt.journal.reject(reasons, attempt.versions):
+        out.unsendable[i] = reasons[i]
+    return fresh.loc[~numeric].reset_index(drop=True)
 
 
 def _start(attempt: Attempt, data: bytes, profile: dict[str, Any]) -> str:
@@ -205,6 +234,7 @@ def _finish(
     answer: ApiError | int,
     outcome: SendOutcome,
     task_status: str | None = None,
+    verdict: ImportVerdict | None = None,
 ) -> None:
     """Write what EnergyCAP said about one request into the journal."""
     if isinstance(answer, ApiError):
@@ -212,26 +242,37 @@ def _finish(
         status: int | None = answer.status
     else:
         status = answer
-    ok = [int(p) for p in rows if int(p) not in refused]
+    kept = set(verdict.unconfirmed) if verdict is not None else set()
+    ok = [int(p) for p in rows if int(p) not in refused and int(p) not in kept]
+    unconfirmed = fresh["id"].iloc[sorted(kept)].astype("int64").tolist()
     part = fresh.iloc[ok]
     targets = _targets(part)
     rejected = {int(fresh["id"].iat[p]): reason for p, reason in refused.items()}
-    verdict = task_status or ("confirmed" if not rejected else "partly rejected")
+    word = task_status or ("confirmed" if not rejected else "partly rejected")
     if ok == [] and rejected:
-        verdict = task_status or "rejected"
+        word = task_status or "rejected"
     attempt.journal.finish_batch(
         receipt,
         Outcome(
-            status=verdict,
+            status=word,
             http_status=status,
             confirmed=part["id"].astype("int64").tolist(),
             rejected=rejected,
             targets=targets,
-            message=next(iter(rejected.values()), None),
+            message=_message(rejected, verdict),
+            unconfirmed=unconfirmed,
         ),
     )
     outcome.confirmed += len(ok)
     outcome.rejected.update(rejected)
+    if verdict is not None and not verdict.again:
+        outcome.deferred.extend(unconfirmed)
+
+
+def _message(rejected: dict[int, str], verdict: ImportVerdict | None) -> str | None:
+    """The receipt's message: the first reason, and why readings stayed unconfirmed."""
+    said = [next(iter(rejected.values()), None), verdict.note if verdict else None]
+    return "; ".join(m for m in said if m) or None
 
 
 def _targets(part: pd.DataFrame) -> Sequence[tuple[str, int, float, int]]:

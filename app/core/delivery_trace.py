@@ -2,13 +2,15 @@
 
 Readings/ESA API: a 200 lists the readings it did not import in
 `failedReadings`, per channel; every other reading of the request is
-confirmed. Import API: a task that ended well confirms its file; a failed
-one names rows of the file (header = row 1) in its error output.
+confirmed. Import API: a task that ended well confirms its file (no more
+readings than it counted); a failed one names rows of the file (header =
+row 1) in its error output, and confirms nothing.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -94,23 +96,75 @@ def _reason(failure: FailedChannel, reading: dict[str, Any] | None) -> str:
     return "; ".join(dict.fromkeys(said)) or "EnergyCAP gave no reason"
 
 
-def import_rejections(
-    rows: np.ndarray[Any, np.dtype[np.int64]], task: TaskResult
-) -> dict[int, str]:
-    """Positions refused by an import task (file row N = rows[N - 2]), with reasons.
+@dataclass
+class ImportVerdict:
+    """What an ended import task says about the rows of its file.
 
-    A task that failed without naming rows refuses the whole file.
+    Attributes:
+        refused: positions EnergyCAP refused, with reasons (dead letters).
+        unconfirmed: positions neither confirmed nor refused: they go back to pending.
+        note: why readings were kept unconfirmed (for the batch receipt), if any.
+        again: the unconfirmed may be sent again in this run (False: the counts
+            disagreed, so sending them again now would likely disagree again).
     """
+
+    refused: dict[int, str] = field(default_factory=dict)
+    unconfirmed: list[int] = field(default_factory=list)
+    note: str | None = None
+    again: bool = True
+
+
+def import_verdict(rows: np.ndarray[Any, np.dtype[np.int64]], task: TaskResult) -> ImportVerdict:
+    """Sort a file's positions (file row N = rows[N - 2]) by what its task said.
+
+    A task that succeeded confirms its file. Rows its error output names are
+    refused with their line. A task that *Failed* confirms nothing: without
+    named rows it was a whole-file problem and every reading is refused with
+    the task's message; with named rows the others go back to pending (sent
+    again without the refused rows). Never more readings are confirmed than
+    the task's `currentSuccessCount`: when the counts disagree the readings
+    stay pending and the receipt says so.
+    """
+    all_rows = [int(p) for p in rows]
     if task.succeeded:
-        return {}
-    text = (task.error_output or task.message or "").strip()
+        return _counted(all_rows, task, ImportVerdict())
+    text = (task.error_output or "").strip()
+    verdict = ImportVerdict(refused=_named_rows(rows, task, text))
+    rest = [p for p in all_rows if p not in verdict.refused]
+    if not verdict.refused:
+        said = text or (task.message or "").strip() or "no error output"
+        reason = f"import task {task.guid} ended as {task.status!r}: {said}"
+        return ImportVerdict(refused=dict.fromkeys(all_rows, reason))
+    if rest and "fail" in task.status.casefold():
+        verdict.unconfirmed = rest
+        verdict.note = (
+            f"task {task.status!r}: {len(rest)} readings it did not name are not confirmed "
+            "and go back to pending"
+        )
+        return verdict
+    return _counted(rest, task, verdict)
+
+
+def _counted(ok: list[int], task: TaskResult, verdict: ImportVerdict) -> ImportVerdict:
+    """Confirm `ok` only when the task counted at least that many imported readings."""
+    count = task.success_count
+    if count is None or count >= len(ok) or not ok:
+        return verdict
+    verdict.unconfirmed, verdict.again = ok, False
+    verdict.note = (
+        f"task {task.status!r} counted {count} readings imported, fewer than the {len(ok)} "
+        "it did not refuse: none of them confirmed, kept pending"
+    )
+    return verdict
+
+
+def _named_rows(
+    rows: np.ndarray[Any, np.dtype[np.int64]], task: TaskResult, text: str
+) -> dict[int, str]:
     refused: dict[int, str] = {}
     for line in text.splitlines():
         match = ROW_IN_ERROR.search(line)
         index = int(match.group(1)) - 2 if match else -1
         if 0 <= index < len(rows):
             refused[int(rows[index])] = f"import task {task.guid}: {line.strip()}"
-    if refused:
-        return refused
-    reason = f"import task {task.guid} ended as {task.status!r}: {text or 'no error output'}"
-    return {int(p): reason for p in rows}
+    return refused

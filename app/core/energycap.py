@@ -23,6 +23,7 @@ from app.core.energycap_models import (
     FailedChannel,
     ReadingResult,
     TaskResult,
+    decode_error_output,
     parse_reading_result,
     parse_task,
     pick_utc_zone,
@@ -261,9 +262,12 @@ class EnergyCapClient:
         return parse_task(guid, data if isinstance(data, dict) else {})
 
     def error_output(self, guid: str) -> str:
-        """The error file of a task (empty when there is none)."""
+        """The error file of a task as plain lines (empty when there is none).
+
+        A JSON-encoded body (a string, or an array/object of errors) is decoded.
+        """
         response = self.request("GET", f"/api/v3/task/{guid}/errorOutput")
-        return response.text or ""
+        return decode_error_output(response.text or "")
 
     def wait_task(self, guid: str, *, poll_s: float = 2.0, timeout_s: float = 3600.0) -> TaskResult:
         """Poll a task until it ends; fetch `errorOutput` when it failed or had errors.

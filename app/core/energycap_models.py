@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,3 +149,42 @@ def pick_utc_zone(zones: list[dict[str, Any]]) -> int | None:
             if test(zone):
                 return _int(zone.get("timeZoneId"))
     return None
+
+
+def decode_error_output(text: str) -> str:
+    """A task's `errorOutput` as plain lines, however EnergyCAP encoded it.
+
+    It may come as text/plain (``Line 2: ...`` per line), as a JSON string (the
+    same text JSON-encoded, its line breaks escaped), or as a JSON array/object
+    of errors (strings, or objects with a line/row number and a message).
+    """
+    stripped = text.strip()
+    if not stripped or stripped[0] not in '"[{':
+        return text
+    try:
+        data = json.loads(stripped)
+    except ValueError:
+        return text
+    return "\n".join(line for line in _error_lines(data) if line.strip())
+
+
+_LINE_KEYS = ("line", "lineNumber", "row", "rowNumber")
+_TEXT_KEYS = ("message", "error", "errorMessage", "description", "text")
+_NESTED_KEYS = ("errors", "errorOutput", "items", "data", "lines")
+
+
+def _error_lines(data: Any) -> list[str]:
+    if isinstance(data, str):
+        return data.splitlines()
+    if isinstance(data, list):
+        return [line for item in data for line in _error_lines(item)]
+    if not isinstance(data, dict):
+        return [] if data is None else [str(data)]
+    for key in _NESTED_KEYS:
+        if data.get(key):
+            return _error_lines(data[key])
+    number = next((data[k] for k in _LINE_KEYS if data.get(k) is not None), None)
+    text = "; ".join(str(data[k]) for k in _TEXT_KEYS if data.get(k))
+    if number is not None:
+        return [f"Line {number}: {text or json.dumps(data, ensure_ascii=False)}"]
+    return [text or json.dumps(data, ensure_ascii=False)]

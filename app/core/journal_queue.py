@@ -40,6 +40,7 @@ class Outcome:
     rejected: dict[int, str] = field(default_factory=dict)
     targets: Sequence[tuple[str, int, float, int]] = ()
     message: str | None = None
+    unconfirmed: Sequence[int] = ()  # neither confirmed nor refused: back to pending
 
 
 def frame_of(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
@@ -120,6 +121,11 @@ class JournalQueue(JournalViews):
             _set_done(conn, [(i, None) for i in outcome.confirmed], CONFIRMED, stamp)
             _set_done(conn, list(outcome.rejected.items()), REJECTED, stamp)
             _remember_targets(conn, outcome.targets, stamp)
+            conn.executemany(
+                "UPDATE readings SET state = 'pending' WHERE id = ? AND batch_id = ? "
+                "AND state = 'sent'",
+                [(int(i), batch) for i in outcome.unconfirmed],
+            )
             conn.execute(
                 "UPDATE batches SET finished_at = ?, http_status = ?, confirmed = ?, "
                 "rejected = ?, status = ?, message = ? WHERE id = ?",

@@ -3,6 +3,12 @@
 Task status strings: "Running" while the import works (endDate null), then
 "Succeeded" (every data row imported), "Succeeded with errors" (some rows
 failed; see errorOutput) or "Failed" (no row imported, or no data rows).
+
+Test options on `fake.imports` (defaults keep the behaviour above):
+`error_output_json` answers errorOutput as a JSON string (application/json);
+`fail_whole` (a message) makes every task fail as a whole: nothing imported,
+status "Failed", that message, no errorOutput; `success_count` (an int)
+overrides the currentSuccessCount a task reports, after it imported.
 """
 
 from __future__ import annotations
@@ -73,6 +79,9 @@ class ImportService:
         self.task_delay_s = 0.05
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self.error_output_json = False
+        self.fail_whole: str | None = None
+        self.success_count: int | None = None
 
     # -- profiles -------------------------------------------------------------------------------
     def profile_json(self, profile_id: int) -> dict[str, Any]:
@@ -129,6 +138,10 @@ class ImportService:
 
     def _run(self, task: ImportTask, text: str, profile: Any, auto: bool) -> None:
         time.sleep(self.task_delay_s)
+        if self.fail_whole is not None:
+            task.status, task.message, task.success_count = FAILED, self.fail_whole, 0
+            task.end = datetime.now(UTC)
+            return
         try:
             outcome = run_import(self.tenant, text, profile, auto_create=auto)
         except Exception as error:  # a bug in the fake must still end the task
@@ -141,6 +154,8 @@ class ImportService:
         failed = len(outcome.errors)
         task.error_output = "".join(line + "\r\n" for line in outcome.errors)
         task.success_count = outcome.imported
+        if self.success_count is not None:
+            task.success_count = self.success_count
         task.message = (
             f"Imported {outcome.imported} readings from {outcome.rows - failed} of "
             f"{outcome.rows} data rows; {failed} rows failed"
@@ -164,6 +179,8 @@ class ImportService:
         task = self.tasks.get(guid)
         if task is None:
             return error_answer(404, f"Task {guid} not found")
+        if error_output and self.error_output_json:
+            return json_answer(task.error_output)
         if error_output:
             return Answer(200, task.error_output.encode("utf-8"), "text/plain; charset=utf-8")
         return json_answer(task.as_json())
