@@ -203,6 +203,7 @@ class OpenSshServer:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 err = self._process.stderr.read().decode() if self._process.stderr else ""
+                self.stop()  # closes the stderr pipe
                 raise RuntimeError(f"sshd exited: {err.strip()}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
