@@ -32,7 +32,7 @@ from connectors.base import (
     Source,
     SourceError,
 )
-from connectors.generic_cells import ISO, choose_time_format, has_offset
+from connectors.generic_cells import ISO, has_offset, pick_time_format
 from connectors.generic_clock import open_tail, place_local_times
 from connectors.generic_layout import (
     Layout,
@@ -198,7 +198,7 @@ class _GenericRead:
         times = sample[self.columns.index["time"][0]]
         for extra in self.columns.index["time"][1:]:
             times = times.str.cat(sample[extra], sep=" ")
-        fmt = self.options.get("time_format") or choose_time_format(times, self.file)
+        fmt = self.options.get("time_format") or self._pick_format(times)
         self.rules = CellRules(
             self.file, self.columns, len(self.layout.header), decimal, fmt,
             self.output.quantity, self.tz,
@@ -206,6 +206,16 @@ class _GenericRead:
         self._describe(decimal, fmt)
         self._refuse_unzoned(times)
         return self.rules
+
+    def _pick_format(self, times: pd.Series) -> str:
+        """The file's time format; when only the zone tells day from month, warn."""
+        choice = pick_time_format(times, self.file, self.tz)
+        if choice.by_zone:
+            example = str(times[times.str.strip() != ""].iloc[0])
+            label = self.columns.labels["time"]
+            msg = choice.warning(example, str(self.tz))
+            self.notices.append(Problem(ProblemKind.WARNING, msg, self.file, column=label))
+        return choice.format
 
     def _refuse_unzoned(self, times: pd.Series) -> None:
         assert self.rules is not None

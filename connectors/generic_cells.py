@@ -7,6 +7,7 @@ caller turns the (few) bad cells into named problems. No per-row Python.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -116,21 +117,73 @@ def format_is_aware(fmt: str) -> bool:
     return "%z" in fmt or "%Z" in fmt
 
 
-def choose_time_format(sample: pd.Series, name: str) -> str:
-    """Pick the time format for a file from a sample of its time cells.
+MONTH_FIRST_ZONES = ("America/", "US/")
+MONTH_FIRST_NAMES = frozenset(
+    {"Pacific/Honolulu", "EST", "EST5EDT", "CST6CDT", "MST", "MST7MDT", "PST8PDT", "HST"}
+)
 
-    ISO 8601 wins when it reads the sample; otherwise the candidate format that
-    reads the most. Day-first and month-first formats that both read every
-    sample cell are ambiguous: the file must say (--time-format).
+
+def month_first_zone(tz: str) -> bool:
+    """Whether dates written in `tz` are taken month-first when a file cannot tell.
+
+    Deliberately simple: America/*, US/*, Pacific/Honolulu (and the POSIX US
+    zones) are month-first; every other zone is day-first.
+    """
+    return tz.startswith(MONTH_FIRST_ZONES) or tz in MONTH_FIRST_NAMES
+
+
+@dataclass
+class TimeFormatChoice:
+    """The time format picked for a file; `other` the day/month order its zone ruled out.
+
+    Attributes:
+        format: the strptime format (or ISO) the file is read with.
+        other: when both orders read the file and the zone decided, the other one.
+    """
+
+    format: str
+    other: str | None = None
+
+    @property
+    def by_zone(self) -> bool:
+        """The time zone decided between day-first and month-first."""
+        return self.other is not None
+
+    def warning(self, example: str, tz: str) -> str:
+        """What to tell the user when the zone decided the order."""
+        order = "month-first" if self.format.startswith("%m") else "day-first"
+        return (
+            f"the dates (e.g. {example!r}) read both day-first and month-first; taken as "
+            f"{order} ({self.format!r}) because the time zone is {tz}; if they are not, give "
+            f"--time-format {self.other!r}"
+        )
+
+
+def choose_time_format(sample: pd.Series, name: str, tz: str | None = None) -> str:
+    """Pick the time format for a file from a sample of its time cells (see `pick_time_format`).
 
     Raises:
         SourceError: when no format reads most of the sample, or the order is ambiguous.
     """
+    return pick_time_format(sample, name, tz).format
+
+
+def pick_time_format(sample: pd.Series, name: str, tz: str | None = None) -> TimeFormatChoice:
+    """Pick the time format for a file from a sample of its time cells.
+
+    ISO 8601 wins when it reads the sample; otherwise the candidate format that
+    reads the most. When day-first and month-first formats both read every
+    sample cell, the time zone of the naive times decides (`month_first_zone`)
+    and the choice says so (`by_zone`); without a zone the file must say
+    (--time-format).
+
+    Raises:
+        SourceError: when no format reads most of the sample, or the order is
+            ambiguous and no zone is given.
+    """
     cells = sample[sample.str.strip() != ""].head(2000)
-    if cells.empty:
-        return ISO
-    if _score(cells, ISO) == len(cells):
-        return ISO
+    if cells.empty or _score(cells, ISO) == len(cells):
+        return TimeFormatChoice(ISO)
     scores = {fmt: _score(cells, fmt) for fmt in (ISO, *CANDIDATE_FORMATS)}
     best = max(scores.values())
     winners = [fmt for fmt, score in scores.items() if score == best]
@@ -140,13 +193,18 @@ def choose_time_format(sample: pd.Series, name: str) -> str:
             "--time-format (strptime, e.g. '%d/%m/%Y %H:%M')",
             file=name,
         )
-    if _day_month_clash(winners):
+    if not _day_month_clash(winners):
+        return TimeFormatChoice(winners[0])
+    if tz is None:
         raise SourceError(
             f"the times (e.g. {cells.iloc[0]!r}) read both day-first and month-first; "
             "give --time-format ('%d/%m/%Y %H:%M' or '%m/%d/%Y %H:%M')",
             file=name,
         )
-    return winners[0]
+    first = "%m" if month_first_zone(tz) else "%d"
+    chosen = next(f for f in winners if f.startswith(first))
+    other = next(f for f in winners if f.startswith("%d" if first == "%m" else "%m"))
+    return TimeFormatChoice(chosen, other)
 
 
 def _score(cells: pd.Series, fmt: str) -> int:

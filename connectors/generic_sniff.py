@@ -57,8 +57,8 @@ def _rows_read(rows: list[list[str]], columns: Columns, name: str) -> bool:
         return pd.Series(picked, dtype="str")
 
     times = cells("time")
-    try:
-        fmt = choose_time_format(times, name)
+    try:  # any zone: the day/month order does not matter to whether rows read as readings
+        fmt = choose_time_format(times, name, tz="UTC")
     except SourceError:
         return False
     aware = format_is_aware(fmt) or fmt == ISO

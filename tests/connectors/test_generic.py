@@ -216,9 +216,11 @@ def test_separate_date_and_time_columns_and_day_first_dates() -> None:
     assert batch.info["columns"]["time"] == "Date+Time"
 
 
-def test_day_month_order_that_cannot_be_told_is_refused() -> None:
+def test_day_month_order_that_cannot_be_told_without_a_zone_is_refused() -> None:
     with pytest.raises(SourceError, match="day-first and month-first"):
-        read_text("id,time,value\nQ,03/11/2024 01:00,1\n", tz=NY)
+        read_text(
+            "id,time,value\nQ,03/11/2024 01:00,1\n"
+        )  # the zone decides: see test_generic_dates
 
 
 def test_naive_times_need_a_zone_unless_a_default_is_given() -> None:
