@@ -118,7 +118,8 @@ def import_verdict(rows: np.ndarray[Any, np.dtype[np.int64]], task: TaskResult) 
     """Sort a file's positions (file row N = rows[N - 2]) by what its task said.
 
     A task that succeeded confirms its file. Rows its error output names are
-    refused with their line. A task that *Failed* confirms nothing: without
+    refused with their line. A task that *Failed* (or was cancelled, or any
+    end but "succeeded with errors") confirms nothing: without
     named rows it was a whole-file problem and every reading is refused with
     the task's message; with named rows the others go back to pending (sent
     again without the refused rows). Never more readings are confirmed than
@@ -135,7 +136,7 @@ def import_verdict(rows: np.ndarray[Any, np.dtype[np.int64]], task: TaskResult) 
         said = text or (task.message or "").strip() or "no error output"
         reason = f"import task {task.guid} ended as {task.status!r}: {said}"
         return ImportVerdict(refused=dict.fromkeys(all_rows, reason))
-    if rest and "fail" in task.status.casefold():
+    if rest and not _partly_succeeded(task.status):
         verdict.unconfirmed = rest
         verdict.note = (
             f"task {task.status!r}: {len(rest)} readings it did not name are not confirmed "
@@ -143,6 +144,14 @@ def import_verdict(rows: np.ndarray[Any, np.dtype[np.int64]], task: TaskResult) 
         )
         return verdict
     return _counted(rest, task, verdict)
+
+
+def _partly_succeeded(status: str) -> bool:
+    """'Succeeded with errors' and the like; anything else that did not succeed failed."""
+    word = status.casefold()
+    return any(w in word for w in ("succe", "complete", "partial")) and not any(
+        w in word for w in ("fail", "cancel", "abort")
+    )
 
 
 def _counted(ok: list[int], task: TaskResult, verdict: ImportVerdict) -> ImportVerdict:

@@ -107,6 +107,8 @@ def test_a_failed_task_sends_the_rows_it_did_not_name_again() -> None:
     assert import_verdict(rows, partial).unconfirmed == []  # 2 counted, 2 confirmed
     short = dataclasses.replace(partial, success_count=1)
     assert import_verdict(rows, short).unconfirmed == [10, 12]
+    cancelled = dataclasses.replace(task, status="Cancelled", success_count=None)
+    assert import_verdict(rows, cancelled).unconfirmed == [10, 12]  # not counted: not confirmed
 
 
 def test_readings_mapped_by_channel_id_are_not_sent_and_the_others_are(journal, fake) -> None:
