@@ -6,7 +6,7 @@ core keeps the register series of each source durably and derives interval
 use from the sorted series with `difference`, so late, duplicate and
 out-of-order batches give the same result as in-order ones.
 
-Rules (documented in docs/notes/push.md):
+Rules (documented in docs/reference/push.md):
 - The later reading's time ends the interval; `interval_s` is the gap.
 - The first reading of a series only starts it (no use is derived).
 - A drop is a reset or rollover, never negative use: with the ``from_zero``

@@ -67,7 +67,7 @@ def _truthy(value: Any) -> bool:
 
 
 class UkHalfHourlyConnector:
-    """Reads UK half-hourly CSV exports of every known layout (see docs/notes/uk-hh.md)."""
+    """Reads UK half-hourly CSV exports of every known layout (see docs/reference/uk-hh.md)."""
 
     info = ConnectorInfo(
         id="uk-hh",

@@ -1,6 +1,6 @@
 """Verdigris data v4 → readings: windows, request splitting, units, labels.
 
-Assumptions (documented in docs/notes/pull.md):
+Assumptions (documented in docs/reference/pull.md):
     * source id of a channel: ``verdigris:<level>:<id>`` (``verdigris:circuit:123``);
     * ``energy`` in Wh → kWh (quantity ``kWh``); ``power`` in W → kW (``kW``);
     * a row's timestamp is its bucket's **start** unless the setting says

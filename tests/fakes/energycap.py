@@ -9,7 +9,7 @@ Usage::
                       headers={"ECI-ApiKey": "test-key"})
         fake.readings()  # channel_id, time (UTC), value, estimated, note
 
-See docs/notes/fake-energycap.md for the routes, status strings and choices.
+See docs/reference/testing-fakes.md for the routes, status strings and choices.
 """
 
 from __future__ import annotations
