@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -118,6 +119,9 @@ class MainWindow(QMainWindow):
         self.connection_label.setAccessibleName("Connection state")
         self.services_label = QLabel("")
         self.services_label.setAccessibleName("Background services")
+        # Long notes are clipped (full text in the tooltip) instead of running under the
+        # connection label on the right.
+        self.services_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.services_label, 1)
         self.statusBar().addPermanentWidget(self.connection_label)
         self.update_connection_label()
