@@ -257,3 +257,77 @@ def test_outage_keeps_pulled_readings_pending_and_deliver_sends_them(
     got = ecap.readings()[["channel_id", "time", "value"]]
     got = got.astype({"channel_id": "int64"}).sort_values(["channel_id", "time"])
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
+
+
+def test_sftp_changed_value_is_held_listed_and_released_with_overwrite(
+    tmp_path: Path, ecap: FakeEnergyCap, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = start_server(tmp_path)
+    try:
+        inbox = server.root / "in"
+        inbox.mkdir()
+        (inbox / "a.csv").write_text(
+            "source_id,time,value\nM1,2026-11-01T01:00:00Z,0.215\nM1,2026-11-01T02:00:00Z,2.5\n"
+        )
+        base = ["pull", "sftp", "--host", "127.0.0.1", "--port", str(server.port), "--user",
+                server.user, "--key", str(server.client_key), "--folder", server.remote("in"),
+                "--ecap-url", ecap.url, "--host-key-fingerprint", server.fingerprint]  # fmt: skip
+        assert main([*base, "--save-job", "collector"]) == 0, capsys.readouterr()
+        capsys.readouterr()
+        # A new file changes a value already delivered: a scheduled run holds it, exit 1.
+        (inbox / "b.csv").write_text("source_id,time,value\nM1,2026-11-01T01:00:00Z,0.999\n")
+        assert main(["jobs", "run", "collector", "--ecap-url", ecap.url]) == 1
+        out = capsys.readouterr().out
+        assert "held back 1" in out and "1 readings held for a decision" in out
+        # Through `pull sftp`: counted (the earlier one still waits), named with why, exit 1.
+        (inbox / "c.csv").write_text("source_id,time,value\nM1,2026-11-01T02:00:00Z,7.25\n")
+        assert main([*base, "--job", "collector"]) == 1
+        out = capsys.readouterr().out
+        assert "1 new files imported" in out
+        assert "read 1, sent 0, held back 2, rejected 0" in out.splitlines()[-1]
+        assert (
+            "b.csv:2, column 3: M1 2026-11-01T01:00:00+00:00 held: changed after delivery: "
+            "EnergyCAP has 0.215, the source now says 0.999" in out
+        )
+        assert (
+            "c.csv:2, column 3: M1 2026-11-01T02:00:00+00:00 held: changed after delivery: "
+            "EnergyCAP has 2.5, the source now says 7.25" in out
+        )
+        assert "--overwrite" in out
+        assert sorted(ecap.readings_for(99)["value"]) == [0.215, 2.5]  # nothing replaced
+        # --overwrite releases what is held, as `send --overwrite` does.
+        assert main([*base, "--job", "collector", "--overwrite"]) == 0, capsys.readouterr()
+        assert "held back 0" in capsys.readouterr().out
+        assert sorted(ecap.readings_for(99)["value"]) == [0.999, 7.25]
+    finally:
+        server.stop()
+
+
+def test_changed_host_key_stderr_has_our_message_only(
+    tmp_path: Path, home: Path, ecap: FakeEnergyCap
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    server = start_server(tmp_path)
+    try:
+        (server.root / "in").mkdir()
+        base = [sys.executable, "-m", "app", "pull", "sftp", "--host", "127.0.0.1", "--port",
+                str(server.port), "--user", server.user, "--key", str(server.client_key),
+                "--folder", server.remote("in")]  # fmt: skip
+        env = dict(os.environ, METERBRIDGE_HOME=str(home),
+                   PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")  # fmt: skip
+        run = lambda *a: subprocess.run(  # noqa: E731
+            [*base, *a], capture_output=True, text=True, env=env, timeout=60
+        )
+        first = run("--host-key-fingerprint", server.fingerprint)
+        assert first.returncode == 0, first.stderr
+        server.change_host_key()
+        changed = run()
+        assert changed.returncode == 2
+        assert "HAS CHANGED" in changed.stderr
+        assert "Traceback" not in changed.stderr and "IncompatiblePeer" not in changed.stderr
+        assert "ERROR" not in changed.stderr
+    finally:
+        server.stop()

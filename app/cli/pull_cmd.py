@@ -134,6 +134,8 @@ def _shared_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ecap-url", metavar="URL", help="EnergyCAP host (overrides the setting)")
     p.add_argument("--api", choices=("readings", "esa", "import"), help="EnergyCAP API to use")
     p.add_argument("--time-label", choices=("end", "start"), help="EnergyCAP time marks")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace values EnergyCAP already has (held readings)")  # fmt: skip
 
 
 def _saved(paths: AppPaths, name: str | None, kind: str) -> dict[str, Any]:
@@ -196,7 +198,7 @@ def _save(args: argparse.Namespace, paths: AppPaths, kind: str, config: dict[str
 
 
 def _destination(args: argparse.Namespace) -> Destination:
-    return Destination(args.ecap_url, args.api, args.time_label, args.mapping)
+    return Destination(args.ecap_url, args.api, args.time_label, args.mapping, args.overwrite)
 
 
 def run_pull_verdigris(args: argparse.Namespace) -> int:
@@ -270,8 +272,13 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
 
 
 def _source(args: argparse.Namespace, kind: str) -> str:
-    """The journal source of this pull: ``pull:<job>`` (a saved job) or ``pull:<kind>``."""
-    return f"pull:{getattr(args, 'job', None) or kind}"
+    """The journal source of a pull: ``pull:<job>`` (saved, or saved now) or ``pull:<kind>``.
+
+    A pull that saves a job journals under the job's name, so the job's later
+    runs recognise its readings (a changed value is held, not sent blindly).
+    """
+    job = getattr(args, "job", None) or getattr(args, "save_job", None)
+    return f"pull:{job or kind}"
 
 
 def _exit(sub: Submitter, args: argparse.Namespace) -> int:

@@ -20,6 +20,8 @@ def register_jobs(subparsers: Any, common: argparse.ArgumentParser) -> None:
     run = actions.add_parser("run", parents=[common], help="run jobs now")
     run.add_argument("names", nargs="*", metavar="NAME", help="jobs to run (default: due ones)")
     run.add_argument("--ecap-url", metavar="URL", help="EnergyCAP host (overrides the setting)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace values EnergyCAP already has (held readings)")  # fmt: skip
     run.set_defaults(func=run_jobs)
     for action, text in (("pause", "stop running on schedule"), ("resume", "run on schedule"),
                          ("delete", "forget the job")):  # fmt: skip
@@ -71,7 +73,9 @@ def run_jobs(args: argparse.Namespace) -> int:
     from app.core.pull_runner import Destination
 
     paths = resolve_paths(args.home).ensure()
-    scheduler = scheduler_for(paths, Destination(ecap_url=args.ecap_url, mapping=args.mapping))
+    scheduler = scheduler_for(
+        paths, Destination(ecap_url=args.ecap_url, mapping=args.mapping, overwrite=args.overwrite)
+    )
     try:
         outcomes = [scheduler.run_now(n) for n in args.names] or scheduler.run_pending()
     except KeyError as exc:

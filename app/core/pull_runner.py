@@ -22,7 +22,7 @@ from app.core.catalog import build_registry
 from app.core.energycap import EnergyCapClient, EnergyCapError, RetryPolicy
 from app.core.exporter import ExportError
 from app.core.jobs import Job, JobOutcome, JobStore
-from app.core.journal import Journal, JournalError, JournalFullError
+from app.core.journal import AcceptResult, Journal, JournalError, JournalFullError
 from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
 from app.core.outbox import ImportFileWriter
 from app.core.paths import AppPaths
@@ -68,6 +68,7 @@ class Destination:
     api: str | None = None
     time_label: str | None = None
     mapping: str | None = None
+    overwrite: bool = False  # release readings held for a decision (as `send --overwrite`)
 
 
 def mapping_table(path: str | None, settings: Settings) -> MappingTable:
@@ -132,33 +133,47 @@ def open_submitter(
     journal = Journal.from_settings(paths.journal_file, settings.journal)
     try:
         remember_delivery(journal, client.base_url, ecap, dest.mapping or settings.mapping_file)
-        sub = Submitter(table, journal_intake(journal, source), map_first=False)
+        accepted = AcceptResult()
+        sub = Submitter(table, journal_intake(journal, source, accepted), map_first=False)
+        sub.accepted = accepted
+        run = _Delivery(journal, client, ecap, settings, note, notice, dest.overwrite, source)
         try:
             yield sub
         except (EnergyCapError, JournalError, JournalFullError):
             raise  # EnergyCAP or the journal itself failed: what was journaled waits
         except Exception:  # the source failed part-way: what was journaled still goes
-            _deliver(sub, journal, client, ecap, settings, note, notice)
+            run(sub)
             raise
-        _deliver(sub, journal, client, ecap, settings, note, notice)
+        run(sub)
     finally:
         journal.close()
 
 
-def _deliver(
-    sub: Submitter,
-    journal: Journal,
-    client: EnergyCapClient,
-    ecap: EnergyCapSettings,
-    settings: Settings,
-    note: str,
-    notice: Callable[[str], None],
-) -> None:
-    report = deliver_journaled(sub, journal, client, ecap, settings.journal.outage_patience_s)
-    notice(f"{note}: {report.describe()}")
-    if report.stopped and not report.busy:
-        notice(f"delivery stopped: {report.stopped}; the readings stay in the journal "
-               "and `meterbridge deliver` sends them")  # fmt: skip
+@dataclasses.dataclass
+class _Delivery:
+    """Delivers the journal after a pull and says what happened (held readings too)."""
+
+    journal: Journal
+    client: EnergyCapClient
+    ecap: EnergyCapSettings
+    settings: Settings
+    note: str
+    notice: Callable[[str], None]
+    overwrite: bool
+    source: str
+
+    def __call__(self, sub: Submitter) -> None:
+        patience = self.settings.journal.outage_patience_s
+        report = deliver_journaled(sub, self.journal, self.client, self.ecap, patience,
+                                   overwrite=self.overwrite, source=self.source)  # fmt: skip
+        self.notice(f"{self.note}: {report.describe()}")
+        if sub.held:
+            self.notice(f"{sub.held} readings are held for a decision: EnergyCAP already has "
+                        "other values for them (listed below; see `meterbridge status --held`);"
+                        " rerun with --overwrite to replace EnergyCAP's values")  # fmt: skip
+        if report.stopped and not report.busy:
+            self.notice(f"delivery stopped: {report.stopped}; the readings stay in the journal "
+                        "and `meterbridge deliver` sends them")  # fmt: skip
 
 
 @contextmanager
@@ -229,6 +244,9 @@ def build_job_runner(
             return JobOutcome(ok=False, message=str(exc))
         result, delivery = sub.result, sub.delivery
         message = f"{summary}; {result.summary()}"
+        if sub.held:
+            message += (f"; {sub.held} readings held for a decision (see `meterbridge status "
+                        "--held`; `jobs run --overwrite` replaces EnergyCAP's values)")  # fmt: skip
         if result.errors:
             message += "; " + "; ".join(result.errors[:3])
         late = delivery is not None and delivery.stopped is not None and not delivery.busy

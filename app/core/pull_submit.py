@@ -19,11 +19,12 @@ import pandas as pd
 
 from app.core.delivery import DeliveryReport, deliver_pending
 from app.core.energycap import EnergyCapClient
-from app.core.journal import Journal
+from app.core.guards import where
+from app.core.journal import AcceptResult, Journal
 from app.core.mapping import MappingTable, apply_mapping
 from app.core.report import DeliveryResult, Rejection, RunResult, SourceReport
 from app.core.settings import EnergyCapSettings
-from connectors.base import READING_COLUMNS, ReadingBatch, conform
+from connectors.base import READING_COLUMNS, Problem, ProblemKind, ReadingBatch, conform
 
 Deliver = Callable[[pd.DataFrame], DeliveryResult]
 
@@ -53,6 +54,8 @@ class Submitter:
         self.map_first = map_first
         self.progress: Callable[[RunResult], None] | None = None  # after each batch
         self.delivery: DeliveryReport | None = None  # the journal's delivery, once run
+        self.accepted = AcceptResult()  # what the journal made of the batches (journal only)
+        self.held = 0  # readings held for a decision (changed after delivery, or differing)
 
     def source(self, name: str, connector: str) -> SourceReport:
         """Open a report line for one pulled source (a Verdigris request set, an SFTP file)."""
@@ -77,15 +80,20 @@ class Submitter:
         return len(readings)
 
 
-def journal_intake(journal: Journal, source: str) -> Deliver:
+def journal_intake(journal: Journal, source: str, accepted: AcceptResult | None = None) -> Deliver:
     """A `Deliver` that commits raw readings to the journal under `source` (durable on return).
+
+    What the journal made of them (new, already delivered, changed and held...)
+    is added to `accepted` when given.
 
     Raises (from the returned function):
         JournalFullError: the journal is full; nothing of that batch was stored.
     """
 
     def accept(readings: pd.DataFrame) -> DeliveryResult:
-        journal.accept(conform(readings.loc[:, list(READING_COLUMNS)]), source=source)
+        outcome = journal.accept(conform(readings.loc[:, list(READING_COLUMNS)]), source=source)
+        if accepted is not None:
+            accepted.add(outcome)
         return DeliveryResult()
 
     return accept
@@ -97,14 +105,24 @@ def deliver_journaled(
     client: EnergyCapClient,
     ecap: EnergyCapSettings,
     patience_s: float,
+    *,
+    overwrite: bool = False,
+    source: str | None = None,
 ) -> DeliveryReport:
     """Deliver what the journal holds (as `send` does) and add the outcome to `sub.result`.
+
+    Readings of `source` held for a decision (changed after delivery, or
+    EnergyCAP has another value), this run's and those an earlier run held,
+    count as "held back" and are listed, as `send` does; `overwrite` releases
+    them and sends them after all.
 
     Another delivery already running from the same journal is left to send
     these readings too (`report.busy`); an outage that outlasts `patience_s`
     leaves them pending for the next `meterbridge deliver` (or run).
     """
-    report = deliver_pending(journal, client, ecap, sub.table, patience_s=patience_s)
+    report = deliver_pending(
+        journal, client, ecap, sub.table, overwrite=overwrite, patience_s=patience_s
+    )
     sub.delivery = report
     sub.result.sent += report.confirmed
     sub.result.rejected += report.rejected
@@ -114,7 +132,41 @@ def deliver_journaled(
             Rejection(str(row.reason), origin, str(row.source_id), row.time.isoformat(),
                       float(row.value))
         )  # fmt: skip
+    this_run = (0 if overwrite else sub.accepted.changed_held) + report.held
+    waiting = journal.held_readings(source, limit=HELD_COUNT_LIMIT)
+    # A pull reads each file once: what an earlier run held still waits, so it is
+    # counted and listed again until `--overwrite` releases it.
+    sub.held = max(this_run, len(waiting))
+    sub.result.held_back += sub.held
+    sub.result.problems.extend(held_problems(waiting, sub.held))
     return report
+
+
+HELD_LIST_LIMIT = 50  # more than this: a count and `meterbridge status --held`
+HELD_COUNT_LIMIT = 100_000  # held readings of one source looked at after a pull
+
+
+def held_problems(waiting: pd.DataFrame, held: int) -> list[Problem]:
+    """The run's held readings as listed lines: where, which reading, and why it is held.
+
+    Up to `HELD_LIST_LIMIT` are named; the rest are one line with their count
+    and the `meterbridge status --held` hint. They are listed, not counted
+    again (`held` is already in "held back").
+    """
+    if held <= 0:
+        return []
+    problems = []
+    for row in waiting.head(min(held, HELD_LIST_LIMIT)).itertuples(index=False):
+        file, line, column = where(row.origin, "")
+        message = f"{row.source_id} {row.time.isoformat()} held: {row.reason}"
+        problems.append(Problem(ProblemKind.HELD_BACK, message, file=file or None, line=line,
+                                column=column, source_id=str(row.source_id)))  # fmt: skip
+    rest = held - len(problems)
+    if rest > 0:
+        message = (f"{rest} more readings held for a decision: see `meterbridge status --held`;"
+                   " rerun with --overwrite to replace EnergyCAP's values")  # fmt: skip
+        problems.append(Problem(ProblemKind.HELD_BACK, message, count=rest))
+    return problems
 
 
 LAST_SEND = "last_send"  # the journal meta entry `meterbridge deliver` falls back on

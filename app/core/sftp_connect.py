@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import re
 import socket
 from collections.abc import Iterator, Sequence
@@ -166,8 +167,30 @@ def changed_key(config: SftpConfig, offered: str, expected: str) -> HostKeyError
     )
 
 
+class _QuietParamiko(logging.Filter):
+    """Keeps paramiko's own ERROR lines (and tracebacks) off stderr unless -vv (DEBUG).
+
+    Every failure they describe (an incompatible key type while looking for the
+    pinned key, a refused login) reaches the user as our own message.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno < logging.ERROR or logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+_QUIET = _QuietParamiko()
+
+
+def _quiet_paramiko() -> None:
+    """Attach the filter to the logger paramiko's transports write to (once)."""
+    logger = logging.getLogger("paramiko.transport")
+    if _QUIET not in logger.filters:
+        logger.addFilter(_QUIET)
+
+
 def _open(config: SftpConfig, key_types: Sequence[str] | None) -> paramiko.Transport:
     """A transport after key exchange, optionally offering only some host key types."""
+    _quiet_paramiko()
     try:
         sock = socket.create_connection((config.host, config.port), timeout=config.timeout_s)
     except OSError as exc:
