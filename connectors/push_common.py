@@ -319,7 +319,10 @@ def _iso(text: str) -> datetime:
             return datetime.strptime(text, fmt)
         except ValueError:
             continue
-    raise ValueError("time is not ISO-8601 (2026-03-29T01:30:00+00:00) nor epoch seconds")
+    raise ValueError(
+        f"time {text!r} is neither ISO-8601 (e.g. 2026-03-29T01:30:00+00:00) "
+        "nor epoch seconds/milliseconds"
+    )
 
 
 def _to_ns(stamp: Any) -> int:

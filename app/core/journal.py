@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ class _Request:
     frame: pd.DataFrame
     source: str
     hints: list[dict[str, Any]] = field(default_factory=list)
+    supersede: Mapping[tuple[str, str, int], str] | None = None
     done: threading.Event = field(default_factory=threading.Event)
     result: AcceptResult | None = None
     error: BaseException | None = None
@@ -86,7 +87,12 @@ class Journal(JournalQueue):
         return cls(path, max_bytes=settings.max_bytes, retention_days=settings.retention_days)
 
     def accept(
-        self, readings: pd.DataFrame, *, source: str, hints: Iterable[Any] | None = None
+        self,
+        readings: pd.DataFrame,
+        *,
+        source: str,
+        hints: Iterable[Any] | None = None,
+        supersede: Mapping[tuple[str, str, int], str] | None = None,
     ) -> AcceptResult:
         """Journal readings durably; returns what happened to them.
 
@@ -105,7 +111,7 @@ class Journal(JournalQueue):
             JournalFullError: the journal reached `max_bytes`; nothing was stored.
             ValueError: the frame does not have the reading schema.
         """
-        request = _Request(readings, source, hint_dicts(hints))
+        request = _Request(readings, source, hint_dicts(hints), supersede)
         with self._queue_lock:
             self._queue.append(request)
         with self._leader:
@@ -141,7 +147,8 @@ class Journal(JournalQueue):
                     request.error = self._full_error(used, len(request.frame))
                     continue
                 try:
-                    used += stage(conn, req, request.frame, request.source) * BYTES_PER_READING
+                    count = stage(conn, req, request.frame, request.source, request.supersede)
+                    used += count * BYTES_PER_READING
                 except (ValueError, TypeError, KeyError, AttributeError) as exc:
                     request.error = exc  # a malformed frame fails its own caller only
                     continue

@@ -9,14 +9,19 @@ For each reading, keyed by ``(source, source_id, quantity, time)``:
 * same value, confirmed by EnergyCAP → **already_delivered** (nothing is sent);
 * another value for a reading sent or confirmed → **changed_held**: kept in the
   ``held`` table for a decision (``--overwrite`` releases it), never sent silently;
-* same value, dead-lettered → **already_rejected** (``replay`` resends it).
+* same value, dead-lettered → **already_rejected** (``replay`` resends it);
+* another value for a reading sent or confirmed, given with a *supersede*
+  reason (a register series re-derived after a late point filled a gap: the
+  same source's series made more complete, not a changed value) →
+  **superseded**: pending again with the overwrite flag, the reason kept in
+  the reading's receipt.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +52,7 @@ class AcceptResult:
     changed_held: int = 0
     already_rejected: int = 0
     duplicates: int = 0
+    superseded: int = 0
 
     @property
     def total(self) -> int:
@@ -58,6 +64,7 @@ class AcceptResult:
             + self.changed_held
             + self.already_rejected
             + self.duplicates
+            + self.superseded
         )
 
     def add(self, other: AcceptResult) -> None:
@@ -74,6 +81,7 @@ class AcceptResult:
             ("changed_held", "CHANGED after delivery, held for a decision"),
             ("already_rejected", "already rejected (see `meterbridge replay`)"),
             ("duplicates", "repeated within the batch"),
+            ("superseded", "re-derived, replacing delivered values"),
         )
         parts += [f"{getattr(self, k)} {text}" for k, text in labels if getattr(self, k)]
         return ", ".join(parts)
@@ -146,7 +154,10 @@ FROM readings AS r
 WHERE r.source = incoming.source AND r.source_id = incoming.source_id
   AND r.quantity = incoming.quantity AND r.time = incoming.time
 """
-_COUNT = "SELECT req, rstate, same, count(*) FROM incoming GROUP BY req, rstate, same"
+_COUNT = (
+    "SELECT req, rstate, same, why IS NOT NULL, count(*) FROM incoming GROUP BY req, rstate, same,"
+    " why IS NOT NULL"
+)
 _STORE_NEW = """
 INSERT INTO readings (source, source_id, quantity, unit, time, interval_s, value, estimated,
     note, origin, accepted_at)
@@ -156,14 +167,28 @@ FROM incoming WHERE rid IS NULL
 _REPLACE_UNSENT = """
 UPDATE readings SET unit = i.unit, interval_s = i.interval_s, value = i.value,
     estimated = i.estimated, note = i.note, origin = i.origin, accepted_at = ?,
-    state = 'pending', reason = NULL, overwrite = 0, batch_id = NULL
+    state = 'pending', reason = i.why, overwrite = (i.why IS NOT NULL), batch_id = NULL
 FROM incoming AS i
 WHERE i.rid = readings.id AND i.same = 0 AND i.rstate IN ('pending', 'held', 'rejected')
+"""
+# Superseding a sent (in-flight) reading clears its batch, so that batch's answer
+# no longer settles it (`finish_batch` settles only the readings still in the batch).
+_SUPERSEDE = """
+UPDATE readings SET unit = i.unit, interval_s = i.interval_s, value = i.value,
+    estimated = i.estimated, note = i.note, origin = i.origin, accepted_at = ?,
+    state = 'pending', reason = i.why, overwrite = 1, batch_id = NULL
+FROM incoming AS i
+WHERE i.rid = readings.id AND i.same = 0 AND i.why IS NOT NULL
+  AND i.rstate IN ('sent', 'confirmed')
+"""
+_UNHOLD_SUPERSEDED = """
+DELETE FROM held WHERE reading_id IN
+    (SELECT rid FROM incoming WHERE why IS NOT NULL AND rstate IN ('sent', 'confirmed'))
 """
 _HOLD_CHANGED = """
 INSERT INTO held (reading_id, unit, interval_s, value, estimated, note, origin, accepted_at)
 SELECT rid, unit, interval_s, value, estimated, note, origin, ? FROM incoming
-WHERE same = 0 AND rstate IN ('sent', 'confirmed')
+WHERE same = 0 AND why IS NULL AND rstate IN ('sent', 'confirmed')
 ON CONFLICT (reading_id) DO UPDATE SET unit = excluded.unit, interval_s = excluded.interval_s,
     value = excluded.value, estimated = excluded.estimated, note = excluded.note,
     origin = excluded.origin, accepted_at = excluded.accepted_at
@@ -174,8 +199,22 @@ DELETE FROM held WHERE reading_id IN
 """
 
 
-def stage(conn: sqlite3.Connection, req: int, frame: pd.DataFrame, source: str) -> int:
+def stage(
+    conn: sqlite3.Connection,
+    req: int,
+    frame: pd.DataFrame,
+    source: str,
+    supersede: Mapping[tuple[str, str, int], str] | None = None,
+) -> int:
     """Put one request's readings into the ``incoming`` table; returns how many.
+
+    Args:
+        conn: the writer connection, inside the caller's transaction.
+        req: the request's number within the group.
+        frame: readings (reading schema).
+        source: the source name.
+        supersede: ``(source_id, quantity, time_ns)`` → why, for readings that
+            replace a delivered value without a decision (see module doc).
 
     Raises:
         ValueError: the frame is not readings (none of its rows stay staged).
@@ -185,6 +224,12 @@ def stage(conn: sqlite3.Connection, req: int, frame: pd.DataFrame, source: str) 
         for chunk in rows_of(frame, source, req):
             conn.executemany(_INSERT_INCOMING, chunk)
             count += len(chunk)
+        if supersede:
+            conn.executemany(
+                "UPDATE incoming SET why = ? WHERE req = ? AND source_id = ? AND quantity = ?"
+                " AND time = ?",
+                [(why, req, sid, qty, int(t)) for (sid, qty, t), why in supersede.items()],
+            )
     except (ValueError, TypeError, KeyError, AttributeError):
         conn.execute("DELETE FROM incoming WHERE req = ?", (req,))
         raise
@@ -202,11 +247,13 @@ def settle_staged(conn: sqlite3.Connection) -> dict[int, AcceptResult]:
         results[int(req)].duplicates += int(count)
     conn.execute(_DEDUP)
     conn.execute(_CLASSIFY)
-    for req, state, same, count in conn.execute(_COUNT).fetchall():
-        _count_into(results[int(req)], state, bool(same), int(count))
+    for req, state, same, why, count in conn.execute(_COUNT).fetchall():
+        _count_into(results[int(req)], state, bool(same), int(count), bool(why))
     stamp = now()
     conn.execute(_STORE_NEW, (stamp,))
     conn.execute(_REPLACE_UNSENT, (stamp,))
+    conn.execute(_SUPERSEDE, (stamp,))
+    conn.execute(_UNHOLD_SUPERSEDED)
     conn.execute(_HOLD_CHANGED, (stamp,))
     conn.execute(_UNHOLD_SAME)
     conn.execute("DELETE FROM incoming")
@@ -220,8 +267,12 @@ def accept_rows(conn: sqlite3.Connection, frame: pd.DataFrame, source: str) -> A
     return settle_staged(conn).get(0, AcceptResult())
 
 
-def _count_into(result: AcceptResult, state: str | None, same: bool, count: int) -> None:
-    if state is None or (not same and state in ("pending", "held", "rejected")):
+def _count_into(
+    result: AcceptResult, state: str | None, same: bool, count: int, why: bool = False
+) -> None:
+    if not same and why and state in ("sent", "confirmed"):
+        result.superseded += count
+    elif state is None or (not same and state in ("pending", "held", "rejected")):
         result.new += count
     elif same and state in ("pending", "sent", "held"):
         result.unchanged_pending += count

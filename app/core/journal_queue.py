@@ -118,8 +118,8 @@ class JournalQueue(JournalViews):
         """Commit what EnergyCAP confirmed and rejected, and close the batch receipt."""
         stamp = now()
         with self.transaction() as conn:
-            _set_done(conn, [(i, None) for i in outcome.confirmed], CONFIRMED, stamp)
-            _set_done(conn, list(outcome.rejected.items()), REJECTED, stamp)
+            _set_done(conn, [(i, None) for i in outcome.confirmed], CONFIRMED, stamp, batch)
+            _set_done(conn, list(outcome.rejected.items()), REJECTED, stamp, batch)
             _remember_targets(conn, outcome.targets, stamp)
             conn.executemany(
                 "UPDATE readings SET state = 'pending' WHERE id = ? AND batch_id = ? "
@@ -240,11 +240,21 @@ class JournalQueue(JournalViews):
 
 
 def _set_done(
-    conn: sqlite3.Connection, items: list[tuple[int, str | None]], state: str, stamp: float
+    conn: sqlite3.Connection,
+    items: list[tuple[int, str | None]],
+    state: str,
+    stamp: float,
+    batch: int,
 ) -> None:
+    """Settle a batch's readings (not those superseded meanwhile: their batch was cleared).
+
+    A confirmed reading keeps the reason it was superseded for, in its receipt.
+    """
     conn.executemany(
-        "UPDATE readings SET state = ?, reason = ?, done_at = ?, overwrite = 0 WHERE id = ?",
-        [(state, reason, stamp, int(i)) for i, reason in items],
+        "UPDATE readings SET state = ?, reason = coalesce(?, CASE WHEN ? = 'confirmed' "
+        "AND overwrite = 1 THEN reason END), done_at = ?, overwrite = 0 "
+        "WHERE id = ? AND batch_id = ?",
+        [(state, reason, state, stamp, int(i), batch) for i, reason in items],
     )
 
 

@@ -32,8 +32,19 @@ log = logging.getLogger(__name__)
 class ReadingSink(Protocol):
     """What the committer writes to (the journal)."""
 
-    def accept(self, readings: pd.DataFrame, *, source: str, hints: Any = None) -> Any:
-        """Store readings (and the mapping hints naming their targets) durably, then return."""
+    def accept(
+        self,
+        readings: pd.DataFrame,
+        *,
+        source: str,
+        hints: Any = None,
+        supersede: dict[tuple[str, str, int], str] | None = None,
+    ) -> Any:
+        """Store readings (and the mapping hints naming their targets) durably, then return.
+
+        `supersede` names re-derived register intervals (key → why) that replace
+        values already delivered without a decision.
+        """
         ...
 
 
@@ -192,7 +203,10 @@ class PushCommitter:
         try:
             hints = [hint for job in jobs for hint in job.hints] or None
             accepted = self.sink.accept(
-                derived.readings, source=items[0].device.source, hints=hints
+                derived.readings,
+                source=items[0].device.source,
+                hints=hints,
+                supersede=derived.supersede or None,
             )
         except BaseException as exc:  # every waiting request gets the failure, none hangs
             _finish(jobs, error=exc)
@@ -244,7 +258,20 @@ def _joined(items: list[_Prepared]) -> Derived:
         joined.intervals += item.derived.intervals
         joined.resets += item.derived.resets
         joined.notes.extend(item.derived.notes)
+        _drop_overridden(joined.supersede, item.derived)
+        joined.supersede.update(item.derived.supersede)
     return joined
+
+
+def _drop_overridden(supersede: dict[tuple[str, str, int], str], later: Derived) -> None:
+    """Forget supersede marks of readings a later group brings without one (last wins)."""
+    if not supersede or not len(later.readings):
+        return
+    frame = later.readings
+    times = frame["time"].astype("int64").tolist()
+    for key in zip(frame["source_id"].tolist(), frame["quantity"].tolist(), times, strict=True):
+        if key not in later.supersede:
+            supersede.pop(key, None)
 
 
 def _frame_of(jobs: list[PushJob]) -> pd.DataFrame:

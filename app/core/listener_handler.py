@@ -134,6 +134,11 @@ class PushExchange:
             job, problems, info = PushJob(device, columns=parsed), parsed.problems, parsed.info
         else:
             job, problems, info = PushJob(device, frame=parsed[0]), parsed[1], parsed[2]
+            if not job.count and problems:  # nothing readable: refused like the other readers
+                first = problems[0].describe()
+                self._reject(
+                    device, payload, f"no reading could be read; first problem: {first}", problems
+                )
             # The identities a Readings-API body names go to the journal in the same
             # transaction as its readings (before the 200); delivery applies them.
             job.hints = list(info.get("mapping_hint") or [])
@@ -142,11 +147,17 @@ class PushExchange:
         self.app.devices.record_push(device.name, job.count)
         return 200, summary(job, outcome, problems, info, captured)
 
-    def _reject(self, device: Device, payload: Payload, message: str) -> NoReturn:
+    def _reject(
+        self, device: Device, payload: Payload, message: str, problems: list[Problem] | None = None
+    ) -> NoReturn:
         capture_id = self._capture(device, payload, message)
         self.app.devices.record_error(device.name, message)
         hint = f"the payload was captured; see `meterbridge device captures {device.name}`"
-        raise Refused(400, {"error": message, "captured": capture_id, "hint": hint})
+        document: dict[str, Any] = {"error": message, "captured": capture_id, "hint": hint}
+        if problems:
+            document["problems"] = [p.describe() for p in problems[:MAX_PROBLEMS_SHOWN]]
+            document["problem_count"] = len(problems)
+        raise Refused(400, document)
 
     def _capture(self, device: Device, payload: Payload, reason: str) -> int:
         return int(

@@ -13,9 +13,14 @@ out-of-order batches give the same intervals as in-order ones:
   delivered / already waiting (nothing is sent twice);
 - a late point that falls *inside* an interval derived before (a split)
   emits the new interval ending at it and a corrected, shorter interval at
-  the later point. If the longer interval was already delivered, the journal
-  holds that changed value for the user's decision (``--overwrite``); the
-  split is also reported in the push answer and the log, naming both times.
+  the later point. That correction is the same series made more complete,
+  not a changed value: it goes to the journal with a *supersede* reason
+  (`Derived.supersede`), so it replaces a value already delivered without a
+  decision, and the reason stays in the reading's receipt. The split is also
+  reported in the push answer and the log, naming both times;
+- a device resending a *different* value for a stored time changes the
+  intervals on both sides of it: those are changed values, which the journal
+  holds for the user's decision (``--overwrite``) if already delivered.
 
 Because the points are committed before the journal, a crash in between
 loses nothing: the device gets no 200, resends, and the same intervals are
@@ -38,6 +43,7 @@ from connectors.base import conform, empty_readings
 from connectors.push_common import iso_of
 from connectors.registers import (
     Intervals,
+    base_quantity,
     difference,
     interval_readings,
     is_register,
@@ -67,6 +73,8 @@ class Derived:
     intervals: int = 0
     resets: int = 0
     notes: list[str] = field(default_factory=list)
+    # (source_id, quantity, time_ns) → why, for intervals re-derived after a split
+    supersede: dict[tuple[str, str, int], str] = field(default_factory=dict)
 
 
 class RegisterStore:
@@ -164,7 +172,9 @@ class RegisterStore:
         series_t = np.array(sorted(merged), dtype="int64")
         series_v = np.array([merged[t] for t in series_t.tolist()], dtype="float64")
         intervals = difference(series_t, series_v, reset_rule=rule)
-        return self._rows(source_id, quantity, intervals, set(times.tolist()), batch, derived)
+        rows = self._rows(source_id, quantity, intervals, set(times.tolist()), batch, derived)
+        _mark_superseding(source_id, quantity, intervals, before, batch, derived)
+        return rows
 
     def _window(
         self, source: str, source_id: str, quantity: str, first: int, last: int
@@ -196,8 +206,8 @@ class RegisterStore:
         for point, start, end in splits(stored, np.array(fresh, dtype="int64")):
             note = (
                 f"{source_id}: late register point at {iso_of(point)} splits the interval "
-                f"{iso_of(start)} – {iso_of(end)} derived before; its corrected value is sent "
-                "(held for a decision if it was already delivered)"
+                f"{iso_of(start)} – {iso_of(end)} derived before; its corrected value replaces "
+                "the one derived before (also if already delivered)"
             )
             derived.notes.append(note)
             log.warning(note)
@@ -239,6 +249,33 @@ class RegisterStore:
         origins = dict(zip(batch["t"].tolist(), batch["origin"].tolist(), strict=True))
         where = [origins.get(int(e), f"register:{source_id}") for e in kept.end_ns]
         return interval_readings(source_id, quantity, kept, where)
+
+
+def _mark_superseding(
+    source_id: str,
+    quantity: str,
+    intervals: Intervals,
+    before: dict[int, float],
+    batch: pd.DataFrame,
+    derived: Derived,
+) -> None:
+    """Record the intervals re-derived because a late point split them.
+
+    Such an interval ends at a point stored before whose value the batch did
+    not change, and starts at a point the batch brought new.
+    """
+    sent = dict(zip(batch["t"].tolist(), batch["value"].tolist(), strict=True))
+    unit = base_quantity(quantity)
+    starts = intervals.end_ns - intervals.interval_s * 1_000_000_000
+    for end, start in zip(intervals.end_ns.tolist(), starts.tolist(), strict=True):
+        if start in before or end not in before or sent.get(end, before[end]) != before[end]:
+            continue
+        earlier = max((t for t in before if t < end), default=None)
+        since = "the start of the series" if earlier is None else iso_of(earlier)
+        derived.supersede[(source_id, unit, int(end))] = (
+            f"superseded: re-derived after a late register point at {iso_of(start)} "
+            f"split the interval {since} – {iso_of(end)} derived before"
+        )
 
 
 def _groups(registers: pd.DataFrame) -> list[tuple[tuple[str, str], pd.DataFrame]]:

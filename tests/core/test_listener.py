@@ -43,6 +43,7 @@ def start(tmp: Path, journal_bytes: int = 10**9, **overrides: object) -> Served:
         "gw1": devices.add("gw1", "episensor"),
         "rev1": devices.add("rev1", "acurev2100", "America/New_York"),
         "other": devices.add("other", "episensor"),
+        "nuoz": devices.add("nuoz", "readings"),
     }
     journal = Journal(tmp / "journal.sqlite3", max_bytes=journal_bytes)
     captures = CaptureStore(tmp / "captures.sqlite3", max_count=3, max_bytes=10**6)
@@ -145,6 +146,46 @@ def test_partial_problems_are_reported_and_captured(served: Served) -> None:
     assert answer.status_code == 200 and document["received"] == 1
     assert "points[1].value" in document["problems"][0]
     assert served.captures.get(document["captured"]) is not None
+
+
+def test_bad_time_is_400_quoting_the_value_and_the_expected_forms(served: Served) -> None:
+    body = json.dumps([{"exportId": "X_333", "timestamp": "yesterday", "value": 1}]).encode()
+    answer = requests.post(served.url("gw1"), data=body, headers=bearer(served.tokens["gw1"]))
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert "time 'yesterday' is neither ISO-8601 (e.g. 2026-03-29T01:30:00+00:00)" in error
+    assert "nor epoch seconds/milliseconds" in error and "points[0].time" in error
+
+
+def readings_body(*values: object) -> bytes:
+    readings = [
+        {"time": f"2026-11-20T10:{15 * i:02d}:00Z", "value": v} for i, v in enumerate(values)
+    ]
+    channel = {"meterImportId": "N1", "observationTypeCode": "Use", "unitCode": "kWh"}
+    return json.dumps([{**channel, "readings": readings}]).encode()
+
+
+def test_readings_push_with_nothing_readable_is_400_naming_the_problems(served: Served) -> None:
+    headers = bearer(served.tokens["nuoz"])
+    answer = requests.post(served.url("nuoz"), data=readings_body("x", None), headers=headers)
+    assert answer.status_code == 400, answer.text
+    document = answer.json()
+    assert document["error"].startswith("no reading could be read; first problem:")
+    assert document["problem_count"] == 2 and "readings[0]" in document["problems"][0]
+    capture = served.captures.get(document["captured"])
+    assert capture is not None and capture.info.device == "nuoz"
+    assert len(served.journal.pending(10)) == 0
+
+
+def test_readings_push_with_some_good_readings_is_200_listing_the_problems(
+    served: Served,
+) -> None:
+    headers = bearer(served.tokens["nuoz"])
+    answer = requests.post(served.url("nuoz"), data=readings_body(1.5, "x"), headers=headers)
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    assert document["received"] == 1 and document["journal"]["new"] == 1
+    assert document["problem_count"] == 1 and "readings[1]" in document["problems"][0]
 
 
 def test_captures_are_bounded(served: Served) -> None:
