@@ -262,7 +262,10 @@ def _mark_superseding(
     """Record the intervals re-derived because a late point split them.
 
     Such an interval ends at a point stored before whose value the batch did
-    not change, and starts at a point the batch brought new.
+    not change, starts at a point the batch brought new, and replaces an
+    interval from a stored point before it (so the split's first part is
+    derived too). A late point before every kept point (older than the
+    pruned window) is not one: its replaced interval stays a changed value.
     """
     sent = dict(zip(batch["t"].tolist(), batch["value"].tolist(), strict=True))
     unit = base_quantity(quantity)
@@ -271,10 +274,11 @@ def _mark_superseding(
         if start in before or end not in before or sent.get(end, before[end]) != before[end]:
             continue
         earlier = max((t for t in before if t < end), default=None)
-        since = "the start of the series" if earlier is None else iso_of(earlier)
+        if earlier is None:
+            continue
         derived.supersede[(source_id, unit, int(end))] = (
             f"superseded: re-derived after a late register point at {iso_of(start)} "
-            f"split the interval {since} – {iso_of(end)} derived before"
+            f"split the interval {iso_of(earlier)} – {iso_of(end)} derived before"
         )
 
 

@@ -157,3 +157,26 @@ def test_a_superseded_reading_in_flight_is_sent_again_with_its_new_value(tmp_pat
     journal.finish_batch(batch, Outcome(status="done", confirmed=ids))  # the old value's answer
     now_pending = journal.pending(10)
     assert now_pending["value"].tolist() == [0.80] and now_pending["overwrite"].tolist() == [True]
+
+
+def test_only_a_split_with_both_neighbours_stored_supersedes(tmp_path: Path) -> None:
+    from connectors.base import make_readings
+
+    store = RegisterStore(tmp_path / "registers.sqlite3")
+
+    def derive(indexes: list[int]) -> dict[tuple[str, str, int], str]:
+        frame = make_readings(
+            source_id=A,
+            quantity="kWh-register",
+            unit="kWh",
+            time=[TIMES[i] for i in indexes],
+            value=[REG333[i] for i in indexes],
+        )
+        return store.derive(frame, source="push:gw1").supersede
+
+    assert derive([0, 3, 4]) == {}
+    assert list(derive([1])) == [(A, "kWh", int(pd.Timestamp(TIMES[3]).value))]
+    cutoff_days = (datetime.now(UTC) - TIMES[4]).total_seconds() / 86_400 - 0.001
+    assert store.prune(cutoff_days) == 3  # only the latest point, 01:00, is kept
+    assert derive([2]) == {}  # nothing stored before 00:30: its interval is a changed value
+    store.close()
