@@ -331,3 +331,34 @@ def test_changed_host_key_stderr_has_our_message_only(
         assert "ERROR" not in changed.stderr
     finally:
         server.stop()
+
+
+def test_verdigris_values_ecap_has_otherwise_are_held_counted_and_released(
+    vg: FakeVerdigris, ecap: FakeEnergyCap, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["pull", "verdigris", "--client-id", vg.client_id, "--circuits", "100",
+            "--kinds", "energy", "--interval", "1h", "--since", "2026-11-01T00:00:00Z",
+            "--until", "2026-11-04T00:00:00Z", "--auth-url", vg.token_url,
+            "--api-url", vg.url, "--ecap-url", ecap.url]  # fmt: skip
+    assert main([*base, "--save-job", "a"]) == 0, capsys.readouterr()
+    first = ecap.readings_for(1000).set_index("time")["value"]
+    assert len(first) == 72
+    capsys.readouterr()
+    # Another job reads the same hours a bucket earlier: the 71 slots EnergyCAP has differ.
+    assert main([*base, "--save-job", "b", "--bucket-label", "end"]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "read 71, sent 0, held back 71, rejected 0"
+    held = [line for line in out.splitlines() if "held: EnergyCAP already has" in line]
+    assert len(held) == 50  # the first 50 named, then a count and where to see them all
+    assert "21 more readings held for a decision: see `meterbridge status --held`" in out
+    assert ecap.readings_for(1000).set_index("time")["value"].loc[first.index].equals(first)
+    # Pulled again, they are still reported as held, until --overwrite releases them.
+    again = [*base, "--job", "b", "--bucket-label", "end"]
+    assert main(again) == 1
+    assert "71 readings are held for a decision" in capsys.readouterr().out
+    assert main([*again, "--overwrite"]) == 0
+    assert "read 71, sent 71, held back 0" in capsys.readouterr().out
+    now = ecap.readings_for(1000).set_index("time")["value"]
+    assert len(now) == 72 and now.iloc[-1] == first.iloc[-1]  # the last slot: job a's only
+    changed = now.iloc[:-1] != first.iloc[:-1]
+    assert changed.all()  # the 71 held values replaced EnergyCAP's
