@@ -117,6 +117,8 @@ def to_readings(
     frame["start"], frame["time"] = _bucket_bounds(frame["stamp"], grid, label)
     inside = (frame["time"] > request.start) & (frame["time"] <= request.end)
     frame = frame[inside].sort_values(["id", "time"]).drop_duplicates(["id", "time"], keep="last")
+    if frame.empty:  # rows came back, but none ends inside this window (e.g. an edge bucket)
+        return ReadingBatch(empty_readings(), problems, info={"request": request})
     readings = make_readings(
         source_id=[source_id(request.level, i) for i in frame["id"]],
         time=frame["time"],

@@ -337,3 +337,15 @@ def test_daily_grid_on_clock_change_days(zone: str, day: datetime, hours: int) -
     assert grid.count(midnight, grid.add(midnight, 3)) == 3
     with pytest.raises(SourceError, match="time zone"):
         make_grid("1d")
+
+
+def test_rows_that_all_fall_outside_the_window_give_no_readings() -> None:
+    """An edge bucket labelled by its end (the window's start) is outside: no readings, no crash."""
+    from connectors.verdigris import Request, to_readings
+
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    request = Request("energy", "circuit", ("7",), start, start + timedelta(hours=1))
+    rows = [{"id": "7", "timestamp": start.isoformat(), "energy": 1000.0}]
+    batch = to_readings(rows, request, make_grid("15m"), label="end")
+    assert len(batch.readings) == 0
+    assert batch.problems == []
