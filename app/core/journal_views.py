@@ -95,7 +95,8 @@ class JournalViews(JournalBase):
         with self.reader() as conn:
             rows = conn.execute(
                 "SELECT source, source_id, quantity, time, value, origin, reason FROM readings "
-                f"WHERE state = 'held'{where} UNION ALL {changed} LIMIT ?",
+                f"WHERE state = 'held'{where} UNION ALL {changed} "
+                "ORDER BY time, source, source_id, quantity LIMIT ?",
                 (*args, *args, limit),
             ).fetchall()
         names = ["source", "source_id", "quantity", "time", "value", "origin", "reason"]
