@@ -61,9 +61,18 @@ class _Open:
     count: int = 0
 
 
-def _sync_data(fd: int) -> None:
-    """Flush a file's data to disk (fdatasync where the OS has it)."""
-    getattr(os, "fdatasync", os.fsync)(fd)
+def _start_writeback(fd: int, start: int, length: int) -> None:
+    """Start writing a file's new bytes to disk without waiting for them.
+
+    On Linux `POSIX_FADV_DONTNEED` starts the write-back of dirty pages and
+    returns; waiting for the disk (an `fdatasync` per batch) held the writer
+    thread, and so the reader, for a fifth of a convert. `close` still fsyncs
+    each file before it is reported written; elsewhere this does nothing.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    dont_need = getattr(os, "POSIX_FADV_DONTNEED", None)
+    if advise is not None and dont_need is not None and length > 0:
+        advise(fd, start, length, dont_need)
 
 
 def timestamp_stem(prefix: str, now: datetime) -> str:
@@ -117,11 +126,13 @@ class ImportFileWriter:
     def _append(self, jobs: list[tuple[_Open, pd.DataFrame]]) -> None:
         """On the worker thread: format the rows of each group and append them to its file."""
         for target, part in jobs:
+            start = target.handle.tell()
             target.handle.write(
                 import_csv_buffer(sort_for_import(part), target.key.kind, self.label)
             )
             target.handle.flush()
-            _sync_data(target.handle.fileno())  # to disk as we go: `close` has little left to do
+            end = target.handle.tell()  # to disk as we go: `close` has little left to do
+            _start_writeback(target.handle.fileno(), start, end - start)
 
     def _wait(self) -> None:
         """Wait for the batch in flight; raise its error."""
