@@ -16,7 +16,7 @@ from typing import Any
 
 from connectors.accuenergy import DeviceLog, Series, emit, param_quantity, parse_logs
 from connectors.base import ConnectorInfo, ReadingBatch, Source
-from connectors.push_common import PointColumns
+from connectors.push_common import PointColumns, read_whole
 
 
 class AcuLink810Connector:
@@ -39,9 +39,7 @@ class AcuLink810Connector:
 
     def read(self, source: Source, options: Mapping[str, Any]) -> Iterator[ReadingBatch]:
         """Yield the readings of one message or data-log file."""
-        with source.open() as handle:
-            data = handle.read()
-        yield parse_push(data, source.name, options).to_batch(options)
+        yield from read_whole(source, options, parse_push)
 
 
 def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:

@@ -21,7 +21,7 @@ from typing import Any
 
 from connectors.accuenergy import DeviceLog, Series, emit, parse_logs
 from connectors.base import ConnectorInfo, ReadingBatch, Source, SourceError
-from connectors.push_common import PointColumns
+from connectors.push_common import PointColumns, read_whole
 from connectors.registers import register_quantity
 
 CIRCUITS = 18
@@ -78,9 +78,7 @@ class AcuRev2100Connector:
 
     def read(self, source: Source, options: Mapping[str, Any]) -> Iterator[ReadingBatch]:
         """Yield the readings of one data log or message."""
-        with source.open() as handle:
-            data = handle.read()
-        yield parse_push(data, source.name, options).to_batch(options)
+        yield from read_whole(source, options, parse_push)
 
 
 def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:

@@ -36,6 +36,7 @@ from connectors.push_common import (
     TimeParser,
     dig,
     parse_value,
+    read_whole,
 )
 from connectors.registers import register_quantity
 
@@ -70,9 +71,7 @@ class EpiSensorConnector:
 
     def read(self, source: Source, options: Mapping[str, Any]) -> Iterator[ReadingBatch]:
         """Yield the readings of one push body or export file."""
-        with source.open() as handle:
-            data = handle.read()
-        yield parse_push(data, source.name, options).to_batch(options)
+        yield from read_whole(source, options, parse_push)
 
 
 def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:

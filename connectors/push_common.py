@@ -9,7 +9,7 @@ each connector wraps the same columns into a `ReadingBatch` for file use.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from connectors.base import (
     Problem,
     ProblemKind,
     ReadingBatch,
+    Source,
     SourceError,
 )
 from connectors.registers import difference_frame
@@ -357,3 +358,19 @@ def first_key(point: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None,
         if key in point and point[key] is not None:
             return key, point[key]
     return None, None
+
+
+PushParser = Callable[[bytes, str, Mapping[str, Any]], PointColumns]
+
+
+def read_whole(
+    source: Source, options: Mapping[str, Any], parse: PushParser
+) -> Iterator[ReadingBatch]:
+    """Read a push body or device file whole and yield its readings as one batch.
+
+    The push connectors share this `Connector.read`: their bodies are small (the
+    listener caps them) and parse as one document.
+    """
+    with source.open() as handle:
+        data = handle.read()
+    yield parse(data, source.name, options).to_batch(options)
