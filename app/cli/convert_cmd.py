@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # imported where used: `meterbridge --help` and `convert` sta
     from app.core.report import SourceReport
     from app.core.settings import EnergyCapSettings, Settings
 
-API_KEY_NAME = "energycap-api-key"
+API_KEY_NAME = "energycap-api-key"  # = app.core.connection.API_KEY_NAME (kept light)
 
 # (flag, options key, help, type)
 CONNECTOR_OPTIONS: tuple[tuple[str, str, str, Any], ...] = (
@@ -113,12 +113,11 @@ def _load(args: argparse.Namespace) -> tuple[AppPaths, Settings]:
 
 
 def _table(args: argparse.Namespace, settings: Settings) -> MappingTable:
-    from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
+    from app.core.connection import mapping_table
+    from app.core.mapping import MappingError
 
-    codes = {q: Codes(*pair[:2]) for q, pair in settings.defaults.codes.items() if len(pair) >= 2}
-    path = args.mapping or settings.mapping_file
     try:
-        return load_mapping(path, codes) if path else MappingTable(defaults=codes)
+        return mapping_table(settings, args.mapping)
     except MappingError as exc:
         raise UsageError(str(exc)) from None
 
@@ -200,17 +199,9 @@ def run_send(args: argparse.Namespace) -> int:
 
 
 def _client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:
-    from app.core.energycap import EnergyCapClient, RetryPolicy
-    from app.core.secrets import SecretStore
+    from app.core.connection import ConnectionSetupError, client_from_settings
 
-    key = SecretStore().get(API_KEY_NAME)
-    if not key:
-        raise UsageError(
-            "no EnergyCAP API key: save one in the app (kept in the OS keyring) "
-            "or set the ECAP_API_KEY environment variable"
-        )
-    retry = RetryPolicy(ecap.max_attempts, ecap.backoff_base_s, ecap.backoff_cap_s)
     try:
-        return EnergyCapClient(url, key, timeout_s=ecap.timeout_s, retry=retry)
-    except ValueError as exc:
+        return client_from_settings(url, ecap)
+    except ConnectionSetupError as exc:
         raise UsageError(str(exc)) from None

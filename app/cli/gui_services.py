@@ -13,10 +13,16 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.connection import (
+    API_KEY_NAME,
+    ConnectionSetupError,
+    client_from_settings,
+    mapping_table,
+)
 from app.core.delivery import deliver_pending
-from app.core.energycap import EnergyCapClient, RetryPolicy
+from app.core.energycap import EnergyCapClient
 from app.core.journal import Journal
-from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
+from app.core.mapping import MappingError, MappingTable
 from app.core.paths import AppPaths
 from app.core.secrets import SecretStore
 from app.core.settings import Settings, load_settings
@@ -25,7 +31,6 @@ log = logging.getLogger(__name__)
 
 DELIVERY_PERIOD_S = 30.0
 SCHEDULER_PERIOD_S = 30.0
-API_KEY_NAME = "energycap-api-key"
 
 
 @dataclass
@@ -68,14 +73,16 @@ class GuiServices:
 
     def _start_delivery(self, settings: Settings) -> None:
         ecap = settings.energycap
-        key = self.secrets.get(API_KEY_NAME)
-        if not ecap.url or not key:
+        if not ecap.url or not self.secrets.get(API_KEY_NAME):
             self.notes.append("Not delivering: set the EnergyCAP host and API key in Settings.")
             return
-        retry = RetryPolicy(ecap.max_attempts, ecap.backoff_base_s, ecap.backoff_cap_s)
-        client = EnergyCapClient(
-            ecap.url, key, timeout_s=ecap.timeout_s, retry=retry, sleep=self.stopping.wait
-        )
+        try:
+            client = client_from_settings(
+                ecap.url, ecap, secrets=self.secrets, sleep=self.stopping.wait
+            )
+        except ConnectionSetupError as exc:
+            self.notes.append(f"Not delivering: {exc}")
+            return
         self._thread("delivery", lambda: self._deliver_loop(client))
         self.notes.append(f"Delivering to {ecap.url}")
 
@@ -154,7 +161,4 @@ class GuiServices:
 
 
 def _mapping(settings: Settings) -> MappingTable:
-    codes = {q: Codes(*pair[:2]) for q, pair in settings.defaults.codes.items() if len(pair) >= 2}
-    if not settings.mapping_file:
-        return MappingTable(defaults=codes)
-    return load_mapping(settings.mapping_file, codes)
+    return mapping_table(settings)

@@ -23,11 +23,10 @@ from app.cli import EXIT_OK, UsageError
 from app.cli.convert_cmd import _load, _table
 from app.cli.journal_cmd import _connection
 from app.cli.journal_send import open_journal
+from app.core.connection import ConnectionSetupError, client_from_settings
 from app.core.delivery import deliver_pending
-from app.core.energycap import EnergyCapClient, RetryPolicy
 from app.core.journal import Journal
 from app.core.listener import PushListener, open_listener
-from app.core.secrets import SecretStore
 from app.core.settings import EnergyCapSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,6 @@ log = logging.getLogger(__name__)
 DELIVERY_PERIOD_S = 30.0
 GATHER_S = 0.5
 SCHEDULER_PERIOD_S = 30.0
-API_KEY_NAME = "energycap-api-key"
 
 
 def _listen(args: argparse.Namespace, settings: Settings) -> Any:
@@ -56,16 +54,10 @@ class _Delivery:
     def __init__(self, journal: Journal, settings: Settings, ecap: EnergyCapSettings, args: Any):
         self.stop = threading.Event()
         self.work = threading.Event()
-        key = SecretStore().get(API_KEY_NAME)
-        if not key:
-            raise UsageError(
-                "no EnergyCAP API key: save one in the app or set ECAP_API_KEY "
-                "(or run with --no-deliver)"
-            )
-        retry = RetryPolicy(ecap.max_attempts, ecap.backoff_base_s, ecap.backoff_cap_s)
-        self.client = EnergyCapClient(
-            ecap.url, key, timeout_s=ecap.timeout_s, retry=retry, sleep=self._sleep
-        )
+        try:
+            self.client = client_from_settings(ecap.url, ecap, sleep=self._sleep)
+        except ConnectionSetupError as exc:
+            raise UsageError(f"{exc} (or run with --no-deliver)") from None
         self.journal, self.ecap = journal, ecap
         self.table = _table(args, settings)
         self.patience = settings.journal.outage_patience_s

@@ -17,13 +17,14 @@ from typing import Any
 
 import pandas as pd
 
+from app.core import connection
 from app.core.bookmarks import Bookmarks
 from app.core.catalog import build_registry
-from app.core.energycap import EnergyCapClient, EnergyCapError, RetryPolicy
+from app.core.energycap import EnergyCapClient, EnergyCapError
 from app.core.exporter import ExportError
 from app.core.jobs import Job, JobOutcome, JobStore
 from app.core.journal import AcceptResult, Journal, JournalError, JournalFullError
-from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
+from app.core.mapping import MappingError, MappingTable
 from app.core.outbox import ImportFileWriter
 from app.core.paths import AppPaths
 from app.core.pull_submit import (
@@ -53,7 +54,7 @@ from connectors.verdigris_listing import building_tree, zone_for
 
 log = logging.getLogger(__name__)
 
-API_KEY_NAME = "energycap-api-key"
+API_KEY_NAME = connection.API_KEY_NAME
 
 
 class PullSetupError(Exception):
@@ -73,25 +74,16 @@ class Destination:
 
 def mapping_table(path: str | None, settings: Settings) -> MappingTable:
     """The mapping table (file or defaults only)."""
-    codes = {q: Codes(*pair[:2]) for q, pair in settings.defaults.codes.items() if len(pair) >= 2}
-    chosen = path or settings.mapping_file
     try:
-        return load_mapping(chosen, codes) if chosen else MappingTable(defaults=codes)
+        return connection.mapping_table(settings, path)
     except MappingError as exc:
         raise PullSetupError(str(exc)) from None
 
 
 def _client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:
-    key = SecretStore().get(API_KEY_NAME)
-    if not key:
-        raise PullSetupError(
-            "no EnergyCAP API key: save one in the app (kept in the OS keyring) "
-            "or set the ECAP_API_KEY environment variable"
-        )
-    retry = RetryPolicy(ecap.max_attempts, ecap.backoff_base_s, ecap.backoff_cap_s)
     try:
-        return EnergyCapClient(url, key, timeout_s=ecap.timeout_s, retry=retry)
-    except ValueError as exc:
+        return connection.client_from_settings(url, ecap)
+    except connection.ConnectionSetupError as exc:
         raise PullSetupError(str(exc)) from None
 
 

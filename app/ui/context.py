@@ -6,8 +6,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.core import connection
 from app.core.catalog import build_registry
-from app.core.mapping import Codes, MappingError, MappingTable, load_mapping
+from app.core.mapping import Codes, MappingError, MappingTable
 from app.core.paths import AppPaths
 from app.core.secrets import SecretStore
 from app.core.settings import Settings, load_settings, save_settings
@@ -16,7 +17,7 @@ from connectors.registry import ConnectorRegistry
 
 log = logging.getLogger(__name__)
 
-API_KEY_SECRET = "energycap-api-key"
+API_KEY_SECRET = connection.API_KEY_NAME
 
 
 @dataclass
@@ -55,16 +56,12 @@ class AppContext:
 
     def default_codes(self) -> dict[str, Codes]:
         """The default codes per quantity from the settings."""
-        return {
-            q: Codes(c[0], c[1]) for q, c in self.settings.defaults.codes.items() if len(c) == 2
-        }
+        return connection.default_codes(self.settings)
 
     def mapping_table(self) -> MappingTable:
         """The mapping in use (an empty table when none is set or it cannot be read)."""
-        if not self.settings.mapping_file:
-            return MappingTable(defaults=self.default_codes())
         try:
-            return load_mapping(self.settings.mapping_file, self.default_codes())
+            return connection.mapping_table(self.settings)
         except MappingError as exc:
             log.error("%s", exc)
             return MappingTable(defaults=self.default_codes())
