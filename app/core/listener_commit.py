@@ -105,6 +105,7 @@ class PushCommitter:
         self.sink = sink
         self.registers = registers
         self.on_commit = on_commit
+        self.raw_sources: Callable[[], frozenset[str]] = frozenset  # register_modes.RegisterModes
         self.groups = 0
         self._incoming: list[PushJob] = []
         self._prepared: list[_Prepared] = []
@@ -171,7 +172,9 @@ class PushCommitter:
                 derived = Derived(readings=frame)
             else:
                 rule = device.options.get("reset_rule")
-                derived = self.registers.derive(frame, source=device.source, reset_rule=rule)
+                derived = self.registers.derive(
+                    frame, source=device.source, reset_rule=rule, raw_sources=self.raw_sources()
+                )
         except BaseException as exc:  # every waiting request gets the failure, none hangs
             _finish(jobs, error=exc)
             return None

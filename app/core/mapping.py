@@ -7,6 +7,9 @@ Mapping file (CSV with a header row):
     observation_type    optional; else the default code for the quantity
     unit                optional; else the default unit for the quantity
     multiplier          optional; the value is multiplied by it (CT ratios, Wh→kWh)
+    register            optional; ``difference`` (default): cumulative register
+                        values become interval use; ``raw``: the source's register
+                        values are sent as they are (quantity ``kWh-register``)
 
 Unmapped readings go to `meterImportId = source_id` with the default codes.
 A row naming a quantity wins over a row for the same source without one.
@@ -25,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from app.core import string_codes
+from connectors.registers import base_quantity, is_register, register_quantity
 
 TARGET_COLUMNS: tuple[str, ...] = (
     "channel_id",
@@ -45,7 +49,9 @@ MAPPING_HEADER: tuple[str, ...] = (
     "observation_type",
     "unit",
     "multiplier",
+    "register",
 )
+REGISTER_MODES: tuple[str, ...] = ("difference", "raw")
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ class MappingRow:
     observation_type: str | None = None
     unit: str | None = None
     multiplier: float = 1.0
+    register: str = "difference"
 
 
 class MappingError(ValueError):
@@ -92,9 +99,19 @@ class MappingTable:
     defaults: dict[str, Codes] = field(default_factory=default_code_table)
 
     def codes_for(self, quantity: str, unit: str | None = None) -> Codes:
-        """Default codes for a quantity; unknown quantities keep their own names."""
+        """Default codes for a quantity; unknown quantities keep their own names.
+
+        A raw register quantity (``kWh-register``) without a default of its own
+        keeps its name as observation type and takes the unit code of its base
+        quantity (``kWh``); settings may give it the tenant's codes.
+        """
         found = self.defaults.get(quantity)
-        return found if found is not None else Codes(quantity, unit or quantity)
+        if found is not None:
+            return found
+        if is_register(quantity):  # raw register values: the base quantity's unit code
+            base = self.defaults.get(base_quantity(quantity))
+            return Codes(quantity, base.unit if base else base_quantity(quantity))
+        return Codes(quantity, unit or quantity)
 
     def to_csv(self) -> str:
         """The table as a mapping CSV (round-trips through `parse_mapping_csv`)."""
@@ -112,9 +129,14 @@ class MappingTable:
                     r.observation_type or "",
                     r.unit or "",
                     "" if r.multiplier == 1.0 else repr(r.multiplier),
+                    "" if r.register == "difference" else r.register,
                 ]
             )
         return out.getvalue()
+
+    def raw_sources(self) -> frozenset[str]:
+        """Source ids whose register values are sent raw (rows with ``register=raw``)."""
+        return frozenset(r.source_id for r in self.rows if r.register == "raw")
 
 
 def load_mapping(path: str | Path, defaults: dict[str, Codes] | None = None) -> MappingTable:
@@ -178,7 +200,19 @@ def _parse_row(record: dict[str, str | None], name: str, line: int) -> MappingRo
         observation_type=_cell(record, "observation_type"),
         unit=_cell(record, "unit"),
         multiplier=_float_cell(_cell(record, "multiplier"), name, line),
+        register=_register_cell(_cell(record, "register"), name, line),
     )
+
+
+def _register_cell(value: str | None, name: str, line: int) -> str:
+    if value is None:
+        return "difference"
+    mode = value.lower()
+    if mode not in REGISTER_MODES:
+        raise MappingError(
+            f"{name}:{line}: column register: {value!r} is not one of {', '.join(REGISTER_MODES)}"
+        )
+    return mode
 
 
 def _int_cell(value: str | None, name: str, line: int, column: str) -> int | None:
@@ -292,11 +326,18 @@ def _find_row(table: MappingTable, source_id: str, quantity: str | None) -> Mapp
     for row in table.rows:
         if row.source_id != source_id:
             continue
-        if row.quantity is not None and row.quantity == quantity:
+        if row.quantity is not None and _quantity_matches(row, quantity):
             return row
         if row.quantity is None and loose is None:
             loose = row
     return loose
+
+
+def _quantity_matches(row: MappingRow, quantity: str | None) -> bool:
+    """A row's quantity matches; a raw row for ``kWh`` also matches its ``kWh-register`` values."""
+    if row.quantity == quantity:
+        return True
+    return row.register == "raw" and register_quantity(row.quantity or "") == quantity
 
 
 def _target(table: MappingTable, source: Any, quantity: Any, unit: Any) -> tuple[Any, ...]:

@@ -117,7 +117,13 @@ class RegisterStore:
         return int(cursor.rowcount)
 
     def derive(
-        self, frame: pd.DataFrame, *, source: str, raw: bool = False, reset_rule: str | None = None
+        self,
+        frame: pd.DataFrame,
+        *,
+        source: str,
+        raw: bool = False,
+        reset_rule: str | None = None,
+        raw_sources: frozenset[str] = frozenset(),
     ) -> Derived:
         """Store the batch's register points; return readings with registers as interval use.
 
@@ -126,11 +132,17 @@ class RegisterStore:
             source: the device's journal source name (registers are kept per source).
             raw: send raw register values instead (rows pass through unchanged).
             reset_rule: ``from_zero`` or ``skip`` for this call (default: the store's).
+            raw_sources: source ids whose register values pass through unchanged
+                (mapping rows with ``register=raw``); they are not stored either.
         """
         kinds = [str(q) for q in frame["quantity"].unique() if is_register(str(q))]
         if raw or not kinds:
             return Derived(readings=frame)
         mask = frame["quantity"].isin(kinds).to_numpy(dtype=bool)
+        if raw_sources:
+            mask = mask & ~frame["source_id"].isin(list(raw_sources)).to_numpy(dtype=bool)
+            if not mask.any():
+                return Derived(readings=frame)
         registers = frame[mask]
         derived = Derived(readings=frame, registers_in=len(registers))
         with self._lock:
