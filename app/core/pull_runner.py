@@ -2,7 +2,8 @@
 
 `build_job_runner(paths, settings)` is what `meterbridge serve` and the GUI
 hand to `app.core.scheduler.Scheduler` (or use `scheduler_for`): it runs one
-saved job (Verdigris or SFTP) and returns a `JobOutcome`.
+saved job (``verdigris``, ``sftp`` or ``folder``: a watched local folder) and
+returns a `JobOutcome`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from app.core.bookmarks import Bookmarks
 from app.core.catalog import build_registry
 from app.core.energycap import EnergyCapClient, EnergyCapError
 from app.core.exporter import ExportError
+from app.core.file_intake import IntakeReport
+from app.core.folder_pull import FolderConfig, FolderError, poll_folder
 from app.core.jobs import Job, JobOutcome, JobStore
 from app.core.journal import AcceptResult, Journal, JournalError, JournalFullError
 from app.core.mapping import MappingError, MappingTable
@@ -45,7 +48,7 @@ from app.core.sftp_pull import (
     password_name,
     poll,
 )
-from app.core.sftp_state import SftpState
+from app.core.sftp_state import FileMemory, SftpState
 from app.core.verdigris_auth import RATE_FILE, build_auth, shared_rate
 from app.core.verdigris_pull import PullReport, VerdigrisConfig, pull_verdigris
 from connectors.base import SourceError
@@ -218,14 +221,21 @@ def run_sftp(config: SftpConfig, paths: AppPaths, submit: Submitter) -> SftpRepo
     return poll(config, state, build_registry(), submit, password=password)
 
 
-PullErrors = (SourceError, SftpError, EnergyCapError, ExportError, PullSetupError, OSError,
-              JournalFullError, JournalError)  # fmt: skip
+def run_folder(config: FolderConfig, paths: AppPaths, submit: Submitter) -> IntakeReport:
+    """One look at a watched local folder (files remembered in ``folders.sqlite3``)."""
+    memory = FileMemory(paths.data_dir / FOLDER_MEMORY)
+    return poll_folder(config, memory, build_registry(), submit)
+
+
+FOLDER_MEMORY = "folders.sqlite3"
+PullErrors = (SourceError, SftpError, FolderError, EnergyCapError, ExportError, PullSetupError,
+              OSError, JournalFullError, JournalError)  # fmt: skip
 
 
 def build_job_runner(
     paths: AppPaths, settings: Settings, dest: Destination | None = None
 ) -> Callable[[Job], JobOutcome]:
-    """The runner `Scheduler` calls for a saved job (``verdigris`` or ``sftp``)."""
+    """The runner `Scheduler` calls for a saved job (``verdigris``, ``sftp`` or ``folder``)."""
 
     def run(job: Job) -> JobOutcome:
         try:
@@ -259,6 +269,8 @@ def _run_kind(job: Job, paths: AppPaths, sub: Submitter) -> str:
     if job.kind == "sftp":
         polled = run_sftp(SftpConfig.from_dict(job.config), paths, sub)
         return f"{len(polled.imported)} new files, {polled.skipped} already imported"
+    if job.kind == "folder":
+        return run_folder(FolderConfig.from_dict(job.config), paths, sub).summary()
     raise PullSetupError(f"job {job.name!r} has an unknown kind {job.kind!r}")
 
 

@@ -5,24 +5,23 @@ fingerprint (the user accepts it with ``--host-key-fingerprint`` or in the
 wizard), a changed key is refused loudly. Each new file is downloaded, read
 by its connector (chosen per folder, or recognised by the registry), handed
 to `submit`, remembered (name, mtime, SHA-256) and, if asked, moved to an
-archive folder on the server. Nothing is ever deleted on the server.
+archive folder on the server: `app.core.file_intake.take_file`, the road the
+local-folder poller shares. Nothing is ever deleted on the server.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import io
-import logging
 import posixpath
 import stat
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from functools import partial
 
 import paramiko
 
-from app.core.pipeline import choose_connector
+from app.core.file_intake import FetchError, IntakeReport, Listed, Reading, take_file
 from app.core.pull_submit import Submitter
 from app.core.sftp_connect import (
     PASSWORD_SECRET,
@@ -33,11 +32,8 @@ from app.core.sftp_connect import (
     connect,
     password_name,
 )
-from app.core.sftp_state import FileRecord, SftpState
-from connectors.base import ReadingBatch, Source, SourceError
+from app.core.sftp_state import SftpState
 from connectors.registry import ConnectorRegistry
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "PASSWORD_SECRET",
@@ -50,17 +46,7 @@ __all__ = [
     "poll",
 ]
 
-
-@dataclass
-class SftpReport:
-    """What one poll did."""
-
-    imported: list[str] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)
-    skipped: int = 0
-    waiting: int = 0
-    archived: int = 0
-    warnings: list[str] = field(default_factory=list)
+SftpReport = IntakeReport  # what one poll did
 
 
 def poll(
@@ -107,6 +93,7 @@ def _poll_folder(
     cancelled: Callable[[], bool],
 ) -> None:
     youngest = time.time() - folder.min_age_s
+    reading = Reading(registry, folder.connector, folder.options)
     for entry in _listing(client, folder):
         if cancelled():
             return
@@ -114,27 +101,12 @@ def _poll_folder(
         if folder.min_age_s and mtime > youngest:
             report.waiting += 1  # may still be uploading
             continue
-        if state.seen(config.server, folder.path, entry.filename, mtime, size):
-            report.skipped += 1
-            continue
         remote = posixpath.join(folder.path, entry.filename)
-        try:
-            data = _download(client, remote)
-        except SftpError as exc:  # this file only (permissions, vanished); tried again next poll
-            submit.result.errors.append(str(exc))
-            report.warnings.append(str(exc))
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        record = FileRecord(config.server, folder.path, entry.filename, mtime, size, digest,
-                            "imported", 0, None)  # fmt: skip
-        if state.same_content(config.server, folder.path, entry.filename, digest):
-            state.record(record)  # touched, not changed
-            report.skipped += 1
-            continue
-        source = Source.from_bytes(data, f"sftp://{config.server}{remote}")
-        record = _import(source, folder, registry, submit, record, report)
-        state.record(record)
-        if record.status == "imported" and folder.archive:
+        listed = Listed(config.server, folder.path, entry.filename, mtime, size)
+        label = f"sftp://{config.server}{remote}"
+        fetch = partial(_download, client, remote)
+        record = take_file(listed, fetch, label, state, reading, submit, report)
+        if record is not None and record.status == "imported" and folder.archive:
             _archive(client, folder, entry.filename, report)
 
 
@@ -143,50 +115,8 @@ def _download(client: paramiko.SFTPClient, remote: str) -> bytes:
     try:
         client.getfo(remote, buffer)
     except OSError as exc:
-        raise SftpError(f"cannot download {remote}: {exc}") from exc
+        raise FetchError(f"cannot download {remote}: {exc}") from exc
     return buffer.getvalue()
-
-
-def _import(
-    source: Source,
-    folder: SftpFolder,
-    registry: ConnectorRegistry,
-    submit: Submitter,
-    record: FileRecord,
-    report: SftpReport,
-) -> FileRecord:
-    """Read and submit one file; a file that cannot be read is recorded as rejected."""
-    try:
-        candidate = choose_connector(registry, source, folder.connector)
-        line = submit.source(source.label, candidate.connector.info.id)
-        count = 0
-        for batch in _guarded(candidate.connector.read(source, folder.options), source):
-            count += submit(batch, line)
-    except SourceError as exc:
-        message = str(exc) if exc.file else f"{source.label}: {exc}"
-        submit.result.errors.append(message)
-        report.rejected.append(source.label)
-        return FileRecord(**{**asdict(record), "status": "rejected", "message": message})
-    report.imported.append(source.label)
-    return FileRecord(**{**asdict(record), "readings": count})
-
-
-def _guarded(batches: Iterator[ReadingBatch], source: Source) -> Iterator[ReadingBatch]:
-    """The connector's batches; its unexpected failure becomes a SourceError for this file."""
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            return
-        except SourceError:
-            raise
-        except Exception as exc:  # a connector bug must cost this file, not the whole poll
-            log.exception("connector failed on %s", source.label)
-            raise SourceError(
-                f"the connector failed on this file ({type(exc).__name__}: {exc})",
-                file=source.label,
-            ) from exc
-        yield batch
 
 
 def _archive(

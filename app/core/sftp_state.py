@@ -1,10 +1,11 @@
-"""What the SFTP poller remembers: pinned host keys and every file it has seen.
+"""What the file pollers remember: every file seen (SFTP and local folders), pinned host keys.
 
-SQLite in the data folder (``sftp.sqlite3``). A file is known by its server,
-folder, name, modification time and content hash (SHA-256): the same bytes
-under the same name are never imported twice, a file rewritten with new
-content is imported again, and one that could not be read is not retried
-until it changes.
+SQLite in the data folder (``sftp.sqlite3`` for SFTP, ``folders.sqlite3`` for
+local folders). A file is known by its place (``user@host:port`` or
+``local``), folder, name, modification time, size and content hash (SHA-256):
+the same bytes under the same name are never imported twice, a file rewritten
+with new content is imported again, and one that could not be read is not
+retried until it changes.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS host_keys (
+HOST_KEYS_SCHEMA = """CREATE TABLE IF NOT EXISTS host_keys (
         host TEXT NOT NULL, port INTEGER NOT NULL, fingerprint TEXT NOT NULL,
-        pinned_at TEXT NOT NULL, PRIMARY KEY (host, port))""",
+        pinned_at TEXT NOT NULL, PRIMARY KEY (host, port))"""
+SCHEMA = (
     """CREATE TABLE IF NOT EXISTS files (
         server TEXT NOT NULL, folder TEXT NOT NULL, name TEXT NOT NULL,
         mtime INTEGER NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,
@@ -43,15 +44,17 @@ class FileRecord:
     message: str | None
 
 
-class SftpState:
-    """Pinned host keys and seen files in one SQLite file."""
+class FileMemory:
+    """Seen files in one SQLite file (WAL, each change committed)."""
+
+    schema: tuple[str, ...] = SCHEMA
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            for statement in SCHEMA:
+            for statement in self.schema:
                 db.execute(statement)
 
     @contextmanager
@@ -62,22 +65,6 @@ class SftpState:
                 yield db
         finally:
             db.close()
-
-    def pinned(self, host: str, port: int) -> str | None:
-        """The fingerprint pinned for a server, if any."""
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT fingerprint FROM host_keys WHERE host=? AND port=?", (host, port)
-            ).fetchone()
-        return str(row[0]) if row else None
-
-    def pin(self, host: str, port: int, fingerprint: str) -> None:
-        """Pin (or re-pin, on the user's word) a server's host key fingerprint."""
-        with self._connect() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO host_keys VALUES (?,?,?,?)",
-                (host, port, fingerprint, datetime.now(UTC).isoformat()),
-            )
 
     def seen(self, server: str, folder: str, name: str, mtime: int, size: int) -> bool:
         """Whether this name with this mtime and size was handled already (no download)."""
@@ -120,3 +107,25 @@ class SftpState:
         with self._connect() as db:
             rows = db.execute(query + " ORDER BY seen_at, name", args).fetchall()
         return [FileRecord(*row) for row in rows]
+
+
+class SftpState(FileMemory):
+    """Pinned host keys and seen files of the SFTP poller in one SQLite file."""
+
+    schema = (HOST_KEYS_SCHEMA, *SCHEMA)
+
+    def pinned(self, host: str, port: int) -> str | None:
+        """The fingerprint pinned for a server, if any."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT fingerprint FROM host_keys WHERE host=? AND port=?", (host, port)
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def pin(self, host: str, port: int, fingerprint: str) -> None:
+        """Pin (or re-pin, on the user's word) a server's host key fingerprint."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO host_keys VALUES (?,?,?,?)",
+                (host, port, fingerprint, datetime.now(UTC).isoformat()),
+            )
