@@ -6,6 +6,8 @@ status [--dead-letters] [--held] [--receipts N]
     Pending / sent / delivered / rejected / held counts per source, oldest pending.
 replay [--source S] [connection options]
     Re-queue dead-lettered readings (after fixing the mapping) and deliver them.
+held [list|send|discard] (see held_cmd)
+    Readings held for a decision, sent (overwrite) or discarded by id.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     replay.add_argument("--source", metavar="S", help="only readings of this source")
     add_connection_options(replay)
     replay.set_defaults(func=run_replay)
+    from app.cli import held_cmd  # `held`: readings waiting for a decision
+
+    held_cmd.register(subparsers, common)
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
