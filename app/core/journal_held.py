@@ -76,11 +76,11 @@ def held_decisions(
     `delivered` is the value EnergyCAP has (NaN when unknown), `new` the
     value waiting, `time` the reading's time (aware UTC).
     """
+    args: tuple[str, ...] = () if source is None else (source,)
     if source is None:
-        sql, args = _LIST.format(joined="", plain=""), ()
+        sql = _LIST.format(joined="", plain="")
     else:
         sql = _LIST.format(joined=" AND r.source = ?", plain=" AND source = ?")
-        args = (source,)
     with journal.reader() as conn:
         rows = conn.execute(sql, (*args, *args, int(limit))).fetchall()
     frame = pd.DataFrame.from_records(rows, columns=list(HELD_COLUMNS))
