@@ -7,11 +7,16 @@ Saving puts each kind where the engine reads it:
 * pushing devices (EpiSensor, AcuRev 2100, AcuLink 810): the device registry
   (``devices.json``) the listener checks tokens against — registered by the
   wizard's connection step, which shows the URL and token;
-* Verdigris and SFTP folders: a scheduler job (``jobs.sqlite3``) with the
-  configuration `VerdigrisConfig` / `SftpConfig` read back, the secret in the
-  keyring under the name the pull code looks up;
+* Verdigris, SFTP folders and local folders (UK HH or generic files): a
+  scheduler job (``jobs.sqlite3``, kinds ``verdigris``, ``sftp``, ``folder``)
+  with the configuration `VerdigrisConfig` / `SftpConfig` / `FolderConfig`
+  read back, the secret in the keyring under the name the pull code looks up;
 * every source: a line in ``sources.json`` (the wizard's own record, for the
-  dashboard and for editing later). Local folders are recorded there only.
+  dashboard and for editing later).
+
+Editing saves over the old source (`save_source(..., replaces=old_name)`): its
+record, job and device settings are replaced, a device keeps its token, a
+secret left blank keeps the saved one. `app.core.source_removal` removes one.
 """
 
 from __future__ import annotations
@@ -28,7 +33,13 @@ from app.core.paths import AppPaths
 from app.core.secrets import SecretStore
 
 PUSH_KINDS: frozenset[str] = frozenset({"episensor", "acurev2100", "aculink810"})
-PULLED_KINDS: frozenset[str] = frozenset({"verdigris", "uk-hh-sftp"})
+JOB_KINDS: dict[str, str] = {  # wizard kind -> scheduler job kind
+    "verdigris": "verdigris",
+    "uk-hh-sftp": "sftp",
+    "uk-hh": "folder",
+    "generic": "folder",
+}
+PULLED_KINDS: frozenset[str] = frozenset(JOB_KINDS)
 DESTINATIONS: tuple[str, ...] = ("energycap", "outbox")
 APIS: tuple[str, ...] = ("readings", "esa", "import")
 SECRET_KEYS: frozenset[str] = frozenset({"password", "secret", "client_secret", "token"})
@@ -90,7 +101,22 @@ def load_sources(path: Path) -> list[SourceSetup]:
     if not path.exists():
         return []
     items = json.loads(path.read_text(encoding="utf-8"))
-    return [SourceSetup(**item) for item in items]
+    known = SourceSetup.__dataclass_fields__
+    return [SourceSetup(**{k: v for k, v in item.items() if k in known}) for item in items]
+
+
+def find_source(name: str, paths: AppPaths) -> SourceSetup | None:
+    """The configured source called `name`, if the wizard saved one."""
+    found = [s for s in load_sources(sources_file(paths.config_dir)) if s.name == name]
+    return found[0] if found else None
+
+
+def write_sources(path: Path, setups: list[SourceSetup]) -> None:
+    """Replace the list of configured sources (atomically)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps([asdict(s) for s in setups], indent=2), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def save_source(
@@ -98,6 +124,8 @@ def save_source(
     paths: AppPaths,
     secrets: SecretStore,
     secret_values: dict[str, str] | None = None,
+    *,
+    replaces: str | None = None,
 ) -> Path:
     """Store the secrets, save pulled kinds as jobs, and record the source.
 
@@ -105,27 +133,84 @@ def save_source(
         setup: the source.
         paths: the meterbridge home.
         secrets: where secrets go (never a file).
-        secret_values: ``password`` (SFTP) or ``client_secret`` (Verdigris), if given.
+        secret_values: ``password`` (SFTP) or ``client_secret`` (Verdigris), if
+            given; blank keeps the secret saved for the source being replaced.
+        replaces: the name of the source this one replaces (an edit), if any.
 
     Raises:
-        ValueError: listing what is wrong with the setup.
+        ValueError: listing what is wrong with the setup (or a name already taken).
         NoKeyringError: a secret was given but no secure keyring exists.
     """
-    problems = check_setup(setup)
+    problems = check_setup(setup) or _name_taken(setup, paths, replaces)
     if problems:
         raise ValueError(" ".join(problems))
-    values = secret_values or {}
+    old = find_source(replaces, paths) if replaces else None
+    values = {k: v for k, v in (secret_values or {}).items() if v}
+    if old is not None:
+        values = _kept_secrets(old, setup, secrets, values)
     if setup.kind == "verdigris":
         _save_verdigris(setup, paths, secrets, values.get("client_secret", ""))
     elif setup.kind == "uk-hh-sftp":
         _save_sftp(setup, paths, secrets, values.get("password", ""))
+    elif setup.kind in JOB_KINDS:
+        _save_folder(setup, paths)
+    elif old is not None and setup.kind in PUSH_KINDS:
+        _retune_device(setup, paths, secrets)
+    if replaces and replaces != setup.name:
+        _drop_job(replaces, paths)
     path = sources_file(paths.config_dir)
-    kept = [s for s in load_sources(path) if s.name != setup.name] + [setup]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps([asdict(s) for s in kept], indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    gone = {setup.name, replaces}
+    write_sources(path, [s for s in load_sources(path) if s.name not in gone] + [setup])
+    if old is not None and secret_entry(old) != secret_entry(setup):
+        from app.core.source_removal import forget_unused_secret
+
+        forget_unused_secret(secret_entry(old), setup.name, paths, secrets)
     return path
+
+
+def _name_taken(setup: SourceSetup, paths: AppPaths, replaces: str | None) -> list[str]:
+    """A new name must not be another source's (or a job's the CLI saved)."""
+    if setup.name == replaces:
+        return []
+    from app.core.jobs import JobStore
+
+    jobs = paths.data_dir / "jobs.sqlite3"
+    taken = find_source(setup.name, paths) is not None
+    if setup.kind in JOB_KINDS and jobs.exists():
+        taken = taken or setup.name in {j.name for j in JobStore(jobs).list()}
+    if not taken:
+        return []
+    return [f"A source named {setup.name!r} exists already: choose another name or edit it."]
+
+
+def _kept_secrets(
+    old: SourceSetup, new: SourceSetup, secrets: SecretStore, values: dict[str, str]
+) -> dict[str, str]:
+    """Blank secret fields on an edit keep the saved secret (moved if the login changed)."""
+    old_name, new_name = secret_entry(old), secret_entry(new)
+    key = "client_secret" if new.kind == "verdigris" else "password"
+    if key in values or old_name is None or new_name is None or old.kind != new.kind:
+        return values
+    saved = secrets.get(old_name) if old_name != new_name else None
+    return {**values, key: saved} if saved else values
+
+
+def secret_entry(setup: SourceSetup) -> str | None:
+    """The keyring entry holding the source's own secret (None: it has none)."""
+    s = setup.settings
+    if setup.kind == "verdigris" and s.get("client_id"):
+        from app.core.verdigris_auth import secret_name
+
+        return secret_name(str(s["client_id"]))
+    if setup.kind == "uk-hh-sftp" and s.get("user") and s.get("host"):
+        from app.core.sftp_pull import password_name
+
+        return password_name(str(s["user"]), str(s["host"]))
+    if setup.kind in PUSH_KINDS:
+        from app.core.devices import TOKEN_SECRET
+
+        return TOKEN_SECRET.format(name=setup.name)
+    return None
 
 
 def _save_verdigris(setup: SourceSetup, paths: AppPaths, secrets: SecretStore, secret: str) -> None:
@@ -163,6 +248,62 @@ def _save_sftp(setup: SourceSetup, paths: AppPaths, secrets: SecretStore, passwo
     if password:
         secrets.set(password_name(config.user, config.host), password)
     _save_job(setup, paths, "sftp", config.to_dict())
+
+
+FOLDER_SETTINGS = frozenset({"folder", "archive", "layout"})  # not connector options
+
+
+def folder_config(setup: SourceSetup) -> Any:
+    """The `FolderConfig` of a local-folder source (UK HH or generic files).
+
+    Raises:
+        FolderError: a setting that cannot work (no folder, a bad archive name).
+    """
+    from app.core.folder_pull import FolderConfig
+
+    s = setup.settings
+    options = {k: v for k, v in s.items() if k not in FOLDER_SETTINGS and v not in ("", None)}
+    if s.get("layout"):
+        options["layout"] = s["layout"]
+    config = FolderConfig(path=str(s.get("folder", "")), connector=setup.connector,
+                          options=options, archive=str(s.get("archive", "")))  # fmt: skip
+    config.validate()
+    return config
+
+
+def _save_folder(setup: SourceSetup, paths: AppPaths) -> None:
+    from app.core.folder_pull import FolderError
+
+    try:
+        config = folder_config(setup)
+    except FolderError as exc:
+        raise ValueError(f"{setup.name}: {exc}") from None
+    _save_job(setup, paths, "folder", config.to_dict())
+
+
+def _retune_device(setup: SourceSetup, paths: AppPaths, secrets: SecretStore) -> None:
+    """An edited push device keeps its name and token; its time zone follows the edit."""
+    from app.core.devices import DeviceRegistry
+
+    registry = DeviceRegistry(paths.config_dir / "devices.json", None, secrets)
+    device = registry.find(setup.name)
+    if device is None:
+        raise ValueError(f"The device {setup.name!r} is no longer registered: remove this "
+                         "source and add it again to get a new address and token.")  # fmt: skip
+    tz = str(setup.settings.get("tz") or device.tz)
+    if device.tz != tz:
+        device.tz = tz
+        # DeviceRegistry has no update(); its own save keeps the token hash as it is.
+        registry._save()
+
+
+def _drop_job(name: str, paths: AppPaths) -> None:
+    from app.core.jobs import JobStore
+
+    jobs = paths.data_dir / "jobs.sqlite3"
+    store = JobStore(jobs)
+    if name in {j.name for j in store.list()}:
+        store.delete(name)
 
 
 def _save_job(setup: SourceSetup, paths: AppPaths, kind: str, config: dict[str, Any]) -> None:
