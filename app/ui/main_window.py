@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.ui.context import AppContext
+from app.ui.held_panel import HeldPanel, held_tab_title
 from app.ui.log_viewer import LOG_NAME, LogViewer
 from app.ui.main_actions import MainActions
 from app.ui.panels import ActivityPanel, DeadLettersPanel, SourcesPanel
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self.activity = ActivityPanel()
         self.dead = DeadLettersPanel()
         self.log_viewer = LogViewer(self.context.paths.log_dir / LOG_NAME)
+        self.held = HeldPanel(self.context.paths.journal_file)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Views")
         self.tabs.setDocumentMode(True)
@@ -107,6 +109,7 @@ class MainWindow(QMainWindow):
             (self.activity, "A&ctivity"),
             (self.dead, "Dead &letters"),
             (self.log_viewer, "Lo&g"),
+            (self.held, held_tab_title(0)),
         ):
             self.tabs.addTab(widget, title)
         self.tabs.currentChanged.connect(self._on_tabs_changed)
@@ -148,6 +151,10 @@ class MainWindow(QMainWindow):
         self.dead.replay_requested.connect(acts.replay)
         self.sources.table.cellDoubleClicked.connect(self._on_sources_double_clicked)
         self.dead.fix_requested.connect(acts.open_mapping_editor)
+        self.held.counted.connect(
+            lambda n: self.tabs.setTabText(self.tabs.indexOf(self.held), held_tab_title(n))
+        )
+        self.held.decided.connect(lambda *_: self.services is not None and self.services.wake())
 
     def _action(self, text: str, slot: Any, shortcut: Any = None) -> QAction:
         action = QAction(text, self)
@@ -210,6 +217,7 @@ class MainWindow(QMainWindow):
         for panel in (self.sources, self.activity, self.dead):
             panel.show_snapshot(snap)
         self.tabs.setTabText(2, f"Dead &letters ({len(snap.dead_letters)})")
+        self.held.refresh()
         self.snapshot_shown.emit(snap)
 
     def _on_sources_double_clicked(self, row: int, _column: int) -> None:

@@ -20,6 +20,7 @@ class Tray(QSystemTrayIcon):
         self.setToolTip("meterbridge")
         self._on_click: Callable[[], None] = window.bring_to_front
         self._known_problems: set[str] = set()
+        self._known_held = 0
         menu = QMenu(window)
         show = QAction("&Show meterbridge", menu)
         show.triggered.connect(window.bring_to_front)
@@ -34,6 +35,7 @@ class Tray(QSystemTrayIcon):
         self.messageClicked.connect(self._on_message_clicked)
         window.snapshot_shown.connect(self.notice)
         window.services_noted.connect(self.notice_services)
+        window.held.counted.connect(self.notice_held)
         window.keep_in_tray = True
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
@@ -58,6 +60,15 @@ class Tray(QSystemTrayIcon):
         if problems and self.window.context.prefs.notify_failures:
             self.notify(problems, open_tab=3)
         return problems
+
+    def notice_held(self, count: int) -> bool:
+        """Notify when more readings are held than before (a decision is needed)."""
+        grew = count > self._known_held
+        self._known_held = count
+        if grew and self.window.context.prefs.notify_failures:
+            text = f"{count} value(s) held — decision needed: EnergyCAP already has other values."
+            self.notify([text], open_tab=self.window.tabs.indexOf(self.window.held))
+        return grew
 
     def notify(self, problems: list[str], open_tab: int) -> None:
         """Show one notification; clicking it opens the tab with the problem."""
