@@ -142,6 +142,7 @@ class Journal(JournalQueue):
             used = _used_bytes(conn)
             conn.execute("DELETE FROM incoming")
             staged: list[tuple[int, _Request]] = []
+            counts: dict[int, int] = {}
             for req, request in enumerate(group):
                 if used + len(request.frame) * BYTES_PER_READING > self.max_bytes:
                     request.error = self._full_error(used, len(request.frame))
@@ -149,13 +150,14 @@ class Journal(JournalQueue):
                 try:
                     count = stage(conn, req, request.frame, request.source, request.supersede)
                     used += count * BYTES_PER_READING
+                    counts[req] = count
                 except (ValueError, TypeError, KeyError, AttributeError) as exc:
                     request.error = exc  # a malformed frame fails its own caller only
                     continue
                 staged.append((req, request))
                 if request.hints:
                     store_hints(conn, request.source, request.hints, now())
-            results = settle_staged(conn)
+            results = settle_staged(conn, counts)
         for req, request in staged:
             request.result = results.get(req, AcceptResult())
 

@@ -207,6 +207,31 @@ def test_one_group_commit_stores_several_callers_and_the_last_value_wins(
     assert journal.pending(10)["value"].tolist() == [5.0, 5.25, 5.5, 5.75]
 
 
+def test_a_request_failing_part_way_leaves_the_readings_it_would_replace(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last value wins within a group, but not from a request that failed.
+
+    The bad request's first chunk re-states M1's readings with other values;
+    its second chunk has a reading without a source id. The first request's
+    values must be the ones stored.
+    """
+    from app.core import journal_accept
+    from app.core.journal import _Request
+
+    monkeypatch.setattr(journal_accept, "INSERT_CHUNK", 4)
+    first = _Request(half_hours("M1", "2026-01-01", 4), "dev")
+    replacing = half_hours("M1", "2026-01-01", 4, base=7.0)
+    broken = half_hours("M2", "2026-01-01", 2)
+    broken["source_id"] = [None, None]
+    bad = _Request(pd.concat([replacing, broken], ignore_index=True), "dev")
+    journal._queue = [first, bad]
+    journal._commit_queued()
+    assert isinstance(bad.error, ValueError)
+    assert first.result is not None and (first.result.new, first.result.duplicates) == (4, 0)
+    assert journal.pending(10)["value"].tolist() == [0.0, 0.25, 0.5, 0.75]
+
+
 def test_a_reading_changed_after_it_was_read_for_delivery_is_not_marked_sent(
     journal: Journal,
 ) -> None:
