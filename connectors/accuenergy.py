@@ -8,8 +8,12 @@ Recognised bodies (see ../shared/reference/sources.md §2–3):
     CSV        timestamp first, then one column per parameter key; maybe a BOM;
                maybe no header (then the device's ``columns`` option names them)
 
+Every key name is a per-device option with the documented name as default
+(`FIELD_DEFAULTS`; a dotted path, or a list of them where the first present
+wins), because the payload schemas are not published and firmware differs.
 `nan`, `-nan`, `----` and empty values are missing. Times: epoch seconds (or
-ms), ISO-8601, or local time in the device zone (option ``tz``, default UTC).
+ms), ISO-8601, or local time in the device zone (option ``tz``, default UTC;
+option ``time_encoding`` fixes one encoding).
 File names like ``Logger1-AHI260110088-AcuRev2100-1778653500-15min.csv``
 give the gateway serial and device; the multipart text field
 ``datasource=<serial>/<model>`` (option ``form``) is used when the body has none.
@@ -25,6 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.accuenergy_fields import DELIMITERS, Fields
 from connectors.base import SourceError
 from connectors.push_common import PointColumns, TimeParser, parse_value
 
@@ -70,7 +75,7 @@ def parse_logs(data: bytes, name: str, options: Mapping[str, Any]) -> list[Devic
     except UnicodeDecodeError as exc:
         raise SourceError(f"body is not UTF-8 text (byte {exc.start})", file=name) from None
     if text.lstrip().startswith(("{", "[")):
-        logs = _json_logs(text, name)
+        logs = _json_logs(text, name, Fields(options))
     else:
         logs = [_csv_log(text, name, options)]
     hints = _identity_hints(name, options)
@@ -92,7 +97,7 @@ def _identity_hints(name: str, options: Mapping[str, Any]) -> dict[str, str]:
     return {k: v for k, v in hints.items() if v}
 
 
-def _json_logs(text: str, name: str) -> list[DeviceLog]:
+def _json_logs(text: str, name: str, fields: Fields) -> list[DeviceLog]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -104,66 +109,76 @@ def _json_logs(text: str, name: str) -> list[DeviceLog]:
     for message in messages:
         if not isinstance(message, dict):
             raise SourceError("JSON message is not an object", file=name)
-        logs.extend(_message_logs(message, name))
+        logs.extend(_message_logs(message, name, fields))
     return logs
 
 
-def _message_logs(message: dict[str, Any], name: str) -> list[DeviceLog]:
-    stamp = message.get("timestamp", message.get("time"))
-    if isinstance(message.get("modules"), list):
-        head = message.get("comm_head") or {}
-        gateway = _text(head.get("sn")) if isinstance(head, dict) else None
-        return [_device_log("web2", gateway, m, stamp, name) for m in message["modules"]]
-    device = message.get("device")
+def _message_logs(message: dict[str, Any], name: str, fields: Fields) -> list[DeviceLog]:
+    stamp = fields.get(message, "timestamp_path")
+    gateway = _text(fields.get(message, "gateway_serial_path"))
+    modules = fields.get(message, "modules_path")
+    if isinstance(modules, list):
+        return [_device_log("web2", gateway, m, stamp, name, fields) for m in modules]
+    device = fields.get(message, "device_path")
     if isinstance(device, dict):
-        gateway_info = message.get("gateway") or {}
-        gateway = _text(gateway_info.get("serial")) if isinstance(gateway_info, dict) else None
         kind = "datalog" if isinstance(stamp, list) else "snapshot"
-        return [_device_log(kind, gateway, device, stamp, name)]
-    keys = ", ".join(list(message)[:12]) or "none"
+        return [_device_log(kind, gateway, device, stamp, name, fields)]
     raise SourceError(
-        "not an Accuenergy message: expected 'device' (snapshot / data log) or 'modules' "
-        f"(WEB2); keys found: {keys}",
+        f"not an Accuenergy message: expected {fields.names('device_path')} (snapshot / data "
+        f"log) or {fields.names('modules_path')} (WEB2); keys found: {_keys(message)} "
+        "(device options device_path / modules_path name other keys)",
         file=name,
     )
 
 
-def _device_log(kind: str, gateway: str | None, device: Any, stamp: Any, name: str) -> DeviceLog:
+def _keys(node: dict[str, Any]) -> str:
+    return ", ".join(list(node)[:12]) or "none"
+
+
+def _device_log(
+    kind: str, gateway: str | None, device: Any, stamp: Any, name: str, fields: Fields
+) -> DeviceLog:
     if not isinstance(device, dict):
         raise SourceError("a device/module entry is not an object", file=name)
-    readings = device.get("readings", device.get("reading"))
+    readings = fields.get(device, "readings_path")
+    label = fields.get(device, "device_name_path") or fields.get(device, "device_serial_path")
     if not isinstance(readings, list):
         raise SourceError(
-            f"device {device.get('name') or device.get('serial') or '?'} has no readings array",
+            f"device {label or '?'} has no readings array ({fields.names('readings_path')}; "
+            f"keys found: {_keys(device)})",
             file=name,
         )
     if stamp is None:
-        raise SourceError("message has no timestamp", file=name)
+        raise SourceError(f"message has no timestamp ({fields.names('timestamp_path')})", file=name)
     times = stamp if isinstance(stamp, list) else [stamp]
     log = DeviceLog(
         kind=kind,
         gateway_serial=gateway,
-        device_serial=_text(device.get("serial", device.get("sn"))),
-        device_name=_text(device.get("name")),
-        model=_text(device.get("model")),
+        device_serial=_text(fields.get(device, "device_serial_path")),
+        device_name=_text(fields.get(device, "device_name_path")),
+        model=_text(fields.get(device, "model_path")),
     )
     for index, item in enumerate(readings):
-        log.series.append(_series(item, times, index, name))
+        log.series.append(_series(item, times, index, name, fields))
     return log
 
 
-def _series(item: Any, times: list[Any], index: int, name: str) -> Series:
-    if not isinstance(item, dict) or not item.get("param"):
-        raise SourceError(f"readings[{index}] has no 'param'", file=name)
-    value = item.get("value")
+def _series(item: Any, times: list[Any], index: int, name: str, fields: Fields) -> Series:
+    param = _text(fields.get(item, "param_path"))
+    if param is None:
+        keys = _keys(item) if isinstance(item, dict) else type(item).__name__
+        raise SourceError(
+            f"readings[{index}] has no {fields.names('param_path')} (keys found: {keys})",
+            file=name,
+        )
+    value = fields.get(item, "value_path")
     values = value if isinstance(value, list) else [value]
     if len(values) != len(times):
         raise SourceError(
-            f"readings[{index}] ({item['param']}): {len(values)} values "
-            f"for {len(times)} timestamps",
+            f"readings[{index}] ({param}): {len(values)} values for {len(times)} timestamps",
             file=name,
         )
-    return Series(str(item["param"]), str(item.get("unit") or ""), times, values)
+    return Series(param, str(fields.get(item, "unit_path") or ""), times, values)
 
 
 def _text(value: Any) -> str | None:
@@ -172,32 +187,49 @@ def _text(value: Any) -> str | None:
 
 
 def _csv_log(text: str, name: str, options: Mapping[str, Any]) -> DeviceLog:
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    delimiter = DELIMITERS.get(str(options.get("delimiter") or ","), ",")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = [r for r in reader if any(c.strip() for c in r)]
     if not rows:
         raise SourceError("file is empty", file=name)
     if rows[0][0].lstrip().startswith("<"):
         raise SourceError("body looks like HTML/XML, not a data-log CSV", file=name)
-    first = rows[0][0].strip()
-    has_header = not _looks_like_time(first)
+    has_header = not _looks_like_time(rows[0][0].strip())
     if has_header:
-        keys = [c.strip() for c in rows[0][1:]]
-        body, first_line = rows[1:], 2
-        if not any(keys) or (body and not _looks_like_time(body[0][0].strip())):
-            raise SourceError(
-                "not an Accuenergy data-log CSV: expected a header 'timestamp, <parameter>, …' "
-                f"and rows starting with a time; it starts with {text[:60]!r}",
-                file=name,
-            )
+        header, body, first_line = [c.strip() for c in rows[0]], rows[1:], 2
     else:
-        keys = _configured_columns(options, name)
-        body, first_line = rows, 1
-    times = [r[0].strip() for r in body]
+        header, body, first_line = _configured_columns(options, name), rows, 1
+    at = _time_index(header, options, name)
+    if has_header and (len(header) < 2 or (body and not _looks_like_time(_cell(body[0], at)))):
+        raise SourceError(
+            "not an Accuenergy data-log CSV: expected a header 'timestamp, <parameter>, …' "
+            f"and rows starting with a time; it starts with {text[:60]!r}",
+            file=name,
+        )
+    times = [_cell(r, at) for r in body]
     log = DeviceLog(kind="csv", first_line=first_line)
-    for col, key in enumerate(keys, start=1):
-        if key:
-            values = [r[col].strip() if col < len(r) else "" for r in body]
-            log.series.append(Series(key, "", times, values))
+    for col, key in enumerate(header):
+        if key and col != at:
+            log.series.append(Series(key, "", times, [_cell(r, col) for r in body]))
     return log
+
+
+def _cell(row: list[str], col: int) -> str:
+    return row[col].strip() if col < len(row) else ""
+
+
+def _time_index(header: list[str], options: Mapping[str, Any], name: str) -> int:
+    wanted = str(options.get("time_column") or "").strip()
+    if not wanted:
+        return 0
+    lowered = [h.lower() for h in header]
+    if wanted.lower() not in lowered:
+        raise SourceError(
+            f"no time column {wanted!r} (device option time_column) among the columns "
+            f"{', '.join(header[:12])}",
+            file=name,
+        )
+    return lowered.index(wanted.lower())
 
 
 def _looks_like_time(cell: str) -> bool:
@@ -207,16 +239,19 @@ def _looks_like_time(cell: str) -> bool:
 
 
 def _configured_columns(options: Mapping[str, Any], name: str) -> list[str]:
+    """The header of a CSV without one: the ``columns`` option, the time column first if unnamed."""
     columns = [str(c).strip() for c in options.get("columns") or []]
-    if columns and columns[0].lower() in TIME_HEADERS:
-        columns = columns[1:]
     if not columns:
         raise SourceError(
             "CSV has no header row and the device has no column list; set the device's "
             "'columns' option (parameter keys after the timestamp, in file order)",
             file=name,
         )
-    return columns
+    time_column = str(options.get("time_column") or "").strip().lower()
+    named = {c.lower() for c in columns}
+    if (time_column and time_column in named) or columns[0].lower() in TIME_HEADERS:
+        return columns
+    return ["timestamp", *columns]
 
 
 Classifier = Callable[[DeviceLog, Series], tuple[str, str] | None]

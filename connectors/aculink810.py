@@ -6,7 +6,8 @@ device = the device serial, else its name. Parameters in kWh (unit or
 ``_kWh`` suffix) are cumulative registers (``kWh-register``), kW parameters
 are demand (``kW``), ``DI…`` are states. Other parameters (volts, hertz ...)
 are skipped and listed, unless option ``other_params`` is ``keep`` (then the
-quantity is the unit, or ``value``).
+quantity is the unit, or ``value``). Key names are options too (`OPTIONS`,
+see connectors/accuenergy_fields.py).
 """
 
 from __future__ import annotations
@@ -14,9 +15,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from connectors import accuenergy_fields
 from connectors.accuenergy import DeviceLog, Series, emit, param_quantity, parse_logs
 from connectors.base import ConnectorInfo, ReadingBatch, Source
 from connectors.push_common import PointColumns, read_whole
+from connectors.push_options import OptionSpec
+
+OPTIONS: dict[str, OptionSpec] = {
+    **accuenergy_fields.OPTIONS,
+    "other_params": OptionSpec(
+        "choice",
+        "skip",
+        "parameters not in kWh/kW/kvarh/kvar/DI: skip (listed in the answer) or keep",
+        choices=("skip", "keep"),
+    ),
+}
 
 
 class AcuLink810Connector:

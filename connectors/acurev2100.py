@@ -11,7 +11,8 @@ keys differently. Shipped default (2026 firmware templates):
                                         ``digital_inputs: false``)
 Source id ``<device>-<channel>`` with the registered device name
 (``rev1-001``, ``rev1-s001``, ``rev1-DI_3``). Keys not in the table are
-skipped and listed.
+skipped and listed. Key names of the JSON payloads and the CSV layout are
+options too (`OPTIONS`, see connectors/accuenergy_fields.py).
 """
 
 from __future__ import annotations
@@ -19,14 +20,26 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from connectors import accuenergy_fields
 from connectors.accuenergy import DeviceLog, Series, emit, parse_logs
 from connectors.base import ConnectorInfo, ReadingBatch, Source, SourceError
 from connectors.push_common import PointColumns, read_whole
+from connectors.push_options import OptionSpec
 from connectors.registers import register_quantity
 
 CIRCUITS = 18
 USER_CHANNELS = 6
 DIGITAL_INPUTS = 18
+OPTIONS: dict[str, OptionSpec] = {
+    **accuenergy_fields.OPTIONS,
+    "key_table": OptionSpec(
+        "map", {}, 'keys read: {"KEY": ["channel", "quantity"]}, added to the shipped table'
+    ),
+    "replace_key_table": OptionSpec(
+        "bool", False, "true: key_table replaces the shipped table instead of extending it"
+    ),
+    "digital_inputs": OptionSpec("bool", True, "false: DI_1 … DI_18 are not read"),
+}
 
 
 def default_key_table() -> dict[str, tuple[str, str]]:

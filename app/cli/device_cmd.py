@@ -2,6 +2,10 @@
 
 device add NAME --connector episensor|aculink810|acurev2100|readings [--tz ZONE] [--set KEY=VALUE]
     Register a device; prints its push URL and token (shown once without a keyring).
+device set NAME [--set KEY=VALUE]... [--unset KEY]... [--tz ZONE] [--expected-interval S]
+    Change a device's reader options, zone or expected push interval (token kept).
+device show NAME
+    The device, its statistics and every reader option with its value or default.
 device list | remove NAME | token NAME [--new] | captures NAME [--show ID]
 serve [--listen HOST:PORT] [--lan] [--no-deliver] [--ecap-url URL] [--api A] [--overwrite]
     Run the push listener, delivery to EnergyCAP and the scheduler until SIGTERM/SIGINT.
@@ -17,10 +21,12 @@ from app.cli import EXIT_OK, UsageError
 from app.cli.convert_cmd import _load
 from app.cli.journal_cmd import add_connection_options
 from app.core.capture import CaptureStore
-from app.core.devices import PUSH_CONNECTORS, DeviceError, DeviceRegistry
+from app.core.devices import PUSH_CONNECTORS, Device, DeviceError, DeviceRegistry
 from app.core.paths import AppPaths
+from app.core.push_readers import reader_option_specs
 from app.core.secrets import SecretStore
 from app.core.settings import Settings
+from connectors.push_options import shown as _shown
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -30,10 +36,26 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     add = actions.add_parser("add", parents=[common], help="register a device, print URL and token")
     add.add_argument("name")
     add.add_argument("--connector", required=True, choices=PUSH_CONNECTORS)
-    add.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="reader option (JSON value)"
-    )
+    _option_arguments(add)
     add.set_defaults(func=run_add)
+    change = actions.add_parser(
+        "set", parents=[common], help="change reader options, zone or expected interval"
+    )
+    change.add_argument("name")
+    _option_arguments(change)
+    change.add_argument(
+        "--unset", action="append", default=[], metavar="KEY", help="back to the default"
+    )
+    change.add_argument(
+        "--expected-interval",
+        type=int,
+        metavar="SECONDS",
+        help="pushes expected every … (0: learn)",
+    )
+    change.set_defaults(func=run_set)
+    show = actions.add_parser("show", parents=[common], help="a device and all its options")
+    show.add_argument("name")
+    show.set_defaults(func=run_show)
     actions.add_parser("list", parents=[common], help="devices and what was seen").set_defaults(
         func=run_list
     )
@@ -56,6 +78,18 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--no-deliver", action="store_true", help="journal only, do not deliver")
     add_connection_options(serve)
     serve.set_defaults(func=_run_serve)
+
+
+def _option_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        "--option",
+        dest="set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="reader option (VALUE is JSON when it parses, else text); see `device show`",
+    )
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -110,6 +144,82 @@ def run_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_set(args: argparse.Namespace) -> int:
+    """`device set NAME …`: change options, zone or expected interval."""
+    paths, _ = _load(args)
+    options = _options(args.set)
+    if not (options or args.unset or args.tz or args.expected_interval is not None):
+        raise UsageError(
+            "nothing to change: give --set KEY=VALUE, --unset KEY, --tz or "
+            "--expected-interval (`device show NAME` lists the options)"
+        )
+    try:
+        device = registry(paths).update(
+            args.name,
+            tz=args.tz,
+            options=options,
+            unset=tuple(args.unset),
+            expected_interval_s=args.expected_interval,
+        )
+    except DeviceError as exc:
+        raise UsageError(str(exc)) from None
+    changed = [
+        *(f"{k}={_shown(v)}" for k, v in options.items()),
+        *(f"{k} unset" for k in args.unset),
+    ]
+    if args.tz:
+        changed.append(f"tz={device.tz}")
+    if args.expected_interval is not None:
+        changed.append(f"expected interval {device.expected_interval_s} s")
+    print(f"device {device.name} changed: {', '.join(changed)}")
+    print("A running listener uses the change within a second; the token is unchanged.")
+    return EXIT_OK
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """`device show NAME`: definition, statistics and every reader option."""
+    paths, settings = _load(args)
+    devices = registry(paths)
+    try:
+        device = devices.get(args.name)
+    except DeviceError as exc:
+        raise UsageError(str(exc)) from None
+    _print_device(devices, device, settings)
+    interval = device.expected_interval_s
+    print(
+        f"  created {device.created or 'unknown'}; expected interval: "
+        f"{f'{interval} s' if interval else 'learned from the pushes'}"
+    )
+    specs = reader_option_specs(device.connector)
+    print(
+        f"options (change with `meterbridge device set {device.name} --set KEY=VALUE`, "
+        "`--unset KEY`):"
+    )
+    width = max((len(k) for k in [*specs, *device.options]), default=0)
+    for key, spec in specs.items():
+        value = device.options.get(key, spec.default)
+        mark = "" if key in device.options else "  (default)"
+        print(f"  {key:<{width}} = {_shown(value)}{mark}")
+        print(f"  {'':<{width}}   {spec.help}")
+    for key in sorted(set(device.options) - set(specs)):
+        print(
+            f"  {key:<{width}} = {_shown(device.options[key])}  (not an option of this "
+            f"reader: remove with --unset {key})"
+        )
+    return EXIT_OK
+
+
+def _print_device(devices: DeviceRegistry, device: Device, settings: Settings) -> None:
+    stats = devices.stats(device.name)
+    print(f"{device.name}: {device.connector}, tz {device.tz}, {push_url(settings, device.name)}")
+    print(
+        f"  last seen {stats.last_seen or 'never'}; {stats.readings_received} readings in "
+        f"{stats.requests} pushes; next expected {stats.next_expected or 'unknown'}"
+    )
+    if stats.last_error:
+        print(f"  last error ({stats.last_error_at}): {stats.last_error}")
+
+
 def run_list(args: argparse.Namespace) -> int:
     """`device list`: definitions and statistics."""
     paths, settings = _load(args)
@@ -117,16 +227,9 @@ def run_list(args: argparse.Namespace) -> int:
     if not devices.all():
         print("no devices; add one with `meterbridge device add NAME --connector …`")
     for device in devices.all():
-        stats = devices.stats(device.name)
-        print(
-            f"{device.name}: {device.connector}, tz {device.tz}, {push_url(settings, device.name)}"
-        )
-        print(
-            f"  last seen {stats.last_seen or 'never'}; {stats.readings_received} readings in "
-            f"{stats.requests} pushes; next expected {stats.next_expected or 'unknown'}"
-        )
-        if stats.last_error:
-            print(f"  last error ({stats.last_error_at}): {stats.last_error}")
+        _print_device(devices, device, settings)
+        if device.options:
+            print(f"  options: {', '.join(f'{k}={_shown(v)}' for k, v in device.options.items())}")
     return EXIT_OK
 
 

@@ -29,9 +29,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.core.push_readers import option_problem
 from app.core.secrets import NoKeyringError, SecretStore
-from connectors.push_common import TIME_ENCODINGS
-from connectors.registers import RESET_RULES
 
 log = logging.getLogger(__name__)
 
@@ -103,26 +102,15 @@ def validate(name: str, connector: str, tz: str) -> None:
         raise DeviceError(f"time zone {tz!r} is not an IANA zone (e.g. Europe/London)") from None
 
 
-def validate_options(options: dict[str, Any]) -> None:
-    """Check the reader options a device is given.
+def validate_options(options: dict[str, Any], connector: str) -> None:
+    """Check the reader options a device is given (names, kinds and allowed values).
 
     Raises:
-        DeviceError: naming the option and what it accepts.
+        DeviceError: naming the option and what it accepts (an unknown name: the valid ones).
     """
-    choices = {
-        "registers": ("difference", "raw"),
-        "reset_rule": RESET_RULES,
-        "other_params": ("skip", "keep"),
-    }
-    for key, allowed in choices.items():
-        if key in options and options[key] not in allowed:
-            raise DeviceError(f"option {key}={options[key]!r}: use one of {', '.join(allowed)}")
-    encoding = options.get("time_encoding")
-    if encoding and encoding not in TIME_ENCODINGS and "%" not in str(encoding):
-        raise DeviceError(
-            f"option time_encoding={encoding!r}: use one of {', '.join(TIME_ENCODINGS)} "
-            "or a strptime format such as %d/%m/%Y %H:%M"
-        )
+    problem = option_problem(connector, options)
+    if problem:
+        raise DeviceError(problem)
 
 
 class DeviceRegistry:
@@ -179,7 +167,7 @@ class DeviceRegistry:
             DeviceError: for a bad definition or a name already taken.
         """
         validate(name, connector, tz)
-        validate_options(options)
+        validate_options(options, connector)
         self.refresh()
         if name in self._devices:
             raise DeviceError(f"a device named {name!r} exists; remove it first or pick a name")
@@ -198,6 +186,43 @@ class DeviceRegistry:
             self._save()
         self._keep_token(name, token)
         return token
+
+    def update(
+        self,
+        name: str,
+        *,
+        tz: str | None = None,
+        options: dict[str, Any] | None = None,
+        unset: tuple[str, ...] = (),
+        expected_interval_s: int | None = None,
+    ) -> Device:
+        """Change a device's zone, reader options or expected push interval (token kept).
+
+        Raises:
+            DeviceError: for an unknown device, zone or option, or a value it does not take.
+        """
+        self.refresh()
+        device = self.get(name)
+        missing = [k for k in unset if k not in device.options]
+        if missing:
+            shown = ", ".join(sorted(device.options)) or "none"
+            raise DeviceError(f"option {missing[0]!r} is not set on {name} (set: {shown})")
+        merged = {k: v for k, v in device.options.items() if k not in unset}
+        merged.update(options or {})
+        validate(name, device.connector, tz or device.tz)
+        validate_options(
+            {k: v for k, v in merged.items() if k not in device.options or device.options[k] != v},
+            device.connector,
+        )
+        if expected_interval_s is not None and expected_interval_s < 0:
+            raise DeviceError("the expected interval is a number of seconds, 0 or more")
+        with self._lock:
+            device.tz = tz or device.tz
+            device.options = merged
+            if expected_interval_s is not None:
+                device.expected_interval_s = expected_interval_s
+            self._save()
+        return device
 
     def _keep_token(self, name: str, token: str) -> None:
         if self.secret_store is None:
