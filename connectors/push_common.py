@@ -105,12 +105,14 @@ class PointColumns:
     def to_batch(self, options: Mapping[str, Any] | None = None) -> ReadingBatch:
         """The readings and problems as a `ReadingBatch` (for files read on their own).
 
-        Register series are differenced within the file unless option
-        ``registers`` is ``raw``.
+        Register series are differenced within the file (option ``reset_rule``)
+        unless option ``registers`` is ``raw``, or the source id is in option
+        ``raw_sources`` (the mapping's ``register=raw`` rows).
         """
-        frame = self.to_frame()
-        if str((options or {}).get("registers") or "difference") != "raw":
-            frame = difference_frame(frame)
+        opts, frame = options or {}, self.to_frame()
+        if str(opts.get("registers") or "difference") != "raw":
+            rule, raw = str(opts.get("reset_rule") or "from_zero"), opts.get("raw_sources")
+            frame = difference_frame(frame, reset_rule=rule, raw_sources=frozenset(raw or ()))
         return ReadingBatch(readings=frame, problems=list(self.problems), info=self.info)
 
     def bad(

@@ -166,7 +166,9 @@ def interval_readings(
     )
 
 
-def difference_frame(frame: Any, *, reset_rule: str = "from_zero") -> Any:
+def difference_frame(
+    frame: Any, *, reset_rule: str = "from_zero", raw_sources: frozenset[str] = frozenset()
+) -> Any:
     """Readings with every register series of one file turned into interval use.
 
     For files read on their own (drag-and-drop, `convert`/`send`): the first
@@ -176,12 +178,15 @@ def difference_frame(frame: Any, *, reset_rule: str = "from_zero") -> Any:
     Args:
         frame: readings (reading schema), possibly with ``…-register`` quantities.
         reset_rule: what a drop means (see `difference`).
+        raw_sources: source ids whose register values stay as they are.
     """
     import pandas as pd
 
     from connectors.base import conform
 
     mask = frame["quantity"].astype(str).map(is_register).to_numpy(dtype=bool)
+    if raw_sources:
+        mask = mask & ~frame["source_id"].isin(list(raw_sources)).to_numpy(dtype=bool)
     if not mask.any():
         return frame
     parts = [frame[~mask]]
