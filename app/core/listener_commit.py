@@ -1,9 +1,9 @@
 """Group commit for pushes: many requests, one DataFrame, one journal commit.
 
-Handler threads `submit` what their device's reader parsed and wait. A
+The event loop `submit`s what each device's reader parsed and waits. A
 prepare thread takes everything queued, builds one frame per device and
-derives register intervals (`RegisterStore`); a commit thread calls
-`Journal.accept` once per device for everything prepared. Every waiting
+derives register intervals (`RegisterStore`); a commit thread hands every
+device's readings to `Journal.accept_many` (one transaction, one fsync). Every waiting
 request is answered only after its commit returned. While one commit runs,
 new requests queue up and go together in the next, so the fsync cost is
 shared as the load grows.
@@ -14,13 +14,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pandas as pd
 
 from app.core.devices import Device
+from app.core.journal import AcceptBatch
 from app.core.register_store import Derived, RegisterStore
 from connectors.base import conform
 from connectors.push_common import PointColumns
@@ -45,6 +45,10 @@ class ReadingSink(Protocol):
         `supersede` names re-derived register intervals (key → why) that replace
         values already delivered without a decision.
         """
+        ...
+
+    def accept_many(self, batches: list[AcceptBatch]) -> list[Any]:
+        """Store several sources' batches in one transaction; a result or exception each."""
         ...
 
 
@@ -112,7 +116,6 @@ class PushCommitter:
         self._cond = threading.Condition()
         self._stopping = False
         self._prepare_done = False
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="push-accept")
         self._threads = [
             threading.Thread(target=self._prepare_loop, name="push-prepare", daemon=True),
             threading.Thread(target=self._commit_loop, name="push-commit", daemon=True),
@@ -131,7 +134,6 @@ class PushCommitter:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout)
-        self._pool.shutdown(wait=True)
 
     def submit(self, job: PushJob) -> PushJob:
         """Queue a job; wait on `job.done` for its result.
@@ -190,31 +192,30 @@ class PushCommitter:
             if not ready:
                 return
             self.groups += 1
-            per_device = _by_device_prepared(ready)
-            if len(per_device) == 1:
-                self._commit_device(per_device[0])
-            else:  # concurrent calls: the journal commits them together (its group commit)
-                list(self._pool.map(self._commit_device, per_device))
+            self._commit_devices(_by_device_prepared(ready))
             if self.on_commit is not None:
                 self.on_commit([job for item in ready for job in item.jobs])
 
-    def _commit_device(self, items: list[_Prepared]) -> None:
-        jobs = [job for item in items for job in item.jobs]
-        derived = items[0].derived
-        if len(items) > 1:
-            derived = _joined(items)
+    def _commit_devices(self, per_device: list[list[_Prepared]]) -> None:
+        """Every device's readings of the group in one journal transaction."""
+        joined = [items[0].derived if len(items) == 1 else _joined(items) for items in per_device]
+        batches: list[AcceptBatch] = []
+        for items, derived in zip(per_device, joined, strict=True):
+            hints = [hint for item in items for job in item.jobs for hint in job.hints]
+            batch = AcceptBatch(derived.readings, items[0].device.source, hints or None)
+            batch.supersede = derived.supersede or None
+            batches.append(batch)
         try:
-            hints = [hint for job in jobs for hint in job.hints] or None
-            accepted = self.sink.accept(
-                derived.readings,
-                source=items[0].device.source,
-                hints=hints,
-                supersede=derived.supersede or None,
-            )
+            outcomes = self.sink.accept_many(batches)
         except BaseException as exc:  # every waiting request gets the failure, none hangs
-            _finish(jobs, error=exc)
-            return
-        _finish(jobs, result=PushOutcome(accepted=accepted, derived=derived, requests=len(jobs)))
+            outcomes = [exc] * len(batches)
+        for items, derived, outcome in zip(per_device, joined, outcomes, strict=True):
+            jobs = [job for item in items for job in item.jobs]
+            if isinstance(outcome, BaseException):
+                _finish(jobs, error=outcome)
+            else:
+                result = PushOutcome(accepted=outcome, derived=derived, requests=len(jobs))
+                _finish(jobs, result=result)
 
 
 def _finish(

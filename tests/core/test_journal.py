@@ -252,3 +252,22 @@ def test_a_file_that_is_not_a_journal_is_named(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database, just some text " * 100)
     with pytest.raises(JournalError, match=r"journal\.sqlite3: the journal cannot be opened"):
         Journal(path)
+
+
+def test_accept_many_stores_each_source_and_fails_only_the_bad_batch(journal: Journal) -> None:
+    from app.core.journal import AcceptBatch
+
+    good = AcceptBatch(half_hours("M1", "2026-01-01", 3), "dev-a")
+    other = AcceptBatch(half_hours("M2", "2026-01-01", 2, base=4.0), "dev-b")
+    bad = AcceptBatch(half_hours("M3", "2026-01-01", 2).drop(columns=["time"]), "dev-c")
+    results = journal.accept_many([good, bad, other])
+    assert isinstance(results[1], ValueError)
+    assert [getattr(r, "new", None) for r in (results[0], results[2])] == [3, 2]
+    pending = journal.pending(10)
+    assert sorted(zip(pending["source_id"], pending["value"], strict=True)) == [
+        ("M1", 0.0),
+        ("M1", 0.25),
+        ("M1", 0.5),
+        ("M2", 4.0),
+        ("M2", 4.25),
+    ]
