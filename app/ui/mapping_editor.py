@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -18,18 +18,17 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app.core.ecap_catalog import ChannelInfo, EcapCatalog, fetch_catalog
+from app.core.ecap_catalog import ChannelInfo, EcapCatalog
 from app.core.mapping import MAPPING_HEADER, MappingError, MappingTable, parse_mapping_csv
-from app.ui.context import API_KEY_SECRET, AppContext
+from app.ui.context import AppContext
+from app.ui.mapping_catalog import CatalogPane
 from app.ui.mapping_delegates import CodeDelegate
 from app.ui.panels import name_corner_button
-from app.ui.workers import Worker, start
+from app.ui.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +50,12 @@ class MappingEditor(QDialog):
         if not context.settings.mapping_file:
             self.path = None
         self.catalog = EcapCatalog()
-        self.worker: Worker | None = None
         self.setWindowTitle("meterbridge — mapping editor")
         self.setAccessibleName("Mapping editor")
         self.resize(1100, 620)
         self._build()
         self.load_table(context.mapping_table())
+        self.pane.show_cached()
 
     # --- layout --------------------------------------------------------------------
     def _build(self) -> None:
@@ -70,22 +69,17 @@ class MappingEditor(QDialog):
         self.unit_delegate = CodeDelegate(self.table)
         self.table.setItemDelegateForColumn(COLUMN["observation_type"], self.obs_delegate)
         self.table.setItemDelegateForColumn(COLUMN["unit"], self.unit_delegate)
-        self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["EnergyCAP meter / channel", "Import id", "Type", "Unit"])
-        self.tree.setAccessibleName("EnergyCAP meters and channels")
-        self.tree.header().setMinimumSectionSize(90)
-        self.tree.setColumnWidth(0, 190)
-        self.tree.itemActivated.connect(self._on_tree_activated)
+        self.pane = CatalogPane(self.context)
+        self.tree, self.fetch, self.catalog_state = (
+            self.pane.tree, self.pane.load_button, self.pane.state
+        )  # fmt: skip
+        self.pane.loaded.connect(self._on_catalog_loaded)
+        self.pane.chosen.connect(lambda _c: self._use_selected_channel())
         right = QWidget()
         box = QVBoxLayout(right)
         box.setContentsMargins(0, 0, 0, 0)
-        self.fetch = self._button("&Load from EnergyCAP", self.fetch_catalog)
-        self.catalog_state = QLabel("Not loaded: connect in Settings, then load the lists.")
-        self.catalog_state.setAccessibleName("EnergyCAP lists state")
-        self.catalog_state.setWordWrap(True)
-        use = self._button("&Use for selected row", self._use_selected_channel)
-        for widget in (self.fetch, self.catalog_state, self.tree, use):
-            box.addWidget(widget, 1 if widget is self.tree else 0)
+        box.addWidget(self.pane, 1)
+        box.addWidget(self._button("&Use for selected row", self._use_selected_channel))
         split = QSplitter()
         split.addWidget(self.table)
         split.addWidget(right)
@@ -218,53 +212,23 @@ class MappingEditor(QDialog):
 
     # --- EnergyCAP lists -----------------------------------------------------------------
     def fetch_catalog(self) -> Worker | None:
-        """Load meters, channels, observation types and units from EnergyCAP on a worker."""
-        url = self.context.settings.energycap.url
-        key = self.context.secrets.get(API_KEY_SECRET) or ""
-        if not url or not key:
-            self.catalog_state.setText("Set the EnergyCAP host and API key in Settings first.")
-            return None
-        from app.core.energycap import EnergyCapClient
-
-        def job(_progress: Any, cancelled: Any) -> EcapCatalog:
-            return fetch_catalog(EnergyCapClient(url, key), cancelled=cancelled)
-
-        self.catalog_state.setText("Loading EnergyCAP's lists…")
-        worker = Worker(job)
-        worker.signals.succeeded.connect(self.show_catalog)
-        worker.signals.failed.connect(lambda m: self.catalog_state.setText(f"Not loaded: {m}"))
-        self.worker = start(worker)
-        return worker
+        """Read meters, channels, observation types and units from EnergyCAP again (a worker)."""
+        return self.pane.load(refresh=True)
 
     def show_catalog(self, catalog: EcapCatalog) -> None:
         """Fill the channel tree and the code pickers."""
+        self.pane.show_catalog(catalog)
+
+    def _on_catalog_loaded(self, catalog: EcapCatalog) -> None:
         self.catalog = catalog
         self.obs_delegate.codes = catalog.observation_types
         self.unit_delegate.codes = catalog.units
-        self.tree.clear()
-        for meter in catalog.meters:
-            top = QTreeWidgetItem([f"{meter.code} — {meter.info}", meter.import_id or "", "", ""])
-            for channel in meter.channels:
-                texts = [f"channel {channel.channel_id}", channel.import_id or ""]
-                texts += [channel.observation_type or "", channel.unit or ""]
-                child = QTreeWidgetItem(texts)
-                child.setData(0, Qt.ItemDataRole.UserRole, channel)
-                top.addChild(child)
-            self.tree.addTopLevelItem(top)
-        self.tree.expandAll()
-        for column in range(self.tree.columnCount()):
-            self.tree.resizeColumnToContents(column)
-        self.catalog_state.setText(f"{len(catalog.meters)} meter(s) loaded from EnergyCAP.")
         self.catalog_loaded.emit(catalog)
 
-    def _on_tree_activated(self, _item: QTreeWidgetItem, _column: int) -> None:
-        self._use_selected_channel()
-
     def _use_selected_channel(self) -> None:
-        item = self.tree.currentItem()
-        channel = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+        channel = self.pane.current_channel()
         row = self.table.currentRow()
-        if not isinstance(channel, ChannelInfo) or row < 0:
+        if channel is None or row < 0:
             self.status.setText("Select a mapping row and an EnergyCAP channel first.")
             return
         self.assign(row, channel)

@@ -261,10 +261,28 @@ def _meter_json(meter: FakeMeter) -> dict[str, Any]:
         "active": True,
         "meterTimeZone": meter.zone.child(),
         "channels": [
-            {"channelId": c.channel_id, "channelCode": c.import_id, "interval": c.interval_s // 60}
+            {
+                "channelId": c.channel_id,
+                "channelCode": channel_code(c),
+                "interval": c.interval_s // 60,
+            }
             for c in meter.channels
         ],
     }
+
+
+# The fake's own observation method and rule codes (tenants name theirs; a reader of
+# the channel code must not rely on these two parts).
+CHANNEL_METHOD, CHANNEL_RULE = "Meter", "Interval"
+
+
+def channel_code(c: FakeChannel) -> str:
+    """The list's channel code as the SDK documents it (``ChannelChild.channelCode``).
+
+    ``observationTypeCode:unitCode:observationMethodCode:observationRuleCode:interval``
+    with the interval in minutes.
+    """
+    return f"{c.observation_type}:{c.unit}:{CHANNEL_METHOD}:{CHANNEL_RULE}:{c.interval_s // 60}"
 
 
 def _meter_channels(fake: FakeEnergyCap, m: re.Match[str], q: Any, body: Any) -> Answer:

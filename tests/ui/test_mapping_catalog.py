@@ -1,0 +1,138 @@
+"""Mapping editor × EnergyCAP lists: 3,000 meters in a few paged requests, off the GUI thread,
+with progress, cancel, a session cache and Refresh; import ids read per opened meter."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from pytestqt.qtbot import QtBot
+
+from app.ui.context import API_KEY_SECRET, AppContext
+from app.ui.mapping_catalog import forget_session
+from app.ui.mapping_editor import COLUMN, MappingEditor
+from tests.core.test_ecap_catalog import add_meters
+from tests.fakes.energycap import FakeEnergyCap
+from tests.ui.test_accessibility import unnamed_controls
+
+
+@pytest.fixture
+def connected(context: AppContext, energycap: FakeEnergyCap) -> Iterator[FakeEnergyCap]:
+    """The context points at the fake (3,000 meters) with a working key; no cached lists."""
+    add_meters(energycap, 3000)
+    context.settings.energycap.url = energycap.url
+    context.secrets.set(API_KEY_SECRET, "test-key")
+    forget_session()
+    yield energycap
+    forget_session()
+
+
+def _editor(qtbot: QtBot, context: AppContext) -> MappingEditor:
+    editor = MappingEditor(context)
+    qtbot.addWidget(editor)
+    editor.show()
+    return editor
+
+
+def _meter_pages(fake: FakeEnergyCap) -> int:
+    return sum(1 for r in fake.requests if r.path == "/api/v3/meter")
+
+
+def test_a_big_account_loads_in_a_few_requests_without_freezing(
+    qtbot: QtBot, context: AppContext, connected: FakeEnergyCap
+) -> None:
+    editor = _editor(qtbot, context)
+    gaps: list[float] = []
+    last = [time.monotonic()]
+
+    def beat() -> None:
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    heartbeat = QTimer(interval=10)
+    heartbeat.timeout.connect(beat)
+    heartbeat.start()
+    with qtbot.waitSignal(editor.catalog_loaded, timeout=30_000):
+        qtbot.keyClick(editor.fetch, Qt.Key.Key_Space)
+        assert editor.pane.cancel_button.isVisible() and editor.pane.progress.isVisible()
+    heartbeat.stop()
+    assert _meter_pages(connected) == 3 and len(connected.requests) == 5
+    assert editor.tree.topLevelItemCount() == 3000
+    assert "3,000 meter(s) loaded from EnergyCAP in 5 requests" in editor.catalog_state.text()
+    print(f"longest GUI-thread gap while loading: {max(gaps) * 1000:.0f} ms")
+    assert max(gaps) < 0.25, f"the GUI thread stalled {max(gaps):.3f} s"
+    assert not editor.pane.progress.isVisible()
+    assert editor.fetch.accessibleName() == "Refresh from EnergyCAP"
+    assert unnamed_controls(editor) == []
+
+
+def test_reopening_uses_the_session_copy_and_refresh_reads_again(
+    qtbot: QtBot, context: AppContext, connected: FakeEnergyCap
+) -> None:
+    first = _editor(qtbot, context)
+    with qtbot.waitSignal(first.catalog_loaded, timeout=30_000):
+        first.fetch_catalog()
+    first.close()
+    before = len(connected.requests)
+    again = _editor(qtbot, context)
+    assert again.tree.topLevelItemCount() == 3000 and len(connected.requests) == before
+    assert "read earlier this session" in again.catalog_state.text()
+    assert "Demand" in again.obs_delegate.codes  # the code pickers are filled too
+    with qtbot.waitSignal(again.catalog_loaded, timeout=30_000):
+        qtbot.keyClick(again.fetch, Qt.Key.Key_Space)  # Refresh
+    assert _meter_pages(connected) == 6
+
+
+def test_cancel_keeps_what_was_shown(
+    qtbot: QtBot, context: AppContext, connected: FakeEnergyCap
+) -> None:
+    editor = _editor(qtbot, context)
+    connected.inject("/api/v3/meter", status=None, times=None, delay_s=0.3)
+    worker = editor.fetch_catalog()
+    assert worker is not None
+    with qtbot.waitSignal(worker.signals.cancelled, timeout=30_000):
+        qtbot.keyClick(editor.pane.cancel_button, Qt.Key.Key_Space)
+    assert _meter_pages(connected) <= 1  # stopped before the next page
+    assert editor.catalog_state.text().startswith("Cancelled: nothing new was read.")
+    assert editor.tree.topLevelItemCount() == 0 and editor.fetch.isEnabled()
+
+
+def test_filter_then_open_a_meter_and_map_by_its_import_id(
+    qtbot: QtBot, context: AppContext, connected: FakeEnergyCap
+) -> None:
+    editor = _editor(qtbot, context)
+    with qtbot.waitSignal(editor.catalog_loaded, timeout=30_000):
+        editor.fetch_catalog()
+    editor.pane.filter.setFocus()
+    qtbot.keyClicks(editor.pane.filter, "m2999 ")
+    qtbot.waitUntil(lambda: editor.tree.topLevelItem(0).isHidden(), timeout=5_000)
+    visible = [i for i in range(3000) if not editor.tree.topLevelItem(i).isHidden()]
+    assert visible == [2998]
+    meter = editor.tree.topLevelItem(2998)
+    assert meter.child(0).text(1) == ""  # import ids are read when the meter is opened
+    with qtbot.waitSignal(editor.pane.channels_loaded, timeout=10_000):
+        editor.tree.expandItem(meter)
+    assert [r.path for r in connected.requests[-1:]] == ["/api/v202101/meter/2999/channel"]
+    assert (meter.child(0).text(1), meter.child(0).text(2)) == ("C2999-KWH", "Use")
+    row = editor.add_row({"source_id": "MPAN-2999", "quantity": "kWh"})
+    editor.tree.setCurrentItem(meter.child(0))
+    editor.tree.setFocus()
+    qtbot.keyClick(editor.tree, Qt.Key.Key_Return)  # Enter uses the channel for the row
+    assert editor.table.item(row, COLUMN["channel_import_id"]).text() == "C2999-KWH"
+    assert editor.table.item(row, COLUMN["unit"]).text() == "kWh"
+
+
+def test_a_wrong_key_says_so_plainly(
+    qtbot: QtBot, context: AppContext, connected: FakeEnergyCap
+) -> None:
+    context.secrets.set(API_KEY_SECRET, "wrong-key")
+    editor = _editor(qtbot, context)
+    worker = editor.fetch_catalog()
+    assert worker is not None
+    with qtbot.waitSignal(worker.signals.finished, timeout=30_000):
+        pass
+    assert "refused the API key" in editor.catalog_state.text()
+    assert "wrong-key" not in editor.catalog_state.text()
