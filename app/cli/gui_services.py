@@ -3,13 +3,16 @@
 Built here (the CLI floor may use both the UI and the pull runner) and handed
 to the app, so the window, the tray and `meterbridge serve` share one engine.
 Each piece that cannot start (port in use, no API key) is reported in plain
-words and the others run on.
+words and the others run on. `run_job_now` asks the scheduler thread to run a
+job at once (the dashboard's Run now): the GUI thread never runs a pull.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +24,7 @@ from app.core.connection import (
 )
 from app.core.delivery import deliver_pending
 from app.core.energycap import EnergyCapClient
+from app.core.jobs import JobOutcome
 from app.core.journal import Journal
 from app.core.mapping import MappingError, MappingTable
 from app.core.paths import AppPaths
@@ -31,6 +35,7 @@ log = logging.getLogger(__name__)
 
 DELIVERY_PERIOD_S = 30.0
 SCHEDULER_PERIOD_S = 30.0
+JobDone = Callable[[str, JobOutcome], None]  # called on the scheduler thread
 
 
 @dataclass
@@ -47,6 +52,9 @@ class GuiServices:
         self.threads: list[threading.Thread] = []
         self.listener: Any = None
         self.journal: Journal | None = None
+        self.schedule_wake = threading.Event()
+        self.run_requests: queue.Queue[tuple[str, JobDone]] = queue.Queue()
+        self.scheduling = False
 
     def start(self) -> list[str]:
         """Start what can start; returns plain notes on what runs and what does not."""
@@ -122,14 +130,50 @@ class GuiServices:
 
         def loop() -> None:
             while not self.stopping.is_set():
+                self._run_requested(scheduler)
                 try:
                     scheduler.run_pending()
                 except Exception:  # a broken job must not stop the others
                     log.exception("scheduled run failed")
-                self.stopping.wait(SCHEDULER_PERIOD_S)
+                self.schedule_wake.wait(SCHEDULER_PERIOD_S)
+                self.schedule_wake.clear()
 
         self._thread("scheduler", loop)
+        self.scheduling = True
         self.notes.append("Schedule running (checked every 30 s)")
+
+    def _run_requested(self, scheduler: Any) -> None:
+        """Run the jobs asked for with `run_job_now`, each reported to its caller."""
+        while not self.stopping.is_set():
+            try:
+                name, done = self.run_requests.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                outcome = scheduler.run_now(name)
+            except KeyError as exc:  # removed meanwhile
+                outcome = JobOutcome(ok=False, message=str(exc.args[0]))
+            log.info("job %s run now: %s: %s", name, outcome.status, outcome.message)
+            try:
+                done(name, outcome)
+            except Exception:  # the caller's report must not stop the schedule
+                log.exception("reporting the run of %s failed", name)
+
+    def run_job_now(self, name: str, done: JobDone) -> bool:
+        """Ask the scheduler thread to run the job `name` now (paused or not).
+
+        `done(name, outcome)` is called on the scheduler thread when it ends.
+        Returns False when the schedule is not running (the caller runs it itself).
+        """
+        if not self.scheduling or self.stopping.is_set():
+            return False
+        self.run_requests.put((name, done))
+        self.schedule_wake.set()
+        return True
+
+    def wake_schedule(self) -> None:
+        """Look at the schedule now (a job was resumed or edited)."""
+        self.schedule_wake.set()
 
     def _thread(self, name: str, target: Any) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -151,6 +195,7 @@ class GuiServices:
         """Stop everything (the app is quitting)."""
         self.stopping.set()
         self.work.set()
+        self.schedule_wake.set()
         if self.listener is not None:
             self.listener.stop()
         for thread in self.threads:

@@ -72,6 +72,14 @@ class FolderConfig:
             raise FolderError(f"settle_s {self.settle_s}: give 0 or more seconds")
 
 
+def check_archive(name: str) -> str | None:
+    """The problem with an archive subfolder name (None: fine; empty: no archive)."""
+    path = PurePath(name.replace("\\", "/"))
+    if name and (path.is_absolute() or name.startswith("/") or ".." in path.parts):
+        return f"archive {name!r}: give a subfolder name such as 'imported'"
+    return None
+
+
 def poll_folder(
     config: FolderConfig,
     memory: FileMemory,

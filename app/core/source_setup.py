@@ -234,8 +234,12 @@ def _save_sftp(setup: SourceSetup, paths: AppPaths, secrets: SecretStore, passwo
     from app.core.sftp_pull import SftpConfig, SftpFolder, password_name
 
     s = setup.settings
+    options = {"tz": s.get("tz", "Europe/London")}
+    if s.get("layout"):
+        options["layout"] = s["layout"]
+    archive = str(s.get("archive", ""))
     folders = [
-        SftpFolder(path=f, connector=setup.connector, options={"tz": s.get("tz", "Europe/London")})
+        SftpFolder(path=f, connector=setup.connector, options=dict(options), archive=archive)
         for f in s.get("folders", [])
     ]
     config = SftpConfig(

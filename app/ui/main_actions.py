@@ -25,9 +25,12 @@ class MainActions:
     """The main window's commands, kept apart so the window stays a layout."""
 
     def __init__(self, window: MainWindow) -> None:
+        from app.ui.source_actions import SourceActions
+
         self.window = window
         self.dialogs: list[Any] = []
         self.workers: list[Worker] = []
+        self.sources = SourceActions(window)  # Edit, Remove, Run now, Pause on the dashboard
 
     # --- files -----------------------------------------------------------
     def open_dialog(self) -> None:
@@ -43,13 +46,21 @@ class MainActions:
 
         return [(k.kind, k.title) for k in WIZARD_KINDS]
 
-    def open_wizard(self, kind: str | None) -> Any:
-        """Open the setup wizard of `kind` (None: ask which kind first)."""
+    def open_wizard(self, kind: str | None, editing: Any = None) -> Any:
+        """Open the setup wizard of `kind` (None: ask which kind first), or edit a saved source."""
         from app.ui.wizards.source_wizard import SourceWizard
 
-        wizard = SourceWizard(self.window.context, kind, parent=self.window)
-        wizard.source_saved.connect(lambda _cfg: self.window.refresh())
+        wizard = SourceWizard(self.window.context, kind, parent=self.window, editing=editing)
+        wizard.source_saved.connect(lambda setup: self._on_source_saved(setup, editing))
         return self._keep(wizard)
+
+    def _on_source_saved(self, setup: Any, editing: Any) -> None:
+        verb = "changed" if editing is not None else "added"
+        self.window.banner.say(f"Source “{setup.name}” {verb}.")
+        services = self.window.services
+        if services is not None and hasattr(services, "wake_schedule"):
+            services.wake_schedule()  # a new or edited job runs at once
+        self.window.refresh()
 
     def open_settings(self) -> Any:
         """Open the settings dialog."""

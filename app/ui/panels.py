@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
     QTableView,
     QTableWidget,
@@ -37,6 +39,7 @@ SOURCE_HEADERS = (
 RECEIPT_HEADERS = ("Batch", "Started", "API", "Readings", "Confirmed", "Rejected", "Status")
 RECEIPT_HEADERS += ("EnergyCAP task id", "Message")
 DEAD_HEADERS = ("Source", "Source id", "Quantity", "Time (UTC)", "Value", "Reason", "Origin")
+JOB_KINDS = frozenset({"verdigris", "sftp", "folder"})  # rows that are scheduled jobs
 STATE_COLOURS = {
     "failed": QColor(220, 50, 47, 80),
     "needs attention": QColor(255, 140, 0, 80),
@@ -94,19 +97,30 @@ class EmptyHint(QLabel):
 
 
 class SourcesPanel(QWidget):
-    """One line per configured source, with counts and the last error in plain words."""
+    """One line per configured source, with counts and the last error in plain words.
+
+    The selected source can be edited, removed, run now, paused or resumed
+    (buttons, the context menu, or F2 / Delete / Ctrl+R / Ctrl+P).
+    """
 
     add_requested = Signal()
     open_requested = Signal()
+    edit_requested = Signal(str)  # the dashboard row's name
+    remove_requested = Signal(str)
+    run_requested = Signal(str)  # a job's name
+    pause_requested = Signal(str, bool)  # a job's name, True: pause / False: resume
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.table = make_table(SOURCE_HEADERS, "Sources")
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.hint = EmptyHint(
             "No sources yet. Drop a meter file on this window to preview it, "
             "or add a source (EpiSensor, AcuRev, AcuLink, Verdigris, UK half-hourly, CSV).",
             "No sources hint",
         )
+        self.rows: list[SourceRow] = []
+        self.running: set[str] = set()  # jobs asked to run now, until their outcome
         add = QPushButton("&Add source…")
         add.setAccessibleName("Add source")
         add.clicked.connect(self.add_requested)
@@ -119,26 +133,148 @@ class SourcesPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(add)
         buttons.addWidget(open_button)
+        self._build_source_actions(buttons)
         buttons.addStretch(1)
         buttons.addWidget(self.notes, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.hint)
         layout.addWidget(self.table, 1)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        self._update_buttons()
+
+    def _build_source_actions(self, buttons: QHBoxLayout) -> None:
+        specs = (
+            ("edit", "&Edit…", "Edit the selected source", "F2", self._on_edit),
+            ("remove", "Re&move…", "Remove the selected source", "Del", self._on_remove),
+            ("run", "R&un now", "Run the selected job now", "Ctrl+R", self._on_run),
+            ("pause", "&Pause", "Pause or resume the selected job", "Ctrl+P", self._on_pause),
+        )
+        self.actions_by_name: dict[str, QAction] = {}
+        self.buttons_by_name: dict[str, QPushButton] = {}
+        for key, text, name, shortcut, slot in specs:
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setToolTip(f"{name} ({shortcut})")
+            action.triggered.connect(lambda _c=False, s=slot: s())
+            self.table.addAction(action)
+            button = QPushButton(text)
+            button.setAccessibleName(name)
+            button.setToolTip(action.toolTip())
+            button.clicked.connect(lambda _c=False, s=slot: s())
+            buttons.addWidget(button)
+            self.actions_by_name[key], self.buttons_by_name[key] = action, button
+
+    # --- the selected source ---------------------------------------------------------
+    def selected(self) -> SourceRow | None:
+        """The selected row's source, if any."""
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if len(rows) != 1:
+            return None
+        number = rows.pop()
+        return self.rows[number] if number < len(self.rows) else None
+
+    def select(self, name: str) -> None:
+        """Select the row of the source called `name`."""
+        for number, row in enumerate(self.rows):
+            if row.name == name:
+                self.table.selectRow(number)
+                return
+
+    def job_of(self, row: SourceRow) -> SourceRow | None:
+        """The job row a row stands for (itself, or the job ``pull:<job>`` reports on)."""
+        if row.name.startswith("pull:"):
+            name = row.name[len("pull:") :]
+            return next((r for r in self.rows if r.name == name), SourceRow(name, "job", ""))
+        return row if row.connector in JOB_KINDS else None
+
+    def _update_buttons(self) -> None:
+        row = self.selected()
+        job = self.job_of(row) if row is not None else None
+        configured = row is not None and (job is not None or row.name.startswith("push:"))
+        paused = job is not None and job.state == "paused"
+        enabled = {"edit": configured, "remove": configured, "run": job is not None,
+                   "pause": job is not None and job.name not in self.running}  # fmt: skip
+        for key, on in enabled.items():
+            self.actions_by_name[key].setEnabled(on)
+            self.buttons_by_name[key].setEnabled(on)
+        text = "Res&ume" if paused else "&Pause"
+        self.actions_by_name["pause"].setText(text)
+        self.buttons_by_name["pause"].setText(text)
+
+    def _on_table_context_menu(self, point: QPoint) -> None:
+        index = self.table.indexAt(point)
+        if index.isValid():
+            self.table.selectRow(index.row())
+        menu = self.context_menu()
+        menu.popup(self.table.viewport().mapToGlobal(point))
+
+    def context_menu(self) -> QMenu:
+        """The menu of the selected source (Edit, Remove, Run now, Pause/Resume)."""
+        menu = QMenu(self)
+        menu.setAccessibleName("Source actions")
+        for key in ("edit", "remove", "run", "pause"):
+            menu.addAction(self.actions_by_name[key])
+        self._menu = menu  # kept alive while it shows
+        return menu
+
+    def _on_edit(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.edit_requested.emit(row.name)
+
+    def _on_remove(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.remove_requested.emit(row.name)
+
+    def _on_run(self) -> None:
+        row = self.selected()
+        job = self.job_of(row) if row is not None else None
+        if job is not None and self.actions_by_name["run"].isEnabled():
+            self.run_requested.emit(job.name)
+
+    def _on_pause(self) -> None:
+        row = self.selected()
+        job = self.job_of(row) if row is not None else None
+        if job is not None and self.actions_by_name["pause"].isEnabled():
+            self.pause_requested.emit(job.name, job.state != "paused")
+
+    # --- showing -----------------------------------------------------------------------
+    def mark_running(self, name: str, running: bool) -> None:
+        """Show a job as running now (until its outcome is in) or not."""
+        if running:
+            self.running.add(name)
+        else:
+            self.running.discard(name)
+        self._show_rows(self.selected())
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        """Display the sources of `snap`."""
-        rows = snap.sources
+        """Display the sources of `snap` (the selection is kept)."""
+        chosen = self.selected()
+        self.rows = list(snap.sources)
+        self._show_rows(chosen)
+        self.notes.setText(" ".join(snap.notes))
+
+    def _show_rows(self, chosen: SourceRow | None) -> None:
+        rows = self.rows
         self.hint.setVisible(not rows)
         self.table.setRowCount(len(rows))
         for number, source in enumerate(rows):
+            if source.name in self.running:
+                source = replace(source, state="running now…")
             fill_row(self.table, number, _source_values(source))
             colour = STATE_COLOURS.get(source.state)
             if colour is not None:
                 for column in range(self.table.columnCount()):
                     self.table.item(number, column).setBackground(colour)
         fit_columns(self.table)
-        self.notes.setText(" ".join(snap.notes))
+        if chosen is not None:
+            self.select(chosen.name)
+        self._update_buttons()
 
 
 def _source_values(s: SourceRow) -> tuple[Any, ...]:

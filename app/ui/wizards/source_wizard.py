@@ -9,17 +9,19 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPushButton, QWidget, QWizard, QWizardPage
 
 from app.core.secrets import NoKeyringError
-from app.core.source_setup import SourceSetup, save_source
+from app.core.source_setup import PUSH_KINDS, SourceSetup, save_source
 from app.ui.context import AppContext
 from app.ui.wizards.aculink_page import AcuLinkPage
 from app.ui.wizards.acurev_page import AcuRevPage
 from app.ui.wizards.base_page import FormPage
 from app.ui.wizards.destination_page import DestinationPage
+from app.ui.wizards.device_edit_page import DeviceEditPage
 from app.ui.wizards.episensor_page import EpiSensorPage
 from app.ui.wizards.generic_page import GenericPage
 from app.ui.wizards.kind_page import KindPage
 from app.ui.wizards.kinds import WizardKind, kind_named
 from app.ui.wizards.mapping_page import MappingPage
+from app.ui.wizards.prefill import prefill_page, set_field
 from app.ui.wizards.push_test_page import PushTestPage
 from app.ui.wizards.schedule_page import SchedulePage
 from app.ui.wizards.sftp_test_page import SftpTestPage
@@ -50,18 +52,29 @@ TEST_PAGES: dict[str, type[FormPage]] = {
 
 
 class SourceWizard(QWizard):
-    """Walks through source settings, a connection test, mapping, schedule, destination."""
+    """Walks through source settings, a connection test, mapping, schedule, destination.
+
+    With `editing` (a saved source) it opens on that source's settings, filled
+    in; Finish saves over it (its job, device settings and record; a device
+    keeps its token unless the user asks for a new one).
+    """
 
     source_saved = Signal(object)  # SourceSetup
 
     def __init__(
-        self, context: AppContext, kind: str | None = None, parent: QWidget | None = None
+        self,
+        context: AppContext,
+        kind: str | None = None,
+        parent: QWidget | None = None,
+        editing: SourceSetup | None = None,
     ) -> None:
         super().__init__(parent)
         self.context = context
+        self.editing = editing
         self._keep_device = False
+        kind = editing.kind if editing is not None else kind
         self._kind = kind or "episensor"
-        self.setAccessibleName("Add source wizard")
+        self.setAccessibleName("Edit source wizard" if editing else "Add source wizard")
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.HaveHelpButton, False)
         self.resize(680, 560)
@@ -77,6 +90,8 @@ class SourceWizard(QWizard):
         self.set_kind(self._kind)
         self.setStartId(KIND if kind is None else SOURCE)
         self._name_buttons()
+        if editing is not None:
+            self._prefill(editing)
 
     def _name_buttons(self) -> None:
         for which, name in (
@@ -92,11 +107,15 @@ class SourceWizard(QWizard):
         """Install the kind's own pages (source settings and connection test)."""
         self._kind = kind_named(kind).kind
         self.setWindowTitle(f"meterbridge — add {kind_named(kind).title.rstrip('…')}")
+        if self.editing is not None:
+            self.setWindowTitle(f"meterbridge — edit {self.editing.name}")
         for number in (SOURCE, TEST):
             if self.page(number) is not None:
                 self.removePage(number)
         self.setPage(SOURCE, SOURCE_PAGES[self._kind]())
         test = TEST_PAGES.get(self._kind)
+        if self.editing is not None and self._kind in PUSH_KINDS:
+            test = DeviceEditPage  # the device keeps its registration and token
         if test is not None:
             self.setPage(TEST, test())
         self._enter_means_next()
@@ -182,8 +201,10 @@ class SourceWizard(QWizard):
         """Save the source (secrets to the keyring); stay open and say why on a problem."""
         setup = self.setup()
         summary = self.page(SUMMARY)
+        replaces = self.editing.name if self.editing is not None else None
         try:
-            save_source(setup, self.context.paths, self.context.secrets, self._secrets())
+            save_source(setup, self.context.paths, self.context.secrets, self._secrets(),
+                        replaces=replaces)  # fmt: skip
         except (NoKeyringError, SourceError, ValueError, OSError) as exc:
             if isinstance(summary, FormPage):
                 summary.error.setText(f"Not saved: {exc}")
@@ -207,3 +228,39 @@ class SourceWizard(QWizard):
         if self.kind == "uk-hh-sftp":
             return {"password": page.password.text()}
         return {}
+
+    # --- editing -------------------------------------------------------------------------
+    def _prefill(self, setup: SourceSetup) -> None:
+        """Fill every page from the saved source."""
+        page: Any = self.source_page
+        prefill_page(page, setup.name, setup.settings)
+        if setup.kind in PUSH_KINDS:  # the name is in the device's push address
+            page.name.setReadOnly(True)
+            page.name.setToolTip("The name is part of the device's push address: to rename "
+                                 "the device, remove it and add it again.")  # fmt: skip
+        if setup.kind == "verdigris":  # its page asks for the secret: show the saved one
+            from app.core.verdigris_auth import client_secret
+
+            page.secret.setText(
+                client_secret(self.context.secrets, setup.settings.get("client_id", "")) or ""
+            )
+        test: Any = self.page(TEST)
+        if isinstance(test, SftpTestPage) and setup.settings.get("host_key_fingerprint"):
+            test.fingerprint.setText(setup.settings["host_key_fingerprint"])
+            test.accept_box.setChecked(True)
+        mapping: Any = self.page(MAPPING)
+        mapping.file.setText(setup.mapping_file)
+        schedule: Any = self.page(SCHEDULE)
+        schedule.interval.setValue(setup.interval_minutes)
+        destination: Any = self.page(DESTINATION)
+        destination.to_outbox.setChecked(setup.destination == "outbox")
+        destination.to_energycap.setChecked(setup.destination != "outbox")
+        self.currentIdChanged.connect(self._on_current_id_changed)
+
+    def _on_current_id_changed(self, number: int) -> None:
+        """The destination page starts from the settings' API: an edit keeps the saved one."""
+        if number == DESTINATION and self.editing is not None and not self._api_restored:
+            set_field(self.page(DESTINATION).api, self.editing.api)  # type: ignore[attr-defined]
+            self._api_restored = True
+
+    _api_restored = False

@@ -7,9 +7,14 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from app.core import ui_validation as v
+from app.core.folder_pull import check_archive
 from app.ui.wizards.base_page import FormPage
+from app.ui.wizards.prefill import set_field
+from connectors.tabular_layout import builtin_layouts
 
 MODES = ["Files in a folder on this computer", "An SFTP folder (data collector)"]
+AUTO_LAYOUT = "Recognise from the header (any known layout)"
+BASES = ["Europe/London local time", "UTC throughout"]
 
 
 class UkHhPage(FormPage):
@@ -31,7 +36,15 @@ class UkHhPage(FormPage):
         self.password = self.line("Pass&word (kept in the OS keyring):", "")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.remote = self.line("&Remote folders:", "/outgoing", "comma-separated, e.g. /hh,/hh2")
-        self.basis = self.combo("Time bas&is:", ["Europe/London local time", "UTC throughout"])
+        self.basis = self.combo("Time bas&is:", BASES)
+        layouts = [AUTO_LAYOUT, *(x.name for x in builtin_layouts())]
+        self.layout_box = self.combo(
+            "La&yout:", layouts, help="Fix one layout if the header alone is ambiguous"
+        )
+        self.archive = self.line(
+            "Move imported files to s&ubfolder:", "", "optional, e.g. imported (empty: leave them)",
+            help="Imported files are moved there; nothing is ever deleted",
+        )  # fmt: skip
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
         self._on_mode_changed(0)
 
@@ -64,11 +77,24 @@ class UkHhPage(FormPage):
         holder.setVisible(not self.sftp)
         self.form.labelForField(holder).setVisible(not self.sftp)
 
+    def load(self, settings: dict[str, Any]) -> None:
+        """Show a saved source's settings (Edit); a saved password is kept, not shown."""
+        self.mode.setCurrentIndex(1 if settings.get("host") else 0)
+        for key in ("folder", "host", "port", "user", "archive"):
+            if key in settings:
+                set_field(getattr(self, key), settings[key])
+        self.remote.setText(", ".join(settings.get("folders", [])) or self.remote.text())
+        self.basis.setCurrentIndex(1 if settings.get("tz") == "UTC" else 0)
+        set_field(self.layout_box, settings.get("layout") or AUTO_LAYOUT)
+        self.password.setPlaceholderText("leave empty to keep the saved password")
+
     def problem(self) -> str | None:
+        bad_archive = check_archive(self.archive.text().strip())
         if not self.sftp:
             return v.first_error(
-                v.check_name(self.name.text()), v.check_existing_folder(self.folder.text())
-            )
+                v.check_name(self.name.text()), v.check_existing_folder(self.folder.text()),
+                bad_archive,
+            )  # fmt: skip
         folders = [f.strip() for f in self.remote.text().split(",") if f.strip()]
         return v.first_error(
             v.check_name(self.name.text()),
@@ -79,13 +105,18 @@ class UkHhPage(FormPage):
 
     def values(self) -> dict[str, Any]:
         tz = "Europe/London" if self.basis.currentIndex() == 0 else "UTC"
+        shared: dict[str, Any] = {"tz": tz}
+        if self.layout_box.currentIndex() > 0:
+            shared["layout"] = self.layout_box.currentText()
+        if self.archive.text().strip():
+            shared["archive"] = self.archive.text().strip()
         if not self.sftp:
-            return {"folder": self.folder.text().strip(), "tz": tz}
+            return {"folder": self.folder.text().strip(), **shared}
         folders = [f.strip() for f in self.remote.text().split(",") if f.strip()]
         return {
             "host": self.host.text().strip(),
             "port": self.port.value(),
             "user": self.user.text().strip(),
             "folders": folders,
-            "tz": tz,
+            **shared,
         }
