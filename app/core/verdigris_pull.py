@@ -21,8 +21,16 @@ from typing import Any, TypeVar
 from app.core.bookmarks import Bookmarks, Span
 from connectors.base import ReadingBatch, SourceError, concat_batches
 from connectors.verdigris import DataApi, Request, fetch, plan, source_id
-from connectors.verdigris_api import DEFAULT_API_URL, DEFAULT_AUDIENCE, DEFAULT_AUTH_URL
+from connectors.verdigris_api import (
+    DEFAULT_API_URL,
+    DEFAULT_AUDIENCE,
+    DEFAULT_AUTH_URL,
+    VerdigrisApi,
+    VerdigrisError,
+    request_token,
+)
 from connectors.verdigris_grid import STEPS, Grid, make_grid
+from connectors.verdigris_listing import Node, building_tree
 
 T = TypeVar("T")
 SUBMIT_ROWS = 20_000  # windows are handed on together up to this many readings
@@ -285,6 +293,40 @@ def _put(queue: Queue[Any], item: Any, stop: threading.Event) -> bool:
         except Full:
             continue
     return False
+
+
+def list_channels(
+    client_id: str,
+    secret: str,
+    *,
+    auth_url: str = DEFAULT_AUTH_URL,
+    api_url: str = DEFAULT_API_URL,
+    audience: str = DEFAULT_AUDIENCE,
+) -> list[Node]:
+    """The account's buildings → panels → breakers → circuits, with one token request.
+
+    The setup wizard calls it to prove the credentials and offer the channels.
+
+    Raises:
+        VerdigrisError: wrong credentials, quota reached, Verdigris unreachable
+            (in plain words; the secret is never in the message).
+    """
+    if not client_id.strip() or not secret:
+        raise VerdigrisError("Enter the client id and client secret first.")
+    try:
+        token = request_token(auth_url, client_id.strip(), secret, audience=audience)
+        document = VerdigrisApi(api_url, lambda _fresh: token.access_token).buildings()
+    except VerdigrisError as exc:
+        if exc.status is None and str(exc).startswith("cannot reach"):
+            where = auth_url if "token endpoint" in str(exc) else api_url
+            raise VerdigrisError(
+                f"Verdigris cannot be reached at {where}: check the internet connection "
+                "(or the proxy) and try again."
+            ) from exc
+        raise
+    if not isinstance(document, dict):
+        raise VerdigrisError("Verdigris sent a building list meterbridge cannot read")
+    return building_tree(document)
 
 
 def utc(moment: datetime) -> datetime:

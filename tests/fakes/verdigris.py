@@ -53,6 +53,8 @@ class FakeVerdigris:
     client_secret: str = "s3cret"
     circuits: list[str] = field(default_factory=lambda: [str(i) for i in range(100, 140)])
     breakers: list[str] = field(default_factory=lambda: ["900", "901"])
+    # Circuits of a second building ("Annex", Europe/London; panel 60, breaker 902), if any.
+    annex_circuits: list[str] = field(default_factory=list)
     now: datetime | None = None  # data exists up to this time (None: the real clock)
     missing: set[tuple[str, str]] = field(default_factory=set)  # (id, iso start) never sent
     extra_rows: list[dict[str, Any]] = field(default_factory=list)  # sent with every answer
@@ -169,11 +171,33 @@ class FakeVerdigris:
             "attributes": {"name": "Head office", "timezone": str(BUILDING_ZONE)},
             "relationships": {"panels": {"data": [{"type": "panels", "id": "50"}]}},
         }  # fmt: skip
-        return {"data": [building], "included": panels + breakers + circuits}
+        document = {"data": [building], "included": panels + breakers + circuits}
+        if self.annex_circuits:
+            self._add_annex(document)
+        return document
+
+    def _add_annex(self, document: dict[str, Any]) -> None:
+        """A second building in another zone, its circuits under one breaker."""
+        circuits = [
+            {"type": "circuits", "id": c, "attributes": {"name": f"Annex circuit {c}"}}
+            for c in self.annex_circuits
+        ]
+        links = [{"type": "circuits", "id": c} for c in self.annex_circuits]
+        breaker = {"type": "breakers", "id": "902", "attributes": {"name": "Annex breaker"},
+                   "relationships": {"circuits": {"data": links}}}  # fmt: skip
+        to_breaker = {"data": [{"type": "breakers", "id": "902"}]}
+        panel = {"type": "panels", "id": "60", "attributes": {"name": "Annex panel"},
+                 "relationships": {"breakers": to_breaker}}  # fmt: skip
+        to_panel = {"data": [{"type": "panels", "id": "60"}]}
+        building = {"type": "buildings", "id": "8",
+                    "attributes": {"name": "Annex", "timezone": "Europe/London"},
+                    "relationships": {"panels": to_panel}}  # fmt: skip
+        document["data"].append(building)
+        document["included"] += [panel, breaker, *circuits]
 
     def data(self, kind: str, level: str, query: dict[str, str]) -> tuple[int, Any]:
         """Answer a data v4 request."""
-        known = self.circuits if level == "circuits" else self.breakers
+        known = [*self.circuits, *self.annex_circuits] if level == "circuits" else self.breakers
         ids = [i for i in query.get("ids", "").split(",") if i]
         invalid = [i for i in ids if i not in known]
         if kind not in ("energy", "power") or not ids or invalid:

@@ -24,7 +24,12 @@ class VerdigrisPage(FormPage):
         self.client_id = self.line("&Client id:", "")
         self.secret = self.line("Client &secret:", "")
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.ids = self.line("C&ircuit ids:", "", "comma-separated, e.g. 1201,1202")
+        self.ids = self.line(
+            "C&ircuit ids:",
+            "",
+            "optional: list and check them on the next page",
+            help="Comma-separated ids (e.g. 1201,1202), or pick them from Verdigris' list next.",
+        )
         self.what = self.combo("M&easure:", ["energy (kWh)", "power (kW)"])
         self.interval = self.combo("Interva&l:", INTERVALS)
 
@@ -37,7 +42,6 @@ class VerdigrisPage(FormPage):
             v.check_name(self.name.text()),
             v.check_required(self.client_id.text(), "client id"),
             v.check_required(self.secret.text(), "client secret"),
-            None if self.circuit_ids() else "Enter at least one circuit id.",
         )
 
     def values(self) -> dict[str, Any]:
