@@ -116,7 +116,7 @@ class UkHalfHourlyConnector:
         with source.open() as handle:
             body = BodyStream(handle, info, choice.line, plan, block)
             for batch in body.batches(reader):
-                batch.info = dict(meta)
+                batch.info = {**batch.info, **meta}  # the reader's string codes, if any
                 yield batch
         last = reader.flush() if isinstance(reader, LongReader) else None
         if last is not None:

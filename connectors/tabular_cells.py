@@ -150,6 +150,30 @@ def readings_frame(columns: dict[str, Any], n: int) -> pd.DataFrame:
     return frame.loc[:, list(READING_COLUMNS)]
 
 
+def string_codes_of(per_row: Any, rows: Any, quantity: Any) -> dict[str, Any]:
+    """Dictionary encodings of `source_id` (and a one-value `quantity`/`unit`) of readings
+    taken from per-row ids by `rows` (non-decreasing): hashed per row, not per reading.
+
+    Each is what `pyarrow.compute.dictionary_encode` of the reading column gives
+    (first-seen order), so the pipeline can use it instead of encoding millions
+    of strings (`app.core.string_codes.remember`).
+    """
+    rows = np.asarray(rows, dtype="int64")
+    if not len(rows) or not bool((rows[1:] >= rows[:-1]).all()):
+        return {}
+    seen = rows[np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])]  # each row once, in order
+    found = pc.dictionary_encode(per_row.take(pa.array(seen)))
+    lookup = np.zeros(len(per_row), dtype="int32")
+    lookup[seen] = found.indices.to_numpy(zero_copy_only=False)
+    source = pa.DictionaryArray.from_arrays(pa.array(lookup[rows]), found.dictionary)
+    encodings = {"source_id": source}
+    if isinstance(quantity, str):
+        one = pa.array([quantity], pa.large_string())
+        zeros = pa.array(np.zeros(len(rows), dtype="int32"))
+        encodings["quantity"] = encodings["unit"] = pa.DictionaryArray.from_arrays(zeros, one)
+    return encodings
+
+
 def origins(file: str, lines: Any, labels: Any, rows: Any = None) -> Any:
     """`file:line:column` for each reading, built by Arrow kernels.
 

@@ -28,6 +28,7 @@ from connectors.tabular_cells import (
     numbers,
     origins_by_slot,
     readings_frame,
+    string_codes_of,
     trimmed,
 )
 from connectors.tabular_layout import DEFAULT_UNITS, SOURCE_SUFFIX, Plan, ValueColumn
@@ -72,8 +73,9 @@ class WideReader:
                 | {"quantity_row": quantity, "suffix_row": suffix}
             )
         chunk.close()
-        frame = _assemble(parts, chunk, self.file, self.plan)
-        return ReadingBatch(frame, chunk.problems)
+        frame, encodings = _assemble(parts, chunk, self.file, self.plan)
+        info = {"string_codes": encodings} if encodings else {}
+        return ReadingBatch(frame, chunk.problems, info)
 
     def _day_table(self, days: np.ndarray[Any, Any]) -> DayTable:
         """The DayTable of these dates, each date worked out once per file."""
@@ -238,18 +240,23 @@ def _reason(periods: int, plan: Plan, row_filled: Any) -> str:
     return SHORT_DAY.format(p=periods, change=change, what=what)
 
 
-def _assemble(parts: list[dict[str, Any]], chunk: Chunk, file: str, plan: Plan) -> pd.DataFrame:
-    frames = []
+def _assemble(
+    parts: list[dict[str, Any]], chunk: Chunk, file: str, plan: Plan
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The readings frame of the chunk, and the encodings of its string columns (see
+    `string_codes_of`) when it is one part (one quantity): else an empty dict."""
+    frames, encodings = [], {}
     for part in parts:
         ri = part["ri"]
         n = len(ri)
         index = pa.array(ri, type=pa.int64())
-        source = pc.take(part["ids"], index)
+        per_row = part["ids"]  # the source id of each row of the chunk
         quantity: Any = part["quantity"]
         if part["quantity_row"] is not None:
             quantity = pc.take(part["quantity_row"], index)
-            suffix = pc.take(part["suffix_row"], index)
-            source = pc.binary_join_element_wise(source, suffix, pa.scalar("", pa.large_string()))
+            empty = pa.scalar("", pa.large_string())
+            per_row = pc.binary_join_element_wise(per_row, part["suffix_row"], empty)
+        source = pc.take(per_row, index)
         origin = origins_by_slot(Path(file).name, chunk.lines, part["labels"], ri, part["si"])
         columns = {
             "source_id": source,
@@ -260,6 +267,7 @@ def _assemble(parts: list[dict[str, Any]], chunk: Chunk, file: str, plan: Plan) 
             "origin": origin,
         }
         frames.append(readings_frame(columns, n))
+        encodings = string_codes_of(per_row, ri, quantity)
     if len(frames) == 1:
-        return frames[0]
-    return pd.concat(frames, ignore_index=True)
+        return frames[0], encodings
+    return pd.concat(frames, ignore_index=True), {}

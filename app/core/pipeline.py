@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from app.core import string_codes
 from app.core.guards import drop_channel_ids, drop_conflicts, drop_non_finite
 from app.core.mapping import MappingTable, apply_mapping, hint_rows, with_hints
 from app.core.outbox import ImportFileWriter
@@ -88,6 +89,7 @@ def mapped_batches(plan: RunPlan, source: Source, result: RunResult) -> Iterator
     report = SourceReport(source.label, candidate.connector.info.id, candidate.score)
     result.sources.append(report)
     for batch in _announced(plan, report, candidate.connector.read(source, plan.options)):
+        _remember_codes(batch)
         readings, bad = drop_non_finite(batch.readings, source.label)
         readings, clashes = drop_conflicts(readings, source.label)
         result.add_problems([*batch.problems, *bad, *clashes])
@@ -100,6 +102,14 @@ def mapped_batches(plan: RunPlan, source: Source, result: RunResult) -> Iterator
         if plan.cancelled():
             result.cancelled = True
             return
+
+
+def _remember_codes(batch: ReadingBatch) -> None:
+    """Encodings a connector made of its string columns (`info["string_codes"]`): the
+    guards, the mapping and the writer then need not hash millions of strings."""
+    for column, encoding in (batch.info.get("string_codes") or {}).items():
+        if column in batch.readings.columns:
+            string_codes.remember(batch.readings[column], encoding)
 
 
 def _announced(

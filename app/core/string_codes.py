@@ -4,7 +4,10 @@ The duplicate guard, the mapping and the import-file writer all need the
 distinct source ids of a batch and each row's code; on millions of readings
 hashing the strings is the cost, so the last few encodings are remembered by
 the identity of the Arrow data they were made from (held alive, so the memory
-cannot be reused by another array while cached).
+cannot be reused by another array while cached). A connector that built a
+column from a few per-row values knows its encoding already: the pipeline hands
+it over with `remember` (a connector's `ReadingBatch.info["string_codes"]`), so
+the strings are never hashed at all.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pyarrow.compute as pc
 
 _CACHE: OrderedDict[tuple[int, ...], tuple[Any, Any]] = OrderedDict()
 _LOCK = Lock()
-_KEEP = 4
+_KEEP = 12  # a batch's source, quantity and codes columns, for 3 batches in flight
 
 
 def arrow(values: Any) -> Any:
@@ -53,6 +56,8 @@ def encoded(values: Any) -> Any:
     key = _key(array)
     with _LOCK:
         hit = _CACHE.get(key) if key is not None else None
+        if hit is not None and key is not None:
+            _CACHE.move_to_end(key)
     if hit is not None:
         return hit[1]
     if _all_same(array):
@@ -67,6 +72,36 @@ def encoded(values: Any) -> Any:
             while len(_CACHE) > _KEEP:
                 _CACHE.popitem(last=False)
     return result
+
+
+def remember(values: Any, encoding: Any) -> bool:
+    """Take `encoding` (a DictionaryArray, first-seen order) as the encoding of `values`.
+
+    Returns False, remembering nothing, when it cannot be that column's encoding
+    (another length) or the column is not held as one Arrow array.
+    """
+    if not _one_chunk(values):
+        return False  # read back as a new concatenation each time: never found again
+    array = arrow(values)
+    key = _key(array)
+    if key is None or not isinstance(encoding, pa.DictionaryArray) or len(encoding) != len(array):
+        return False
+    with _LOCK:
+        _CACHE[key] = (array, encoding)
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _KEEP:
+            _CACHE.popitem(last=False)
+    return True
+
+
+def _one_chunk(values: Any) -> bool:
+    """Whether a column is held as one Arrow array (not several chunks)."""
+    if isinstance(values, pd.Series):
+        values = values.array
+    if not hasattr(values, "__arrow_array__"):
+        return False
+    array = values.__arrow_array__()
+    return not isinstance(array, pa.ChunkedArray) or array.num_chunks == 1
 
 
 def _all_same(array: Any) -> bool:
