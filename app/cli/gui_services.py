@@ -122,7 +122,10 @@ class GuiServices:
     def _start_scheduler(self) -> None:
         try:
             from app.cli.pull_cmd import scheduler_for
+            from app.core.source_setup import restore_folder_jobs
 
+            for name in restore_folder_jobs(self.paths):  # sources saved before folders ran
+                self.notes.append(f"Now watching the folder of “{name}”")
             scheduler = scheduler_for(self.paths)
         except Exception as exc:  # no pull support in this build: the rest runs on
             self.notes.append(f"Schedule not running: {exc}")

@@ -267,11 +267,16 @@ def _run_kind(job: Job, paths: AppPaths, sub: Submitter) -> str:
         report = run_verdigris(VerdigrisConfig.from_dict(job.config), paths, sub)
         return f"{report.requests} Verdigris requests"
     if job.kind == "sftp":
-        polled = run_sftp(SftpConfig.from_dict(job.config), paths, sub)
-        return f"{len(polled.imported)} new files, {polled.skipped} already imported"
+        return _told(run_sftp(SftpConfig.from_dict(job.config), paths, sub), sub)
     if job.kind == "folder":
-        return run_folder(FolderConfig.from_dict(job.config), paths, sub).summary()
+        return _told(run_folder(FolderConfig.from_dict(job.config), paths, sub), sub)
     raise PullSetupError(f"job {job.name!r} has an unknown kind {job.kind!r}")
+
+
+def _told(report: IntakeReport, sub: Submitter) -> str:
+    """A poll's counts, and the files it left or could not archive (named, at most 3)."""
+    notes = [w for w in report.warnings if w not in sub.result.errors][:3]
+    return "; ".join([report.summary(), *notes])
 
 
 def scheduler_for(

@@ -22,6 +22,7 @@ secret left blank keeps the saved one. `app.core.source_removal` removes one.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ JOB_KINDS: dict[str, str] = {  # wizard kind -> scheduler job kind
 PULLED_KINDS: frozenset[str] = frozenset(JOB_KINDS)
 DESTINATIONS: tuple[str, ...] = ("energycap", "outbox")
 APIS: tuple[str, ...] = ("readings", "esa", "import")
+log = logging.getLogger(__name__)
 SECRET_KEYS: frozenset[str] = frozenset({"password", "secret", "client_secret", "token"})
 
 
@@ -283,6 +285,30 @@ def _save_folder(setup: SourceSetup, paths: AppPaths) -> None:
     except FolderError as exc:
         raise ValueError(f"{setup.name}: {exc}") from None
     _save_job(setup, paths, "folder", config.to_dict())
+
+
+def restore_folder_jobs(paths: AppPaths) -> list[str]:
+    """Give local-folder sources recorded before folders were watched their job.
+
+    Returns the names of the jobs made (a record that cannot become a job,
+    e.g. its folder setting is empty, is left as it is and logged).
+    """
+    from app.core.jobs import JobStore
+
+    records = [s for s in load_sources(sources_file(paths.config_dir))
+               if JOB_KINDS.get(s.kind) == "folder"]  # fmt: skip
+    if not records:
+        return []
+    have = {j.name for j in JobStore(paths.data_dir / "jobs.sqlite3").list()}
+    made = []
+    for setup in (s for s in records if s.name not in have):
+        try:
+            _save_folder(setup, paths)
+        except ValueError as exc:
+            log.warning("local folder source %s not watched: %s", setup.name, exc)
+            continue
+        made.append(setup.name)
+    return made
 
 
 def _retune_device(setup: SourceSetup, paths: AppPaths, secrets: SecretStore) -> None:

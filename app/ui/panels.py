@@ -255,7 +255,7 @@ class SourcesPanel(QWidget):
     def show_snapshot(self, snap: Snapshot) -> None:
         """Display the sources of `snap` (the selection is kept)."""
         chosen = self.selected()
-        self.rows = list(snap.sources)
+        self.rows = fold_job_rows(list(snap.sources))
         self._show_rows(chosen)
         self.notes.setText(" ".join(snap.notes))
 
@@ -275,6 +275,33 @@ class SourcesPanel(QWidget):
         if chosen is not None:
             self.select(chosen.name)
         self._update_buttons()
+
+
+def fold_job_rows(rows: list[SourceRow]) -> list[SourceRow]:
+    """One line per job: the journal's ``pull:<job>`` counts go into the job's own row.
+
+    The job row keeps its schedule and a failed / paused / partial / waiting
+    state; otherwise the journal's state (sending, needs attention, up to date)
+    and its time of the last data received are shown.
+    """
+    jobs = {r.name: r for r in rows if r.connector in JOB_KINDS}
+    folded = {r.name: r for r in rows}
+    for row in rows:
+        job = jobs.get(row.name[len("pull:") :]) if row.name.startswith("pull:") else None
+        if job is None:
+            continue
+        keep_state = job.state in ("failed", "paused", "partial") or job.state.startswith("wait")
+        folded[job.name] = replace(
+            job,
+            state=job.state if keep_state else row.state,
+            last_data=row.last_data if row.last_data != "—" else job.last_data,
+            pending=row.pending,
+            delivered=row.delivered,
+            rejected=row.rejected,
+            last_error=job.last_error or row.last_error,
+        )
+        del folded[row.name]
+    return [folded[name] for name in sorted(folded)]
 
 
 def _source_values(s: SourceRow) -> tuple[Any, ...]:

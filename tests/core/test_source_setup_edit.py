@@ -215,3 +215,34 @@ def test_removing_a_device_or_a_cli_job_without_a_record(
     assert store.list() == [] and secrets.get("verdigris-client-secret:c-9") is None
     with pytest.raises(KeyError, match="no configured source"):
         remove_source("file", paths, secrets)
+
+
+def test_folder_sources_saved_before_folders_were_watched_get_their_job(
+    paths: AppPaths, tmp_path: Path
+) -> None:
+    from app.core.source_setup import restore_folder_jobs, sources_file, write_sources
+
+    old = generic_setup(tmp_path, name="Old folder")
+    write_sources(sources_file(paths.config_dir), [old, sftp_setup("Remote")])
+    assert restore_folder_jobs(paths) == ["Old folder"]
+    assert JobStore(paths.data_dir / "jobs.sqlite3").get("Old folder").kind == "folder"
+    assert restore_folder_jobs(paths) == []  # once
+
+
+def test_a_file_still_being_written_is_named_in_the_job_status(
+    paths: AppPaths, ecap: FakeEnergyCap, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    save_source(generic_setup(inbox), paths, SecretStore())
+    put(inbox / "big.csv", "meter;at;kwh\nM1;2026-11-03 00:30;1.0\n")
+    with (inbox / "big.csv").open("rb") as writer:
+        import fcntl
+
+        fcntl.flock(writer.fileno(), fcntl.LOCK_EX)
+        outcome = scheduler_for(paths, load_settings(paths.settings_file)).run_now("BMS export")
+    assert outcome.ok and not outcome.partial
+    assert "1 left for the next run" in outcome.message and "big.csv is locked" in outcome.message
+    assert ecap.readings().empty
+    again = scheduler_for(paths, load_settings(paths.settings_file)).run_now("BMS export")
+    assert "1 new files" in again.message and len(ecap.readings()) == 1

@@ -101,8 +101,18 @@ def test_run_now_pulls_a_watched_folder_off_the_gui_thread(
     assert job.last_status == "ok" and job.paused
     journal = Journal(context.paths.journal_file)
     assert {s.source for s in journal.status()} == {"pull:HH inbox"}
+    received = sum(journal.counts().values())
     journal.close()
-    qtbot.waitUntil(lambda: _state(window, "HH inbox") == "paused", timeout=10_000)
+    table = window.sources.table
+
+    def counted() -> int:
+        window.refresh()  # (a refresh asked while one runs is skipped: ask again)
+        return int(table.item(0, 5).text()) + int(table.item(0, 6).text())
+
+    # One line for the job: the journal's pull:HH inbox counts are folded into it.
+    qtbot.waitUntil(lambda: counted() == received > 0, timeout=15_000)
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == ["HH inbox"]
+    assert _state(window, "HH inbox") == "paused"
 
 
 def test_pause_and_resume_by_keyboard_and_run_now_without_services(
@@ -256,3 +266,60 @@ def test_remove_names_what_goes_and_keeps_the_readings(
     journal = Journal(context.paths.journal_file)
     assert journal.counts()["pending"] == 1  # the readings stay
     journal.close()
+
+
+def test_edit_fills_other_kinds_pages_from_their_saved_settings(
+    qtbot: QtBot, context: AppContext, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    generic = SourceSetup(kind="generic", name="BMS", connector="generic", settings={
+        "folder": str(tmp_path), "id_column": "meter", "time_column": "at", "value_column": "kwh",
+        "quantity": "kVArh", "time_format": "%d/%m/%Y %H:%M", "tz": "America/Chicago",
+        "delimiter": "\t"}, interval_minutes=45, destination="outbox", api="import")  # fmt: skip
+    wizard = SourceWizard(context, editing=generic)
+    qtbot.addWidget(wizard)
+    page = wizard.page(SOURCE)
+    assert (page.name.text(), page.id_column.text(), page.quantity.currentText(),
+            page.tz.currentText(), page.delimiter.currentText()) == (
+        "BMS", "meter", "kVArh", "America/Chicago", "tab")  # fmt: skip
+    assert wizard.setup().settings == generic.settings
+    assert wizard.page(SCHEDULE).interval.value() == 45
+    context.secrets.set("verdigris-client-secret:c-1", "kept-secret")
+    vg = SourceSetup(
+        kind="verdigris",
+        name="Campus",
+        connector="verdigris",
+        settings={
+            "client_id": "c-1",
+            "ids": ["1201", "1202"],
+            "measure": "power",
+            "interval": "1h",
+        },
+    )
+    wizard = SourceWizard(context, editing=vg)
+    qtbot.addWidget(wizard)
+    page = wizard.page(SOURCE)
+    assert (page.client_id.text(), page.secret.text(), page.ids.text()) == (
+        "c-1", "kept-secret", "1201, 1202")  # fmt: skip
+    assert page.what.currentText() == "power (kW)" and page.interval.currentText() == "1h"
+
+
+def test_editing_an_sftp_source_on_another_server_asks_for_its_key_again(
+    qtbot: QtBot, context: AppContext, memory_keyring: MemoryKeyring
+) -> None:
+    settings = {"host": "sftp.example", "port": 22, "user": "hh", "folders": ["/out"],
+                "tz": "Europe/London", "host_key_fingerprint": "SHA256:" + "B" * 43}  # fmt: skip
+    setup = SourceSetup(kind="uk-hh-sftp", name="Collector", connector="uk-hh", settings=settings)
+    save_source(setup, context.paths, context.secrets, {"password": "pw"})
+    wizard = SourceWizard(context, editing=setup)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    page = wizard.page(SOURCE)
+    assert page.sftp and page.host.text() == "sftp.example" and page.password.text() == ""
+    wizard.next()
+    test = wizard.page(TEST)
+    assert wizard.currentId() == TEST and test.accept_box.isChecked()
+    assert test.fingerprint.text() == settings["host_key_fingerprint"]
+    wizard.back()
+    page.host.setText("sftp2.example")
+    wizard.next()
+    assert test.fingerprint.text() == "" and not test.accept_box.isChecked()

@@ -258,9 +258,15 @@ class SourceWizard(QWizard):
         self.currentIdChanged.connect(self._on_current_id_changed)
 
     def _on_current_id_changed(self, number: int) -> None:
-        """The destination page starts from the settings' API: an edit keeps the saved one."""
+        """Keep the saved API (the page starts from the settings); a new server needs its key."""
         if number == DESTINATION and self.editing is not None and not self._api_restored:
             set_field(self.page(DESTINATION).api, self.editing.api)  # type: ignore[attr-defined]
             self._api_restored = True
+        test = self.page(TEST)
+        if number == TEST and self.editing is not None and isinstance(test, SftpTestPage):
+            old, new = self.editing.settings, self.page_values("source")
+            if (old.get("host"), old.get("port")) != (new.get("host"), new.get("port")):
+                test.fingerprint.clear()  # the pinned key was the old server's
+                test.accept_box.setChecked(False)
 
     _api_restored = False
