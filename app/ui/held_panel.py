@@ -15,15 +15,21 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -43,29 +49,88 @@ def held_tab_title(count: int) -> str:
     return f"Held &values ({count})" if count else "Held &values"
 
 
-def load_held(path: Path) -> pd.DataFrame:
-    """The held readings of the journal at `path` (none when there is no journal yet)."""
+Rows = tuple[list[int], list[tuple[str, ...]]]  # journal ids, cell texts
+
+
+def load_held(path: Path, zone: tzinfo | None = None) -> Rows:
+    """The held readings of the journal at `path`, as ids and cell texts (on a worker)."""
     from app.core.journal import Journal
-    from app.core.journal_held import HELD_COLUMNS, held_decisions
+    from app.core.journal_held import held_decisions
 
     if not path.exists():
-        return pd.DataFrame(columns=list(HELD_COLUMNS))
+        return [], []
     journal = Journal(path)
     try:
-        return held_decisions(journal, limit=LIST_LIMIT)
+        frame = held_decisions(journal, limit=LIST_LIMIT)
     finally:
         journal.close()
+    return [int(i) for i in frame["id"]], [held_cells(r, zone) for r in frame.itertuples()]
 
 
-def decide(path: Path, action: str, ids: list[int]) -> int:
-    """Send ("send") or discard ("discard") the held readings `ids`; returns how many."""
+def held_cells(item: Any, zone: tzinfo | None = None) -> tuple[str, ...]:
+    """The texts of one held reading's row: times in `zone` (with offset) and in UTC."""
+    local = local_time(item.time, zone)
+    offset = local.strftime("%z")
+    return (
+        str(item.source),
+        f"{item.source_id} {item.quantity}".strip(),
+        f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''} (UTC{offset[:3]}:{offset[3:]})",
+        f"{item.time:%Y-%m-%d %H:%M} UTC",
+        _number(item.delivered),
+        _number(item.new),
+        str(item.reason or ""),
+    )
+
+
+Index = QModelIndex | QPersistentModelIndex
+RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+class HeldModel(QAbstractTableModel):
+    """The held readings' texts, formatted before they reach the GUI thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[str, ...]] = []
+
+    def set_rows(self, rows: list[tuple[str, ...]]) -> None:
+        """Replace every row (one reset, whatever their number)."""
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (4, 5):
+            return RIGHT
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return HEADERS[section]
+        return None
+
+
+def decide(path: Path, action: str, ids: list[int] | None) -> int:
+    """Send ("send") or discard ("discard") the held readings `ids` (None: every one)."""
     from app.core.journal import Journal
-    from app.core.journal_held import discard_held_ids, release_held_ids
+    from app.core.journal_held import discard_held_ids, held_ids, release_held_ids
 
     journal = Journal(path)
     try:
         act = release_held_ids if action == "send" else discard_held_ids
-        return act(journal, ids)
+        return act(journal, held_ids(journal) if ids is None else ids)
     finally:
         journal.close()
 
@@ -92,15 +157,16 @@ class HeldPanel(QWidget):
         self.result = QLabel("")
         self.result.setAccessibleName("Held values result")
         self.result.setWordWrap(True)
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setHorizontalHeaderLabels(list(HEADERS))
+        self.model = HeldModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.setAccessibleName("Held readings")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
-        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.send = self._button("Se&nd the new values (overwrite)", lambda: self.act("send"))
         self.discard = self._button(
             "&Keep the delivered values (discard)", lambda: self.act("discard")
@@ -129,7 +195,8 @@ class HeldPanel(QWidget):
         """Re-read the held readings on a worker (skipped while one runs)."""
         if self._loader is not None:
             return None
-        worker = Worker(lambda _p, _c: load_held(self.journal_file))
+        path, zone = self.journal_file, self.zone
+        worker = Worker(lambda _p, _c: load_held(path, zone))
         worker.signals.succeeded.connect(self.show_held)
         worker.signals.failed.connect(lambda m: self.summary.setText(f"Not read: {m}"))
         worker.signals.finished.connect(self._on_loader_finished)
@@ -139,55 +206,39 @@ class HeldPanel(QWidget):
     def _on_loader_finished(self) -> None:
         self._loader = None
 
-    def show_held(self, frame: pd.DataFrame) -> None:
+    def show_held(self, rows: Rows) -> None:
         """Show held readings (keeping the selection of rows still there)."""
         kept = set(self.selected_ids())
-        self.ids = [int(i) for i in frame["id"]]
-        self.table.setUpdatesEnabled(False)
-        self.table.setRowCount(len(frame))
-        for row, item in enumerate(frame.itertuples(index=False)):
-            for column, text in enumerate(self._cells(item)):
-                cell = QTableWidgetItem(text)
-                if column in (4, 5):
-                    cell.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                    )
-                self.table.setItem(row, column, cell)
-        self.table.setUpdatesEnabled(True)
-        self.table.resizeColumnsToContents()
+        self.ids, texts = rows
+        self.model.set_rows(texts)
+        if len(texts) <= 1000:  # measuring costs a pass over every row
+            self.table.resizeColumnsToContents()
         self._reselect(kept)
         self._update_buttons()
-        self.summary.setText(self._summary(len(frame)))
-        self.counted.emit(len(frame))
-
-    def _cells(self, item: Any) -> list[str]:
-        local = local_time(item.time, self.zone)
-        offset = local.strftime("%z")
-        return [
-            str(item.source),
-            f"{item.source_id} {item.quantity}".strip(),
-            f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''} (UTC{offset[:3]}:{offset[3:]})",
-            f"{item.time:%Y-%m-%d %H:%M} UTC",
-            _number(item.delivered),
-            _number(item.new),
-            str(item.reason or ""),
-        ]
+        self.summary.setText(self._summary(len(texts)))
+        self.counted.emit(len(texts))
 
     def _summary(self, count: int) -> str:
         if not count:
             return "No readings are held for a decision."
-        more = " (the first 10,000 are listed)" if count >= LIST_LIMIT else ""
+        more = (
+            " (the first 10,000 are listed; Select all acts on all)" if count >= LIST_LIMIT else ""
+        )
         return (
             f"{count} reading(s) differ from values EnergyCAP already has{more}. Nothing is "
             "replaced without your decision: send the new values, or keep the delivered ones."
         )
 
     def _reselect(self, ids: set[int]) -> None:
-        model = self.table.selectionModel()
-        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        if not ids:
+            return
+        chosen = QItemSelection()
+        last = len(HEADERS) - 1
         for row, ident in enumerate(self.ids):
             if ident in ids:
-                model.select(self.table.model().index(row, 0), flags)
+                chosen.select(self.model.index(row, 0), self.model.index(row, last))
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        self.table.selectionModel().select(chosen, flags)
 
     # --- deciding ----------------------------------------------------------------------------
     def selected_ids(self) -> list[int]:
@@ -203,9 +254,11 @@ class HeldPanel(QWidget):
 
     def act(self, action: str) -> Worker | None:
         """Send or discard the selected held readings on a worker."""
-        ids = self.selected_ids()
+        ids: list[int] | None = self.selected_ids()
         if not ids or self._decider is not None:
             return None
+        if len(ids) == len(self.ids) >= LIST_LIMIT:  # every row of a clipped list: all of them
+            ids = None
         path = self.journal_file
         worker = Worker(lambda _p, _c: decide(path, action, ids))
         worker.signals.succeeded.connect(lambda n: self._on_decided(action, int(n)))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -11,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from app.core.delivery import deliver_pending
 from app.core.journal import Journal
 from app.core.journal_held import held_decisions
+from app.ui import held_panel
 from app.ui.application import app_icon
 from app.ui.context import AppContext
 from app.ui.main_window import MainWindow
@@ -48,8 +51,13 @@ def _loaded(qtbot: QtBot, window: MainWindow) -> int:
 
 
 def _row_at(window: MainWindow, utc_text: str) -> int:
-    table = window.held.table
-    return next(r for r in range(table.rowCount()) if table.item(r, 3).text() == utc_text)
+    rows = window.held.model.rows
+    return next(r for r, cells in enumerate(rows) if cells[3] == utc_text)
+
+
+def _cell(window: MainWindow, row: int, column: int) -> str:
+    model = window.held.model
+    return str(model.data(model.index(row, column)))
 
 
 def test_held_values_show_local_time_with_offset_and_utc(
@@ -59,21 +67,20 @@ def test_held_values_show_local_time_with_offset_and_utc(
     assert _loaded(qtbot, window) == 50
     index = window.tabs.indexOf(window.held)
     assert window.tabs.tabText(index) == "Held &values (50)"
-    table = window.held.table
     first = _row_at(window, "2026-10-25 00:00 UTC")  # the first 01:00 of the day, BST
     second = _row_at(window, "2026-10-25 01:00 UTC")  # the second 01:00, GMT
-    assert table.item(first, 2).text() == "2026-10-25 01:00 BST (UTC+01:00)"
-    assert table.item(second, 2).text() == "2026-10-25 01:00 GMT (UTC+00:00)"
-    assert (table.item(first, 0).text(), table.item(first, 1).text()) == ("hh", "MPAN1 kWh")
+    assert _cell(window, first, 2) == "2026-10-25 01:00 BST (UTC+01:00)"
+    assert _cell(window, second, 2) == "2026-10-25 01:00 GMT (UTC+00:00)"
+    assert (_cell(window, first, 0), _cell(window, first, 1)) == ("hh", "MPAN1 kWh")
     old = dict(zip(day("MPAN1")["time"], day("MPAN1")["value"], strict=True))
     new = dict(zip(day("MPAN1", base=7.0)["time"], day("MPAN1", base=7.0)["value"], strict=True))
     moment = held_decisions(held_journal)["time"].iloc[first]
-    assert float(table.item(first, 4).text()) == old[moment]
-    assert float(table.item(first, 5).text()) == new[moment]
-    assert "changed this value after it was delivered" in table.item(first, 6).text()
+    assert float(_cell(window, first, 4)) == old[moment]
+    assert float(_cell(window, first, 5)) == new[moment]
+    assert "changed this value after it was delivered" in _cell(window, first, 6)
     window.held.zone = ZoneInfo("America/New_York")
     _loaded(qtbot, window)
-    assert table.item(first, 2).text() == "2026-10-24 20:00 EDT (UTC-04:00)"
+    assert _cell(window, first, 2) == "2026-10-24 20:00 EDT (UTC-04:00)"
     assert unnamed_controls(window.held) == []
 
 
@@ -96,7 +103,7 @@ def test_send_selected_by_keyboard_overwrites_only_those(
     deliver_pending(held_journal, client_for(energycap), FAST, MAPPING)
     changed, kept = expected(day("MPAN1", base=7.0)), expected(day("MPAN1"))
     assert at_fake(energycap, 11) == changed[:2] + kept[2:]
-    qtbot.waitUntil(lambda: panel.table.rowCount() == 48, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 48, timeout=10_000)
 
 
 def test_keep_all_discards_and_nothing_is_sent(
@@ -110,7 +117,7 @@ def test_keep_all_discards_and_nothing_is_sent(
     assert len(panel.selected_ids()) == 50
     with qtbot.waitSignal(panel.decided, timeout=10_000):
         qtbot.keyClick(panel.discard, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: panel.table.rowCount() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=10_000)
     assert window.tabs.tabText(window.tabs.indexOf(panel)) == "Held &values"
     assert held_decisions(held_journal).empty
     before = len(energycap.requests)
@@ -132,3 +139,40 @@ def test_tray_notifies_once_and_the_click_opens_the_held_values(
     assert window.isVisible()
     assert window.tabs.currentWidget() is window.held
     assert tray.notice_held(51)  # one more: told again
+
+
+def test_select_all_on_a_clipped_list_acts_on_every_held_reading(
+    qtbot: QtBot,
+    context: AppContext,
+    held_journal: Journal,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(held_panel, "LIST_LIMIT", 20)  # 50 held, 20 listed
+    window = _window(qtbot, context)
+    assert _loaded(qtbot, window) == 20
+    panel = window.held
+    assert "Select all acts on all" in panel.summary.text()
+    window.tabs.setCurrentWidget(panel)
+    qtbot.keyClick(panel.select_all, Qt.Key.Key_Space)
+    with qtbot.waitSignal(panel.decided, timeout=10_000) as decided:
+        qtbot.keyClick(panel.send, Qt.Key.Key_Space)
+    assert decided.args == ["send", 50]
+    assert held_decisions(held_journal).empty
+
+
+def test_ten_thousand_rows_cost_no_call_per_row(qtbot: QtBot, context: AppContext) -> None:
+    """PySide6 6.12 on Python 3.11 drops a reference to None on every call of a void
+    method; a list built with one call per cell would exhaust None (abort) on big lists."""
+    panel = held_panel.HeldPanel(context.paths.journal_file, zone=LONDON)
+    qtbot.addWidget(panel)
+    panel.show()
+    times = pd.date_range("2026-03-29", periods=10_000, freq="30min", tz="UTC")
+    frame = pd.DataFrame({"source": "hh", "source_id": "MPAN1", "quantity": "kWh", "time": times,
+                          "delivered": 1.5, "new": 2.5, "reason": "changed"})  # fmt: skip
+    rows = [held_panel.held_cells(r, LONDON) for r in frame.itertuples()]
+    before = sys.getrefcount(None)
+    panel.show_held((list(range(10_000)), rows))
+    assert abs(sys.getrefcount(None) - before) < 200
+    assert panel.model.rowCount() == 10_000
+    assert panel.model.data(panel.model.index(0, 2)) == "2026-03-29 00:00 GMT (UTC+00:00)"
+    assert panel.model.data(panel.model.index(2, 2)) == "2026-03-29 02:00 BST (UTC+01:00)"
