@@ -68,9 +68,16 @@ class SourceActions:
         return self.window.actions_.open_wizard(setup.kind, editing=setup)
 
     # --- remove ------------------------------------------------------------------------
-    def ask_removal(self, row: str) -> QMessageBox | None:
-        """Ask (naming what goes and that readings stay) before removing a source."""
-        plan = plan_removal(row, self.paths, self.window.context.secrets)
+    def ask_removal(self, row: str) -> Worker:
+        """Find what removing the source takes (on a worker), then ask, naming it all."""
+        paths, secrets = self.paths, self.window.context.secrets
+        worker = Worker(lambda _p, _c: plan_removal(row, paths, secrets))
+        worker.signals.succeeded.connect(self.confirm_removal)
+        worker.signals.failed.connect(lambda text: self.window.banner.say(text, error=True))
+        return self._keep(worker)
+
+    def confirm_removal(self, plan: Removal) -> QMessageBox | None:
+        """The confirmation: what goes, and that readings stay (Cancel is the default)."""
         if plan.empty:
             self.window.banner.say(
                 f"“{plan.name}” only appears in the journal (readings sent from a file): "
@@ -96,6 +103,7 @@ class SourceActions:
 
     def _on_box_finished(self, box: QMessageBox, remove: QPushButton, plan: Removal) -> None:
         self.box = None
+        self.window.sources.table.setFocus()  # keyboard users go on where they were
         if box.clickedButton() is not remove:
             return
         paths, secrets = self.paths, self.window.context.secrets

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.cli.gui_services import GuiServices
@@ -24,6 +25,7 @@ from app.ui.wizards.device_edit_page import DeviceEditPage
 from app.ui.wizards.source_wizard import SCHEDULE, SOURCE, SUMMARY, TEST, SourceWizard
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.memory_keyring import MemoryKeyring
+from tests.ui.test_accessibility import unnamed_controls
 
 
 def _free_port() -> int:
@@ -147,6 +149,9 @@ def test_context_menu_offers_the_source_actions(
     assert texts == ["&Edit…", "Re&move…", "R&un now", "&Pause"]
     assert all(a.isEnabled() for a in menu.actions())
     assert menu.accessibleName() == "Source actions"
+    assert unnamed_controls(window.sources) == []
+    window.sources.table.clearSelection()  # nothing selected: nothing to act on
+    assert not any(b.isEnabled() for b in window.sources.buttons_by_name.values())
 
 
 def _wizard_from_edit(qtbot: QtBot, window: MainWindow) -> SourceWizard:
@@ -214,6 +219,7 @@ def test_editing_a_device_keeps_its_token_until_a_new_one_is_asked_for(
     assert wizard.currentId() == TEST
     page = wizard.page(TEST)
     assert isinstance(page, DeviceEditPage) and page.token.text() == token
+    assert unnamed_controls(page) == [] and unnamed_controls(wizard.page(SOURCE)) == []
     _finish(qtbot, wizard)
     again = DeviceRegistry(context.paths.config_dir / "devices.json", None, context.secrets)
     assert again.owner_of(token) == "boiler-house" and again.get("boiler-house").tz == "UTC"
@@ -231,6 +237,15 @@ def test_editing_a_device_keeps_its_token_until_a_new_one_is_asked_for(
     assert again.owner_of(new) == "boiler-house" and again.owner_of(token) is None
 
 
+def _removal_box(qtbot: QtBot, window: MainWindow) -> QMessageBox:
+    """Press Delete on the selected row and wait for the confirmation."""
+    qtbot.keyClick(window.sources.table, Qt.Key.Key_Delete)
+    actions = window.actions_.sources
+    qtbot.waitUntil(lambda: actions.box is not None and actions.box.isVisible(), timeout=10_000)
+    assert actions.box is not None
+    return actions.box
+
+
 def test_remove_names_what_goes_and_keeps_the_readings(
     qtbot: QtBot, context: AppContext, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
@@ -246,17 +261,16 @@ def test_remove_names_what_goes_and_keeps_the_readings(
     journal.close()
     window = _window(qtbot, context)
     _select(qtbot, window, "Collector")
-    qtbot.keyClick(window.sources.table, Qt.Key.Key_Delete)
-    box = window.actions_.sources.box
-    assert box is not None and box.isVisible()
+    box = _removal_box(qtbot, window)
+    assert unnamed_controls(box) == []
     text = box.informativeText()
     assert "sources.json" in text and "scheduled job “Collector”" in text
     assert "sftp-password:hh@sftp.example" in text and "stay in the journal" in text
     qtbot.keyClick(box, Qt.Key.Key_Escape)  # Cancel: nothing goes
     qtbot.waitUntil(lambda: not box.isVisible())
     assert find_source("Collector", context.paths) is not None
-    qtbot.keyClick(window.sources.table, Qt.Key.Key_Delete)
-    box = window.actions_.sources.box
+    _select(qtbot, window, "Collector")  # back on the row (the dialog had the focus)
+    box = _removal_box(qtbot, window)
     remove = next(b for b in box.buttons() if b.accessibleName() == "Remove")
     remove.click()
     qtbot.waitUntil(lambda: "Removed “Collector”" in window.banner.label.text(), timeout=10_000)
