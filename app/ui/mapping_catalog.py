@@ -12,15 +12,14 @@ import hashlib
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -29,17 +28,16 @@ from app.core.ecap_catalog import (
     CatalogCancelled,
     ChannelInfo,
     EcapCatalog,
-    MeterInfo,
     fetch_catalog,
     fetch_channels,
     with_channels,
 )
 from app.ui.context import API_KEY_SECRET, AppContext
+from app.ui.mapping_catalog_model import CatalogModel
 from app.ui.workers import Worker, start
 
 log = logging.getLogger(__name__)
 
-METER_ROLE = Qt.ItemDataRole.UserRole + 1
 # EnergyCAP's lists read this session, by host and key (a digest: the key is not kept).
 _SESSION: dict[tuple[str, str], EcapCatalog] = {}
 
@@ -90,13 +88,22 @@ class CatalogPane(QWidget):
         self._filter_timer = QTimer(self, singleShot=True, interval=150)
         self._filter_timer.timeout.connect(self.apply_filter)
         self.filter.textChanged.connect(lambda _t: self._filter_timer.start())
-        self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["EnergyCAP meter / channel", "Import id", "Type", "Unit"])
+        self.model = CatalogModel()
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setRecursiveFilteringEnabled(True)  # a meter stays when a channel matches
+        self.proxy.setAutoAcceptChildRows(True)  # and a matching meter keeps its channels
+        self.tree = QTreeView()
+        self.tree.setModel(self.proxy)
+        self.tree.setUniformRowHeights(True)
         self.tree.setAccessibleName("EnergyCAP meters and channels")
         self.tree.header().setMinimumSectionSize(90)
-        self.tree.setColumnWidth(0, 190)
-        self.tree.itemExpanded.connect(self._on_tree_expanded)
-        self.tree.itemActivated.connect(self._on_tree_activated)
+        for column, width in enumerate((190, 130, 90, 60)):
+            self.tree.setColumnWidth(column, width)
+        self.tree.expanded.connect(self._on_tree_expanded)
+        self.tree.activated.connect(self._on_tree_activated)
         row = QHBoxLayout()
         row.addWidget(self.load_button)
         row.addWidget(self.cancel_button)
@@ -187,52 +194,51 @@ class CatalogPane(QWidget):
 
     # --- showing -----------------------------------------------------------------------------
     def show_catalog(self, catalog: EcapCatalog, note: str = "") -> None:
-        """Fill the tree with the meters and their channels."""
+        """Fill the tree with the meters and their channels (one model reset)."""
         self.catalog = catalog
-        self.tree.setUpdatesEnabled(False)
-        self.tree.clear()
-        self.tree.addTopLevelItems([self._meter_item(m) for m in catalog.meters])
-        self.tree.setUpdatesEnabled(True)
-        for column in range(1, self.tree.columnCount()):
-            self.tree.resizeColumnToContents(column)
+        self.model.set_catalog(catalog)
+        if len(catalog.meters) <= 500:  # measuring asks every row for its text
+            for column in range(1, 4):
+                self.tree.resizeColumnToContents(column)
         self.load_button.setText("Re&fresh from EnergyCAP")
         self.load_button.setAccessibleName("Refresh from EnergyCAP")
         self.state.setText(f"{len(catalog.meters):,} meter(s) loaded from EnergyCAP{note}.")
-        self.apply_filter()
         self.loaded.emit(catalog)
 
-    def _meter_item(self, meter: MeterInfo) -> QTreeWidgetItem:
-        item = QTreeWidgetItem([f"{meter.code} — {meter.info}", meter.import_id or "", "", ""])
-        item.setData(0, METER_ROLE, meter.meter_id)
-        self._fill_channels(item, meter.channels)
-        return item
-
-    def _fill_channels(self, item: QTreeWidgetItem, channels: tuple[ChannelInfo, ...]) -> None:
-        item.takeChildren()
-        for channel in channels:
-            texts = [f"channel {channel.channel_id}", channel.import_id or ""]
-            texts += [channel.observation_type or "", channel.unit or ""]
-            child = QTreeWidgetItem(texts)
-            child.setData(0, Qt.ItemDataRole.UserRole, channel)
-            if not channel.detailed:
-                child.setToolTip(1, "Open the meter to read its channels' import ids.")
-            item.addChild(child)
-
     def apply_filter(self) -> None:
-        """Hide meters whose texts (and whose channels' texts) do not contain the filter."""
-        wanted = self.filter.text().strip().lower()
-        for number in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(number)
-            texts = [item.text(c) for c in range(2)]
-            for child in range(item.childCount()):
-                texts += [item.child(child).text(c) for c in range(4)]
-            item.setHidden(bool(wanted) and wanted not in " ".join(texts).lower())
+        """Keep meters whose texts, or whose channels' texts, contain the filter."""
+        self.proxy.setFilterFixedString(self.filter.text().strip())
+
+    def shown_meters(self) -> list[str]:
+        """The codes of the meters the filter keeps, in order."""
+        count = self.proxy.rowCount()
+        rows = [self.proxy.mapToSource(self.proxy.index(r, 0)).row() for r in range(count)]
+        return [self.model.meters[r].code for r in rows]
+
+    def _view_index(self, meter_row: int, channel_row: int | None = None) -> QModelIndex:
+        index = self.model.index(meter_row, 0)
+        if channel_row is not None:
+            index = self.model.index(channel_row, 0, index)
+        return self.proxy.mapFromSource(index)
+
+    def expand_meter(self, meter_row: int) -> None:
+        """Open a meter in the tree (its channels' import ids are read)."""
+        self.tree.expand(self._view_index(meter_row))
+
+    def select_channel(self, meter_row: int, channel_row: int) -> None:
+        """Make a channel the current row of the tree."""
+        self.tree.setCurrentIndex(self._view_index(meter_row, channel_row))
+
+    def channel_text(self, meter_row: int, channel_row: int, column: int) -> str:
+        """What the tree shows for a channel in `column`."""
+        index = self.model.index(channel_row, column, self.model.index(meter_row, 0))
+        return str(self.model.data(index))
 
     # --- channel details ---------------------------------------------------------------------
-    def _on_tree_expanded(self, item: QTreeWidgetItem) -> None:
-        meter_id = item.data(0, METER_ROLE)
-        if meter_id is not None:
-            self.load_channels(int(meter_id))
+    def _on_tree_expanded(self, index: QModelIndex) -> None:
+        source = self.proxy.mapToSource(index)
+        if source.isValid() and not self.model.is_channel(source):
+            self.load_channels(self.model.meters[source.row()].meter_id)
 
     def load_channels(self, meter_id: int) -> Worker | None:
         """Read one meter's channels with their import ids (once per session)."""
@@ -260,19 +266,17 @@ class CatalogPane(QWidget):
 
     def _on_channels(self, meter_id: int, channels: tuple[ChannelInfo, ...]) -> None:
         with_channels(self.catalog, meter_id, channels)
-        for number in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(number)
-            if item.data(0, METER_ROLE) == meter_id:
-                self._fill_channels(item, channels)
+        row = self.model.meter_row(meter_id)
+        if row is not None:
+            self.model.set_channels(row, channels)
         self.channels_loaded.emit(meter_id)
 
     def current_channel(self) -> ChannelInfo | None:
         """The channel selected in the tree, if a channel is selected."""
-        item = self.tree.currentItem()
-        channel = item.data(0, Qt.ItemDataRole.UserRole) if item else None
-        return channel if isinstance(channel, ChannelInfo) else None
+        source = self.proxy.mapToSource(self.tree.currentIndex())
+        return self.model.channel_at(source) if self.model.is_channel(source) else None
 
-    def _on_tree_activated(self, _item: QTreeWidgetItem, _column: int) -> None:
+    def _on_tree_activated(self, _index: QModelIndex) -> None:
         channel = self.current_channel()
         if channel is not None:
             self.chosen.emit(channel)

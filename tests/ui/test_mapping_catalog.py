@@ -36,6 +36,12 @@ def _editor(qtbot: QtBot, context: AppContext) -> MappingEditor:
     return editor
 
 
+def _type_filter(qtbot: QtBot, editor: MappingEditor, text: str) -> None:
+    editor.pane.filter.setFocus()
+    qtbot.keyClick(editor.pane.filter, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor.pane.filter, text)
+
+
 def _meter_pages(fake: FakeEnergyCap) -> int:
     return sum(1 for r in fake.requests if r.path == "/api/v3/meter")
 
@@ -60,9 +66,11 @@ def test_a_big_account_loads_in_a_few_requests_without_freezing(
         assert editor.pane.cancel_button.isVisible() and editor.pane.progress.isVisible()
     heartbeat.stop()
     assert _meter_pages(connected) == 3 and len(connected.requests) == 5
-    assert editor.tree.topLevelItemCount() == 3000
+    assert editor.pane.proxy.rowCount() == 3000
     assert "3,000 meter(s) loaded from EnergyCAP in 5 requests" in editor.catalog_state.text()
     print(f"longest GUI-thread gap while loading: {max(gaps) * 1000:.0f} ms")
+    # Alone: 37-63 ms on the shared 2-core machine. After other UI tests a garbage
+    # collection (or the in-process fake building its pages) can add a pause.
     assert max(gaps) < 0.25, f"the GUI thread stalled {max(gaps):.3f} s"
     assert not editor.pane.progress.isVisible()
     assert editor.fetch.accessibleName() == "Refresh from EnergyCAP"
@@ -78,7 +86,7 @@ def test_reopening_uses_the_session_copy_and_refresh_reads_again(
     first.close()
     before = len(connected.requests)
     again = _editor(qtbot, context)
-    assert again.tree.topLevelItemCount() == 3000 and len(connected.requests) == before
+    assert again.pane.proxy.rowCount() == 3000 and len(connected.requests) == before
     assert "read earlier this session" in again.catalog_state.text()
     assert "Demand" in again.obs_delegate.codes  # the code pickers are filled too
     with qtbot.waitSignal(again.catalog_loaded, timeout=30_000):
@@ -97,7 +105,7 @@ def test_cancel_keeps_what_was_shown(
         qtbot.keyClick(editor.pane.cancel_button, Qt.Key.Key_Space)
     assert _meter_pages(connected) <= 1  # stopped before the next page
     assert editor.catalog_state.text().startswith("Cancelled: nothing new was read.")
-    assert editor.tree.topLevelItemCount() == 0 and editor.fetch.isEnabled()
+    assert editor.pane.proxy.rowCount() == 0 and editor.fetch.isEnabled()
 
 
 def test_filter_then_open_a_meter_and_map_by_its_import_id(
@@ -106,19 +114,18 @@ def test_filter_then_open_a_meter_and_map_by_its_import_id(
     editor = _editor(qtbot, context)
     with qtbot.waitSignal(editor.catalog_loaded, timeout=30_000):
         editor.fetch_catalog()
-    editor.pane.filter.setFocus()
-    qtbot.keyClicks(editor.pane.filter, "m2999 ")
-    qtbot.waitUntil(lambda: editor.tree.topLevelItem(0).isHidden(), timeout=5_000)
-    visible = [i for i in range(3000) if not editor.tree.topLevelItem(i).isHidden()]
-    assert visible == [2998]
-    meter = editor.tree.topLevelItem(2998)
-    assert meter.child(0).text(1) == ""  # import ids are read when the meter is opened
-    with qtbot.waitSignal(editor.pane.channels_loaded, timeout=10_000):
-        editor.tree.expandItem(meter)
+    _type_filter(qtbot, editor, "m2999 ")
+    qtbot.waitUntil(lambda: editor.pane.shown_meters() == ["M2999"], timeout=5_000)
+    pane = editor.pane
+    assert pane.channel_text(2998, 0, 1) == ""  # import ids are read when the meter is opened
+    with qtbot.waitSignal(pane.channels_loaded, timeout=10_000):
+        pane.expand_meter(2998)
     assert [r.path for r in connected.requests[-1:]] == ["/api/v202101/meter/2999/channel"]
-    assert (meter.child(0).text(1), meter.child(0).text(2)) == ("C2999-KWH", "Use")
+    assert (pane.channel_text(2998, 0, 1), pane.channel_text(2998, 0, 2)) == ("C2999-KWH", "Use")
+    _type_filter(qtbot, editor, "c2999-kw")  # a channel's import id keeps its meter
+    qtbot.waitUntil(lambda: pane.shown_meters() == ["M2999"], timeout=5_000)
     row = editor.add_row({"source_id": "MPAN-2999", "quantity": "kWh"})
-    editor.tree.setCurrentItem(meter.child(0))
+    pane.select_channel(2998, 0)
     editor.tree.setFocus()
     qtbot.keyClick(editor.tree, Qt.Key.Key_Return)  # Enter uses the channel for the row
     assert editor.table.item(row, COLUMN["channel_import_id"]).text() == "C2999-KWH"

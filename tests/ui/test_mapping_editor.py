@@ -85,8 +85,8 @@ def test_targets_picked_from_energycap_lists(
     assert [m.import_id for m in catalog.meters] == ["M-SITE"]
     assert "Use" in catalog.observation_types and "kWh" in catalog.units
     with qtbot.waitSignal(editor.pane.channels_loaded, timeout=20_000):
-        editor.tree.expandItem(editor.tree.topLevelItem(0))  # import ids come per meter
-    assert editor.tree.topLevelItem(0).child(0).text(1) == "C-SITE-KWH"
+        editor.pane.expand_meter(0)  # import ids come per meter
+    assert editor.pane.channel_text(0, 0, 1) == "C-SITE-KWH"
     row = editor.add_row({"source_id": "2336533093112", "quantity": "kWh"})
     editor.assign(row, editor.catalog.meters[0].channels[0])
     table = editor.checked_table()
