@@ -23,6 +23,8 @@ from typing import Any
 
 import pandas as pd
 
+from connectors.push_common import PointColumns
+
 from .journal_accept import (
     BYTES_PER_READING,
     AcceptResult,
@@ -52,7 +54,7 @@ __all__ = [
 class _Request:
     """One caller's batch waiting in the group-commit queue."""
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame | PointColumns
     source: str
     hints: list[dict[str, Any]] = field(default_factory=list)
     supersede: Mapping[tuple[str, str, int], str] | None = None
@@ -65,7 +67,7 @@ class _Request:
 class AcceptBatch:
     """One source's readings for `Journal.accept_many` (the arguments of `accept`)."""
 
-    readings: pd.DataFrame
+    readings: pd.DataFrame | PointColumns  # a push reader's columns skip pandas
     source: str
     hints: Iterable[Any] | None = None
     supersede: Mapping[tuple[str, str, int], str] | None = None

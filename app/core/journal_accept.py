@@ -24,13 +24,14 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from connectors.base import READING_COLUMNS, SCHEMA_DTYPES, conform
+from connectors.push_common import PointColumns
 
 from .journal_db import now
 
@@ -108,12 +109,22 @@ def _has_schema(frame: pd.DataFrame) -> bool:
     return bool(frame.dtypes.tolist() == _SCHEMA_DTYPE_LIST)
 
 
-def rows_of(frame: pd.DataFrame, source: str, req: int = 0) -> Iterator[list[tuple[Any, ...]]]:
+def rows_of(
+    frame: pd.DataFrame | PointColumns, source: str, req: int = 0
+) -> Iterator[list[tuple[Any, ...]]]:
     """Tuples for the ``incoming`` table, in chunks (conformed to the reading schema).
+
+    `frame` may also be a push reader's `PointColumns` (plain lists, UTC
+    nanosecond times): the listener hands those over as they are, because
+    going through pandas cost about 1.5 ms per small batch, more than the
+    SQL.
 
     Raises:
         ValueError: a missing column, naive times, or a reading without a source id.
     """
+    if isinstance(frame, PointColumns):
+        yield _point_rows(frame, source, req)
+        return
     readings = frame if _has_schema(frame) else conform(frame)
     for start in range(0, len(readings), INSERT_CHUNK):
         part = (
@@ -138,6 +149,32 @@ def rows_of(frame: pd.DataFrame, source: str, req: int = 0) -> Iterator[list[tup
             _texts(part["origin"]),
         )
         yield list(zip(*columns, strict=True))
+
+
+def _point_rows(columns: PointColumns, source: str, req: int) -> list[tuple[Any, ...]]:
+    """`rows_of` for `PointColumns` (estimated is always false for pushed points)."""
+    count = len(columns)
+    if any(not isinstance(i, str) or not i for i in columns.source_id):
+        raise ValueError("a reading has no source_id")
+    fields = (columns.quantity, columns.unit, columns.time_ns, columns.interval_s, columns.note)
+    if any(len(f) != count for f in (columns.source_id, columns.origin, *fields)):
+        raise ValueError("point columns of different lengths")
+    return list(
+        zip(
+            repeat(req, count),
+            repeat(source, count),
+            columns.source_id,
+            columns.quantity,
+            columns.unit,
+            columns.time_ns,
+            columns.interval_s,
+            columns.value,
+            repeat(0, count),
+            columns.note,
+            columns.origin,
+            strict=True,
+        )
+    )
 
 
 _INSERT_INCOMING = (
@@ -222,7 +259,7 @@ DELETE FROM held WHERE reading_id IN
 def stage(
     conn: sqlite3.Connection,
     req: int,
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | PointColumns,
     source: str,
     supersede: Mapping[tuple[str, str, int], str] | None = None,
 ) -> int:

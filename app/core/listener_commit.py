@@ -92,11 +92,13 @@ class _Prepared:
 
 
 class PushCommitter:
-    """Two threads in a pipeline: prepare (frame + registers), then journal commit.
+    """One thread: take every queued request, build one frame per device, commit them all.
 
-    While the journal commits one group (SQLite releases the GIL), the next
-    group's frames are built. Groups reach the journal in arrival order; a
-    device's queued groups are joined into one `accept` call in that order.
+    Requests arriving while a group commits queue up and form the next group,
+    so the fsync is shared as the load grows. Groups reach the journal in
+    arrival order; a device's requests of a group are one `AcceptBatch`.
+    (One thread, not a prepare/commit pipeline: under the GIL a second Python
+    thread bought no parallelism and cost hand-offs with the event loop.)
     """
 
     def __init__(
@@ -112,14 +114,9 @@ class PushCommitter:
         self.raw_sources: Callable[[], frozenset[str]] = frozenset  # register_modes.RegisterModes
         self.groups = 0
         self._incoming: list[PushJob] = []
-        self._prepared: list[_Prepared] = []
         self._cond = threading.Condition()
         self._stopping = False
-        self._prepare_done = False
-        self._threads = [
-            threading.Thread(target=self._prepare_loop, name="push-prepare", daemon=True),
-            threading.Thread(target=self._commit_loop, name="push-commit", daemon=True),
-        ]
+        self._threads = [threading.Thread(target=self._run, name="push-commit", daemon=True)]
 
     def start(self) -> None:
         """Start the pipeline threads."""
@@ -145,77 +142,64 @@ class PushCommitter:
             if self._stopping:
                 raise RuntimeError("the listener is shutting down")
             self._incoming.append(job)
-            self._cond.notify_all()
+            if len(self._incoming) == 1:
+                self._cond.notify()
         return job
 
-    def _prepare_loop(self) -> None:
+    def _run(self) -> None:
         while True:
             with self._cond:
-                # One group ahead at most: requests arriving while the journal commits
-                # gather into the next group (fewer, larger frames and commits).
-                while (not self._incoming or self._prepared) and not self._stopping:
+                while not self._incoming and not self._stopping:
                     self._cond.wait()
                 group, self._incoming = self._incoming, []
-                if not group:
-                    self._prepare_done = True
-                    self._cond.notify_all()
-                    return
+            if not group:
+                return  # stopping, and everything queued was committed
             prepared = [p for p in map(self._prepare, _by_device(group)) if p is not None]
-            with self._cond:
-                self._prepared.extend(prepared)
-                self._cond.notify_all()
+            self.groups += 1
+            if prepared:
+                self._commit_devices(prepared)
+            if self.on_commit is not None:
+                self.on_commit([job for item in prepared for job in item.jobs])
 
     def _prepare(self, jobs: list[PushJob]) -> _Prepared | None:
         device = jobs[0].device
         try:
-            frame = _frame_of(jobs)
             raw = str(device.options.get("registers") or "difference") == "raw"
             if raw or not _may_hold_registers(jobs):
-                derived = Derived(readings=frame)
+                # Nothing to difference: the journal takes the readers' columns as they
+                # are (a DataFrame round trip cost more than the SQL for small batches).
+                derived = Derived(readings=_columns_of(jobs) or _frame_of(jobs))
             else:
                 rule = device.options.get("reset_rule")
                 derived = self.registers.derive(
-                    frame, source=device.source, reset_rule=rule, raw_sources=self.raw_sources()
+                    _frame_of(jobs),
+                    source=device.source,
+                    reset_rule=rule,
+                    raw_sources=self.raw_sources(),
                 )
         except BaseException as exc:  # every waiting request gets the failure, none hangs
             _finish(jobs, error=exc)
             return None
         return _Prepared(device, jobs, derived)
 
-    def _commit_loop(self) -> None:
-        while True:
-            with self._cond:
-                while not self._prepared and not self._prepare_done:
-                    self._cond.wait()
-                ready, self._prepared = self._prepared, []
-                self._cond.notify_all()  # the prepare thread may build the next group
-            if not ready:
-                return
-            self.groups += 1
-            self._commit_devices(_by_device_prepared(ready))
-            if self.on_commit is not None:
-                self.on_commit([job for item in ready for job in item.jobs])
-
-    def _commit_devices(self, per_device: list[list[_Prepared]]) -> None:
+    def _commit_devices(self, prepared: list[_Prepared]) -> None:
         """Every device's readings of the group in one journal transaction."""
-        joined = [items[0].derived if len(items) == 1 else _joined(items) for items in per_device]
         batches: list[AcceptBatch] = []
-        for items, derived in zip(per_device, joined, strict=True):
-            hints = [hint for item in items for job in item.jobs for hint in job.hints]
-            batch = AcceptBatch(derived.readings, items[0].device.source, hints or None)
-            batch.supersede = derived.supersede or None
+        for item in prepared:
+            hints = [hint for job in item.jobs for hint in job.hints]
+            batch = AcceptBatch(item.derived.readings, item.device.source, hints or None)
+            batch.supersede = item.derived.supersede or None
             batches.append(batch)
         try:
             outcomes = self.sink.accept_many(batches)
         except BaseException as exc:  # every waiting request gets the failure, none hangs
             outcomes = [exc] * len(batches)
-        for items, derived, outcome in zip(per_device, joined, outcomes, strict=True):
-            jobs = [job for item in items for job in item.jobs]
+        for item, outcome in zip(prepared, outcomes, strict=True):
             if isinstance(outcome, BaseException):
-                _finish(jobs, error=outcome)
+                _finish(item.jobs, error=outcome)
             else:
-                result = PushOutcome(accepted=outcome, derived=derived, requests=len(jobs))
-                _finish(jobs, result=result)
+                done = PushOutcome(accepted=outcome, derived=item.derived, requests=len(item.jobs))
+                _finish(item.jobs, result=done)
 
 
 def _finish(
@@ -243,39 +227,15 @@ def _by_device(jobs: list[PushJob]) -> list[list[PushJob]]:
     return list(groups.values())
 
 
-def _by_device_prepared(items: list[_Prepared]) -> list[list[_Prepared]]:
-    groups: dict[str, list[_Prepared]] = {}
-    for item in items:
-        groups.setdefault(item.device.name, []).append(item)
-    return list(groups.values())
-
-
-def _joined(items: list[_Prepared]) -> Derived:
-    """One device's prepared groups as one, in arrival order."""
-    frames = [i.derived.readings for i in items if len(i.derived.readings)]
-    readings = (
-        conform(pd.concat(frames, ignore_index=True)) if frames else items[0].derived.readings
-    )
-    joined = Derived(readings=readings)
-    for item in items:
-        joined.registers_in += item.derived.registers_in
-        joined.intervals += item.derived.intervals
-        joined.resets += item.derived.resets
-        joined.notes.extend(item.derived.notes)
-        _drop_overridden(joined.supersede, item.derived)
-        joined.supersede.update(item.derived.supersede)
-    return joined
-
-
-def _drop_overridden(supersede: dict[tuple[str, str, int], str], later: Derived) -> None:
-    """Forget supersede marks of readings a later group brings without one (last wins)."""
-    if not supersede or not len(later.readings):
-        return
-    frame = later.readings
-    times = frame["time"].astype("int64").tolist()
-    for key in zip(frame["source_id"].tolist(), frame["quantity"].tolist(), times, strict=True):
-        if key not in later.supersede:
-            supersede.pop(key, None)
+def _columns_of(jobs: list[PushJob]) -> PointColumns | None:
+    """The jobs' readings as one `PointColumns`, or None when a job brought a frame."""
+    if any(job.columns is None for job in jobs):
+        return None
+    columns = PointColumns()
+    for job in jobs:
+        assert job.columns is not None
+        columns.extend(job.columns)
+    return columns
 
 
 def _frame_of(jobs: list[PushJob]) -> pd.DataFrame:
