@@ -101,7 +101,7 @@ class Journal(JournalQueue):
 
     def accept(
         self,
-        readings: pd.DataFrame,
+        readings: pd.DataFrame | PointColumns,
         *,
         source: str,
         hints: Iterable[Any] | None = None,

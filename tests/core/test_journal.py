@@ -271,3 +271,32 @@ def test_accept_many_stores_each_source_and_fails_only_the_bad_batch(journal: Jo
         ("M2", 4.0),
         ("M2", 4.25),
     ]
+
+
+def test_point_columns_are_stored_exactly_as_their_dataframe(tmp_path: Path) -> None:
+    """The listener hands a reader's columns over without pandas; nothing may differ."""
+    from connectors.push_common import PointColumns
+
+    columns = PointColumns()
+    for i, value in enumerate([0.1, 2.5e-7, 123456.789, 0.0]):
+        columns.add(
+            "000D6F0001A303D4_500",
+            "kWh",
+            1_780_000_000_000_000_000 + i * 60 * 10**9,
+            value,
+            f"push:{i}",
+            interval_s=60,
+            note="n" if i else None,
+        )
+    via_columns = Journal(tmp_path / "a.sqlite3")
+    via_frame = Journal(tmp_path / "b.sqlite3")
+    assert via_columns.accept(columns, source="dev").new == 4
+    assert via_frame.accept(columns.to_frame(), source="dev").new == 4
+    keep = ["source_id", "quantity", "unit", "time", "interval_s", "value", "estimated", "note"]
+    left, right = via_columns.pending(10)[keep], via_frame.pending(10)[keep]
+    pd.testing.assert_frame_equal(left.reset_index(drop=True), right.reset_index(drop=True))
+    assert left["value"].tolist() == [0.1, 2.5e-7, 123456.789, 0.0]
+    broken = PointColumns()
+    broken.add("", "kWh", 1_780_000_000_000_000_000, 1.0, "push:0")
+    with pytest.raises(ValueError, match="no source_id"):
+        via_columns.accept(broken, source="dev")
