@@ -237,3 +237,30 @@ def _device_commands_without_keyring(home: Path, capsys: pytest.CaptureFixture[s
     assert main(["device", "remove", "gw"]) == 0
     assert main(["device", "list"]) == 0
     assert "no devices" in capsys.readouterr().out
+
+
+def test_serve_sends_registers_raw_for_mapping_rows_that_ask(tmp_path: Path) -> None:
+    """A mapping row with register=raw keeps that sensor's register values as they are."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "settings.json").write_text(json.dumps(SETTINGS))
+    (home / "mapping.csv").write_text(f"source_id,channel_import_id,register\n{SENSOR},C11,raw\n")
+    added = cli(home, "device", "add", "gw1", "--connector", "episensor")
+    token = next(line.split()[-1] for line in added.stdout.splitlines() if line.startswith("token"))
+    port = free_port()
+    server = Server(home, port, "--no-deliver")
+    url = f"http://127.0.0.1:{port}/push/gw1"
+    answer = requests.post(url, json=batches()[0], headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    code, _ = server.finish(signal.SIGTERM)
+    assert code == 0
+    from app.core.journal import Journal
+
+    journal = Journal(home / "journal.sqlite3")
+    pending = journal.pending(100)
+    journal.close()
+    assert set(pending["quantity"]) == {"kWh-register"}
+    assert rows_of(pending) == [
+        (pd.Timestamp(str(p["timestamp"])).tz_convert("UTC").isoformat(), float(str(p["value"])))
+        for p in batches()[0]
+    ]

@@ -27,6 +27,7 @@ from app.core.connection import ConnectionSetupError, client_from_settings
 from app.core.delivery import deliver_pending
 from app.core.journal import Journal
 from app.core.listener import PushListener, open_listener
+from app.core.register_modes import RegisterModes
 from app.core.settings import EnergyCapSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,8 @@ def run_serve(args: argparse.Namespace) -> int:
     ecap = None if args.no_deliver else _connection(_serve_args(args), settings)
     delivery = _Delivery(journal, settings, ecap, args) if ecap is not None else None
     listener = open_listener(paths, _listen(args, settings), journal)
+    mapping_file = getattr(args, "mapping", None) or settings.mapping_file
+    listener.committer.raw_sources = RegisterModes(lambda: mapping_file)  # register=raw rows
     if delivery is not None:
         listener.committer.on_commit = lambda _group: delivery.work.set()
     try:
