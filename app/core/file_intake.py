@@ -90,15 +90,24 @@ def take_file(
     reading: Reading,
     submit: Submitter,
     report: IntakeReport,
+    known: set[tuple[str, int, int]] | None = None,
 ) -> FileRecord | None:
     """Import one listed file unless it was handled before (see the module's steps).
+
+    Args:
+        known: the folder's remembered (name, mtime, size), read once per
+            listing (`FileMemory.known`); None asks the memory for this file.
 
     Returns:
         The file's new record when it was read (imported or rejected); None
         when it was skipped, left for later or could not be fetched.
     """
     key = (listed.place, listed.folder, listed.name)
-    if memory.seen(*key, listed.mtime, listed.size):
+    if known is not None:
+        seen = (listed.name, listed.mtime, listed.size) in known
+    else:
+        seen = memory.seen(*key, listed.mtime, listed.size)
+    if seen:
         report.skipped += 1
         return None
     try:

@@ -98,12 +98,16 @@ def poll_folder(
     folder = Path(config.path).expanduser().resolve()
     report = IntakeReport()
     reading = Reading(registry, config.connector, config.options)
-    for path, looked in _settled(_listing(folder, config), config.settle_s, sleep, report):
+    known = memory.known(PLACE, str(folder))  # one query, not one per file
+    files = _listing(folder, config)
+    new = [(p, st) for p, st in files if (p.name, st.st_mtime_ns, st.st_size) not in known]
+    report.skipped += len(files) - len(new)  # handled before: not looked at again
+    for path, looked in _settled(new, config.settle_s, sleep, report):
         if cancelled():
             break
         listed = Listed(PLACE, str(folder), path.name, looked.st_mtime_ns, looked.st_size)
         fetch = partial(read_when_still, path, looked)
-        record = take_file(listed, fetch, str(path), memory, reading, submit, report)
+        record = take_file(listed, fetch, str(path), memory, reading, submit, report, known)
         if record is not None and record.status == "imported" and config.archive:
             _archive(path, folder / config.archive, report)
     return report

@@ -75,6 +75,14 @@ class FileMemory:
             ).fetchone()
         return row is not None
 
+    def known(self, server: str, folder: str) -> set[tuple[str, int, int]]:
+        """Every (name, mtime, size) handled in one folder (one query for a whole listing)."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT name, mtime, size FROM files WHERE server=? AND folder=?", (server, folder)
+            ).fetchall()
+        return {(str(name), int(mtime), int(size)) for name, mtime, size in rows}
+
     def same_content(self, server: str, folder: str, name: str, sha256: str) -> bool:
         """Whether these exact bytes under this name were handled already."""
         with self._connect() as db:
