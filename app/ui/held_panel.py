@@ -271,7 +271,11 @@ class HeldPanel(QWidget):
     def _on_decided(self, action: str, count: int) -> None:
         what = "queued to replace EnergyCAP's values" if action == "send" else "discarded"
         log.info("%d held reading(s) %s", count, what)
-        after = "; delivery sends them now." if action == "send" else "; EnergyCAP keeps its own."
+        after = (
+            "; they go with the next delivery."
+            if action == "send"
+            else "; EnergyCAP keeps its own."
+        )
         self.result.setText(f"{count} held reading(s) {what}{after}")
         self.table.clearSelection()
         self.decided.emit(action, count)

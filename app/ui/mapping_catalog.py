@@ -271,6 +271,21 @@ class CatalogPane(QWidget):
             self.model.set_channels(row, channels)
         self.channels_loaded.emit(meter_id)
 
+    def meter_id_of(self, channel_id: int) -> int | None:
+        """The id of the meter a channel belongs to."""
+        for meter in self.catalog.meters:
+            if any(c.channel_id == channel_id for c in meter.channels):
+                return meter.meter_id
+        return None
+
+    def channel_by_id(self, channel_id: int) -> ChannelInfo | None:
+        """A channel of the lists, by id."""
+        for meter in self.catalog.meters:
+            for channel in meter.channels:
+                if channel.channel_id == channel_id:
+                    return channel
+        return None
+
     def current_channel(self) -> ChannelInfo | None:
         """The channel selected in the tree, if a channel is selected."""
         source = self.proxy.mapToSource(self.tree.currentIndex())

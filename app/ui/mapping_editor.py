@@ -74,12 +74,15 @@ class MappingEditor(QDialog):
             self.pane.tree, self.pane.load_button, self.pane.state
         )  # fmt: skip
         self.pane.loaded.connect(self._on_catalog_loaded)
+        self.pane.channels_loaded.connect(self._on_channels_loaded)
+        self._pending: tuple[int, int] | None = None  # (row, channel id) waiting for details
         self.pane.chosen.connect(lambda _c: self._use_selected_channel())
         right = QWidget()
         box = QVBoxLayout(right)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.pane, 1)
-        box.addWidget(self._button("&Use for selected row", self._use_selected_channel))
+        self.use = self._button("&Use for selected row", self._use_selected_channel)
+        box.addWidget(self.use)
         split = QSplitter()
         split.addWidget(self.table)
         split.addWidget(right)
@@ -231,7 +234,24 @@ class MappingEditor(QDialog):
         if channel is None or row < 0:
             self.status.setText("Select a mapping row and an EnergyCAP channel first.")
             return
-        self.assign(row, channel)
+        meter_id = self.pane.meter_id_of(channel.channel_id)
+        if channel.detailed or meter_id is None:
+            self.assign(row, channel)
+            return
+        # The meter list has no import ids: read the meter's channels, then map by import id.
+        self._pending = (row, channel.channel_id)
+        self.status.setText(f"Reading the channels of meter {meter_id} for their import ids…")
+        self.pane.load_channels(meter_id)
+
+    def _on_channels_loaded(self, meter_id: int) -> None:
+        if self._pending is None:
+            return
+        row, channel_id = self._pending
+        found = self.pane.channel_by_id(channel_id)
+        if found is not None and found.detailed and row < self.table.rowCount():
+            self._pending = None
+            self.assign(row, found)
+            self.status.setText(f"Row {row + 1} points at channel {channel_id}.")
 
     def assign(self, row: int, channel: ChannelInfo) -> None:
         """Point mapping row `row` at `channel` (by import id when it has one)."""

@@ -146,3 +146,21 @@ def test_a_wrong_key_says_so_plainly(
         pass
     assert "refused the API key" in editor.catalog_state.text()
     assert "wrong-key" not in editor.catalog_state.text()
+
+
+def test_a_channel_of_an_unopened_meter_is_mapped_by_its_import_id(
+    qtbot: QtBot, context: AppContext, connected: FakeEnergyCap
+) -> None:
+    editor = _editor(qtbot, context)
+    with qtbot.waitSignal(editor.catalog_loaded, timeout=30_000):
+        editor.fetch_catalog()
+    row = editor.add_row({"source_id": "MPAN-6", "quantity": "kW"})
+    editor.pane.select_channel(5, 1)  # meter M6's demand channel, its import id not read yet
+    editor.use.setFocus()
+    with qtbot.waitSignal(editor.pane.channels_loaded, timeout=10_000):
+        qtbot.keyClick(editor.use, Qt.Key.Key_Space)
+    assert editor.table.item(row, COLUMN["channel_import_id"]).text() == "C6-KW"
+    assert editor.table.item(row, COLUMN["channel_id"]).text() == ""
+    assert (editor.table.item(row, COLUMN["observation_type"]).text(),
+            editor.table.item(row, COLUMN["unit"]).text()) == ("Demand", "kW")  # fmt: skip
+    assert editor.status.text() == "Row 1 points at channel 200006."
