@@ -186,15 +186,16 @@ class SourcesPanel(QWidget):
 
     def job_of(self, row: SourceRow) -> SourceRow | None:
         """The job row a row stands for (itself, or the job ``pull:<job>`` reports on)."""
-        if row.name.startswith("pull:"):
+        if row.name.startswith("pull:"):  # (folded away unless its job is gone)
             name = row.name[len("pull:") :]
-            return next((r for r in self.rows if r.name == name), SourceRow(name, "job", ""))
+            row = next((r for r in self.rows if r.name == name), row)
         return row if row.connector in JOB_KINDS else None
 
     def _update_buttons(self) -> None:
         row = self.selected()
         job = self.job_of(row) if row is not None else None
-        configured = row is not None and (job is not None or row.name.startswith("push:"))
+        device = row is not None and row.name.startswith("push:") and row.connector != "file"
+        configured = job is not None or device  # journal-only rows have nothing to change
         paused = job is not None and job.state == "paused"
         enabled = {"edit": configured, "remove": configured, "run": job is not None,
                    "pause": job is not None and job.name not in self.running}  # fmt: skip

@@ -337,3 +337,34 @@ def test_editing_an_sftp_source_on_another_server_asks_for_its_key_again(
     page.host.setText("sftp2.example")
     wizard.next()
     assert test.fingerprint.text() == "" and not test.accept_box.isChecked()
+
+
+def test_only_configured_sources_offer_actions(qtbot: QtBot) -> None:
+    from app.ui.panels import SourcesPanel
+    from app.ui.snapshot import Snapshot, SourceRow
+
+    panel = SourcesPanel()
+    qtbot.addWidget(panel)
+    rows = [
+        SourceRow("manual-upload", "file", "up to date", delivered=5),  # sent from a file
+        SourceRow("pull:removed-job", "file", "up to date", delivered=3),  # its job is gone
+        SourceRow("push:gone-device", "file", "sending", pending=2),  # device removed
+        SourceRow("push:boiler", "episensor", "waiting for first push", next_run="on push"),
+        SourceRow("inbox", "folder", "paused", next_run="paused"),
+        SourceRow("pull:inbox", "file", "sending", pending=4, delivered=6),
+    ]
+    panel.show_snapshot(Snapshot(sources=rows))
+    names = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
+    assert "pull:inbox" not in names and "pull:removed-job" in names
+    enabled = {}
+    for name in names:
+        panel.select(name)
+        enabled[name] = {k for k, b in panel.buttons_by_name.items() if b.isEnabled()}
+    assert enabled["manual-upload"] == enabled["pull:removed-job"] == set()
+    assert enabled["push:gone-device"] == set()
+    assert enabled["push:boiler"] == {"edit", "remove"}
+    assert enabled["inbox"] == {"edit", "remove", "run", "pause"}
+    inbox = panel.rows[names.index("inbox")]
+    assert (inbox.state, inbox.pending, inbox.delivered) == ("paused", 4, 6)
+    panel.select("inbox")
+    assert panel.buttons_by_name["pause"].text() == "Res&ume"
