@@ -176,3 +176,15 @@ def test_ten_thousand_rows_cost_no_call_per_row(qtbot: QtBot, context: AppContex
     assert panel.model.rowCount() == 10_000
     assert panel.model.data(panel.model.index(0, 2)) == "2026-03-29 00:00 GMT (UTC+00:00)"
     assert panel.model.data(panel.model.index(2, 2)) == "2026-03-29 02:00 BST (UTC+01:00)"
+
+
+def test_the_repeated_hour_of_a_us_fall_back_day_is_told_apart() -> None:
+    new_york = ZoneInfo("America/New_York")
+    times = pd.to_datetime(["2026-11-01T05:30Z", "2026-11-01T06:30Z"], utc=True)
+    frame = pd.DataFrame({"source": "acurev", "source_id": "AR-1", "quantity": "kWh",
+                          "time": times, "delivered": float("nan"), "new": 4.25,
+                          "reason": "differs"})  # fmt: skip
+    first, second = (held_panel.held_cells(r, new_york) for r in frame.itertuples())
+    assert first[2:6] == ("2026-11-01 01:30 EDT (UTC-04:00)", "2026-11-01 05:30 UTC", "unknown",
+                          "4.25")  # fmt: skip
+    assert second[2:4] == ("2026-11-01 01:30 EST (UTC-05:00)", "2026-11-01 06:30 UTC")
