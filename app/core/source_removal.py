@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.core.devices import DeviceRegistry
+from app.core.devices import TOKEN_SECRET, DeviceRegistry
 from app.core.jobs import Job, JobStore
 from app.core.paths import AppPaths
 from app.core.secrets import SecretStore
@@ -65,8 +65,11 @@ class Removal:
         if self.job is not None:
             found.append(f"its scheduled job “{self.job}” (it will not run again)")
         if self.device is not None:
-            found.append(f"the device registration “{self.device}”: its push address and "
-                         "token stop working at once")  # fmt: skip
+            token = TOKEN_SECRET.format(name=self.device)
+            found.append(
+                f"the device registration “{self.device}” and its token “{token}” in the OS "
+                "keyring: its push address and token stop working at once"
+            )
         found.extend(f"the secret “{name}” in the OS keyring" for name in self.secrets)
         return found
 

@@ -202,7 +202,9 @@ def test_removing_a_device_or_a_cli_job_without_a_record(
     registry = DeviceRegistry(paths.config_dir / "devices.json", None, secrets)
     token = registry.add("meter-7", "acurev2100", "UTC")
     plan = plan_removal("push:meter-7", paths, secrets)
-    assert plan.device == "meter-7" and any("stop working" in line for line in plan.lines())
+    assert plan.device == "meter-7"
+    assert any("“device-token:meter-7” in the OS keyring" in line and "stop working" in line
+               for line in plan.lines())  # fmt: skip
     remove_source("push:meter-7", paths, secrets)
     again = DeviceRegistry(paths.config_dir / "devices.json", None, secrets)
     assert again.owner_of(token) is None and secrets.get("device-token:meter-7") is None
