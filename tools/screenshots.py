@@ -173,9 +173,13 @@ def mapping_editor(app: object, context: Any, path: Path) -> None:
         editor.catalog_loaded.connect(loaded.append)
         editor.fetch_catalog()
         wait_for(app, lambda: loaded)
+        opened: list[int] = []  # a meter's channel import ids are read when it is opened
+        editor.pane.channels_loaded.connect(opened.append)
+        editor.pane.expand_meter(3)
+        wait_for(app, lambda: opened)
         context.settings.energycap.url = saved_url
     editor.add_row({"source_id": "2200012767323", "quantity": "kWh"})
-    editor.tree.setCurrentItem(editor.tree.topLevelItem(3).child(0))
+    editor.pane.select_channel(3, 0)
     shoot(editor, path)
 
 

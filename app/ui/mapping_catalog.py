@@ -197,13 +197,16 @@ class CatalogPane(QWidget):
         """Fill the tree with the meters and their channels (one model reset)."""
         self.catalog = catalog
         self.model.set_catalog(catalog)
-        if len(catalog.meters) <= 500:  # measuring asks every row for its text
-            for column in range(1, 4):
-                self.tree.resizeColumnToContents(column)
+        self._fit_columns()
         self.load_button.setText("Re&fresh from EnergyCAP")
         self.load_button.setAccessibleName("Refresh from EnergyCAP")
         self.state.setText(f"{len(catalog.meters):,} meter(s) loaded from EnergyCAP{note}.")
         self.loaded.emit(catalog)
+
+    def _fit_columns(self) -> None:
+        if len(self.catalog.meters) <= 500:  # measuring asks every shown row for its text
+            for column in range(4):
+                self.tree.resizeColumnToContents(column)
 
     def apply_filter(self) -> None:
         """Keep meters whose texts, or whose channels' texts, contain the filter."""
@@ -269,6 +272,7 @@ class CatalogPane(QWidget):
         row = self.model.meter_row(meter_id)
         if row is not None:
             self.model.set_channels(row, channels)
+        self._fit_columns()
         self.channels_loaded.emit(meter_id)
 
     def meter_id_of(self, channel_id: int) -> int | None:

@@ -47,6 +47,9 @@ class VerdigrisTestPage(FormPage):
         self.picker = ChannelPicker()
         self.picker.setEnabled(False)
         self.extra.addWidget(self.picker, 1)
+        outer = self.layout()  # the form page's: form, extra, stretch, error
+        outer.setStretch(1, 1)  # the tree takes the room the stretch would
+        outer.setStretch(2, 0)
         self.buildings: list[Node] | None = None
         self.worker: Worker | None = None
         self.asking = False
