@@ -18,16 +18,19 @@ from __future__ import annotations
 import ctypes
 import sys
 
-PAD = 1 << 40  # a lost reference per nanosecond would take 18 minutes to use up 1e12
+PAD = 1 << 40  # ~1.1e12: at 1,000 lost references a second, 35 years
+_guarded = False
 
 
 def guard() -> bool:
     """Pad the reference counts of None, True and False (CPython < 3.12 only).
 
-    Returns whether it did (False where they are immortal already).
+    Returns whether it did (False where they are immortal already, or done before).
     """
-    if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
+    global _guarded
+    if sys.implementation.name != "cpython" or sys.version_info >= (3, 12) or _guarded:
         return False
+    _guarded = True
     for singleton in (None, True, False):
         # ob_refcnt is the first field of every object; the GIL is held here.
         ctypes.c_ssize_t.from_address(id(singleton)).value += PAD

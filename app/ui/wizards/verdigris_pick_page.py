@@ -142,7 +142,8 @@ class ChannelPicker(QWidget):
         for number in range(item.childCount()):
             shown |= self._filter(item.child(number), wanted, matches)
         visible = matches or shown
-        item.setHidden(not visible)
+        if item.isHidden() == visible:  # only when it changes: each Qt call has a cost
+            item.setHidden(not visible)
         return visible
 
     def set_shown(self, checked: bool, everything: bool = False) -> None:
