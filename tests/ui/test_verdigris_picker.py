@@ -126,3 +126,22 @@ def test_unreachable_verdigris_is_said_plainly(
     )
     assert test.retry.isVisible()
     assert _enter(qtbot, wizard) == TEST
+
+
+def test_a_blank_secret_uses_the_one_saved_for_the_client(
+    qtbot: QtBot, context: AppContext, verdigris: FakeVerdigris
+) -> None:
+    """Editing a saved source leaves the secret blank: the keyring's is used for the test."""
+    from app.core.verdigris_auth import secret_name
+
+    context.secrets.set(secret_name(verdigris.client_id), verdigris.client_secret)
+    wizard = _wizard(qtbot, context, "verdigris")
+    page = wizard.page(SOURCE)
+    page.secret.setPlaceholderText("saved")
+    _type(qtbot, page.client_id, verdigris.client_id)
+    test = wizard.page(TEST)
+    test.auth_url, test.api_url = verdigris.token_url, verdigris.url
+    wizard.setStartId(TEST)  # reach the test page as an edit would, past the secret check
+    wizard.restart()
+    _press(qtbot, test.button, test)
+    assert "The credentials work" in test.result.text()

@@ -72,6 +72,10 @@ class VerdigrisTestPage(FormPage):
             return
         page = self._source()
         client_id, secret = page.client_id.text().strip(), page.secret.text()
+        if not secret and client_id:  # editing a source: the saved secret, from the keyring
+            from app.core.verdigris_auth import client_secret
+
+            secret = client_secret(self.wiz().context.secrets, client_id) or ""
         auth_url, api_url = self.auth_url, self.api_url
         self.result.setText("Asking Verdigris for a token and the account's buildings…")
         self._busy(True)
