@@ -115,12 +115,21 @@ def strings(values: Any, n: int) -> Any:
     pandas keeps its strings as Arrow `large_string`; arrays built that way
     (see `large`) are wrapped without a copy.
     """
-    if isinstance(values, str) or values is None:
-        return pd.arrays.ArrowStringArray(pa.repeat(pa.scalar(values, pa.large_string()), n))
+    if values is None:
+        return pd.arrays.ArrowStringArray(pa.nulls(n, pa.large_string()))
+    if isinstance(values, str):
+        return pd.arrays.ArrowStringArray(repeated(values, n))
     array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if array.type != pa.large_string():
         array = array.cast(pa.large_string())
     return pd.arrays.ArrowStringArray(array)
+
+
+def repeated(text: str, n: int) -> Any:
+    """A `large_string` array of `text` n times (built from its buffers: no kernel per row)."""
+    word = text.encode()
+    offsets = np.arange(n + 1, dtype=np.int64) * len(word)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(word * n))
 
 
 def large(array: Any) -> Any:
@@ -150,26 +159,25 @@ def readings_frame(columns: dict[str, Any], n: int) -> pd.DataFrame:
     return frame.loc[:, list(READING_COLUMNS)]
 
 
-def string_codes_of(per_row: Any, rows: Any, quantity: Any) -> dict[str, Any]:
+def string_codes_of(per_row: Any, counts: Any, quantity: Any) -> dict[str, Any]:
     """Dictionary encodings of `source_id` (and a one-value `quantity`/`unit`) of readings
-    taken from per-row ids by `rows` (non-decreasing): hashed per row, not per reading.
+    made of `counts[row]` readings of each row in turn, the row's id `per_row[row]`.
 
     Each is what `pyarrow.compute.dictionary_encode` of the reading column gives
-    (first-seen order), so the pipeline can use it instead of encoding millions
-    of strings (`app.core.string_codes.remember`).
+    (first-seen order), hashed per row instead of per reading, so the pipeline need
+    not encode millions of strings (`app.core.string_codes.remember`).
     """
-    rows = np.asarray(rows, dtype="int64")
-    if not len(rows) or not bool((rows[1:] >= rows[:-1]).all()):
+    counts = np.asarray(counts, dtype="int64")
+    seen = np.flatnonzero(counts)  # the rows that gave readings, in order
+    if not len(seen):
         return {}
-    seen = rows[np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])]  # each row once, in order
     found = pc.dictionary_encode(per_row.take(pa.array(seen)))
-    lookup = np.zeros(len(per_row), dtype="int32")
-    lookup[seen] = found.indices.to_numpy(zero_copy_only=False)
-    source = pa.DictionaryArray.from_arrays(pa.array(lookup[rows]), found.dictionary)
+    indices = np.repeat(found.indices.to_numpy(zero_copy_only=False), counts[seen])
+    source = pa.DictionaryArray.from_arrays(pa.array(indices), found.dictionary)
     encodings = {"source_id": source}
     if isinstance(quantity, str):
         one = pa.array([quantity], pa.large_string())
-        zeros = pa.array(np.zeros(len(rows), dtype="int32"))
+        zeros = pa.array(np.zeros(len(indices), dtype="int32"))
         encodings["quantity"] = encodings["unit"] = pa.DictionaryArray.from_arrays(zeros, one)
     return encodings
 
@@ -193,23 +201,40 @@ def origins(file: str, lines: Any, labels: Any, rows: Any = None) -> Any:
 def origins_by_slot(file: str, lines: Any, labels: list[str], rows: Any, slots: Any) -> Any:
     """`origins` of readings given by (row, slot): one numpy gather when widths are equal.
 
-    Within a block the `file:line:` prefixes usually share one length (same number
-    of digits) and the slot labels another, so every origin has the same width:
-    the bytes are two fancy-indexed copies, no per-reading string kernel.
+    Within a block the line numbers usually have one number of digits and the slot
+    labels one length, so every origin has the same width: the `file:line:` of each
+    row is written by column arithmetic and the bytes are two fixed-width gathers,
+    no per-reading string kernel.
     """
-    prefixes = [f"{file}:{line}:".encode() for line in np.asarray(lines).tolist()]
+    prefixes = _prefix_bytes(file, np.asarray(lines, dtype="int64"))
     names = [label.encode() for label in labels]
-    widths, label_widths = {len(p) for p in prefixes}, {len(n) for n in names}
-    if len(widths) != 1 or len(label_widths) != 1 or not len(rows):
+    if prefixes is None or len({len(n) for n in names}) != 1 or not len(rows):
         taken = pc.take(pa.array(labels, pa.large_string()), pa.array(slots, type=pa.int64()))
         return origins(file, lines, taken, rows)
-    head, tail = widths.pop(), label_widths.pop()
+    head, tail = prefixes.shape[1], len(names[0])
     cells = np.dtype([("line", np.void, head), ("label", np.void, tail)])
     out = np.empty(len(rows), dtype=cells)  # one fixed-width record per origin
-    out["line"] = np.frombuffer(b"".join(prefixes), dtype=(np.void, head))[rows]
-    out["label"] = np.frombuffer(b"".join(names), dtype=(np.void, tail))[slots]
+    out["line"] = np.take(prefixes.view((np.void, head)).ravel(), rows)
+    out["label"] = np.take(np.frombuffer(b"".join(names), dtype=(np.void, tail)), slots)
     offsets = np.arange(len(rows) + 1, dtype=np.int64) * (head + tail)
     return pa.LargeStringArray.from_buffers(len(rows), pa.py_buffer(offsets), pa.py_buffer(out))
+
+
+def _prefix_bytes(file: str, lines: np.ndarray[Any, Any]) -> np.ndarray[Any, Any] | None:
+    """`file:line:` of each row as a [rows, width] byte matrix; None when line numbers
+    have different numbers of digits (or there are none)."""
+    if not len(lines) or int(lines.min()) < 1:
+        return None
+    digits = len(str(int(lines.max())))
+    if len(str(int(lines.min()))) != digits:
+        return None
+    name = f"{file}:".encode()
+    out = np.empty((len(lines), len(name) + digits + 1), dtype=np.uint8)
+    out[:, : len(name)] = np.frombuffer(name, dtype=np.uint8)
+    powers = 10 ** np.arange(digits - 1, -1, -1, dtype=np.int64)
+    out[:, len(name) : -1] = lines[:, None] // powers % 10 + ord("0")
+    out[:, -1] = ord(":")
+    return out
 
 
 def held_problem(day: date, reason: str, file: str, count: int, source: str) -> Problem:

@@ -7,11 +7,17 @@ the rows already converted skipped (never converted twice):
     engine can name the cell (file, line, column, value);
   * a line with the wrong number of fields while multi-threaded (Arrow then
     cannot tell its line number) -> single-threaded, so lines stay exact.
+
+The next block is parsed on a thread while the caller converts the current one
+(`Prefetch`); each block comes with the bad lines known when it was parsed, so
+line numbers and problems are the same as when parsing in turn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
@@ -84,19 +90,23 @@ class BodyStream:
         self.skipped.clear()
         self.handle.seek(self.header.end)
         row0 = 0
-        for batch in self._open():
-            start, row0 = row0, row0 + batch.num_rows
-            if row0 <= self.converted:
-                continue
-            first = max(start, self.converted)
-            part = batch.slice(first - start)
-            lines = _physical_lines(self.header.number + 1, first, part.num_rows, self.skipped)
-            chunk = Chunk(reader.file, lines)
-            width = len(self.plan.labels)
-            chunk.problems.extend(_row_problems(self.skipped, self.reported, reader.file, width))
-            result = reader.convert(part, chunk)
-            self.converted = row0
-            yield result
+        ahead = Prefetch(self._open(), lambda: list(self.skipped))
+        try:
+            for batch, skipped in ahead:
+                start, row0 = row0, row0 + batch.num_rows
+                if row0 <= self.converted:
+                    continue
+                first = max(start, self.converted)
+                part = batch.slice(first - start)
+                lines = _physical_lines(self.header.number + 1, first, part.num_rows, skipped)
+                chunk = Chunk(reader.file, lines)
+                width = len(self.plan.labels)
+                chunk.problems.extend(_row_problems(skipped, self.reported, reader.file, width))
+                result = reader.convert(part, chunk)
+                self.converted = row0
+                yield result
+        finally:
+            ahead.close()  # before the file is read again (a slower pass) or closed
 
     def _open(self) -> Any:
         names = [f"c{i}" for i in range(self._width())]
@@ -137,6 +147,55 @@ class BodyStream:
         number = self.header.number + int(row.number)
         self.skipped.append((number, int(row.actual_columns), str(row.text or "")))
         return "skip"
+
+
+class Prefetch:
+    """Iterates an Arrow batch reader one batch ahead, on a thread (Arrow parses without
+    the GIL), yielding each batch with `snapshot()` taken right after it was read.
+
+    An error of the reader is raised by the iteration, after the batches before it.
+    `close` stops the thread; it must be called before the file is used again.
+    """
+
+    def __init__(self, batches: Any, snapshot: Callable[[], Any]) -> None:
+        self._queue: queue.Queue[tuple[str, Any, Any]] = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(batches, snapshot), name="tabular-prefetch", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, batches: Any, snapshot: Callable[[], Any]) -> None:
+        try:
+            for batch in batches:
+                if not self._put(("batch", batch, snapshot())):
+                    return
+            self._put(("end", None, None))
+        except BaseException as error:  # handed to the reading thread
+            self._put(("error", error, None))
+
+    def _put(self, item: tuple[str, Any, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        while True:
+            kind, value, extra = self._queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value, extra
+
+    def close(self) -> None:
+        """Stop reading ahead and wait for the thread to end."""
+        self._stop.set()
+        self._thread.join()
 
 
 def _numeric(plan: Plan) -> set[int]:

@@ -146,17 +146,24 @@ class WideReader:
         if self.plan.basis == "period":  # zeros past the day's last period are padding
             beyond = slots[None, :] >= table.periods[dcode][:, None]
             filled &= ~(beyond & (values == 0))
-        offsets, held, dropped = self._place(filled, slots, dcode, table)
+        day_offsets, held, dropped = self._place(filled, slots, dcode, table)
         self._note_held(held, dcode, days, ids, table, filled)
-        keep = filled & ~held[:, None] & ~dropped
+        keep = filled
+        keep[held] = False
+        if dropped is not None:
+            keep &= ~dropped
         flat = np.flatnonzero(keep.ravel())  # row-major: by row, then half-hour
-        ri, si = np.divmod(flat, len(slots))
-        base = table.midnight_ns[dcode] + HALF_HOUR_NS
-        times = base[ri] + offsets.ravel()[flat] * HALF_HOUR_NS
+        width = len(slots)
+        counts = keep.sum(axis=1)
+        ri = np.repeat(np.arange(len(keep), dtype="int64"), counts)
+        si = flat - ri * width
+        # UTC end of every (date of the chunk, slot); each reading takes its own
+        day_times = (table.midnight_ns + HALF_HOUR_NS)[:, None] + day_offsets * HALF_HOUR_NS
         return {
             "ri": ri,
             "si": si,
-            "time": times,
+            "counts": counts,
+            "time": day_times.ravel()[dcode[ri] * width + si],
             "value": values.ravel()[flat],
             "estimated": estimated.ravel()[flat] | row_est[ri],
             "ids": ids,
@@ -175,22 +182,23 @@ class WideReader:
 
     def _place(
         self, filled: Any, slots: Any, dcode: Any, table: DayTable
-    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-        """(elapsed half-hour per cell, held-back rows, cells dropped by the accept rule)."""
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any] | None]:
+        """(elapsed half-hour of each slot per date of the chunk, held-back rows, cells
+        dropped by the accept rule or None). Worked out per date, then spread to rows."""
         has = filled.any(axis=1)
         if self.plan.basis == "clock":
-            offsets = table.elapsed[dcode][:, slots]
-            impossible = filled & (offsets < 0)
-            long_day = table.ambiguous[dcode].any(axis=1)
+            day_offsets = table.elapsed[:, slots]
+            impossible = _per_day_cells(filled, dcode, day_offsets < 0)
+            long_day = np.asarray(table.ambiguous.any(axis=1))[dcode]
         else:
-            offsets = np.broadcast_to(slots, filled.shape)
-            impossible = filled & (slots[None, :] >= table.periods[dcode][:, None])
+            day_offsets = np.broadcast_to(slots, (len(table.periods), len(slots)))
+            impossible = _per_day_cells(filled, dcode, slots[None, :] >= table.periods[:, None])
             long_day = len(slots) < table.periods[dcode]
         if self.accept_ambiguous:
             self.dropped_by_rule += int(impossible.sum())
-            return offsets, np.zeros(len(has), dtype=bool), impossible
+            return day_offsets, np.zeros(len(has), dtype=bool), impossible
         held = impossible.any(axis=1) | (long_day & has)
-        return offsets, held, np.zeros_like(filled)
+        return day_offsets, held, None
 
     def _note_held(
         self, held: Any, dcode: Any, days: Any, ids: Any, table: DayTable, filled: Any
@@ -219,6 +227,15 @@ class WideReader:
                 Problem(ProblemKind.WARNING, message, self.file, count=self.dropped_by_rule)
             )
         return found
+
+
+def _per_day_cells(filled: Any, dcode: Any, per_day: Any) -> np.ndarray[Any, Any]:
+    """`filled & per_day[dcode]`, spreading only the rows whose date has a True cell."""
+    out: np.ndarray[Any, Any] = np.zeros_like(filled)
+    rows = np.flatnonzero(per_day.any(axis=1)[dcode])
+    if len(rows):
+        out[rows] = filled[rows] & per_day[dcode[rows]]
+    return out
 
 
 def _stack(first: DayTable, second: DayTable) -> DayTable:
@@ -267,7 +284,7 @@ def _assemble(
             "origin": origin,
         }
         frames.append(readings_frame(columns, n))
-        encodings = string_codes_of(per_row, ri, quantity)
+        encodings = string_codes_of(per_row, part["counts"], quantity)
     if len(frames) == 1:
         return frames[0], encodings
     return pd.concat(frames, ignore_index=True), {}

@@ -32,7 +32,7 @@ from app.core.exporter import (
     CSV_HEADER_LINE,
     ImportKey,
     TimeLabel,
-    import_csv_buffer,
+    import_csv_pieces,
     import_groups,
     import_profile,
     label_times,
@@ -127,9 +127,8 @@ class ImportFileWriter:
         """On the worker thread: format the rows of each group and append them to its file."""
         for target, part in jobs:
             start = target.handle.tell()
-            target.handle.write(
-                import_csv_buffer(sort_for_import(part), target.key.kind, self.label)
-            )
+            for piece in import_csv_pieces(sort_for_import(part), target.key.kind, self.label):
+                target.handle.write(piece)
             target.handle.flush()
             end = target.handle.tell()  # to disk as we go: `close` has little left to do
             _start_writeback(target.handle.fileno(), start, end - start)

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 _CACHE: OrderedDict[tuple[int, ...], tuple[Any, Any]] = OrderedDict()
 _LOCK = Lock()
-_KEEP = 12  # a batch's source, quantity and codes columns, for 3 batches in flight
+_KEEP = 4  # the source and quantity columns of the two batches in flight (read, written)
 
 
 def arrow(values: Any) -> Any:
@@ -102,6 +102,18 @@ def _one_chunk(values: Any) -> bool:
         return False
     array = values.__arrow_array__()
     return not isinstance(array, pa.ChunkedArray) or array.num_chunks == 1
+
+
+def one_value(values: Any) -> bool:
+    """Whether a string column holds one value throughout (all null counts as one), as
+    `codes(values)[1] == 1` says, without caching an encoding."""
+    array = arrow(values)
+    if not len(array) or array.null_count:
+        return len(array) > 0 and array.null_count == len(array)
+    key = _key(array)
+    with _LOCK:
+        hit = _CACHE.get(key) if key is not None else None
+    return len(hit[1].dictionary) == 1 if hit is not None else _all_same(array)
 
 
 def _all_same(array: Any) -> bool:

@@ -1,0 +1,141 @@
+"""Columns to text for EnergyCAP payloads, each distinct value formatted once.
+
+Ids, instants and numbers repeat across millions of readings, so a column
+becomes `Words`: its distinct texts and each row's index into them. An import
+file's rows are then joined piece by piece (`joined_pieces`), so the text of a
+whole batch is never held at once. Instants on a regular grid (half-hours) get
+their index by arithmetic instead of hashing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from app.core import string_codes
+
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S+00:00"
+ISO_CSV_FORMAT = "%Y-%m-%d %H:%M:%S+00:00"
+NS = 1_000_000_000
+GRID_STEPS = (1800, 900, 300, 60, 1)  # seconds; the first that fits the instants wins
+
+
+@dataclass(frozen=True)
+class Words:
+    """A column as its distinct texts (`words`) and each row's index into them."""
+
+    words: Any
+    indices: Any
+
+    def rows(self, start: int = 0, stop: int | None = None) -> Any:
+        """The text of rows [start, stop) as a pyarrow string array."""
+        stop = len(self.indices) if stop is None else stop
+        return pc.take(self.words, self.indices.slice(start, stop - start))
+
+
+def _utc_seconds(times: pd.Series) -> np.ndarray[Any, Any] | None:
+    """Whole UTC seconds of tz-aware times; None when a time is missing or has a fraction."""
+    if not isinstance(times.dtype, pd.DatetimeTZDtype):
+        return None
+    ns = pd.to_datetime(times, utc=True).to_numpy(dtype="datetime64[ns]").view("int64")
+    if not len(ns) or bool((ns == np.iinfo("int64").min).any()) or bool((ns % NS).any()):
+        return None
+    return ns // NS  # type: ignore[no-any-return]
+
+
+def _grid(seconds: np.ndarray[Any, Any]) -> tuple[Any, np.ndarray[Any, Any]] | None:
+    """(the instants of a regular grid as timestamp[s], each row's index) or None."""
+    first = int(seconds.min())
+    offsets = seconds - first
+    span = int(offsets.max())
+    for step in GRID_STEPS:
+        if span // step + 1 > len(seconds) + 100_000:
+            return None  # a sparse grid: hashing the instants is cheaper
+        if not bool((offsets % step).any()):
+            grid = first + np.arange(span // step + 1, dtype="int64") * step
+            return pa.array(grid, type=pa.timestamp("s")), offsets // step
+    return None
+
+
+def time_words(times: pd.Series, fmt: str = ISO_FORMAT) -> Words:
+    """Tz-aware times in UTC formatted by `fmt`; the two ISO formats by a cast (20x
+    faster than strftime), each distinct instant once."""
+    seconds = _utc_seconds(times) if fmt in (ISO_FORMAT, ISO_CSV_FORMAT) else None
+    found = _grid(seconds) if seconds is not None else None
+    if found is not None:
+        distinct, indices = found[0], pa.array(indices_of(found[1]))
+    else:
+        utc = pd.to_datetime(times, utc=True)
+        array = pa.array(utc.dt.tz_convert("UTC").dt.tz_localize(None), type=pa.timestamp("s"))
+        encoded = pc.dictionary_encode(array)
+        distinct, indices = encoded.dictionary, encoded.indices
+    if fmt not in (ISO_FORMAT, ISO_CSV_FORMAT):
+        return Words(pc.strftime(distinct, format=fmt), indices)
+    text = pc.cast(distinct, pa.string())  # "YYYY-MM-DD HH:MM:SS"
+    if fmt == ISO_FORMAT:
+        text = pc.replace_substring(text, " ", "T", max_replacements=1)
+    return Words(pc.binary_join_element_wise(text, "+00:00", ""), indices)
+
+
+def indices_of(codes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Row indices in the narrowest integer type that holds them."""
+    return codes.astype("int32") if len(codes) and int(codes.max()) < 2**31 else codes
+
+
+def number_words(values: Any, suffix: str = "") -> Words:
+    """Float64 values as plain decimal strings (+ suffix)."""
+    encoded = pc.dictionary_encode(pa.array(values, type=pa.float64()))
+    words = pc.cast(encoded.dictionary, pa.string())
+    if suffix:
+        words = pc.binary_join_element_wise(words, suffix, "")
+    return Words(words, encoded.indices)
+
+
+def text_words(values: pd.Series, suffix: str = "") -> Words | Any:
+    """CSV cells of a string column (+ suffix), quoted when they hold a delimiter, quote
+    or line break; a pyarrow scalar (the suffix) when every value is missing."""
+    if string_codes.arrow(values).null_count == len(values):
+        return pa.scalar(suffix)
+    encoded = string_codes.encoded(values)
+    words = encoded.dictionary.fill_null("").cast(pa.string())
+    needs = pc.match_substring_regex(words, '[",\r\n]')
+    if pc.any(needs).as_py():
+        quoted = pc.binary_join_element_wise('"', pc.replace_substring(words, '"', '""'), '"', "")
+        words = pc.if_else(needs, quoted, words)
+    if suffix:
+        words = pc.binary_join_element_wise(words, suffix, "")
+    return Words(words, encoded.indices)
+
+
+def joined_pieces(columns: list[Any], count: int, rows: int) -> Iterator[Any]:
+    """The rows of `columns` (Words, pyarrow arrays or scalars) joined by commas, as
+    buffers of at most `rows` rows each."""
+    for start in range(0, count, rows):
+        stop = min(start + rows, count)
+        parts = [_rows(column, start, stop) for column in columns]
+        yield string_buffer(pc.binary_join_element_wise(*parts, ","))
+
+
+def _rows(column: Any, start: int, stop: int) -> Any:
+    if isinstance(column, Words):
+        return column.rows(start, stop)
+    if isinstance(column, pa.Array):
+        return column.slice(start, stop - start)
+    return column  # a scalar, the same for every row
+
+
+def string_buffer(array: Any) -> Any:
+    """The concatenated UTF-8 of a null-free pyarrow string array, as one buffer (no copy)."""
+    if isinstance(array, pa.ChunkedArray):
+        return b"".join(bytes(string_buffer(chunk)) for chunk in array.chunks)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)
+    first = int(offsets[array.offset])
+    last = int(offsets[array.offset + len(array)])
+    data = array.buffers()[2]
+    return memoryview(data.slice(first, last - first)) if data is not None else b""
