@@ -115,11 +115,53 @@ def text_words(values: pd.Series, suffix: str = "") -> Words | Any:
 
 def joined_pieces(columns: list[Any], count: int, rows: int) -> Iterator[Any]:
     """The rows of `columns` (Words, pyarrow arrays or scalars) joined by commas, as
-    buffers of at most `rows` rows each."""
+    buffers of at most `rows` rows each.
+
+    With Words and scalars only (the usual case), the separators are put into the
+    words and each piece is one `take` of the words, row by row, column by column:
+    the taken strings' bytes are the text itself.
+    """
+    laid = _lay_out(columns, count)
     for start in range(0, count, rows):
         stop = min(start + rows, count)
-        parts = [_rows(column, start, stop) for column in columns]
-        yield string_buffer(pc.binary_join_element_wise(*parts, ","))
+        if laid is None:
+            parts = [_rows(column, start, stop) for column in columns]
+            yield string_buffer(pc.binary_join_element_wise(*parts, ","))
+        else:
+            words, indices = laid
+            yield string_buffer(pc.take(words, pa.array(indices[start:stop].ravel())))
+
+
+def _lay_out(columns: list[Any], count: int) -> tuple[Any, np.ndarray[Any, Any]] | None:
+    """(every column's words with their separators, one array; [rows, columns] indices
+    into it), or None when a column is a per-row array or holds a missing text (a
+    missing text drops its row: kept as the element-wise join does it)."""
+    texts: list[Any] = []
+    indices: list[np.ndarray[Any, Any]] = []
+    literal = ""  # scalars before the first Words
+    for number, column in enumerate(columns):
+        sep = "," if number < len(columns) - 1 else ""
+        if isinstance(column, Words) and not column.words.null_count:
+            words = pc.binary_join_element_wise(literal, column.words.cast(pa.string()), sep, "")
+            texts.append(words)
+            indices.append(column.indices.to_numpy(zero_copy_only=False))
+            literal = ""
+        elif isinstance(column, pa.Scalar) and column.is_valid and not isinstance(column, Words):
+            text = str(column.as_py()) + sep
+            if texts:
+                texts[-1] = pc.binary_join_element_wise(texts[-1], text, "")
+            else:
+                literal += text
+        else:
+            return None
+    if not texts:
+        return None
+    laid = np.empty((count, len(texts)), dtype="int32")
+    base = 0
+    for number, (words, index) in enumerate(zip(texts, indices, strict=True)):
+        laid[:, number] = index.astype("int64") + base
+        base += len(words)
+    return pa.concat_arrays(texts), laid
 
 
 def _rows(column: Any, start: int, stop: int) -> Any:
@@ -128,6 +170,11 @@ def _rows(column: Any, start: int, stop: int) -> Any:
     if isinstance(column, pa.Array):
         return column.slice(start, stop - start)
     return column  # a scalar, the same for every row
+
+
+def flag_words(flags: np.ndarray[Any, Any], mark: str) -> Words:
+    """`mark` where a boolean flag is set, else an empty cell."""
+    return Words(pa.array(["", mark]), pa.array(flags.astype("int8")))
 
 
 def string_buffer(array: Any) -> Any:

@@ -22,6 +22,7 @@ from app.core import string_codes
 from app.core.csv_words import (
     ISO_CSV_FORMAT,
     ISO_FORMAT,
+    flag_words,
     joined_pieces,
     number_words,
     text_words,
@@ -363,8 +364,7 @@ def import_csv_pieces(
     if isinstance(note, pa.Scalar) and not estimated.any():  # no flag, no note: one tail
         columns.append(number_words(numbers, suffix=",," + note.as_py()))
     else:
-        flags = pc.if_else(pa.array(estimated), ESTIMATED_INDICATOR, "")
-        columns += [number_words(numbers), flags, note]
+        columns += [number_words(numbers), flag_words(estimated, ESTIMATED_INDICATOR), note]
     yield from joined_pieces(columns, len(part), rows)
 
 

@@ -59,3 +59,19 @@ def test_pieces_join_to_the_rows_of_the_whole_part() -> None:
     assert lines[0] == f'"MPAN,1",2024-10-26 21:30:00+00:00,{value!r},E,"read, late"'
     assert lines[-2].startswith("MPAN4,2024-11-16 17:00:00+00:00,") and lines[-1] == ""
     assert len(lines) == n + 1
+
+
+def test_laid_out_pieces_equal_the_element_wise_join() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from app.core.csv_words import Words, joined_pieces
+
+    ids = Words(pa.array(["A", 'B"', ""]), pa.array([2, 0, 1, 0], pa.int8()))
+    notes = Words(pa.array(["x\r\n", None]), pa.array([0, 0, 1, 0], pa.int32()))
+    for columns in ([pa.scalar("<"), ids, pa.scalar("mid"), ids, pa.scalar("\r\n")], [ids, notes]):
+        expected = pc.binary_join_element_wise(
+            *[c.rows() if isinstance(c, Words) else c for c in columns], ","
+        )
+        text = b"".join(bytes(p) for p in joined_pieces(columns, 4, rows=3))
+        assert text == "".join(s for s in expected.to_pylist() if s is not None).encode()
