@@ -151,14 +151,25 @@ def rows_of(
         yield list(zip(*columns, strict=True))
 
 
-def _point_rows(columns: PointColumns, source: str, req: int) -> list[tuple[Any, ...]]:
-    """`rows_of` for `PointColumns` (estimated is always false for pushed points)."""
+def check_point_columns(columns: PointColumns) -> None:
+    """Raise ValueError when `columns` cannot be stored as readings.
+
+    Raises:
+        ValueError: a reading without a source id, or columns of different lengths.
+    """
     count = len(columns)
-    if any(not isinstance(i, str) or not i for i in columns.source_id):
+    ids = columns.source_id
+    if "" in ids or not set(map(type, ids)) <= {str}:  # C-speed checks of every id
         raise ValueError("a reading has no source_id")
     fields = (columns.quantity, columns.unit, columns.time_ns, columns.interval_s, columns.note)
     if any(len(f) != count for f in (columns.source_id, columns.origin, *fields)):
         raise ValueError("point columns of different lengths")
+
+
+def _point_rows(columns: PointColumns, source: str, req: int) -> list[tuple[Any, ...]]:
+    """`rows_of` for `PointColumns` (estimated is always false for pushed points)."""
+    check_point_columns(columns)
+    count = len(columns)
     return list(
         zip(
             repeat(req, count),

@@ -174,9 +174,10 @@ def main() -> int:
         port = free_port()
         server = start_server(home, port)
         try:
-            cpu_before = cpu_seconds(server.pid)
+            cpu_before, client_before = cpu_seconds(server.pid), time.process_time()
             acked, latencies, failures, elapsed = asyncio.run(drive(port, plan, args.seconds))
             server_cpu = cpu_seconds(server.pid) - cpu_before
+            client_cpu = time.process_time() - client_before
         finally:
             server.terminate()
             server.communicate(timeout=60)
@@ -201,6 +202,7 @@ def main() -> int:
         f"(one free core: ~{acked / max(server_cpu, 1e-9):,.0f} requests/s); "
         f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
+    print(f"load generator CPU: {client_cpu / max(acked, 1) * 1e3:.2f} ms per request")
     print(
         f"floor: Journal.accept alone uses {floor:.2f} ms CPU per 50-reading request "
         f"(groups of 32) = ~{1e3 / floor:,.0f} requests/s on one free core"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -300,3 +301,30 @@ def test_point_columns_are_stored_exactly_as_their_dataframe(tmp_path: Path) -> 
     broken.add("", "kWh", 1_780_000_000_000_000_000, 1.0, "push:0")
     with pytest.raises(ValueError, match="no source_id"):
         via_columns.accept(broken, source="dev")
+
+
+def _points(values: list[float], sensor: str = "000D6F0001A303D4_500") -> Any:
+    from connectors.push_common import PointColumns
+
+    columns = PointColumns()
+    for i, value in enumerate(values):
+        columns.add(sensor, "kWh", 1_780_000_000_000_000_000 + i * 60 * 10**9, value, f"p:{i}")
+    return columns
+
+
+def test_pushed_points_new_then_resent_then_changed_are_classified_as_any_batch(
+    journal: Journal,
+) -> None:
+    """The all-new fast path and the general path give the same answers."""
+    from app.core.journal import AcceptBatch
+
+    assert journal.accept(_points([1.0, 2.0, 3.0]), source="dev").new == 3
+    mixed = journal.accept(_points([1.0, 2.0, 3.0, 4.0]), source="dev")
+    assert (mixed.unchanged_pending, mixed.new) == (3, 1)
+    confirm_all(journal)
+    changed = journal.accept(_points([1.0, 2.5, 3.0, 4.0, 5.0]), source="dev")
+    assert (changed.already_delivered, changed.changed_held, changed.new) == (3, 1, 1)
+    twice = [AcceptBatch(_points([7.0]), "dev"), AcceptBatch(_points([8.0]), "dev")]
+    first, second = journal.accept_many(twice)
+    assert (first.duplicates, second.changed_held) == (1, 1)  # type: ignore[union-attr]
+    assert journal.counts()["pending"] == 1
