@@ -28,6 +28,7 @@ from app.core.jobs import JobOutcome
 from app.core.journal import Journal
 from app.core.mapping import MappingError, MappingTable
 from app.core.paths import AppPaths
+from app.core.register_modes import RegisterModes
 from app.core.secrets import SecretStore
 from app.core.settings import Settings, load_settings
 
@@ -55,6 +56,7 @@ class GuiServices:
         self.schedule_wake = threading.Event()
         self.run_requests: queue.Queue[tuple[str, JobDone]] = queue.Queue()
         self.scheduling = False
+        self.last_mapping_file = ""
 
     def start(self) -> list[str]:
         """Start what can start; returns plain notes on what runs and what does not."""
@@ -71,6 +73,8 @@ class GuiServices:
         try:
             self.listener = open_listener(self.paths, settings.listener, self.journal)
             self.listener.committer.on_commit = lambda _group: self.work.set()
+            # The mapping's register=raw rows, read again when Settings names another file.
+            self.listener.committer.raw_sources = RegisterModes(self._mapping_file)
             self.listener.start()
         except (OSError, ValueError) as exc:
             self.listener = None
@@ -78,6 +82,13 @@ class GuiServices:
             return
         host, port = self.listener.address
         self.notes.append(f"Listening on {self.listener.scheme}://{host}:{port}/push/<device>")
+
+    def _mapping_file(self) -> str:
+        try:
+            self.last_mapping_file = load_settings(self.paths.settings_file).mapping_file
+        except Exception:  # a settings file being rewritten: keep the last one
+            log.debug("settings unreadable; mapping file kept", exc_info=True)
+        return self.last_mapping_file
 
     def _start_delivery(self, settings: Settings) -> None:
         ecap = settings.energycap

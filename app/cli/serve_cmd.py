@@ -99,8 +99,12 @@ def _scheduler_loop(args: argparse.Namespace, stop: threading.Event) -> threadin
     try:
         from app.cli.pull_cmd import scheduler_for
         from app.core.paths import resolve_paths
+        from app.core.source_setup import restore_folder_jobs
 
-        scheduler = scheduler_for(resolve_paths(args.home))
+        paths = resolve_paths(args.home)
+        for name in restore_folder_jobs(paths):  # folder sources saved before folders ran
+            log.warning("now watching the folder of source %r", name)
+        scheduler = scheduler_for(paths)
     except Exception as exc:  # no saved jobs store or the pull area is absent: run without
         log.info("scheduler not started: %s", exc)
         return None

@@ -151,3 +151,35 @@ def test_send_keeps_the_identities_a_readings_api_body_names(
         services.stop()
     assert energycap.readings_for(71)["value"].tolist() == [1.5, 2.5]
     assert len(energycap.readings_for(81)) == 0
+
+
+def test_the_apps_listener_honours_register_raw_rows_of_the_mapping(
+    context: AppContext, tmp_path: Path
+) -> None:
+    """The mapping chosen in Settings decides which registers go raw (no restart needed)."""
+    import requests
+
+    from app.core.devices import DeviceRegistry
+    from app.core.journal import Journal
+
+    sensor = "000D6F0001A303D4_333"
+    mapping = tmp_path / "mapping.csv"
+    mapping.write_text(f"source_id,channel_import_id,register\n{sensor},C11,raw\n")
+    context.settings.listener.port = _free_port()
+    context.settings.mapping_file = str(mapping)
+    context.save()
+    token = DeviceRegistry(context.paths.config_dir / "devices.json").add("gw", "episensor")
+    services = GuiServices(context.paths, context.secrets)
+    services.start()
+    try:
+        points = [{"exportId": sensor, "timestamp": 1_780_000_000 + 900 * i, "value": 100.0 + i}
+                  for i in range(3)]  # fmt: skip
+        url = f"http://127.0.0.1:{context.settings.listener.port}/push/gw?token={token}"
+        assert requests.post(url, json=points, timeout=10).status_code == 200
+    finally:
+        services.stop()
+    journal = Journal(context.paths.journal_file)
+    pending = journal.pending(10)
+    journal.close()
+    assert pending["quantity"].tolist() == ["kWh-register"] * 3
+    assert pending["value"].tolist() == [100.0, 101.0, 102.0]
