@@ -298,13 +298,19 @@ class DeviceRegistry:
     def record_push(self, name: str, readings: int, now: datetime | None = None) -> None:
         """Count an accepted push and update last seen and next expected."""
         now = now or datetime.now(UTC)
+        stamp = now.isoformat(timespec="seconds")
         with self._lock:
             stats = self._stats.setdefault(name, DeviceStats())
+            if stats.last_seen == stamp:  # within the same second: only the counts change
+                stats.requests += 1
+                stats.readings_received += readings
+                self._stats_changed = True
+                return
             if stats.last_seen is not None:
                 gap = (now - datetime.fromisoformat(stats.last_seen)).total_seconds()
                 if gap >= 1.0:
                     stats.recent_gaps_s = [*stats.recent_gaps_s[-4:], gap]
-            stats.last_seen = now.isoformat(timespec="seconds")
+            stats.last_seen = stamp
             stats.requests += 1
             stats.readings_received += readings
             stats.next_expected = self._next_expected(name, stats, now)

@@ -54,6 +54,8 @@ class PushListener:
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[asyncio.StreamWriter] = set()
+        self._deadlines: dict[asyncio.StreamWriter, float] = {}
+        self._sweeper: asyncio.Task[None] | None = None
         self._transports: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()
         self._last_refresh = 0.0
         self._refresh_lock = threading.Lock()
@@ -105,6 +107,7 @@ class PushListener:
             loop.close()
             raise
         self._loop = loop
+        self._sweeper = loop.create_task(self._sweep_idle())
         self.committer.start()
         self._thread = threading.Thread(target=loop.run_forever, name="push-listener", daemon=True)
         self._thread.start()
@@ -123,25 +126,31 @@ class PushListener:
     ) -> None:
         self._connections.add(writer)
         self._transports.add(writer.transport)  # type: ignore[arg-type]
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                # A connection idle (or a request unfinished) for idle_timeout_s is dropped:
-                # one timer per request, cheaper than wrapping every read in wait_for.
-                idle = asyncio.get_running_loop().call_later(
-                    self.idle_timeout_s, writer.transport.abort
-                )
-                try:
-                    close = await self._exchange(reader, writer)
-                finally:
-                    idle.cancel()
-                if close:
+                # A connection idle (or a request unfinished) for idle_timeout_s is dropped
+                # by the sweeper (`_sweep_idle`): a deadline per connection, no timer per request.
+                self._deadlines[writer] = loop.time() + self.idle_timeout_s
+                if await self._exchange(reader, writer):
                     break
         except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, ssl.SSLError, OSError):
             pass  # the client went away or idled out: nothing was acknowledged on it
         finally:
+            self._deadlines.pop(writer, None)
             with contextlib.suppress(ConnectionError, ssl.SSLError, RuntimeError):
                 writer.close()
             self._connections.discard(writer)
+
+    async def _sweep_idle(self) -> None:
+        """Abort connections past their deadline (checked a few times per timeout)."""
+        while True:
+            await asyncio.sleep(min(1.0, self.idle_timeout_s / 4))
+            now = asyncio.get_running_loop().time()
+            for writer, deadline in list(self._deadlines.items()):
+                if now > deadline:
+                    self._deadlines.pop(writer, None)
+                    writer.transport.abort()
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Read and answer one request; True when the connection must close."""
@@ -176,6 +185,8 @@ class PushListener:
     async def _close_all(self) -> None:
         assert self._server is not None
         self._server.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         await asyncio.sleep(0.05)  # answers of the last commits are written before the abort
         for transport in list(self._transports):
             transport.abort()  # ends idle keep-alive reads; TLS would wait for close_notify

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass
 from email.utils import formatdate
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
@@ -144,13 +146,25 @@ async def _read_chunked(reader: asyncio.StreamReader, limit: int) -> bytes:
         await reader.readline()
 
 
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _date_header() -> str:
+    """The HTTP Date value, formatted once per second."""
+    global _date_cache
+    second = int(time.time())
+    if _date_cache[0] != second:
+        _date_cache = (second, formatdate(second, usegmt=True))
+    return _date_cache[1]
+
+
 def answer_bytes(status: int, document: dict[str, Any], *, close: bool) -> bytes:
     """A whole JSON answer (head and body) as bytes for one write."""
     body = json.dumps(document).encode("utf-8")
     head = [
         f"HTTP/1.1 {status} {_phrase(status)}",
         "Server: meterbridge",
-        f"Date: {formatdate(usegmt=True)}",
+        f"Date: {_date_header()}",
         "Content-Type: application/json",
         f"Content-Length: {len(body)}",
     ]
@@ -163,6 +177,7 @@ def answer_bytes(status: int, document: dict[str, Any], *, close: bool) -> bytes
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
+@lru_cache(maxsize=64)
 def _phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
