@@ -165,11 +165,19 @@ class WideReader:
             "counts": counts,
             "time": day_times.ravel()[dcode[ri] * width + si],
             "value": values.ravel()[flat],
-            "estimated": estimated.ravel()[flat] | row_est[ri],
+            "estimated": self._estimated(estimated, block, flat, row_est, ri),
             "ids": ids,
             "labels": [v.label for v in block],
             "quantity": block[0].quantity,
         }
+
+    def _estimated(
+        self, cells: Any, block: list[ValueColumn], flat: Any, row_est: Any, ri: Any
+    ) -> np.ndarray[Any, Any]:
+        """The estimated flag of each reading (none to gather when the file has no flags)."""
+        if self.plan.row_flag_index is None and all(v.flag_index is None for v in block):
+            return np.zeros(len(flat), dtype=bool)
+        return cells.ravel()[flat] | row_est[ri]  # type: ignore[no-any-return]
 
     def _name_orphans(self, ids: Any, values: Any, chunk: Chunk) -> None:
         """Name rows that have values but no meter id (they cannot be sent)."""

@@ -233,32 +233,35 @@ def import_groups(mapped: pd.DataFrame) -> Iterator[tuple[ImportKey, pd.DataFram
     if not len(mapped):
         return
     _check_importable(mapped)
-    keys = pd.DataFrame(
-        {
-            "channel": mapped["channel_import_id"].notna().to_numpy(),
-            "observation_type": mapped["observation_type"].array,
-            "unit_code": mapped["unit_code"].array,
-            "interval_s": mapped["interval_s"].to_numpy(),
-        }
-    )
-    if _one_group(keys):  # the usual case
-        groups = {tuple(keys.iloc[0]): np.arange(len(keys))}
+    channel = mapped["channel_import_id"].notna().to_numpy()
+    interval = mapped["interval_s"].to_numpy()
+    if _one_group(mapped, channel, interval):  # the usual case: no grouping
+        first = mapped.iloc[:1]
+        key = (channel[0], first["observation_type"].iloc[0], first["unit_code"].iloc[0])
+        groups = {(*key, interval[0]): np.arange(len(mapped))}
     else:
+        keys = pd.DataFrame(
+            {
+                "channel": channel,
+                "observation_type": mapped["observation_type"].array,
+                "unit_code": mapped["unit_code"].array,
+                "interval_s": interval,
+            }
+        )
         groups = keys.groupby(list(keys.columns), sort=True).indices
-    for (channel, obs, unit, interval), rows in groups.items():
+    for (channel_id, obs, unit, seconds), rows in groups.items():
         whole = len(rows) == len(mapped)  # one group: no copy of the frame
         part = (mapped if whole else mapped.iloc[rows]).assign(_pos=rows)
-        kind = "channel" if channel else "meter"
-        yield ImportKey(kind, str(obs), str(unit), int(interval)), part
+        kind = "channel" if channel_id else "meter"
+        yield ImportKey(kind, str(obs), str(unit), int(seconds)), part
 
 
-def _one_group(keys: pd.DataFrame) -> bool:
-    """Whether every row has the same group key (string columns told by their codes)."""
-    for column in ("channel", "interval_s"):
-        values = keys[column].to_numpy()
+def _one_group(mapped: pd.DataFrame, channel: Any, interval: Any) -> bool:
+    """Whether every row has the same group key (string columns told by their buffers)."""
+    for values in (channel, interval):
         if not bool((values == values[0]).all()):
             return False
-    return all(string_codes.one_value(keys[c]) for c in ("observation_type", "unit_code"))
+    return all(string_codes.one_value(mapped[c]) for c in ("observation_type", "unit_code"))
 
 
 def import_files(

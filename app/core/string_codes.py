@@ -117,10 +117,20 @@ def one_value(values: Any) -> bool:
 
 
 def _all_same(array: Any) -> bool:
-    """Whether a null-free array holds one value (ends compared first: usually decides)."""
+    """Whether a null-free array holds one value: every length equals the first's and
+    the bytes are the first value repeated (buffer checks, no per-value kernel)."""
     if not len(array) or array.null_count or array[0] != array[len(array) - 1]:
         return False
-    return bool(pc.all(pc.equal(array, array[0])).as_py())
+    word = array[0].as_py().encode()
+    kind = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(array.buffers()[1], dtype=kind)[
+        array.offset : array.offset + len(array) + 1
+    ]
+    first, last = int(offsets[0]), int(offsets[-1])
+    if last - first != len(word) * len(array) or not bool((np.diff(offsets) == len(word)).all()):
+        return False
+    data = array.buffers()[2]
+    return not word or bool(data.slice(first, last - first).equals(pa.py_buffer(word * len(array))))
 
 
 def codes(values: Any) -> tuple[np.ndarray[Any, Any], int]:
