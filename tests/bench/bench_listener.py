@@ -8,7 +8,13 @@ requests per second and latency percentiles, then opens the journal and
 checks that every acknowledged reading is in it.
 
     .venv/bin/python tests/bench/bench_listener.py [--requests 20000] [--connections 32]
-        [--devices 4] [--registers] [--seconds 60]
+        [--devices 4] [--registers] [--seconds 60] [--rate 1000]
+
+Closed loop by default (each connection sends its next request when the
+last is answered: the most the server can acknowledge). `--rate R` is an
+open loop: R requests/s offered in total, each latency counted from when the
+request was due (as wrk2 does), which is the figure that says whether the
+listener keeps up with R requests/s and how long devices wait.
 
 Target (issue 5): >= 1,000 acknowledged requests/s, p99 < 50 ms, nothing lost.
 """
@@ -60,14 +66,32 @@ def request_bytes(device: str, token: str, sensor: str, index: int) -> bytes:
 
 
 async def connection(
-    port: int, requests: list[bytes], latencies: list[float], failures: list[str], deadline: float
+    port: int,
+    requests: list[bytes],
+    latencies: list[float],
+    failures: list[str],
+    deadline: float,
+    period: float = 0.0,
+    offset: float = 0.0,
 ) -> int:
+    """Send `requests` one after another on one keep-alive connection.
+
+    With `period` (open loop, like wrk2): request k is due at start + offset +
+    k * period; a request that cannot go out on time waits, and its latency
+    counts from when it was due, so a slow server cannot hide its queue.
+    """
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     done = 0
-    for data in requests:
+    begin = time.perf_counter() + offset
+    for index, data in enumerate(requests):
         if time.perf_counter() > deadline:
             break
         started = time.perf_counter()
+        if period:
+            due = begin + index * period
+            if due > started:
+                await asyncio.sleep(due - started)
+            started = due
         writer.write(data)
         head = await reader.readuntil(b"\r\n\r\n")
         length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
@@ -83,14 +107,18 @@ async def connection(
 
 
 async def drive(
-    port: int, plan: list[list[bytes]], seconds: float
+    port: int, plan: list[list[bytes]], seconds: float, rate: float = 0.0
 ) -> tuple[int, list[float], list[str], float]:
     latencies: list[float] = []
     failures: list[str] = []
     started = time.perf_counter()
     deadline = started + seconds
+    period = len(plan) / rate if rate else 0.0  # each connection's share of the rate
     counts = await asyncio.gather(
-        *(connection(port, p, latencies, failures, deadline) for p in plan)
+        *(
+            connection(port, p, latencies, failures, deadline, period, i * period / len(plan))
+            for i, p in enumerate(plan)
+        )
     )
     return sum(counts), latencies, failures, time.perf_counter() - started
 
@@ -158,6 +186,12 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=60.0, help="stop sending after this")
     parser.add_argument("--registers", action="store_true", help="sensor 333 (differenced)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="open loop: offer this many requests/s in total (default: as fast as answered)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mb-bench-") as folder:
         home = Path(folder)
@@ -175,7 +209,9 @@ def main() -> int:
         server = start_server(home, port)
         try:
             cpu_before, client_before = cpu_seconds(server.pid), time.process_time()
-            acked, latencies, failures, elapsed = asyncio.run(drive(port, plan, args.seconds))
+            acked, latencies, failures, elapsed = asyncio.run(
+                drive(port, plan, args.seconds, args.rate)
+            )
             server_cpu = cpu_seconds(server.pid) - cpu_before
             client_cpu = time.process_time() - client_before
         finally:
@@ -187,7 +223,11 @@ def main() -> int:
         journal.close()
         floor = journal_floor(home)
     expected = acked * (POINTS - (1 if args.registers else 0) * 0)
-    print(f"requests acknowledged: {acked} in {elapsed:.2f} s over {args.connections} connections")
+    mode = f"open loop at {args.rate:,.0f} requests/s offered" if args.rate else "closed loop"
+    print(
+        f"requests acknowledged: {acked} in {elapsed:.2f} s over {args.connections} "
+        f"connections ({mode})"
+    )
     print(
         f"throughput: {acked / elapsed:,.0f} requests/s = "
         f"{acked * POINTS / elapsed:,.0f} readings/s"
