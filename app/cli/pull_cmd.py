@@ -1,10 +1,11 @@
-"""`meterbridge pull verdigris|sftp` and `meterbridge jobs list|run|pause|resume|delete`.
+"""`meterbridge pull verdigris|sftp|folder` and `meterbridge jobs list|run|pause|resume|delete`.
 
 pull verdigris [--client-id ID] [--circuits IDS] [--breakers IDS] [--interval 15m]
                [--since ISO] [--until ISO] [--auth-url URL] [--api-url URL] [--list]
 pull sftp --host H [--port P] --user U [--key FILE] --folder PATH [--folder ...]
           [--host-key-fingerprint SHA256:...] [--archive DIR] [--connector ID]
-Both take `--job NAME` (use a saved configuration; flags override it) and
+pull folder: see `app.cli.pull_folder_cmd`.
+All take `--job NAME` (use a saved configuration; flags override it) and
 `--save-job NAME [--every 15m]` (save it as a scheduled job), and deliver
 like `send`: ``--ecap-url``, ``--api``, ``--time-label``, ``--mapping``.
 """
@@ -15,13 +16,14 @@ import argparse
 import getpass
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, UsageError
 from app.cli.run_output import ProgressBar, print_result
+from app.core.file_intake import IntakeReport
 from app.core.jobs import JobStore
 from app.core.paths import AppPaths, resolve_paths
 from app.core.pipeline import Progress
@@ -36,7 +38,7 @@ from app.core.pull_runner import scheduler_for as core_scheduler_for
 from app.core.pull_submit import Submitter
 from app.core.scheduler import Scheduler
 from app.core.secrets import NoKeyringError, SecretStore
-from app.core.settings import load_settings
+from app.core.settings import Settings, load_settings
 from app.core.sftp_pull import SftpConfig, password_name
 from app.core.verdigris_auth import build_auth, secret_name
 from app.core.verdigris_pull import VerdigrisConfig, utc
@@ -78,16 +80,19 @@ def _ids(text: str | None) -> list[str] | None:
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Add the `pull` and `jobs` commands."""
-    pull = subparsers.add_parser("pull", help="pull readings from Verdigris or SFTP folders")
+    pull = subparsers.add_parser("pull", help="pull readings from Verdigris, SFTP or local folders")
     kinds = pull.add_subparsers(dest="pull_kind", metavar="SOURCE", required=True)
     vg = kinds.add_parser("verdigris", parents=[common], help="pull from the Verdigris API")
     _verdigris_options(vg)
-    _shared_options(vg)
+    shared_options(vg)
     vg.set_defaults(func=run_pull_verdigris)
     sf = kinds.add_parser("sftp", parents=[common], help="import new files from SFTP folders")
     _sftp_options(sf)
-    _shared_options(sf)
+    shared_options(sf)
     sf.set_defaults(func=run_pull_sftp)
+    from app.cli.pull_folder_cmd import register_folder
+
+    register_folder(kinds, common)
     from app.cli.pull_jobs import register_jobs
 
     register_jobs(subparsers, common)
@@ -125,9 +130,14 @@ def _sftp_options(p: argparse.ArgumentParser) -> None:
                    help="leave files changed in the last S seconds for the next poll")  # fmt: skip
 
 
-def _shared_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--save-secret", action="store_true",
-                   help="ask for the secret/password and keep it in the OS keyring")  # fmt: skip
+def shared_options(p: argparse.ArgumentParser, *, secret: bool = True) -> None:
+    """Options every pull takes: the job, the delivery (and `--save-secret` where one is used)."""
+    if secret:
+        p.add_argument(
+            "--save-secret",
+            action="store_true",
+            help="ask for the secret/password and keep it in the OS keyring",
+        )
     p.add_argument("--job", metavar="NAME", help="start from this saved job's configuration")
     p.add_argument("--save-job", metavar="NAME", help="save the configuration as a job")
     p.add_argument("--every", metavar="DUR", default="15m", help="job schedule (default 15m)")
@@ -138,7 +148,7 @@ def _shared_options(p: argparse.ArgumentParser) -> None:
                    help="replace values EnergyCAP already has (held readings)")  # fmt: skip
 
 
-def _saved(paths: AppPaths, name: str | None, kind: str) -> dict[str, Any]:
+def saved_config(paths: AppPaths, name: str | None, kind: str) -> dict[str, Any]:
     if not name:
         return {}
     try:
@@ -152,7 +162,7 @@ def _saved(paths: AppPaths, name: str | None, kind: str) -> dict[str, Any]:
 
 def verdigris_config(args: argparse.Namespace, paths: AppPaths) -> VerdigrisConfig:
     """The saved job's configuration overridden by the flags given."""
-    data = _saved(paths, args.job, "verdigris")
+    data = saved_config(paths, args.job, "verdigris")
     given = {
         "client_id": args.client_id, "circuits": _ids(args.circuits),
         "breakers": _ids(args.breakers), "interval": args.interval, "kinds": _ids(args.kinds),
@@ -171,7 +181,7 @@ def verdigris_config(args: argparse.Namespace, paths: AppPaths) -> VerdigrisConf
 
 def sftp_config(args: argparse.Namespace, paths: AppPaths) -> SftpConfig:
     """The saved job's configuration overridden by the flags given."""
-    data = _saved(paths, args.job, "sftp")
+    data = saved_config(paths, args.job, "sftp")
     given = {"host": args.host, "port": args.port, "user": args.user, "key_file": args.key,
              "host_key_fingerprint": args.host_key_fingerprint}  # fmt: skip
     data.update({k: v for k, v in given.items() if v is not None})
@@ -188,7 +198,7 @@ def sftp_config(args: argparse.Namespace, paths: AppPaths) -> SftpConfig:
     return SftpConfig.from_dict(data)
 
 
-def _save(args: argparse.Namespace, paths: AppPaths, kind: str, config: dict[str, Any]) -> None:
+def save_job(args: argparse.Namespace, paths: AppPaths, kind: str, config: dict[str, Any]) -> None:
     if not args.save_job:
         return
     every = parse_every(args.every)
@@ -197,7 +207,7 @@ def _save(args: argparse.Namespace, paths: AppPaths, kind: str, config: dict[str
     print(f"saved job {args.save_job!r} ({kind}, every {args.every})")
 
 
-def _destination(args: argparse.Namespace) -> Destination:
+def destination(args: argparse.Namespace) -> Destination:
     return Destination(args.ecap_url, args.api, args.time_label, args.mapping, args.overwrite)
 
 
@@ -215,20 +225,25 @@ def run_pull_verdigris(args: argparse.Namespace) -> int:
             _save_secret(secret_name(config.client_id), f"client secret of {config.client_id}")
         if args.list:
             return _list_channels(config, paths)
-        _save(args, paths, "verdigris", config.to_dict())
-        dest = _destination(args)
+        save_job(args, paths, "verdigris", config.to_dict())
+        dest = destination(args)
         with (
             open_submitter(
-                paths, settings, dest, "meterbridge pull", print, source=_source(args, "verdigris")
+                paths,
+                settings,
+                dest,
+                "meterbridge pull",
+                print,
+                source=journal_source(args, "verdigris"),
             ) as sub,  # fmt: skip
             progress_bar(sub),
         ):
             started.append(sub)
             report = run_verdigris(config, paths, sub, since=since, until=until)
     except PullErrors as exc:
-        return _failed(exc, started, args)
+        return failed(exc, started, args)
     print(f"{report.requests} Verdigris requests, {report.readings} readings")
-    return _exit(sub, args)
+    return exit_code(sub, args)
 
 
 def _list_channels(config: VerdigrisConfig, paths: AppPaths) -> int:
@@ -246,32 +261,60 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
     paths = resolve_paths(args.home).ensure()
     settings = load_settings(paths.settings_file)
     config = sftp_config(args, paths)
+    if args.save_secret:
+        what = "key passphrase" if config.key_file else "password"
+        _save_secret(password_name(config.user, config.host), f"{what} of {config.server}")
+    save_job(args, paths, "sftp", config.to_dict())
+    return run_intake(args, paths, settings, "sftp", lambda sub: run_sftp(config, paths, sub))
+
+
+def run_intake(
+    args: argparse.Namespace,
+    paths: AppPaths,
+    settings: Settings,
+    kind: str,
+    poll: Callable[[Submitter], IntakeReport],
+) -> int:
+    """Run one poll of files (SFTP or local folders), delivered like `send`; print the outcome.
+
+    Exit code: 0 all delivered; 1 some files named as unreadable, readings held
+    back, refused or still pending; 2 the poll could not run (e.g. a missing
+    folder, a refused host key or API key), said in one sentence on stderr.
+    """
     started: list[Submitter] = []
     try:
-        if args.save_secret:
-            what = "key passphrase" if config.key_file else "password"
-            _save_secret(password_name(config.user, config.host), f"{what} of {config.server}")
-        _save(args, paths, "sftp", config.to_dict())
-        dest = _destination(args)
         with (
             open_submitter(
-                paths, settings, dest, "meterbridge pull", print, source=_source(args, "sftp")
+                paths,
+                settings,
+                destination(args),
+                "meterbridge pull",
+                print,
+                source=journal_source(args, kind),
             ) as sub,  # fmt: skip
             progress_bar(sub),
         ):
             started.append(sub)
-            report = run_sftp(config, paths, sub)
+            report = poll(sub)
     except PullErrors as exc:
-        return _failed(exc, started, args)
+        return failed(exc, started, args)
+    print_intake(report, sub.result.errors)
+    code = exit_code(sub, args)
+    files_only = sub.result.errors and not (sub.delivery and sub.delivery.auth_failed)
+    return EXIT_PARTIAL if code == EXIT_ERROR and files_only else code
+
+
+def print_intake(report: IntakeReport, errors: list[str]) -> None:
+    """The files' warnings (those not printed as errors) and their counts."""
     for warning in report.warnings:
-        print(f"warning: {warning}")
-    print(f"{len(report.imported)} new files imported, {len(report.rejected)} rejected, "
+        if warning not in errors:
+            print(f"warning: {warning}")
+    print(f"{len(report.imported)} new files imported, {len(report.rejected)} unreadable, "
           f"{report.skipped} already imported, {report.archived} archived"
-          + (f", {report.waiting} too recent (next poll)" if report.waiting else ""))  # fmt: skip
-    return _exit(sub, args)
+          + (f", {report.waiting} left for the next poll" if report.waiting else ""))  # fmt: skip
 
 
-def _source(args: argparse.Namespace, kind: str) -> str:
+def journal_source(args: argparse.Namespace, kind: str) -> str:
     """The journal source of a pull: ``pull:<job>`` (saved, or saved now) or ``pull:<kind>``.
 
     A pull that saves a job journals under the job's name, so the job's later
@@ -281,7 +324,7 @@ def _source(args: argparse.Namespace, kind: str) -> str:
     return f"pull:{job or kind}"
 
 
-def _exit(sub: Submitter, args: argparse.Namespace) -> int:
+def exit_code(sub: Submitter, args: argparse.Namespace) -> int:
     """`send`'s exit code: 1 also when readings stay pending (outage), 2 when the key is refused."""
     code = print_result(sub.result, verbose=args.verbose)
     delivery = sub.delivery
@@ -290,7 +333,7 @@ def _exit(sub: Submitter, args: argparse.Namespace) -> int:
     return max(code, EXIT_ERROR if delivery.auth_failed else EXIT_PARTIAL)
 
 
-def _failed(exc: Exception, started: list[Submitter], args: argparse.Namespace) -> int:
+def failed(exc: Exception, started: list[Submitter], args: argparse.Namespace) -> int:
     """Say what stopped the pull, and what had been done before it stopped."""
     print(f"meterbridge: error: {exc}", file=sys.stderr)
     if started and started[0].result.read:

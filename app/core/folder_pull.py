@@ -47,6 +47,17 @@ class FolderConfig:
     pattern: str = "*"
     archive: str = ""  # subfolder imported files are moved to; empty: leave them
     settle_s: float = 2.0  # between the two looks at a freshly modified file
+    min_age_s: float = 0.0  # files modified more recently are left for the next run
+    more_paths: list[str] = field(default_factory=list)  # further folders, same settings
+
+    def folders(self) -> list[Path]:
+        """Every watched folder, absolute, each once (`path` first)."""
+        found: list[Path] = []
+        for text in [self.path, *self.more_paths]:
+            folder = Path(text).expanduser().resolve()
+            if folder not in found:
+                found.append(folder)
+        return found
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FolderConfig:
@@ -63,13 +74,14 @@ class FolderConfig:
         Raises:
             FolderError: naming the setting and what it accepts.
         """
-        if not self.path.strip():
+        if not self.path.strip() or any(not p.strip() for p in self.more_paths):
             raise FolderError("choose the folder the files arrive in")
         archive = PurePath(self.archive)
         if self.archive and (archive.is_absolute() or ".." in archive.parts):
             raise FolderError(f"archive {self.archive!r}: give a subfolder name such as 'imported'")
-        if self.settle_s < 0:
-            raise FolderError(f"settle_s {self.settle_s}: give 0 or more seconds")
+        for name in ("settle_s", "min_age_s"):
+            if getattr(self, name) < 0:
+                raise FolderError(f"{name} {getattr(self, name)}: give 0 or more seconds")
 
 
 def check_archive(name: str) -> str | None:
@@ -89,28 +101,57 @@ def poll_folder(
     cancelled: Callable[[], bool] = lambda: False,
     sleep: Callable[[float], Any] = time.sleep,
 ) -> IntakeReport:
-    """Import every new or changed file of the folder once.
+    """Import every new or changed file of the folders once.
+
+    Every folder is listed before any file is read, so a missing one stops
+    the run before anything is imported.
 
     Raises:
-        FolderError: the folder is missing or cannot be listed; nothing was imported.
+        FolderError: a folder is missing or cannot be listed; nothing was imported.
     """
     config.validate()
-    folder = Path(config.path).expanduser().resolve()
     report = IntakeReport()
     reading = Reading(registry, config.connector, config.options)
-    known = memory.known(PLACE, str(folder))  # one query, not one per file
-    files = _listing(folder, config)
-    new = [(p, st) for p, st in files if (p.name, st.st_mtime_ns, st.st_size) not in known]
-    report.skipped += len(files) - len(new)  # handled before: not looked at again
-    for path, looked in _settled(new, config.settle_s, sleep, report):
+    listings = [(folder, _listing(folder, config)) for folder in config.folders()]
+    known = {f: memory.known(PLACE, str(f)) for f, _ in listings}  # one query per folder
+    new = [
+        (p, st) for f, files in listings for p, st in files
+        if (p.name, st.st_mtime_ns, st.st_size) not in known[f]
+    ]  # fmt: skip
+    report.skipped += sum(len(files) for _, files in listings) - len(new)  # not looked at again
+    for path, looked in _settled(_old_enough(new, config, report), config.settle_s, sleep, report):
         if cancelled():
             break
+        folder = path.parent
         listed = Listed(PLACE, str(folder), path.name, looked.st_mtime_ns, looked.st_size)
         fetch = partial(read_when_still, path, looked)
-        record = take_file(listed, fetch, str(path), memory, reading, submit, report, known)
+        record = take_file(listed, fetch, str(path), memory, reading, submit, report, known[folder])
         if record is not None and record.status == "imported" and config.archive:
             _archive(path, folder / config.archive, report)
     return report
+
+
+def check_folders(config: FolderConfig) -> None:
+    """Check the settings and that every folder can be listed (nothing is read).
+
+    Raises:
+        FolderError: a bad setting, or a folder that is missing or cannot be listed.
+    """
+    config.validate()
+    for folder in config.folders():
+        _listing(folder, config)
+
+
+def _old_enough(
+    files: list[tuple[Path, os.stat_result]], config: FolderConfig, report: IntakeReport
+) -> list[tuple[Path, os.stat_result]]:
+    """Files modified in the last `min_age_s` seconds are left for the next run."""
+    if config.min_age_s <= 0:
+        return files
+    youngest_ns = (time.time() - config.min_age_s) * 1e9
+    kept = [(p, st) for p, st in files if st.st_mtime_ns <= youngest_ns]
+    report.waiting += len(files) - len(kept)
+    return kept
 
 
 def _listing(folder: Path, config: FolderConfig) -> list[tuple[Path, os.stat_result]]:
