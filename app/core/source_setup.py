@@ -1,7 +1,10 @@
 """What a setup wizard produces, checked and saved through the real stores (no Qt).
 
 A `SourceSetup` is one configured source: its kind, name, connector settings
-(never a secret: those go to the keyring), mapping, schedule and destination.
+(never a secret: those go to the keyring), mapping and schedule. Where its
+readings go is not a source's setting: delivery is app-wide (the EnergyCAP
+connection and API of the settings, or the outbox), see `destination_text`;
+the ``destination`` and ``api`` of records saved before are ignored.
 Saving puts each kind where the engine reads it:
 
 * pushing devices (EpiSensor, AcuRev 2100, AcuLink 810): the device registry
@@ -32,6 +35,7 @@ from typing import Any
 from app.core import ui_validation as v
 from app.core.paths import AppPaths
 from app.core.secrets import SecretStore
+from app.core.settings import Settings
 
 PUSH_KINDS: frozenset[str] = frozenset({"episensor", "acurev2100", "aculink810"})
 JOB_KINDS: dict[str, str] = {  # wizard kind -> scheduler job kind
@@ -41,8 +45,11 @@ JOB_KINDS: dict[str, str] = {  # wizard kind -> scheduler job kind
     "generic": "folder",
 }
 PULLED_KINDS: frozenset[str] = frozenset(JOB_KINDS)
-DESTINATIONS: tuple[str, ...] = ("energycap", "outbox")
-APIS: tuple[str, ...] = ("readings", "esa", "import")
+API_NAMES: dict[str, str] = {
+    "readings": "Readings API",
+    "esa": "ESA (Smart Analytics) API",
+    "import": "Import API (CSV files with a profile)",
+}
 log = logging.getLogger(__name__)
 SECRET_KEYS: frozenset[str] = frozenset({"password", "secret", "client_secret", "token"})
 
@@ -57,8 +64,6 @@ class SourceSetup:
     settings: dict[str, Any] = field(default_factory=dict)
     mapping_file: str = ""
     interval_minutes: int = 30
-    destination: str = "energycap"
-    api: str = "readings"
 
     @property
     def pulled(self) -> bool:
@@ -71,8 +76,6 @@ def check_setup(setup: SourceSetup) -> list[str]:
     problems = [
         v.check_name(setup.name),
         v.check_interval_minutes(setup.interval_minutes),
-        None if setup.destination in DESTINATIONS else "Choose EnergyCAP or the outbox folder.",
-        None if setup.api in APIS else f"The API must be one of {', '.join(APIS)}.",
         v.check_existing_file(setup.mapping_file) if setup.mapping_file else None,
     ]
     if setup.kind in PUSH_KINDS:
@@ -91,6 +94,34 @@ def check_device(name: str, connector: str, tz: str) -> str | None:
     except DeviceError as exc:
         return str(exc)
     return None
+
+
+def destination_text(settings: Settings, paths: AppPaths, *, key_saved: bool, pushed: bool) -> str:
+    """Where the readings of every source go, in plain words (delivery is app-wide).
+
+    Args:
+        settings: the app's settings (EnergyCAP connection, API, outbox folder).
+        paths: the meterbridge home (the default outbox).
+        key_saved: whether an EnergyCAP API key is saved.
+        pushed: a pushing device (its readings wait in the journal when no
+            connection is set) rather than a pulled source (written to the outbox).
+    """
+    ecap = settings.energycap
+    url = ecap.url.strip()
+    if not url and pushed:
+        return ("No EnergyCAP connection is set: the readings devices push are kept in the "
+                "journal and delivered once the connection is set in Settings.")  # fmt: skip
+    if not url:
+        folder = Path(settings.outbox_dir).expanduser() if settings.outbox_dir else paths.outbox_dir
+        return ("No EnergyCAP connection is set: the readings of every source are written as "
+                f"EnergyCAP import files (CSV + profile) to the outbox folder {folder}, "
+                "to import by hand.")  # fmt: skip
+    text = (f"The readings of every source go to EnergyCAP at {url} through the "
+            f"{API_NAMES.get(ecap.api, ecap.api)}; reading times mark the interval "
+            f"{ecap.time_label}.")  # fmt: skip
+    if not key_saved:
+        text += " No API key is saved yet: nothing is delivered until one is saved in Settings."
+    return text
 
 
 def sources_file(config_dir: Path) -> Path:

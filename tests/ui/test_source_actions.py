@@ -288,7 +288,7 @@ def test_edit_fills_other_kinds_pages_from_their_saved_settings(
     generic = SourceSetup(kind="generic", name="BMS", connector="generic", settings={
         "folder": str(tmp_path), "id_column": "meter", "time_column": "at", "value_column": "kwh",
         "quantity": "kVArh", "time_format": "%d/%m/%Y %H:%M", "tz": "America/Chicago",
-        "delimiter": "\t"}, interval_minutes=45, destination="outbox", api="import")  # fmt: skip
+        "delimiter": "\t"}, interval_minutes=45)  # fmt: skip
     wizard = SourceWizard(context, editing=generic)
     qtbot.addWidget(wizard)
     page = wizard.page(SOURCE)

@@ -1,60 +1,91 @@
-"""Shared page: send to EnergyCAP (with a key test) or write files to the outbox."""
+"""Shared page: where the readings of every source go (set once, in Settings).
+
+Delivery is app-wide: the EnergyCAP connection and API of the settings, or
+the outbox when no connection is set. The page says so plainly, shows the
+current destination (`app.core.source_setup.destination_text`), tests the
+key and opens Settings; it offers no per-source choice, which would be ignored.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QButtonGroup, QLabel, QPushButton, QRadioButton
+from PySide6.QtWidgets import QLabel, QPushButton
 
+from app.core.source_setup import PUSH_KINDS, destination_text
 from app.ui.connection_test import energycap_test_worker
 from app.ui.context import API_KEY_SECRET
 from app.ui.wizards.base_page import FormPage
 from app.ui.workers import Worker, start
 
-APIS = ["readings", "esa", "import"]
+ALL_SOURCES = (
+    "This is the same for every source: the destination and the EnergyCAP API are set "
+    "once, in Settings, not per source. Changing them there changes them for all sources."
+)
 
 
 class DestinationPage(FormPage):
-    """Where readings go, and which EnergyCAP API carries them."""
+    """Where the readings of every source go, with buttons to test the key and open Settings."""
 
     def __init__(self) -> None:
-        super().__init__("Destination", "Where this source's readings go.")
-        self.to_energycap = QRadioButton("Send to &EnergyCAP")
-        self.to_outbox = QRadioButton("Write EnergyCAP import files to the &outbox folder")
-        for button in (self.to_energycap, self.to_outbox):
-            button.setAccessibleName(button.text().replace("&", ""))
-        self.group = QButtonGroup(self)
-        self.group.addButton(self.to_energycap, 0)
-        self.group.addButton(self.to_outbox, 1)
-        self.to_energycap.setChecked(True)
-        self.form.addRow("", self.to_energycap)
-        self.form.addRow("", self.to_outbox)
-        self.api = self.combo("EnergyCAP &API:", APIS, help="readings: classic channels; "
-                              "esa: Smart Analytics; import: CSV files with a profile")  # fmt: skip
-        self.connection = QLabel()
-        self.connection.setWordWrap(True)
-        self.add("Connection:", self.connection, name="EnergyCAP connection")
+        super().__init__("Destination", "Where the readings of every source go.")
+        self.where = QLabel()
+        self.where.setWordWrap(True)
+        self.add("Readings go to:", self.where, name="Destination of all sources")
+        self.note = QLabel(ALL_SOURCES)
+        self.note.setWordWrap(True)
+        self.note.setAccessibleName("The destination applies to all sources")
+        self.form.addRow("", self.note)
+        self.open_settings = QPushButton("Open &Settings…")
+        self.open_settings.setAccessibleName("Open Settings")
+        self.open_settings.setAccessibleDescription(
+            "Change the EnergyCAP connection, API or outbox folder of all sources"
+        )
+        self.open_settings.clicked.connect(self._on_open_settings_clicked)
         self.test = QPushButton("&Test the EnergyCAP key")
         self.test.setAccessibleName("Test the EnergyCAP key")
         self.test.clicked.connect(self._on_test_clicked)
         self.result = QLabel("")
         self.result.setAccessibleName("EnergyCAP test result")
         self.result.setWordWrap(True)
+        self.form.addRow("", self.open_settings)
         self.form.addRow("", self.test)
         self.form.addRow("", self.result)
         self.worker: Worker | None = None
+        self.settings_dialog: Any = None
 
     def initializePage(self) -> None:
-        """Describe the connection from the settings."""
+        """Describe the destination from the current settings."""
+        self.describe()
+
+    def describe(self) -> None:
+        """Say where readings go now (after Settings changed too)."""
         context = self.wiz().context
-        url = context.settings.energycap.url
         has_key = bool(context.secrets.get(API_KEY_SECRET))
-        self.api.setCurrentText(context.settings.energycap.api)
-        if not url:
-            self.connection.setText("No EnergyCAP host yet: set it in File → Settings.")
+        pushed = self.wiz().kind in PUSH_KINDS
+        self.where.setText(
+            destination_text(context.settings, context.paths, key_saved=has_key, pushed=pushed)
+        )
+        self.test.setEnabled(bool(context.settings.energycap.url.strip()))
+        self.result.setText("")
+
+    def _on_open_settings_clicked(self) -> None:
+        """The main window's Settings (its services follow a change), else a dialog of our own."""
+        wizard = self.wiz()
+        actions = getattr(wizard.parentWidget(), "actions_", None)
+        if actions is not None and hasattr(actions, "open_settings"):
+            dialog = actions.open_settings()
         else:
-            key = "key saved" if has_key else "no API key saved yet (File → Settings)"
-            self.connection.setText(f"{url} — {key}")
+            from app.ui.settings_dialog import SettingsDialog
+
+            dialog = SettingsDialog(wizard.context, parent=wizard)
+            dialog.show()
+        dialog.finished.connect(self._on_settings_finished)
+        self.settings_dialog = dialog
+
+    def _on_settings_finished(self, _result: int) -> None:
+        self.describe()
+        self.open_settings.setFocus()
 
     def _on_test_clicked(self) -> None:
         context = self.wiz().context
@@ -66,5 +97,5 @@ class DestinationPage(FormPage):
         self.worker = start(worker)
 
     def values(self) -> dict[str, Any]:
-        destination = "energycap" if self.to_energycap.isChecked() else "outbox"
-        return {"destination": destination, "api": self.api.currentText()}
+        """Nothing per source: delivery is app-wide."""
+        return {}

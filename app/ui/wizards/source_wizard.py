@@ -21,7 +21,7 @@ from app.ui.wizards.generic_page import GenericPage
 from app.ui.wizards.kind_page import KindPage
 from app.ui.wizards.kinds import WizardKind, kind_named
 from app.ui.wizards.mapping_page import MappingPage
-from app.ui.wizards.prefill import prefill_page, set_field
+from app.ui.wizards.prefill import prefill_page
 from app.ui.wizards.push_test_page import PushTestPage
 from app.ui.wizards.schedule_page import SchedulePage
 from app.ui.wizards.sftp_test_page import SftpTestPage
@@ -185,7 +185,7 @@ class SourceWizard(QWizard):
         settings = self.page_values("source")
         if self._has_test() and TEST in self.visitedIds():
             settings.update(self.page_values("test"))
-        schedule, destination = self.page_values("schedule"), self.page_values("destination")
+        schedule = self.page_values("schedule")
         return SourceSetup(
             kind=self.kind,
             name=self.source_name(),
@@ -193,8 +193,6 @@ class SourceWizard(QWizard):
             settings=settings,
             mapping_file=self.page_values("mapping").get("mapping_file", ""),
             interval_minutes=int(schedule.get("interval_minutes", 30)),
-            destination=destination.get("destination", "energycap"),
-            api=destination.get("api", "readings"),
         )
 
     def accept(self) -> None:
@@ -252,21 +250,13 @@ class SourceWizard(QWizard):
         mapping.file.setText(setup.mapping_file)
         schedule: Any = self.page(SCHEDULE)
         schedule.interval.setValue(setup.interval_minutes)
-        destination: Any = self.page(DESTINATION)
-        destination.to_outbox.setChecked(setup.destination == "outbox")
-        destination.to_energycap.setChecked(setup.destination != "outbox")
         self.currentIdChanged.connect(self._on_current_id_changed)
 
     def _on_current_id_changed(self, number: int) -> None:
-        """Keep the saved API (the page starts from the settings); a new server needs its key."""
-        if number == DESTINATION and self.editing is not None and not self._api_restored:
-            set_field(self.page(DESTINATION).api, self.editing.api)  # type: ignore[attr-defined]
-            self._api_restored = True
+        """A new server needs its host key accepted again."""
         test = self.page(TEST)
         if number == TEST and self.editing is not None and isinstance(test, SftpTestPage):
             old, new = self.editing.settings, self.page_values("source")
             if (old.get("host"), old.get("port")) != (new.get("host"), new.get("port")):
                 test.fingerprint.clear()  # the pinned key was the old server's
                 test.accept_box.setChecked(False)
-
-    _api_restored = False

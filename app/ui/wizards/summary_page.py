@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QPlainTextEdit
 
-from app.core.source_setup import check_setup
+from app.core.source_setup import PUSH_KINDS, check_setup, destination_text
+from app.ui.context import API_KEY_SECRET
 from app.ui.wizards.base_page import FormPage
 
 
@@ -27,9 +28,16 @@ class SummaryPage(FormPage):
             *(f"  {k}: {v}" for k, v in setup.settings.items()),
             f"Mapping: {setup.mapping_file or 'none (source id = meter import id)'}",
             f"Schedule: every {setup.interval_minutes} min",
-            f"Destination: {setup.destination} ({setup.api} API)",
+            f"Destination (all sources, set in Settings): {self._destination()}",
         ]
         self.text.setPlainText("\n".join(lines))
+
+    def _destination(self) -> str:
+        context = self.wiz().context
+        key_saved = bool(context.secrets.get(API_KEY_SECRET))
+        pushed = self.wiz().kind in PUSH_KINDS
+        return destination_text(context.settings, context.paths, key_saved=key_saved,
+                                pushed=pushed)  # fmt: skip
 
     def problem(self) -> str | None:
         problems = check_setup(self.wiz().setup())
