@@ -4,7 +4,8 @@
 preamble), picks the best-fitting layout of `connectors/layouts/*.toml` (or the
 one named by the `layout` option), then streams the body in blocks with
 pyarrow's CSV reader and turns each block into readings with column
-operations. Options: `layout`, `tz` (default Europe/London; UTC when the date
+operations; blocks are parsed and converted on threads, one block ahead of the
+caller (`Prefetch`), so reading overlaps with what the caller does. Options: `layout`, `tz` (default Europe/London; UTC when the date
 column says `(UTC)`), `accept_ambiguous_days`, `delimiter`, `block_size`.
 """
 
@@ -23,7 +24,7 @@ from connectors.base import (
 )
 from connectors.tabular_layout import Layout, Plan, builtin_layouts, layout_by_name, match_header
 from connectors.tabular_long import LongReader
-from connectors.tabular_stream import BodyStream
+from connectors.tabular_stream import BodyStream, Prefetch
 from connectors.tabular_text import (
     HeadLine,
     TextInfo,
@@ -35,7 +36,7 @@ from connectors.tabular_text import (
 from connectors.tabular_wide import WideReader
 
 HEAD_BYTES = 1 << 16
-DEFAULT_BLOCK = 4 << 20
+DEFAULT_BLOCK = 2 << 20  # bytes of CSV per block: 2 MB keeps three blocks in flight in ~500 MB
 MIN_SCORE = 0.5
 
 
@@ -115,9 +116,14 @@ class UkHalfHourlyConnector:
         block = int(options.get("block_size") or DEFAULT_BLOCK)
         with source.open() as handle:
             body = BodyStream(handle, info, choice.line, plan, block)
-            for batch in body.batches(reader):
-                batch.info = {**batch.info, **meta}  # the reader's string codes, if any
-                yield batch
+            # blocks are read and converted on a thread while the caller maps and writes
+            ahead = Prefetch(body.batches(reader), lambda: None)
+            try:
+                for batch, _ in ahead:
+                    batch.info = {**batch.info, **meta}  # the reader's string codes, if any
+                    yield batch
+            finally:
+                ahead.close()
         last = reader.flush() if isinstance(reader, LongReader) else None
         if last is not None:
             last.info = dict(meta)

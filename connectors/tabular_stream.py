@@ -150,15 +150,18 @@ class BodyStream:
 
 
 class Prefetch:
-    """Iterates an Arrow batch reader one batch ahead, on a thread (Arrow parses without
-    the GIL), yielding each batch with `snapshot()` taken right after it was read.
+    """Iterates `batches` on a thread, one item ahead: the next item is made while the
+    caller works on the current one, and only once the caller has taken the one before
+    (so at most one finished item waits). Each comes with `snapshot()` taken right after
+    it was made. Arrow and numpy work without the GIL, so the two run side by side.
 
-    An error of the reader is raised by the iteration, after the batches before it.
+    An error of `batches` is raised by the iteration, after the items before it.
     `close` stops the thread; it must be called before the file is used again.
     """
 
     def __init__(self, batches: Any, snapshot: Callable[[], Any]) -> None:
-        self._queue: queue.Queue[tuple[str, Any, Any]] = queue.Queue(maxsize=1)
+        self._queue: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
+        self._taken = threading.Semaphore(0)
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, args=(batches, snapshot), name="tabular-prefetch", daemon=True
@@ -168,19 +171,19 @@ class Prefetch:
     def _run(self, batches: Any, snapshot: Callable[[], Any]) -> None:
         try:
             for batch in batches:
-                if not self._put(("batch", batch, snapshot())):
+                self._queue.put(("batch", batch, snapshot()))
+                if not self._wait_taken():
                     return
-            self._put(("end", None, None))
+            self._queue.put(("end", None, None))
         except BaseException as error:  # handed to the reading thread
-            self._put(("error", error, None))
+            self._queue.put(("error", error, None))
+        finally:
+            getattr(batches, "close", lambda: None)()  # a generator's cleanup, on this thread
 
-    def _put(self, item: tuple[str, Any, Any]) -> bool:
+    def _wait_taken(self) -> bool:
         while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.05)
+            if self._taken.acquire(timeout=0.05):
                 return True
-            except queue.Full:
-                continue
         return False
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
@@ -190,6 +193,7 @@ class Prefetch:
                 return
             if kind == "error":
                 raise value
+            self._taken.release()
             yield value, extra
 
     def close(self) -> None:

@@ -44,3 +44,20 @@ def test_batches_come_in_order_then_the_error_then_nothing() -> None:
     ahead.close()
     assert seen == [1, 2]
     assert not prefetch_threads()
+
+
+def test_at_most_one_item_is_made_ahead_of_the_caller() -> None:
+    made: list[int] = []
+
+    def source() -> object:
+        for number in range(5):
+            made.append(number)
+            yield number
+
+    ahead = Prefetch(source(), lambda: None)
+    items = iter(ahead)
+    assert next(items)[0] == 0
+    threading.Event().wait(0.3)  # time enough to run ahead, were it allowed
+    assert made == [0, 1]
+    assert [item for item, _ in items] == [1, 2, 3, 4]
+    ahead.close()
