@@ -138,6 +138,12 @@ def test_sftp_pin_import_once_and_jobs(
         assert main(["jobs", "run", "collector", "--ecap-url", ecap.url]) == 0
         assert "0 new files, 1 already imported" in capsys.readouterr().out
         assert sorted(ecap.readings_for(99)["value"]) == [1.5, 2.5]
+        # A file no connector reads is named; the poll worked: exit 1, as `jobs run` says.
+        (server.root / "in" / "notes.csv").write_text("this is not meter data\n")
+        assert main([*pinned, "--job", "collector"]) == 1
+        out = capsys.readouterr().out
+        assert "error: sftp://" in out and "notes.csv" in out and "no connector recognises" in out
+        assert "0 new files imported, 1 unreadable, 1 already imported" in out
         assert main(["jobs", "pause", "collector"]) == 0
         main(["jobs", "list"])
         assert "collector  sftp  every 30m  paused" in capsys.readouterr().out
