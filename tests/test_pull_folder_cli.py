@@ -215,3 +215,43 @@ def test_without_an_energycap_url_the_outbox_gets_the_files_and_young_files_wait
     assert len(list((env / "outbox").glob("*.csv"))) == 1
     assert main(["pull", "folder", "--folder", str(inbox)]) == 0  # no minimum age now
     assert "1 new files imported, 0 unreadable, 1 already imported" in capsys.readouterr().out
+
+
+def naive_hours(meter: str, times: list[str]) -> str:
+    rows = [f"{meter},{t},{n + 1}.0" for n, t in enumerate(times)]
+    return "source_id,time,value\n" + "\n".join(rows) + "\n"
+
+
+def test_naive_times_on_fall_back_days_in_london_and_new_york(
+    tmp_path: Path,
+    ecap: FakeEnergyCap,
+    env: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    london, new_york = tmp_path / "london", tmp_path / "new-york"
+    london.mkdir(), new_york.mkdir()
+    # Hour-ending naive times; the repeated 01:00 is placed by file order (BST, then GMT).
+    uk_times = ["2026-10-25 01:00", "2026-10-25 01:00", "2026-10-25 02:00", "2026-10-25 03:00"]
+    put(london / "uk.csv", naive_hours("M1", uk_times))
+    assert main(pull(london, ecap, "--tz", "Europe/London", "--interval", "3600")) == 0, (
+        capsys.readouterr()
+    )
+    uk = ecap.readings_for(11)
+    assert [f"{t:%Y-%m-%dT%H:%M}Z" for t in uk["time"]] == [
+        "2026-10-25T00:00Z", "2026-10-25T01:00Z", "2026-10-25T02:00Z", "2026-10-25T03:00Z"
+    ]  # fmt: skip
+    assert list(uk["value"]) == [1.0, 2.0, 3.0, 4.0]
+    args = pull(new_york, ecap, "--tz", "America/New_York", "--interval", "3600",
+                "--save-job", "ny")  # fmt: skip
+    put(new_york / "a.csv", naive_hours("M2", ["2026-10-31 23:00", "2026-11-01 00:00"]))
+    assert main(args) == 0, capsys.readouterr()
+    # The saved job keeps the zone: the next file, with the repeated hour, runs right.
+    ny_times = ["2026-11-01 01:00", "2026-11-01 01:00", "2026-11-01 02:00"]
+    put(new_york / "b.csv", naive_hours("M2", ny_times))
+    assert main(["jobs", "run", "ny", "--ecap-url", ecap.url]) == 0, capsys.readouterr()
+    us = ecap.readings_for(12)
+    assert [f"{t:%Y-%m-%dT%H:%M}Z" for t in us["time"]] == [
+        "2026-11-01T03:00Z", "2026-11-01T04:00Z", "2026-11-01T05:00Z", "2026-11-01T06:00Z",
+        "2026-11-01T07:00Z",
+    ]  # fmt: skip
+    assert list(us["value"]) == [1.0, 2.0, 1.0, 2.0, 3.0]
