@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton
 
 from app.core.source_setup import PUSH_KINDS, destination_text
 from app.ui.connection_test import energycap_test_worker
@@ -31,6 +32,7 @@ class DestinationPage(FormPage):
         super().__init__("Destination", "Where the readings of every source go.")
         self.where = QLabel()
         self.where.setWordWrap(True)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.add("Readings go to:", self.where, name="Destination of all sources")
         self.note = QLabel(ALL_SOURCES)
         self.note.setWordWrap(True)
@@ -48,8 +50,11 @@ class DestinationPage(FormPage):
         self.result = QLabel("")
         self.result.setAccessibleName("EnergyCAP test result")
         self.result.setWordWrap(True)
-        self.form.addRow("", self.open_settings)
-        self.form.addRow("", self.test)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_settings)
+        buttons.addWidget(self.test)
+        buttons.addStretch(1)
+        self.form.addRow("", buttons)
         self.form.addRow("", self.result)
         self.worker: Worker | None = None
         self.settings_dialog: Any = None
