@@ -162,6 +162,11 @@ def test_save_job_then_jobs_run_list_pause(
     assert (inbox / "done" / "c.csv").exists()
     assert main(["pull", "folder", "--job", "nothing"]) == 2
     assert "nothing" in capsys.readouterr().err
+    # A job of another kind is never replaced by accident.
+    JobStore(env / "jobs.sqlite3").save("site", "sftp", {"host": "h"}, job.interval, job.next_run)
+    assert main(["pull", "folder", "--job", "meters", "--save-job", "site"]) == 2
+    assert "a sftp job is called 'site'" in capsys.readouterr().err
+    assert JobStore(env / "jobs.sqlite3").get("site").kind == "sftp"
 
 
 def test_uk_hh_with_a_fixed_layout_from_several_folders_arrives_exactly(

@@ -199,10 +199,17 @@ def sftp_config(args: argparse.Namespace, paths: AppPaths) -> SftpConfig:
 
 
 def save_job(args: argparse.Namespace, paths: AppPaths, kind: str, config: dict[str, Any]) -> None:
+    """Save `--save-job NAME` (replacing a job of the same kind, never one of another)."""
     if not args.save_job:
         return
     every = parse_every(args.every)
     store = JobStore(paths.data_dir / "jobs.sqlite3")
+    other = {j.name: j.kind for j in store.list()}.get(args.save_job, kind)
+    if other != kind:
+        raise UsageError(
+            f"a {other} job is called {args.save_job!r}: choose another name, "
+            f"or delete it first (meterbridge jobs delete {args.save_job})"
+        )
     store.save(args.save_job, kind, config, every, first_run=datetime.now(UTC) + every)
     print(f"saved job {args.save_job!r} ({kind}, every {args.every})")
 
