@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.ui.context import AppContext
+from app.ui.elided_label import ElidedLabel
 from app.ui.held_panel import HeldPanel, held_tab_title
 from app.ui.log_viewer import LOG_NAME, LogViewer
 from app.ui.main_actions import MainActions
@@ -120,9 +121,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.connection_label = QLabel()
         self.connection_label.setAccessibleName("Connection state")
-        self.services_label = QLabel("")
+        self.services_label = ElidedLabel("")
         self.services_label.setAccessibleName("Background services")
-        # Long notes are clipped (full text in the tooltip) instead of running under the
+        # Long notes end in "…" (full text in the tooltip) instead of running under the
         # connection label on the right.
         self.services_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.services_label, 1)
