@@ -8,19 +8,27 @@ held back and named with their origin.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from app.core.string_codes import codes
+from app.core.string_codes import encoded
 from connectors.base import Problem, ProblemKind
 
 KEYS = ["source_id", "quantity", "time"]
+CLOCK_ORIGIN = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\[?\d{1,2}:\d\d(?::\d\d)?\]?)$")
 
 
 def where(origin: object, label: str) -> tuple[str, int | None, str | None]:
-    """File, line and column of an origin `file:line:column` (file may hold colons)."""
+    """File, line and column of an origin `file:line:column` (file may hold colons; a
+    half-hour column label such as `00:30`, `[00:30]` or `00:30:00` holds them too)."""
     if not isinstance(origin, str) or not origin:
         return label, None, None
+    clock = CLOCK_ORIGIN.match(origin)
+    if clock:
+        return clock["file"], int(clock["line"]), clock["column"]
     parts = origin.rsplit(":", 2)
     if len(parts) == 3 and parts[1].isdigit():
         return parts[0], int(parts[1]), parts[2] or None
@@ -86,15 +94,25 @@ def _may_repeat(readings: pd.DataFrame) -> bool:
     Usually the batch goes by source, then time (a linear check); otherwise the
     duplicate check runs on two int64 columns instead of strings.
     """
-    source, _ = codes(readings["source_id"])
-    quantity, kinds = codes(readings["quantity"])
-    key = source * kinds + quantity
-    times = readings["time"].to_numpy(dtype="datetime64[ns]").view("int64")
+    key = _indices(readings["source_id"])
+    quantity = encoded(readings["quantity"])
+    if len(quantity.dictionary) > 1:
+        key = key.astype("int64") * len(quantity.dictionary) + _indices(readings["quantity"])
+    times = readings["time"]
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.array.asi8  # no copy; compared only with each other
+    else:
+        times = times.to_numpy(dtype="datetime64[ns]").view("int64")
     step_key, step_time = np.diff(key), np.diff(times)
     if bool(((step_key > 0) | ((step_key == 0) & (step_time > 0))).all()):
         return False  # first-seen codes rise: each key's run is contiguous, times rise in it
     pairs = pd.DataFrame({"key": key, "time": times}, copy=False)
     return bool(pairs.duplicated().any())
+
+
+def _indices(values: pd.Series) -> np.ndarray[Any, Any]:
+    """The code of each row of a string column (its shared encoding, no copy)."""
+    return encoded(values).indices.to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
 
 
 def drop_channel_ids(mapped: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:

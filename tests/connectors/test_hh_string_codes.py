@@ -82,3 +82,26 @@ def test_remembered_codes_are_used_and_wrong_ones_refused() -> None:
     assert not string_codes.remember(frame["origin"], wrong)  # another length
     codes, count = string_codes.codes(frame["origin"])
     assert count == len(set(frame["origin"])) and len(codes) == len(frame)
+
+
+def test_repeated_meter_days_are_sent_once_or_held_when_values_differ(tmp_path: Path) -> None:
+    from app.core.catalog import build_registry
+    from app.core.mapping import MappingTable
+    from app.core.pipeline import RunPlan, convert
+
+    values = [f"{i + 1}" for i in range(48)]
+    changed = [*values[:3], "99", *values[4:]]
+    lines = [
+        "MPAN,Date," + ",".join(LABELS),
+        "1000000000001,01/03/2024," + ",".join(values),
+        "1000000000002,01/03/2024," + ",".join(values),
+        "1000000000001,01/03/2024," + ",".join(values),  # the same again: sent once
+        "1000000000002,01/03/2024," + ",".join(changed),  # 02:00 differs: both held
+    ]
+    path = tmp_path / "twice.csv"
+    path.write_text("\n".join(lines) + "\n")
+    run = RunPlan([Source.from_path(path)], build_registry(), MappingTable())
+    result = convert(run, tmp_path / "out")
+    assert (result.written, result.held_back) == (2 * 48 - 1, 2)
+    held = sorted((p.line, p.column) for p in result.problems if p.source_id == "1000000000002")
+    assert held == [(3, "02:00"), (5, "02:00")]
