@@ -156,6 +156,8 @@ def readings_frame(columns: dict[str, Any], n: int) -> pd.DataFrame:
         },
         copy=False,
     )
+    if tuple(frame.columns) == READING_COLUMNS:  # built in that order: no reindexing
+        return frame
     return frame.loc[:, list(READING_COLUMNS)]
 
 

@@ -151,7 +151,7 @@ def _lay_out(columns: list[Any], count: int) -> tuple[Any, np.ndarray[Any, Any]]
     laid = np.empty((count, len(texts)), dtype="int32")
     base = 0
     for number, (words, index) in enumerate(zip(texts, indices, strict=True)):
-        laid[:, number] = index.astype("int64") + base
+        np.add(index, np.int64(base), out=laid[:, number], casting="unsafe")
         base += len(words)
     return pa.concat_arrays(texts), laid
 
