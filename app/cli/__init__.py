@@ -42,6 +42,7 @@ COMMAND_OF: dict[str, str] = {
     "deliver": "app.cli.journal_cmd",
     "status": "app.cli.journal_cmd",
     "replay": "app.cli.journal_cmd",
+    "held": "app.cli.journal_cmd",
     "pull": "app.cli.pull_cmd",
     "jobs": "app.cli.pull_cmd",
     "device": "app.cli.device_cmd",
