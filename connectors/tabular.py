@@ -5,8 +5,9 @@ preamble), picks the best-fitting layout of `connectors/layouts/*.toml` (or the
 one named by the `layout` option), then streams the body in blocks with
 pyarrow's CSV reader and turns each block into readings with column
 operations; blocks are parsed and converted on threads, one block ahead of the
-caller (`Prefetch`), so reading overlaps with what the caller does. Options: `layout`, `tz` (default Europe/London; UTC when the date
-column says `(UTC)`), `accept_ambiguous_days`, `delimiter`, `block_size`.
+caller (`Prefetch`), so reading overlaps with what the caller does. Options:
+`layout`, `tz` (default Europe/London; UTC when the date column says
+`(UTC)`), `accept_ambiguous_days`, `delimiter`, `block_size`.
 """
 
 from __future__ import annotations
