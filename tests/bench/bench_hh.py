@@ -109,13 +109,17 @@ def convert(source: Path, out: Path) -> None:
 
 def run_mode(mode: str, source: Path, out: Path) -> None:
     """Run one contender in this process and print its figures as JSON."""
+    who = resource.RUSAGE_CHILDREN if mode == "convert" else resource.RUSAGE_SELF
+    before = resource.getrusage(who)
     started = time.perf_counter()
     {"naive": naive, "floor": floor, "convert": convert}[mode](source, out)
     seconds = time.perf_counter() - started
-    who = resource.RUSAGE_CHILDREN if mode == "convert" else resource.RUSAGE_SELF
-    peak_mb = resource.getrusage(who).ru_maxrss / 1024
+    usage = resource.getrusage(who)
+    cpu = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
+    peak_mb = usage.ru_maxrss / 1024
     rows = _count_rows(out, mode)
-    print(json.dumps({"mode": mode, "seconds": seconds, "peak_mb": peak_mb, "rows": rows}))
+    figures = {"mode": mode, "seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "rows": rows}
+    print(json.dumps(figures))
 
 
 def _count_rows(out: Path, mode: str) -> int:
@@ -162,6 +166,7 @@ def main() -> None:
         quarter = generate(small, max(1, args.mpans // 4), args.days)
         size = big.stat().st_size / 1e6
         print(f"file: {args.mpans} MPANs x {args.days} days = {readings:,} readings, {size:.0f} MB")
+        print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         results = {}
         modes = ["floor", "convert"] if args.skip_naive else ["naive", "floor", "convert"]
         for mode in modes:
@@ -170,11 +175,15 @@ def main() -> None:
         results["quarter"] = measure("convert", small, work, "quarter")
         print(_line(f"convert on {quarter:,} readings (1/4 MPANs)", results["quarter"]))
         _ratios(results)
+        print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 def _line(name: str, figures: dict[str, float]) -> str:
     seconds, peak, rows = figures["seconds"], figures["peak_mb"], int(figures["rows"])
-    return f"{name:>44}: {seconds:7.1f} s  peak RSS {peak:6.0f} MB  rows {rows:,}"
+    cpu = figures["cpu"]
+    return (
+        f"{name:>44}: {seconds:7.1f} s (cpu {cpu:6.1f} s)  peak RSS {peak:6.0f} MB  rows {rows:,}"
+    )
 
 
 def _ratios(results: dict[str, dict[str, float]]) -> None:
@@ -184,6 +193,10 @@ def _ratios(results: dict[str, dict[str, float]]) -> None:
         print(f"convert is {faster:.1f}x faster than the naive pandas script (target >= 10x)")
     slower = ours / results["floor"]["seconds"]
     print(f"convert takes {slower:.2f}x the time of the pyarrow floor (target <= 2x)")
+    cpu = {mode: figures["cpu"] for mode, figures in results.items()}
+    if "naive" in cpu:  # CPU time does not wait for other people's processes
+        print(f"by CPU time: {cpu['naive'] / cpu['convert']:.1f}x less than naive, ", end="")
+    print(f"{cpu['convert'] / cpu['floor']:.2f}x the floor's")
     full, quarter = results["convert"]["peak_mb"], results["quarter"]["peak_mb"]
     print(f"peak RSS, full vs 1/4 file: {full:.0f} vs {quarter:.0f} MB (target <= 700 MB, flat)")
 
