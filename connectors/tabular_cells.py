@@ -21,6 +21,7 @@ from connectors.hh_dates import date_formats, guess_format, parse_dates
 ESTIMATED_FLAGS = ["E", "EST", "ESTIMATE", "ESTIMATED", "ESTIMATION"]
 MISSING_FLAGS = ["-", "N/A", "MISSING", "NO DATA"]
 MAX_CELL_PROBLEMS = 200
+KNOWN_DATES = 100_000  # parsed date texts remembered per file
 
 
 @dataclass
@@ -90,6 +91,7 @@ class DateParser:
 
     formats: tuple[str, ...] = field(default_factory=date_formats)
     fmt: str | None = None
+    known: dict[str, Any] = field(default_factory=dict)  # text -> datetime64[D] (or NaT)
 
     def parse(self, column: Any, chunk: Chunk, label: str) -> tuple[np.ndarray[Any, Any], Any]:
         """(codes per row, unique datetime64[D] days); code -1 where no date was read."""
@@ -99,7 +101,7 @@ class DateParser:
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype("int64")
         if self.fmt is None:
             self.fmt = guess_format(uniques, self.formats) or self.formats[0]
-        days = parse_dates(uniques, self.fmt)
+        days = self._days(uniques, self.fmt)
         bad = np.isnat(days)
         for unique in np.flatnonzero(bad):
             rows = np.flatnonzero(codes == unique)
@@ -107,6 +109,15 @@ class DateParser:
                 chunk.bad(int(row), label, str(uniques[unique]), "not a date; the row is skipped")
         codes = np.where((codes >= 0) & ~bad[np.maximum(codes, 0)], codes, -1)
         return codes, days
+
+    def _days(self, uniques: list[Any], fmt: str) -> np.ndarray[Any, Any]:
+        """`parse_dates` of the texts, each text parsed once per file (blocks share dates)."""
+        new = [text for text in uniques if text not in self.known]
+        if new:
+            if len(self.known) > KNOWN_DATES:
+                self.known.clear()
+            self.known.update(zip(new, parse_dates(new, fmt), strict=True))
+        return np.array([self.known[text] for text in uniques], dtype="datetime64[D]")
 
 
 def strings(values: Any, n: int) -> Any:
@@ -130,6 +141,27 @@ def repeated(text: str, n: int) -> Any:
     word = text.encode()
     offsets = np.arange(n + 1, dtype=np.int64) * len(word)
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(word * n))
+
+
+def rows_repeated(per_row: Any, counts: Any) -> Any:
+    """`per_row[r]` `counts[r]` times, row after row, as a `large_string` array (the
+    source id of each reading): one numpy repeat of fixed-width records when the values
+    repeated share one length (MPANs do), else an Arrow take."""
+    counts = np.asarray(counts, dtype="int64")
+    seen = np.flatnonzero(counts)
+    taken = per_row.take(pa.array(seen))
+    kind = np.int64 if pa.types.is_large_string(taken.type) else np.int32
+    offsets = np.frombuffer(taken.buffers()[1], dtype=kind)[
+        taken.offset : taken.offset + len(taken) + 1
+    ]
+    widths = np.diff(offsets)
+    if not len(seen) or taken.null_count or not widths[0] or bool((widths != widths[0]).any()):
+        return large(pc.take(per_row, pa.array(np.repeat(seen, counts[seen]))))
+    width, total = int(widths[0]), int(counts.sum())
+    data = np.frombuffer(taken.buffers()[2], dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+    out = np.repeat(data.view((np.void, width)), counts[seen])
+    ends = np.arange(total + 1, dtype=np.int64) * width
+    return pa.LargeStringArray.from_buffers(total, pa.py_buffer(ends), pa.py_buffer(out))
 
 
 def large(array: Any) -> Any:

@@ -28,6 +28,7 @@ from connectors.tabular_cells import (
     numbers,
     origins_by_slot,
     readings_frame,
+    rows_repeated,
     string_codes_of,
     trimmed,
 )
@@ -281,7 +282,7 @@ def _assemble(
             quantity = pc.take(part["quantity_row"], index)
             empty = pa.scalar("", pa.large_string())
             per_row = pc.binary_join_element_wise(per_row, part["suffix_row"], empty)
-        source = pc.take(per_row, index)
+        source = rows_repeated(per_row, part["counts"])
         origin = origins_by_slot(Path(file).name, chunk.lines, part["labels"], ri, part["si"])
         columns = {
             "source_id": source,

@@ -105,3 +105,26 @@ def test_repeated_meter_days_are_sent_once_or_held_when_values_differ(tmp_path: 
     assert (result.written, result.held_back) == (2 * 48 - 1, 2)
     held = sorted((p.line, p.column) for p in result.problems if p.source_id == "1000000000002")
     assert held == [(3, "02:00"), (5, "02:00")]
+
+
+@pytest.mark.parametrize(
+    ("ids", "counts"),
+    [
+        (["1000000000001", None, "1000000000002", "1000000000001"], [3, 0, 2, 1]),
+        (["A1", "B22", "C3"], [2, 1, 2]),  # lengths differ: taken by Arrow
+        (["A1", None, "C3"], [0, 0, 0]),
+        (["X"], [48]),
+    ],
+)
+def test_source_ids_repeated_per_row_equal_taking_them(
+    ids: list[str | None], counts: list[int]
+) -> None:
+    import numpy as np
+
+    from connectors.tabular_cells import rows_repeated
+
+    per_row = pa.array(ids, pa.large_string()).slice(0)
+    got = rows_repeated(per_row, counts)
+    rows = np.repeat(np.arange(len(ids)), counts)
+    assert got.type == pa.large_string()
+    assert got.to_pylist() == pc.take(per_row, pa.array(rows, pa.int64())).to_pylist()
