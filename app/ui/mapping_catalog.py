@@ -12,7 +12,7 @@ import hashlib
 import logging
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -33,7 +33,7 @@ from app.core.ecap_catalog import (
     with_channels,
 )
 from app.ui.context import API_KEY_SECRET, AppContext
-from app.ui.mapping_catalog_model import CatalogModel
+from app.ui.mapping_catalog_model import CatalogModel, MeterFilter
 from app.ui.workers import Worker, start
 
 log = logging.getLogger(__name__)
@@ -89,14 +89,9 @@ class CatalogPane(QWidget):
         self._filter_timer.timeout.connect(self.apply_filter)
         self.filter.textChanged.connect(lambda _t: self._filter_timer.start())
         self.model = CatalogModel()
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setFilterKeyColumn(-1)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.proxy.setRecursiveFilteringEnabled(True)  # a meter stays when a channel matches
-        self.proxy.setAutoAcceptChildRows(True)  # and a matching meter keeps its channels
+        self.proxy = MeterFilter(self.model)
         self.tree = QTreeView()
-        self.tree.setModel(self.proxy)
+        self.tree.setModel(self.model)  # the filter proxy only while a filter is typed
         self.tree.setUniformRowHeights(True)
         self.tree.setAccessibleName("EnergyCAP meters and channels")
         self.tree.header().setMinimumSectionSize(90)
@@ -210,19 +205,38 @@ class CatalogPane(QWidget):
 
     def apply_filter(self) -> None:
         """Keep meters whose texts, or whose channels' texts, contain the filter."""
-        self.proxy.setFilterFixedString(self.filter.text().strip())
+        text = self.filter.text().strip()
+        self.proxy.set_text(text)
+        # Without a filter the view reads the model itself: a proxy maps every row first.
+        wanted = self.proxy if text else self.model
+        if self.tree.model() is not wanted:
+            current = self._to_source(self.tree.currentIndex())
+            self.tree.setModel(wanted)
+            self.tree.setCurrentIndex(self._to_view(current))
+
+    def shown_count(self) -> int:
+        """How many meters the tree shows."""
+        return int(self.tree.model().rowCount())
 
     def shown_meters(self) -> list[str]:
         """The codes of the meters the filter keeps, in order."""
-        count = self.proxy.rowCount()
-        rows = [self.proxy.mapToSource(self.proxy.index(r, 0)).row() for r in range(count)]
+        view = self.tree.model()
+        rows = [self._to_source(view.index(r, 0)).row() for r in range(view.rowCount())]
         return [self.model.meters[r].code for r in rows]
 
     def _view_index(self, meter_row: int, channel_row: int | None = None) -> QModelIndex:
         index = self.model.index(meter_row, 0)
         if channel_row is not None:
             index = self.model.index(channel_row, 0, index)
-        return self.proxy.mapFromSource(index)
+        return self._to_view(index)
+
+    def _to_view(self, index: QModelIndex) -> QModelIndex:
+        """A model index as the view's model has it."""
+        return self.proxy.mapFromSource(index) if self.tree.model() is self.proxy else index
+
+    def _to_source(self, index: QModelIndex) -> QModelIndex:
+        """A view index as the catalog model has it."""
+        return self.proxy.mapToSource(index) if self.tree.model() is self.proxy else index
 
     def expand_meter(self, meter_row: int) -> None:
         """Open a meter in the tree (its channels' import ids are read)."""
@@ -239,7 +253,7 @@ class CatalogPane(QWidget):
 
     # --- channel details ---------------------------------------------------------------------
     def _on_tree_expanded(self, index: QModelIndex) -> None:
-        source = self.proxy.mapToSource(index)
+        source = self._to_source(index)
         if source.isValid() and not self.model.is_channel(source):
             self.load_channels(self.model.meters[source.row()].meter_id)
 
@@ -292,7 +306,7 @@ class CatalogPane(QWidget):
 
     def current_channel(self) -> ChannelInfo | None:
         """The channel selected in the tree, if a channel is selected."""
-        source = self.proxy.mapToSource(self.tree.currentIndex())
+        source = self._to_source(self.tree.currentIndex())
         return self.model.channel_at(source) if self.model.is_channel(source) else None
 
     def _on_tree_activated(self, _index: QModelIndex) -> None:

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
 
 from app.core.ecap_catalog import ChannelInfo, EcapCatalog, MeterInfo
 
@@ -53,11 +59,14 @@ class CatalogModel(QAbstractItemModel):
 
     # --- the model interface -----------------------------------------------------------------
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if not self.hasIndex(row, column, parent):
+        if not 0 <= column < len(HEADERS) or row < 0:
             return QModelIndex()
         if not parent.isValid():
-            return self.createIndex(row, column, METER)
-        return self.createIndex(row, column, parent.row() + 1)
+            return self.createIndex(row, column, METER) if row < len(self.meters) else QModelIndex()
+        meter = parent.row()
+        if parent.internalId() != METER or row >= len(self.meters[meter].channels):
+            return QModelIndex()
+        return self.createIndex(row, column, meter + 1)
 
     def parent(self, child: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
         if not child.isValid() or child.internalId() == METER:
@@ -110,6 +119,45 @@ class CatalogModel(QAbstractItemModel):
     def meter_row(self, meter_id: int) -> int | None:
         """The row of a meter, by id."""
         return next((r for r, m in enumerate(self.meters) if m.meter_id == meter_id), None)
+
+
+class MeterFilter(QSortFilterProxyModel):
+    """Keeps the meters whose texts, or whose channels' texts, contain the filter text.
+
+    The match is worked out once per text over the catalog (one pass in Python),
+    not by asking the model for every cell's text.
+    """
+
+    def __init__(self, model: CatalogModel) -> None:
+        super().__init__()
+        self.setSourceModel(model)
+        self.catalog_model = model
+        self.keep: set[int] | None = None  # meter rows shown (None: all)
+
+    def set_text(self, text: str) -> None:
+        """Filter by `text` (case-insensitive; empty shows every meter)."""
+        wanted = text.strip().lower()
+        self.beginFilterChange()
+        self.keep = None if not wanted else {
+            row for row, meter in enumerate(self.catalog_model.meters)
+            if wanted in _texts(meter)
+        }  # fmt: skip
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        return self.keep is None or source_parent.isValid() or source_row in self.keep
+
+
+def _texts(meter: MeterInfo) -> str:
+    parts = [meter.code, meter.info, meter.import_id or ""]
+    for c in meter.channels:
+        parts += [
+            f"channel {c.channel_id}",
+            c.import_id or "",
+            c.observation_type or "",
+            c.unit or "",
+        ]
+    return " ".join(parts).lower()
 
 
 def _with(meter: MeterInfo, channels: tuple[ChannelInfo, ...]) -> MeterInfo:
