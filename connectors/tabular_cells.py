@@ -232,13 +232,16 @@ def origins(file: str, lines: Any, labels: Any, rows: Any = None) -> Any:
     return pc.binary_join_element_wise(prefix, labels, empty)
 
 
-def origins_by_slot(file: str, lines: Any, labels: list[str], rows: Any, slots: Any) -> Any:
+def origins_by_slot(
+    file: str, lines: Any, labels: list[str], rows: Any, slots: Any, counts: Any = None
+) -> Any:
     """`origins` of readings given by (row, slot): one numpy gather when widths are equal.
 
     Within a block the line numbers usually have one number of digits and the slot
     labels one length, so every origin has the same width: the `file:line:` of each
     row is written by column arithmetic and the bytes are two fixed-width gathers,
-    no per-reading string kernel.
+    no per-reading string kernel. With `counts` (readings per row; `rows` then go
+    row after row) the prefixes are repeated instead of gathered.
     """
     prefixes = _prefix_bytes(file, np.asarray(lines, dtype="int64"))
     names = [label.encode() for label in labels]
@@ -248,7 +251,9 @@ def origins_by_slot(file: str, lines: Any, labels: list[str], rows: Any, slots: 
     head, tail = prefixes.shape[1], len(names[0])
     cells = np.dtype([("line", np.void, head), ("label", np.void, tail)])
     out = np.empty(len(rows), dtype=cells)  # one fixed-width record per origin
-    out["line"] = np.take(prefixes.view((np.void, head)).ravel(), rows)
+    records = prefixes.view((np.void, head)).ravel()
+    # rows go in order: repeating each row's prefix is a sequential copy, unlike a gather
+    out["line"] = np.take(records, rows) if counts is None else np.repeat(records, counts)
     out["label"] = np.take(np.frombuffer(b"".join(names), dtype=(np.void, tail)), slots)
     offsets = np.arange(len(rows) + 1, dtype=np.int64) * (head + tail)
     return pa.LargeStringArray.from_buffers(len(rows), pa.py_buffer(offsets), pa.py_buffer(out))

@@ -283,7 +283,9 @@ def _assemble(
             empty = pa.scalar("", pa.large_string())
             per_row = pc.binary_join_element_wise(per_row, part["suffix_row"], empty)
         source = rows_repeated(per_row, part["counts"])
-        origin = origins_by_slot(Path(file).name, chunk.lines, part["labels"], ri, part["si"])
+        origin = origins_by_slot(
+            Path(file).name, chunk.lines, part["labels"], ri, part["si"], part["counts"]
+        )
         columns = {
             "source_id": source,
             "quantity": quantity,
