@@ -45,7 +45,10 @@ def _grid(times: pd.Series) -> tuple[Any, np.ndarray[Any, Any]] | None:
     the grid would be sparse (hashing the instants is then cheaper)."""
     if not isinstance(times.dtype, pd.DatetimeTZDtype) or not len(times):
         return None
-    ns = pd.to_datetime(times, utc=True).to_numpy(dtype="datetime64[ns]").view("int64")
+    if times.dtype.unit == "ns":
+        ns = np.asarray(times.array.asi8)  # UTC nanoseconds, no copy
+    else:
+        ns = pd.to_datetime(times, utc=True).to_numpy(dtype="datetime64[ns]").view("int64")
     first = int(ns.min())
     if first == np.iinfo("int64").min or first % NS:
         return None
