@@ -144,7 +144,7 @@ class CatalogPane(QWidget):
         worker = Worker(job, cancel_types=(CatalogCancelled,))
         worker.signals.progressed.connect(self._on_progressed)
         worker.signals.succeeded.connect(lambda c: self._on_loaded(session_key(url, key), c))
-        worker.signals.failed.connect(lambda m: self.state.setText(f"Not loaded: {m}"))
+        worker.signals.failed.connect(self._on_failed)
         worker.signals.cancelled.connect(self._on_cancelled)
         worker.signals.finished.connect(self._on_finished)
         self._busy(True)
@@ -175,7 +175,12 @@ class CatalogPane(QWidget):
         _SESSION[key] = catalog
         self.show_catalog(catalog, note=f" in {catalog.requests} requests")
 
+    def _on_failed(self, message: str) -> None:
+        self._busy(False)
+        self.state.setText(f"Not loaded: {message}")
+
     def _on_cancelled(self) -> None:
+        self._busy(False)
         kept = (
             f" The {len(self.catalog.meters):,} meters shown before stay."
             if self.catalog.meters
