@@ -19,6 +19,7 @@ from app.core.resources import resource_path
 from app.ui.context import AppContext
 from app.ui.log_viewer import setup_logging
 from app.ui.main_window import MainWindow
+from app.ui.pyside_refs import guard
 from app.ui.single_instance import SingleInstance, ask_running_instance, server_name
 from app.ui.theme import apply_theme, follow_os
 from app.ui.tray import Tray
@@ -50,6 +51,7 @@ def ensure_qapp() -> QApplication:
     """The QApplication, made once, named and iconed."""
     app = QApplication.instance()
     if not isinstance(app, QApplication):
+        guard()  # PySide6 6.12 on Python 3.11 (excluded in pyproject; installed by hand?)
         app = QApplication(sys.argv)
     app.setApplicationName("meterbridge")
     app.setApplicationVersion(__version__)
