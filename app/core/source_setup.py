@@ -256,6 +256,7 @@ def _save_verdigris(setup: SourceSetup, paths: AppPaths, secrets: SecretStore, s
         circuits=list(s.get("ids", [])),
         interval=s.get("interval", "15m"),
         kinds=[s.get("measure", "energy")],
+        timezone=s.get("timezone", ""),  # the picked circuits' building zone, when one
     )
     config.validate()
     if secret:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -103,6 +104,9 @@ def build(
     if services_factory is not None:
         window.attach_services(services_factory(paths))
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    # The start-up objects live as long as the app: keep them out of the garbage
+    # collector's full passes (one took ~120 ms of the GUI thread; 18-41 ms after).
+    gc.freeze()
     log.info("meterbridge %s started; log file %s", __version__, log_file)
     return Running(app, context, window, tray, instance)
 
