@@ -38,3 +38,36 @@ def test_one_value_agrees_with_the_number_of_codes(
     )
     assert string_codes._all_same(sliced) is (one and None not in values)
     assert (string_codes.codes(column)[1] == 1) is one
+
+
+def test_the_pipeline_uses_the_readers_encodings_for_the_mapped_batch() -> None:
+    from collections.abc import Iterator, Mapping
+    from pathlib import Path
+
+    from app.core.mapping import MappingTable
+    from app.core.pipeline import RunPlan, mapped_batches
+    from app.core.report import RunResult
+    from connectors.base import ReadingBatch, Source
+    from connectors.registry import ConnectorRegistry
+    from connectors.tabular import UkHalfHourlyConnector
+
+    class Recording(UkHalfHourlyConnector):
+        def __init__(self) -> None:
+            self.seen: list[ReadingBatch] = []
+
+        def read(self, source: Source, options: Mapping[str, Any]) -> Iterator[ReadingBatch]:
+            for batch in super().read(source, options):
+                self.seen.append(batch)
+                yield batch
+
+    path = Path(__file__).resolve().parents[1] / "data" / "hh" / "energy-assets.csv"
+    source = Source.from_path(path)
+    connector = Recording()
+    plan = RunPlan([source], ConnectorRegistry([connector]), MappingTable())
+    batches = mapped_batches(plan, source, RunResult())
+    mapped = next(batches)
+    given = connector.seen[0].info["string_codes"]
+    assert string_codes.encoded(mapped["source_id"]) is given["source_id"]
+    assert string_codes.encoded(mapped["meter_import_id"]) is given["source_id"]  # unmapped
+    assert string_codes.codes(mapped["quantity"])[1] == 1
+    batches.close()  # the reader's threads end, the file is closed
