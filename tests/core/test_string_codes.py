@@ -64,7 +64,7 @@ def test_the_pipeline_uses_the_readers_encodings_for_the_mapped_batch() -> None:
     source = Source.from_path(path)
     connector = Recording()
     plan = RunPlan([source], ConnectorRegistry([connector]), MappingTable())
-    batches = mapped_batches(plan, source, RunResult())
+    batches: Any = mapped_batches(plan, source, RunResult())
     mapped = next(batches)
     given = connector.seen[0].info["string_codes"]
     assert string_codes.encoded(mapped["source_id"]) is given["source_id"]
