@@ -23,6 +23,7 @@ from app.core.csv_words import (
     ISO_CSV_FORMAT,
     ISO_FORMAT,
     flag_words,
+    instants,
     joined_pieces,
     number_words,
     text_words,
@@ -313,7 +314,7 @@ def sort_for_import(part: pd.DataFrame) -> pd.DataFrame:
         return part
     channel, _ = pd.factorize(part["channel_import_id"], sort=True, use_na_sentinel=False)
     meter, _ = pd.factorize(part["meter_import_id"], sort=True, use_na_sentinel=False)
-    times = part["time"].to_numpy(dtype="datetime64[ns]").view("int64")
+    times = instants(part["time"])
     order = np.lexsort((times, meter, channel))
     if bool((order[1:] > order[:-1]).all()):
         return part
@@ -337,7 +338,7 @@ def _ordered_by_one_id(part: pd.DataFrame) -> bool:
     if len(words) > 1 and not bool(pc.all(pc.less(words[:-1], words[1:])).as_py()):
         return False  # first-seen order is not the sorted order
     codes = encoded.indices.to_numpy(zero_copy_only=False)
-    times = part["time"].to_numpy(dtype="datetime64[ns]").view("int64")
+    times = instants(part["time"])
     step_id, step_time = np.diff(codes), np.diff(times)
     return bool(((step_id > 0) | ((step_id == 0) & (step_time > 0))).all())
 
