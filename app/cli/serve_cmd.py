@@ -129,7 +129,7 @@ def run_serve(args: argparse.Namespace) -> int:
     journal = open_journal(args, settings)
     ecap = None if args.no_deliver else _connection(_serve_args(args), settings)
     delivery = _Delivery(journal, settings, ecap, args) if ecap is not None else None
-    listener = open_listener(paths, _listen(args, settings), journal)
+    listener = open_listener(paths, _listen(args, settings), journal, commit_process=True)
     mapping_file = getattr(args, "mapping", None) or settings.mapping_file
     listener.committer.raw_sources = RegisterModes(lambda: mapping_file)  # register=raw rows
     if delivery is not None:

@@ -19,6 +19,7 @@ import ssl
 import threading
 import time
 import weakref
+from pathlib import Path
 from typing import Any
 
 from app.core.capture import CaptureStore
@@ -233,14 +234,19 @@ class PushListener:
         return {d.name: asdict(self.devices.stats(d.name)) for d in self.devices.all()}
 
 
-def open_listener(paths: Any, settings: ListenerSettings, journal: ReadingSink) -> PushListener:
+def open_listener(
+    paths: Any, settings: ListenerSettings, journal: ReadingSink, *, commit_process: bool = False
+) -> PushListener:
     """The listener of a meterbridge home, with its device registry and stores.
 
     Args:
         paths: the home's `AppPaths` (devices in the config folder; registers,
             captures and device statistics in the data folder).
         settings: the listener settings.
-        journal: where readings are committed.
+        journal: where readings are committed (a `Journal`).
+        commit_process: commit in a child process that opens the same journal
+            file (`commit_process.CommitProcess`): the event loop and the journal
+            then use two cores. `meterbridge serve` does.
     """
     from app.core.secrets import SecretStore
 
@@ -253,6 +259,16 @@ def open_listener(paths: Any, settings: ListenerSettings, journal: ReadingSink) 
         max_count=settings.capture_max_count,
         max_bytes=settings.capture_max_bytes,
     )
-    return PushListener(
+    listener = PushListener(
         settings, devices, journal, RegisterStore(data / "registers.sqlite3"), captures
     )
+    if commit_process:
+        from app.core.commit_process import CommitProcess
+
+        listener.committer.remote = CommitProcess(
+            Path(getattr(journal, "path")),  # noqa: B009 (a ReadingSink has no path)
+            data / "registers.sqlite3",
+            max_bytes=int(getattr(journal, "max_bytes")),  # noqa: B009
+            retention_days=float(getattr(journal, "retention_days")),  # noqa: B009
+        )
+    return listener

@@ -52,6 +52,24 @@ class ReadingSink(Protocol):
         ...
 
 
+class RemoteCommitter(Protocol):
+    """Prepares and commits groups elsewhere (a child process), setting result or error."""
+
+    def start(self) -> None:
+        """Get ready (start the child)."""
+        ...
+
+    finished: Callable[[list[PushJob]], None]  # called with each group once answered
+
+    def commit(self, jobs: list[PushJob], raw_sources: frozenset[str]) -> None:
+        """Send `jobs` off; their `result` or `error` is set before `finished(jobs)`."""
+        ...
+
+    def stop(self) -> None:
+        """Stop (the child closes its stores)."""
+        ...
+
+
 @dataclass
 class PushJob:
     """One request's readings waiting for the commit."""
@@ -107,10 +125,12 @@ class PushCommitter:
         registers: RegisterStore,
         *,
         on_commit: Callable[[list[PushJob]], None] | None = None,
+        remote: RemoteCommitter | None = None,
     ) -> None:
         self.sink = sink
         self.registers = registers
         self.on_commit = on_commit
+        self.remote = remote  # commits in a child process (`commit_process.CommitProcess`)
         self.raw_sources: Callable[[], frozenset[str]] = frozenset  # register_modes.RegisterModes
         self.groups = 0
         self._incoming: list[PushJob] = []
@@ -119,7 +139,10 @@ class PushCommitter:
         self._threads = [threading.Thread(target=self._run, name="push-commit", daemon=True)]
 
     def start(self) -> None:
-        """Start the pipeline threads."""
+        """Start the commit thread (and the child process, when commits are remote)."""
+        if self.remote is not None:
+            self.remote.finished = self._remote_done
+            self.remote.start()
         for thread in self._threads:
             thread.start()
 
@@ -131,6 +154,8 @@ class PushCommitter:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout)
+        if self.remote is not None:
+            self.remote.stop()
 
     def submit(self, job: PushJob) -> PushJob:
         """Queue a job; wait on `job.done` for its result.
@@ -154,12 +179,25 @@ class PushCommitter:
                 group, self._incoming = self._incoming, []
             if not group:
                 return  # stopping, and everything queued was committed
-            prepared = [p for p in map(self._prepare, _by_device(group)) if p is not None]
             self.groups += 1
-            if prepared:
-                self._commit_devices(prepared)
-            if self.on_commit is not None:
-                self.on_commit([job for item in prepared for job in item.jobs])
+            if self.remote is None:
+                committed = self.commit_group(group)
+                if self.on_commit is not None:
+                    self.on_commit(committed)
+            else:
+                self.remote.commit(group, self.raw_sources())  # answered in _remote_done
+
+    def _remote_done(self, group: list[PushJob]) -> None:
+        _finish(group)
+        if self.on_commit is not None:
+            self.on_commit([job for job in group if job.error is None])
+
+    def commit_group(self, group: list[PushJob]) -> list[PushJob]:
+        """Prepare and commit one group here; finish every job; return the committed ones."""
+        prepared = [p for p in map(self._prepare, _by_device(group)) if p is not None]
+        if prepared:
+            self._commit_devices(prepared)
+        return [job for item in prepared for job in item.jobs if job.error is None]
 
     def _prepare(self, jobs: list[PushJob]) -> _Prepared | None:
         device = jobs[0].device
@@ -203,10 +241,15 @@ class PushCommitter:
 
 
 def _finish(
-    jobs: list[PushJob], *, result: PushOutcome | None = None, error: BaseException | None = None
+    jobs: list[PushJob],
+    *,
+    result: PushOutcome | None = None,
+    error: BaseException | None = None,
 ) -> None:
+    """Mark jobs done (with `result` or `error` when given) and wake their requests."""
     for job in jobs:
-        job.result, job.error = result, error
+        if result is not None or error is not None:
+            job.result, job.error = result, error
         job.done.set()
         if job.notify is not None:
             job.notify()
