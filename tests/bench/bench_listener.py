@@ -128,17 +128,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its live children (Linux /proc), 0 elsewhere."""
-    total = 0.0
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User + system CPU of a process and of its live children (Linux /proc), 0 elsewhere."""
+    own = children = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if stat.parent.name == str(pid) or fields[1] == str(pid):  # itself, or its child
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if stat.parent.name == str(pid):
+            own += used
+        elif fields[1] == str(pid):
+            children += used
+    return own, children
 
 
 def start_server(home: Path, port: int) -> subprocess.Popen[str]:
@@ -212,11 +215,13 @@ def main() -> int:
         port = free_port()
         server = start_server(home, port)
         try:
-            cpu_before, client_before = cpu_seconds(server.pid), time.process_time()
+            before, client_before = cpu_seconds(server.pid), time.process_time()
             acked, latencies, failures, elapsed = asyncio.run(
                 drive(port, plan, args.seconds, args.rate)
             )
-            server_cpu = cpu_seconds(server.pid) - cpu_before
+            after = cpu_seconds(server.pid)
+            loop_cpu, child_cpu = after[0] - before[0], after[1] - before[1]
+            server_cpu = loop_cpu + child_cpu
             client_cpu = time.process_time() - client_before
         finally:
             server.terminate()
@@ -247,7 +252,11 @@ def main() -> int:
         f"(one free core: ~{acked / max(server_cpu, 1e-9):,.0f} requests/s); "
         f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
-    print(f"load generator CPU: {client_cpu / max(acked, 1) * 1e3:.2f} ms per request")
+    per = 1e3 / max(acked, 1)
+    print(
+        f"  of which the listener process {loop_cpu * per:.2f} ms, its journal process "
+        f"{child_cpu * per:.2f} ms; load generator CPU: {client_cpu * per:.2f} ms per request"
+    )
     print(
         f"floor: Journal.accept alone uses {floor:.2f} ms CPU per 50-reading request "
         f"(groups of 32) = ~{1e3 / floor:,.0f} requests/s on one free core"
