@@ -17,7 +17,15 @@ def launch_command() -> list[str]:
     """How to start this app again: the frozen exe, or python -m app gui --minimized."""
     if getattr(sys, "frozen", False):
         return [sys.executable, "gui", "--minimized"]
-    return [sys.executable, "-m", "app", "gui", "--minimized"]
+    return [_windowless(sys.executable), "-m", "app", "gui", "--minimized"]
+
+
+def _windowless(python: str) -> str:
+    """On Windows, pythonw.exe beside python.exe (no console window at login)."""
+    candidate = Path(python).with_name("pythonw.exe")
+    if sys.platform == "win32" and Path(python).name.lower() == "python.exe" and candidate.exists():
+        return str(candidate)
+    return python
 
 
 def xdg_autostart_file() -> Path:
