@@ -23,7 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.ecap_catalog import ChannelInfo, EcapCatalog
-from app.core.mapping import MAPPING_HEADER, MappingError, MappingTable, parse_mapping_csv
+from app.core.mapping import (
+    MAPPING_HEADER,
+    REGISTER_MODES,
+    MappingError,
+    MappingTable,
+    parse_mapping_csv,
+)
 from app.ui.context import AppContext
 from app.ui.mapping_catalog import CatalogPane
 from app.ui.mapping_delegates import CodeDelegate
@@ -33,7 +39,7 @@ from app.ui.workers import Worker
 log = logging.getLogger(__name__)
 
 HEADER_LABELS = ("Source id", "Quantity", "Channel import id", "Meter import id", "Channel id",
-                 "Observation type", "Unit", "Multiplier")  # fmt: skip
+                 "Observation type", "Unit", "Multiplier", "Register")  # fmt: skip
 COLUMN = {name: number for number, name in enumerate(MAPPING_HEADER)}
 
 
@@ -69,6 +75,9 @@ class MappingEditor(QDialog):
         self.unit_delegate = CodeDelegate(self.table)
         self.table.setItemDelegateForColumn(COLUMN["observation_type"], self.obs_delegate)
         self.table.setItemDelegateForColumn(COLUMN["unit"], self.unit_delegate)
+        self.register_delegate = CodeDelegate(self.table)  # difference (default) or raw
+        self.register_delegate.codes = list(REGISTER_MODES)
+        self.table.setItemDelegateForColumn(COLUMN["register"], self.register_delegate)
         self.pane = CatalogPane(self.context)
         self.tree, self.fetch, self.catalog_state = (
             self.pane.tree, self.pane.load_button, self.pane.state

@@ -93,3 +93,26 @@ def test_targets_picked_from_energycap_lists(
     assert table is not None
     assert table.rows[0].channel_import_id == "C-SITE-KWH"
     assert (table.rows[0].observation_type, table.rows[0].unit) == ("Use", "kWh")
+
+
+def test_the_register_column_is_labelled_and_offers_raw(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    """A row can send a register's values raw; the choice survives export."""
+    from PySide6.QtWidgets import QComboBox
+
+    editor = _editor(qtbot, context)
+    column = COLUMN["register"]
+    assert editor.table.horizontalHeaderItem(column).text() == "Register"
+    row = editor.add_row({"source_id": "000D6F0001A303D4_333", "meter_import_id": "M1"})
+    index = editor.table.model().index(row, column)
+    box = editor.register_delegate.createEditor(editor.table.viewport(), None, index)  # type: ignore[arg-type]
+    assert isinstance(box, QComboBox)
+    assert [box.itemText(i) for i in range(box.count())] == ["", "difference", "raw"]
+    box.setCurrentText("raw")
+    editor.register_delegate.setModelData(box, editor.table.model(), index)
+    out = tmp_path / "out.csv"
+    assert editor.export_csv(out)
+    assert parse_mapping_csv(out.read_text(encoding="utf-8")).raw_sources() == {
+        "000D6F0001A303D4_333"
+    }
