@@ -32,23 +32,12 @@ log = logging.getLogger(__name__)
 class ReadingSink(Protocol):
     """What the committer writes to (the journal)."""
 
-    def accept(
-        self,
-        readings: pd.DataFrame,
-        *,
-        source: str,
-        hints: Any = None,
-        supersede: dict[tuple[str, str, int], str] | None = None,
-    ) -> Any:
-        """Store readings (and the mapping hints naming their targets) durably, then return.
-
-        `supersede` names re-derived register intervals (key → why) that replace
-        values already delivered without a decision.
-        """
-        ...
-
     def accept_many(self, batches: list[AcceptBatch]) -> list[Any]:
-        """Store several sources' batches in one transaction; a result or exception each."""
+        """Store several sources' batches in one transaction; a result or exception each.
+
+        A batch's `supersede` names re-derived register intervals (key → why) that
+        replace values already delivered without a decision.
+        """
         ...
 
 

@@ -104,9 +104,6 @@ def test_a_killed_journal_process_is_replaced_and_nothing_acknowledged_is_lost(
         time.sleep(0.05)  # the answer reader sees the pipe close
     answer = _push(listener, token, "000D6F0001A303D4_500", [1.0, 2.0, 3.0])
     assert answer.status_code == 200, answer.text  # a new child took the group
-    assert answer.json()["journal"] == {
-        **answer.json()["journal"],
-        "new": 2,
-        "unchanged_pending": 1,
-    }
+    journal = answer.json()["journal"]
+    assert (journal["new"], journal["unchanged_pending"]) == (2, 1)
     assert listener.committer.sink.counts()["pending"] == 3  # type: ignore[attr-defined]
