@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import __version__
 from app.core.preview_data import PreviewData
-from app.ui.workers import Worker, start
+from app.ui.workers import Worker, start_kept
 from connectors.base import READING_COLUMNS
 
 if TYPE_CHECKING:
@@ -152,9 +152,7 @@ class MainActions:
         worker = Worker(job)
         worker.signals.succeeded.connect(lambda text: self._done(f"{title}: {text}"))
         worker.signals.failed.connect(lambda text: self.window.banner.say(text, error=True))
-        worker.signals.finished.connect(lambda: self.workers.remove(worker))
-        self.workers.append(worker)
-        return start(worker)
+        return start_kept(worker, self.workers)
 
     def _done(self, text: str) -> None:
         log.info("%s", text)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 from app.core.jobs import JobOutcome, JobStore
 from app.core.source_removal import JOURNAL_KEPT, Removal, plan_removal, remove_source
 from app.core.source_setup import find_source
-from app.ui.workers import Worker, start
+from app.ui.workers import Worker, start_kept
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
@@ -165,9 +165,7 @@ class SourceActions:
         return self._keep(worker)
 
     def _keep(self, worker: Worker) -> Worker:
-        worker.signals.finished.connect(lambda: self.workers.remove(worker))
-        self.workers.append(worker)
-        return start(worker)
+        return start_kept(worker, self.workers)
 
     def _done(self, text: str) -> None:
         log.info("%s", text)

@@ -91,3 +91,10 @@ def start(worker: Worker, pool: QThreadPool | None = None) -> Worker:
         sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     (pool or QThreadPool.globalInstance()).start(worker)
     return worker
+
+
+def start_kept(worker: Worker, running: list[Worker]) -> Worker:
+    """Start `worker`, holding it in `running` until it finishes (its signals stay alive)."""
+    worker.signals.finished.connect(lambda: running.remove(worker))
+    running.append(worker)
+    return start(worker)
