@@ -144,6 +144,7 @@ class HeldPanel(QWidget):
     def __init__(self, journal_file: Path, zone: tzinfo | None = None) -> None:
         super().__init__()
         self.journal_file = journal_file
+        self._again = False
         self.zone = zone  # None: this computer's zone
         self.ids: list[int] = []
         self._loader: Worker | None = None
@@ -192,8 +193,9 @@ class HeldPanel(QWidget):
 
     # --- loading ---------------------------------------------------------------------------
     def refresh(self) -> Worker | None:
-        """Re-read the held readings on a worker (skipped while one runs)."""
+        """Re-read the held readings on a worker (once more after the one running, if any)."""
         if self._loader is not None:
+            self._again = True  # a newer state (zone, decisions) must not be lost
             return None
         path, zone = self.journal_file, self.zone
         worker = Worker(lambda _p, _c: load_held(path, zone))
@@ -205,6 +207,9 @@ class HeldPanel(QWidget):
 
     def _on_loader_finished(self) -> None:
         self._loader = None
+        if self._again:
+            self._again = False
+            self.refresh()
 
     def show_held(self, rows: Rows) -> None:
         """Show held readings (keeping the selection of rows still there)."""

@@ -79,8 +79,8 @@ def test_held_values_show_local_time_with_offset_and_utc(
     assert float(_cell(window, first, 5)) == new[moment]
     assert "changed this value after it was delivered" in _cell(window, first, 6)
     window.held.zone = ZoneInfo("America/New_York")
-    _loaded(qtbot, window)
-    assert _cell(window, first, 2) == "2026-10-24 20:00 EDT (UTC-04:00)"
+    window.held.refresh()  # a load already running is followed by one in the new zone
+    qtbot.waitUntil(lambda: _cell(window, first, 2) == "2026-10-24 20:00 EDT (UTC-04:00)")
     assert unnamed_controls(window.held) == []
 
 
@@ -188,3 +188,17 @@ def test_the_repeated_hour_of_a_us_fall_back_day_is_told_apart() -> None:
     assert first[2:6] == ("2026-11-01 01:30 EDT (UTC-04:00)", "2026-11-01 05:30 UTC", "unknown",
                           "4.25")  # fmt: skip
     assert second[2:4] == ("2026-11-01 01:30 EST (UTC-05:00)", "2026-11-01 06:30 UTC")
+
+
+def test_a_refresh_asked_during_a_load_is_not_lost(
+    qtbot: QtBot, context: AppContext, held_journal: Journal
+) -> None:
+    """The zone changed while a load ran: the panel loads again and shows the new zone."""
+    window = _window(qtbot, context)
+    _loaded(qtbot, window)
+    first = _row_at(window, "2026-10-25 00:00 UTC")
+    qtbot.waitUntil(lambda: window.held._loader is None)  # no load running now
+    assert window.held.refresh() is not None  # a load in London time runs
+    window.held.zone = ZoneInfo("America/New_York")
+    assert window.held.refresh() is None  # asked while it runs: remembered, not started
+    qtbot.waitUntil(lambda: _cell(window, first, 2) == "2026-10-24 20:00 EDT (UTC-04:00)")
