@@ -53,7 +53,7 @@ def _sample_for(connector_id: str) -> tuple[Path, dict[str, Any]]:
 
 
 def _round_trip(connector: Any) -> str:
-    from app.core.exporter import api_batches, import_files
+    from app.core.energycap.exporter import api_batches, import_files
     from app.core.mapping import MappingTable, apply_mapping
     from connectors.base import Source, concat_batches
 
@@ -75,10 +75,10 @@ def _verdigris() -> str:
     """The Verdigris pull reader on a bundled data v4 response (it is not a file connector)."""
     from datetime import datetime
 
-    from app.core.exporter import api_batches
+    from app.core.energycap.exporter import api_batches
     from app.core.mapping import MappingTable, apply_mapping
-    from connectors.verdigris import Request, to_readings
-    from connectors.verdigris_grid import make_grid
+    from connectors.verdigris.connector import Request, to_readings
+    from connectors.verdigris.grid import make_grid
 
     sample = json.loads(resource_path(SAMPLES, "verdigris.json").read_text("utf-8"))
     start, end = (datetime.fromisoformat(sample[k]) for k in ("start", "end"))
@@ -110,7 +110,7 @@ def _main_window() -> str:
 def run_self_test() -> int:
     """Run every check; 0 only if all passed."""
     from app import __version__
-    from app.core.catalog import build_registry
+    from app.core.connector_catalog import build_registry
 
     print(f"meterbridge {__version__} self-test", flush=True)
     results: list[bool] = []

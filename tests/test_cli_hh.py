@@ -10,7 +10,7 @@ import pytest
 
 from app.cli import main
 from connectors.base import Source
-from connectors.tabular import UkHalfHourlyConnector
+from connectors.tabular.engine import UkHalfHourlyConnector
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 
 DATA = Path(__file__).resolve().parent / "data" / "hh"

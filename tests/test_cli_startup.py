@@ -27,7 +27,8 @@ def test_convert_does_not_load_the_journal_delivery_or_sftp() -> None:
     code = (
         "import sys, app.cli\n"
         "app.cli.build_parser(['convert', 'x.csv'])\n"
-        "heavy = ['app.core.journal', 'app.core.delivery', 'paramiko', 'requests', 'pandas']\n"
+        "heavy = ['app.core.journal.store', 'app.core.delivery.engine',"
+        " 'paramiko', 'requests', 'pandas']\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
     done = subprocess.run(

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from app.cli import main
-from app.core.journal import Journal
+from app.core.journal.store import Journal
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 from tests.fakes.memory_keyring import installed, no_keyring
 from tests.fakes.sftp_server import start_server

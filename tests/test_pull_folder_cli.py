@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.core.catalog import build_registry
-from app.core.jobs import JobStore
-from app.core.journal import Journal
+from app.core.connector_catalog import build_registry
+from app.core.journal.store import Journal
+from app.core.pulls.jobs import JobStore
 from connectors.base import Source
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 from tests.fakes.fixtures import API_KEY, energycap  # noqa: F401

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.core.catalog import build_registry
+from app.core.connector_catalog import build_registry
 
 REPO = Path(__file__).resolve().parents[1]
 

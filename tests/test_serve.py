@@ -203,7 +203,7 @@ def test_device_token_is_kept_in_the_keyring_when_there_is_one(
 
 def _device_commands_without_keyring(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from app.cli import main
-    from app.core.capture import CaptureStore
+    from app.core.listener.capture import CaptureStore
 
     assert main(["device", "add", "bad name", "--connector", "episensor"]) == 2
     assert "device name 'bad name'" in capsys.readouterr().err
@@ -254,7 +254,7 @@ def test_serve_sends_registers_raw_for_mapping_rows_that_ask(tmp_path: Path) -> 
     assert answer.status_code == 200, answer.text
     code, _ = server.finish(signal.SIGTERM)
     assert code == 0
-    from app.core.journal import Journal
+    from app.core.journal.store import Journal
 
     journal = Journal(home / "journal.sqlite3")
     pending = journal.pending(100)

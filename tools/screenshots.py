@@ -35,11 +35,11 @@ def fill_home(home: Path) -> None:
     confirmed (one batch through the Import API, with its task id), two are refused."""
     import pandas as pd
 
-    from app.core.delivery import deliver_pending
-    from app.core.energycap import EnergyCapClient
-    from app.core.jobs import JobOutcome, JobStore
-    from app.core.journal import Journal
+    from app.core.delivery.engine import deliver_pending
+    from app.core.energycap.client import EnergyCapClient
+    from app.core.journal.store import Journal
     from app.core.mapping import parse_mapping_csv
+    from app.core.pulls.jobs import JobOutcome, JobStore
     from app.core.settings import EnergyCapSettings
     from connectors.base import make_readings
     from tests.fakes.energycap import FakeEnergyCap
@@ -117,8 +117,8 @@ def main() -> int:
     from app.core.paths import resolve_paths
     from app.ui.application import ensure_qapp
     from app.ui.context import AppContext
-    from app.ui.log_viewer import setup_logging
     from app.ui.theme import apply_theme
+    from app.ui.window.log_viewer import setup_logging
 
     app = ensure_qapp()
     paths = resolve_paths(home).ensure()
@@ -135,7 +135,7 @@ def main() -> int:
 
 def main_window(app: object, context: object, path: Path) -> object:
     """The dashboard with its sources."""
-    from app.ui.main_window import MainWindow
+    from app.ui.window.main_window import MainWindow
 
     window = MainWindow(context)  # type: ignore[arg-type]
     window.resize(1180, 620)
@@ -150,7 +150,7 @@ def main_window(app: object, context: object, path: Path) -> object:
 
 def mapping_editor(app: object, context: Any, path: Path) -> None:
     """The mapping editor with EnergyCAP's lists loaded from a loopback EnergyCAP."""
-    from app.ui.mapping_editor import MappingEditor
+    from app.ui.mapping.editor import MappingEditor
     from tests.fakes.energycap import FakeEnergyCap
     from tests.fakes.energycap_model import FakeChannel
 
@@ -190,7 +190,7 @@ def screens(app: object, context: object, out: Path) -> None:
     from PySide6.QtCore import Qt
 
     from app.ui.preview.window import PreviewWindow
-    from app.ui.settings_dialog import SettingsDialog
+    from app.ui.settings.dialog import SettingsDialog
     from app.ui.wizards.source_wizard import SOURCE, SourceWizard
     from connectors.base import Source
 

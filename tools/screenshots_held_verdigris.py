@@ -25,10 +25,10 @@ from tools.screenshots import shoot, wait_for  # noqa: E402
 
 def held_values(app: Any, context: Any, path: Path) -> None:
     """The Held values tab over a journal with a clock-change day held."""
-    from app.core.delivery import deliver_pending
-    from app.core.journal import Journal
-    from app.ui.main_window import MainWindow
-    from tests.core.test_delivery import FAST, MAPPING, client_for, day
+    from app.core.delivery.engine import deliver_pending
+    from app.core.journal.store import Journal
+    from app.ui.window.main_window import MainWindow
+    from tests.core.delivery.test_delivery import FAST, MAPPING, client_for, day
     from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 
     with FakeEnergyCap(api_key="test-key") as fake:

@@ -29,8 +29,8 @@ EXIT_ERROR = 2
 COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.gui_cmd",
     "app.cli.convert_cmd",
-    "app.cli.journal_cmd",
-    "app.cli.pull_cmd",
+    "app.cli.journal.commands",
+    "app.cli.pull.commands",
     "app.cli.device_cmd",
 )
 
@@ -39,12 +39,12 @@ COMMAND_OF: dict[str, str] = {
     "gui": "app.cli.gui_cmd",
     "convert": "app.cli.convert_cmd",
     "send": "app.cli.convert_cmd",
-    "deliver": "app.cli.journal_cmd",
-    "status": "app.cli.journal_cmd",
-    "replay": "app.cli.journal_cmd",
-    "held": "app.cli.journal_cmd",
-    "pull": "app.cli.pull_cmd",
-    "jobs": "app.cli.pull_cmd",
+    "deliver": "app.cli.journal.commands",
+    "status": "app.cli.journal.commands",
+    "replay": "app.cli.journal.commands",
+    "held": "app.cli.journal.commands",
+    "pull": "app.cli.pull.commands",
+    "jobs": "app.cli.pull.commands",
     "device": "app.cli.device_cmd",
     "serve": "app.cli.device_cmd",
 }

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 from app.cli import UsageError
 
 if TYPE_CHECKING:  # imported where used: `meterbridge --help` and `convert` start fast
-    from app.core.energycap import EnergyCapClient
+    from app.core.energycap.client import EnergyCapClient
     from app.core.mapping import MappingTable
     from app.core.paths import AppPaths
     from app.core.pipeline import RunPlan
     from app.core.report import SourceReport
     from app.core.settings import EnergyCapSettings, Settings
 
-API_KEY_NAME = "energycap-api-key"  # = app.core.connection.API_KEY_NAME (kept light)
+API_KEY_NAME = "energycap-api-key"  # = app.core.energycap.connection.API_KEY_NAME (kept light)
 
 # (flag, options key, help, type)
 CONNECTOR_OPTIONS: tuple[tuple[str, str, str, Any], ...] = (
@@ -113,7 +113,7 @@ def _load(args: argparse.Namespace) -> tuple[AppPaths, Settings]:
 
 
 def _table(args: argparse.Namespace, settings: Settings) -> MappingTable:
-    from app.core.connection import mapping_table
+    from app.core.energycap.connection import mapping_table
     from app.core.mapping import MappingError
 
     try:
@@ -124,7 +124,7 @@ def _table(args: argparse.Namespace, settings: Settings) -> MappingTable:
 
 def _plan(args: argparse.Namespace, settings: Settings) -> RunPlan:
     from app.cli.run_output import ProgressBar
-    from app.core.catalog import build_registry
+    from app.core.connector_catalog import build_registry
     from app.core.pipeline import RunPlan
     from connectors.base import Source
 
@@ -155,7 +155,7 @@ def _time_label(args: argparse.Namespace, settings: Settings) -> str:
 
 def _write_files(args: argparse.Namespace, settings: Settings, folder: Path) -> int:
     from app.cli.run_output import print_result
-    from app.core.exporter import ExportError
+    from app.core.energycap.exporter import ExportError
     from app.core.pipeline import convert
 
     plan = _plan(args, settings)
@@ -191,7 +191,7 @@ def run_send(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if ecap.api not in ("readings", "esa", "import"):
         raise UsageError(f"API must be readings, esa or import; the setting says {ecap.api!r}")
-    from app.cli.journal_send import send_through_journal
+    from app.cli.journal.send import send_through_journal
 
     client = _client(url, ecap)
     plan = dataclasses.replace(_plan(args, settings), detail=_layout_line)
@@ -199,7 +199,7 @@ def run_send(args: argparse.Namespace) -> int:
 
 
 def _client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:
-    from app.core.connection import ConnectionSetupError, client_from_settings
+    from app.core.energycap.connection import ConnectionSetupError, client_from_settings
 
     try:
         return client_from_settings(url, ecap)

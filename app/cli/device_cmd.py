@@ -19,14 +19,14 @@ from typing import Any
 
 from app.cli import EXIT_OK, UsageError
 from app.cli.convert_cmd import _load
-from app.cli.journal_cmd import add_connection_options
-from app.core.capture import CaptureStore
-from app.core.devices import PUSH_CONNECTORS, Device, DeviceError, DeviceRegistry
+from app.cli.journal.commands import add_connection_options
+from app.core.listener.capture import CaptureStore
+from app.core.listener.push_readers import reader_option_specs
 from app.core.paths import AppPaths
-from app.core.push_readers import reader_option_specs
 from app.core.secrets import SecretStore
 from app.core.settings import Settings
-from connectors.push_options import shown as _shown
+from app.core.sources.devices import PUSH_CONNECTORS, Device, DeviceError, DeviceRegistry
+from connectors.push.options import shown as _shown
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:

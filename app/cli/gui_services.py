@@ -16,21 +16,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.connection import (
+from app.core.delivery.engine import deliver_pending
+from app.core.energycap.client import EnergyCapClient
+from app.core.energycap.connection import (
     API_KEY_NAME,
     ConnectionSetupError,
     client_from_settings,
     mapping_table,
 )
-from app.core.delivery import deliver_pending
-from app.core.energycap import EnergyCapClient
-from app.core.jobs import JobOutcome
-from app.core.journal import Journal
+from app.core.journal.store import Journal
 from app.core.mapping import MappingError, MappingTable
 from app.core.paths import AppPaths
-from app.core.register_modes import RegisterModes
+from app.core.pulls.jobs import JobOutcome
 from app.core.secrets import SecretStore
 from app.core.settings import Settings, load_settings
+from app.core.sources.register_modes import RegisterModes
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class GuiServices:
         return self.notes
 
     def _start_listener(self, settings: Settings) -> None:
-        from app.core.listener import open_listener
+        from app.core.listener.server import open_listener
 
         try:
             self.listener = open_listener(self.paths, settings.listener, self.journal)
@@ -132,8 +132,8 @@ class GuiServices:
 
     def _start_scheduler(self) -> None:
         try:
-            from app.cli.pull_cmd import scheduler_for
-            from app.core.source_setup import restore_folder_jobs
+            from app.cli.pull.commands import scheduler_for
+            from app.core.sources.setup import restore_folder_jobs
 
             for name in restore_folder_jobs(self.paths):  # sources saved before folders ran
                 self.notes.append(f"Now watching the folder of “{name}”")

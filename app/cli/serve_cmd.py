@@ -21,14 +21,14 @@ from typing import Any
 
 from app.cli import EXIT_OK, UsageError
 from app.cli.convert_cmd import _load, _table
-from app.cli.journal_cmd import _connection
-from app.cli.journal_send import open_journal
-from app.core.connection import ConnectionSetupError, client_from_settings
-from app.core.delivery import deliver_pending
-from app.core.journal import Journal
-from app.core.listener import PushListener, open_listener
-from app.core.register_modes import RegisterModes
+from app.cli.journal.commands import _connection
+from app.cli.journal.send import open_journal
+from app.core.delivery.engine import deliver_pending
+from app.core.energycap.connection import ConnectionSetupError, client_from_settings
+from app.core.journal.store import Journal
+from app.core.listener.server import PushListener, open_listener
 from app.core.settings import EnergyCapSettings, Settings
+from app.core.sources.register_modes import RegisterModes
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +97,9 @@ class _Delivery:
 
 def _scheduler_loop(args: argparse.Namespace, stop: threading.Event) -> threading.Thread | None:
     try:
-        from app.cli.pull_cmd import scheduler_for
+        from app.cli.pull.commands import scheduler_for
         from app.core.paths import resolve_paths
-        from app.core.source_setup import restore_folder_jobs
+        from app.core.sources.setup import restore_folder_jobs
 
         paths = resolve_paths(args.home)
         for name in restore_folder_jobs(paths):  # folder sources saved before folders ran

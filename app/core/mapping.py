@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from app.core import string_codes
-from connectors.registers import base_quantity, is_register, register_quantity
+from connectors.push.registers import base_quantity, is_register, register_quantity
 
 TARGET_COLUMNS: tuple[str, ...] = (
     "channel_id",

@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 
 from app.core import string_codes
+from app.core.energycap.outbox import ImportFileWriter
 from app.core.guards import drop_channel_ids, drop_conflicts, drop_non_finite
 from app.core.mapping import MappingTable, apply_mapping, hint_rows, with_hints
-from app.core.outbox import ImportFileWriter
 from app.core.report import DeliveryResult, RunResult, SourceReport
 from connectors.base import ReadingBatch, Source, SourceError
 from connectors.registry import Candidate, ConnectorRegistry
@@ -192,7 +192,7 @@ def convert(plan: RunPlan, out_dir: Path, *, label: Any = "end") -> RunResult:
 
 
 def send(plan: RunPlan, handle: Deliver, result: RunResult | None = None) -> RunResult:
-    """Read every source and deliver each mapped batch with `handle` (see `app.core.sender`).
+    """Read every source and deliver each mapped batch with `handle` (see `delivery.legacy_sender`).
 
     Pass `result` to keep what was done so far when a client error stops the run.
     """

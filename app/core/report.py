@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.core.energycap.outbox import OutputFile
 from app.core.mapping import MappingRow
-from app.core.outbox import OutputFile
 from connectors.base import Problem, ProblemKind
 
 WITHHELD_KINDS = (ProblemKind.HELD_BACK, ProblemKind.BAD_VALUE)

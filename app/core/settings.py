@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.core.journal_settings import JournalSettings
-from app.core.listener_settings import ListenerSettings
+from app.core.journal.settings import JournalSettings
+from app.core.listener.settings import ListenerSettings
 
 log = logging.getLogger(__name__)
 

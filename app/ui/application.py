@@ -15,15 +15,15 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app import __version__
 from app.core.paths import AppPaths, resolve_paths
-from app.core.preview_process import warm_up
+from app.core.preview.process import warm_up
 from app.core.resources import resource_path
 from app.ui.context import AppContext
-from app.ui.log_viewer import setup_logging
-from app.ui.main_window import MainWindow
 from app.ui.pyside_refs import guard
 from app.ui.single_instance import SingleInstance, ask_running_instance, server_name
 from app.ui.theme import apply_theme, follow_os
 from app.ui.tray import Tray
+from app.ui.window.log_viewer import setup_logging
+from app.ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 

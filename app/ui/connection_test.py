@@ -9,7 +9,7 @@ from app.ui.workers import Worker
 
 def check_energycap(url: str, key: str) -> str:
     """Call the client's `check()`; returns a plain sentence or raises with one."""
-    from app.core.energycap import AuthError, EnergyCapClient, EnergyCapError, RetryPolicy
+    from app.core.energycap.client import AuthError, EnergyCapClient, EnergyCapError, RetryPolicy
 
     if not url.strip():
         raise ValueError("Choose an EnergyCAP host first.")

@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.core import connection
-from app.core.catalog import build_registry
+from app.core.connector_catalog import build_registry
+from app.core.energycap import connection
 from app.core.mapping import Codes, MappingError, MappingTable
 from app.core.paths import AppPaths
 from app.core.secrets import SecretStore

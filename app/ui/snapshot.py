@@ -69,7 +69,7 @@ def _read_devices(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> Non
     if not path.exists():
         return
     try:
-        from app.core.devices import DeviceRegistry
+        from app.core.sources.devices import DeviceRegistry
 
         for device in DeviceRegistry(path).all():
             rows[device.source] = SourceRow(
@@ -87,7 +87,7 @@ def _read_jobs(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:
     if not path.exists():
         return
     try:
-        from app.core.jobs import JobStore
+        from app.core.pulls.jobs import JobStore
 
         for job in JobStore(path).list():
             state = "paused" if job.paused else (job.last_status or "waiting for first run")
@@ -109,7 +109,7 @@ def _read_journal(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> Non
         snap.notes.append("Nothing has been received or sent yet.")
         return
     try:
-        from app.core.journal import Journal
+        from app.core.journal.store import Journal
 
         journal = Journal(path)
         try:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from app.ui.main_window import MainWindow
 from app.ui.snapshot import Snapshot
+from app.ui.window.main_window import MainWindow
 
 
 class Tray(QSystemTrayIcon):

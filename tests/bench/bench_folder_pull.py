@@ -17,12 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.core.catalog import build_registry
-from app.core.folder_pull import FolderConfig, poll_folder
+from app.core.connector_catalog import build_registry
 from app.core.mapping import MappingTable
-from app.core.pull_submit import Submitter
+from app.core.pulls.folder import FolderConfig, poll_folder
+from app.core.pulls.sftp.state import FileMemory
+from app.core.pulls.submit import Submitter
 from app.core.report import DeliveryResult
-from app.core.sftp_state import FileMemory
 
 
 def fill(folder: Path, files: int) -> None:

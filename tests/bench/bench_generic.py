@@ -25,7 +25,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from connectors.base import Source
-from connectors.generic import GenericCsvConnector
+from connectors.generic.engine import GenericCsvConnector
 
 
 def write_file(path: Path, meters: int, days: int) -> int:

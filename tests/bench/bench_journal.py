@@ -24,8 +24,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.core.journal import Journal
-from app.core.journal_accept import accept_rows
+from app.core.journal.accept import accept_rows
+from app.core.journal.store import Journal
 from connectors.base import make_readings
 
 START = pd.Timestamp("2026-01-01", tz="UTC")

@@ -35,8 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from app.core.devices import DeviceRegistry  # noqa: E402
-from app.core.journal import Journal  # noqa: E402
+from app.core.journal.store import Journal  # noqa: E402
+from app.core.sources.devices import DeviceRegistry  # noqa: E402
 
 T0 = 1_780_000_000
 POINTS = 50
@@ -165,8 +165,8 @@ def start_server(home: Path, port: int) -> subprocess.Popen[str]:
 
 def journal_floor(folder: Path, requests: int = 2000, group: int = 32) -> float:
     """CPU ms per 50-reading request of `Journal.accept` alone (groups of `group`)."""
-    from app.core.journal import Journal
-    from connectors.episensor import parse_push
+    from app.core.journal.store import Journal
+    from connectors.push.episensor import parse_push
 
     journal = Journal(folder / "floor.sqlite3")
     frames = []

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 def serve(meters: int, ready: multiprocessing.Queue, stop: multiprocessing.Event) -> None:  # type: ignore[type-arg]
     """Run the fake in a child process (its JSON work does not share the GUI's GIL)."""
-    from tests.core.test_ecap_catalog import add_meters
+    from tests.core.energycap.test_ecap_catalog import add_meters
     from tests.fakes.energycap import FakeEnergyCap
 
     with FakeEnergyCap(api_key="bench-key") as fake:
@@ -46,7 +46,7 @@ def main() -> int:
 
     guard()  # processEvents() in a loop loses None references fast (see app/ui/pyside_refs.py)
     from app.ui.context import API_KEY_SECRET, AppContext
-    from app.ui.mapping_editor import MappingEditor
+    from app.ui.mapping.editor import MappingEditor
     from tests.fakes.memory_keyring import installed
 
     numbers = [a for a in sys.argv[1:] if a.isdigit()]

@@ -22,9 +22,9 @@ def main() -> int:
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.core.catalog import build_registry
+    from app.core.connector_catalog import build_registry
     from app.core.mapping import MappingTable
-    from app.core.preview_process import warm_up
+    from app.core.preview.process import warm_up
     from app.ui.preview.window import PreviewWindow
     from connectors.base import Source
     from tests.ui.hh_files import write_hh

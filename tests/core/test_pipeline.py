@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from app.core.energycap import EnergyCapClient, RetryPolicy
+from app.core.delivery.legacy_sender import DeliveryContext, deliver
+from app.core.energycap.client import EnergyCapClient, RetryPolicy
 from app.core.mapping import MappingTable, parse_mapping_csv
 from app.core.pipeline import Progress, RunPlan, convert, send
-from app.core.sender import DeliveryContext, deliver
 from app.core.settings import EnergyCapSettings
 from connectors.base import (
     ConnectorInfo,
@@ -202,7 +202,7 @@ BODY = """[
 
 
 def json_plan(tmp_path: Path) -> RunPlan:
-    from connectors.readings_json import ReadingsJsonConnector
+    from connectors.generic.readings_json import ReadingsJsonConnector
 
     path = tmp_path / "body.json"
     path.write_text(BODY)

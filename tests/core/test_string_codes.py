@@ -49,7 +49,7 @@ def test_the_pipeline_uses_the_readers_encodings_for_the_mapped_batch() -> None:
     from app.core.report import RunResult
     from connectors.base import ReadingBatch, Source
     from connectors.registry import ConnectorRegistry
-    from connectors.tabular import UkHalfHourlyConnector
+    from connectors.tabular.engine import UkHalfHourlyConnector
 
     class Recording(UkHalfHourlyConnector):
         def __init__(self) -> None:

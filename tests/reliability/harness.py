@@ -1,6 +1,6 @@
 """Run `meterbridge` as a child process that may SIGKILL itself at a chosen point.
 
-The child gets ``METERBRIDGE_CRASH_AT`` (see `app.core.delivery_send.crash_point`),
+The child gets ``METERBRIDGE_CRASH_AT`` (see `app.core.delivery.send.crash_point`),
 a home of its own with short retry settings, and the fake EnergyCAP's URL.
 After the crash the test restarts it with `deliver` and checks the journal
 and the fake against the readings of the file.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from app.core.journal import Journal
+from app.core.journal.store import Journal
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 
 KEY = "crash-test-key"

@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 import requests
 
-from app.core.delivery import deliver_pending
-from app.core.energycap import EnergyCapClient, RetryPolicy
-from app.core.journal import Journal
+from app.core.delivery.engine import deliver_pending
+from app.core.energycap.client import EnergyCapClient, RetryPolicy
+from app.core.journal.store import Journal
 from app.core.mapping import MappingTable, parse_mapping_csv
 from app.core.settings import EnergyCapSettings
 from connectors.base import make_readings

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.ui.context import AppContext
-from app.ui.main_window import MainWindow
-from app.ui.mapping_editor import MappingEditor
+from app.ui.mapping.editor import MappingEditor
 from app.ui.preview.window import PreviewWindow
-from app.ui.settings_dialog import SettingsDialog
+from app.ui.settings.dialog import SettingsDialog
+from app.ui.window.main_window import MainWindow
 from app.ui.wizards.kinds import WIZARD_KINDS
 from app.ui.wizards.source_wizard import SourceWizard
 from connectors.base import Source

@@ -9,10 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from app.core.source_setup import find_source, load_sources, save_source, sources_file
+from app.core.sources.setup import find_source, load_sources, save_source, sources_file
 from app.ui.context import AppContext
-from app.ui.main_window import MainWindow
-from app.ui.settings_dialog import CUSTOM, SettingsDialog
+from app.ui.settings.dialog import CUSTOM, SettingsDialog
+from app.ui.window.main_window import MainWindow
 from app.ui.wizards.source_wizard import DESTINATION, SOURCE, SUMMARY, SourceWizard
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.fixtures import API_KEY

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.ui.context import AppContext
-from app.ui.main_window import MainWindow
+from app.ui.window.main_window import MainWindow
 
 
 def _drop(window: MainWindow, path: Path) -> QDropEvent:

@@ -10,15 +10,15 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.core.delivery import deliver_pending
-from app.core.journal import Journal
-from app.core.journal_held import held_decisions
-from app.ui import held_panel
+from app.core.delivery.engine import deliver_pending
+from app.core.journal.held import held_decisions
+from app.core.journal.store import Journal
 from app.ui.application import app_icon
 from app.ui.context import AppContext
-from app.ui.main_window import MainWindow
 from app.ui.tray import Tray
-from tests.core.test_delivery import FAST, MAPPING, at_fake, client_for, day, expected
+from app.ui.window import held_panel
+from app.ui.window.main_window import MainWindow
+from tests.core.delivery.test_delivery import FAST, MAPPING, at_fake, client_for, day, expected
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 from tests.ui.test_accessibility import unnamed_controls
 

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from pytestqt.qtbot import QtBot
 
-from app.core.delivery import deliver_pending
-from app.core.energycap import EnergyCapClient, RetryPolicy
-from app.core.jobs import JobOutcome, JobStore
-from app.core.journal import Journal
+from app.core.delivery.engine import deliver_pending
+from app.core.energycap.client import EnergyCapClient, RetryPolicy
+from app.core.journal.store import Journal
 from app.core.mapping import MappingTable
+from app.core.pulls.jobs import JobOutcome, JobStore
 from app.core.settings import EnergyCapSettings
 from app.ui.context import AppContext
-from app.ui.log_viewer import setup_logging
-from app.ui.main_window import MainWindow
+from app.ui.window.log_viewer import setup_logging
+from app.ui.window.main_window import MainWindow
 from connectors.base import make_readings
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.energycap_model import FakeChannel

@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from app.ui.context import API_KEY_SECRET, AppContext
-from app.ui.mapping_catalog import forget_session
-from app.ui.mapping_editor import COLUMN, MappingEditor
-from tests.core.test_ecap_catalog import add_meters
+from app.ui.mapping.catalog import forget_session
+from app.ui.mapping.editor import COLUMN, MappingEditor
+from tests.core.energycap.test_ecap_catalog import add_meters
 from tests.fakes.energycap import FakeEnergyCap
 from tests.ui.test_accessibility import unnamed_controls
 

@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.mapping import parse_mapping_csv
 from app.ui.context import API_KEY_SECRET, AppContext
-from app.ui.mapping_editor import COLUMN, MappingEditor
+from app.ui.mapping.editor import COLUMN, MappingEditor
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.energycap_model import FakeChannel
 

@@ -11,9 +11,9 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from app.core.mapping import MappingTable, apply_mapping
-from app.core.preview_checks import Flag
-from app.core.preview_columns import TableColumns
-from app.core.preview_process import warm_up
+from app.core.preview.checks import Flag
+from app.core.preview.columns import TableColumns
+from app.core.preview.process import warm_up
 from app.ui.context import AppContext
 from app.ui.preview.model import ReadingsModel
 from app.ui.preview.window import PreviewWindow

@@ -9,10 +9,10 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from app.cli.gui_services import GuiServices
-from app.core.catalog import build_registry
-from app.core.preview_data import load_preview
+from app.core.connector_catalog import build_registry
+from app.core.preview.data import load_preview
 from app.ui.context import API_KEY_SECRET, AppContext
-from app.ui.main_window import MainWindow
+from app.ui.window.main_window import MainWindow
 from connectors.base import Source
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.energycap_model import FakeChannel
@@ -159,8 +159,8 @@ def test_the_apps_listener_honours_register_raw_rows_of_the_mapping(
     """The mapping chosen in Settings decides which registers go raw (no restart needed)."""
     import requests
 
-    from app.core.devices import DeviceRegistry
-    from app.core.journal import Journal
+    from app.core.journal.store import Journal
+    from app.core.sources.devices import DeviceRegistry
 
     sensor = "000D6F0001A303D4_333"
     mapping = tmp_path / "mapping.csv"

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.settings import HOST_PRESETS, load_settings
 from app.ui.context import API_KEY_SECRET, AppContext
-from app.ui.settings_dialog import CUSTOM, SettingsDialog
+from app.ui.settings.dialog import CUSTOM, SettingsDialog
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.memory_keyring import MemoryKeyring
 

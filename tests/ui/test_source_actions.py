@@ -14,14 +14,14 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.cli.gui_services import GuiServices
-from app.core.devices import DeviceRegistry
-from app.core.folder_pull import FolderConfig
-from app.core.jobs import JobStore
-from app.core.journal import Journal
-from app.core.source_setup import SourceSetup, find_source, save_source
+from app.core.journal.store import Journal
+from app.core.pulls.folder import FolderConfig
+from app.core.pulls.jobs import JobStore
+from app.core.sources.devices import DeviceRegistry
+from app.core.sources.setup import SourceSetup, find_source, save_source
 from app.ui.context import API_KEY_SECRET, AppContext
-from app.ui.main_window import MainWindow
-from app.ui.wizards.device_edit_page import DeviceEditPage
+from app.ui.window.main_window import MainWindow
+from app.ui.wizards.push.device_edit_page import DeviceEditPage
 from app.ui.wizards.source_wizard import SCHEDULE, SOURCE, SUMMARY, TEST, SourceWizard
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.memory_keyring import MemoryKeyring
@@ -340,8 +340,8 @@ def test_editing_an_sftp_source_on_another_server_asks_for_its_key_again(
 
 
 def test_only_configured_sources_offer_actions(qtbot: QtBot) -> None:
-    from app.ui.panels import SourcesPanel
     from app.ui.snapshot import Snapshot, SourceRow
+    from app.ui.window.panels import SourcesPanel
 
     panel = SourcesPanel()
     qtbot.addWidget(panel)

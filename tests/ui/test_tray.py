@@ -6,9 +6,9 @@ from pytestqt.qtbot import QtBot
 
 from app.ui.application import app_icon
 from app.ui.context import AppContext
-from app.ui.main_window import MainWindow
 from app.ui.snapshot import Snapshot, SourceRow
 from app.ui.tray import Tray, problems_in
+from app.ui.window.main_window import MainWindow
 
 
 def _with_tray(qtbot: QtBot, context: AppContext) -> tuple[MainWindow, Tray]:

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.core.jobs import JobStore
-from app.core.verdigris_pull import VerdigrisConfig
+from app.core.pulls.jobs import JobStore
+from app.core.pulls.verdigris_pull import VerdigrisConfig
 from app.ui.context import AppContext
 from app.ui.wizards.source_wizard import SOURCE, TEST, SourceWizard
 from tests.fakes.verdigris import FakeVerdigris
@@ -132,7 +132,7 @@ def test_a_blank_secret_uses_the_one_saved_for_the_client(
     qtbot: QtBot, context: AppContext, verdigris: FakeVerdigris
 ) -> None:
     """Editing a saved source leaves the secret blank: the keyring's is used for the test."""
-    from app.core.verdigris_auth import secret_name
+    from app.core.pulls.verdigris_auth import secret_name
 
     context.secrets.set(secret_name(verdigris.client_id), verdigris.client_secret)
     wizard = _wizard(qtbot, context, "verdigris")

@@ -10,11 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.jobs import JobStore
-from app.core.sftp_pull import SftpConfig
-from app.core.verdigris_pull import VerdigrisConfig
+from app.core.pulls.jobs import JobStore
+from app.core.pulls.sftp.poll import SftpConfig
+from app.core.pulls.verdigris_pull import VerdigrisConfig
 from app.ui.context import AppContext
-from app.ui.wizards.push_test_page import device_registry
+from app.ui.wizards.push.push_test_page import device_registry
 from app.ui.wizards.source_wizard import SOURCE, SUMMARY, TEST, SourceWizard
 from tests.fakes.memory_keyring import MemoryKeyring
 from tests.fakes.sftp_server import AsyncSshServer, make_client_key

@@ -11,8 +11,8 @@ from PySide6.QtCore import QEvent
 from PySide6.QtGui import QPalette, QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.core.preview_checks import Flag
-from app.core.preview_columns import channel_slices
+from app.core.preview.checks import Flag
+from app.core.preview.columns import channel_slices
 
 
 class ChannelChart(QWidget):

@@ -14,8 +14,8 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from app.core.preview_checks import Flag, describe_flags
-from app.core.preview_columns import TableColumns
+from app.core.preview.checks import Flag, describe_flags
+from app.core.preview.columns import TableColumns
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.mapping import MappingTable
-from app.core.preview_data import PreviewCancelled, PreviewData, load_preview, save_import_files
-from app.core.preview_process import load_preview_in_process, use_process
-from app.core.ui_validation import common_timezones
-from app.ui.panels import name_corner_button
+from app.core.preview.data import PreviewCancelled, PreviewData, load_preview, save_import_files
+from app.core.preview.process import load_preview_in_process, use_process
+from app.core.sources.validation import common_timezones
 from app.ui.preview.chart import ChannelChart
 from app.ui.preview.delegate import ReadingsDelegate, size_columns
 from app.ui.preview.model import ReadingsModel
+from app.ui.window.panels import name_corner_button
 from app.ui.workers import Worker, start
 from connectors.base import Source
 from connectors.registry import Candidate

@@ -9,26 +9,26 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPushButton, QWidget, QWizard, QWizardPage
 
 from app.core.secrets import NoKeyringError
-from app.core.source_setup import PUSH_KINDS, SourceSetup, save_source
+from app.core.sources.setup import PUSH_KINDS, SourceSetup, save_source
 from app.ui.context import AppContext
-from app.ui.wizards.aculink_page import AcuLinkPage
-from app.ui.wizards.acurev_page import AcuRevPage
-from app.ui.wizards.base_page import FormPage
-from app.ui.wizards.destination_page import DestinationPage
-from app.ui.wizards.device_edit_page import DeviceEditPage
-from app.ui.wizards.episensor_page import EpiSensorPage
-from app.ui.wizards.generic_page import GenericPage
-from app.ui.wizards.kind_page import KindPage
 from app.ui.wizards.kinds import WizardKind, kind_named
-from app.ui.wizards.mapping_page import MappingPage
+from app.ui.wizards.pages.base_page import FormPage
+from app.ui.wizards.pages.destination_page import DestinationPage
+from app.ui.wizards.pages.generic_page import GenericPage
+from app.ui.wizards.pages.kind_page import KindPage
+from app.ui.wizards.pages.mapping_page import MappingPage
+from app.ui.wizards.pages.schedule_page import SchedulePage
+from app.ui.wizards.pages.sftp_test_page import SftpTestPage
+from app.ui.wizards.pages.summary_page import SummaryPage
+from app.ui.wizards.pages.ukhh_page import UkHhPage
 from app.ui.wizards.prefill import prefill_page
-from app.ui.wizards.push_test_page import PushTestPage
-from app.ui.wizards.schedule_page import SchedulePage
-from app.ui.wizards.sftp_test_page import SftpTestPage
-from app.ui.wizards.summary_page import SummaryPage
-from app.ui.wizards.ukhh_page import UkHhPage
-from app.ui.wizards.verdigris_page import VerdigrisPage
-from app.ui.wizards.verdigris_test_page import VerdigrisTestPage
+from app.ui.wizards.push.aculink_page import AcuLinkPage
+from app.ui.wizards.push.acurev_page import AcuRevPage
+from app.ui.wizards.push.device_edit_page import DeviceEditPage
+from app.ui.wizards.push.episensor_page import EpiSensorPage
+from app.ui.wizards.push.push_test_page import PushTestPage
+from app.ui.wizards.verdigris.account_page import VerdigrisPage
+from app.ui.wizards.verdigris.connection_page import VerdigrisTestPage
 from connectors.base import SourceError
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ class SourceWizard(QWizard):
             page.name.setToolTip("The name is part of the device's push address: to rename "
                                  "the device, remove it and add it again.")  # fmt: skip
         if setup.kind == "verdigris":  # its page asks for the secret: show the saved one
-            from app.core.verdigris_auth import client_secret
+            from app.core.pulls.verdigris_auth import client_secret
 
             page.secret.setText(
                 client_secret(self.context.secrets, setup.settings.get("client_id", "")) or ""

@@ -1,0 +1,7 @@
+"""Delivery: takes pending readings out of the journal, sends them to EnergyCAP, reads
+EnergyCAP's answer back into the journal (sent, rejected, retried later).
+
+May import: `app.core.journal`, `app.core.energycap`, shared `app.core` modules.
+Must never: import the listener or the pulls (they only fill the journal), nor the UI.
+`legacy_sender` and `legacy_failures` are an older path kept only for their tests (to be deleted).
+"""

@@ -1,0 +1,287 @@
+"""Sending one batch of mapped readings, with its receipts written around each request.
+
+Order per request: receipt + readings marked `sent` (committed) → request →
+answer → confirmed/rejected + receipt closed (committed). The crash points
+(`METERBRIDGE_CRASH_AT`, test-only) sit between these steps.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from app.core.delivery.trace import ImportVerdict, import_verdict, readings_rejections
+from app.core.energycap.client import ApiError, EnergyCapClient, EnergyCapError
+from app.core.energycap.exporter import api_batches, import_files
+from app.core.journal.queue import JournalChanged, Outcome
+from app.core.journal.store import Journal
+from app.core.settings import EnergyCapSettings
+
+CRASH_ENV = "METERBRIDGE_CRASH_AT"
+CRASH_SKIP_ENV = "METERBRIDGE_CRASH_SKIP"
+CRASH_DELAY_ENV = "METERBRIDGE_CRASH_DELAY_S"
+_crash_hits: dict[str, int] = {}
+# SIGKILL where it exists; on Windows os.kill(pid, SIGTERM) is TerminateProcess, as abrupt.
+_KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+
+
+def _crash_due(name: str) -> bool:
+    if os.environ.get(CRASH_ENV) != name:
+        return False
+    _crash_hits[name] = _crash_hits.get(name, 0) + 1
+    return _crash_hits[name] > int(os.environ.get(CRASH_SKIP_ENV, "0"))
+
+
+def crash_point(name: str) -> None:
+    """TEST ONLY: SIGKILL this process here when ``METERBRIDGE_CRASH_AT`` names this point.
+
+    ``METERBRIDGE_CRASH_SKIP=N`` lets the first N passes go by. Points:
+    after_journal_commit, after_upload_before_receipt, during_task_poll
+    (and mid_upload, see `crash_during`).
+    """
+    if _crash_due(name):
+        os.kill(os.getpid(), _KILL)
+
+
+@contextmanager
+def crash_during(name: str) -> Iterator[None]:
+    """TEST ONLY: SIGKILL this process while the request inside is in flight.
+
+    Fires ``METERBRIDGE_CRASH_DELAY_S`` (default 0.05) seconds after the
+    request started, if it has not finished by then.
+    """
+    if not _crash_due(name):
+        yield
+        return
+    delay = float(os.environ.get(CRASH_DELAY_ENV, "0.05"))
+    timer = threading.Timer(delay, os.kill, args=(os.getpid(), _KILL))
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+@dataclass
+class Attempt:
+    """What sending needs: the journal, the client, the settings, EnergyCAP's UTC zone id."""
+
+    journal: Journal
+    client: EnergyCapClient
+    settings: EnergyCapSettings
+    utc_zone: int | None
+    cancel: Callable[[], bool]
+    versions: dict[int, float]
+
+    def start(self, api: str, ids: list[int]) -> int | None:
+        """The receipt of a new batch, or None when its readings changed meanwhile."""
+        try:
+            return self.journal.start_batch(api, ids, self.versions)
+        except JournalChanged:
+            return None  # they stay pending with their new values: the next round sends them
+
+
+@dataclass
+class SendOutcome:
+    """Counts of one `send_batch`."""
+
+    requests: int = 0
+    confirmed: int = 0
+    rejected: dict[int, str] = field(default_factory=dict)
+    unsendable: dict[int, str] = field(default_factory=dict)  # refused here, never sent
+    deferred: list[int] = field(default_factory=list)  # kept pending, not again in this run
+
+
+def send_batch(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
+    """Send mapped readings (with `id`, `_target`, `_at`) through the configured API.
+
+    Raises:
+        ExportError: the readings cannot be expressed in this API (nothing was sent).
+        AuthError, TransientError, EnergyCapError: the request's readings are pending again.
+    """
+    if attempt.settings.api == "import":
+        return _send_import(attempt, fresh)
+    return _send_readings(attempt, fresh)
+
+
+def _label(settings: EnergyCapSettings) -> Literal["end", "start"]:
+    return "start" if settings.time_label == "start" else "end"
+
+
+def _send_readings(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
+    api: Literal["readings", "esa"] = "esa" if attempt.settings.api == "esa" else "readings"
+    ids = fresh["id"].to_numpy(dtype="int64")
+    outcome = SendOutcome()
+    batches = api_batches(
+        fresh, api=api, label=_label(attempt.settings), batch_size=attempt.settings.batch_size
+    )
+    for batch in batches:
+        if attempt.cancel():
+            break
+        receipt = attempt.start(api, ids[batch.rows].tolist())
+        if receipt is None:
+            continue
+        with crash_during("mid_upload"):
+            answer = _guarded(
+                attempt, receipt, partial(attempt.client.post_readings, batch.body, api)
+            )
+        outcome.requests += 1
+        if isinstance(answer, ApiError):
+            _finish(attempt, fresh, receipt, batch.rows, {}, answer, outcome)
+            continue
+        crash_point("after_upload_before_receipt")
+        refused = readings_rejections(batch, answer)
+        _finish(attempt, fresh, receipt, batch.rows, refused, answer.status, outcome)
+    return outcome
+
+
+CHANNEL_ID_IN_IMPORT = (
+    "source {source!r} is mapped to channelId {channel}: a numeric channelId cannot go in an "
+    "Import API file; map it by channel_import_id or use --api readings (not sent)"
+)
+
+
+def _send_import(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
+    settings = attempt.settings
+    outcome = SendOutcome()
+    fresh = _without_channel_ids(attempt, fresh, outcome)
+    if fresh.empty:
+        return outcome
+    ids = fresh["id"].to_numpy(dtype="int64")
+    files = import_files(fresh, label=_label(settings), time_zone_id=attempt.utc_zone)
+    for file in files:
+        if attempt.cancel():
+            break
+        receipt = attempt.start("import", ids[file.rows].tolist())
+        if receipt is None:
+            continue
+        with crash_during("mid_upload"):
+            guid = _guarded(attempt, receipt, partial(_start, attempt, file.data, file.profile))
+        outcome.requests += 1
+        if isinstance(guid, ApiError):
+            _finish(attempt, fresh, receipt, file.rows, {}, guid, outcome)
+            continue
+        attempt.journal.set_task(receipt, guid)
+        task = _guarded(attempt, receipt, partial(_wait, attempt, guid))
+        crash_point("after_upload_before_receipt")
+        if isinstance(task, ApiError):
+            _finish(attempt, fresh, receipt, file.rows, {}, task, outcome)
+            continue
+        verdict = import_verdict(file.rows, task)
+        _finish(attempt, fresh, receipt, file.rows, verdict.refused, 200, outcome, task.status,
+                verdict)  # fmt: skip
+    return outcome
+
+
+def _without_channel_ids(attempt: Attempt, fresh: pd.DataFrame, out: SendOutcome) -> pd.DataFrame:
+    """Dead-letter the readings mapped by numeric channelId (no import file can carry them)."""
+    numeric = fresh["channel_id"].notna().to_numpy()
+    if not numeric.any():
+        return fresh
+    held = fresh.loc[numeric]
+    reasons = {
+        int(i): CHANNEL_ID_IN_IMPORT.format(source=str(source), channel=int(channel))
+        for i, source, channel in zip(
+            held["id"], held["source_id"], held["channel_id"], strict=True
+        )
+    }
+    for i in attempt.journal.reject(reasons, attempt.versions):
+        out.unsendable[i] = reasons[i]
+    return fresh.loc[~numeric].reset_index(drop=True)
+
+
+def _start(attempt: Attempt, data: bytes, profile: dict[str, Any]) -> str:
+    note = "meterbridge delivery"
+    auto = attempt.settings.auto_create_channels
+    return attempt.client.start_import(data, profile, note=note, auto_create_channels=auto)
+
+
+def _wait(attempt: Attempt, guid: str) -> Any:
+    attempt.client.get_task(guid)
+    crash_point("during_task_poll")
+    settings = attempt.settings
+    return attempt.client.wait_task(
+        guid, poll_s=settings.task_poll_s, timeout_s=settings.task_timeout_s
+    )
+
+
+def _guarded(attempt: Attempt, receipt: int, call: Callable[[], Any]) -> Any:
+    """Run a request; on a whole-request 4xx return the ApiError, else release and raise."""
+    try:
+        return call()
+    except ApiError as exc:
+        return exc
+    except EnergyCapError as exc:
+        attempt.journal.release_batch(receipt, type(exc).__name__, str(exc))
+        raise
+
+
+def _finish(
+    attempt: Attempt,
+    fresh: pd.DataFrame,
+    receipt: int,
+    rows: np.ndarray[Any, np.dtype[np.int64]],
+    refused: dict[int, str],
+    answer: ApiError | int,
+    outcome: SendOutcome,
+    task_status: str | None = None,
+    verdict: ImportVerdict | None = None,
+) -> None:
+    """Write what EnergyCAP said about one request into the journal."""
+    if isinstance(answer, ApiError):
+        refused = {int(p): str(answer) for p in rows}
+        status: int | None = answer.status
+    else:
+        status = answer
+    kept = set(verdict.unconfirmed) if verdict is not None else set()
+    ok = [int(p) for p in rows if int(p) not in refused and int(p) not in kept]
+    unconfirmed = fresh["id"].iloc[sorted(kept)].astype("int64").tolist()
+    part = fresh.iloc[ok]
+    targets = _targets(part)
+    rejected = {int(fresh["id"].iat[p]): reason for p, reason in refused.items()}
+    word = task_status or ("confirmed" if not rejected else "partly rejected")
+    if ok == [] and rejected:
+        word = task_status or "rejected"
+    attempt.journal.finish_batch(
+        receipt,
+        Outcome(
+            status=word,
+            http_status=status,
+            confirmed=part["id"].astype("int64").tolist(),
+            rejected=rejected,
+            targets=targets,
+            message=_message(rejected, verdict),
+            unconfirmed=unconfirmed,
+        ),
+    )
+    outcome.confirmed += len(ok)
+    outcome.rejected.update(rejected)
+    if verdict is not None and not verdict.again:
+        outcome.deferred.extend(unconfirmed)
+
+
+def _message(rejected: dict[int, str], verdict: ImportVerdict | None) -> str | None:
+    """The receipt's message: the first reason, and why readings stayed unconfirmed."""
+    said = [next(iter(rejected.values()), None), verdict.note if verdict else None]
+    return "; ".join(m for m in said if m) or None
+
+
+def _targets(part: pd.DataFrame) -> Sequence[tuple[str, int, float, int]]:
+    return list(
+        zip(
+            part["_target"].astype(str).tolist(),
+            part["_at"].astype("int64").tolist(),
+            part["value"].astype("float64").tolist(),
+            part["estimated"].astype(bool).astype(int).tolist(),
+            strict=True,
+        )
+    )

@@ -1,0 +1,362 @@
+"""The EnergyCAP client: Readings, ESA and Import APIs, lookups, retries.
+
+Every call carries `ECI-ApiKey` and `Content-Type: application/json`. 429
+honours `Retry-After`; 5xx, dropped connections and timeouts back off with
+full jitter (`app.core.energycap.retry`). 401/403 raise `AuthError` naming the host
+(never the key); other 4xx raise `ApiError` with EnergyCAP's own message.
+A 200 from the Readings API can still carry `failedReadings`: they are
+returned per channel in `ReadingResult.failures`, never dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import requests
+
+from app.core.energycap.models import (
+    FailedChannel,
+    ReadingResult,
+    TaskResult,
+    decode_error_output,
+    parse_reading_result,
+    parse_task,
+    pick_utc_zone,
+)
+from app.core.energycap.retry import RetryPolicy, parse_retry_after
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "EnergyCapClient",
+    "EnergyCapError",
+    "FailedChannel",
+    "InvalidUrlError",
+    "ReadingResult",
+    "RetryPolicy",
+    "TaskResult",
+    "TransientError",
+    "normalise_url",
+]
+
+log = logging.getLogger(__name__)
+
+READING_PATHS = {"readings": "/api/v3/reading", "esa": "/api/v202407/esaReading"}
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class EnergyCapError(Exception):
+    """Base of the client's errors; str() never contains the API key."""
+
+
+class AuthError(EnergyCapError):
+    """401/403: the API key or the host is wrong (or the key lacks permission)."""
+
+
+class ApiError(EnergyCapError):
+    """A request EnergyCAP rejected as a whole (4xx other than 401/403/429)."""
+
+    def __init__(self, message: str, *, status: int, body: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class TransientError(EnergyCapError):
+    """5xx, 429, dropped connections or timeouts that outlasted every retry."""
+
+
+class InvalidUrlError(EnergyCapError, ValueError):
+    """An EnergyCAP URL that cannot be used (not https, no host)."""
+
+
+def normalise_url(url: str) -> str:
+    """The base URL to call: https assumed, no trailing slash or `/api` suffix.
+
+    Raises:
+        InvalidUrlError: for a URL without a host, or plain http to a non-loopback host.
+    """
+    text = url.strip()
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    host = parts.hostname or ""
+    if not host or parts.scheme not in ("http", "https"):
+        raise InvalidUrlError(f"{url!r} is not an EnergyCAP URL (expected https://host)")
+    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+        raise InvalidUrlError(
+            f"{url!r}: EnergyCAP must be reached over https (plain http only for 127.0.0.1)"
+        )
+    path = parts.path.rstrip("/")
+    for suffix in ("/api/v3", "/api"):
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+class EnergyCapClient:
+    """A small, retrying client for the EnergyCAP endpoints meterbridge uses."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout_s: float = 60.0,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = normalise_url(base_url)
+        self.host = urlsplit(self.base_url).netloc
+        self._key = api_key
+        self.timeout_s = timeout_s
+        self.retry = retry or RetryPolicy()
+        self._session = session or requests.Session()
+        self._sleep = sleep
+
+    # -- transport ---------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "ECI-ApiKey": self._key,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._key, "***") if self._key else text
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> requests.Response:
+        """One call with retries; returns the successful (2xx/3xx) response.
+
+        Raises:
+            AuthError: 401/403.
+            ApiError: other 4xx.
+            TransientError: 429/5xx/connection problems after the last attempt.
+        """
+        url = self.base_url + path
+        last = "no attempt made"
+        for attempt in range(1, max(self.retry.max_attempts, 1) + 1):
+            response, delay, last = self._attempt(method, url, path, json, params, attempt)
+            if response is not None:
+                return response
+            if attempt >= self.retry.max_attempts:
+                break
+            log.info("%s %s: %s; retrying in %.1f s", method, path, last, delay)
+            self._sleep(delay)
+        raise TransientError(
+            f"EnergyCAP at {self.host} did not answer {method} {path} after "
+            f"{self.retry.max_attempts} attempts (last: {last})"
+        )
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        body: Any,
+        params: dict[str, Any] | None,
+        attempt: int,
+    ) -> tuple[requests.Response | None, float, str]:
+        """Make one attempt: (response, 0, "") on success, else (None, delay, what went wrong)."""
+        try:
+            response = self._session.request(
+                method, url, json=body, params=params, headers=self._headers(),
+                timeout=self.timeout_s,
+            )  # fmt: skip
+        except requests.exceptions.SSLError as exc:  # retrying cannot fix a certificate
+            raise EnergyCapError(
+                f"the TLS connection to {self.host} failed ({type(exc).__name__}): "
+                "is the host right, and is its certificate trusted on this machine?"
+            ) from None
+        except requests.Timeout:
+            return None, self.retry.backoff(attempt), f"no answer within {self.timeout_s:g} s"
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            return None, self.retry.backoff(attempt), f"connection failed ({type(exc).__name__})"
+        status = response.status_code
+        if status == 429 or status >= 500:
+            after = parse_retry_after(response.headers.get("Retry-After"))
+            delay = after if after is not None else self.retry.backoff(attempt)
+            return None, delay, f"HTTP {status}"
+        if status in (401, 403):
+            raise AuthError(
+                f"EnergyCAP at {self.host} refused the API key (HTTP {status}): "
+                "the API key or the host is wrong, or the key lacks permission"
+            )
+        if status >= 400:
+            text = self._scrub(response.text or "")
+            raise ApiError(
+                f"EnergyCAP rejected {method} {path} (HTTP {status}): {_message_of(text)}",
+                status=status,
+                body=text,
+            )
+        return response, 0.0, ""
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._decode(self.request(method, path, **kwargs), method, path)
+
+    def _decode(self, response: requests.Response, method: str, path: str) -> Any:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise EnergyCapError(
+                f"EnergyCAP at {self.host} answered {method} {path} with something that is "
+                "not JSON; is the host right?"
+            ) from exc
+
+    # -- readings ----------------------------------------------------------
+
+    def post_readings(
+        self, body: list[dict[str, Any]], api: Literal["readings", "esa"]
+    ) -> ReadingResult:
+        """Post one Readings (or ESA) API body; failures come back per channel."""
+        path = READING_PATHS[api]
+        response = self.request("POST", path, json=body)
+        data = self._decode(response, "POST", path)
+        return parse_reading_result(data if isinstance(data, dict) else {}, response.status_code)
+
+    # -- import ------------------------------------------------------------
+
+    def start_import(
+        self,
+        data: bytes,
+        profile: dict[str, Any],
+        *,
+        note: str | None = None,
+        auto_create_channels: bool = False,
+    ) -> str:
+        """Start an Import API task for a delimited file; returns the task GUID."""
+        # An inline ReadingImportProfile has no profileCode (only stored profiles do).
+        inline = {k: v for k, v in profile.items() if k != "profileCode"}
+        request: dict[str, Any] = {
+            "inlineProfile": inline,
+            "data": base64.b64encode(data).decode("ascii"),
+            "autoCreateChannels": auto_create_channels,
+        }
+        if note:
+            request["importNote"] = note
+        answer = self._json("POST", "/api/v3/import/reading", json=request)
+        guid = _task_guid(answer)
+        if not guid:
+            raise EnergyCapError(f"EnergyCAP at {self.host} started an import but gave no task id")
+        return guid
+
+    def get_task(self, guid: str) -> TaskResult:
+        """One poll of an import task."""
+        data = self._json("GET", f"/api/v3/task/{guid}")
+        return parse_task(guid, data if isinstance(data, dict) else {})
+
+    def error_output(self, guid: str) -> str:
+        """The error file of a task as plain lines (empty when there is none).
+
+        A JSON-encoded body (a string, or an array/object of errors) is decoded.
+        """
+        response = self.request("GET", f"/api/v3/task/{guid}/errorOutput")
+        return decode_error_output(response.text or "")
+
+    def wait_task(self, guid: str, *, poll_s: float = 2.0, timeout_s: float = 3600.0) -> TaskResult:
+        """Poll a task until it ends; fetch `errorOutput` when it failed or had errors.
+
+        Raises:
+            TransientError: when the task has not ended within `timeout_s`.
+        """
+        deadline = time.monotonic() + timeout_s
+        task = self.get_task(guid)
+        while not task.ended:
+            if time.monotonic() >= deadline:
+                raise TransientError(
+                    f"import task {guid} on {self.host} had not ended after {timeout_s:g} s"
+                )
+            self._sleep(poll_s)
+            task = self.get_task(guid)
+        if task.has_errors:
+            task.error_output = self.error_output(guid)
+        return task
+
+    # -- lookups -----------------------------------------------------------
+
+    def _list(self, path: str) -> list[dict[str, Any]]:
+        data = self._json("GET", path)
+        return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
+
+    def time_zones(self) -> list[dict[str, Any]]:
+        """The tenant's time zones (`timeZoneId`, `timeZoneCode`, `timeZoneInfo` ...)."""
+        return self._list("/api/v3/timezone")
+
+    def utc_time_zone_id(self) -> int:
+        """EnergyCAP's id of UTC, looked up (never hard-coded).
+
+        Raises:
+            EnergyCapError: when the tenant lists no zone that is UTC.
+        """
+        found = pick_utc_zone(self.time_zones())
+        if found is None:
+            raise EnergyCapError(f"EnergyCAP at {self.host} lists no UTC time zone")
+        return found
+
+    def observation_types(self) -> list[dict[str, Any]]:
+        """The tenant's observation types (codes ≤16 characters)."""
+        return self._list("/api/v3/observationtype")
+
+    def units(self) -> list[dict[str, Any]]:
+        """The tenant's units."""
+        return self._list("/api/v202305/unit")
+
+    def meters(self) -> list[dict[str, Any]]:
+        """The tenant's meters."""
+        return self._list("/api/v3/meter")
+
+    def meter_channels(self, meter_id: int) -> list[dict[str, Any]]:
+        """The channels of one meter."""
+        return self._list(f"/api/v202101/meter/{int(meter_id)}/channel")
+
+    def check(self) -> None:
+        """Prove that the host answers and accepts the key.
+
+        Raises:
+            AuthError: the key or host is wrong.
+            EnergyCapError: the host cannot be reached or does not speak EnergyCAP.
+        """
+        self.time_zones()
+
+
+def _task_guid(answer: Any) -> str | None:
+    if isinstance(answer, dict):
+        for key in ("taskGUId", "taskGuid", "taskGUID", "guid"):
+            if answer.get(key):
+                return str(answer[key])
+    if isinstance(answer, str) and answer:
+        return answer
+    return None
+
+
+def _message_of(text: str) -> str:
+    """EnergyCAP's own message from an error body (JSON `message`/`title`/`errors`)."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text.strip()[:500] or "(no message)"
+    if isinstance(data, dict):
+        parts = [str(data[k]) for k in ("message", "title", "detail") if data.get(k)]
+        if data.get("errors"):
+            parts.append(json.dumps(data["errors"], ensure_ascii=False))
+        if parts:
+            return "; ".join(parts)[:500]
+    return text.strip()[:500]

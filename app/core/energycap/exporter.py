@@ -1,0 +1,398 @@
+"""Turn mapped readings into EnergyCAP payloads: Readings API JSON, ESA JSON,
+and Import API CSV files with their import profiles.
+
+Times: the readings frame holds the interval **end** in UTC. EnergyCAP gets
+the end by default, or the start when the connection's time label says so.
+Every time sent carries an explicit UTC offset (`+00:00`), which is also the
+only way to keep the repeated hour of an autumn clock-change day apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from app.core import string_codes
+from app.core.energycap.csv_words import (
+    ISO_CSV_FORMAT,
+    ISO_FORMAT,
+    flag_words,
+    instants,
+    joined_pieces,
+    number_words,
+    text_words,
+    time_words,
+)
+
+TimeLabel = Literal["end", "start"]
+
+GROUP_KEYS: tuple[str, ...] = (
+    "channel_id",
+    "channel_import_id",
+    "meter_import_id",
+    "observation_type",
+    "unit_code",
+    "interval_s",
+)
+
+# The .NET format of the Import API file's timestamp column; it matches ISO_CSV_FORMAT.
+IMPORT_TIMESTAMP_FORMAT = "yyyy-MM-dd HH:mm:sszzz"
+PIECE_ROWS = 1 << 17  # rows formatted and written at a time (about 6 MB of text)
+CSV_HEADER: tuple[str, ...] = ("ImportId", "Timestamp", "Value", "Estimated", "Note")
+ESTIMATED_INDICATOR = "E"
+
+
+class ExportError(ValueError):
+    """Readings that cannot be expressed in the chosen EnergyCAP API."""
+
+
+def label_times(mapped: pd.DataFrame, label: TimeLabel) -> pd.Series:
+    """UTC times as EnergyCAP should get them: interval end, or start if `label` is start.
+
+    Raises:
+        ExportError: when the start is asked for and a reading's interval is unknown.
+    """
+    times = mapped["time"]
+    if label == "end":
+        return times
+    unknown = mapped["interval_s"] <= 0
+    if bool(unknown.any()):
+        first = mapped.loc[unknown, "source_id"].iloc[0]
+        raise ExportError(
+            f"source {first!r}: interval length unknown, so its interval start cannot be "
+            "computed; give --interval or label times by their end"
+        )
+    return times - pd.to_timedelta(mapped["interval_s"], unit="s")
+
+
+def format_times(times: pd.Series, fmt: str = ISO_FORMAT) -> list[str]:
+    """Format tz-aware times in UTC with an explicit offset, fast (pyarrow)."""
+    return utc_time_strings(times, fmt).to_pylist()  # type: ignore[no-any-return]
+
+
+def utc_time_strings(times: pd.Series, fmt: str = ISO_FORMAT) -> Any:
+    """Tz-aware times as a pyarrow string array in UTC, formatted by `fmt`."""
+    return time_words(times, fmt).rows()
+
+
+@dataclass(frozen=True)
+class Group:
+    """One EnergyCAP channel's readings (a slice of the mapped frame)."""
+
+    key: dict[str, Any]
+    frame: pd.DataFrame
+
+
+def channel_groups(mapped: pd.DataFrame) -> Iterator[Group]:
+    """Readings grouped by target channel and interval, each sorted by time."""
+    if not len(mapped):
+        return
+    ordered = mapped.sort_values([*GROUP_KEYS, "time"], na_position="first", kind="stable")
+    for values, frame in ordered.groupby(list(GROUP_KEYS), dropna=False, sort=False):
+        key = {k: (None if pd.isna(v) else v) for k, v in zip(GROUP_KEYS, values, strict=True)}
+        yield Group(key=key, frame=frame)
+
+
+def _reading_items(frame: pd.DataFrame, label: TimeLabel) -> list[dict[str, Any]]:
+    times = format_times(label_times(frame, label))
+    values = frame["value"].to_numpy(dtype="float64").tolist()
+    estimated = frame["estimated"].to_numpy(dtype="bool").tolist()
+    notes = frame["note"].tolist()
+    items: list[dict[str, Any]] = []
+    for t, v, e, n in zip(times, values, estimated, notes, strict=True):
+        item: dict[str, Any] = {"time": t, "value": v, "estimated": e}
+        if isinstance(n, str) and n:
+            item["note"] = n
+        items.append(item)
+    return items
+
+
+def _reading_create(key: dict[str, Any], readings: list[dict[str, Any]]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if key["channel_id"] is not None:
+        body["channelId"] = int(key["channel_id"])
+    elif key["channel_import_id"] is not None:
+        body["channelImportId"] = str(key["channel_import_id"])
+    else:
+        body["meterImportId"] = str(key["meter_import_id"])
+    body["observationTypeCode"] = str(key["observation_type"])
+    body["unitCode"] = str(key["unit_code"])
+    if int(key["interval_s"] or 0) > 0:
+        body["channelIntervalInSeconds"] = int(key["interval_s"])
+    body["readings"] = readings
+    return body
+
+
+def _esa_reading_create(key: dict[str, Any], readings: list[dict[str, Any]]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if key["channel_id"] is not None:
+        body["esaChannelId"] = int(key["channel_id"])
+    elif key["channel_import_id"] is not None:
+        body["esaChannelImportId"] = str(key["channel_import_id"])
+    else:
+        body["dataPointImportId"] = str(key["meter_import_id"])
+    body["observationTypeCode"] = str(key["observation_type"])
+    body["unitCode"] = str(key["unit_code"])
+    seconds = int(key["interval_s"] or 0)
+    if seconds > 0 and seconds % 60 == 0:
+        body["esaChannelIntervalMinutes"] = seconds // 60
+    body["readings"] = readings
+    return body
+
+
+@dataclass
+class ApiBatch:
+    """One request body and the positions (in the mapped frame) of its readings."""
+
+    body: list[dict[str, Any]]
+    rows: np.ndarray[Any, np.dtype[np.int64]]
+
+    @property
+    def count(self) -> int:
+        """Number of readings in the body."""
+        return len(self.rows)
+
+
+def api_batches(
+    mapped: pd.DataFrame,
+    *,
+    api: Literal["readings", "esa"],
+    label: TimeLabel = "end",
+    batch_size: int = 5000,
+) -> Iterator[ApiBatch]:
+    """Request bodies of at most `batch_size` readings for the Readings or ESA API.
+
+    Each batch also carries the row positions of its readings in `mapped`, so
+    per-reading results can be traced back to their origin.
+    """
+    if batch_size < 1:
+        raise ExportError("batch size must be at least 1")
+    make = _reading_create if api == "readings" else _esa_reading_create
+    positions = pd.Series(np.arange(len(mapped)), index=mapped.index)
+    body: list[dict[str, Any]] = []
+    rows: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+    room = batch_size
+    for group in channel_groups(mapped):
+        start = 0
+        while start < len(group.frame):
+            part = group.frame.iloc[start : start + room]
+            body.append(make(group.key, _reading_items(part, label)))
+            rows.append(positions.loc[part.index].to_numpy(dtype="int64"))
+            start += len(part)
+            room -= len(part)
+            if room == 0:
+                yield ApiBatch(body, np.concatenate(rows))
+                body, rows, room = [], [], batch_size
+    if body:
+        yield ApiBatch(body, np.concatenate(rows))
+
+
+@dataclass
+class ImportFile:
+    """An Import API CSV file and the inline profile that reads it."""
+
+    name: str
+    data: bytes
+    profile: dict[str, Any]
+    count: int
+    rows: np.ndarray[Any, np.dtype[np.int64]]
+
+
+@dataclass(frozen=True)
+class ImportKey:
+    """What one Import API file holds: the id kind, codes and interval."""
+
+    kind: str  # "channel" (channelImportId column) or "meter" (meterImportId column)
+    observation_type: str
+    unit_code: str
+    interval_s: int
+
+
+def _check_importable(mapped: pd.DataFrame) -> None:
+    if bool(mapped["channel_id"].notna().any()):
+        bad = mapped.loc[mapped["channel_id"].notna(), "source_id"].iloc[0]
+        raise ExportError(
+            f"source {bad!r} is mapped by channel_id, which the Import API cannot carry; "
+            "map it by channel_import_id or meter_import_id, or use --api readings"
+        )
+
+
+def import_groups(mapped: pd.DataFrame) -> Iterator[tuple[ImportKey, pd.DataFrame]]:
+    """Split mapped readings into the groups one import file each can carry.
+
+    Each part keeps a `_pos` column: the row positions of its readings in `mapped`.
+
+    Raises:
+        ExportError: for readings mapped by numeric channel_id, which a file cannot carry.
+    """
+    if not len(mapped):
+        return
+    _check_importable(mapped)
+    channel = mapped["channel_import_id"].notna().to_numpy()
+    interval = mapped["interval_s"].to_numpy()
+    if _one_group(mapped, channel, interval):  # the usual case: no grouping
+        first = mapped.iloc[:1]
+        key = (channel[0], first["observation_type"].iloc[0], first["unit_code"].iloc[0])
+        groups = {(*key, interval[0]): np.arange(len(mapped))}
+    else:
+        keys = pd.DataFrame(
+            {
+                "channel": channel,
+                "observation_type": mapped["observation_type"].array,
+                "unit_code": mapped["unit_code"].array,
+                "interval_s": interval,
+            }
+        )
+        groups = keys.groupby(list(keys.columns), sort=True).indices
+    for (channel_id, obs, unit, seconds), rows in groups.items():
+        whole = len(rows) == len(mapped)  # one group: no copy of the frame
+        part = (mapped if whole else mapped.iloc[rows]).assign(_pos=rows)
+        kind = "channel" if channel_id else "meter"
+        yield ImportKey(kind, str(obs), str(unit), int(seconds)), part
+
+
+def _one_group(mapped: pd.DataFrame, channel: Any, interval: Any) -> bool:
+    """Whether every row has the same group key (string columns told by their buffers)."""
+    for values in (channel, interval):
+        if not bool((values == values[0]).all()):
+            return False
+    return all(string_codes.one_value(mapped[c]) for c in ("observation_type", "unit_code"))
+
+
+def import_files(
+    mapped: pd.DataFrame,
+    *,
+    label: TimeLabel = "end",
+    time_zone_id: int | None = None,
+    stem: str = "meterbridge",
+) -> list[ImportFile]:
+    """One CSV file + profile per (id kind, observation type, unit, interval).
+
+    The profile names which column holds the import id (channel or meter),
+    the timestamp column and its .NET format, the value column's codes and the
+    estimated indicator. `time_zone_id` is EnergyCAP's id for UTC (looked up
+    with /api/v3/timezone); the timestamps carry `+00:00` either way.
+
+    Raises:
+        ExportError: for readings mapped by numeric channel_id, which a file cannot carry.
+    """
+    files = []
+    for number, (key, part) in enumerate(import_groups(mapped), start=1):
+        name = f"{stem}-{number:03d}"
+        ordered = sort_for_import(part)
+        files.append(
+            ImportFile(
+                name=f"{name}.csv",
+                data=CSV_HEADER_LINE + import_csv_rows(ordered, key.kind, label),
+                profile=import_profile(
+                    key.kind,
+                    key.observation_type,
+                    key.unit_code,
+                    key.interval_s,
+                    time_zone_id,
+                    name,
+                ),
+                count=len(ordered),
+                rows=ordered["_pos"].to_numpy(dtype="int64"),
+            )
+        )
+    return files
+
+
+CSV_HEADER_LINE = (",".join(CSV_HEADER) + "\r\n").encode("ascii")
+
+
+def sort_for_import(part: pd.DataFrame) -> pd.DataFrame:
+    """A group's readings in file order: by import id, then time (no copy when already so)."""
+    if _ordered_by_one_id(part):
+        return part
+    channel, _ = pd.factorize(part["channel_import_id"], sort=True, use_na_sentinel=False)
+    meter, _ = pd.factorize(part["meter_import_id"], sort=True, use_na_sentinel=False)
+    times = instants(part["time"])
+    order = np.lexsort((times, meter, channel))
+    if bool((order[1:] > order[:-1]).all()):
+        return part
+    return part.iloc[order]
+
+
+def _ordered_by_one_id(part: pd.DataFrame) -> bool:
+    """True when one id column is all empty, the other full, and rows already go by
+    (id, time): told from the ids' dictionary codes (shared with the guards and mapping)."""
+    if len(part) < 2:
+        return True
+    channel, meter = part["channel_import_id"], part["meter_import_id"]
+    if bool(channel.isna().all()) and not bool(meter.isna().any()):
+        ids = meter
+    elif bool(meter.isna().all()) and not bool(channel.isna().any()):
+        ids = channel
+    else:
+        return False
+    encoded = string_codes.encoded(ids)
+    words = encoded.dictionary
+    if len(words) > 1 and not bool(pc.all(pc.less(words[:-1], words[1:])).as_py()):
+        return False  # first-seen order is not the sorted order
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    times = instants(part["time"])
+    step_id, step_time = np.diff(codes), np.diff(times)
+    return bool(((step_id > 0) | ((step_id == 0) & (step_time > 0))).all())
+
+
+def import_csv_rows(part: pd.DataFrame, kind: str, label: TimeLabel = "end") -> bytes:
+    """The data rows (no header) of an import file for one group, CRLF-terminated.
+
+    Columns follow `CSV_HEADER`: import id, timestamp with `+00:00`, value
+    (plain decimal, never NaN), `E` when estimated, note.
+    """
+    return b"".join(bytes(piece) for piece in import_csv_pieces(part, kind, label))
+
+
+def import_csv_pieces(
+    part: pd.DataFrame, kind: str, label: TimeLabel = "end", rows: int = PIECE_ROWS
+) -> Iterator[Any]:
+    """`import_csv_rows` as buffers of at most `rows` rows each: for writing to a file
+    without holding the text of the whole part."""
+    if not len(part):
+        return
+    ids = part["channel_import_id"] if kind == "channel" else part["meter_import_id"]
+    stamps = time_words(label_times(part, label), ISO_CSV_FORMAT)
+    numbers = part["value"].to_numpy(dtype="float64")
+    estimated = part["estimated"].to_numpy(dtype="bool")
+    note = text_words(part["note"].astype("string"), suffix="\r\n")  # the line ends with the note
+    columns = [text_words(ids.astype("string")), stamps]
+    if isinstance(note, pa.Scalar) and not estimated.any():  # no flag, no note: one tail
+        columns.append(number_words(numbers, suffix=",," + note.as_py()))
+    else:
+        columns += [number_words(numbers), flag_words(estimated, ESTIMATED_INDICATOR), note]
+    yield from joined_pieces(columns, len(part), rows)
+
+
+def import_profile(
+    kind: str, obs: str, unit: str, interval: int, time_zone_id: int | None, code: str
+) -> dict[str, Any]:
+    """The ReadingImportProfile that reads a file written by `import_files`."""
+    profile: dict[str, Any] = {
+        "profileCode": code[:64],
+        "delimiter": ",",
+        "numberOfHeaderRows": 1,
+        "numberOfColumns": len(CSV_HEADER),
+        "timestampColumnNumber": 2,
+        "timestampFormat": IMPORT_TIMESTAMP_FORMAT,
+        "dataMapping": [{"columnNumber": 3, "observationTypeCode": obs, "unitCode": unit}],
+        "estimated": {"columnNumber": 4, "indicator": ESTIMATED_INDICATOR},
+        "noteColumnNumber": 5,
+    }
+    if kind == "channel":
+        profile["channelImportIdColumnNumber"] = 1
+    else:
+        profile["meterImportIdColumnNumber"] = 1
+    if interval > 0:
+        profile["channelIntervalInSeconds"] = interval
+    if time_zone_id is not None:
+        profile["timeZoneId"] = time_zone_id
+    return profile

@@ -1,0 +1,269 @@
+"""The delivery side of the journal: pending batches, receipts, dead letters, status.
+
+Per reading the journal keeps its receipt: ``accepted_at`` (journaled),
+``sent_at`` + ``batch_id`` (sent), ``done_at`` with state ``confirmed`` or
+``rejected`` + ``reason``. Per batch it keeps when it was sent, to which API,
+the HTTP status, counts, the import task GUID and its final status. Delivered
+readings are pruned after the retention period; batch receipts are kept.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from app.core.journal.db import CONFIRMED, REJECTED, now
+from app.core.journal.views import JournalViews, source_filter
+
+_PENDING_COLUMNS = (
+    "id, source, source_id, quantity, unit, time, interval_s, value, estimated, note, origin,"
+    " overwrite, accepted_at AS version"
+)
+DAY_S = 86400.0
+
+
+class JournalChanged(Exception):
+    """Readings got a new value between being read for delivery and being marked sent."""
+
+
+@dataclass
+class Outcome:
+    """What EnergyCAP said about one batch, to be written as its receipt."""
+
+    status: str
+    http_status: int | None = None
+    confirmed: Sequence[int] = ()
+    rejected: dict[int, str] = field(default_factory=dict)
+    targets: Sequence[tuple[str, int, float, int]] = ()
+    message: str | None = None
+    unconfirmed: Sequence[int] = ()  # neither confirmed nor refused: back to pending
+
+
+def frame_of(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """Pending rows as a readings frame with the journal's `id` and `overwrite` columns."""
+    names = [c.strip().split(" ")[-1] for c in _PENDING_COLUMNS.split(",")]
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
+    frame["estimated"] = frame["estimated"].astype(bool)
+    frame["overwrite"] = frame["overwrite"].astype(bool)
+    frame["value"] = frame["value"].astype("float64")
+    frame["interval_s"] = frame["interval_s"].astype("int64")
+    for name in ("source", "source_id", "quantity", "unit", "note", "origin"):
+        frame[name] = frame[name].astype("string")
+    return frame
+
+
+class JournalQueue(JournalViews):
+    """Operations used by the delivery engine and the status commands."""
+
+    def recover_in_flight(self) -> int:
+        """After a crash: readings left `sent` go back to pending (resending is harmless)."""
+        with self.transaction() as conn:
+            count = conn.execute(
+                "UPDATE readings SET state = 'pending' WHERE state = 'sent'"
+            ).rowcount
+            conn.execute(
+                "UPDATE batches SET status = 'interrupted', finished_at = ? "
+                "WHERE status IN ('sent', 'task_started')",
+                (now(),),
+            )
+        return int(count)
+
+    def pending(self, limit: int, after_id: int = 0) -> pd.DataFrame:
+        """Up to `limit` pending readings with ids above `after_id`, oldest first."""
+        with self.reader() as conn:
+            rows = conn.execute(
+                f"SELECT {_PENDING_COLUMNS} FROM readings WHERE state = 'pending' AND id > ? "
+                "ORDER BY id LIMIT ?",
+                (after_id, limit),
+            ).fetchall()
+        return frame_of(rows)
+
+    def start_batch(self, api: str, ids: Sequence[int], versions: Mapping[int, float]) -> int:
+        """Write a batch receipt and mark its readings sent (before the request goes out).
+
+        Raises:
+            JournalChanged: a reading got a new value since it was read (nothing is marked).
+        """
+        stamp = now()
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO batches (api, started_at, count) VALUES (?, ?, ?)",
+                (api, stamp, len(ids)),
+            )
+            batch = int(cursor.lastrowid or 0)
+            before = conn.total_changes
+            conn.executemany(
+                "UPDATE readings SET state = 'sent', batch_id = ?, sent_at = ? "
+                "WHERE id = ? AND state = 'pending' AND accepted_at = ?",
+                [(batch, stamp, int(i), versions[int(i)]) for i in ids],
+            )
+            if conn.total_changes - before != len(ids):
+                raise JournalChanged("readings changed while a batch was prepared")
+        return batch
+
+    def set_task(self, batch: int, guid: str) -> None:
+        """Record the import task GUID of a batch."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE batches SET task_guid = ?, status = 'task_started' WHERE id = ?",
+                (guid, batch),
+            )
+
+    def finish_batch(self, batch: int, outcome: Outcome) -> None:
+        """Commit what EnergyCAP confirmed and rejected, and close the batch receipt."""
+        stamp = now()
+        with self.transaction() as conn:
+            _set_done(conn, [(i, None) for i in outcome.confirmed], CONFIRMED, stamp, batch)
+            _set_done(conn, list(outcome.rejected.items()), REJECTED, stamp, batch)
+            _remember_targets(conn, outcome.targets, stamp)
+            conn.executemany(
+                "UPDATE readings SET state = 'pending' WHERE id = ? AND batch_id = ? "
+                "AND state = 'sent'",
+                [(int(i), batch) for i in outcome.unconfirmed],
+            )
+            conn.execute(
+                "UPDATE batches SET finished_at = ?, http_status = ?, confirmed = ?, "
+                "rejected = ?, status = ?, message = ? WHERE id = ?",
+                (
+                    stamp,
+                    outcome.http_status,
+                    len(outcome.confirmed),
+                    len(outcome.rejected),
+                    outcome.status,
+                    outcome.message,
+                    batch,
+                ),
+            )
+
+    def release_batch(self, batch: int, status: str, message: str) -> None:
+        """Put a batch's readings back to pending (EnergyCAP unreachable, key refused)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE readings SET state = 'pending' WHERE batch_id = ? AND state = 'sent'",
+                (batch,),
+            )
+            conn.execute(
+                "UPDATE batches SET finished_at = ?, status = ?, message = ? WHERE id = ?",
+                (now(), status, message, batch),
+            )
+
+    def settle(
+        self, confirmed: Iterable[int], held: dict[int, str], versions: Mapping[int, float]
+    ) -> tuple[int, int]:
+        """Settle pending readings without sending: already delivered, or held.
+
+        Readings that got a new value meanwhile are left pending. Returns
+        (how many were confirmed, how many held).
+        """
+        stamp = now()
+        with self.transaction() as conn:
+            done = conn.executemany(
+                "UPDATE readings SET state = 'confirmed', reason = 'already delivered', "
+                "done_at = ?, overwrite = 0 WHERE id = ? AND state = 'pending' AND accepted_at = ?",
+                [(stamp, int(i), versions[int(i)]) for i in confirmed],
+            ).rowcount
+            kept = conn.executemany(
+                "UPDATE readings SET state = 'held', reason = ? "
+                "WHERE id = ? AND state = 'pending' AND accepted_at = ?",
+                [(reason, int(i), versions[int(i)]) for i, reason in held.items()],
+            ).rowcount
+        return max(int(done), 0), max(int(kept), 0)
+
+    def reject(self, reasons: dict[int, str], versions: Mapping[int, float]) -> list[int]:
+        """Dead-letter pending readings that cannot be sent (e.g. a mapping problem).
+
+        Returns the ids rejected (those that got a new value meanwhile stay pending).
+        """
+        stamp = now()
+        rejected = []
+        with self.transaction() as conn:
+            for i, reason in reasons.items():
+                changed = conn.execute(
+                    "UPDATE readings SET state = 'rejected', reason = ?, done_at = ? "
+                    "WHERE id = ? AND state = 'pending' AND accepted_at = ?",
+                    (reason, stamp, int(i), versions[int(i)]),
+                ).rowcount
+                if changed:
+                    rejected.append(int(i))
+        return rejected
+
+    def release_held(self, source: str | None = None) -> int:
+        """`--overwrite`: send held changed values after all; returns how many."""
+        where, args = source_filter(source)
+        with self.transaction() as conn:
+            moved = conn.execute(
+                "UPDATE readings SET unit = h.unit, interval_s = h.interval_s, value = h.value,"
+                " estimated = h.estimated, note = h.note, origin = h.origin, state = 'pending',"
+                " overwrite = 1, reason = NULL FROM held AS h WHERE h.reading_id = readings.id"
+                f" AND readings.state IN ('confirmed', 'held', 'pending', 'rejected'){where}",
+                args,
+            ).rowcount
+            keep = "state = 'sent'" + ("" if source is None else " OR source != ?")
+            conn.execute(
+                f"DELETE FROM held WHERE reading_id NOT IN (SELECT id FROM readings WHERE {keep})",
+                args,
+            )
+            flagged = conn.execute(
+                f"UPDATE readings SET state = 'pending', overwrite = 1, reason = NULL "
+                f"WHERE state = 'held'{where}",
+                args,
+            ).rowcount
+        return int(moved) + int(flagged)
+
+    def replay(self, source: str | None = None) -> int:
+        """Re-queue dead-lettered readings (after the mapping was fixed); returns how many."""
+        where, args = source_filter(source)
+        with self.transaction() as conn:
+            count = conn.execute(
+                "UPDATE readings SET state = 'pending', reason = NULL, done_at = NULL "
+                f"WHERE state = 'rejected'{where}",
+                args,
+            ).rowcount
+        return int(count)
+
+    def prune(self, retention_days: float) -> int:
+        """Delete confirmed readings older than the retention period; receipts stay."""
+        cutoff = now() - retention_days * DAY_S
+        with self.transaction() as conn:
+            count = conn.execute(
+                "DELETE FROM readings WHERE state = 'confirmed' AND done_at < ? "
+                "AND id NOT IN (SELECT reading_id FROM held)",
+                (cutoff,),
+            ).rowcount
+            conn.execute("DELETE FROM targets WHERE done_at < ?", (cutoff,))
+        return int(count)
+
+
+def _set_done(
+    conn: sqlite3.Connection,
+    items: list[tuple[int, str | None]],
+    state: str,
+    stamp: float,
+    batch: int,
+) -> None:
+    """Settle a batch's readings (not those superseded meanwhile: their batch was cleared).
+
+    A confirmed reading keeps the reason it was superseded for, in its receipt.
+    """
+    conn.executemany(
+        "UPDATE readings SET state = ?, reason = coalesce(?, CASE WHEN ? = 'confirmed' "
+        "AND overwrite = 1 THEN reason END), done_at = ?, overwrite = 0 "
+        "WHERE id = ? AND batch_id = ?",
+        [(state, reason, state, stamp, int(i), batch) for i, reason in items],
+    )
+
+
+def _remember_targets(
+    conn: sqlite3.Connection, targets: Sequence[tuple[str, int, float, int]], stamp: float
+) -> None:
+    conn.executemany(
+        "INSERT INTO targets (target, time, value, estimated, done_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (target, time) DO UPDATE SET value = excluded.value, "
+        "estimated = excluded.estimated, done_at = excluded.done_at",
+        [(t, int(at), float(v), int(e), stamp) for t, at, v, e in targets],
+    )

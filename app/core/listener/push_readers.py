@@ -1,0 +1,142 @@
+"""Which reader parses a device's pushes, by the device's connector id.
+
+EpiSensor and the Accuenergy readers give plain columns (`PointColumns`),
+cheap per request; the listener builds one DataFrame for many requests.
+Other push connectors (``readings``: Readings-API-shaped JSON) are used
+through the catalog's `Connector.read`. `reader_option_specs` lists the
+per-device options each reader takes (checked when a device is added or
+changed, listed by ``meterbridge device show``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from connectors.base import Problem, Source, SourceError, concat_batches
+from connectors.push import aculink810, acurev2100, episensor
+from connectors.push.common import TIME_ENCODINGS, PointColumns
+from connectors.push.options import OptionSpec, check_option
+from connectors.push.registers import RESET_RULES
+
+ColumnReader = Callable[[bytes, str, Mapping[str, Any]], PointColumns]
+
+COLUMN_READERS: dict[str, ColumnReader] = {
+    "episensor": episensor.parse_push,
+    "aculink810": aculink810.parse_push,
+    "acurev2100": acurev2100.parse_push,
+}
+CATALOG_IDS: dict[str, tuple[str, ...]] = {"readings": ("readings-json", "readings")}
+
+COMMON_OPTIONS: dict[str, OptionSpec] = {
+    "time_encoding": OptionSpec(
+        "text", "auto", f"{' | '.join(TIME_ENCODINGS)} | a strptime format such as %d/%m/%Y %H:%M"
+    ),
+    "registers": OptionSpec(
+        "choice",
+        "difference",
+        "raw: every register value of this device is sent as it is (a mapping row's "
+        "register column does it per source)",
+        choices=("difference", "raw"),
+    ),
+    "reset_rule": OptionSpec(
+        "choice", "from_zero", "a register drop: use counted from zero, or skip", RESET_RULES
+    ),
+}
+EPISENSOR_OPTIONS: dict[str, OptionSpec] = {
+    "points_path": OptionSpec(
+        "path",
+        None,
+        "dotted path to the points array (default: the top-level array, "
+        f"else the first under {'/'.join(episensor.ARRAY_KEYS)})",
+    ),
+    "id_path": OptionSpec("path", list(episensor.ID_KEYS), "key of the export ID in a point"),
+    "time_path": OptionSpec("path", list(episensor.TIME_KEYS), "key of the time in a point"),
+    "value_path": OptionSpec("path", list(episensor.VALUE_KEYS), "key of the value in a point"),
+    "register_ids": OptionSpec(
+        "list", list(episensor.REGISTER_IDS), "export-ID suffixes that are kWh registers"
+    ),
+    "register_sources": OptionSpec("list", [], "whole export IDs that are kWh registers"),
+    "not_register_sources": OptionSpec("list", [], "export IDs that are not registers"),
+    "quantities": OptionSpec("map", {}, '{"<export ID or suffix>": "<quantity>"}'),
+    "default_quantity": OptionSpec("text", "value", "quantity of other sensors"),
+}
+READER_OPTIONS: dict[str, dict[str, OptionSpec]] = {
+    "episensor": {**COMMON_OPTIONS, **EPISENSOR_OPTIONS},
+    "aculink810": {**COMMON_OPTIONS, **aculink810.OPTIONS},
+    "acurev2100": {**COMMON_OPTIONS, **acurev2100.OPTIONS},
+    "readings": {
+        "source_label": OptionSpec(
+            "choice", "end", "times in the body label the interval end or start", ("end", "start")
+        ),
+    },
+}
+
+
+def reader_option_specs(connector_id: str) -> dict[str, OptionSpec]:
+    """The per-device options the reader of `connector_id` takes (name → spec)."""
+    return READER_OPTIONS.get(connector_id, {})
+
+
+def option_problem(connector_id: str, options: Mapping[str, Any]) -> str | None:
+    """Why `options` cannot be given to a `connector_id` device, or None when they can."""
+    specs = reader_option_specs(connector_id)
+    for key, value in options.items():
+        spec = specs.get(key)
+        problem = _unknown(key, connector_id, specs) if spec is None else None
+        problem = problem or (check_option(key, spec, value) if spec else None)
+        if problem:
+            return problem
+    encoding = options.get("time_encoding")
+    if encoding and encoding not in TIME_ENCODINGS and "%" not in str(encoding):
+        return (
+            f"option time_encoding={encoding!r}: use one of {', '.join(TIME_ENCODINGS)} "
+            "or a strptime format such as %d/%m/%Y %H:%M"
+        )
+    if connector_id == "acurev2100":
+        try:
+            acurev2100.key_table(options)
+        except SourceError as exc:
+            return f"option {exc.message}"
+    return None
+
+
+def _unknown(key: str, connector_id: str, specs: Mapping[str, OptionSpec]) -> str:
+    close = difflib.get_close_matches(key, list(specs), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    if key == "tz":
+        hint = " (the time zone is the device's --tz)"
+    valid = ", ".join(sorted(specs)) or "none"
+    return f"unknown option {key!r} for {connector_id} devices{hint}; valid options: {valid}"
+
+
+def parse_payload(
+    connector_id: str, data: bytes, name: str, options: Mapping[str, Any]
+) -> PointColumns | tuple[pd.DataFrame, list[Problem], dict[str, Any]]:
+    """Parse one push body with the device's reader.
+
+    Raises:
+        SourceError: when the body cannot be read at all.
+    """
+    reader = COLUMN_READERS.get(connector_id)
+    if reader is not None:
+        return reader(data, name, options)
+    connector = _catalog_connector(connector_id)
+    batch = concat_batches(list(connector.read(Source.from_bytes(data, name), options)))
+    return batch.readings, batch.problems, batch.info
+
+
+@functools.cache
+def _catalog_connector(connector_id: str) -> Any:
+    """The catalog's connector for `connector_id` (built once per process)."""
+    from app.core.connector_catalog import all_connectors
+
+    wanted = CATALOG_IDS.get(connector_id, (connector_id,))
+    for connector in all_connectors():
+        if connector.info.id in wanted:
+            return connector
+    raise SourceError(f"no reader for connector {connector_id!r} in this build")

@@ -1,0 +1,56 @@
+"""For SFTP: fetch the server's host key and have the user accept its fingerprint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QLineEdit, QPushButton
+
+from app.core.pulls.sftp.host_keys import HostKey, fetch_host_key
+from app.core.sources import validation as v
+from app.ui.wizards.pages.base_page import FormPage
+from app.ui.workers import Worker, start
+
+
+class SftpTestPage(FormPage):
+    """Connect once, show the fingerprint, pin it when the user accepts."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Check the SFTP server",
+            "Compare the fingerprint with the one your data collector gives you. "
+            "meterbridge refuses the server if its key ever changes.",
+        )
+        self.fetch = QPushButton("&Connect and show the host key")
+        self.fetch.setAccessibleName("Connect and show the host key")
+        self.fetch.clicked.connect(self._on_fetch_clicked)
+        self.form.addRow("", self.fetch)
+        self.fingerprint = QLineEdit()
+        self.fingerprint.setPlaceholderText("SHA256:…")
+        self.add("Host key &fingerprint:", self.fingerprint)
+        self.accept_box = self.check("I have checked this fingerprint: &trust this server")
+        self.key: HostKey | None = None
+        self.worker: Worker | None = None
+
+    def _on_fetch_clicked(self) -> None:
+        source = self.wiz().page_values("source")
+        host, port = source.get("host", ""), int(source.get("port", 22))
+        self.error.setText(f"Connecting to {host}:{port}…")
+        worker = Worker(lambda _p, _c: fetch_host_key(host, port))
+        worker.signals.succeeded.connect(self._on_key_fetched)
+        worker.signals.failed.connect(self.error.setText)
+        self.worker = start(worker)
+
+    def _on_key_fetched(self, key: HostKey) -> None:
+        self.key = key
+        self.fingerprint.setText(key.fingerprint)
+        self.error.setText(f"The server offered a {key.key_type} key.")
+
+    def problem(self) -> str | None:
+        return v.first_error(
+            v.check_fingerprint(self.fingerprint.text()),
+            None if self.accept_box.isChecked() else "Tick the box once you checked the key.",
+        )
+
+    def values(self) -> dict[str, Any]:
+        return {"host_key_fingerprint": self.fingerprint.text().strip()}

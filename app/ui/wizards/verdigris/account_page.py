@@ -1,0 +1,53 @@
+"""Verdigris: client credentials and the circuits to pull."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QLineEdit
+
+from app.core.sources import validation as v
+from app.ui.wizards.pages.base_page import FormPage
+
+INTERVALS = ["15m", "1h", "1m", "1d"]
+
+
+class VerdigrisPage(FormPage):
+    """Source settings of a Verdigris pull."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Verdigris",
+            "Create API client credentials in Verdigris; the secret is kept in the OS keyring.",
+        )
+        self.name = self.line("Source na&me:", "Verdigris", "e.g. Campus circuits")
+        self.client_id = self.line("&Client id:", "")
+        self.secret = self.line("Client &secret:", "")
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.ids = self.line(
+            "C&ircuit ids:",
+            "",
+            "optional: list and check them on the next page",
+            help="Comma-separated ids (e.g. 1201,1202), or pick them from Verdigris' list next.",
+        )
+        self.what = self.combo("M&easure:", ["energy (kWh)", "power (kW)"])
+        self.interval = self.combo("Interva&l:", INTERVALS)
+
+    def circuit_ids(self) -> list[str]:
+        """The ids typed, cleaned."""
+        return [i.strip() for i in self.ids.text().split(",") if i.strip()]
+
+    def problem(self) -> str | None:
+        return v.first_error(
+            v.check_name(self.name.text()),
+            v.check_required(self.client_id.text(), "client id"),
+            v.check_required(self.secret.text(), "client secret"),
+        )
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "client_id": self.client_id.text().strip(),
+            "ids": self.circuit_ids(),
+            "measure": self.what.currentText().split()[0],
+            "interval": self.interval.currentText(),
+        }

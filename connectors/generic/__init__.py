@@ -1,0 +1,6 @@
+"""The generic readings CSV connector (one reading a row, columns by name or number) and
+the readings JSON format.
+
+May import: `connectors.base` and third-party parsers (pandas).
+Must never: import another connector family or anything from `app`.
+"""

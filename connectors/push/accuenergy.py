@@ -1,0 +1,324 @@
+"""Accuenergy payloads shared by the AcuLink 810 and AcuRev 2100 readers.
+
+Recognised bodies (see ../shared/reference/sources.md §2–3):
+    snapshot   ``timestamp`` scalar, ``gateway{name, model, serial}``,
+               ``device{name, model, serial, online, readings:[{param, value, unit}]}``
+    data log   ``timestamp`` array; ``device.readings[].value`` arrays aligned with it
+    WEB2       ``comm_head{model, sn}``, ``modules[{name, model, sn, online, reading:[...]}]``
+    CSV        timestamp first, then one column per parameter key; maybe a BOM;
+               maybe no header (then the device's ``columns`` option names them)
+
+Every key name is a per-device option with the documented name as default
+(`FIELD_DEFAULTS`; a dotted path, or a list of them where the first present
+wins), because the payload schemas are not published and firmware differs.
+`nan`, `-nan`, `----` and empty values are missing. Times: epoch seconds (or
+ms), ISO-8601, or local time in the device zone (option ``tz``, default UTC;
+option ``time_encoding`` fixes one encoding).
+File names like ``Logger1-AHI260110088-AcuRev2100-1778653500-15min.csv``
+give the gateway serial and device; the multipart text field
+``datasource=<serial>/<model>`` (option ``form``) is used when the body has none.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.base import SourceError
+from connectors.push.accuenergy_fields import DELIMITERS, Fields
+from connectors.push.common import PointColumns, TimeParser, parse_value
+
+FILE_NAME = re.compile(
+    r"^(?P<prefix>[^-]+)-(?P<gateway>[^-]+)-(?P<device>[^-]+)-(?P<epoch>\d{9,13})-(?P<length>[^.]+)"
+    r"\.(?:csv|json|txt)$",
+    re.IGNORECASE,
+)
+TIME_HEADERS = frozenset({"timestamp", "time", "datetime", "date", "ts", "date time"})
+
+
+@dataclass
+class Series:
+    """One parameter's values, aligned with raw times."""
+
+    param: str
+    unit: str
+    times: list[Any]
+    values: list[Any]
+
+
+@dataclass
+class DeviceLog:
+    """What one message or file says about one device."""
+
+    kind: str
+    gateway_serial: str | None = None
+    device_serial: str | None = None
+    device_name: str | None = None
+    model: str | None = None
+    series: list[Series] = field(default_factory=list)
+    first_line: int = 1  # CSV: physical line of the first data row
+
+
+def parse_logs(data: bytes, name: str, options: Mapping[str, Any]) -> list[DeviceLog]:
+    """Every device log in an Accuenergy body (JSON message/file or data-log CSV).
+
+    Raises:
+        SourceError: when the body is none of the recognised shapes.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"body is not UTF-8 text (byte {exc.start})", file=name) from None
+    if text.lstrip().startswith(("{", "[")):
+        logs = _json_logs(text, name, Fields(options))
+    else:
+        logs = [_csv_log(text, name, options)]
+    hints = _identity_hints(name, options)
+    for log in logs:
+        log.gateway_serial = log.gateway_serial or hints.get("gateway")
+        log.device_name = log.device_name or hints.get("device")
+    return logs
+
+
+def _identity_hints(name: str, options: Mapping[str, Any]) -> dict[str, str]:
+    hints: dict[str, str] = {}
+    source = str(dict(options.get("form") or {}).get("datasource") or "")
+    if source:
+        hints["gateway"] = source.split("/")[0].strip()
+    match = FILE_NAME.match(name.rsplit("/", 1)[-1])
+    if match:
+        hints["gateway"] = match["gateway"]
+        hints["device"] = match["device"]
+    return {k: v for k, v in hints.items() if v}
+
+
+def _json_logs(text: str, name: str, fields: Fields) -> list[DeviceLog]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=name
+        ) from None
+    messages = document if isinstance(document, list) else [document]
+    logs: list[DeviceLog] = []
+    for message in messages:
+        if not isinstance(message, dict):
+            raise SourceError("JSON message is not an object", file=name)
+        logs.extend(_message_logs(message, name, fields))
+    return logs
+
+
+def _message_logs(message: dict[str, Any], name: str, fields: Fields) -> list[DeviceLog]:
+    stamp = fields.get(message, "timestamp_path")
+    gateway = _text(fields.get(message, "gateway_serial_path"))
+    modules = fields.get(message, "modules_path")
+    if isinstance(modules, list):
+        return [_device_log("web2", gateway, m, stamp, name, fields) for m in modules]
+    device = fields.get(message, "device_path")
+    if isinstance(device, dict):
+        kind = "datalog" if isinstance(stamp, list) else "snapshot"
+        return [_device_log(kind, gateway, device, stamp, name, fields)]
+    raise SourceError(
+        f"not an Accuenergy message: expected {fields.names('device_path')} (snapshot / data "
+        f"log) or {fields.names('modules_path')} (WEB2); keys found: {_keys(message)} "
+        "(device options device_path / modules_path name other keys)",
+        file=name,
+    )
+
+
+def _keys(node: dict[str, Any]) -> str:
+    return ", ".join(list(node)[:12]) or "none"
+
+
+def _device_log(
+    kind: str, gateway: str | None, device: Any, stamp: Any, name: str, fields: Fields
+) -> DeviceLog:
+    if not isinstance(device, dict):
+        raise SourceError("a device/module entry is not an object", file=name)
+    readings = fields.get(device, "readings_path")
+    label = fields.get(device, "device_name_path") or fields.get(device, "device_serial_path")
+    if not isinstance(readings, list):
+        raise SourceError(
+            f"device {label or '?'} has no readings array ({fields.names('readings_path')}; "
+            f"keys found: {_keys(device)})",
+            file=name,
+        )
+    if stamp is None:
+        raise SourceError(f"message has no timestamp ({fields.names('timestamp_path')})", file=name)
+    times = stamp if isinstance(stamp, list) else [stamp]
+    log = DeviceLog(
+        kind=kind,
+        gateway_serial=gateway,
+        device_serial=_text(fields.get(device, "device_serial_path")),
+        device_name=_text(fields.get(device, "device_name_path")),
+        model=_text(fields.get(device, "model_path")),
+    )
+    for index, item in enumerate(readings):
+        log.series.append(_series(item, times, index, name, fields))
+    return log
+
+
+def _series(item: Any, times: list[Any], index: int, name: str, fields: Fields) -> Series:
+    param = _text(fields.get(item, "param_path"))
+    if param is None:
+        keys = _keys(item) if isinstance(item, dict) else type(item).__name__
+        raise SourceError(
+            f"readings[{index}] has no {fields.names('param_path')} (keys found: {keys})",
+            file=name,
+        )
+    value = fields.get(item, "value_path")
+    values = value if isinstance(value, list) else [value]
+    if len(values) != len(times):
+        raise SourceError(
+            f"readings[{index}] ({param}): {len(values)} values for {len(times)} timestamps",
+            file=name,
+        )
+    return Series(param, str(fields.get(item, "unit_path") or ""), times, values)
+
+
+def _text(value: Any) -> str | None:
+    text = "" if value is None else str(value).strip()
+    return text or None
+
+
+def _csv_log(text: str, name: str, options: Mapping[str, Any]) -> DeviceLog:
+    delimiter = DELIMITERS.get(str(options.get("delimiter") or ","), ",")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = [r for r in reader if any(c.strip() for c in r)]
+    if not rows:
+        raise SourceError("file is empty", file=name)
+    if rows[0][0].lstrip().startswith("<"):
+        raise SourceError("body looks like HTML/XML, not a data-log CSV", file=name)
+    has_header = not _looks_like_time(rows[0][0].strip())
+    if has_header:
+        header, body, first_line = [c.strip() for c in rows[0]], rows[1:], 2
+    else:
+        header, body, first_line = _configured_columns(options, name), rows, 1
+    at = _time_index(header, options, name)
+    if has_header and (len(header) < 2 or (body and not _looks_like_time(_cell(body[0], at)))):
+        raise SourceError(
+            "not an Accuenergy data-log CSV: expected a header 'timestamp, <parameter>, …' "
+            f"and rows starting with a time; it starts with {text[:60]!r}",
+            file=name,
+        )
+    times = [_cell(r, at) for r in body]
+    log = DeviceLog(kind="csv", first_line=first_line)
+    for col, key in enumerate(header):
+        if key and col != at:
+            log.series.append(Series(key, "", times, [_cell(r, col) for r in body]))
+    return log
+
+
+def _cell(row: list[str], col: int) -> str:
+    return row[col].strip() if col < len(row) else ""
+
+
+def _time_index(header: list[str], options: Mapping[str, Any], name: str) -> int:
+    wanted = str(options.get("time_column") or "").strip()
+    if not wanted:
+        return 0
+    lowered = [h.lower() for h in header]
+    if wanted.lower() not in lowered:
+        raise SourceError(
+            f"no time column {wanted!r} (device option time_column) among the columns "
+            f"{', '.join(header[:12])}",
+            file=name,
+        )
+    return lowered.index(wanted.lower())
+
+
+def _looks_like_time(cell: str) -> bool:
+    if cell.lower() in TIME_HEADERS:
+        return False
+    return bool(re.match(r"^[+-]?\d", cell))
+
+
+def _configured_columns(options: Mapping[str, Any], name: str) -> list[str]:
+    """The header of a CSV without one: the ``columns`` option, the time column first if unnamed."""
+    columns = [str(c).strip() for c in options.get("columns") or []]
+    if not columns:
+        raise SourceError(
+            "CSV has no header row and the device has no column list; set the device's "
+            "'columns' option (parameter keys after the timestamp, in file order)",
+            file=name,
+        )
+    time_column = str(options.get("time_column") or "").strip().lower()
+    named = {c.lower() for c in columns}
+    if (time_column and time_column in named) or columns[0].lower() in TIME_HEADERS:
+        return columns
+    return ["timestamp", *columns]
+
+
+Classifier = Callable[[DeviceLog, Series], tuple[str, str] | None]
+
+
+def emit(
+    logs: list[DeviceLog], name: str, options: Mapping[str, Any], classify: Classifier
+) -> PointColumns:
+    """Readings of device logs; `classify` gives (source_id, quantity) or None to skip a series."""
+    out = PointColumns()
+    skipped: set[str] = set()
+    for log in logs:
+        parser = TimeParser(options.get("tz") or "UTC", options.get("time_encoding") or "auto")
+        time_cache: dict[int, list[int | str]] = {}
+        for series in log.series:
+            target = classify(log, series)
+            if target is None:
+                skipped.add(series.param)
+                continue
+            key = id(series.times)
+            if key not in time_cache:
+                time_cache[key] = parser.parse_all(series.times)
+            _emit_series(series, time_cache[key], target, name, log, out)
+    out.info["skipped_params"] = sorted(skipped)
+    if not len(out) and out.problems:
+        raise SourceError(f"no value could be read; first: {out.problems[0].describe()}", file=name)
+    return out
+
+
+def _emit_series(
+    series: Series,
+    times: list[int | str],
+    target: tuple[str, str],
+    name: str,
+    log: DeviceLog,
+    out: PointColumns,
+) -> None:
+    source_id, quantity = target
+    first_line = log.first_line
+    for row, (raw, time_ns) in enumerate(zip(series.values, times, strict=True)):
+        line = first_line + row if log.kind == "csv" else None
+        if isinstance(time_ns, str):
+            out.bad(time_ns, name, "timestamp", series.times[row], line)
+            continue
+        try:
+            number = parse_value(raw)
+        except ValueError:
+            out.bad("value is not a number", name, series.param, raw, line)
+            continue
+        if number is not None:
+            where = f"{name}:{line or row + 1}:{series.param}"
+            unit = quantity.split("-")[0]
+            out.add(source_id, quantity, time_ns, number, where, unit=unit)
+
+
+def param_quantity(param: str, unit: str) -> str | None:
+    """Quantity of an AcuLink/WEB2 parameter: kWh registers, kW demand, DI states; else None."""
+    u = unit.strip().lower()
+    p = param.lower()
+    if u == "kwh" or p.endswith("_kwh"):
+        return "kWh-register"
+    if u == "kvarh" or p.endswith("_kvarh"):
+        return "kVArh-register"
+    if u == "kw" or p.endswith("_kw"):
+        return "kW"
+    if u == "kvar" or p.endswith("_kvar"):
+        return "kVAr"
+    if re.match(r"^di_?\d+$", p):
+        return "state"
+    return None

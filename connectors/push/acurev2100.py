@@ -1,0 +1,114 @@
+"""AcuRev 2100 multi-circuit meter: Accuenergy data logs keyed by a key table.
+
+The key table (option ``key_table``: ``{key: [channel, quantity]}``) says
+which parameter keys are read; it extends the shipped default, or replaces it
+when option ``replace_key_table`` is true, because firmware generations name
+keys differently. Shipped default (2026 firmware templates):
+    EP_IMP_001_kWh … EP_IMP_018_kWh     channel 001…018, kWh register
+    EP_IMP_s001_kWh … EP_IMP_s006_kWh   user channel s001…s006, kWh register
+    DMD_P_001_kW … DMD_P_018_kW, DMD_P_s001_kW … DMD_P_s006_kW   demand, kW
+    DI_1 … DI_18                        digital input, state (off with
+                                        ``digital_inputs: false``)
+Source id ``<device>-<channel>`` with the registered device name
+(``rev1-001``, ``rev1-s001``, ``rev1-DI_3``). Keys not in the table are
+skipped and listed. Key names of the JSON payloads and the CSV layout are
+options too (`OPTIONS`, see connectors/push/accuenergy_fields.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from connectors.base import ConnectorInfo, ReadingBatch, Source, SourceError
+from connectors.push import accuenergy_fields
+from connectors.push.accuenergy import DeviceLog, Series, emit, parse_logs
+from connectors.push.common import PointColumns, read_whole
+from connectors.push.options import OptionSpec
+from connectors.push.registers import register_quantity
+
+CIRCUITS = 18
+USER_CHANNELS = 6
+DIGITAL_INPUTS = 18
+OPTIONS: dict[str, OptionSpec] = {
+    **accuenergy_fields.OPTIONS,
+    "key_table": OptionSpec(
+        "map", {}, 'keys read: {"KEY": ["channel", "quantity"]}, added to the shipped table'
+    ),
+    "replace_key_table": OptionSpec(
+        "bool", False, "true: key_table replaces the shipped table instead of extending it"
+    ),
+    "digital_inputs": OptionSpec("bool", True, "false: DI_1 … DI_18 are not read"),
+}
+
+
+def default_key_table() -> dict[str, tuple[str, str]]:
+    """The shipped key table: key → (channel, quantity)."""
+    table: dict[str, tuple[str, str]] = {}
+    channels = [f"{n:03d}" for n in range(1, CIRCUITS + 1)]
+    channels += [f"s{n:03d}" for n in range(1, USER_CHANNELS + 1)]
+    for channel in channels:
+        table[f"EP_IMP_{channel}_kWh"] = (channel, register_quantity("kWh"))
+        table[f"DMD_P_{channel}_kW"] = (channel, "kW")
+    for n in range(1, DIGITAL_INPUTS + 1):
+        table[f"DI_{n}"] = (f"DI_{n}", "state")
+    return table
+
+
+def key_table(options: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """The device's key table (default, extended or replaced by options).
+
+    Raises:
+        SourceError: for a malformed table entry.
+    """
+    table = {} if options.get("replace_key_table") else default_key_table()
+    for key, entry in dict(options.get("key_table") or {}).items():
+        if not isinstance(entry, (list, tuple)) or len(entry) != 2:
+            raise SourceError(f"key table entry {key!r} must be [channel, quantity], got {entry!r}")
+        table[str(key)] = (str(entry[0]), str(entry[1]))
+    if options.get("digital_inputs") is False:
+        table = {k: v for k, v in table.items() if v[1] != "state"}
+    return table
+
+
+class AcuRev2100Connector:
+    """Reads AcuRev 2100 data logs (CSV or JSON) and snapshot messages."""
+
+    info = ConnectorInfo(
+        id="acurev2100",
+        name="Accuenergy AcuRev 2100",
+        description="AcuRev 2100 data-log CSV/JSON (source id <device>-<channel>)",
+        push=True,
+        file_patterns=("*AcuRev2100*.csv", "*AcuRev2100*.json"),
+    )
+
+    def sniff(self, head: bytes, name: str) -> float:
+        """High for bodies or names that carry AcuRev 2100 keys."""
+        text = head[:4096].decode("utf-8", "replace")
+        if "EP_IMP_0" in text or "acurev2100" in name.lower():
+            return 0.85
+        return 0.0
+
+    def read(self, source: Source, options: Mapping[str, Any]) -> Iterator[ReadingBatch]:
+        """Yield the readings of one data log or message."""
+        yield from read_whole(source, options, parse_push)
+
+
+def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:
+    """Readings of an AcuRev 2100 body as columns.
+
+    Raises:
+        SourceError: when the body is not an Accuenergy data log or message.
+    """
+    logs = parse_logs(data, name, options)
+    table = key_table(options)
+    device = str(options.get("device_name") or "acurev")
+
+    def classify(log: DeviceLog, series: Series) -> tuple[str, str] | None:
+        """(source id, quantity) of a parameter, or None to skip it."""
+        entry = table.get(series.param)
+        if entry is None:
+            return None
+        return f"{device}-{entry[0]}", entry[1]
+
+    return emit(logs, name, options, classify)

@@ -1,0 +1,5 @@
+"""The Verdigris connector: the API client, the channel listing and the grid of readings.
+
+May import: `connectors.base`.
+Must never: import another connector family or anything from `app`.
+"""

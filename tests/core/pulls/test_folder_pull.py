@@ -1,0 +1,190 @@
+"""Watched local folders: real files, the real file memory (SQLite), the fake EnergyCAP."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.connector_catalog import build_registry
+from app.core.delivery.legacy_sender import deliver
+from app.core.energycap.client import EnergyCapClient
+from app.core.mapping import MappingTable
+from app.core.pulls.folder import FolderConfig, FolderError, poll_folder
+from app.core.pulls.sftp.state import FileMemory
+from app.core.pulls.submit import Submitter
+from app.core.settings import EnergyCapSettings
+from connectors.base import Source
+from tests.fakes.energycap import FakeChannel, FakeEnergyCap
+
+KEY = "folder-test-key"
+
+
+def csv_file(meter: str, day: int, values: list[float]) -> str:
+    rows = [f"{meter},2026-11-{day:02d}T{h:02d}:30:00Z,{v}" for h, v in enumerate(values)]
+    return "source_id,time,value\n" + "\n".join(rows) + "\n"
+
+
+def aged(path: Path, seconds: float = 600) -> Path:
+    """Make a file look finished (modified `seconds` ago): no settle wait for it."""
+    old = time.time() - seconds
+    os.utime(path, (old, old))
+    return path
+
+
+def put(path: Path, content: str | bytes, age: float = 600) -> Path:
+    """Write a file that looks finished (modified `age` seconds ago)."""
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return aged(path, age)
+
+
+@pytest.fixture
+def ecap() -> Iterator[FakeEnergyCap]:
+    with FakeEnergyCap(api_key=KEY) as fake:
+        for n, meter in enumerate(("M1", "M2", "M3"), start=1):
+            fake.add_meter(n, meter, [FakeChannel(10 + n, f"{meter}-kWh", "Use", "kWh", 3600)],
+                           "UTC")  # fmt: skip
+        yield fake
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    return folder
+
+
+def submitter(ecap: FakeEnergyCap) -> Submitter:
+    client = EnergyCapClient(ecap.url, KEY)
+    return Submitter(MappingTable(), lambda m: deliver(m, client, "readings", EnergyCapSettings()))
+
+
+def test_new_files_once_changed_files_again_touched_files_not(
+    inbox: Path, tmp_path: Path, ecap: FakeEnergyCap
+) -> None:
+    put(inbox / "a.csv", csv_file("M1", 1, [1.0, 2.0]))
+    put(inbox / "b.csv", csv_file("M2", 1, [3.0]))
+    memory = FileMemory(tmp_path / "folders.sqlite3")
+    config = FolderConfig(str(inbox))
+    report = poll_folder(config, memory, build_registry(), submitter(ecap))
+    assert [Path(n).name for n in report.imported] == ["a.csv", "b.csv"]
+    assert sorted(ecap.readings()["value"]) == [1.0, 2.0, 3.0]
+    again = poll_folder(config, FileMemory(tmp_path / "folders.sqlite3"), build_registry(),
+                        submitter(ecap))  # fmt: skip
+    assert again.imported == [] and again.skipped == 2
+    os.utime(inbox / "a.csv")  # touched: same bytes, new time
+    put(inbox / "b.csv", csv_file("M2", 1, [7.0]), 300)  # changed content
+    third = poll_folder(config, memory, build_registry(), submitter(ecap), sleep=lambda _s: None)
+    assert [Path(n).name for n in third.imported] == ["b.csv"] and third.skipped == 1
+    assert sorted(ecap.readings_for(12)["value"]) == [7.0]  # M2 updated, M1 not sent again
+    assert len(ecap.readings_for(11)) == 2
+    assert sorted(p.name for p in inbox.iterdir()) == ["a.csv", "b.csv"]  # nothing deleted
+
+
+def test_imported_files_move_to_the_archive_subfolder_bad_ones_stay(
+    inbox: Path, tmp_path: Path, ecap: FakeEnergyCap
+) -> None:
+    (inbox / "good.csv").write_text(csv_file("M1", 2, [5.0]))
+    (inbox / "bad.csv").write_text("this is not meter data\n")
+    (inbox / "imported").mkdir()
+    (inbox / "imported" / "good.csv").write_text("an older file of the same name")
+    (inbox / ".hidden.csv").write_text(csv_file("M3", 2, [9.0]))
+    (inbox / "upload.csv.part").write_text(csv_file("M3", 2, [9.0]))
+    for path in inbox.iterdir():
+        aged(path)
+    sub = submitter(ecap)
+    memory = FileMemory(tmp_path / "m.sqlite3")
+    report = poll_folder(FolderConfig(str(inbox), archive="imported"), memory,
+                         build_registry(), sub)  # fmt: skip
+    assert report.archived == 1 and [Path(n).name for n in report.rejected] == ["bad.csv"]
+    assert any("bad.csv" in e for e in sub.result.errors)
+    assert (inbox / "imported" / "good-1.csv").read_text() == csv_file("M1", 2, [5.0])
+    assert (inbox / "imported" / "good.csv").read_text() == "an older file of the same name"
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == [
+        ".hidden.csv", "bad.csv", "upload.csv.part"
+    ]  # fmt: skip
+    assert sorted(ecap.readings()["value"]) == [5.0]
+    # The bad file is remembered as rejected and not retried until it changes.
+    again = poll_folder(FolderConfig(str(inbox), archive="imported"), memory,
+                        build_registry(), submitter(ecap))  # fmt: skip
+    assert again.rejected == [] and again.skipped == 1
+
+
+def test_a_file_growing_between_two_looks_waits_for_the_next_run(
+    inbox: Path, tmp_path: Path, ecap: FakeEnergyCap
+) -> None:
+    growing = inbox / "growing.csv"
+    growing.write_text(csv_file("M1", 3, [1.0]))  # modified just now: looked at twice
+    put(inbox / "done.csv", csv_file("M2", 3, [2.0]))
+    waits: list[float] = []
+
+    def writer_still_at_it(seconds: float) -> None:
+        waits.append(seconds)
+        with growing.open("a") as handle:
+            handle.write("M1,2026-11-03T05:30:00Z,6.0\n")
+
+    memory = FileMemory(tmp_path / "m.sqlite3")
+    report = poll_folder(FolderConfig(str(inbox)), memory, build_registry(), submitter(ecap),
+                         sleep=writer_still_at_it)  # fmt: skip
+    assert waits == [2.0] and report.waiting == 1
+    assert [Path(n).name for n in report.imported] == ["done.csv"]
+    assert any("growing.csv is still being written" in w for w in report.warnings)
+    assert sorted(ecap.readings()["value"]) == [2.0]
+    later = poll_folder(FolderConfig(str(inbox)), memory, build_registry(), submitter(ecap),
+                        sleep=lambda _s: None)  # fmt: skip
+    assert [Path(n).name for n in later.imported] == ["growing.csv"]
+    assert sorted(ecap.readings_for(11)["value"]) == [1.0, 6.0]
+
+
+def test_a_locked_file_is_left_until_its_writer_lets_go(
+    inbox: Path, tmp_path: Path, ecap: FakeEnergyCap
+) -> None:
+    path = inbox / "locked.csv"
+    path.write_text(csv_file("M1", 4, [4.0]))
+    aged(path)
+    memory = FileMemory(tmp_path / "m.sqlite3")
+    with path.open("r+b") as writer:
+        fcntl.flock(writer.fileno(), fcntl.LOCK_EX)
+        report = poll_folder(FolderConfig(str(inbox)), memory, build_registry(), submitter(ecap))
+        assert report.waiting == 1 and report.imported == []
+        assert any("locked.csv is locked" in w for w in report.warnings)
+    assert ecap.readings().empty
+    report = poll_folder(FolderConfig(str(inbox)), memory, build_registry(), submitter(ecap))
+    assert len(report.imported) == 1 and sorted(ecap.readings()["value"]) == [4.0]
+
+
+def test_missing_folder_and_bad_archive_name_are_plain_errors(tmp_path: Path) -> None:
+    memory = FileMemory(tmp_path / "m.sqlite3")
+    sub = Submitter(MappingTable(), lambda m: pytest.fail("nothing may be delivered"))
+    with pytest.raises(FolderError, match="does not exist"):
+        poll_folder(FolderConfig(str(tmp_path / "nowhere")), memory, build_registry(), sub)
+    with pytest.raises(FolderError, match="subfolder name"):
+        poll_folder(FolderConfig(str(tmp_path), archive="../elsewhere"), memory,
+                    build_registry(), sub)  # fmt: skip
+
+
+def test_uk_hh_files_with_a_fixed_connector_arrive_exactly(
+    inbox: Path, tmp_path: Path, ecap: FakeEnergyCap, uk_samples: Path
+) -> None:
+    registry = build_registry()
+    local = []
+    for sample in sorted(uk_samples.glob("*.csv")):
+        put(inbox / sample.name, sample.read_bytes())
+        source = Source.from_bytes(sample.read_bytes(), sample.name)
+        for batch in registry.get("uk-hh").read(source, {"tz": "Europe/London"}):
+            local.extend(zip(batch.readings["time"], batch.readings["value"], strict=True))
+    ecap.unknown_meter_policy = "autocreate"
+    sub = submitter(ecap)
+    config = FolderConfig(str(inbox), connector="uk-hh", options={"tz": "Europe/London"})
+    report = poll_folder(config, FileMemory(tmp_path / "m.sqlite3"), registry, sub)
+    assert len(report.imported) == 5 and not sub.result.errors
+    assert {s.connector for s in sub.result.sources} == {"uk-hh"}
+    arrived = ecap.readings()
+    assert sorted(zip(arrived["time"], arrived["value"], strict=True)) == sorted(local)
