@@ -14,40 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli import UsageError
+from app.cli.loading import energycap_client, load_home, mapping_of, time_label_of
+from app.cli.source_options import CONNECTOR_OPTIONS, METAVARS, connector_options
 
 if TYPE_CHECKING:  # imported where used: `meterbridge --help` and `convert` start fast
-    from app.core.energycap.client import EnergyCapClient
-    from app.core.mapping import MappingTable
     from app.core.paths import AppPaths
     from app.core.pipeline import RunPlan
     from app.core.report import SourceReport
-    from app.core.settings import EnergyCapSettings, Settings
+    from app.core.settings import Settings
 
 API_KEY_NAME = "energycap-api-key"  # = app.core.energycap.connection.API_KEY_NAME (kept light)
-
-# (flag, options key, help, type)
-CONNECTOR_OPTIONS: tuple[tuple[str, str, str, Any], ...] = (
-    ("--id-column", "id_column", "column (name or 1-based number) with the source id", str),
-    ("--time-column", "time_column", "column with the reading time", str),
-    ("--value-column", "value_column", "column with the value", str),
-    ("--quantity-column", "quantity_column", "column with the quantity (kWh, kW ...)", str),
-    ("--estimated-column", "estimated_column", "column flagging estimated readings", str),
-    ("--note-column", "note_column", "column with a note", str),
-    ("--time-format", "time_format", "strptime format of the time column", str),
-    ("--delimiter", "delimiter", "field delimiter of the source", str),
-    ("--decimal", "decimal", "decimal mark of the source ('.' or ',')", str),
-    ("--quantity", "quantity", "quantity of the values when no column says (default kWh)", str),
-    ("--interval", "interval_s", "interval length in SECONDS", int),
-    ("--layout", "layout", "UK HH layout name (skips sniffing the layout)", str),
-)
-
-METAVARS = {
-    "time_format": "FORMAT",
-    "delimiter": "CHAR",
-    "decimal": "MARK",
-    "interval_s": "SECONDS",
-}
-METAVARS |= {"layout": "NAME", "quantity": "QUANTITY"}
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -92,36 +68,6 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def connector_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The options dict for the connector: only what the user gave, plus `tz`."""
-    options = {
-        name[4:]: value
-        for name, value in vars(args).items()
-        if name.startswith("opt_") and value is not None
-    }
-    if args.tz:
-        options["tz"] = args.tz
-    return options
-
-
-def _load(args: argparse.Namespace) -> tuple[AppPaths, Settings]:
-    from app.core.paths import resolve_paths
-    from app.core.settings import load_settings
-
-    paths = resolve_paths(args.home)
-    return paths, load_settings(paths.settings_file)
-
-
-def _table(args: argparse.Namespace, settings: Settings) -> MappingTable:
-    from app.core.energycap.connection import mapping_table
-    from app.core.mapping import MappingError
-
-    try:
-        return mapping_table(settings, args.mapping)
-    except MappingError as exc:
-        raise UsageError(str(exc)) from None
-
-
 def _plan(args: argparse.Namespace, settings: Settings) -> RunPlan:
     from app.cli.run_output import ProgressBar
     from app.core.connector_catalog import build_registry
@@ -132,7 +78,7 @@ def _plan(args: argparse.Namespace, settings: Settings) -> RunPlan:
     return RunPlan(
         sources=[Source.from_path(p) for p in args.sources],
         registry=build_registry(),
-        table=_table(args, settings),
+        table=mapping_of(args, settings),
         connector_id=args.connector,
         options=connector_options(args),
         progress=bar.update if bar else None,
@@ -146,13 +92,6 @@ def _layout_line(report: SourceReport) -> None:
         print(f"{report.name}: {report.layout_text()}")
 
 
-def _time_label(args: argparse.Namespace, settings: Settings) -> str:
-    label = args.time_label or settings.energycap.time_label or "end"
-    if label not in ("end", "start"):
-        raise UsageError(f"time label must be end or start, the setting says {label!r}")
-    return str(label)
-
-
 def _write_files(args: argparse.Namespace, settings: Settings, folder: Path) -> int:
     from app.cli.run_output import print_result
     from app.core.energycap.exporter import ExportError
@@ -160,7 +99,7 @@ def _write_files(args: argparse.Namespace, settings: Settings, folder: Path) -> 
 
     plan = _plan(args, settings)
     try:
-        result = convert(plan, folder, label=_time_label(args, settings))
+        result = convert(plan, folder, label=time_label_of(args, settings))
     except ExportError as exc:
         raise UsageError(str(exc)) from None
     return print_result(result, verbose=args.verbose)
@@ -168,7 +107,7 @@ def _write_files(args: argparse.Namespace, settings: Settings, folder: Path) -> 
 
 def run_convert(args: argparse.Namespace) -> int:
     """`meterbridge convert`: import files into -o DIR or the outbox."""
-    paths, settings = _load(args)
+    paths, settings = load_home(args)
     folder = Path(args.output) if args.output else _outbox(paths, settings)
     return _write_files(args, settings, folder)
 
@@ -179,7 +118,7 @@ def _outbox(paths: AppPaths, settings: Settings) -> Path:
 
 def run_send(args: argparse.Namespace) -> int:
     """`meterbridge send`: deliver to EnergyCAP, or to the outbox when no URL is set."""
-    paths, settings = _load(args)
+    paths, settings = load_home(args)
     url = (args.ecap_url or settings.energycap.url or "").strip()
     if not url:
         folder = _outbox(paths, settings)
@@ -187,21 +126,12 @@ def run_send(args: argparse.Namespace) -> int:
         return _write_files(args, settings, folder)
     ecap = dataclasses.replace(
         settings.energycap, api=args.api or settings.energycap.api,
-        time_label=_time_label(args, settings),
+        time_label=time_label_of(args, settings),
     )  # fmt: skip
     if ecap.api not in ("readings", "esa", "import"):
         raise UsageError(f"API must be readings, esa or import; the setting says {ecap.api!r}")
     from app.cli.journal.send import send_through_journal
 
-    client = _client(url, ecap)
+    client = energycap_client(url, ecap)
     plan = dataclasses.replace(_plan(args, settings), detail=_layout_line)
     return send_through_journal(args, settings, client, ecap, plan)
-
-
-def _client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:
-    from app.core.energycap.connection import ConnectionSetupError, client_from_settings
-
-    try:
-        return client_from_settings(url, ecap)
-    except ConnectionSetupError as exc:
-        raise UsageError(str(exc)) from None

@@ -18,11 +18,11 @@ import json
 from typing import Any
 
 from app.cli import EXIT_OK, UsageError
-from app.cli.convert_cmd import _load
-from app.cli.journal.commands import add_connection_options
+from app.cli.journal.deliver import add_connection_options
+from app.cli.loading import load_home
 from app.core.listener.capture import CaptureStore
-from app.core.listener.push_readers import reader_option_specs
 from app.core.paths import AppPaths
+from app.core.push_readers import reader_option_specs
 from app.core.secrets import SecretStore
 from app.core.settings import Settings
 from app.core.sources.devices import PUSH_CONNECTORS, Device, DeviceError, DeviceRegistry
@@ -129,7 +129,7 @@ def _options(pairs: list[str]) -> dict[str, Any]:
 
 def run_add(args: argparse.Namespace) -> int:
     """`device add`: register and print URL and token."""
-    paths, settings = _load(args)
+    paths, settings = load_home(args)
     devices = registry(paths)
     try:
         token = devices.add(args.name, args.connector, args.tz or "UTC", **_options(args.set))
@@ -146,7 +146,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_set(args: argparse.Namespace) -> int:
     """`device set NAME …`: change options, zone or expected interval."""
-    paths, _ = _load(args)
+    paths, _ = load_home(args)
     options = _options(args.set)
     if not (options or args.unset or args.tz or args.expected_interval is not None):
         raise UsageError(
@@ -178,7 +178,7 @@ def run_set(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     """`device show NAME`: definition, statistics and every reader option."""
-    paths, settings = _load(args)
+    paths, settings = load_home(args)
     devices = registry(paths)
     try:
         device = devices.get(args.name)
@@ -222,7 +222,7 @@ def _print_device(devices: DeviceRegistry, device: Device, settings: Settings) -
 
 def run_list(args: argparse.Namespace) -> int:
     """`device list`: definitions and statistics."""
-    paths, settings = _load(args)
+    paths, settings = load_home(args)
     devices = registry(paths)
     if not devices.all():
         print("no devices; add one with `meterbridge device add NAME --connector …`")
@@ -235,7 +235,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_remove(args: argparse.Namespace) -> int:
     """`device remove NAME`."""
-    paths, _ = _load(args)
+    paths, _ = load_home(args)
     try:
         registry(paths).remove(args.name)
     except DeviceError as exc:
@@ -246,7 +246,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 def run_token(args: argparse.Namespace) -> int:
     """`device token NAME [--new]`."""
-    paths, _ = _load(args)
+    paths, _ = load_home(args)
     devices = registry(paths)
     try:
         token = devices.new_token(args.name) if args.new else devices.stored_token(args.name)
@@ -260,7 +260,7 @@ def run_token(args: argparse.Namespace) -> int:
 
 def run_captures(args: argparse.Namespace) -> int:
     """`device captures [NAME] [--show ID]`."""
-    paths, _ = _load(args)
+    paths, _ = load_home(args)
     paths.ensure()
     store = CaptureStore(paths.data_dir / "captures.sqlite3")
     try:

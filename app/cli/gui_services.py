@@ -132,7 +132,7 @@ class GuiServices:
 
     def _start_scheduler(self) -> None:
         try:
-            from app.cli.pull.commands import scheduler_for
+            from app.cli.pull.common import scheduler_for
             from app.core.sources.setup import restore_folder_jobs
 
             for name in restore_folder_jobs(self.paths):  # sources saved before folders ran

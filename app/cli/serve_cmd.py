@@ -20,9 +20,9 @@ from types import FrameType
 from typing import Any
 
 from app.cli import EXIT_OK, UsageError
-from app.cli.convert_cmd import _load, _table
-from app.cli.journal.commands import _connection
+from app.cli.journal.deliver import connection_settings
 from app.cli.journal.send import open_journal
+from app.cli.loading import load_home, mapping_of
 from app.core.delivery.engine import deliver_pending
 from app.core.energycap.connection import ConnectionSetupError, client_from_settings
 from app.core.journal.store import Journal
@@ -60,7 +60,7 @@ class _Delivery:
         except ConnectionSetupError as exc:
             raise UsageError(f"{exc} (or run with --no-deliver)") from None
         self.journal, self.ecap = journal, ecap
-        self.table = _table(args, settings)
+        self.table = mapping_of(args, settings)
         self.patience = settings.journal.outage_patience_s
         self.overwrite = bool(getattr(args, "overwrite", False))
         self.thread = threading.Thread(target=self._run, name="delivery", daemon=True)
@@ -97,7 +97,7 @@ class _Delivery:
 
 def _scheduler_loop(args: argparse.Namespace, stop: threading.Event) -> threading.Thread | None:
     try:
-        from app.cli.pull.commands import scheduler_for
+        from app.cli.pull.common import scheduler_for
         from app.core.paths import resolve_paths
         from app.core.sources.setup import restore_folder_jobs
 
@@ -124,10 +124,10 @@ def _scheduler_loop(args: argparse.Namespace, stop: threading.Event) -> threadin
 
 def run_serve(args: argparse.Namespace) -> int:
     """Run until SIGTERM/SIGINT; exit 0 after a clean shutdown."""
-    paths, settings = _load(args)
+    paths, settings = load_home(args)
     paths.ensure()
     journal = open_journal(args, settings)
-    ecap = None if args.no_deliver else _connection(_serve_args(args), settings)
+    ecap = None if args.no_deliver else connection_settings(_serve_args(args), settings)
     delivery = _Delivery(journal, settings, ecap, args) if ecap is not None else None
     listener = open_listener(paths, _listen(args, settings), journal, commit_process=True)
     mapping_file = getattr(args, "mapping", None) or settings.mapping_file

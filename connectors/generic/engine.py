@@ -32,8 +32,8 @@ from connectors.base import (
     Source,
     SourceError,
 )
+from connectors.clock import open_tail, place_local_times
 from connectors.generic.cells import ISO, has_offset, pick_time_format
-from connectors.generic.clock import open_tail, place_local_times
 from connectors.generic.layout import (
     Layout,
     choose_columns,

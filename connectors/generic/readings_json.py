@@ -34,8 +34,8 @@ from connectors.base import (
     conform,
     empty_readings,
 )
+from connectors.clock import place_local_times
 from connectors.generic.cells import has_offset
-from connectors.generic.clock import place_local_times
 from connectors.generic.readings_json_body import (
     Cells,
     Target,

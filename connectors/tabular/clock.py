@@ -8,7 +8,7 @@ clock-change day, and exports use both:
 * as the start's wall-clock time plus 30 minutes (`00:30, 01:00, 01:30, 02:00,
   01:30, 02:00, 02:30` — the label of the repeated half-hours repeats).
 
-Both are placed with `connectors.generic.clock.place_local_times` (order of the
+Both are placed with `connectors.clock.place_local_times` (order of the
 file per source, like pandas' `tz_localize(ambiguous="infer")`): once
 localising the stamp itself, once localising the start (stamp − 30 min). The
 way that places every row of a source on distinct instants, with nothing held
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from connectors.generic.clock import Placement, open_tail, place_local_times
+from connectors.clock import Placement, open_tail, place_local_times
 from connectors.tabular.dates import HALF_HOUR_NS
 
 NAT = np.iinfo("int64").min

@@ -179,11 +179,24 @@ def clock_minutes(match: re.Match[str]) -> int:
     return hours * 60 + minutes
 
 
+def match_long(labels: list[str], layout: Layout) -> Plan | None:
+    """The plan of a row-per-reading file, or None when the header does not fit."""
+    id_index, time_index = _find(labels, layout.id), _find(labels, layout.date)
+    value_index = _find(labels, layout.long_value)
+    if id_index is None or time_index is None or value_index is None:
+        return None
+    plan = Plan(layout, 0.0, labels, id_index, time_index, "clock")
+    plan.value_index = value_index
+    plan.long_flag_index = _find(labels, layout.long_flag)
+    plan.units_index = _find(labels, layout.units)
+    plan.utc = layout.time_basis == "utc" or "utc" in labels[time_index].lower()
+    plan.score = score_plan(plan, layout)
+    return plan
+
+
 def match_header(labels: list[str], layout: Layout) -> Plan | None:
     """The plan for reading a file with this header by `layout`, or None if it does not fit."""
     if layout.shape == "long":
-        from connectors.tabular.long import match_long
-
         return match_long(labels, layout)
     id_index, date_index = _find(labels, layout.id), _find(labels, layout.date)
     if id_index is None or date_index is None:

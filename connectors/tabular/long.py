@@ -31,24 +31,9 @@ from connectors.tabular.cells import (
 )
 from connectors.tabular.clock import first_occurrence, open_rows, place_long
 from connectors.tabular.dates import DATETIME_FORMATS, HALF_HOUR_NS
-from connectors.tabular.layout import Layout, Plan, _find, score_plan
+from connectors.tabular.layout import Plan
 
 NAT = np.iinfo("int64").min
-
-
-def match_long(labels: list[str], layout: Layout) -> Plan | None:
-    """The plan of a row-per-reading file, or None when the header does not fit."""
-    id_index, time_index = _find(labels, layout.id), _find(labels, layout.date)
-    value_index = _find(labels, layout.long_value)
-    if id_index is None or time_index is None or value_index is None:
-        return None
-    plan = Plan(layout, 0.0, labels, id_index, time_index, "clock")
-    plan.value_index = value_index
-    plan.long_flag_index = _find(labels, layout.long_flag)
-    plan.units_index = _find(labels, layout.units)
-    plan.utc = layout.time_basis == "utc" or "utc" in labels[time_index].lower()
-    plan.score = score_plan(plan, layout)
-    return plan
 
 
 @dataclass

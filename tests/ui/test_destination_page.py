@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from app.core.sources.setup import find_source, load_sources, save_source, sources_file
+from app.core.sources.records import find_source, load_sources, sources_file
+from app.core.sources.setup import save_source
 from app.ui.context import AppContext
 from app.ui.settings.dialog import CUSTOM, SettingsDialog
 from app.ui.window.main_window import MainWindow

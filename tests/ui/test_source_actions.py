@@ -18,7 +18,8 @@ from app.core.journal.store import Journal
 from app.core.pulls.folder import FolderConfig
 from app.core.pulls.jobs import JobStore
 from app.core.sources.devices import DeviceRegistry
-from app.core.sources.setup import SourceSetup, find_source, save_source
+from app.core.sources.records import SourceSetup, find_source
+from app.core.sources.setup import save_source
 from app.ui.context import API_KEY_SECRET, AppContext
 from app.ui.window.main_window import MainWindow
 from app.ui.wizards.push.device_edit_page import DeviceEditPage

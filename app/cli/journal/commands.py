@@ -13,24 +13,23 @@ held [list|send|discard] (see held_cmd)
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
 from app.cli import EXIT_OK, UsageError
-from app.cli.convert_cmd import _client, _load, _table, _time_label
-from app.cli.journal.send import (
-    LAST_SEND,
-    deliver_and_tell,
-    exit_code,
-    open_journal,
-    rejections_of,
+from app.cli.journal.deliver import (
+    add_connection_options,
+    connection_settings,
+    deliver_journal,
+    resume_options,
 )
+from app.cli.journal.send import (
+    open_journal,
+)
+from app.cli.loading import load_home
 from app.core.journal.store import Journal
-from app.core.settings import EnergyCapSettings, Settings
 
 LIST_LIMIT = 50
 
@@ -65,75 +64,16 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     held_cmd.register(subparsers, common)
 
 
-def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    """The EnergyCAP options `send` also takes."""
-    parser.add_argument("--api", choices=("readings", "esa", "import"), help="EnergyCAP API")
-    parser.add_argument("--ecap-url", metavar="URL", help="EnergyCAP host (overrides the setting)")
-    parser.add_argument(
-        "--time-label", choices=("end", "start"), help="what EnergyCAP's reading time marks"
-    )
-    parser.add_argument(
-        "--overwrite", action="store_true", help="replace values EnergyCAP already has"
-    )
-
-
-def _connection(args: argparse.Namespace, settings: Settings) -> EnergyCapSettings | None:
-    url = (args.ecap_url or settings.energycap.url or "").strip()
-    if not url:
-        return None
-    ecap = dataclasses.replace(
-        settings.energycap,
-        url=url,
-        api=args.api or settings.energycap.api,
-        time_label=_time_label(args, settings),
-    )
-    if ecap.api not in ("readings", "esa", "import"):
-        raise UsageError(f"API must be readings, esa or import; the setting says {ecap.api!r}")
-    return ecap
-
-
-def resume_options(args: argparse.Namespace, journal: Journal) -> None:
-    """Fill options not given here from the last `send` (the run a crash interrupted)."""
-    text = journal.get_meta(LAST_SEND)
-    if not text:
-        return
-    last = json.loads(text)
-    names = (("ecap_url", "url", "--ecap-url"), ("api", "api", "--api"))
-    names += (("time_label", "time_label", "--time-label"), ("mapping", "mapping", "--mapping"))
-    used = []
-    for attribute, key, flag in names:
-        if getattr(args, attribute, None) is None and last.get(key):
-            setattr(args, attribute, last[key])
-            used.append(f"{flag} {last[key]}")
-    if used:
-        print(f"as the last send: {', '.join(used)}")
-
-
-def _deliver(args: argparse.Namespace, settings: Settings, journal: Journal) -> int:
-    resume_options(args, journal)
-    ecap = _connection(args, settings)
-    if ecap is None:
-        raise UsageError("no EnergyCAP URL: give --ecap-url or set it in the settings")
-    client = _client(ecap.url, ecap)
-    report = deliver_and_tell(args, settings, client, ecap, _table(args, settings), journal)
-    rejections = rejections_of(journal, report)
-    for line in [r.describe() for r in rejections][: None if args.verbose else LIST_LIMIT]:
-        print(line)
-    if len(rejections) > LIST_LIMIT and not args.verbose:
-        print(f"... and {len(rejections) - LIST_LIMIT} more (use -v to list them all)")
-    return exit_code(report)
-
-
 def run_deliver(args: argparse.Namespace) -> int:
     """`meterbridge deliver`: drain the journal."""
-    _, settings = _load(args)
+    _, settings = load_home(args)
     journal = open_journal(args, settings)
-    return _deliver(args, settings, journal)
+    return deliver_journal(args, settings, journal)
 
 
 def run_replay(args: argparse.Namespace) -> int:
     """`meterbridge replay`: re-queue dead letters, then deliver them if a URL is known."""
-    _, settings = _load(args)
+    _, settings = load_home(args)
     journal = open_journal(args, settings)
     count = journal.replay(args.source)
     print(
@@ -141,15 +81,15 @@ def run_replay(args: argparse.Namespace) -> int:
         + (f" (source {args.source})" if args.source else "")
     )
     resume_options(args, journal)
-    if _connection(args, settings) is None:
+    if connection_settings(args, settings) is None:
         print("no EnergyCAP URL is set: run `meterbridge deliver --ecap-url URL` to send them")
         return EXIT_OK
-    return _deliver(args, settings, journal)
+    return deliver_journal(args, settings, journal)
 
 
 def run_status(args: argparse.Namespace) -> int:
     """`meterbridge status`: what the journal holds."""
-    _, settings = _load(args)
+    _, settings = load_home(args)
     journal = open_journal(args, settings)
     print(status_table(journal))
     used = journal.used_bytes()

@@ -18,6 +18,12 @@ from typing import Any
 import pandas as pd
 
 from app.cli import EXIT_OK, UsageError
+from app.cli.journal.deliver import (
+    add_connection_options,
+    connection_settings,
+    deliver_journal,
+    resume_options,
+)
 from app.core.journal.held import (
     discard_held_ids,
     held_decisions,
@@ -42,18 +48,16 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     held.add_argument(
         "--no-deliver", action="store_true", help="send: only queue them for the next delivery"
     )
-    from app.cli.journal.commands import add_connection_options
-
     add_connection_options(held)
     held.set_defaults(func=run_held)
 
 
 def run_held(args: argparse.Namespace) -> int:
     """`meterbridge held`."""
-    from app.cli.convert_cmd import _load
     from app.cli.journal.send import open_journal
+    from app.cli.loading import load_home
 
-    _, settings = _load(args)
+    _, settings = load_home(args)
     journal = open_journal(args, settings)
     if args.action == "list":
         return list_held(journal, args.source, args.verbose)
@@ -82,13 +86,11 @@ def _chosen(journal: Journal, args: argparse.Namespace) -> list[int]:
 
 
 def _deliver_now(args: argparse.Namespace, settings: Any, journal: Journal) -> int:
-    from app.cli.journal.commands import _connection, _deliver, resume_options
-
     resume_options(args, journal)
-    if _connection(args, settings) is None:
+    if connection_settings(args, settings) is None:
         print("no EnergyCAP URL is set: they go with the next delivery (`meterbridge deliver`)")
         return EXIT_OK
-    return _deliver(args, settings, journal)
+    return deliver_journal(args, settings, journal)
 
 
 def list_held(journal: Journal, source: str | None, verbose: int) -> int:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from app.cli import UsageError
-from app.cli.convert_cmd import CONNECTOR_OPTIONS, METAVARS, connector_options
-from app.cli.pull.commands import run_intake, save_job, saved_config, shared_options
+from app.cli.pull.common import run_intake, save_job, saved_config, shared_options
+from app.cli.source_options import CONNECTOR_OPTIONS, METAVARS, connector_options
 from app.core.paths import AppPaths, resolve_paths
 from app.core.pulls.folder import FolderConfig, FolderError, check_folders
 from app.core.pulls.runner import run_folder

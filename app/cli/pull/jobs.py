@@ -69,7 +69,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_jobs(args: argparse.Namespace) -> int:
     """Run named jobs now, or the due ones."""
-    from app.cli.pull.commands import scheduler_for
+    from app.cli.pull.common import scheduler_for
     from app.core.pulls.runner import Destination
 
     paths = resolve_paths(args.home).ensure()

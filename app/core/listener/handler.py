@@ -19,7 +19,7 @@ from app.core.journal.accept import JournalFullError
 from app.core.listener.body import BodyError, Payload, decode_body, payload_of
 from app.core.listener.commit import PushJob, PushOutcome
 from app.core.listener.http import Request, answer_bytes, read_body
-from app.core.listener.push_readers import parse_payload
+from app.core.push_readers import parse_payload
 from app.core.sources.devices import Device
 from connectors.base import Problem, SourceError
 from connectors.push.common import PointColumns

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.core.listener.push_readers import option_problem
+from app.core.push_readers import option_problem
 from app.core.secrets import NoKeyringError, SecretStore
 
 log = logging.getLogger(__name__)

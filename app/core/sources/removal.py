@@ -18,12 +18,12 @@ from app.core.paths import AppPaths
 from app.core.pulls.jobs import Job, JobStore
 from app.core.secrets import SecretStore
 from app.core.sources.devices import TOKEN_SECRET, DeviceRegistry
-from app.core.sources.setup import (
-    PUSH_KINDS,
+from app.core.sources.records import (
     SourceSetup,
     find_source,
     load_sources,
-    secret_entry,
+    secret_of,
+    secret_shared,
     sources_file,
     write_sources,
 )
@@ -81,8 +81,8 @@ def plan_removal(name: str, paths: AppPaths, secrets: SecretStore | None = None)
     job = _job(name, paths)
     removal.job = job.name if job is not None else None
     removal.device = name if _device_registry(paths, secrets).find(name) else None
-    entry = _secret_of(removal.record, job)
-    if entry and not _shared(entry, name, paths):
+    entry = secret_of(removal.record, job)
+    if entry and not secret_shared(entry, name, paths):
         removal.secrets.append(entry)
     return removal
 
@@ -117,33 +117,3 @@ def _job(name: str, paths: AppPaths) -> Job | None:
 
 def _device_registry(paths: AppPaths, secrets: SecretStore | None) -> DeviceRegistry:
     return DeviceRegistry(paths.config_dir / "devices.json", None, secrets)
-
-
-def _secret_of(record: SourceSetup | None, job: Job | None) -> str | None:
-    """The secret entry of a source: from its record, or from its job's configuration."""
-    if record is not None:
-        return None if record.kind in PUSH_KINDS else secret_entry(record)
-    if job is None:
-        return None
-    settings = {"client_id": job.config.get("client_id"), "user": job.config.get("user"),
-                "host": job.config.get("host")}  # fmt: skip
-    kind = {"verdigris": "verdigris", "sftp": "uk-hh-sftp"}.get(job.kind, job.kind)
-    return secret_entry(SourceSetup(kind=kind, name=job.name, connector="", settings=settings))
-
-
-def _shared(entry: str, name: str, paths: AppPaths) -> bool:
-    """Whether another source (record or job) uses the same secret entry."""
-    others = [s for s in load_sources(sources_file(paths.config_dir)) if s.name != name]
-    if any(secret_entry(s) == entry for s in others):
-        return True
-    jobs = paths.data_dir / "jobs.sqlite3"
-    listed = JobStore(jobs).list() if jobs.exists() else []
-    return any(_secret_of(None, j) == entry for j in listed if j.name != name)
-
-
-def forget_unused_secret(
-    entry: str | None, name: str, paths: AppPaths, secrets: SecretStore
-) -> None:
-    """Delete a secret entry no source other than `name` uses (after an edit moved it)."""
-    if entry and not _shared(entry, name, paths):
-        secrets.delete(entry)

@@ -24,10 +24,7 @@ secret left blank keeps the saved one. `app.core.sources.removal` removes one.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,15 +33,18 @@ from app.core.paths import AppPaths
 from app.core.secrets import SecretStore
 from app.core.settings import Settings
 from app.core.sources import validation as v
+from app.core.sources.records import (
+    JOB_KINDS,
+    PUSH_KINDS,
+    SourceSetup,
+    find_source,
+    forget_unused_secret,
+    load_sources,
+    secret_entry,
+    sources_file,
+    write_sources,
+)
 
-PUSH_KINDS: frozenset[str] = frozenset({"episensor", "acurev2100", "aculink810"})
-JOB_KINDS: dict[str, str] = {  # wizard kind -> scheduler job kind
-    "verdigris": "verdigris",
-    "uk-hh-sftp": "sftp",
-    "uk-hh": "folder",
-    "generic": "folder",
-}
-PULLED_KINDS: frozenset[str] = frozenset(JOB_KINDS)
 API_NAMES: dict[str, str] = {
     "readings": "Readings API",
     "esa": "ESA (Smart Analytics) API",
@@ -52,23 +52,6 @@ API_NAMES: dict[str, str] = {
 }
 log = logging.getLogger(__name__)
 SECRET_KEYS: frozenset[str] = frozenset({"password", "secret", "client_secret", "token"})
-
-
-@dataclass
-class SourceSetup:
-    """One configured source."""
-
-    kind: str
-    name: str
-    connector: str
-    settings: dict[str, Any] = field(default_factory=dict)
-    mapping_file: str = ""
-    interval_minutes: int = 30
-
-    @property
-    def pulled(self) -> bool:
-        """Whether the scheduler pulls this source."""
-        return self.kind in PULLED_KINDS
 
 
 def check_setup(setup: SourceSetup) -> list[str]:
@@ -124,34 +107,6 @@ def destination_text(settings: Settings, paths: AppPaths, *, key_saved: bool, pu
     return text
 
 
-def sources_file(config_dir: Path) -> Path:
-    """Where configured sources are listed."""
-    return config_dir / "sources.json"
-
-
-def load_sources(path: Path) -> list[SourceSetup]:
-    """The configured sources (none when the file does not exist)."""
-    if not path.exists():
-        return []
-    items = json.loads(path.read_text(encoding="utf-8"))
-    known = SourceSetup.__dataclass_fields__
-    return [SourceSetup(**{k: v for k, v in item.items() if k in known}) for item in items]
-
-
-def find_source(name: str, paths: AppPaths) -> SourceSetup | None:
-    """The configured source called `name`, if the wizard saved one."""
-    found = [s for s in load_sources(sources_file(paths.config_dir)) if s.name == name]
-    return found[0] if found else None
-
-
-def write_sources(path: Path, setups: list[SourceSetup]) -> None:
-    """Replace the list of configured sources (atomically)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps([asdict(s) for s in setups], indent=2), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def save_source(
     setup: SourceSetup,
     paths: AppPaths,
@@ -195,8 +150,6 @@ def save_source(
     gone = {setup.name, replaces}
     write_sources(path, [s for s in load_sources(path) if s.name not in gone] + [setup])
     if old is not None and secret_entry(old) != secret_entry(setup):
-        from app.core.sources.removal import forget_unused_secret
-
         forget_unused_secret(secret_entry(old), setup.name, paths, secrets)
     return path
 
@@ -226,24 +179,6 @@ def _kept_secrets(
         return values
     saved = secrets.get(old_name) if old_name != new_name else None
     return {**values, key: saved} if saved else values
-
-
-def secret_entry(setup: SourceSetup) -> str | None:
-    """The keyring entry holding the source's own secret (None: it has none)."""
-    s = setup.settings
-    if setup.kind == "verdigris" and s.get("client_id"):
-        from app.core.pulls.verdigris_auth import secret_name
-
-        return secret_name(str(s["client_id"]))
-    if setup.kind == "uk-hh-sftp" and s.get("user") and s.get("host"):
-        from app.core.pulls.sftp.poll import password_name
-
-        return password_name(str(s["user"]), str(s["host"]))
-    if setup.kind in PUSH_KINDS:
-        from app.core.sources.devices import TOKEN_SECRET
-
-        return TOKEN_SECRET.format(name=setup.name)
-    return None
 
 
 def _save_verdigris(setup: SourceSetup, paths: AppPaths, secrets: SecretStore, secret: str) -> None:

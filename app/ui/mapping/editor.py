@@ -33,7 +33,7 @@ from app.core.mapping import (
 from app.ui.context import AppContext
 from app.ui.mapping.catalog import CatalogPane
 from app.ui.mapping.delegates import CodeDelegate
-from app.ui.window.panels import name_corner_button
+from app.ui.tables import name_corner_button
 from app.ui.workers import Worker
 
 log = logging.getLogger(__name__)

@@ -35,7 +35,7 @@ from app.core.sources.validation import common_timezones
 from app.ui.preview.chart import ChannelChart
 from app.ui.preview.delegate import ReadingsDelegate, size_columns
 from app.ui.preview.model import ReadingsModel
-from app.ui.window.panels import name_corner_button
+from app.ui.tables import name_corner_button
 from app.ui.workers import Worker, start
 from connectors.base import Source
 from connectors.registry import Candidate

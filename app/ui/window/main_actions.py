@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import __version__
 from app.core.preview.data import PreviewData
+from app.ui.window.host import WindowHost
+from app.ui.window.source_actions import SourceActions
 from app.ui.workers import Worker, start_kept
 from connectors.base import READING_COLUMNS
-
-if TYPE_CHECKING:
-    from app.ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +23,7 @@ FILE_FILTER = "Meter data (*.csv *.txt *.json *.xml *.log *.gz);;All files (*)"
 class MainActions:
     """The main window's commands, kept apart so the window stays a layout."""
 
-    def __init__(self, window: MainWindow) -> None:
-        from app.ui.window.source_actions import SourceActions
-
+    def __init__(self, window: WindowHost) -> None:
         self.window = window
         self.dialogs: list[Any] = []
         self.workers: list[Worker] = []

@@ -9,14 +9,11 @@ from typing import Any
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
-    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -24,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.snapshot import Snapshot, SourceRow, when
+from app.ui.tables import fit_columns, make_table
 
 SOURCE_HEADERS = (
     "Source",
@@ -45,35 +43,6 @@ STATE_COLOURS = {
     "needs attention": QColor(255, 140, 0, 80),
     "paused": QColor(128, 128, 128, 60),
 }
-
-
-def name_corner_button(view: QTableView) -> None:
-    """Give the table's select-all corner button a name screen readers can say."""
-    for button in view.findChildren(QAbstractButton):
-        if button.objectName() == "qt_tableview_cornerbutton":
-            button.setAccessibleName("Select all rows")
-
-
-def fit_columns(table: QTableWidget) -> None:
-    """Size columns to their text; the last one takes the remaining width."""
-    table.resizeColumnsToContents()
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(table.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
-
-
-def make_table(headers: Sequence[str], name: str) -> QTableWidget:
-    """A read-only, row-selecting table with the given headers."""
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(list(headers))
-    table.setAccessibleName(name)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setAlternatingRowColors(True)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    name_corner_button(table)
-    return table
 
 
 def fill_row(table: QTableWidget, row: int, values: Sequence[Any]) -> None:

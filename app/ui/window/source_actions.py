@@ -9,18 +9,16 @@ row's last status and message come from the job store at the next refresh.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from app.core.pulls.jobs import JobOutcome, JobStore
+from app.core.sources.records import find_source
 from app.core.sources.removal import JOURNAL_KEPT, Removal, plan_removal, remove_source
-from app.core.sources.setup import find_source
+from app.ui.window.host import WindowHost
 from app.ui.workers import Worker, start_kept
-
-if TYPE_CHECKING:
-    from app.ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +32,7 @@ class JobReports(QObject):
 class SourceActions:
     """The dashboard's source commands, wired to the sources panel's signals."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: WindowHost) -> None:
         self.window = window
         self.workers: list[Worker] = []
         self.box: QMessageBox | None = None

@@ -9,10 +9,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPushButton, QWidget, QWizard, QWizardPage
 
 from app.core.secrets import NoKeyringError
-from app.core.sources.setup import PUSH_KINDS, SourceSetup, save_source
+from app.core.sources.records import PUSH_KINDS, SourceSetup
+from app.core.sources.setup import save_source
 from app.ui.context import AppContext
+from app.ui.wizards.base_page import FormPage
 from app.ui.wizards.kinds import WizardKind, kind_named
-from app.ui.wizards.pages.base_page import FormPage
 from app.ui.wizards.pages.destination_page import DestinationPage
 from app.ui.wizards.pages.generic_page import GenericPage
 from app.ui.wizards.pages.kind_page import KindPage

@@ -19,8 +19,9 @@ from app.core.pulls.runner import scheduler_for
 from app.core.secrets import SecretStore
 from app.core.settings import load_settings, save_settings
 from app.core.sources.devices import DeviceRegistry
+from app.core.sources.records import SourceSetup, find_source
 from app.core.sources.removal import JOURNAL_KEPT, plan_removal, remove_source
-from app.core.sources.setup import SourceSetup, find_source, save_source
+from app.core.sources.setup import save_source
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 from tests.fakes.memory_keyring import MemoryKeyring, installed
 
@@ -222,7 +223,8 @@ def test_removing_a_device_or_a_cli_job_without_a_record(
 def test_folder_sources_saved_before_folders_were_watched_get_their_job(
     paths: AppPaths, tmp_path: Path
 ) -> None:
-    from app.core.sources.setup import restore_folder_jobs, sources_file, write_sources
+    from app.core.sources.records import sources_file, write_sources
+    from app.core.sources.setup import restore_folder_jobs
 
     old = generic_setup(tmp_path, name="Old folder")
     write_sources(sources_file(paths.config_dir), [old, sftp_setup("Remote")])

@@ -13,10 +13,11 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton
 
-from app.core.sources.setup import PUSH_KINDS, destination_text
+from app.core.sources.records import PUSH_KINDS
+from app.core.sources.setup import destination_text
 from app.ui.connection_test import energycap_test_worker
 from app.ui.context import API_KEY_SECRET
-from app.ui.wizards.pages.base_page import FormPage
+from app.ui.wizards.base_page import FormPage
 from app.ui.workers import Worker, start
 
 ALL_SOURCES = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.sources import validation as v
-from app.ui.wizards.pages.base_page import FormPage
+from app.ui.wizards.base_page import FormPage
 
 
 class GenericPage(FormPage):

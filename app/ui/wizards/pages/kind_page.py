@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QButtonGroup, QLabel, QRadioButton
 
+from app.ui.wizards.base_page import FormPage
 from app.ui.wizards.kinds import WIZARD_KINDS
-from app.ui.wizards.pages.base_page import FormPage
 
 
 class KindPage(FormPage):

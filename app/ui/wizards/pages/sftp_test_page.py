@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLineEdit, QPushButton
 
 from app.core.pulls.sftp.host_keys import HostKey, fetch_host_key
 from app.core.sources import validation as v
-from app.ui.wizards.pages.base_page import FormPage
+from app.ui.wizards.base_page import FormPage
 from app.ui.workers import Worker, start
 
 

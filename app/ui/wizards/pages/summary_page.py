@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QPlainTextEdit
 
-from app.core.sources.setup import PUSH_KINDS, check_setup, destination_text
+from app.core.sources.records import PUSH_KINDS
+from app.core.sources.setup import check_setup, destination_text
 from app.ui.context import API_KEY_SECRET
-from app.ui.wizards.pages.base_page import FormPage
+from app.ui.wizards.base_page import FormPage
 
 
 class SummaryPage(FormPage):

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, 
 
 from app.core.pulls.folder import check_archive
 from app.core.sources import validation as v
-from app.ui.wizards.pages.base_page import FormPage
+from app.ui.wizards.base_page import FormPage
 from app.ui.wizards.prefill import set_field
 from connectors.tabular.layout import builtin_layouts
 

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 
 from app.core.sources.devices import DeviceError
-from app.ui.wizards.pages.base_page import FormPage
+from app.ui.wizards.base_page import FormPage
 from app.ui.wizards.push.push_test_page import device_registry, push_url
 
 log = logging.getLogger(__name__)

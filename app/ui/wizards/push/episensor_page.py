@@ -6,7 +6,7 @@ from typing import Any
 
 from app.core.sources import validation as v
 from app.core.sources.setup import check_device
-from app.ui.wizards.pages.base_page import FormPage
+from app.ui.wizards.base_page import FormPage
 
 CONNECTOR = "episensor"
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from app.core.sources.devices import DeviceError, DeviceRegistry
-from app.ui.wizards.pages.base_page import FormPage
+from app.ui.wizards.base_page import FormPage
 
 log = logging.getLogger(__name__)
 

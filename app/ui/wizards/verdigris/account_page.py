@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QLineEdit
 
 from app.core.sources import validation as v
-from app.ui.wizards.pages.base_page import FormPage
+from app.ui.wizards.base_page import FormPage
 
 INTERVALS = ["15m", "1h", "1m", "1d"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton
 
-from app.ui.wizards.pages.base_page import FormPage
+from app.ui.wizards.base_page import FormPage
 from app.ui.wizards.verdigris.channels_page import ChannelPicker
 from app.ui.workers import Worker, start
 from connectors.verdigris.api import DEFAULT_API_URL, DEFAULT_AUTH_URL

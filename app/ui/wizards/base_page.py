@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -16,8 +16,35 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-if TYPE_CHECKING:
-    from app.ui.wizards.source_wizard import SourceWizard
+from app.core.sources.records import SourceSetup
+from app.ui.context import AppContext
+from app.ui.wizards.kinds import WizardKind
+
+
+class WizardHost(Protocol):
+    """What a page uses of the wizard it belongs to (`source_wizard.SourceWizard`).
+
+    The wizard imports its pages; a page sees the wizard only through this.
+    """
+
+    context: AppContext
+
+    @property
+    def kind(self) -> str:
+        """The kind being set up (``uk-hh-sftp`` when UK files come over SFTP)."""
+
+    @property
+    def source_page(self) -> FormPage:
+        """The kind's source settings page."""
+
+    def kind_info(self) -> WizardKind:
+        """The chosen kind's description."""
+
+    def page_values(self, which: str) -> dict[str, Any]:
+        """The values of one page (``source``, ``mapping``, ``schedule`` ...)."""
+
+    def setup(self) -> SourceSetup:
+        """The source as the pages describe it."""
 
 
 class FormPage(QWizardPage):
@@ -80,7 +107,7 @@ class FormPage(QWizardPage):
         return box
 
     # --- validation ------------------------------------------------------------------
-    def wiz(self) -> SourceWizard:
+    def wiz(self) -> WizardHost:
         """The wizard this page belongs to."""
         return self.wizard()  # type: ignore[return-value]
 

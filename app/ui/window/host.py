@@ -1,0 +1,34 @@
+"""What the main window's action handlers use of the window, so they need not import it.
+
+`MainWindow` builds `MainActions` (which builds `SourceActions`) with itself; the actions see
+it through `WindowHost`. The window imports the actions, never the other way round.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from app.ui.context import AppContext
+
+
+class WindowHost(Protocol):
+    """The main window (a QMainWindow, the parent of the dialogs the actions open)."""
+
+    context: AppContext
+    services: Any  # the background services (delivery, scheduler, listener) or None
+    banner: Any  # the message strip at the top: `say(text, level)`
+    sources: Any  # the sources panel of the dashboard
+    actions_: Any  # the window's `MainActions`
+
+    def refresh(self) -> None:
+        """Read the journal and the sources again and show them."""
+
+    def restart_services(self) -> Any:
+        """Restart the background services with the saved settings."""
+
+    def update_connection_label(self) -> None:
+        """Show the EnergyCAP connection in the status bar."""
+
+    def open_path(self, path: Path) -> Any:
+        """Open a meter data file in a preview window."""
