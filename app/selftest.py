@@ -5,8 +5,13 @@ Checks, printing one line each:
 2. one bundled sample per connector (resources/samples/<connector-id>.*) reads
    into readings and round-trips through the exporter (Readings API JSON and
    Import API CSV + profile, parsed back);
-3. which keyring backend would hold the secrets;
-4. the main window opens and closes (offscreen where there is no display).
+3. the push listener serves a push over HTTPS on loopback (a certificate made
+   for the test): TLS, the HTTP server and the journal commit work;
+4. which keyring backend would hold the secrets;
+5. the desktop app (offscreen where there is no display): the main window is
+   shown, the tray icon is made, the preview chart draws a sample's readings.
+The first line names the versions of Python, PySide6, pandas, pyarrow and
+numpy the program runs with (in a frozen bundle: the ones it was frozen with).
 Exits 0 only if all of that worked.
 """
 
@@ -52,8 +57,8 @@ def _sample_for(connector_id: str) -> tuple[Path, dict[str, Any]]:
     return found[0], options
 
 
-def _round_trip(connector: Any) -> str:
-    from app.core.energycap.exporter import api_batches, import_files
+def _mapped_sample(connector: Any) -> tuple[Path, pd.DataFrame]:
+    """A connector's bundled sample read and mapped (no mapping file: source ids kept)."""
     from app.core.mapping import MappingTable, apply_mapping
     from connectors.base import Source, concat_batches
 
@@ -61,7 +66,13 @@ def _round_trip(connector: Any) -> str:
     batch = concat_batches(list(connector.read(Source.from_path(path), options)))
     if not len(batch.readings):
         raise ValueError(f"{path.name} gave no readings")
-    mapped = apply_mapping(batch.readings, MappingTable())
+    return path, apply_mapping(batch.readings, MappingTable())
+
+
+def _round_trip(connector: Any) -> str:
+    from app.core.energycap.exporter import api_batches, import_files
+
+    path, mapped = _mapped_sample(connector)
     sent = sum(b.count for b in api_batches(mapped, api="readings"))
     json.dumps([b.body for b in api_batches(mapped, api="readings")])
     files = import_files(mapped.loc[mapped["channel_id"].isna()])
@@ -97,22 +108,49 @@ def _keyring() -> str:
     return SecretStore().backend_description()
 
 
-def _main_window() -> str:
+def _gui_checks(registry: Any, results: list[bool]) -> None:
+    """Main window, tray and preview chart, in one QApplication."""
     no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     if sys.platform.startswith("linux") and no_display and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no screen: Qt would abort the process
-    from app.ui.application import smoke_test_main_window
+    from app.ui import self_check
 
     with tempfile.TemporaryDirectory(prefix="meterbridge-selftest-") as home:
-        return smoke_test_main_window(home)
+        _check("main window", lambda: self_check.main_window(home), results)
+        _check("tray", self_check.tray_icon, results)
+        sample = next(iter(registry.all()), None)
+        _check("preview chart", lambda: self_check.chart(*_mapped_sample(sample)), results)
+        self_check.close_all()
+
+
+def versions() -> str:
+    """Python and the libraries that matter most, as this program runs them."""
+    import numpy
+    import pyarrow
+
+    frozen = " (frozen)" if getattr(sys, "frozen", False) else ""
+    return (
+        f"Python {sys.version.split()[0]}{frozen}, PySide6 {_pyside_version()}, "
+        f"pandas {pd.__version__}, pyarrow {pyarrow.__version__}, numpy {numpy.__version__}"
+    )
+
+
+def _pyside_version() -> str:
+    try:
+        from app.ui.self_check import qt_version
+    except ImportError as exc:  # reported here; the GUI checks then fail with the reason
+        return f"missing ({exc})"
+    return qt_version()
 
 
 def run_self_test() -> int:
     """Run every check; 0 only if all passed."""
     from app import __version__
     from app.core.connector_catalog import build_registry
+    from app.selftest_listener import listener_over_tls
 
     print(f"meterbridge {__version__} self-test", flush=True)
+    print(f"versions: {versions()}", flush=True)
     results: list[bool] = []
     registry = build_registry()
     _check("connectors", lambda: ", ".join(registry.ids()) or "none registered", results)
@@ -121,8 +159,9 @@ def run_self_test() -> int:
     for connector in registry.all():
         _check(f"sample {connector.info.id}", lambda c=connector: _round_trip(c), results)
     _check("sample verdigris", _verdigris, results)
+    _check("listener tls", listener_over_tls, results)
     _check("keyring", _keyring, results)
-    _check("main window", _main_window, results)
+    _gui_checks(registry, results)
     passed = all(results)
     print(f"self-test {'passed' if passed else 'FAILED'}: {sum(results)} of {len(results)} checks")
     return 0 if passed else 1

@@ -2,7 +2,8 @@
 
     python build/make_release.py [--skip-installer]
 
-1. Sets up the project's virtualenv with the build extra (via dev.py), if needed.
+1. Sets up the project's virtualenv from the committed lock (dev.py's ensure_env installs
+   requirements-dev.lock, build extra included), if needed: the release freezes the locked set.
 2. Freezes the app with PyInstaller (build/meterbridge.spec) into dist/meterbridge/
    (PyInstaller's work folder is .build-work/, outside the tracked build/ folder).
 3. Runs the frozen `meterbridge-cli --self-test` (offscreen when there is no display);
@@ -35,11 +36,15 @@ def read_version() -> str:
 
 
 def project_python() -> str:
-    """The virtualenv interpreter with PyInstaller installed (created by dev.py if needed)."""
+    """The virtualenv interpreter, installed by dev.py from requirements-dev.lock if needed.
+
+    The lock pins every package (PyInstaller included) with hashes, so the release freezes
+    exactly the set the tests ran against.
+    """
     sys.path.insert(0, str(ROOT))
     import dev
 
-    return str(dev.ensure_env("test,build"))
+    return str(dev.ensure_env())
 
 
 def freeze(python: str) -> Path:

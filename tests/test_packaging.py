@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+import shutil
+import sys
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO / "build" / "meterbridge.spec"
@@ -61,3 +67,107 @@ def test_release_script_passes_version_and_bundle_to_iscc() -> None:
     assert re.search(r'"--workpath",\s*str\(WORK\)', text)
     assert re.search(r'"--distpath",\s*str\(DIST\)', text)
     assert 'WORK = ROOT / ".build-work"' in text, "PyInstaller's work folder stays outside build/"
+
+
+def _build_module(name: str) -> ModuleType:
+    """A helper module of build/ (not a package), imported by path."""
+    sys.path.insert(0, str(REPO / "build"))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(REPO / "build"))
+
+
+def test_every_cut_from_the_bundle_says_why_it_is_safe() -> None:
+    trim = _build_module("bundle_trim")
+    for table in (trim.DROPPED_MODULES, trim.DROPPED_FILES, trim.KEPT_FILES):
+        for name, reason in table:
+            assert name and len(reason.split()) >= 2, (name, reason)
+    assert "pyarrow.flight" in trim.excluded_modules()
+    assert "pyarrow.compute" not in trim.excluded_modules()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+        "PySide6/Qt/plugins/platforms/libqminimal.so",
+        "PySide6\\plugins\\platforms\\qwindows.dll",
+        "PySide6/Qt/plugins/platforms/libqcocoa.dylib",
+        "PySide6\\plugins\\imageformats\\qsvg.dll",
+        "PySide6/Qt/plugins/imageformats/libqico.so",
+        "PySide6/Qt/plugins/iconengines/libqsvgicon.so",
+        "PySide6/Qt/plugins/tls/libqopensslbackend.so",
+        "PySide6\\plugins\\styles\\qmodernwindowsstyle.dll",
+        "pyarrow/libarrow.so.2600",
+        "pyarrow/libarrow_compute.so.2600",
+        "pyarrow/libarrow_python.so.2600",
+        "pyarrow/_csv.cpython-311-x86_64-linux-gnu.so",
+        "pyarrow\\arrow.dll",
+    ],
+)
+def test_what_the_app_needs_stays_in_the_bundle(path: str) -> None:
+    assert _build_module("bundle_trim").drop_reason(path) is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "pyarrow/libarrow_flight.so.2600",
+        "pyarrow\\arrow_flight.dll",
+        "pyarrow/libarrow_s3.so.2600",
+        "PySide6/Qt/plugins/platforms/libqwayland.so",
+        "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+        "PySide6/Qt/plugins/imageformats/libqjpeg.so",
+        "PySide6/Qt/translations/qtbase_de.qm",
+        "PySide6\\translations\\qtbase_de.qm",
+        "PySide6\\opengl32sw.dll",
+    ],
+)
+def test_what_the_app_never_loads_is_left_out(path: str) -> None:
+    assert _build_module("bundle_trim").drop_reason(path)
+
+
+def _pyarrow_lib() -> Path:
+    import pyarrow
+
+    found = sorted(Path(pyarrow.__file__).parent.glob("lib.cpython-*.so"))
+    if not found or not sys.platform.startswith("linux"):
+        pytest.skip("needs pyarrow's Linux extension module")
+    return found[0]
+
+
+def test_unlinking_removes_only_the_named_libraries(tmp_path: Path) -> None:
+    elf = _build_module("elf_needed")
+    source = _pyarrow_lib()
+    folder = source.parent
+    drop = {p.name: p for p in folder.glob("libparquet.so.*") if p.name.count(".") == 2}
+    before = [name for tag, _v, name in elf.needed(source.read_bytes())[1] if tag == 1]
+    removed = elf.unlink(source, tmp_path / source.name, drop)
+    after = [
+        name for tag, _v, name in elf.needed((tmp_path / source.name).read_bytes())[1] if tag == 1
+    ]
+    assert removed == list(drop) and removed
+    assert after == [name for name in before if name not in drop]
+
+
+def test_unlinking_refuses_a_library_whose_symbols_are_used(tmp_path: Path) -> None:
+    elf = _build_module("elf_needed")
+    source = _pyarrow_lib()
+    if shutil.which("nm") is None:
+        pytest.skip("binutils' nm is not installed")
+    arrow = {p.name: p for p in source.parent.glob("libarrow.so.*") if p.name.count(".") == 2}
+    with pytest.raises(ValueError, match=r"uses \d+ symbols of libarrow"):
+        elf.unlink(source, tmp_path / source.name, arrow)
+
+
+def test_stripping_keeps_a_library_loadable(tmp_path: Path) -> None:
+    elf = _build_module("elf_needed")
+    source = _pyarrow_lib()
+    if shutil.which("strip") is None:
+        pytest.skip("binutils' strip is not installed")
+    target = tmp_path / source.name
+    assert elf.strip_copy(source, target)
+    assert elf.loadable(target.read_bytes())
+    assert target.stat().st_size < source.stat().st_size

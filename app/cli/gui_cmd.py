@@ -10,6 +10,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Add the `gui` command."""
     parser = subparsers.add_parser("gui", parents=[common], help="open the desktop app (default)")
     parser.add_argument("--minimized", action="store_true", help="start in the tray")
+    # The release script times the real start with it (app.ui.self_check); not for users.
+    parser.add_argument("--exit-when-shown", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
 
 
@@ -21,5 +23,9 @@ def run(args: argparse.Namespace) -> int:
     _mutex = hold_app_mutex()  # held while the app runs; the installer checks it
     from app.cli.gui_services import GuiServices
 
+    if getattr(args, "exit_when_shown", False):
+        from app.ui.self_check import exit_when_shown
+
+        exit_when_shown()
     minimized = bool(getattr(args, "minimized", False))
     return run_app(home=args.home, minimized=minimized, services_factory=GuiServices)
