@@ -22,6 +22,7 @@ Commit the two lock files only when the tests pass.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -52,17 +53,41 @@ def wanted_stamp() -> str:
     return digest.hexdigest()
 
 
+def create_venv() -> None:
+    """Create .venv with pip, or stop with what to install when this Python cannot."""
+    if importlib.util.find_spec("ensurepip") is None:
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        sys.exit(
+            "This Python cannot create a virtualenv with pip: its 'ensurepip' module is "
+            "missing.\nOn Debian or Ubuntu install it with:  sudo apt-get install python3-venv"
+            f"  (or python{version}-venv)\nthen run this command again."
+        )
+    print("Creating virtualenv in .venv ...", flush=True)
+    try:
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    except (OSError, subprocess.CalledProcessError) as error:
+        shutil.rmtree(VENV, ignore_errors=True)
+        sys.exit(f"Could not create the virtualenv in {VENV}: {error}")
+
+
+def has_pip(python: Path) -> bool:
+    """Whether the virtualenv's interpreter can run pip (a failed creation leaves it without)."""
+    probe = [str(python), "-m", "pip", "--version"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+
 def ensure_env() -> Path:
     """Create the virtualenv and install the locked set plus the project, if needed."""
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py itself may run on an old Python
         sys.exit("meterbridge needs Python 3.11 or newer; this is " + sys.version.split()[0])
     python = venv_python()
-    if not python.exists():
-        print("Creating virtualenv in .venv ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
     stamp = wanted_stamp()
-    if STAMP.exists() and STAMP.read_text() == stamp:
+    if python.exists() and STAMP.exists() and STAMP.read_text() == stamp:
         return python
+    if python.exists() and not has_pip(python):
+        shutil.rmtree(VENV)  # left half-made by an earlier attempt: start again
+    if not python.exists():
+        create_venv()
     print(f"Installing the locked dependencies ({DEV_LOCK.name}) into .venv ...", flush=True)
     pip = [str(python), "-m", "pip", "--disable-pip-version-check", "install", "-q"]
     # --require-hashes: every package must be in the lock with a matching hash; nothing

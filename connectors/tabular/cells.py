@@ -99,6 +99,8 @@ class DateParser:
         encoded = pc.dictionary_encode(text)
         uniques = encoded.dictionary.to_pylist()
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype("int64")
+        if not uniques:  # a chunk of only blank or footer lines: no date, nothing to guess from
+            return np.full(len(codes), -1, dtype="int64"), np.array(["NaT"], "datetime64[D]")
         if self.fmt is None:
             self.fmt = guess_format(uniques, self.formats) or self.formats[0]
         days = self._days(uniques, self.fmt)

@@ -99,7 +99,9 @@ def test_energy_assets_hr_labels_and_noise() -> None:
 def test_imserv_start_labels_and_flags() -> None:
     plain = read(DATA / "imserv.csv")  # 2-digit year, 00:00 = first half-hour
     assert value_at(plain, "2024-01-15T00:30", source="10545307") == 101
+    assert value_at(plain, "2024-01-15T01:30") == 0  # "0.0" is a reading of zero, not a gap
     assert value_at(plain, "2024-01-16T00:00") == 148
+    assert len(plain.readings) == 48
     flagged = read(DATA / "imserv-flags.csv")
     first = at(flagged, "2024-07-15T23:30")
     assert (first["value"], bool(first["estimated"])) == (101, True)
@@ -109,12 +111,16 @@ def test_imserv_start_labels_and_flags() -> None:
 
 def test_stark_portal_est_flag_preamble_footer_cr_only() -> None:
     batch = read(DATA / "stark-portal.csv")
-    assert batch.info["header_line"] == 6
-    assert value_at(batch, "2024-01-15T00:30") == 101
+    assert batch.info["header_line"] == 9  # after an 8-line preamble
+    assert value_at(batch, "2024-01-15T00:30", source="2100004035999") == 101
     assert not bool(at(batch, "2024-01-15T00:30")["estimated"])
     assert bool(at(batch, "2024-01-16T12:00")["estimated"])  # Est E
-    assert batch.readings["time"].max() == pd.Timestamp("2024-01-17T00:00", tz="UTC")  # Est -
-    assert len(batch.readings) == 96
+    times = set(batch.readings["time"])
+    assert pd.Timestamp("2024-01-17T00:30", tz="UTC") not in times  # Est "-": no readings
+    assert value_at(batch, "2024-07-10T23:30") == 401  # 11/07/24 00:30 BST
+    assert value_at(batch, "2024-07-11T23:00") == 448  # 00:00 label: the day's end, BST
+    assert at(batch, "2024-07-11T23:00")["origin"].endswith("stark-portal.csv:13:00:00")
+    assert len(batch.readings) == 3 * 48 and not batch.problems  # the footer is no row
 
 
 def test_sse_units_rows_and_flags() -> None:
@@ -174,6 +180,10 @@ def test_sheffield_kwh_and_kvarh_blocks() -> None:
     batch = read(DATA / "sheffield.csv")
     assert value_at(batch, "2024-01-15T00:30") == 101
     assert value_at(batch, "2024-01-16T00:00", quantity="kVArh") == 548
+    assert value_at(batch, "2024-01-17T00:00") == 248  # written 248.00000000
+    reactive = batch.readings[batch.readings["quantity"] == "kVArh"]
+    assert reactive["time"].max() == pd.Timestamp("2024-01-16T00:00", tz="UTC")  # 16th: empty
+    assert len(batch.readings) == 48 + 48 + 48 and not batch.problems
 
 
 def test_british_gas_interval_indicators() -> None:
@@ -184,15 +194,19 @@ def test_british_gas_interval_indicators() -> None:
 
 
 def test_banes_bracket_labels_mpan_at_end_sql_dates() -> None:
-    batch = read(DATA / "banes.csv")
-    assert set(batch.readings["source_id"]) == {"2200012767323"}
-    assert value_at(batch, "2024-07-14T23:30") == 101  # [00:30] in BST
-    assert value_at(batch, "2024-07-15T23:00") == 148  # [24:00]
+    batch = read(DATA / "banes.csv")  # CRLF, blank lines, "Jul 15 2024 12:00AM"
+    assert set(batch.readings["source_id"]) == {"2200012767323", "2200012833358"}
+    assert value_at(batch, "2024-07-14T23:30", source="2200012767323") == 101  # [00:30] in BST
+    assert value_at(batch, "2024-07-15T23:00", source="2200012767323") == 148  # [24:00]
+    second = at(batch, "2024-07-15T23:00", source="2200012833358")
+    assert second["value"] == 248 and second["origin"].endswith("banes.csv:4:[24:00]")
+    assert len(batch.readings) == 2 * 48 and not batch.problems
 
 
 def test_row_per_reading_and_df2() -> None:
-    rows = read(DATA / "row-per-reading.csv")
+    rows = read(DATA / "row-per-reading.csv")  # a "sep=," line before the header
     assert value_at(rows, "2024-01-15T00:30") == 1
+    assert len(rows.readings) == 48 and not rows.problems
     assert value_at(rows, "2024-01-16T00:00") == 48
     assert bool(at(rows, "2024-01-15T02:00")["estimated"])
     df2 = read(DATA / "stark.df2")
@@ -219,7 +233,11 @@ def test_df2_connector_refuses_other_files() -> None:
 
 
 class TestRealSamples:
-    """The five real exports in ../shared/samples/uk-hh (Energy Sparks fixtures)."""
+    """The five real exports in ../shared/samples/uk-hh (Energy Sparks fixtures).
+
+    Skipped when ../shared is absent (a fresh clone); each quirk they show is also in a
+    generated file of tests/data/hh, tested above.
+    """
 
     def test_imserv_style(self, uk_samples: Path) -> None:
         batch = read(uk_samples / "energysparks_imserv-style_site-id_meter-number_row-per-day.csv")

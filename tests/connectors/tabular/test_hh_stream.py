@@ -6,7 +6,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from connectors.base import Source
 from connectors.tabular.engine import UkHalfHourlyConnector
@@ -61,3 +64,42 @@ def test_at_most_one_item_is_made_ahead_of_the_caller() -> None:
     assert made == [0, 1]
     assert [item for item, _ in items] == [1, 2, 3, 4]
     ahead.close()
+
+
+def _read_all(path: Path, block_size: int) -> tuple[pd.DataFrame, list[tuple[Any, ...]]]:
+    """(readings in a fixed order, problems as tuples) of a whole file read in blocks."""
+    batches = list(UkHalfHourlyConnector().read(Source.from_path(path), {"block_size": block_size}))
+    frame = pd.concat([b.readings for b in batches]).sort_values(["source_id", "quantity", "time"])
+    problems = [(p.kind, p.line, p.column, p.value, p.message) for b in batches for p in b.problems]
+    return frame.reset_index(drop=True).astype(object), sorted(problems, key=str)
+
+
+HH_FILES = sorted(DATA.glob("*.csv"))
+
+
+def _longest_line(path: Path) -> int:
+    return max(len(line) for line in path.read_bytes().replace(b"\r", b"\n").split(b"\n"))
+
+
+@pytest.mark.parametrize(
+    ("name", "block_size"),
+    [
+        ("stark-portal.csv", 357),  # the last block holds only the footer lines
+        ("banes.csv", 775),  # the last block holds only the trailing blank line
+    ],
+)
+def test_a_block_of_only_blank_or_footer_lines_is_read(name: str, block_size: int) -> None:
+    """Such a block has no date: it neither crashes the reader nor sets the date format."""
+    frame, problems = _read_all(DATA / name, block_size)
+    assert frame.equals(_read_all(DATA / name, 1 << 20)[0]) and problems == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(HH_FILES), extra=st.integers(min_value=1, max_value=2200))
+def test_any_block_size_gives_the_same_readings_and_problems(path: Path, extra: int) -> None:
+    """Any block that holds the longest line reads the file as one block does."""
+    whole_frame, whole_problems = _read_all(path, 1 << 20)
+    frame, problems = _read_all(path, _longest_line(path) + extra)
+    assert frame.equals(whole_frame), f"{path.name} in blocks of {_longest_line(path) + extra}"
+    assert problems == whole_problems
+    assert len(frame) > 0

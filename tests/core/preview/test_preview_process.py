@@ -15,9 +15,10 @@ from app.core.preview.process import PreviewFailed, load_preview_in_process, use
 from connectors.base import Source
 
 
-def test_child_gives_the_same_preview(uk_samples: Path) -> None:
-    path = uk_samples / "energysparks_stark-portal_meter-sequential_CR-line-endings.csv"
+def test_child_gives_the_same_preview(hh_samples: Path) -> None:
+    path = hh_samples / "stark-portal.csv"  # preamble, footer, CR-only lines, a BST day
     here = load_preview(build_registry().get("uk-hh"), Source.from_path(path), {}, MappingTable())
+    assert len(here.mapped) == 3 * 48  # the "-" day has none
     seen: list[int] = []
     there = load_preview_in_process(
         path, "uk-hh", {}, MappingTable(), progress=lambda n, _m: seen.append(n)
@@ -28,10 +29,13 @@ def test_child_gives_the_same_preview(uk_samples: Path) -> None:
         there.columns is not None and there.columns.value.tolist() == here.mapped["value"].tolist()
     )
     assert seen and seen[-1] == len(here.mapped)
+    last = there.mapped.sort_values("time").iloc[-1]  # 11/07/24, label 00:00 = 23:00 UTC
+    assert (str(last["time"]), last["value"]) == ("2024-07-11 23:00:00+00:00", 448)
+    assert last["origin"] == "stark-portal.csv:13:00:00"  # file:line:column
 
 
-def test_cancel_stops_the_child(uk_samples: Path) -> None:
-    path = uk_samples / "energysparks_sheffield_kwh1-48_kvarh1-48.csv"
+def test_cancel_stops_the_child(hh_samples: Path) -> None:
+    path = hh_samples / "sheffield.csv"
     stop = threading.Event()
     stop.set()
     with pytest.raises(PreviewCancelled):

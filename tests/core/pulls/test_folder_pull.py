@@ -170,17 +170,32 @@ def test_missing_folder_and_bad_archive_name_are_plain_errors(tmp_path: Path) ->
                     build_registry(), sub)  # fmt: skip
 
 
+UK_HH_FILES = (
+    "banes.csv",
+    "imserv.csv",
+    "row-per-reading.csv",
+    "sheffield.csv",
+    "stark-portal.csv",
+)
+
+
 def test_uk_hh_files_with_a_fixed_connector_arrive_exactly(
-    inbox: Path, tmp_path: Path, ecap: FakeEnergyCap, uk_samples: Path
+    inbox: Path, tmp_path: Path, ecap: FakeEnergyCap, hh_samples: Path
 ) -> None:
+    """The generated stand-ins of the five Energy Sparks exports, quirks and all."""
     registry = build_registry()
     local = []
-    for sample in sorted(uk_samples.glob("*.csv")):
+    for sample in (hh_samples / name for name in UK_HH_FILES):
         put(inbox / sample.name, sample.read_bytes())
         source = Source.from_bytes(sample.read_bytes(), sample.name)
         for batch in registry.get("uk-hh").read(source, {"tz": "Europe/London"}):
             local.extend(zip(batch.readings["time"], batch.readings["value"], strict=True))
-    ecap.unknown_meter_policy = "autocreate"
+    ecap.unknown_meter_policy = "autocreate"  # one kWh channel per meter, but Sheffield's:
+    kwh, kvarh = (
+        FakeChannel(21, "SHF-kWh", "Use", "kWh", 1800),
+        FakeChannel(22, "SHF-kVArh", "ReactiveUse", "kVARh", 1800),
+    )
+    ecap.add_meter(20, "2336533093112", [kwh, kvarh], "Europe/London")
     sub = submitter(ecap)
     config = FolderConfig(str(inbox), connector="uk-hh", options={"tz": "Europe/London"})
     report = poll_folder(config, FileMemory(tmp_path / "m.sqlite3"), registry, sub)
@@ -188,3 +203,9 @@ def test_uk_hh_files_with_a_fixed_connector_arrive_exactly(
     assert {s.connector for s in sub.result.sources} == {"uk-hh"}
     arrived = ecap.readings()
     assert sorted(zip(arrived["time"], arrived["value"], strict=True)) == sorted(local)
+    assert len(arrived) == 96 + 48 + 48 + 144 + 144  # banes imserv rows sheffield stark
+    pairs = set(zip(arrived["time"].astype(str), arrived["value"], strict=True))
+    assert ("2024-07-11 23:00:00+00:00", 448) in pairs  # stark-portal: 00:00 label in BST
+    assert ("2024-07-15 23:00:00+00:00", 248) in pairs  # banes: second MPAN's [24:00]
+    assert ecap.readings_for(21)["value"].tolist() == [*range(101, 149), *range(201, 249)]
+    assert ecap.readings_for(22)["value"].tolist() == list(range(501, 549))  # 16th: empty

@@ -272,18 +272,33 @@ def _unreadable_file_is_named(server: AsyncSshServer, ecap: FakeEnergyCap, tmp_p
     assert len(poll(cfg, state, build_registry(), submitter(ecap)).imported) == 1
 
 
-def test_real_uk_hh_files_are_recognised_and_arrive_exactly(
-    server, ecap, tmp_path: Path, uk_samples: Path
+UK_HH_FILES = (
+    "banes.csv",
+    "imserv.csv",
+    "row-per-reading.csv",
+    "sheffield.csv",
+    "stark-portal.csv",
+)
+
+
+def test_uk_hh_files_are_recognised_and_arrive_exactly(
+    server, ecap, tmp_path: Path, hh_samples: Path
 ) -> None:
-    """The shared UK HH exports dropped on the server arrive as the HH connector reads them."""
+    """UK HH exports dropped on the server arrive as the HH connector reads them (the
+    generated stand-ins of the five Energy Sparks exports, quirks and all)."""
     registry = build_registry()
     local = []
-    for sample in sorted(uk_samples.glob("*.csv")):
+    for sample in (hh_samples / name for name in UK_HH_FILES):
         (server.root / "incoming" / sample.name).write_bytes(sample.read_bytes())
         source = Source.from_bytes(sample.read_bytes(), sample.name)
         for batch in registry.get("uk-hh").read(source, {}):
             local.extend(zip(batch.readings["time"], batch.readings["value"], strict=True))
-    ecap.unknown_meter_policy = "autocreate"
+    ecap.unknown_meter_policy = "autocreate"  # one kWh channel per meter, but Sheffield's:
+    kwh, kvarh = (
+        FakeChannel(21, "SHF-kWh", "Use", "kWh", 1800),
+        FakeChannel(22, "SHF-kVArh", "ReactiveUse", "kVARh", 1800),
+    )
+    ecap.add_meter(20, "2336533093112", [kwh, kvarh], "Europe/London")
     sub = submitter(ecap)
     cfg = config_for(server, host_key_fingerprint=server.fingerprint)
     report = poll(cfg, SftpState(tmp_path / "s.sqlite3"), registry, sub)
@@ -291,6 +306,8 @@ def test_real_uk_hh_files_are_recognised_and_arrive_exactly(
     assert {s.connector for s in sub.result.sources} == {"uk-hh"}
     arrived = ecap.readings()
     assert sorted(zip(arrived["time"], arrived["value"], strict=True)) == sorted(local)
-    assert len(local) == sub.result.sent > 0
+    assert len(local) == sub.result.sent == 96 + 48 + 48 + 144 + 144
+    assert {"stark-portal.csv", "banes.csv"} <= {Path(n).name for n in report.imported}
+    assert len(ecap.readings_for(21)) == 96 and len(ecap.readings_for(22)) == 48  # Sheffield
     again = poll(cfg, SftpState(tmp_path / "s.sqlite3"), registry, submitter(ecap))
     assert again.imported == [] and len(ecap.readings()) == len(local)

@@ -3,6 +3,12 @@
 Run once (`.venv/bin/python tests/data/hh/compose.py`); the files are committed.
 Value of slot s (0-based half-hour of the row) in row r (1-based) is `r*100 + s + 1`
 unless a test needs a gap, a flag or a bad cell, which the row builders below set.
+
+Each quirk seen in the real exports (../shared/samples/uk-hh, never copied here) is
+reproduced in a generated file, so the suite covers it without them: CR-only line
+endings, a preamble and a footer (stark-portal.csv), a `sep=,` line (row-per-reading.csv,
+energy-assets-noisy.csv), blank lines and SQL-style dates with the MPAN at the end of the
+row (banes.csv), a real zero `0.0` (imserv.csv), an empty kVArh block (sheffield.csv).
 """
 
 from __future__ import annotations
@@ -39,8 +45,10 @@ def energy_assets() -> None:
 
 
 def imserv() -> None:
+    r1 = vals(1)
+    r1[2] = "0.0"  # a real zero (01:00-01:30 GMT), not a gap
     lines = ["Site Id,Meter Number,Reading Date," + ",".join(START)]
-    lines.append("10545307,K0229111D6,15/01/24," + ",".join(vals(1)))
+    lines.append("10545307,K0229111D6,15/01/24," + ",".join(r1))
     write("imserv.csv", lines)
     head = ",".join(f"{s},{s} Flag" for s in START)
     cells = [f"{v},{'E' if i in (0, 47) else 'A'}" for i, v in enumerate(vals(1))]
@@ -52,15 +60,23 @@ def imserv() -> None:
 
 
 def stark() -> None:
-    pre = ["", "Meter Sequential - Variable Length - CSV kWh - Electricity", "Report Date,15/01/24"]
-    pre += ["Company Name,Pretend Council", ""]
+    pre = ["", "Meter Sequential - Variable Length - CSV kWh - Electricity"]
+    pre += ["Report Date,11/07/24 00:00:00", "Report Run Date,12/07/24 15:15:44"]
+    pre += [
+        "Company Name,Pretend Council",
+        "Reporting Set,NHH 2100 - EMD",
+        "Meters in Reporting Set,1",
+    ]
+    pre += [""]
     head = "Company Name,Site Name,Online Meter Name,MPAN,Meter ID,Type,Est,Date," + ",".join(END)
     rows = [
         '"Pretend","School","NHH 2100",2100004035999,EMD,KWH,A,15/01/24,' + ",".join(vals(1)),
         '"Pretend","School","NHH 2100",2100004035999,EMD,KWH,E,16/01/24,' + ",".join(vals(2)),
         '"Pretend","School","NHH 2100",2100004035999,EMD,KWH,-,17/01/24,' + ",".join(vals(3)),
+        '"Pretend","School","NHH 2100",2100004035999,EMD,KWH,A,11/07/24,' + ",".join(vals(4)),
     ]
-    foot = ["", '"Report Time Zone: (UTC+00:00) Dublin, Edinburgh, Lisbon, London"']
+    zone = "(UTC+00:00) Dublin, Edinburgh, Lisbon, London (With Daylight Saving)"
+    foot = ["", f'"Report Time Zone: {zone}"', ""]
     write("stark-portal.csv", [*pre, head, *rows, *foot], "\r")
 
 
@@ -115,7 +131,9 @@ def sheffield() -> None:
     head = "siteRef,MPAN,ConsumptionDate," + ",".join(f"kWh_{n}" for n in range(1, 49))
     head += "," + ",".join(f"kVArh_{n}" for n in range(1, 49))
     line = "School,2336533093112,15/01/2024," + ",".join(vals(1)) + "," + ",".join(vals(5))
-    write("sheffield.csv", [head, line])
+    eight = [f"{float(v):.8f}" for v in vals(2)]  # 201.00000000: the real export's precision
+    empty = "School,2336533093112,16/01/2024," + ",".join(eight) + "," * 48  # no kVArh at all
+    write("sheffield.csv", [head, line, empty])
 
 
 def british_gas() -> None:
@@ -128,9 +146,12 @@ def british_gas() -> None:
 def banes() -> None:
     head = "ID,Date,Location,Type,PostCode,Units,Total Units,"
     head += ",".join(f"[{e}]" for e in END[:-1]) + ",[24:00],M1_Code1,M1_Code2"
-    cells = ",".join(f'"{v}"' for v in vals(1))
-    row = f'"abc","Jul 15 2024 12:00AM","School","Electricity","BA1 7UB","kWh","1",{cells}'
-    write("banes.csv", [head, "", row + ',"2200012767323","E10BG"', ""], "\r\n")
+    rows = []
+    for row, mpan in ((1, "2200012767323"), (2, "2200012833358")):  # one MPAN per row, at the end
+        cells = ",".join(f'"{v}"' for v in vals(row))
+        site = f'"id{row}","Jul 15 2024 12:00AM","School {row}","Electricity","BA1 7UB","kWh"'
+        rows.append(f'{site},"1",{cells},"{mpan}","E10BG{row}"')
+    write("banes.csv", [head, "", *rows, ""], "\r\n")
 
 
 def row_per_reading() -> None:
