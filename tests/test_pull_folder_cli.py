@@ -173,12 +173,17 @@ def test_uk_hh_with_a_fixed_layout_from_several_folders_arrives_exactly(
     tmp_path: Path,
     energycap: FakeEnergyCap,  # noqa: F811
     env: Path,
-    uk_samples: Path,
+    hh_samples: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    energycap.unknown_meter_policy = "autocreate"
-    sample = uk_samples / "energysparks_sheffield_kwh1-48_kvarh1-48.csv"
-    others = sorted(p for p in uk_samples.glob("*.csv") if p != sample)[:2]
+    energycap.unknown_meter_policy = "autocreate"  # one kWh channel per meter, but Sheffield's:
+    kwh, kvarh = (
+        FakeChannel(21, "SHF-kWh", "Use", "kWh", 1800),
+        FakeChannel(22, "SHF-kVArh", "ReactiveUse", "kVARh", 1800),
+    )
+    energycap.add_meter(20, "2336533093112", [kwh, kvarh], "Europe/London")
+    sample = hh_samples / "sheffield.csv"
+    others = [hh_samples / "banes.csv", hh_samples / "row-per-reading.csv"]
     first, second = tmp_path / "site-a", tmp_path / "site-b"
     first.mkdir(), second.mkdir()
     put(first / sample.name, sample.read_bytes())
@@ -200,6 +205,8 @@ def test_uk_hh_with_a_fixed_layout_from_several_folders_arrives_exactly(
     assert "2 new files imported, 0 unreadable, 1 already imported" in capsys.readouterr().out
     arrived = energycap.readings()
     assert sorted(zip(arrived["time"], arrived["value"], strict=True)) == sorted(local)
+    assert len(local) == 144 + 96 + 48  # sheffield (kWh and kVArh), banes, row-per-reading
+    assert energycap.readings_for(22)["value"].tolist() == list(range(501, 549))
     # A layout that does not fit names the file and costs only that file.
     put(second / "late.csv", others[0].read_bytes(), age=300)
     wrong = [*both, "--layout", "sheffield"]

@@ -64,8 +64,8 @@ def test_main_window_settings_and_mapping_editor(qtbot: QtBot, context: AppConte
         assert unnamed_controls(top) == [], type(top).__name__
 
 
-def test_preview(qtbot: QtBot, context: AppContext, uk_samples: Path) -> None:
-    path = uk_samples / "energysparks_edf-highlands_row-per-reading.csv"
+def test_preview(qtbot: QtBot, context: AppContext, hh_samples: Path) -> None:
+    path = hh_samples / "row-per-reading.csv"
     preview = PreviewWindow(
         path, context.registry.rank(Source.from_path(path)), context.mapping_table()
     )
@@ -73,6 +73,7 @@ def test_preview(qtbot: QtBot, context: AppContext, uk_samples: Path) -> None:
     preview.show()
     with qtbot.waitSignals([preview.loaded, preview.settled], timeout=30_000):
         preview.start()
+    assert preview.data is not None and len(preview.data.mapped) == 48
     assert unnamed_controls(preview) == []
 
 

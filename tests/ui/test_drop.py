@@ -32,12 +32,12 @@ def _drop(window: MainWindow, path: Path) -> QDropEvent:
 
 
 def test_dropped_uk_file_opens_a_correct_preview(
-    qtbot: QtBot, context: AppContext, uk_samples: Path
+    qtbot: QtBot, context: AppContext, hh_samples: Path
 ) -> None:
     window = MainWindow(context)
     qtbot.addWidget(window)
     window.show()
-    sample = uk_samples / "energysparks_banes_0030-to-2400_mpan-at-end.csv"
+    sample = hh_samples / "banes.csv"
     with qtbot.waitSignal(window.preview_opened) as opened:
         _drop(window, sample)
     preview = opened.args[0]
@@ -48,13 +48,14 @@ def test_dropped_uk_file_opens_a_correct_preview(
     assert preview.candidates[0].connector.info.id == "uk-hh"
     assert preview.connector_box.currentText().startswith(preview.candidates[0].connector.info.name)
     data = preview.data
-    assert data is not None and len(data.mapped) == preview.model.rowCount() == 240
+    assert data is not None and len(data.mapped) == preview.model.rowCount() == 2 * 48
     # The banes layout keys rows by the MPAN at the end of the row and labels periods by
-    # their end: Freshford's (line 5) first value, 0.215 kWh, covers 00:00-00:30 GMT.
-    first = data.mapped[data.mapped["source_id"] == "2000006183919"].iloc[0]
-    assert str(first["time"]) == "2019-11-13 00:30:00+00:00"
-    assert first["value"] == 0.215
-    assert first["origin"].endswith(":5:[00:30]")
+    # their end: the second MPAN's (line 4) first value, 201 kWh, covers 00:00-00:30 BST
+    # on 15 July 2024, which ends at 23:30 UTC the day before.
+    first = data.mapped[data.mapped["source_id"] == "2200012833358"].iloc[0]
+    assert str(first["time"]) == "2024-07-14 23:30:00+00:00"
+    assert first["value"] == 201
+    assert first["origin"] == "banes.csv:4:[00:30]"
     assert set(data.mapped["meter_import_id"]) == set(data.mapped["source_id"])
 
 
@@ -86,18 +87,18 @@ def test_drag_of_non_files_is_refused(qtbot: QtBot, context: AppContext) -> None
 
 
 def test_unmapped_sources_are_mapped_from_the_preview(
-    qtbot: QtBot, context: AppContext, uk_samples: Path, tmp_path: Path
+    qtbot: QtBot, context: AppContext, hh_samples: Path, tmp_path: Path
 ) -> None:
     window = MainWindow(context)
     qtbot.addWidget(window)
-    sample = uk_samples / "energysparks_imserv-style_site-id_meter-number_row-per-day.csv"
+    sample = hh_samples / "imserv.csv"
     with qtbot.waitSignal(window.preview_opened) as opened:
         _drop(window, sample)
     preview = opened.args[0]
     qtbot.addWidget(preview)
     qtbot.waitUntil(lambda: preview.data is not None, timeout=30_000)
     pairs = preview.unmapped()
-    assert len(pairs) == 1 and not preview.map_button.isHidden()
+    assert pairs[0][0] == "10545307" and len(pairs) == 1 and not preview.map_button.isHidden()
     editor = window.actions_.map_sources(preview, pairs)
     qtbot.addWidget(editor)
     row = editor.table.rowCount() - 1
@@ -108,3 +109,4 @@ def test_unmapped_sources_are_mapped_from_the_preview(
         assert editor.save()
     assert preview.unmapped() == [] and preview.map_button.isHidden()
     assert set(preview.data.mapped["channel_import_id"]) == {"SITE-ELEC-HH"}
+    assert len(preview.data.mapped) == 48

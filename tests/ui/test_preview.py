@@ -38,19 +38,20 @@ def _load(qtbot: QtBot, window: PreviewWindow) -> None:
 
 
 def test_uk_sample_previews_with_energycap_columns(
-    qtbot: QtBot, context: AppContext, uk_samples: Path
+    qtbot: QtBot, context: AppContext, hh_samples: Path
 ) -> None:
-    window = _preview(qtbot, context, uk_samples / "energysparks_sheffield_kwh1-48_kvarh1-48.csv")
+    window = _preview(qtbot, context, hh_samples / "sheffield.csv")
     _load(qtbot, window)
     model = window.model
     assert model is not None and window.data is not None
     assert window.data.connector_id == "uk-hh"
-    assert model.rowCount() == len(window.data.mapped) == 96
+    assert model.rowCount() == len(window.data.mapped) == 48 + 48 + 48  # kWh, kVArh, kWh
     headers = [model.headerData(c, Qt.Orientation.Horizontal, 0) for c in range(12)]
     assert "EnergyCAP target" in headers and "Time (UTC, interval end)" in headers
     first = [model.data(model.index(0, c)) for c in range(12)]
     assert first[0] == "2336533093112" and first[2] == "meter 2336533093112"
-    assert first[3:5] == ["Use", "kWh"]
+    codes = {(model.data(model.index(r, 3)), model.data(model.index(r, 4))) for r in range(144)}
+    assert codes == {("Use", "kWh"), ("ReactiveUse", "kVARh")}  # the default codes
     assert window.send_button.isEnabled()
     assert any(
         "no mapping row" in window.warnings.item(i).text() for i in range(window.warnings.count())
@@ -90,13 +91,9 @@ def test_warnings_are_highlighted_and_filterable(
 
 
 def test_save_writes_energycap_csv_and_profile(
-    qtbot: QtBot, context: AppContext, uk_samples: Path, tmp_path: Path
+    qtbot: QtBot, context: AppContext, hh_samples: Path, tmp_path: Path
 ) -> None:
-    window = _preview(
-        qtbot,
-        context,
-        uk_samples / "energysparks_imserv-style_site-id_meter-number_row-per-day.csv",
-    )
+    window = _preview(qtbot, context, hh_samples / "imserv.csv")
     _load(qtbot, window)
     with qtbot.waitSignal(window.saved) as saved:
         window.save_to(tmp_path / "out")
@@ -105,7 +102,7 @@ def test_save_writes_energycap_csv_and_profile(
     profile = next(p for p in written if p.name.endswith(".profile.json"))
     lines = csv_file.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "ImportId,Timestamp,Value,Estimated,Note"
-    assert len(lines) == 1 + len(window.data.mapped)
+    assert len(lines) == 1 + len(window.data.mapped) == 1 + 48
     assert '"meterImportIdColumnNumber": 1' in profile.read_text(encoding="utf-8")
 
 
@@ -180,15 +177,12 @@ def test_cancel_stops_the_conversion(qtbot: QtBot, context: AppContext, tmp_path
 
 
 def test_zone_of_local_times_can_be_chosen(
-    qtbot: QtBot, context: AppContext, uk_samples: Path
+    qtbot: QtBot, context: AppContext, hh_samples: Path
 ) -> None:
-    window = _preview(
-        qtbot,
-        context,
-        uk_samples / "energysparks_stark-portal_meter-sequential_CR-line-endings.csv",
-    )
+    window = _preview(qtbot, context, hh_samples / "stark-portal.csv")
     _load(qtbot, window)
     london = window.data.mapped["time"].max()
+    assert str(london) == "2024-07-11 23:00:00+00:00"  # 11/07/24's 00:00 label, BST
     with qtbot.waitSignals([window.loaded, window.settled], timeout=60_000):
         window.zone_box.setCurrentIndex(window.zone_box.findData("UTC"))
     assert window.options() == {"tz": "UTC"}

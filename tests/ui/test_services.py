@@ -25,9 +25,13 @@ def _free_port() -> int:
 
 
 def test_send_is_delivered_by_the_background_services(
-    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap, uk_samples: Path
+    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap, hh_samples: Path
 ) -> None:
-    energycap.add_meter(5, "2336533093112", [FakeChannel(51, "MOSS", "Use", "kWh", 1800)])
+    kwh, kvarh = (
+        FakeChannel(51, "MOSS", "Use", "kWh", 1800),
+        FakeChannel(52, "MOSS-R", "ReactiveUse", "kVARh", 1800),
+    )
+    energycap.add_meter(5, "2336533093112", [kwh, kvarh])
     context.settings.energycap.url = energycap.url
     context.settings.listener.port = _free_port()
     context.secrets.set(API_KEY_SECRET, "test-key")
@@ -42,7 +46,7 @@ def test_send_is_delivered_by_the_background_services(
         assert f"Delivering to {energycap.url}" in services.notes
         with socket.create_connection(("127.0.0.1", port), timeout=5):
             pass  # the push listener accepts connections
-        sample = uk_samples / "energysparks_sheffield_kwh1-48_kvarh1-48.csv"
+        sample = hh_samples / "sheffield.csv"  # 96 kWh and 48 kVArh readings
         source = Source.from_path(sample)
         data = load_preview(build_registry().get("uk-hh"), source, {}, context.mapping_table())
         window.actions_.send(data)
@@ -50,11 +54,11 @@ def test_send_is_delivered_by_the_background_services(
             lambda: "Queued for EnergyCAP" in window.banner.label.text(), timeout=10_000
         )
         window.hide()  # in the tray: delivery goes on
-        qtbot.waitUntil(lambda: len(energycap.readings_for(51)) == len(data.mapped), timeout=30_000)
+        qtbot.waitUntil(lambda: len(energycap.readings()) == len(data.mapped), timeout=30_000)
     finally:
         services.stop()
-    sent = energycap.readings_for(51)
-    assert sent["value"].sum() == data.mapped["value"].sum()
+    assert energycap.readings_for(51)["value"].tolist() == [*range(101, 149), *range(201, 249)]
+    assert energycap.readings_for(52)["value"].tolist() == list(range(501, 549))
 
 
 def test_new_settings_restart_the_services(
@@ -79,7 +83,7 @@ def test_new_settings_restart_the_services(
 
 
 def test_send_applies_the_mapping_multiplier_once(
-    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap, uk_samples: Path, tmp_path: Path
+    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap, hh_samples: Path, tmp_path: Path
 ) -> None:
     """The preview shows mapped values; the journal gets the source's values, and delivery
     applies the mapping: a multiplier of 2 doubles the readings once, not twice."""
@@ -99,7 +103,7 @@ def test_send_applies_the_mapping_multiplier_once(
     services = GuiServices(context.paths, context.secrets)
     window.attach_services(services)
     try:
-        sample = uk_samples / "energysparks_sheffield_kwh1-48_kvarh1-48.csv"
+        sample = hh_samples / "sheffield.csv"
         data = load_preview(
             build_registry().get("uk-hh"), Source.from_path(sample), {}, context.mapping_table()
         )

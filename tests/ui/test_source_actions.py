@@ -70,7 +70,7 @@ def _folder_source(context: AppContext, folder: Path, name: str = "HH inbox") ->
 
 
 def test_run_now_pulls_a_watched_folder_off_the_gui_thread(
-    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap, uk_samples: Path, tmp_path: Path
+    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap, hh_samples: Path, tmp_path: Path
 ) -> None:
     energycap.unknown_meter_policy = "autocreate"
     context.settings.energycap.url = energycap.url
@@ -79,7 +79,7 @@ def test_run_now_pulls_a_watched_folder_off_the_gui_thread(
     context.save()
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    sample = uk_samples / "energysparks_sheffield_kwh1-48_kvarh1-48.csv"
+    sample = hh_samples / "sheffield.csv"  # 96 kWh and 48 kVArh readings
     (inbox / sample.name).write_bytes(sample.read_bytes())
     old = time.time() - 600
     os.utime(inbox / sample.name, (old, old))
@@ -106,6 +106,7 @@ def test_run_now_pulls_a_watched_folder_off_the_gui_thread(
     assert {s.source for s in journal.status()} == {"pull:HH inbox"}
     received = sum(journal.counts().values())
     journal.close()
+    assert received == 144
     table = window.sources.table
 
     def counted() -> int:
