@@ -55,10 +55,44 @@ def test_iss_references_existing_files_and_is_per_user() -> None:
     assert settings["PrivilegesRequired"] == "lowest"
     assert re.fullmatch(r"\{\{[0-9A-F-]{36}\}", settings["AppId"])
     assert settings["AppVersion"] == "{#AppVersion}", "the version comes from the release script"
+    assert "PrivilegesRequiredOverridesAllowed" not in settings, "per-user only"
     text = ISS.read_text(encoding="utf-8")
     assert 'Name: "startwithwindows"' in text
     assert "CurrentVersion\\Run" in text
-    assert "CloseApplications=force" in text
+
+
+def iss_define(name: str) -> str:
+    match = re.search(rf'^#define {name} "([^"]*)"', ISS.read_text(encoding="utf-8"), re.M)
+    assert match, name
+    return match.group(1)
+
+
+def test_start_with_windows_arguments_are_the_apps_own() -> None:
+    from app.cli import build_parser
+
+    text = ISS.read_text(encoding="utf-8")
+    assert '""{app}\\{#AppExe}"" {#TrayArgs}"' in text, "the Run value passes TrayArgs"
+    words = iss_define("TrayArgs").split()
+    args = build_parser(words).parse_args(words)
+    assert args.command == "gui" and args.minimized
+
+
+def test_upgrade_closes_the_app_and_removes_the_old_bundle() -> None:
+    settings = iss_settings()
+    assert settings["CloseApplications"] == "force"
+    assert "AppMutex" not in settings, "AppMutex stops Setup before the app can be closed"
+    text = ISS.read_text(encoding="utf-8")
+    assert 'Type: filesandordirs; Name: "{app}\\_internal"' in text
+    from app.core.winmutex import MUTEX_NAME
+
+    assert iss_define("AppMutexName") == MUTEX_NAME, "the uninstaller checks the app's mutex"
+
+
+def test_silent_uninstall_never_asks() -> None:
+    code = ISS.read_text(encoding="utf-8").split("[Code]", 1)[1]
+    asking = code[code.index("procedure CurUninstallStepChanged") :]
+    assert "not UninstallSilent" in asking.split("MsgBox", 1)[0]
+    assert "/REMOVEUSERDATA" in code
 
 
 def test_release_script_passes_version_and_bundle_to_iscc() -> None:
