@@ -19,15 +19,13 @@ from app.core.journal.accept import JournalFullError
 from app.core.listener.body import BodyError, Payload, decode_body, payload_of
 from app.core.listener.commit import PushJob, PushOutcome
 from app.core.listener.http import Request, answer_bytes, read_body
-from app.core.push_readers import parse_payload
+from app.core.listener.push_intake import MAX_PROBLEMS_SHOWN, take_in
 from app.core.sources.devices import Device
-from connectors.base import Problem, SourceError
-from connectors.push.common import PointColumns
+from connectors.base import Problem
 
 log = logging.getLogger(__name__)
 
 COMMIT_TIMEOUT_S = 120.0
-MAX_PROBLEMS_SHOWN = 20
 
 
 class Refused(Exception):
@@ -122,62 +120,14 @@ class PushExchange:
             raise Refused(exc.status, {"error": exc.message}, close=close) from None
 
     async def _push(self, device: Device, payload: Payload) -> tuple[int, dict[str, Any]]:
-        options = {**device.reader_options(), "form": payload.fields}
-        try:
-            parsed = parse_payload(device.connector, payload.data, payload.name, options)
-        except SourceError as exc:
-            self._reject(device, payload, exc.message)
-        except Exception as exc:  # a reader bug must not kill the connection: capture it
-            log.exception("reader %s failed on a push from %s", device.connector, device.name)
-            self._reject(device, payload, f"the reader failed: {type(exc).__name__}: {exc}")
-        if isinstance(parsed, PointColumns):
-            job, problems, info = PushJob(device, columns=parsed), parsed.problems, parsed.info
-        else:
-            job, problems, info = PushJob(device, frame=parsed[0]), parsed[1], parsed[2]
-            if not job.count and problems:  # nothing readable: refused like the other readers
-                first = problems[0].describe()
-                self._reject(
-                    device, payload, f"no reading could be read; first problem: {first}", problems
-                )
-            # The identities a Readings-API body names go to the journal in the same
-            # transaction as its readings (before the 200); delivery applies them.
-            job.hints = list(info.get("mapping_hint") or [])
-        captured = self._capture_partial(device, payload, problems)
-        outcome = await self._commit(job)
-        self.app.devices.record_push(device.name, job.count)
-        return 200, summary(job, outcome, problems, info, captured)
-
-    def _reject(
-        self, device: Device, payload: Payload, message: str, problems: list[Problem] | None = None
-    ) -> NoReturn:
-        capture_id = self._capture(device, payload, message)
-        self.app.devices.record_error(device.name, message)
-        hint = f"the payload was captured; see `meterbridge device captures {device.name}`"
-        document: dict[str, Any] = {"error": message, "captured": capture_id, "hint": hint}
-        if problems:
-            document["problems"] = [p.describe() for p in problems[:MAX_PROBLEMS_SHOWN]]
-            document["problem_count"] = len(problems)
-        raise Refused(400, document)
-
-    def _capture(self, device: Device, payload: Payload, reason: str) -> int:
-        return int(
-            self.app.captures.keep(
-                device.name,
-                payload.data,
-                name=payload.name,
-                content_type=payload.content_type,
-                reason=reason,
-                fields=payload.fields,
-            )
-        )
-
-    def _capture_partial(
-        self, device: Device, payload: Payload, problems: list[Problem]
-    ) -> int | None:
-        if not problems:
-            return None
-        reason = "; ".join(p.describe() for p in problems[:MAX_PROBLEMS_SHOWN])
-        return self._capture(device, payload, f"{len(problems)} value(s) not read: {reason}")
+        app = self.app
+        intake = take_in(device, payload, app.captures, app.devices)
+        if intake.job is None:
+            assert intake.document is not None
+            raise Refused(intake.status, intake.document)
+        outcome = await self._commit(intake.job)
+        app.devices.record_push(device.name, intake.job.count)
+        return 200, summary(intake.job, outcome, intake.problems, intake.info, intake.captured)
 
     async def _commit(self, job: PushJob) -> PushOutcome:
         loop = asyncio.get_running_loop()
