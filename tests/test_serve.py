@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -62,13 +62,20 @@ def no_orphans() -> Iterator[None]:
 class Server:
     """A `meterbridge serve` child process."""
 
-    def __init__(self, home: Path, port: int, *extra: str) -> None:
+    def __init__(
+        self, home: Path, port: int, *extra: str, preexec_fn: Callable[[], None] | None = None
+    ) -> None:
         env = dict(os.environ, METERBRIDGE_HOME=str(home), ECAP_API_KEY=KEY)
         command = [sys.executable, "-m", "app", "serve", "--listen", f"127.0.0.1:{port}", *extra]
         command += ["--mapping", str(home / "mapping.csv")]
         self.log = (home / f"serve-{time.monotonic_ns()}.log").open("w")
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env
+            command,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            env=env,
+            preexec_fn=preexec_fn,  # a resource limit, set before exec
         )
         STARTED.append(self)
         assert self.process.stdout is not None

@@ -147,10 +147,13 @@ def run_serve(args: argparse.Namespace) -> int:
     scheduler = _scheduler_loop(args, stop)
     next_prune = 0.0
     while not stop.wait(1.0):
-        listener.devices.save_stats()
+        listener.save_stats()  # a failed write is logged, never fatal
         if time.monotonic() >= next_prune:  # daily: register points past the journal's retention
-            listener.committer.registers.prune(settings.journal.retention_days)
             next_prune = time.monotonic() + 86_400
+            try:
+                listener.committer.registers.prune(settings.journal.retention_days)
+            except Exception:  # a locked or full disk: tried again tomorrow
+                log.exception("register points not pruned")
     _shutdown(listener, delivery, scheduler)
     return EXIT_OK
 

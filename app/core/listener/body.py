@@ -1,18 +1,26 @@
-"""A push body's content: gzip/deflate undone within the cap, multipart split.
+"""A push body's content: Content-Encoding undone strictly within the cap, multipart split.
 
-Reading the body itself (Content-Length checked first, chunked bodies stopped
-at the cap) is in `app.core.listener.http`. Decompression stops at the cap,
-so a decompression bomb gets 413, not memory.
+Framing (Content-Length, chunked) is aiohttp's; this module takes the bytes
+it delivered. gzip/deflate are undone here rather than by aiohttp because a
+push must be whole: aiohttp accepts a gzip stream cut short and ignores a
+second gzip member, which would journal half a body. Decompression stops at
+the cap, so a decompression bomb gets 413, not memory. Multipart bodies are
+split by aiohttp's `MultipartReader`.
 """
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
+import asyncio
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-DRAIN_LIMIT = 64 * 1024 * 1024  # read and discard up to this much of a refused body
+from aiohttp import multipart
+from aiohttp.streams import StreamReader
+
+DEFAULT_NAME = "push-body"
+PRIVATE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
 class BodyError(Exception):
@@ -26,12 +34,23 @@ class BodyError(Exception):
 
 @dataclass
 class Payload:
-    """The content handed to a device's reader."""
+    """What the listener hands to the device's intake.
+
+    Attributes:
+        data: the body (decoded), or a multipart body's file part.
+        name: the file part's name, else the body's Content-Disposition file name,
+            else ``push-body``.
+        content_type: the body's (or the file part's) content type.
+        fields: a multipart body's other form fields.
+        headers: the request headers, without credentials (Authorization, cookies,
+            anything naming a token).
+    """
 
     data: bytes
     name: str
     content_type: str
     fields: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def too_large(limit: int) -> BodyError:
@@ -42,15 +61,18 @@ def too_large(limit: int) -> BodyError:
 def decode_body(data: bytes, encoding: str | None, limit: int) -> bytes:
     """Undo Content-Encoding (gzip, deflate, identity), never beyond `limit` bytes.
 
+    The compressed stream must end exactly where the body ends: a truncated
+    stream, trailing bytes or a second gzip member are refused.
+
     Raises:
         BodyError: 413 when the decompressed body exceeds the limit, 400 when
-            it is corrupt, 415 for an unknown encoding.
+            it is corrupt or incomplete, 415 for an unknown encoding.
     """
     coding = (encoding or "identity").strip().lower()
     if coding in ("identity", ""):
         return data
     if coding in ("gzip", "x-gzip"):
-        wbits = 47  # gzip or zlib header, detected automatically
+        wbits = 31
     elif coding == "deflate":
         wbits = 15
     else:
@@ -62,36 +84,84 @@ def decode_body(data: bytes, encoding: str | None, limit: int) -> bytes:
         raise BodyError(400, f"body is not valid {coding} data ({exc})") from None
     if len(out) > limit or inflater.unconsumed_tail:
         raise too_large(limit)
+    if not inflater.eof:
+        raise BodyError(400, f"{coding} body is incomplete (the stream was cut short)")
+    if inflater.unused_data:
+        raise BodyError(400, f"{coding} body has data after its end (several members?)")
     return out
 
 
-def payload_of(data: bytes, content_type: str, default_name: str) -> Payload:
-    """The reader's input: the raw body, or the file part of a multipart form.
+def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The request headers without credentials (names lower-cased)."""
+    kept: dict[str, str] = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower in PRIVATE_HEADERS or "token" in lower or "secret" in lower:
+            continue
+        kept[lower] = value
+    return kept
+
+
+def body_file_name(disposition: str | None) -> str:
+    """The file name of a raw body's Content-Disposition, else ``push-body``."""
+    if not disposition:
+        return DEFAULT_NAME
+    _kind, params = multipart.parse_content_disposition(disposition)
+    return multipart.content_disposition_filename(params, "filename") or DEFAULT_NAME
+
+
+class _InMemory:
+    """The protocol an in-memory `StreamReader` needs (no flow control)."""
+
+    _reading_paused = False
+    connected = True
+
+    def pause_reading(self) -> None:
+        """Nothing to pause."""
+
+    def resume_reading(self, resume_parser: bool = True) -> None:
+        """Nothing to resume."""
+
+
+async def split_multipart(data: bytes, content_type: str, headers: Mapping[str, str]) -> Payload:
+    """The file part of a multipart/form-data body and its other fields.
 
     Raises:
-        BodyError: 400 for a multipart body without a file part.
+        BodyError: 400 for a body that is not valid multipart or has no file part.
     """
-    kind = content_type.split(";", 1)[0].strip().lower()
-    if kind != "multipart/form-data":
-        return Payload(data=data, name=default_name, content_type=content_type)
-    if "boundary=" not in content_type:
-        raise BodyError(400, "multipart/form-data without a boundary parameter")
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + data)
-    if not message.is_multipart():
-        raise BodyError(400, "multipart/form-data body could not be split into parts")
+    stream = StreamReader(_InMemory(), len(data) + 1, loop=asyncio.get_running_loop())  # type: ignore[arg-type]
+    stream.feed_data(data)
+    stream.feed_eof()
     fields: dict[str, str] = {}
     file_part: tuple[bytes, str, str] | None = None
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition") or ""
-        filename = part.get_filename()
-        body = part.get_payload(decode=True) or b""
-        if filename is not None or (name == "file" and file_part is None):
-            if file_part is None:
-                file_part = (bytes(body), filename or default_name, part.get_content_type())
-        else:
-            fields[str(name)] = bytes(body).decode("utf-8", "replace")
+    try:
+        reader = multipart.MultipartReader({"Content-Type": content_type}, stream)
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, multipart.BodyPartReader):
+                raise BodyError(400, "nested multipart bodies are not supported")
+            body = bytes(await part.read(decode=True))
+            if part.filename is not None or (part.name == "file" and file_part is None):
+                if file_part is None:
+                    kind = part.headers.get("Content-Type", "application/octet-stream")
+                    file_part = (body, part.filename or DEFAULT_NAME, kind)
+            else:
+                fields[str(part.name or "")] = body.decode("utf-8", "replace")
+    except (ValueError, AssertionError, RuntimeError) as exc:
+        raise BodyError(400, f"multipart/form-data body could not be split: {exc}") from None
     if file_part is None:
         names = ", ".join(fields) or "none"
         raise BodyError(400, f"multipart body has no file part (fields: {names})")
-    return Payload(data=file_part[0], name=file_part[1], content_type=file_part[2], fields=fields)
+    data, name, kind = file_part
+    return Payload(data, name, kind, fields, safe_headers(headers))
+
+
+def is_multipart(content_type: str) -> bool:
+    """Whether a content type is multipart/form-data."""
+    return content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
+
+
+def raw_payload(data: bytes, headers: Mapping[str, Any]) -> Payload:
+    """A non-multipart body as the reader's input."""
+    content_type = str(headers.get("Content-Type") or "application/octet-stream")
+    name = body_file_name(headers.get("Content-Disposition"))
+    return Payload(data, name, content_type, {}, safe_headers(headers))

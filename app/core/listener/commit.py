@@ -28,6 +28,8 @@ from connectors.push.registers import is_register
 
 log = logging.getLogger(__name__)
 
+MAX_HINTS_KEPT = 100_000  # remembered (source, hint) pairs; all forgotten beyond
+
 
 class ReadingSink(Protocol):
     """What the committer writes to (the journal)."""
@@ -122,6 +124,7 @@ class PushCommitter:
         self.remote = remote  # commits in a child process (`commit_process.CommitProcess`)
         self.raw_sources: Callable[[], frozenset[str]] = frozenset  # register_modes.RegisterModes
         self.groups = 0
+        self._hints_kept: set[tuple[str, str]] = set()  # (source, hint) already in the journal
         self._incoming: list[PushJob] = []
         self._cond = threading.Condition()
         self._stopping = False
@@ -212,21 +215,40 @@ class PushCommitter:
     def _commit_devices(self, prepared: list[_Prepared]) -> None:
         """Every device's readings of the group in one journal transaction."""
         batches: list[AcceptBatch] = []
+        new_hints: list[set[tuple[str, str]]] = []
         for item in prepared:
-            hints = [hint for job in item.jobs for hint in job.hints]
-            batch = AcceptBatch(item.derived.readings, item.device.source, hints or None)
+            hints = self._new_hints(item.device.source, [h for j in item.jobs for h in j.hints])
+            new_hints.append(set(hints))
+            kept = list(hints.values()) or None
+            batch = AcceptBatch(item.derived.readings, item.device.source, kept)
             batch.supersede = item.derived.supersede or None
             batches.append(batch)
         try:
             outcomes = self.sink.accept_many(batches)
         except BaseException as exc:  # every waiting request gets the failure, none hangs
             outcomes = [exc] * len(batches)
-        for item, outcome in zip(prepared, outcomes, strict=True):
+        for item, outcome, hinted in zip(prepared, outcomes, new_hints, strict=True):
             if isinstance(outcome, BaseException):
                 _finish(item.jobs, error=outcome)
             else:
+                self._hints_kept |= hinted
                 done = PushOutcome(accepted=outcome, derived=item.derived, requests=len(item.jobs))
                 _finish(item.jobs, result=done)
+
+    def _new_hints(self, source: str, hints: list[Any]) -> dict[tuple[str, str], Any]:
+        """The hints not yet committed for `source`, once each (key → hint).
+
+        A Readings-API device names the same channels in every request and the
+        journal keeps a hint until it changes, so only new or changed ones go in.
+        """
+        if len(self._hints_kept) > MAX_HINTS_KEPT:
+            self._hints_kept.clear()
+        fresh: dict[tuple[str, str], Any] = {}
+        for hint in hints:
+            key = (source, repr(sorted(hint.items())) if isinstance(hint, dict) else repr(hint))
+            if key not in self._hints_kept:
+                fresh.setdefault(key, hint)
+        return fresh
 
 
 def _finish(

@@ -1,31 +1,43 @@
-"""One push request: route, authenticate, read, parse, commit, answer.
+"""One push request: route, authenticate, read, hand over, commit, answer.
 
-Runs on the listener's event loop. Parsing a device batch is quick (well
-under a millisecond for 50 points) so it runs inline; the journal commit
-runs on the committer's threads and the request waits for it without
-blocking the loop.
+Runs on the listener's event loop and never blocks it: the token is checked
+and the body's size judged before any of the body is read (a refused request
+is answered with ``Connection: close`` and its body is never read); decoding
+and the device's intake (`push_intake.take_in`: parsing, captures) run on the
+listener's worker threads; the journal commit runs on the committer and the
+request waits for it without blocking the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 from typing import Any, NoReturn
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
+
+from aiohttp import web
 
 from app.core.journal.accept import JournalFullError
-from app.core.listener.body import BodyError, Payload, decode_body, payload_of
+from app.core.listener.auth import header_token
+from app.core.listener.body import (
+    BodyError,
+    Payload,
+    decode_body,
+    is_multipart,
+    raw_payload,
+    split_multipart,
+    too_large,
+)
 from app.core.listener.commit import PushJob, PushOutcome
-from app.core.listener.http import Request, answer_bytes, read_body
-from app.core.listener.push_intake import MAX_PROBLEMS_SHOWN, take_in
+from app.core.listener.http import answer
+from app.core.listener.push_intake import Intake, take_in
 from app.core.sources.devices import Device
-from connectors.base import Problem
 
 log = logging.getLogger(__name__)
 
 COMMIT_TIMEOUT_S = 120.0
+MAX_PROBLEMS_SHOWN = 20
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 class Refused(Exception):
@@ -36,98 +48,126 @@ class Refused(Exception):
         self.status, self.document, self.close = status, document, close
 
 
-class PushExchange:
-    """Handles one request on one connection; `run` returns whether to close it."""
+class PushHandler:
+    """aiohttp's request handler for the listener (`app` is the `PushListener`)."""
 
-    def __init__(
-        self, app: Any, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        self.app, self.request, self.reader, self.writer = app, request, reader, writer
+    def __init__(self, app: Any) -> None:
+        self.app = app
 
-    async def run(self) -> bool:
-        """Answer the request; True when the connection must close afterwards."""
-        close = not self.request.keep_alive
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        """Answer one request."""
+        busy = self.app.server.busy
+        busy.add(request.protocol)
         try:
-            status, document = await self._answer()
+            status, document = await self._answer(request)
+            return answer(status, document)
         except Refused as refused:
-            status, document = refused.status, refused.document
-            close = close or refused.close
-        except (ConnectionError, asyncio.IncompleteReadError):
+            return answer(refused.status, refused.document, close=refused.close)
+        except (ConnectionError, asyncio.CancelledError):
             raise  # the client went away: nothing to answer
         except Exception as exc:  # a bug must cost one 500, never the listener
-            log.exception("push %s failed", self.request.target.split("?")[0])
-            status, document, close = 500, {"error": f"internal error: {type(exc).__name__}"}, True
-        self.writer.write(answer_bytes(status, document, close=close))
-        log.debug("%s %s → %s", self.request.method, self.request.target.split("?")[0], status)
-        return close
+            log.exception("push %s failed", request.path)
+            return answer(500, {"error": f"internal error: {type(exc).__name__}"}, close=True)
+        finally:
+            busy.discard(request.protocol)
 
-    async def _answer(self) -> tuple[int, dict[str, Any]]:
-        parts = urlsplit(self.request.target)
-        if self.request.method in ("GET", "HEAD"):
-            if parts.path.rstrip("/") == "/health":
+    async def _answer(self, request: web.BaseRequest) -> tuple[int, dict[str, Any]]:
+        _check_framing(request)
+        if request.method in ("GET", "HEAD"):
+            if request.path.rstrip("/") == "/health":
                 return 200, {"status": "ok"}
             raise Refused(405, {"error": "devices push with POST /push/<device-name>"})
-        segments = [unquote(s) for s in parts.path.strip("/").split("/")]
-        if self.request.method != "POST" or len(segments) != 2 or segments[0] != "push":
-            await self._discard()
-            raise Refused(404, {"error": "unknown path; devices push to POST /push/<device-name>"})
-        device = await self._authorise(segments[1], parse_qs(parts.query).get("token", [None])[0])
-        payload = await self._payload(device)
-        return await self._push(device, payload)
-
-    async def _discard(self) -> None:
-        """Read away a small body to keep the connection usable, else close it."""
-        length = self.request.header("content-length")
-        if length and length.isdigit() and int(length) <= self.app.max_body:
-            await self.reader.readexactly(int(length))
-        elif length or self.request.header("transfer-encoding"):
-            raise Refused(400, {"error": "body not read"}, close=True)
-
-    async def _authorise(self, name: str, query_token: str | None) -> Device:
-        self.app.refresh_devices()
-        token = header_token(self.request.header("authorization")) or query_token
-        if not token:
-            await self._refuse(
-                401, "no token: send Authorization: Bearer <token>, Basic, or ?token="
-            )
-        owner = self.app.devices.owner_of(token)
-        if owner is None:
-            await self._refuse(401, "the token is not valid for any device")
-        if owner != name:
-            if self.app.devices.find(name) is None:
-                await self._refuse(404, f"no device named {name!r} is registered")
-            await self._refuse(403, f"the token belongs to another device, not {name!r}")
-        device: Device = self.app.devices.get(name)
-        return device
-
-    async def _refuse(self, status: int, message: str) -> NoReturn:
-        try:
-            await self._discard()
-        except Refused as refused:
-            raise Refused(status, {"error": message}, close=True) from refused
-        raise Refused(status, {"error": message})
-
-    async def _payload(self, device: Device) -> Payload:
-        limit = self.app.max_body
-        try:
-            raw = await read_body(self.request, self.reader, self.writer, limit)
-            data = decode_body(raw, self.request.header("content-encoding"), limit)
-            content_type = self.request.header("content-type") or "application/octet-stream"
-            return payload_of(data, content_type, "push-body")
-        except BodyError as exc:
-            self.app.devices.record_error(device.name, exc.message)
-            close = exc.status in (400, 411, 413, 431)
-            raise Refused(exc.status, {"error": exc.message}, close=close) from None
-
-    async def _push(self, device: Device, payload: Payload) -> tuple[int, dict[str, Any]]:
-        app = self.app
-        intake = take_in(device, payload, app.captures, app.devices)
+        segments = [unquote(s) for s in request.raw_path.split("?", 1)[0].strip("/").split("/")]
+        if request.method != "POST" or len(segments) != 2 or segments[0] != "push":
+            error = "unknown path; devices push to POST /push/<device-name>"
+            raise Refused(404, {"error": error}, close=request.body_exists)
+        device = await self._authorise(request, segments[1])
+        payload = await self._payload(request, device)
+        intake = await self._off_loop(take_in, device, payload, self.app.captures, self.app.devices)
         if intake.job is None:
             assert intake.document is not None
-            raise Refused(intake.status, intake.document)
+            return intake.status, intake.document
         outcome = await self._commit(intake.job)
-        app.devices.record_push(device.name, intake.job.count)
-        return 200, summary(intake.job, outcome, intake.problems, intake.info, intake.captured)
+        self.app.devices.record_push(device.name, intake.job.count)
+        return 200, summary(intake, outcome)
+
+    async def _authorise(self, request: web.BaseRequest, name: str) -> Device:
+        """The device, or a refusal (the body is not read; the connection closes)."""
+        self.app.refresh_devices()
+        devices = self.app.devices
+        token = header_token(request.headers.get("Authorization")) or request.query.get("token")
+        if not token:
+            await self._refuse(
+                request,
+                name,
+                401,
+                "no token: send Authorization: Bearer <token>, Basic, or ?token=",
+            )
+        owner = devices.owner_of(token)
+        if owner is None:
+            await self._refuse(request, name, 401, "the token is not valid for any device")
+        if owner != name:
+            if devices.find(name) is None:
+                await self._refuse(request, name, 404, f"no device named {name!r} is registered")
+            await self._refuse(
+                request, name, 403, f"the token belongs to another device, not {name!r}"
+            )
+        self.app.failed_auth.succeeded(request.remote or "")
+        device: Device = devices.get(name)
+        return device
+
+    async def _refuse(self, request: web.BaseRequest, name: str, status: int, why: str) -> NoReturn:
+        delay = self.app.failed_auth.failed(request.remote or "?", name, why)
+        self.app.server.busy.discard(request.protocol)  # a waiting refusal may be evicted
+        await asyncio.sleep(delay)
+        raise Refused(status, {"error": why}, close=True)
+
+    async def _payload(self, request: web.BaseRequest, device: Device) -> Payload:
+        limit = self.app.max_body
+        try:
+            length = request.content_length
+            if length is not None and length > limit:
+                raise too_large(limit)
+            expect = request.headers.get("Expect")
+            if expect is not None:
+                if expect.strip().lower() != "100-continue":
+                    raise BodyError(417, f"Expect: {expect[:40]!r} is not supported")
+                await request.writer.write(CONTINUE)
+            raw = await self._read(request, limit)
+            encoding = request.headers.get("Content-Encoding")
+            content_type = request.headers.get("Content-Type", "application/octet-stream")
+            if encoding:
+                raw = await self._off_loop(decode_body, raw, encoding, limit)
+            if is_multipart(content_type):
+                return await split_multipart(raw, content_type, request.headers)
+            return raw_payload(raw, request.headers)
+        except BodyError as exc:
+            self.app.devices.record_error(device.name, exc.message)
+            raise Refused(exc.status, {"error": exc.message}, close=exc.status != 415) from None
+
+    async def _read(self, request: web.BaseRequest, limit: int) -> bytes:
+        """The whole body within `limit` bytes and `body_timeout_s` seconds."""
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            async with asyncio.timeout(self.app.body_timeout_s):
+                while chunk := await request.content.readany():
+                    total += len(chunk)
+                    if total > limit:
+                        raise too_large(limit)
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise BodyError(
+                408, f"the body did not arrive within {self.app.body_timeout_s:g} s"
+            ) from None
+        except (web.HTTPException, ValueError) as exc:
+            raise BodyError(400, f"the body is broken: {exc}") from None
+        except OSError as exc:  # aiohttp's payload errors: cut short, bad chunk
+            raise BodyError(400, f"the body is broken: {exc}") from None
+        return b"".join(chunks)
+
+    async def _off_loop(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.app.workers, function, *args)
 
     async def _commit(self, job: PushJob) -> PushOutcome:
         loop = asyncio.get_running_loop()
@@ -157,19 +197,25 @@ class PushExchange:
         raise Refused(500, {"error": f"readings not stored: {message}"})
 
 
+def _check_framing(request: web.BaseRequest) -> None:
+    """What aiohttp lets through but a push must not have: HTTP/2+ lines, odd transfer codings."""
+    if request.version not in ((1, 0), (1, 1)):
+        raise Refused(505, {"error": "only HTTP/1.0 and HTTP/1.1 are served"}, close=True)
+    coding = request.headers.get("Transfer-Encoding")
+    if coding is not None and coding.strip().lower() != "chunked":
+        error = f"Transfer-Encoding {coding[:40]!r} is not supported (only chunked)"
+        raise Refused(400, {"error": error}, close=True)
+
+
 def _settle(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
 
 
-def summary(
-    job: PushJob,
-    outcome: PushOutcome,
-    problems: list[Problem],
-    info: dict[str, Any],
-    captured: int | None,
-) -> dict[str, Any]:
+def summary(intake: Intake, outcome: PushOutcome) -> dict[str, Any]:
     """The JSON body of a 200 answer."""
+    job = intake.job
+    assert job is not None
     accepted = outcome.accepted
     journal = (
         {k: int(v) for k, v in vars(accepted).items()} if hasattr(accepted, "__dict__") else {}
@@ -187,27 +233,10 @@ def summary(
             "resets": outcome.derived.resets,
             "notes": outcome.derived.notes[:MAX_PROBLEMS_SHOWN],
         }
-    if problems:
-        document["problems"] = [p.describe() for p in problems[:MAX_PROBLEMS_SHOWN]]
-        document["problem_count"] = len(problems)
-        document["captured"] = captured
-    if info.get("skipped_params"):
-        document["skipped_params"] = info["skipped_params"]
+    if intake.problems:
+        document["problems"] = [p.describe() for p in intake.problems[:MAX_PROBLEMS_SHOWN]]
+        document["problem_count"] = len(intake.problems)
+        document["captured"] = intake.captured
+    if intake.info.get("skipped_params"):
+        document["skipped_params"] = intake.info["skipped_params"]
     return document
-
-
-def header_token(header: str | None) -> str | None:
-    """The token from ``Bearer <t>`` or Basic auth (the password, else the user name)."""
-    if not header:
-        return None
-    scheme, _, credentials = header.strip().partition(" ")
-    if scheme.lower() == "bearer":
-        return credentials.strip() or None
-    if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        user, _, password = decoded.partition(":")
-        return password or user or None
-    return None

@@ -1,185 +1,152 @@
-"""A small HTTP/1.1 server side for asyncio streams: requests in, answers out.
+"""The listener's HTTP server: aiohttp's, with a connection cap and quiet error logs.
 
-The push listener serves many keep-alive devices from one event-loop thread
-(no thread per connection, so no GIL convoy under load). This module reads a
-request head, reads its body within the cap (Content-Length checked before
-reading, ``Expect: 100-continue`` answered, chunked bodies stopped at the
-cap, refused bodies drained so the client sees the 413), and writes each
-answer in one piece (asyncio sets TCP_NODELAY on TCP transports).
+aiohttp (already a dependency; see pyproject.toml for why it was chosen)
+frames requests strictly (llhttp): duplicate or malformed Content-Length,
+unknown or repeated Transfer-Encoding, bad chunk sizes, bare LF, obsolete
+line folding and oversized heads are answered 400 and the connection is
+closed before our handler runs. This module adds what a LAN needs:
+
+* a cap on open connections: past it, the connection idle longest (no
+  request in progress) is closed to make room, else the newcomer is;
+* idle connections (no complete request head) closed after
+  ``idle_timeout_s`` (aiohttp's keep-alive timer also runs from the first byte);
+* no lingering read of a refused body (the answer says ``Connection: close``);
+* one log line per malformed request, never a traceback;
+* the listening socket bound with exclusive address use on Windows (no
+  ``SO_REUSEADDR`` there, which would let another process steal the port).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from dataclasses import dataclass
-from email.utils import formatdate
-from functools import lru_cache
-from http import HTTPStatus
+import logging
+import socket
+import sys
 from typing import Any
 
-from app.core.listener.body import DRAIN_LIMIT, BodyError, too_large
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestHandler
 
-MAX_HEAD = 64 * 1024
+log = logging.getLogger(__name__)
 
-
-@dataclass
-class Request:
-    """A request head."""
-
-    method: str
-    target: str
-    version: str
-    headers: dict[str, str]
-
-    def header(self, name: str) -> str | None:
-        """A header value by case-insensitive name."""
-        return self.headers.get(name.lower())
-
-    @property
-    def keep_alive(self) -> bool:
-        """Whether the client wants the connection kept open."""
-        connection = (self.header("connection") or "").lower()
-        if self.version == "HTTP/1.0":
-            return "keep-alive" in connection
-        return "close" not in connection
+RESERVED_DESCRIPTORS = 128  # journal, captures, registers, pipes, delivery sockets, logs
 
 
-async def read_request(reader: asyncio.StreamReader) -> Request | None:
-    """The next request head, or None when the client closed the connection.
+class _Protocol(RequestHandler):  # type: ignore[misc]
+    """aiohttp's connection handler with one-line logs for malformed requests."""
 
-    Raises:
-        BodyError: 400 for a malformed head, 431 for one that is too large.
-    """
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if exc.partial.strip():
-            raise BodyError(400, "request head ended early") from None
-        return None
-    except asyncio.LimitOverrunError:
-        raise BodyError(431, "request head is too large") from None
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-        raise BodyError(400, f"bad request line {lines[0][:80]!r}")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise BodyError(400, f"bad header line {line[:80]!r}")
-        headers[name.strip().lower()] = value.strip()
-    return Request(parts[0], parts[1], parts[2], headers)
-
-
-async def read_body(
-    request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limit: int
-) -> bytes:
-    """The request body, at most `limit` bytes.
-
-    Raises:
-        BodyError: 413 above the limit, 411 without a length, 400 when broken.
-    """
-    chunked = "chunked" in (request.header("transfer-encoding") or "").lower()
-    length_text = request.header("content-length")
-    if not chunked and length_text is None:
-        raise BodyError(411, "send a Content-Length header (or a chunked body)")
-    length = _length(length_text) if not chunked else None
-    expect = (request.header("expect") or "").lower() == "100-continue"
-    if length is not None and length > limit:
-        if not expect:
-            await _drain(reader, length)
-        raise too_large(limit)
-    if expect:
-        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    if chunked:
-        return await _read_chunked(reader, limit)
-    try:
-        return await reader.readexactly(length or 0)
-    except asyncio.IncompleteReadError as exc:
-        raise BodyError(400, f"body ended after {len(exc.partial)} of {length} bytes") from None
-
-
-def _length(text: str | None) -> int:
-    try:
-        length = int(text or "")
-    except ValueError:
-        raise BodyError(400, f"Content-Length {text!r} is not a number") from None
-    if length < 0:
-        raise BodyError(400, "Content-Length is negative")
-    return length
-
-
-async def _drain(reader: asyncio.StreamReader, length: int) -> None:
-    """Discard a refused body so the client can read the answer (bounded)."""
-    left = min(length, DRAIN_LIMIT)
-    while left > 0:
-        chunk = await reader.read(min(left, 1 << 16))
-        if not chunk:
+    def log_exception(self, *args: Any, **kw: Any) -> None:
+        exc = kw.get("exc_info")
+        if isinstance(exc, HttpProcessingError):
+            peer = self.transport.get_extra_info("peername") if self.transport else None
+            message = str(exc.message).strip().splitlines()[0] if exc.message else ""
+            log.info("malformed request from %s refused: %s %s", peer, exc.code, message)
             return
-        left -= len(chunk)
+        super().log_exception(*args, **kw)
 
 
-async def _read_chunked(reader: asyncio.StreamReader, limit: int) -> bytes:
-    parts: list[bytes] = []
-    total = 0
-    while True:
-        line = (await reader.readline()).split(b";", 1)[0].strip()
-        try:
-            size = int(line, 16)
-        except ValueError:
-            raise BodyError(400, "broken chunked body (bad chunk size line)") from None
-        if size == 0:
-            while (await reader.readline()) not in (b"\r\n", b"\n", b""):
-                pass
-            return b"".join(parts)
-        total += size
-        if total > limit:
-            raise too_large(limit)
-        try:
-            parts.append(await reader.readexactly(size))
-        except asyncio.IncompleteReadError:
-            raise BodyError(400, "chunked body ended early") from None
-        await reader.readline()
+class CappedServer(web.Server):  # type: ignore[misc]
+    """aiohttp's low-level server with at most `max_connections` open connections."""
+
+    def __init__(self, handler: Any, *, max_connections: int, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.max_connections = max_connections
+        self.busy: set[RequestHandler] = set()  # connections with a request in progress
+        self.evicted = 0
+
+    def __call__(self) -> RequestHandler:
+        return _Protocol(self, loop=self._loop, **self._kwargs)
+
+    def connection_made(self, handler: RequestHandler, transport: Any) -> None:
+        super().connection_made(handler, transport)
+        if len(self._connections) <= self.max_connections:
+            return
+        for other, other_transport in self._connections.items():
+            if other is not handler and other not in self.busy and not other_transport.is_closing():
+                self.evicted += 1
+                other_transport.abort()  # the longest-open idle connection makes room
+                return
+        self.evicted += 1
+        transport.abort()  # every connection is busy: the newcomer goes
+
+    def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
+        self.busy.discard(handler)
+        super().connection_lost(handler, exc)
 
 
-_date_cache: tuple[int, str] = (0, "")
+def server_options(idle_timeout_s: float) -> dict[str, Any]:
+    """Keyword arguments of `CappedServer` for aiohttp's connection handler."""
+    return {
+        "keepalive_timeout": idle_timeout_s,  # also from connect to the first complete head
+        "lingering_time": 0,  # a refused body is never read
+        "auto_decompress": False,  # `listener.body.decode_body` is strict about gzip
+        "max_line_size": 8190,
+        "max_field_size": 8190,
+        "max_headers": 100,
+        "access_log": None,
+        "handler_cancellation": True,  # a client that goes away cancels its handler
+    }
 
 
-def _date_header() -> str:
-    """The HTTP Date value, formatted once per second."""
-    global _date_cache
-    second = int(time.time())
-    if _date_cache[0] != second:
-        _date_cache = (second, formatdate(second, usegmt=True))
-    return _date_cache[1]
-
-
-def answer_bytes(status: int, document: dict[str, Any], *, close: bool) -> bytes:
-    """A whole JSON answer (head and body) as bytes for one write."""
-    body = json.dumps(document).encode("utf-8")
-    head = [
-        f"HTTP/1.1 {status} {_phrase(status)}",
-        "Server: meterbridge",
-        f"Date: {_date_header()}",
-        "Content-Type: application/json",
-        f"Content-Length: {len(body)}",
-    ]
-    if status == 503:
-        head.append("Retry-After: 60")
-    if status == 401:
-        head.append('WWW-Authenticate: Bearer realm="meterbridge", Basic realm="meterbridge"')
-    if close:
-        head.append("Connection: close")
-    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
-
-
-@lru_cache(maxsize=64)
-def _phrase(status: int) -> str:
+def raise_descriptor_limit() -> int:
+    """Raise the soft open-file limit to the hard one (POSIX); the soft limit after."""
     try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Status"
+        import resource
+    except ImportError:  # Windows: no per-process descriptor limit of this kind
+        return 1 << 16
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 16)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return int(soft if soft != resource.RLIM_INFINITY else 1 << 20)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ValueError, OSError) as exc:
+        log.warning("could not raise the open-file limit from %s: %s", soft, exc)
+        return int(soft)
+    return int(wanted)
+
+
+def connection_cap(setting: int, descriptors: int) -> int:
+    """The connections to allow: the setting, within the open-file limit."""
+    return max(16, min(int(setting), descriptors - RESERVED_DESCRIPTORS))
+
+
+def bind_socket(host: str, port: int, backlog: int = 512) -> socket.socket:
+    """A listening TCP socket (exclusive address use on Windows, SO_REUSEADDR elsewhere).
+
+    Raises:
+        OSError: when the address cannot be bound (e.g. the port is in use).
+    """
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _name, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        if sys.platform == "win32":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined]
+        else:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def answer(status: int, document: dict[str, Any], *, close: bool = False) -> web.Response:
+    """A JSON answer; `close` ends the connection after it."""
+    response = web.Response(
+        status=status, body=json.dumps(document).encode("utf-8"), content_type="application/json"
+    )
+    response.headers["Server"] = "meterbridge"
+    if status == 503:
+        response.headers["Retry-After"] = "60"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = (
+            'Bearer realm="meterbridge", Basic realm="meterbridge"'
+        )
+    if close:
+        response.force_close()
+    return response

@@ -1,13 +1,17 @@
 """The push listener: devices POST their readings to ``/push/<device-name>``.
 
-Qt-free; the GUI and `meterbridge serve` both run it. Security defaults:
-binds 127.0.0.1 unless the LAN is turned on; every device has its own token
-(``Authorization: Bearer``, HTTP Basic password, or ``?token=``); optional
-TLS; bodies capped (413). One event-loop thread serves every connection (keep-alive, no thread per
-device). Answers: 200 only after the journal commit; 400
-with a JSON message naming what is wrong (the payload is captured); 401 no or
-unknown token; 403 token of another device; 404 unknown device or path; 413;
-503 when the journal is full or the listener is stopping.
+Qt-free; the GUI and `meterbridge serve` both run it. HTTP is aiohttp's
+server (`listener.http`) on one event-loop thread (keep-alive, no thread per
+device); parsing and captures run on a few worker threads, journal commits
+on the committer. Security defaults: binds 127.0.0.1 unless the LAN is
+turned on; every device has its own token (``Authorization: Bearer``, HTTP
+Basic password, or ``?token=``), checked before any of the body is read;
+failed checks logged and slowed per address; optional TLS; bodies capped
+(413, also after gunzip); open connections capped and idle ones closed.
+Answers: 200 only after the journal commit; 400 with a JSON message naming
+what is wrong; 401 no or unknown token; 403 token of another device; 404
+unknown device or path; 408 body too slow; 413; 503 when the journal is
+full or the listener is stopping.
 """
 
 from __future__ import annotations
@@ -18,20 +22,28 @@ import logging
 import ssl
 import threading
 import time
-import weakref
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from app.core.listener.body import BodyError
+from app.core.listener.auth import FailedAuth
 from app.core.listener.capture import CaptureStore
 from app.core.listener.commit import PushCommitter, ReadingSink
-from app.core.listener.handler import PushExchange
-from app.core.listener.http import answer_bytes, read_request
+from app.core.listener.handler import PushHandler
+from app.core.listener.http import (
+    CappedServer,
+    bind_socket,
+    connection_cap,
+    raise_descriptor_limit,
+    server_options,
+)
 from app.core.listener.settings import ListenerSettings, check_bind
 from app.core.sources.devices import DeviceRegistry
 from app.core.sources.register_store import RegisterStore
 
 log = logging.getLogger(__name__)
+
+WORKERS = 4  # parsing is CPU (one at a time under the GIL); captures wait on fsync
 
 
 class PushListener:
@@ -50,14 +62,14 @@ class PushListener:
         self.captures = captures
         self.committer = PushCommitter(journal, registers)
         self.max_body = int(settings.max_body_bytes)
-        self.idle_timeout_s = 120.0
+        self.idle_timeout_s = float(settings.idle_timeout_s)
+        self.body_timeout_s = float(settings.body_timeout_s)
+        self.failed_auth = FailedAuth()
+        self.workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="push-intake")
+        self.server: CappedServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.Server | None = None
+        self._listening: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
-        self._connections: set[asyncio.StreamWriter] = set()
-        self._deadlines: dict[asyncio.StreamWriter, float] = {}
-        self._sweeper: asyncio.Task[None] | None = None
-        self._transports: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()
         self._last_refresh = 0.0
         self._refresh_lock = threading.Lock()
         self._to_wake: list[asyncio.Future[None]] = []
@@ -66,9 +78,9 @@ class PushListener:
     @property
     def address(self) -> tuple[str, int]:
         """The bound host and port (the real port when 0 was asked)."""
-        if self._server is None or not self._server.sockets:
+        if self._listening is None or not self._listening.sockets:
             return self.settings.host, int(self.settings.port)
-        host, port = self._server.sockets[0].getsockname()[:2]
+        host, port = self._listening.sockets[0].getsockname()[:2]
         return str(host), int(port)
 
     @property
@@ -82,6 +94,11 @@ class PushListener:
         shown = self.settings.public_host or host
         return f"{self.scheme}://{shown}:{port}/push/{device}"
 
+    @property
+    def open_connections(self) -> int:
+        """Connections open now."""
+        return 0 if self.server is None else len(self.server.connections)
+
     def start(self) -> None:
         """Bind and start serving on an event loop in a background thread.
 
@@ -91,28 +108,30 @@ class PushListener:
         """
         check_bind(self.settings)
         context = self._tls_context()
+        cap = connection_cap(self.settings.max_connections, raise_descriptor_limit())
+        sock = bind_socket(self.settings.host, int(self.settings.port))
         loop = asyncio.new_event_loop()
         try:
-            self._server = loop.run_until_complete(
-                asyncio.start_server(
-                    self._serve_connection,
-                    self.settings.host,
-                    int(self.settings.port),
-                    ssl=context,
-                    backlog=512,
-                    reuse_address=True,
-                    limit=1 << 16,
-                )
+            self.server = CappedServer(
+                PushHandler(self),
+                max_connections=cap,
+                loop=loop,
+                **server_options(self.idle_timeout_s),
+            )
+            self._listening = loop.run_until_complete(
+                loop.create_server(self.server, sock=sock, ssl=context, backlog=512)
             )
         except BaseException:
+            sock.close()
             loop.close()
             raise
         self._loop = loop
-        self._sweeper = loop.create_task(self._sweep_idle())
         self.committer.start()
         self._thread = threading.Thread(target=loop.run_forever, name="push-listener", daemon=True)
         self._thread.start()
-        log.info("push listener on %s://%s:%s", self.scheme, *self.address)
+        log.info(
+            "push listener on %s://%s:%s (at most %d connections)", self.scheme, *self.address, cap
+        )
 
     def _tls_context(self) -> ssl.SSLContext | None:
         if not self.settings.tls_cert:
@@ -122,81 +141,39 @@ class PushListener:
         context.load_cert_chain(self.settings.tls_cert, self.settings.tls_key)
         return context
 
-    async def _serve_connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        self._connections.add(writer)
-        self._transports.add(writer.transport)  # type: ignore[arg-type]
-        loop = asyncio.get_running_loop()
-        try:
-            while True:
-                # A connection idle (or a request unfinished) for idle_timeout_s is dropped
-                # by the sweeper (`_sweep_idle`): a deadline per connection, no timer per request.
-                self._deadlines[writer] = loop.time() + self.idle_timeout_s
-                if await self._exchange(reader, writer):
-                    break
-        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, ssl.SSLError, OSError):
-            pass  # the client went away or idled out: nothing was acknowledged on it
-        finally:
-            self._deadlines.pop(writer, None)
-            with contextlib.suppress(ConnectionError, ssl.SSLError, RuntimeError):
-                writer.close()
-            self._connections.discard(writer)
-
-    async def _sweep_idle(self) -> None:
-        """Abort connections past their deadline (checked a few times per timeout)."""
-        while True:
-            await asyncio.sleep(min(1.0, self.idle_timeout_s / 4))
-            now = asyncio.get_running_loop().time()
-            for writer, deadline in list(self._deadlines.items()):
-                if now > deadline:
-                    self._deadlines.pop(writer, None)
-                    writer.transport.abort()
-
-    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        """Read and answer one request; True when the connection must close."""
-        try:
-            request = await read_request(reader)
-        except BodyError as exc:
-            writer.write(answer_bytes(exc.status, {"error": exc.message}, close=True))
-            return True
-        if request is None:
-            return True
-        close = await PushExchange(self, request, reader, writer).run()
-        await writer.drain()
-        return close
-
     def stop(self) -> None:
         """Stop accepting, answer what is queued, close."""
-        loop, server = self._loop, self._server
-        if loop is None or server is None:
+        loop, listening = self._loop, self._listening
+        if loop is None or listening is None:
             return
-        loop.call_soon_threadsafe(server.close)
+        loop.call_soon_threadsafe(listening.close)
         self.committer.stop()
-        asyncio.run_coroutine_threadsafe(self._close_all(), loop).result(10)
+        with contextlib.suppress(TimeoutError, RuntimeError):
+            asyncio.run_coroutine_threadsafe(self._close_all(), loop).result(15)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(10)
         loop.close()
-        self.devices.save_stats()
+        self.workers.shutdown(wait=True)
+        self.save_stats()
         self.committer.registers.close()
         self.captures.close()
-        self._server = self._loop = None
+        self._listening = self._loop = None
 
     async def _close_all(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-        await asyncio.sleep(0.05)  # answers of the last commits are written before the abort
-        for transport in list(self._transports):
-            transport.abort()  # ends idle keep-alive reads; TLS would wait for close_notify
-        handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        if handlers:
-            await asyncio.wait(handlers, timeout=5)
+        assert self._listening is not None and self.server is not None
+        self._listening.close()
+        await asyncio.sleep(0.05)  # answers of the last commits are written before the close
+        await self.server.shutdown(2.0)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._server.wait_closed(), 5)
-        await asyncio.sleep(0.05)  # let the transports finish closing before the loop stops
+            await asyncio.wait_for(self._listening.wait_closed(), 3)
+
+    def save_stats(self) -> None:
+        """Write the device statistics; a failure is logged, never raised."""
+        try:
+            self.devices.save_stats()
+        except Exception:  # a full disk or too many open files must not stop the listener
+            log.exception("device statistics not saved")
 
     def wake(self, future: asyncio.Future[None]) -> None:
         """Resolve a waiting request's future from the commit thread.
@@ -208,7 +185,8 @@ class PushListener:
             self._to_wake.append(future)
             first = len(self._to_wake) == 1
         if first and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake_all)
+            with contextlib.suppress(RuntimeError):  # the loop closed while stopping
+                self._loop.call_soon_threadsafe(self._wake_all)
 
     def _wake_all(self) -> None:
         with self._wake_lock:
@@ -225,7 +203,10 @@ class PushListener:
         with self._refresh_lock:
             if now - self._last_refresh >= 1.0:
                 self._last_refresh = now
-                self.devices.refresh()
+                try:
+                    self.devices.refresh()
+                except Exception:  # keep serving the devices already known
+                    log.exception("device list not re-read")
 
     def stats(self) -> dict[str, dict[str, Any]]:
         """Per-device statistics for the GUI (name → fields)."""

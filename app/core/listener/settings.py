@@ -37,6 +37,24 @@ class ListenerSettings:
         default=DEFAULT_MAX_BODY,
         metadata=_meta("Largest push body (bytes)", "Larger bodies get 413 (also after gunzip)."),
     )
+    max_connections: int = field(
+        default=1000,
+        metadata=_meta(
+            "Most open connections",
+            "Past it the connection idle longest is closed (kept under the open-file limit too).",
+        ),
+    )
+    idle_timeout_s: float = field(
+        default=30.0,
+        metadata=_meta(
+            "Idle connection timeout (s)",
+            "A connection without a whole request is closed after it.",
+        ),
+    )
+    body_timeout_s: float = field(
+        default=60.0,
+        metadata=_meta("Body timeout (s)", "A body not received within it gets 408."),
+    )
     capture_max_count: int = field(
         default=200, metadata=_meta("Captured payloads kept", "Oldest are removed beyond this.")
     )

@@ -332,13 +332,18 @@ def test_aculink_snapshots_and_data_log(served: Served) -> None:
                                  pd.Timestamp(T0 + 1800, unit="s", tz="UTC")]  # fmt: skip
 
 
-def test_unfinished_request_is_dropped_after_the_idle_timeout(served: Served) -> None:
-    import contextlib
+def test_unfinished_body_is_408_after_the_body_timeout(tmp_path: Path) -> None:
     import socket
 
-    served.listener.idle_timeout_s = 0.3
-    host, port = served.listener.address
-    with socket.create_connection((host, port), timeout=10) as raw:
-        raw.sendall(b"POST /push/gw1 HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")  # never finished
-        with contextlib.suppress(ConnectionResetError):  # closed: nothing acknowledged
-            assert raw.recv(100) == b""
+    s = start(tmp_path, body_timeout_s=0.3)
+    try:
+        host, port = s.listener.address
+        head = f"POST /push/gw1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {s.tokens['gw1']}\r\n"
+        with socket.create_connection((host, port), timeout=10) as raw:
+            raw.sendall(head.encode() + b"Content-Length: 100\r\n\r\n{")  # never finished
+            answer = raw.recv(1000)
+            assert answer.startswith(b"HTTP/1.1 408") and b"Connection: close" in answer
+            assert raw.recv(100) == b""  # closed: nothing acknowledged
+        assert s.journal.pending(10).empty
+    finally:
+        s.listener.stop()
