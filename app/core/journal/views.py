@@ -1,15 +1,23 @@
-"""Read-only views of the journal: status per source, dead letters, held readings, receipts."""
+"""Read-only views of the journal: status per source, dead letters, held readings, receipts.
+
+pandas is imported by the views that return frames, not here: `meterbridge status` reads the
+counts without loading it.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from app.core.journal.db import CONFIRMED, HELD, PENDING, REJECTED, SENT, JournalBase
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -19,7 +27,7 @@ class SourceStatus:
     source: str
     counts: dict[str, int] = field(default_factory=dict)
     held_changes: int = 0
-    oldest_pending: pd.Timestamp | None = None
+    oldest_pending: datetime | None = None  # UTC
     oldest_pending_accepted: float | None = None
 
     def count(self, state: str) -> int:
@@ -47,12 +55,14 @@ class JournalViews(JournalBase):
                 "SELECT source, min(time), min(accepted_at) FROM readings "
                 "WHERE state IN ('pending', 'sent') GROUP BY source"
             ):
-                found[source].oldest_pending = pd.Timestamp(int(at), unit="ns", tz="UTC")
+                found[source].oldest_pending = EPOCH + timedelta(microseconds=int(at) // 1000)
                 found[source].oldest_pending_accepted = float(accepted)
         return [found[k] for k in sorted(found)]
 
     def dead_letters(self, source: str | None = None, limit: int = 1000) -> pd.DataFrame:
         """Rejected readings with their reasons (the dead-letter list)."""
+        import pandas as pd
+
         where, args = source_filter(source)
         with self.reader() as conn:
             rows = conn.execute(
@@ -67,6 +77,8 @@ class JournalViews(JournalBase):
 
     def readings_by_id(self, ids: Sequence[int]) -> pd.DataFrame:
         """Readings by journal id, with state and reason (for listing a run's refusals)."""
+        import pandas as pd
+
         rows: list[tuple[Any, ...]] = []
         with self.reader() as conn:
             for start in range(0, len(ids), 500):
@@ -84,6 +96,8 @@ class JournalViews(JournalBase):
 
     def held_readings(self, source: str | None = None, limit: int = 1000) -> pd.DataFrame:
         """Readings waiting for a decision (`--overwrite`), with why they are held."""
+        import pandas as pd
+
         where, args = source_filter(source)
         changed = (
             "SELECT r.source, r.source_id, r.quantity, r.time, h.value, h.origin, "
@@ -115,6 +129,8 @@ class JournalViews(JournalBase):
 
         `start`/`end` (timezone-aware, inclusive) narrow the reading times.
         """
+        import pandas as pd
+
         low = -(2**63) if start is None else int(pd.Timestamp(start).tz_convert("UTC").value)
         high = 2**63 - 1 if end is None else int(pd.Timestamp(end).tz_convert("UTC").value)
         with self.reader() as conn:
