@@ -18,6 +18,7 @@ column:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -97,14 +98,39 @@ class ReadingsJsonConnector:
 def _load(source: Source) -> Any:
     raw = source.open().read() if source.path is None else source.path.read_bytes()
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(f"not UTF-8 text (byte {exc.start})", file=source.label) from None
+    try:
+        return json.loads(text, parse_constant=_not_a_number)
     except json.JSONDecodeError as exc:
         raise SourceError(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             file=source.label,
         ) from None
+    except _Literal as exc:
+        raise SourceError(_literal_message(text, str(exc)), file=source.label) from None
+
+
+class _Literal(ValueError):
+    """NaN, Infinity or -Infinity: accepted by Python's json, not JSON, not a number."""
+
+
+def _not_a_number(literal: str) -> Any:
+    raise _Literal(literal)
+
+
+def _literal_message(text: str, literal: str) -> str:
+    """Where the first NaN/Infinity literal is: line, column and the field it is the value of."""
+    at = max(text.find(literal), 0)
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    keys = re.findall(r'"([^"]+)"\s*:\s*$', text[max(0, at - 200) : at])
+    field = f" (field {keys[-1]!r})" if keys else ""
+    return (
+        f"JSON literal {literal} at line {line} column {column}{field} is not a number; "
+        "send null or leave the reading out"
+    )
 
 
 def _validate(

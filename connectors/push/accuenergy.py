@@ -13,31 +13,43 @@ Every key name is a per-device option with the documented name as default
 wins), because the payload schemas are not published and firmware differs.
 `nan`, `-nan`, `----` and empty values are missing. Times: epoch seconds (or
 ms), ISO-8601, or local time in the device zone (option ``tz``, default UTC;
-option ``time_encoding`` fixes one encoding).
-File names like ``Logger1-AHI260110088-AcuRev2100-1778653500-15min.csv``
-give the gateway serial and device; the multipart text field
-``datasource=<serial>/<model>`` (option ``form``) is used when the body has none.
+option ``time_encoding`` fixes one encoding). When the file name carries a
+UTC epoch, the first row's local time must agree with it: a whole number of
+quarter hours apart means the device zone is wrong, and the push is refused
+naming both times, unless option ``zone_from_file_name`` takes the zone
+from the name. The meter of every log is resolved by
+`connectors.push.accuenergy_names` (body, file name, form, ``meter``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from connectors.base import SourceError
 from connectors.push.accuenergy_fields import DELIMITERS, Fields
-from connectors.push.common import PointColumns, TimeParser, parse_value
-
-FILE_NAME = re.compile(
-    r"^(?P<prefix>[^-]+)-(?P<gateway>[^-]+)-(?P<device>[^-]+)-(?P<epoch>\d{9,13})-(?P<length>[^.]+)"
-    r"\.(?:csv|json|txt)$",
-    re.IGNORECASE,
+from connectors.push.accuenergy_names import (
+    FileName,
+    fixed_zone,
+    form_meter,
+    parse_file_name,
+    resolve_meter,
+    zone_mismatch,
+    zone_offset,
 )
+from connectors.push.common import (
+    PointColumns,
+    TimeParser,
+    csv_rows,
+    is_naive_text,
+    load_json,
+    parse_value,
+)
+from connectors.push.registers import is_register
+
 TIME_HEADERS = frozenset({"timestamp", "time", "datetime", "date", "ts", "date time"})
 
 
@@ -62,13 +74,23 @@ class DeviceLog:
     model: str | None = None
     series: list[Series] = field(default_factory=list)
     first_line: int = 1  # CSV: physical line of the first data row
+    meter: str = ""  # resolved by `parse_logs`: the meter every source id names
+    file_name: FileName | None = None
+
+    @property
+    def meter_key(self) -> str:
+        """``<gateway>/<meter>``: the part of the source id that says which meter."""
+        return f"{self.gateway_serial}/{self.meter}"
 
 
 def parse_logs(data: bytes, name: str, options: Mapping[str, Any]) -> list[DeviceLog]:
     """Every device log in an Accuenergy body (JSON message/file or data-log CSV).
 
+    Each log's gateway and meter are resolved (body, file name, form, options).
+
     Raises:
-        SourceError: when the body is none of the recognised shapes.
+        SourceError: when the body is none of the recognised shapes, or does
+            not say which meter it is from (see `resolve_meter`).
     """
     try:
         text = data.decode("utf-8-sig")
@@ -78,32 +100,22 @@ def parse_logs(data: bytes, name: str, options: Mapping[str, Any]) -> list[Devic
         logs = _json_logs(text, name, Fields(options))
     else:
         logs = [_csv_log(text, name, options)]
-    hints = _identity_hints(name, options)
+    file_name = parse_file_name(name)
+    form = form_meter(dict(options.get("form") or {}))
+    registered = str(options.get("device_name") or "gateway")
     for log in logs:
-        log.gateway_serial = log.gateway_serial or hints.get("gateway")
-        log.device_name = log.device_name or hints.get("device")
+        log.file_name = file_name
+        body = log.device_serial or log.device_name
+        named = file_name.device if file_name else None
+        gateway, meter = resolve_meter(body or named or form or log.model, options, name)
+        log.meter = meter
+        named_gateway = file_name.gateway if file_name else None
+        log.gateway_serial = log.gateway_serial or named_gateway or gateway or registered
     return logs
 
 
-def _identity_hints(name: str, options: Mapping[str, Any]) -> dict[str, str]:
-    hints: dict[str, str] = {}
-    source = str(dict(options.get("form") or {}).get("datasource") or "")
-    if source:
-        hints["gateway"] = source.split("/")[0].strip()
-    match = FILE_NAME.match(name.rsplit("/", 1)[-1])
-    if match:
-        hints["gateway"] = match["gateway"]
-        hints["device"] = match["device"]
-    return {k: v for k, v in hints.items() if v}
-
-
 def _json_logs(text: str, name: str, fields: Fields) -> list[DeviceLog]:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(
-            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=name
-        ) from None
+    document = load_json(text, name)
     messages = document if isinstance(document, list) else [document]
     logs: list[DeviceLog] = []
     for message in messages:
@@ -120,6 +132,11 @@ def _message_logs(message: dict[str, Any], name: str, fields: Fields) -> list[De
     if isinstance(modules, list):
         return [_device_log("web2", gateway, m, stamp, name, fields) for m in modules]
     device = fields.get(message, "device_path")
+    top = fields.get(message, "readings_path")
+    if isinstance(top, list) and not isinstance(fields.get(device, "readings_path"), list):
+        # AXM-WEB2 summary shape: the readings sit beside the device, at the top level.
+        device = {**(device if isinstance(device, dict) else {}), "readings": top}
+        fields = fields.with_readings_at("readings")
     if isinstance(device, dict):
         kind = "datalog" if isinstance(stamp, list) else "snapshot"
         return [_device_log(kind, gateway, device, stamp, name, fields)]
@@ -188,8 +205,7 @@ def _text(value: Any) -> str | None:
 
 def _csv_log(text: str, name: str, options: Mapping[str, Any]) -> DeviceLog:
     delimiter = DELIMITERS.get(str(options.get("delimiter") or ","), ",")
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows = [r for r in reader if any(c.strip() for c in r)]
+    rows = [r for r in csv_rows(text, name, delimiter) if any(c.strip() for c in r)]
     if not rows:
         raise SourceError("file is empty", file=name)
     if rows[0][0].lstrip().startswith("<"):
@@ -260,11 +276,16 @@ Classifier = Callable[[DeviceLog, Series], tuple[str, str] | None]
 def emit(
     logs: list[DeviceLog], name: str, options: Mapping[str, Any], classify: Classifier
 ) -> PointColumns:
-    """Readings of device logs; `classify` gives (source_id, quantity) or None to skip a series."""
+    """Readings of device logs; `classify` gives (source_id, quantity) or None to skip a series.
+
+    Raises:
+        SourceError: when no value can be read, or a log's times disagree with
+            its file name (see module doc).
+    """
     out = PointColumns()
     skipped: set[str] = set()
     for log in logs:
-        parser = TimeParser(options.get("tz") or "UTC", options.get("time_encoding") or "auto")
+        parser = _time_parser(log, name, options)
         time_cache: dict[int, list[int | str]] = {}
         for series in log.series:
             target = classify(log, series)
@@ -276,6 +297,7 @@ def emit(
                 time_cache[key] = parser.parse_all(series.times)
             _emit_series(series, time_cache[key], target, name, log, out)
     out.info["skipped_params"] = sorted(skipped)
+    out.info["meters"] = sorted({log.meter_key for log in logs})
     if not len(out) and out.problems:
         raise SourceError(f"no value could be read; first: {out.problems[0].describe()}", file=name)
     return out
@@ -298,27 +320,42 @@ def _emit_series(
             continue
         try:
             number = parse_value(raw)
-        except ValueError:
-            out.bad("value is not a number", name, series.param, raw, line)
+        except ValueError as exc:
+            out.bad(str(exc), name, series.param, raw, line)
             continue
-        if number is not None:
+        if number is not None and number < 0 and is_register(quantity):
+            out.bad("a cumulative register cannot be negative", name, series.param, raw, line)
+        elif number is not None:
             where = f"{name}:{line or row + 1}:{series.param}"
             unit = quantity.split("-")[0]
             out.add(source_id, quantity, time_ns, number, where, unit=unit)
 
 
-def param_quantity(param: str, unit: str) -> str | None:
-    """Quantity of an AcuLink/WEB2 parameter: kWh registers, kW demand, DI states; else None."""
-    u = unit.strip().lower()
-    p = param.lower()
-    if u == "kwh" or p.endswith("_kwh"):
-        return "kWh-register"
-    if u == "kvarh" or p.endswith("_kvarh"):
-        return "kVArh-register"
-    if u == "kw" or p.endswith("_kw"):
-        return "kW"
-    if u == "kvar" or p.endswith("_kvar"):
-        return "kVAr"
-    if re.match(r"^di_?\d+$", p):
-        return "state"
-    return None
+def _time_parser(log: DeviceLog, name: str, options: Mapping[str, Any]) -> TimeParser:
+    """The log's time parser: the device zone, checked against the file name's instant."""
+    encoding = options.get("time_encoding") or "auto"
+    parser = TimeParser(options.get("tz") or "UTC", encoding)
+    first = next((s.times[0] for s in log.series if s.times), None)
+    if first is None or not is_naive_text(first):
+        return parser
+    device = str(options.get("device_name") or "NAME")
+    if options.get("zone_from_file_name"):
+        if log.file_name is None:
+            raise SourceError(
+                f"device {device} takes the zone from the file name, but this push has none "
+                "with a UTC epoch (<prefix><gateway>-<meter>-<epoch>-<length>.csv): turn off "
+                "'Post Name Fixed' or set the gateway's zone (meterbridge device set "
+                f"{device} --tz <zone> --set zone_from_file_name=false)",
+                file=name,
+            )
+        as_utc = TimeParser("UTC", encoding).parse_all([first])[0]
+        if isinstance(as_utc, str):
+            return parser  # the bad time is named where it is read
+        offset = round((as_utc / 1e9 - log.file_name.instant.timestamp()) / 900) * 900
+        return TimeParser(fixed_zone(timedelta(seconds=offset)), encoding)
+    read = parser.parse_all([first])[0]
+    if log.file_name is not None and isinstance(read, int) and zone_offset(read, log.file_name):
+        naive = TimeParser("UTC", encoding).parse_all([first])[0]
+        naive_ns = naive if isinstance(naive, int) else read
+        raise zone_mismatch(first, read, naive_ns, parser.zone_name, log.file_name, device, name)
+    return parser

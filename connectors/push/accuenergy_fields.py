@@ -44,6 +44,23 @@ OPTIONS: dict[str, OptionSpec] = {
     "delimiter": OptionSpec(
         "choice", ",", "data-log CSV: the cell separator", choices=tuple(DELIMITERS)
     ),
+    "meter": OptionSpec(
+        "text",
+        None,
+        "the meter of pushes that do not name one (fixed post name, no serial in the body)",
+    ),
+    "zone_from_file_name": OptionSpec(
+        "bool",
+        False,
+        "true: local times take the zone from the file name's UTC epoch (else --tz, checked "
+        "against the name)",
+    ),
+    "net_energy": OptionSpec(
+        "choice",
+        "skip",
+        "EP_NET_* (not a register: negative while exporting): skip, or raw values as they are",
+        choices=("skip", "raw"),
+    ),
 }
 
 
@@ -73,6 +90,12 @@ class Fields:
             if found is not None:
                 return found
         return None
+
+    def with_readings_at(self, path: str) -> Fields:
+        """A copy that finds a device's readings at `path` (readings moved from the top level)."""
+        copy = Fields({})
+        copy.paths = {**self.paths, "readings_path": (path,)}
+        return copy
 
     def names(self, option: str) -> str:
         """The option's paths for messages (``'readings' or 'reading'``)."""

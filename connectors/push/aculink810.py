@@ -1,13 +1,16 @@
-"""AcuLink 810 gateway (and WEB2 / AcuHMI gateways): Accuenergy JSON and CSV pushes.
+"""AcuLink 810 gateway (and WEB2 / AcuHMI / AXM-WEB2 gateways): Accuenergy JSON and CSV pushes.
 
-Source id ``<gateway>/<device>/<param>``: gateway = the serial in the payload
-(or the file name / ``datasource`` field), else the registered device name;
-device = the device serial, else its name. Parameters in kWh (unit or
-``_kWh`` suffix) are cumulative registers (``kWh-register``), kW parameters
-are demand (``kW``), ``DI…`` are states. Other parameters (volts, hertz ...)
-are skipped and listed, unless option ``other_params`` is ``keep`` (then the
-quantity is the unit, or ``value``). Key names are options too (`OPTIONS`,
-see connectors/push/accuenergy_fields.py).
+Source id ``<gateway>/<meter>/<param>``: gateway = the serial in the payload
+or the file name, else the registered device name; meter = the device serial
+or name in the body, else the file name's device part, else the form's
+``datasource``/"Meter ID", else option ``meter`` or the one meter the device
+sent before (see connectors/push/accuenergy_names.py). Delivered by default:
+``EP_IMP``/``EP_EXP`` registers (``kWh-register``), demand ``DMD_*`` and
+digital inputs (``state``); ``EP_TOTAL``/``EQ`` registers and every other
+parameter are opt-in (option ``params`` or ``other_params: keep``), ``*_NET_*``
+is never differenced (option ``net_energy``); see
+connectors/push/accuenergy_params.py. Key names are options too
+(connectors/push/accuenergy_fields.py).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from typing import Any
 
 from connectors.base import ConnectorInfo, ReadingBatch, Source
 from connectors.push import accuenergy_fields
-from connectors.push.accuenergy import DeviceLog, Series, emit, param_quantity, parse_logs
+from connectors.push.accuenergy import DeviceLog, Series, emit, parse_logs
+from connectors.push.accuenergy_params import ParamRules
 from connectors.push.common import PointColumns, read_whole
 from connectors.push.options import OptionSpec
 
@@ -26,8 +30,14 @@ OPTIONS: dict[str, OptionSpec] = {
     "other_params": OptionSpec(
         "choice",
         "skip",
-        "parameters not in kWh/kW/kvarh/kvar/DI: skip (listed in the answer) or keep",
+        "parameters other than EP_IMP/EP_EXP energy, DMD_ demand and DI inputs: skip "
+        "(listed once per device) or keep all",
         choices=("skip", "keep"),
+    ),
+    "params": OptionSpec(
+        "list",
+        [],
+        'more parameters to deliver: keys or patterns, e.g. ["EQ_*", "P_kW"]',
     ),
 }
 
@@ -62,18 +72,13 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
         SourceError: when the body is not an Accuenergy message or data log.
     """
     logs = parse_logs(data, name, options)
-    registered = str(options.get("device_name") or "gateway")
-    keep_others = str(options.get("other_params") or "skip") == "keep"
+    rules = ParamRules(options)
 
     def classify(log: DeviceLog, series: Series) -> tuple[str, str] | None:
         """(source id, quantity) of a parameter, or None to skip it."""
-        quantity = param_quantity(series.param, series.unit)
+        quantity = rules.quantity(series.param, series.unit)
         if quantity is None:
-            if not keep_others:
-                return None
-            quantity = series.unit.strip() or "value"
-        gateway = log.gateway_serial or registered
-        device = log.device_serial or log.device_name or "device"
-        return f"{gateway}/{device}/{series.param}", quantity
+            return None
+        return f"{log.meter_key}/{series.param}", quantity
 
     return emit(logs, name, options, classify)

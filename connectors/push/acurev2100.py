@@ -3,16 +3,18 @@
 The key table (option ``key_table``: ``{key: [channel, quantity]}``) says
 which parameter keys are read; it extends the shipped default, or replaces it
 when option ``replace_key_table`` is true, because firmware generations name
-keys differently. Shipped default (2026 firmware templates):
+keys differently. Shipped default (2026 firmware templates and real data):
     EP_IMP_001_kWh … EP_IMP_018_kWh     channel 001…018, kWh register
-    EP_IMP_s001_kWh … EP_IMP_s006_kWh   user channel s001…s006, kWh register
-    DMD_P_001_kW … DMD_P_018_kW, DMD_P_s001_kW … DMD_P_s006_kW   demand, kW
-    DI_1 … DI_18                        digital input, state (off with
-                                        ``digital_inputs: false``)
-Source id ``<device>-<channel>`` with the registered device name
-(``rev1-001``, ``rev1-s001``, ``rev1-DI_3``). Keys not in the table are
-skipped and listed. Key names of the JSON payloads and the CSV layout are
-options too (`OPTIONS`, see connectors/push/accuenergy_fields.py).
+    EP_IMP_s001_kWh … EP_IMP_s009_kWh   user channel s001…s009, kWh register
+                                        (EnergyCAP's own connector takes s001…s006)
+    DMD_P_001_kW … DMD_P_018_kW, DMD_P_s001_kW … DMD_P_s009_kW   demand, kW
+    DI_ST_001 … DI_ST_018, DI1 … DI18, DI_1 … DI_18   digital input, state
+                                        (off with ``digital_inputs: false``)
+Source id ``<gateway>/<meter>/<channel>`` (``AHI260110088/AcuRev2100/001``,
+``…/s001``, ``…/DI_ST_003``): one gateway posts several meters to one URL, so
+the meter is part of every id (connectors/push/accuenergy_names.py). Keys not
+in the table are skipped and listed. Key names of the JSON payloads and the
+CSV layout are options too (connectors/push/accuenergy_fields.py).
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from connectors.push.options import OptionSpec
 from connectors.push.registers import register_quantity
 
 CIRCUITS = 18
-USER_CHANNELS = 6
+USER_CHANNELS = 9
 DIGITAL_INPUTS = 18
+DIGITAL_INPUT_KEYS = ("DI_ST_{n:03d}", "DI{n}", "DI_{n}")
 OPTIONS: dict[str, OptionSpec] = {
     **accuenergy_fields.OPTIONS,
     "key_table": OptionSpec(
@@ -38,7 +41,9 @@ OPTIONS: dict[str, OptionSpec] = {
     "replace_key_table": OptionSpec(
         "bool", False, "true: key_table replaces the shipped table instead of extending it"
     ),
-    "digital_inputs": OptionSpec("bool", True, "false: DI_1 … DI_18 are not read"),
+    "digital_inputs": OptionSpec(
+        "bool", True, "false: the digital inputs (DI_ST_001…, DI1…, DI_1…) are not read"
+    ),
 }
 
 
@@ -51,7 +56,9 @@ def default_key_table() -> dict[str, tuple[str, str]]:
         table[f"EP_IMP_{channel}_kWh"] = (channel, register_quantity("kWh"))
         table[f"DMD_P_{channel}_kW"] = (channel, "kW")
     for n in range(1, DIGITAL_INPUTS + 1):
-        table[f"DI_{n}"] = (f"DI_{n}", "state")
+        for pattern in DIGITAL_INPUT_KEYS:
+            key = pattern.format(n=n)
+            table[key] = (key, "state")
     return table
 
 
@@ -77,7 +84,7 @@ class AcuRev2100Connector:
     info = ConnectorInfo(
         id="acurev2100",
         name="Accuenergy AcuRev 2100",
-        description="AcuRev 2100 data-log CSV/JSON (source id <device>-<channel>)",
+        description="AcuRev 2100 data-log CSV/JSON (source id <gateway>/<meter>/<channel>)",
         push=True,
         file_patterns=("*AcuRev2100*.csv", "*AcuRev2100*.json"),
     )
@@ -98,17 +105,25 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     """Readings of an AcuRev 2100 body as columns.
 
     Raises:
-        SourceError: when the body is not an Accuenergy data log or message.
+        SourceError: when the body is not an Accuenergy data log or message, or
+            has none of the key table's keys (a shape the reader does not know).
     """
     logs = parse_logs(data, name, options)
     table = key_table(options)
-    device = str(options.get("device_name") or "acurev")
+    keys = {series.param for log in logs for series in log.series}
+    if keys and not keys & set(table):
+        found = ", ".join(sorted(keys)[:12])
+        raise SourceError(
+            f"none of this body's keys is an AcuRev 2100 key (e.g. EP_IMP_001_kWh); keys found: "
+            f"{found}: add them to the device's key_table, or map the body by example",
+            file=name,
+        )
 
     def classify(log: DeviceLog, series: Series) -> tuple[str, str] | None:
         """(source id, quantity) of a parameter, or None to skip it."""
         entry = table.get(series.param)
         if entry is None:
             return None
-        return f"{device}-{entry[0]}", entry[1]
+        return f"{log.meter_key}/{entry[0]}", entry[1]
 
     return emit(logs, name, options, classify)

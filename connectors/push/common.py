@@ -8,10 +8,14 @@ each connector wraps the same columns into a `ReadingBatch` for file use.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,6 +35,7 @@ from connectors.base import (
 from connectors.push.registers import difference_frame
 
 MISSING_TEXT = frozenset({"", "nan", "-nan", "+nan", "----", "null", "none", "n/a"})
+DECIMAL = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 EPOCH_MS_THRESHOLD = 100_000_000_000  # above: milliseconds (1e11 s would be year 5138)
 TIME_ENCODINGS = ("auto", "iso", "epoch_s", "epoch_ms", "local")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -138,12 +143,14 @@ def _strings(values: list[str] | list[str | None]) -> Any:
     return pd.array(values, dtype=STRING_DTYPE)
 
 
-def zone(name: str | None) -> ZoneInfo:
-    """The IANA zone `name` (UTC when empty).
+def zone(name: str | tzinfo | None) -> tzinfo:
+    """The IANA zone `name` (UTC when empty; a `tzinfo` is taken as it is).
 
     Raises:
         SourceError: for an unknown zone name.
     """
+    if isinstance(name, tzinfo):
+        return name
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
@@ -153,23 +160,34 @@ def zone(name: str | None) -> ZoneInfo:
 def parse_value(raw: Any) -> float | None:
     """A reading value, or None when the device marks it missing.
 
-    `nan`, `-nan`, `----`, empty and null are missing (not zero).
+    `nan`, `-nan`, `----`, empty and null are missing (not zero). Infinities and
+    numbers too large for a float (``1e999``) are bad values, never readings.
 
     Raises:
-        ValueError: for text that is not a number.
+        ValueError: for text that is not a number, or a number that is not
+            finite (the message says which).
     """
-    if raw is None or isinstance(raw, bool):
-        if isinstance(raw, bool):
-            return float(raw)
+    if raw is None:
         return None
+    if isinstance(raw, bool):
+        return float(raw)
     if isinstance(raw, (int, float)):
-        number = float(raw)
+        try:
+            number = float(raw)
+        except OverflowError:
+            raise ValueError("value is too large to be a number") from None
     else:
         text = str(raw).strip()
         if text.lower() in MISSING_TEXT:
             return None
+        if not DECIMAL.match(text):  # not float()'s extras: "1_000", "٣", "infinity"
+            raise ValueError("value is not a number")
         number = float(text)
-    return None if math.isnan(number) else number if math.isfinite(number) else None
+    if math.isnan(number):
+        return None
+    if not math.isfinite(number):
+        raise ValueError("value is not a finite number (infinite or too large)")
+    return number
 
 
 class TimeParser:
@@ -182,12 +200,17 @@ class TimeParser:
     Ambiguous local times (the repeated hour when clocks go back) resolve by
     order: once the times of a batch step backwards into the repeated hour,
     the later (standard-time) reading is meant; an ambiguous time with no such
-    evidence is refused, naming the value.
+    evidence is refused, naming the value. Slash dates (``05/06/2026``) are
+    never guessed: the day/month order comes from a strptime encoding, or from
+    a value of the same batch that proves it (``13/05/2026`` or ``05/13/2026``);
+    otherwise they are refused, naming ``time_encoding`` and an example.
     """
 
-    def __init__(self, tz: str | None = "UTC", encoding: str = "auto") -> None:
+    def __init__(self, tz: str | tzinfo | None = "UTC", encoding: str = "auto") -> None:
         self.zone = zone(tz)
+        self.zone_name = str(getattr(self.zone, "key", None) or self.zone)
         self.encoding = encoding or "auto"
+        self._slash: str | None = None  # "dmy" / "mdy" once a batch proves the order
         if self.encoding not in TIME_ENCODINGS and "%" not in self.encoding:
             raise SourceError(
                 f"unknown time encoding {encoding!r}; use one of {', '.join(TIME_ENCODINGS)}"
@@ -208,6 +231,7 @@ class TimeParser:
     def parse_all(self, raws: list[Any]) -> list[int | str]:
         """Epoch nanoseconds for each value in order, or the error message for it."""
         stamps: list[datetime | int | str] = []
+        self._slash = slash_order(raws)
         all_epoch = self.encoding in ("epoch_s", "epoch_ms")
         auto = self.encoding == "auto"
         for raw in raws:
@@ -221,6 +245,7 @@ class TimeParser:
                 stamps.append(str(exc))
         folds = self._folds(stamps)
         out: list[int | str] = []
+        stamps = [_in_range(s) for s in stamps]
         for stamp, fold in zip(stamps, folds, strict=True):
             if isinstance(stamp, (int, str)):
                 out.append(stamp)
@@ -228,7 +253,7 @@ class TimeParser:
                 out.append(_to_ns(stamp))
             elif fold is None:
                 out.append(
-                    f"local time is ambiguous in {self.zone.key} (clocks went back); "
+                    f"local time is ambiguous in {self.zone_name} (clocks went back); "
                     "send UTC or an offset, or the repeated hour twice in time order"
                 )
             else:
@@ -250,7 +275,7 @@ class TimeParser:
             except ValueError:
                 raise ValueError(f"time does not match format {self.encoding}") from None
         else:
-            stamp = _iso(text)
+            stamp = _iso(text, self._slash)
         return stamp if stamp.tzinfo is not None else self._localize(stamp)
 
     def _epoch(self, raw: Any) -> int:
@@ -282,7 +307,7 @@ class TimeParser:
         if first.utcoffset() == second.utcoffset():
             return first
         if _roundtrip(first) != naive:
-            raise ValueError(f"local time does not exist in {self.zone.key} (clocks went forward)")
+            raise ValueError(f"local time does not exist in {self.zone_name} (clocks went forward)")
         return naive
 
     @staticmethod
@@ -300,6 +325,18 @@ class TimeParser:
         return folds
 
 
+MIN_NS, MAX_NS = -(2**63) + 1, 2**63 - 1  # what a nanosecond timestamp can hold
+
+
+def _in_range(stamp: datetime | int | str) -> datetime | int | str:
+    """The stamp, or the error message for an epoch outside 1678–2262."""
+    if isinstance(stamp, int) and not MIN_NS <= stamp <= MAX_NS:
+        return "time is outside the years 1678–2262"
+    if isinstance(stamp, datetime) and not 1678 <= stamp.year <= 2261:
+        return "time is outside the years 1678–2261"
+    return stamp
+
+
 def _roundtrip(stamp: datetime) -> datetime:
     return stamp.astimezone(UTC).astimezone(stamp.tzinfo).replace(tzinfo=None)
 
@@ -311,13 +348,62 @@ def _is_number(raw: Any) -> bool:
     return bool(text) and text.lstrip("+-").replace(".", "", 1).isdigit()
 
 
-def _iso(text: str) -> datetime:
+SLASH_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]|$)")
+
+
+def slash_order(raws: list[Any]) -> str | None:
+    """``dmy`` or ``mdy`` when a slash date of the batch proves the order, else None.
+
+    A first number above 12 proves day first, a second above 12 month first; a
+    batch proving both is left undecided (its ambiguous dates are refused).
+    """
+    day_first = month_first = False
+    for raw in raws:
+        match = SLASH_DATE.match(raw) if isinstance(raw, str) else None
+        if match:
+            day_first = day_first or int(match[1]) > 12
+            month_first = month_first or int(match[2]) > 12
+    if day_first == month_first:
+        return None
+    return "dmy" if day_first else "mdy"
+
+
+def _slash_date(text: str, order: str | None) -> datetime:
+    stripped = text.strip()
+    match = SLASH_DATE.match(stripped)
+    assert match is not None
+    first, second = int(match[1]), int(match[2])
+    if order is None:
+        if first <= 12 and second <= 12 and first != second:
+            raise ValueError(
+                f"time {text!r}: the day/month order is not known ({first} {_MONTHS[second]} "
+                f"or {second} {_MONTHS[first]}); set the device's time_encoding, e.g. "
+                "time_encoding='%m/%d/%Y %H:%M' (month first, as Accuenergy tools write) or "
+                "'%d/%m/%Y %H:%M'"
+            )
+        order = "mdy" if second > 12 else "dmy"
+    date_format = "%d/%m/%Y" if order == "dmy" else "%m/%d/%Y"
+    for clock in (" %H:%M:%S", " %H:%M", "T%H:%M:%S", "T%H:%M", ""):
+        try:
+            return datetime.strptime(stripped, date_format + clock)
+        except ValueError:
+            continue
+    wanted = "day/month/year" if order == "dmy" else "month/day/year"
+    raise ValueError(f"time {text!r} is not a {wanted} date with HH:MM[:SS]")
+
+
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _iso(text: str, slash: str | None = None) -> datetime:
     cleaned = text.replace("Z", "+00:00").replace("z", "+00:00")
     try:
         return datetime.fromisoformat(cleaned)
     except ValueError:
         pass
-    for fmt in ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"):
+    if SLASH_DATE.match(text):
+        return _slash_date(text, slash)
+    for fmt in ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"):
         try:
             return datetime.strptime(text, fmt)
         except ValueError:
@@ -331,6 +417,72 @@ def _iso(text: str) -> datetime:
 def _to_ns(stamp: Any) -> int:
     delta: timedelta = stamp - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def is_naive_text(raw: Any) -> bool:
+    """Whether a time value is text without a zone (read in the device zone)."""
+    if raw is None or isinstance(raw, (bool, int, float)) or _is_number(raw):
+        return False
+    try:
+        return _iso(str(raw).strip(), "dmy").tzinfo is None
+    except ValueError:
+        return False
+
+
+_NON_FINITE = re.compile(r"(?<![\w\"])(-?Infinity|NaN)(?![\w\"])")
+
+
+def load_json(text: str, name: str) -> Any:
+    """A JSON document; the literals NaN and Infinity (not JSON) are refused by position.
+
+    Raises:
+        SourceError: for text that is not JSON, naming line and column
+            (`NotANumberLiteral` for a NaN/Infinity literal, naming its field).
+    """
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=name
+        ) from None
+    except _NonFinite as exc:
+        match = _NON_FINITE.search(text)
+        where = ""
+        if match is not None:
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            before = text[max(0, match.start() - 200) : match.start()]
+            key = re.findall(r'"([^"]+)"\s*:\s*$', before)
+            field = f" (field {key[-1]!r})" if key else ""
+            where = f" at line {line} column {column}{field}"
+        raise NotANumberLiteral(
+            f"JSON literal {exc}{where} is not a number; send null for a missing value",
+            file=name,
+        ) from None
+
+
+class NotANumberLiteral(SourceError):
+    """A body with a NaN/Infinity literal: not JSON, refused (never held) by the listener."""
+
+
+class _NonFinite(ValueError):
+    """A NaN/Infinity literal in a JSON body."""
+
+
+def _refuse_constant(literal: str) -> Any:
+    raise _NonFinite(literal)
+
+
+def csv_rows(text: str, name: str, delimiter: str = ",") -> list[list[str]]:
+    """The rows of a CSV body (any line ends; NUL bytes and bad quoting refused by name).
+
+    Raises:
+        SourceError: when the text cannot be split into CSV rows.
+    """
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise SourceError(f"not a readable CSV body: {exc}", file=name) from None
 
 
 def iso_of(time_ns: int) -> str:

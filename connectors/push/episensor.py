@@ -22,9 +22,6 @@ The export ID (``000D6F0001A303D4_333``) is the source id, kept as-is.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -34,11 +31,13 @@ from connectors.push.common import (
     EPOCH_MS_THRESHOLD,
     PointColumns,
     TimeParser,
+    csv_rows,
     dig,
+    load_json,
     parse_value,
     read_whole,
 )
-from connectors.push.registers import register_quantity
+from connectors.push.registers import is_register, register_quantity
 
 ARRAY_KEYS = ("data", "points", "readings", "values")
 ID_KEYS = ("exportId", "export_id", "id", "sensorId", "sensor_id", "name")
@@ -96,12 +95,7 @@ def _decode(data: bytes, name: str) -> str:
 
 def parse_json(text: str, name: str, options: Mapping[str, Any]) -> PointColumns:
     """Readings of an RKDAP-style JSON document (see module doc for the defaults)."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(
-            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=name
-        ) from None
+    document = load_json(text, name)
     points = find_points(document, options.get("points_path"), name)
     fast = _fast_points(points, name, options)
     if fast is not None:
@@ -135,8 +129,10 @@ def _fast_points(points: list[Any], name: str, options: Mapping[str, Any]) -> Po
     values: list[Any] = [p.get("value") for p in points]
     if set(map(type, ids)) != {str} or set(map(type, whens)) != {int}:
         return None
-    if not set(map(type, values)) <= {int, float} or not all(map(math.isfinite, values)):
+    if not set(map(type, values)) <= {int, float} or not _finite(values):
         return None
+    if min(whens) < MIN_EPOCH or max(whens) > MAX_EPOCH_MS:
+        return None  # out of range: the general path names it
     out = PointColumns()
     if max(whens) < EPOCH_MS_THRESHOLD:
         out.time_ns = [when * 1_000_000_000 for when in whens]
@@ -146,6 +142,9 @@ def _fast_points(points: list[Any], name: str, options: Mapping[str, Any]) -> Po
     count = len(ids)
     kinds = SensorKinds(options)
     quantities = {sid: kinds.quantity(sid) for sid in set(ids)}
+    negative = [sid for sid, v in zip(ids, values, strict=True) if v < 0]
+    if any(is_register(quantities[sid]) for sid in negative):
+        return None  # a negative register is named by the general path
     out.source_id = ids
     out.value = [float(v) for v in values]
     out.origin = [f"{name}:{index}:value" for index in range(1, count + 1)]
@@ -154,6 +153,18 @@ def _fast_points(points: list[Any], name: str, options: Mapping[str, Any]) -> Po
     out.interval_s = [0] * count
     out.note = [None] * count
     return out
+
+
+MIN_EPOCH = 0
+MAX_EPOCH_MS = 9_000_000_000_000  # year 2255 in ms: inside the nanosecond range
+
+
+def _finite(values: list[Any]) -> bool:
+    """Every value a finite float (a huge integer is not one)."""
+    try:
+        return all(map(math.isfinite, values))
+    except OverflowError:
+        return False
 
 
 def find_points(document: Any, path: str | None, name: str) -> list[Any]:
@@ -238,16 +249,17 @@ def _emit(
         if isinstance(time_ns, str):
             out.bad(time_ns, name, f"points[{index}].time", when)
             continue
-        if type(value) is float or type(value) is int:
-            number: float | None = float(value) if math.isfinite(value) else None
-        else:
-            try:
-                number = parse_value(value)
-            except ValueError:
-                out.bad("value is not a number", name, f"points[{index}].value", value)
-                continue
-        if number is not None:
-            out.add(sid, classify.quantity(sid), time_ns, number, f"{name}:{index + 1}:value")
+        try:
+            number = parse_value(value)
+        except ValueError as exc:
+            out.bad(str(exc), name, f"points[{index}].value", value)
+            continue
+        quantity = classify.quantity(sid)
+        if number is not None and number < 0 and is_register(quantity):
+            where = f"points[{index}].value"
+            out.bad("a cumulative register cannot be negative", name, where, value)
+        elif number is not None:
+            out.add(sid, quantity, time_ns, number, f"{name}:{index + 1}:value")
 
 
 class SensorKinds:
@@ -282,7 +294,7 @@ class SensorKinds:
 
 def parse_csv(text: str, name: str, options: Mapping[str, Any]) -> PointColumns:
     """Readings of a gateway CSV export: one header row, then id, timestamp, value."""
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = csv_rows(text, name)
     if not rows:
         raise SourceError("file is empty", file=name)
     header = [c.strip().lower() for c in rows[0]]
@@ -317,8 +329,11 @@ def _csv_row(
         return
     try:
         number = parse_value(value)
-    except ValueError:
-        out.bad("value is not a number", name, "value", value, line)
+    except ValueError as exc:
+        out.bad(str(exc), name, "value", value, line)
         return
-    if number is not None and sid:
-        out.add(sid, kinds.quantity(sid), time_ns, number, f"{name}:{line}:3")
+    quantity = kinds.quantity(sid)
+    if number is not None and number < 0 and is_register(quantity):
+        out.bad("a cumulative register cannot be negative", name, "value", value, line)
+    elif number is not None and sid:
+        out.add(sid, quantity, time_ns, number, f"{name}:{line}:3")

@@ -12,7 +12,9 @@ Rules (documented in docs/reference/push.md):
 - A drop is a reset or rollover, never negative use: with the ``from_zero``
   rule (default) the use is the later value (the register restarted at zero),
   flagged as estimated with a note; with ``skip`` no reading is derived for
-  that interval and it is reported.
+  that interval and it is reported. A drop to a negative value (a register
+  cannot be negative; readers name such values as bad) derives nothing
+  either way: no negative use is ever derived from a "reset".
 """
 
 from __future__ import annotations
@@ -88,11 +90,11 @@ def difference(
     use = np.where(reset, vals[1:], use)
     ends = times[1:]
     gaps = (np.diff(times) // 1_000_000_000).astype("int64")
-    if reset_rule == "skip" and reset.any():
-        keep = ~reset
-        return Intervals(
-            ends[keep], gaps[keep], use[keep], reset[keep], [int(t) for t in ends[reset]]
-        )
+    drop = reset & (use < 0) if reset_rule == "from_zero" else reset
+    if drop.any():
+        keep = ~drop
+        skipped = [int(t) for t in ends[drop]]
+        return Intervals(ends[keep], gaps[keep], np.round(use[keep], 9), reset[keep], skipped)
     return Intervals(ends, gaps, np.round(use, 9), reset)
 
 

@@ -41,7 +41,8 @@ def test_aculink_snapshot_source_ids_quantities_and_missing_values() -> None:
     assert list(frame["quantity"]) == ["kWh-register", "kW"]
     assert list(frame["value"]) == [1234.5, 12.5]
     assert set(frame["time"]) == {pd.Timestamp(T0, unit="s", tz="UTC")}
-    assert columns.info["skipped_params"] == ["Freq_Hz"]
+    assert columns.info["skipped_params"] == ["Freq_Hz", "Psum_kW"]  # instantaneous: opt-in
+    assert columns.info["meters"] == ["S8P12345/221"]
 
 
 def test_aculink_gateway_falls_back_to_registered_name_and_iso_time() -> None:
@@ -91,11 +92,15 @@ def test_web2_message_with_several_modules() -> None:
         ],
     }
     frame = aculink810.parse_push(json.dumps(document).encode(), "b", {}).to_frame()
+    assert list(frame["source_id"]) == ["W2SN9/11/Ep_imp_kWh"]  # P_kW is opt-in
+    options = {"params": ["P_*"]}
+    frame = aculink810.parse_push(json.dumps(document).encode(), "b", options).to_frame()
     assert list(frame["source_id"]) == ["W2SN9/11/Ep_imp_kWh", "W2SN9/m2/P_kW"]
     assert list(frame["value"]) == [5.0, -1.5]
 
 
 REV_NAME = "Logger1-AHI260110088-AcuRev2100-1778653500-15min.csv"
+REV_METER = "AHI260110088/AcuRev2100"  # gateway serial / meter, from the file name
 
 
 def rev_csv(header: bool = True) -> bytes:
@@ -112,12 +117,12 @@ def test_acurev_csv_with_bom_and_header() -> None:
     frame = columns.to_frame()
     pairs = list(zip(frame["source_id"], frame["quantity"], frame["value"], strict=True))
     assert pairs == [
-        ("rev1-001", "kWh-register", 100.5),
-        ("rev1-001", "kWh-register", 101.0),
-        ("rev1-s001", "kWh-register", 200.0),
-        ("rev1-001", "kW", 3.5),
-        ("rev1-DI_1", "state", 1.0),
-        ("rev1-DI_1", "state", 0.0),
+        (f"{REV_METER}/001", "kWh-register", 100.5),
+        (f"{REV_METER}/001", "kWh-register", 101.0),
+        (f"{REV_METER}/s001", "kWh-register", 200.0),
+        (f"{REV_METER}/001", "kW", 3.5),
+        (f"{REV_METER}/DI_1", "state", 1.0),
+        (f"{REV_METER}/DI_1", "state", 0.0),
     ]
     assert frame["origin"][0] == f"{REV_NAME}:2:EP_IMP_001_kWh"
     assert columns.info["skipped_params"] == ["I_001_A"]
@@ -132,7 +137,7 @@ def test_acurev_csv_without_header_needs_the_column_list() -> None:
         "digital_inputs": False,
     }
     frame = acurev2100.parse_push(rev_csv(header=False), REV_NAME, options).to_frame()
-    assert "rev1-DI_1" not in set(frame["source_id"])
+    assert f"{REV_METER}/DI_1" not in set(frame["source_id"])
     assert len(frame) == 4
 
 
@@ -143,7 +148,8 @@ def test_acurev_key_table_is_configuration() -> None:
         "replace_key_table": True,
     }
     frame = acurev2100.parse_push(rev_csv(), REV_NAME, options).to_frame()
-    assert set(zip(frame["source_id"], frame["quantity"], strict=True)) == {("rev1-001", "A")}
+    pairs = set(zip(frame["source_id"], frame["quantity"], strict=True))
+    assert pairs == {(f"{REV_METER}/001", "A")}
 
 
 def test_acurev_bad_cell_names_file_line_and_column() -> None:
@@ -158,12 +164,12 @@ def test_acurev_bad_cell_names_file_line_and_column() -> None:
     )
 
 
-def test_aculink_csv_takes_gateway_from_file_name_and_datasource_field() -> None:
+def test_aculink_csv_takes_meter_from_file_name_and_datasource_field() -> None:
     frame = aculink810.parse_push(rev_csv(), REV_NAME, {"device_name": "gw"}).to_frame()
     assert frame["source_id"][0] == "AHI260110088/AcuRev2100/EP_IMP_001_kWh"
     form = {"form": {"datasource": "AHI999/AcuRev2100"}, "device_name": "gw"}
     frame = aculink810.parse_push(rev_csv(), "upload.csv", form).to_frame()
-    assert frame["source_id"][0] == "AHI999/device/EP_IMP_001_kWh"
+    assert frame["source_id"][0] == "gw/AHI999/EP_IMP_001_kWh"  # registered name / meter
 
 
 def test_not_accuenergy_is_a_source_error() -> None:

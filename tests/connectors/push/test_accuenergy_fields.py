@@ -46,7 +46,8 @@ def renamed_snapshot(ts: object = T0) -> bytes:
 def test_snapshot_with_every_key_renamed_by_options() -> None:
     with pytest.raises(SourceError, match=r"expected 'device' .* keys found: ts, gw, meter"):
         aculink810.parse_push(renamed_snapshot(), "b", {"device_name": "site"})
-    columns = aculink810.parse_push(renamed_snapshot(), "b", {"device_name": "site", **RENAMED})
+    options = {"device_name": "site", "params": ["Demand"], **RENAMED}
+    columns = aculink810.parse_push(renamed_snapshot(), "b", options)
     frame = columns.to_frame()
     assert list(zip(frame["source_id"], frame["quantity"], frame["value"], strict=True)) == [
         ("G1/7/EP_IMP_kWh", "kWh-register", 1.5),
@@ -130,12 +131,13 @@ def test_web2_renamed_modules_for_acurev_key_table() -> None:
         "device_name": "rev2",
         "timestamp_path": "stamp",
         "modules_path": "slaves",
+        "device_serial_path": "addr",
         "readings_path": "regs",
         "param_path": "id",
         "value_path": "x",
     }
     frame = acurev2100.parse_push(json.dumps(document).encode(), "b", options).to_frame()
-    assert list(zip(frame["source_id"], frame["value"], strict=True)) == [("rev2-002", 42.5)]
+    assert list(zip(frame["source_id"], frame["value"], strict=True)) == [("rev2/1/002", 42.5)]
 
 
 LONDON_AUTUMN = [  # 2026-10-25: 01:00-01:59 comes twice (BST, then GMT)
@@ -154,13 +156,14 @@ def test_csv_semicolons_time_column_not_first_and_the_repeated_hour() -> None:
     data = "\n".join(lines).encode()
     options = {
         "device_name": "rev1",
+        "meter": "m1",
         "tz": "Europe/London",
         "delimiter": ";",
         "time_column": "date",
     }
     columns = acurev2100.parse_push(data, "log.csv", options)
     frame = columns.to_frame()
-    assert list(frame["source_id"]) == ["rev1-001"] * 6 and not columns.problems
+    assert list(frame["source_id"]) == ["rev1/m1/001"] * 6 and not columns.problems
     assert list(frame["value"]) == [100.0, 101, 102, 103, 104, 105]
     start = pd.Timestamp("2026-10-24T23:30Z")
     assert list(frame["time"]) == [start + pd.Timedelta(minutes=30 * i) for i in range(6)]
@@ -173,10 +176,11 @@ def test_headerless_tab_csv_with_the_time_column_named_in_columns() -> None:
     rows = [f"{100 + i}\t{T0 + 900 * i}" for i in range(3)]
     options = {
         "device_name": "rev1",
+        "meter": "m1",
         "delimiter": "tab",
         "columns": ["EP_IMP_s001_kWh", "Epoch"],
         "time_column": "Epoch",
     }
     frame = acurev2100.parse_push("\n".join(rows).encode(), "x.csv", options).to_frame()
-    assert list(frame["source_id"]) == ["rev1-s001"] * 3
+    assert list(frame["source_id"]) == ["rev1/m1/s001"] * 3
     assert frame["time"][2] == pd.Timestamp(T0 + 1800, unit="s", tz="UTC")

@@ -170,12 +170,12 @@ def test_a_file_read_on_its_own_keeps_the_raw_sources_it_is_given() -> None:
     from connectors.push.acurev2100 import AcuRev2100Connector
 
     body = b"timestamp,EP_IMP_001_kWh,EP_IMP_002_kWh\n1780000000,10,20\n1780000900,11,22\n"
-    options = {"device_name": "rev", "raw_sources": ["rev-002"]}
+    options = {"device_name": "rev", "meter": "m", "raw_sources": ["rev/m/002"]}
     [batch] = AcuRev2100Connector().read(Source.from_bytes(body, "log.csv"), options)
     frame = batch.readings.sort_values(["source_id", "time"])
     rows = list(zip(frame["source_id"], frame["quantity"], frame["value"], strict=True))
     assert rows == [
-        ("rev-001", "kWh", 1.0),
-        ("rev-002", "kWh-register", 20.0),
-        ("rev-002", "kWh-register", 22.0),
+        ("rev/m/001", "kWh", 1.0),
+        ("rev/m/002", "kWh-register", 20.0),
+        ("rev/m/002", "kWh-register", 22.0),
     ]

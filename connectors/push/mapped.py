@@ -1,0 +1,190 @@
+"""A push body read by a mapping the user made from an example (any push device).
+
+When a device's pushes come in a shape its reader does not know, the user
+points at the parts of a held body (in the app's "Map held pushes…" dialog or
+with ``meterbridge device map``) and the device gets option ``mapping``::
+
+    {"points": "data.records",   # dotted path to the list of points ("" = the body)
+     "id": "sensor.serial",      # each of these: a path in the point, else in the body
+     "time": "ts", "value": "v",
+     "unit": "u", "estimated": "flag",            # optional
+     "register": false,          # true: values are cumulative registers (differenced)
+     "quantity": "kWh",          # optional: the quantity when there is no unit path
+     "time_format": "auto",      # or a strptime format, e.g. %d/%m/%Y %H:%M
+     "tz": "Europe/London"}      # zone of times without one (default: the device's)
+
+A CSV body is a list of points too: its rows, keyed by the header; a path is
+then a column name. The mapping is read by `parse_push` in place of the
+device's own reader; every reading names its point (``points[3].ts``) or CSV
+line when it cannot be read. Rows flagged estimated are listed in
+``info["estimated_rows"]`` (the listener then commits a frame with the flag).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from connectors.base import SourceError
+from connectors.push.common import (
+    PointColumns,
+    TimeParser,
+    csv_rows,
+    dig,
+    load_json,
+    parse_value,
+)
+from connectors.push.registers import is_register, register_quantity
+
+MAPPING_KEYS = (
+    "points",
+    "id",
+    "time",
+    "value",
+    "unit",
+    "estimated",
+    "register",
+    "quantity",
+    "time_format",
+    "tz",
+)
+REQUIRED = ("id", "time", "value")
+TRUE_TEXT = frozenset({"1", "true", "yes", "y", "e", "estimated", "est"})
+
+
+def mapping_problem(mapping: Any) -> str | None:
+    """Why `mapping` cannot be a device's ``mapping`` option, or None when it can."""
+    if not isinstance(mapping, dict):
+        return "option mapping: expected a JSON object (see `meterbridge device map --help`)"
+    unknown = sorted(set(mapping) - set(MAPPING_KEYS))
+    if unknown:
+        return f"option mapping: unknown key {unknown[0]!r}; keys: {', '.join(MAPPING_KEYS)}"
+    missing = [k for k in REQUIRED if not str(mapping.get(k) or "").strip()]
+    if missing:
+        return f"option mapping: the {'/'.join(missing)} path is missing"
+    if "points" in mapping and not isinstance(mapping["points"], str):
+        return "option mapping: points is a dotted path ('' = the body itself is the list)"
+    return None
+
+
+def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:
+    """Readings of a body read through the device's ``mapping`` option.
+
+    Raises:
+        SourceError: when the body is not JSON/CSV, the points path is not a
+            list, or no point gives a reading.
+    """
+    mapping = dict(options.get("mapping") or {})
+    problem = mapping_problem(mapping)
+    if problem:
+        raise SourceError(problem, file=name)
+    body, points, lines = _points(data, name, str(mapping.get("points") or ""))
+    tz = mapping.get("tz") or options.get("tz") or "UTC"
+    parser = TimeParser(
+        tz, str(mapping.get("time_format") or options.get("time_encoding") or "auto")
+    )
+    found = [_fields(point, body, mapping) for point in points]
+    times = parser.parse_all([f[1] for f in found])
+    out = PointColumns()
+    for index, ((sid, when, value, unit, estimated), time_ns) in enumerate(
+        zip(found, times, strict=True)
+    ):
+        where = f"points[{index}]." if lines is None else ""  # CSV: the column name alone
+        line = None if lines is None else lines[index]
+        _add(out, name, where, line, mapping, (sid, when, value, unit, estimated), time_ns, options)
+    if not len(out) and out.problems:
+        first = out.problems[0].describe()
+        raise SourceError(f"the mapping gave no reading; first problem: {first}", file=name)
+    return out
+
+
+def _points(data: bytes, name: str, path: str) -> tuple[Any, list[Any], list[int] | None]:
+    """The body, its points and (CSV) each point's line number."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"body is not UTF-8 text (byte {exc.start})", file=name) from None
+    if text.lstrip().startswith(("{", "[")):
+        body = load_json(text, name)
+        points = body if not path else dig(body, path)
+        if not isinstance(points, list):
+            raise SourceError(f"no list of points at the mapping's points path {path!r}", file=name)
+        return body, points, None
+    table = csv_rows(text, name)
+    header = [h.strip() for h in table[0]] if table else []
+    rows = [dict(zip(header, row, strict=False)) for row in table[1:] if any(row)]
+    if not rows:
+        raise SourceError("the CSV body has a header but no rows", file=name)
+    return {}, rows, [index + 2 for index in range(len(rows))]
+
+
+def _look(point: Any, body: Any, path: Any) -> Any:
+    """The value at `path` in the point (a CSV column name as it is), else in the body."""
+    if not path:
+        return None
+    text = str(path)
+    if isinstance(point, dict) and text in point:
+        return point[text]
+    found = dig(point, text)
+    return found if found is not None else dig(body, text)
+
+
+def _fields(point: Any, body: Any, mapping: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        _look(point, body, mapping.get(key)) for key in ("id", "time", "value", "unit", "estimated")
+    )
+
+
+def _add(
+    out: PointColumns,
+    name: str,
+    where: str,
+    line: int | None,
+    mapping: Mapping[str, Any],
+    fields: tuple[Any, ...],
+    time_ns: int | str,
+    options: Mapping[str, Any],
+) -> None:
+    sid, when, value, unit, estimated = fields
+    if sid is None or str(sid).strip() == "":
+        out.bad(f"no id at {mapping.get('id')!r}", name, f"{where}{mapping.get('id')}", None, line)
+        return
+    if isinstance(time_ns, str):
+        out.bad(time_ns, name, f"{where}{mapping.get('time')}", when, line)
+        return
+    try:
+        number = parse_value(value)
+    except ValueError as exc:
+        out.bad(str(exc), name, f"{where}{mapping.get('value')}", value, line)
+        return
+    if number is None:
+        return
+    quantity = _quantity(mapping, unit, options)
+    if number < 0 and is_register(quantity):
+        column = f"{where}{mapping.get('value')}"
+        out.bad("a cumulative register cannot be negative", name, column, value, line)
+        return
+    origin = f"{name}:{line or where.rstrip('.')}:{mapping.get('value')}"
+    if str(estimated or "").strip().lower() in TRUE_TEXT:
+        out.info.setdefault("estimated_rows", []).append(len(out))
+    out.add(str(sid).strip(), quantity, time_ns, number, origin, unit=quantity.split("-")[0])
+
+
+def _quantity(mapping: Mapping[str, Any], unit: Any, options: Mapping[str, Any]) -> str:
+    base = str(unit or mapping.get("quantity") or options.get("default_quantity") or "kWh").strip()
+    return register_quantity(base) if mapping.get("register") else base
+
+
+def point_path(path: str, points: str) -> str:
+    """A path as the mapping wants it: relative to a point when it lies inside one.
+
+    ``data.records.0.ts`` with points ``data.records`` is ``ts``; with points
+    ``''`` (the body is the list) ``0.sensor.id`` is ``sensor.id``; a path
+    outside the points (``sensor.serial``) stays as it is (looked up in the body).
+    """
+    parts = path.split(".") if path else []
+    prefix = points.split(".") if points else []
+    inside = parts[: len(prefix)] == prefix and len(parts) > len(prefix) + 1
+    if inside and parts[len(prefix)].isdigit():
+        return ".".join(parts[len(prefix) + 1 :])
+    return path
