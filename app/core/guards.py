@@ -8,31 +8,21 @@ held back and named with their origin.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from app.core.string_codes import encoded
-from connectors.base import Problem, ProblemKind
+from connectors.base import Problem, ProblemKind, split_origin
+from connectors.base import drop_non_finite as finite_only
 
 KEYS = ["source_id", "quantity", "time"]
-CLOCK_ORIGIN = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\[?\d{1,2}:\d\d(?::\d\d)?\]?)$")
 
 
 def where(origin: object, label: str) -> tuple[str, int | None, str | None]:
-    """File, line and column of an origin `file:line:column` (file may hold colons; a
-    half-hour column label such as `00:30`, `[00:30]` or `00:30:00` holds them too)."""
-    if not isinstance(origin, str) or not origin:
-        return label, None, None
-    clock = CLOCK_ORIGIN.match(origin)
-    if clock:
-        return clock["file"], int(clock["line"]), clock["column"]
-    parts = origin.rsplit(":", 2)
-    if len(parts) == 3 and parts[1].isdigit():
-        return parts[0], int(parts[1]), parts[2] or None
-    return origin, None, None
+    """File, line and column of an origin (see `connectors.base.split_origin`)."""
+    return split_origin(origin, label)
 
 
 def _problem(kind: ProblemKind, message: str, row: object, label: str) -> Problem:
@@ -49,16 +39,8 @@ def _problem(kind: ProblemKind, message: str, row: object, label: str) -> Proble
 
 
 def drop_non_finite(readings: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """Hold back NaN/inf values (never sent as a number), naming each."""
-    bad = ~np.isfinite(readings["value"].to_numpy(dtype="float64"))
-    if not bad.any():
-        return readings, []
-    message = "not a finite number; this reading is not sent"
-    problems = [
-        _problem(ProblemKind.BAD_VALUE, message, row, label)
-        for row in readings.loc[bad].itertuples()
-    ]
-    return readings.loc[~bad].reset_index(drop=True), problems
+    """Hold back NaN/±inf values (never sent as a number), naming each (the shared check)."""
+    return finite_only(readings, label)
 
 
 def drop_conflicts(readings: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
