@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.cli.gui_delivery import DeliveryState, DeliveryWatch
 from app.core.delivery.engine import deliver_pending
 from app.core.energycap.client import EnergyCapClient
 from app.core.energycap.connection import (
@@ -57,6 +58,7 @@ class GuiServices:
         self.run_requests: queue.Queue[tuple[str, JobDone]] = queue.Queue()
         self.scheduling = False
         self.last_mapping_file = ""
+        self.watch = DeliveryWatch()
 
     def start(self) -> list[str]:
         """Start what can start; returns plain notes on what runs and what does not."""
@@ -65,7 +67,30 @@ class GuiServices:
         self._start_listener(settings)
         self._start_delivery(settings)
         self._start_scheduler()
+        self._thread("device-stats", self._save_device_stats)
         return self.notes
+
+    @property
+    def delivery(self) -> DeliveryState:
+        """Whether delivery is connected, running or paused (and why, in plain words)."""
+        return self.watch.state
+
+    def device_stats(self) -> dict[str, dict[str, Any]]:
+        """What the listener has seen of each device (name → fields); empty without it."""
+        return self.listener.stats() if self.listener is not None else {}
+
+    def listening(self) -> bool:
+        """Whether the push listener runs (devices can deliver to this PC)."""
+        return self.listener is not None
+
+    def _save_device_stats(self) -> None:
+        """Write the devices' last push to disk now and then (`device list` reads it)."""
+        while not self.stopping.wait(5.0):
+            if self.listener is not None:
+                try:
+                    self.listener.devices.save_stats()
+                except OSError as exc:
+                    log.warning("device statistics not saved: %s", exc)
 
     def _start_listener(self, settings: Settings) -> None:
         from app.core.listener.server import open_listener
@@ -93,6 +118,7 @@ class GuiServices:
     def _start_delivery(self, settings: Settings) -> None:
         ecap = settings.energycap
         if not ecap.url or not self.secrets.get(API_KEY_NAME):
+            self.watch.connected(False)
             self.notes.append("Not delivering: set the EnergyCAP host and API key in Settings.")
             return
         try:
@@ -100,8 +126,11 @@ class GuiServices:
                 ecap.url, ecap, secrets=self.secrets, sleep=self.stopping.wait
             )
         except ConnectionSetupError as exc:
+            self.watch.connected(False)
             self.notes.append(f"Not delivering: {exc}")
             return
+        self.watch.connected(True)
+        self.work.set()  # deliver what waits at once (new settings may have fixed a pause)
         self._thread("delivery", lambda: self._deliver_loop(client))
         self.notes.append(f"Delivering to {ecap.url}")
 
@@ -123,12 +152,17 @@ class GuiServices:
                 )  # fmt: skip
             except MappingError as exc:
                 log.error("delivery waits for a usable mapping: %s", exc)
+                self.watch.paused(f"mapping: {exc}")
                 continue
-            except Exception:  # the loop must outlive any one failure
+            except Exception as exc:  # the loop must outlive any one failure
                 log.exception("delivery failed; trying again in %s s", DELIVERY_PERIOD_S)
+                self.watch.paused(f"{type(exc).__name__}: {exc}")
                 continue
-            if report.stopped:
+            if report.stopped and not report.busy:
                 log.warning("delivery paused: %s", report.stopped)
+                self.watch.paused(report.stopped, auth_failed=report.auth_failed)
+            elif not report.busy:
+                self.watch.delivered()
 
     def _start_scheduler(self) -> None:
         try:
@@ -203,7 +237,36 @@ class GuiServices:
         self.stop()
         self.__post_init__()
         self.notes = []
-        return self.start()
+        notes = self.start()
+        self.rerun_failed_jobs()
+        return notes
+
+    def rerun_failed_jobs(self) -> list[str]:
+        """Run the jobs whose last run failed now, so fixed settings clear their errors."""
+        if not self.scheduling:
+            return []
+        from app.core.pulls.jobs import JobStore
+
+        jobs_file = self.paths.data_dir / "jobs.sqlite3"
+        if not jobs_file.exists():
+            return []
+        failed = [j.name for j in JobStore(jobs_file).list()
+                  if not j.paused and j.last_status in ("failed", "partial")]  # fmt: skip
+        for name in failed:
+            self.run_requests.put((name, lambda n, o: log.info("re-run %s: %s", n, o.status)))
+        self.schedule_wake.set()
+        return failed
+
+    def pending_readings(self) -> int:
+        """Readings received but not yet confirmed by EnergyCAP (0 when unknown)."""
+        if self.journal is None:
+            return 0
+        try:
+            counts = self.journal.counts()
+        except Exception:  # a busy journal: do not block closing on it
+            log.debug("journal counts unreadable", exc_info=True)
+            return 0
+        return int(counts.get("pending", 0) + counts.get("sent", 0))
 
     def stop(self) -> None:
         """Stop everything (the app is quitting)."""
@@ -212,6 +275,7 @@ class GuiServices:
         self.schedule_wake.set()
         if self.listener is not None:
             self.listener.stop()
+            self.listener = None
         for thread in self.threads:
             thread.join(10)
         if self.journal is not None:

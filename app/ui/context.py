@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.core.connector_catalog import build_registry
 from app.core.energycap import connection
@@ -29,6 +30,7 @@ class AppContext:
     prefs: UiSettings = field(default_factory=UiSettings)
     secrets: SecretStore = field(default_factory=SecretStore)
     registry: ConnectorRegistry = field(default_factory=build_registry)
+    services: Any = None  # the background services, once the window attached them
 
     @classmethod
     def load(cls, paths: AppPaths) -> AppContext:

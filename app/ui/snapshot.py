@@ -39,6 +39,7 @@ class Snapshot:
     receipts: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    paused: str = ""  # why delivery is paused (plain words), set by `with_delivery`
     taken: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -97,7 +98,8 @@ def _read_jobs(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:
                 state=state,
                 last_data=when(job.last_end),
                 next_run="paused" if job.paused else when(job.next_run),
-                last_error=(job.last_message or "") if job.last_status != "ok" else "",
+                # Only failures are errors ("waiting for a file" is a state, not an error).
+                last_error=(job.last_message or "") if job.last_status == "failed" else "",
             )
     except Exception as exc:  # a broken store must not take the dashboard down
         log.warning("job store %s unreadable: %s", path, exc)
@@ -178,3 +180,63 @@ def _with(row: SourceRow, **changes: Any) -> SourceRow:
     from dataclasses import replace
 
     return replace(row, **changes)
+
+
+PAUSED = "delivery paused"
+NOT_CONNECTED = "kept on this PC (not connected)"
+
+
+def with_delivery(snap: Snapshot, problem: str, *, paused: bool) -> Snapshot:
+    """Put the delivery's pause (or the missing connection) on every row with pending readings.
+
+    Rows that failed on their own keep their error; the others say that their
+    readings wait and why, so a wrong key shows on the row of a dropped file too.
+    """
+    if not problem:
+        return snap
+    snap.paused = problem if paused else ""
+    rows = []
+    for row in snap.sources:
+        if row.pending and row.state not in ("failed", "paused"):
+            state = PAUSED if paused else NOT_CONNECTED
+            row = _with(row, state=state, last_error=problem if paused else row.last_error)
+        rows.append(row)
+    snap.sources = rows
+    return snap
+
+
+def with_device_stats(snap: Snapshot, stats: dict[str, dict[str, Any]]) -> Snapshot:
+    """Show on each device's row what the listener saw: its first push, or its last error."""
+    rows = []
+    for row in snap.sources:
+        seen = stats.get(row.name[len("push:") :]) if row.name.startswith("push:") else None
+        if seen:
+            row = _device_row(row, seen)
+        rows.append(row)
+    snap.sources = rows
+    return snap
+
+
+def _device_row(row: SourceRow, seen: dict[str, Any]) -> SourceRow:
+    received = int(seen.get("readings_received") or 0)
+    last = seen.get("last_seen")
+    changes: dict[str, Any] = {}
+    if received and row.state == "waiting for first push":
+        changes["state"] = "receiving"
+    if last and row.last_data == "—":
+        changes["last_data"] = when(datetime.fromisoformat(str(last)))
+    error_at = seen.get("last_error_at")
+    if seen.get("last_error") and error_at and error_at == last:  # the latest push failed
+        changes["last_error"] = f"The last push was refused: {seen['last_error']}"
+    return _with(row, **changes) if changes else row
+
+
+def first_push_text(seen: dict[str, Any] | None) -> str:
+    """“Waiting for the first push…” or “✓ received 48 readings at 10:32”."""
+    if not seen or not seen.get("last_seen"):
+        return "Waiting for the first push…"
+    received = int(seen.get("readings_received") or 0)
+    at = datetime.fromisoformat(str(seen["last_seen"])).astimezone().strftime("%H:%M")
+    if seen.get("last_error") and seen.get("last_error_at") == seen.get("last_seen"):
+        return f"✗ a push arrived at {at} but was refused: {seen['last_error']}"
+    return f"✓ received {received} reading{'s' if received != 1 else ''} at {at}"

@@ -86,7 +86,8 @@ class Tray(QSystemTrayIcon):
 
 def problems_in(snap: Snapshot) -> list[str]:
     """Plain sentences for what needs the user: failed sources and refused readings."""
-    found = [
+    found = [snap.paused] if snap.paused else []  # one notice, not one per waiting source
+    found += [
         f"{s.name}: {s.last_error or s.state}"
         for s in snap.sources
         if s.state in ("failed", "needs attention")

@@ -84,8 +84,10 @@ def test_dashboard_shows_sources_counts_and_dead_letters(
     v = rows["verdigris-campus"]
     assert table.item(v, 2).text() == "failed"
     assert table.item(v, 8).text() == "Verdigris refused the client secret"
-    assert window.dead.table.rowCount() == 3
-    assert "MPAN1" in window.dead.table.item(0, 5).text()
+    dead = window.dead.table  # one row per source and reason, with the count and the meters
+    assert dead.rowCount() == 1
+    assert [dead.item(0, c).text() for c in (0, 2, 5)] == ["site-a", "3", "MPAN1"]
+    assert table.item(a, 7).background().color().name() == "#ffa000"  # refused: amber
     assert window.tabs.tabText(2).endswith("(3)")
     receipts = window.activity.table
     assert receipts.rowCount() >= 1

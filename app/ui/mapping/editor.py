@@ -136,6 +136,20 @@ class MappingEditor(QDialog):
         self.table.setCurrentCell(row, 0)
         return row
 
+    def add_missing(self, pairs: list[tuple[str, str]]) -> int:
+        """Add a row for each (source id, quantity) not in the table yet; returns how many."""
+        present = {(self._cell(r, "source_id"), self._cell(r, "quantity"))
+                   for r in range(self.table.rowCount())}  # fmt: skip
+        added = [p for p in dict.fromkeys(pairs) if p not in present]
+        for source_id, quantity in added:
+            self.add_row({"source_id": source_id, "quantity": quantity})
+        self.table.resizeColumnsToContents()
+        return len(added)
+
+    def _cell(self, row: int, name: str) -> str:
+        item = self.table.item(row, COLUMN[name])
+        return item.text().strip() if item is not None else ""
+
     def remove_rows(self) -> None:
         """Remove the selected rows."""
         for row in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):

@@ -92,6 +92,14 @@ class ChannelChart(QWidget):
             self._follow_palette()
         super().changeEvent(event)
 
+    def show_row(self, frame_row: int) -> bool:
+        """Chart the channel that frame row `frame_row` belongs to; False if none does."""
+        for number, (_label, part) in enumerate(self._slices):
+            if (part.start or 0) <= frame_row < (part.stop if part.stop is not None else -1):
+                self.picker.setCurrentIndex(number)
+                return True
+        return False
+
     def channel_count(self) -> int:
         """How many channels can be charted."""
         return len(self._slices)

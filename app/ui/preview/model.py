@@ -71,7 +71,9 @@ class ReadingsModel(QAbstractTableModel):
     def set_only_flagged(self, only: bool) -> None:
         """Show only rows with warnings (or all rows again)."""
         self.beginResetModel()
-        self._rows = np.flatnonzero(self._flags) if only else None
+        # "unmapped" is not a warning about the readings (the Map… button deals with it).
+        unmapped = int(Flag.UNMAPPED)
+        self._rows = np.flatnonzero((self._flags | unmapped) != unmapped) if only else None
         self.endResetModel()
 
     def source_row(self, row: int) -> int:

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
+    QStatusBar,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -31,10 +32,11 @@ from PySide6.QtWidgets import (
 from app.core.mapping import MappingTable
 from app.core.preview.data import PreviewCancelled, PreviewData, load_preview, save_import_files
 from app.core.preview.process import load_preview_in_process, use_process
-from app.core.sources.validation import common_timezones
+from app.ui.elided_label import ElidedLabel
 from app.ui.preview.chart import ChannelChart
 from app.ui.preview.delegate import ReadingsDelegate, size_columns
 from app.ui.preview.model import ReadingsModel
+from app.ui.preview.parts import PREFERRED_SIZE, build_header, fitted, read_with_text
 from app.ui.tables import name_corner_button
 from app.ui.workers import Worker, start
 from connectors.base import Source
@@ -70,13 +72,15 @@ class PreviewWindow(QWidget):
         self.worker: Worker | None = None
         self.setWindowTitle(f"meterbridge — preview of {path.name}")
         self.setAccessibleName("Preview window")
-        self.resize(1180, 760)
+        self.resize(*PREFERRED_SIZE)
         self._build()
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
+        self._placed = False
 
     # --- layout ------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        layout.addLayout(self._header())
+        layout.addLayout(build_header(self))
         layout.addLayout(self._progress_row())
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Preview views")
@@ -87,6 +91,7 @@ class PreviewWindow(QWidget):
         self.warnings.setAccessibleName("Warnings")
         self.warnings.setWordWrap(True)
         self.warnings.itemActivated.connect(self._on_warning_activated)
+        self.warnings.itemClicked.connect(self._on_warning_activated)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.tabs)
         split.addWidget(self._titled("Warnings", self.warnings))
@@ -94,40 +99,15 @@ class PreviewWindow(QWidget):
         split.setStretchFactor(1, 1)
         layout.addWidget(split, 1)
         layout.addWidget(self._buttons())
-
-    def _header(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        self.file_label = QLabel(f"<b>{self.path.name}</b>")
-        self.file_label.setAccessibleName("File")
-        self.file_label.setToolTip(str(self.path))
-        self.connector_box = QComboBox()
-        self.connector_box.setAccessibleName("Read as")
-        for c in self.candidates:
-            self.connector_box.addItem(f"{c.connector.info.name} ({c.score:.0%} sure)")
-        self.connector_box.currentIndexChanged.connect(lambda _i: self.start())
-        label = QLabel("Read &as:")
-        label.setBuddy(self.connector_box)
-        self.zone_box = QComboBox()
-        self.zone_box.setAccessibleName("Time zone of the file's local times")
-        self.zone_box.setToolTip("The zone the file's times are in when it does not say")
-        self.zone_box.addItem("as the format says", "")
-        for zone in common_timezones()[:9]:
-            self.zone_box.addItem(zone, zone)
-        self.zone_box.currentIndexChanged.connect(lambda _i: self.start())
-        zone_label = QLabel("&Times in:")
-        zone_label.setBuddy(self.zone_box)
-        self.summary = QLabel("")
-        self.summary.setAccessibleName("Summary")
-        row.addWidget(self.file_label)
-        row.addSpacing(16)
-        row.addWidget(label)
-        row.addWidget(self.connector_box)
-        row.addSpacing(12)
-        row.addWidget(zone_label)
-        row.addWidget(self.zone_box)
-        row.addStretch(1)
-        row.addWidget(self.summary)
-        return row
+        self.status = QStatusBar()
+        self.status.setAccessibleName("Preview messages")
+        self.status.setSizeGripEnabled(False)
+        self.message = ElidedLabel("")
+        self.message.setAccessibleName("Preview message")
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.addWidget(self.message, 1)
+        self.status.addPermanentWidget(self.summary)
+        layout.addWidget(self.status)
 
     def _progress_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -279,6 +259,7 @@ class PreviewWindow(QWidget):
         self.progress.setRange(0, 1)
         self.cancel_button.setVisible(False)
         self.progress_label.setText(f"Cannot read this file: {message}")
+        self.say(f"Cannot read this file: {message}", error=True)
         self.load_failed.emit(message)
 
     def _on_worker_cancelled(self) -> None:
@@ -300,6 +281,7 @@ class PreviewWindow(QWidget):
             f"{len(data.mapped):,} readings · {channels} channel(s) · "
             f"{len(data.report.warnings)} warning(s)"
         )
+        self.read_with.setText(read_with_text(data.info))
         self._set_ready(len(data.mapped) > 0)
         self.map_button.setVisible(bool(self.unmapped()))
         # The rest waits for later turns of the event loop (each step well under 100 ms),
@@ -333,10 +315,13 @@ class PreviewWindow(QWidget):
         if row is None or self.model is None:
             return
         shown = self.model.view_row(int(row))
+        if shown is None and self.only_flagged.isChecked():  # filtered out: show every row
+            self.only_flagged.setChecked(False)
+            shown = self.model.view_row(int(row))
         if shown is not None:
-            self.tabs.setCurrentIndex(0)
             self.view.selectRow(shown)
             self.view.scrollTo(self.model.index(shown, 0))
+        self.chart.show_row(int(row))
 
     def _on_only_flagged_toggled(self, only: bool) -> None:
         if self.model is not None:
@@ -370,11 +355,26 @@ class PreviewWindow(QWidget):
         try:
             written = save_import_files(self.data.mapped, folder, stem=self.path.stem[:40])
         except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "meterbridge", f"The files could not be saved: {exc}")
+            self.say(f"The files could not be saved: {exc}", error=True)
             return []
-        self.summary.setText(f"Saved {len(written) // 2} file(s) with profiles in {folder}")
+        self.say(f"Saved {len(written) // 2} file(s) with profiles in {folder}")
         self.saved.emit(written)
         return written
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        """Show a message in the window's status bar (an error in red)."""
+        self.message.setText(text)
+        self.message.setToolTip(text)
+        self.message.setStyleSheet("color: #d03a2f;" if error else "")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Open within the screen's free area (a 1366×768 laptop with a taskbar too)."""
+        if not self._placed:
+            self._placed = True
+            screen = self.screen()
+            if screen is not None:
+                self.setGeometry(fitted(screen.availableGeometry()))
+        super().showEvent(event)
 
     def closeEvent(self, event: Any) -> None:
         """Stop the conversion when the window closes."""

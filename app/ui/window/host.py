@@ -27,8 +27,11 @@ class WindowHost(Protocol):
     def restart_services(self) -> Any:
         """Restart the background services with the saved settings."""
 
-    def update_connection_label(self) -> None:
-        """Show the EnergyCAP connection in the status bar."""
+    def update_connection_label(self, paused: str = "", detail: str = "") -> None:
+        """Show the EnergyCAP connection (or why delivery is paused) in the status bar."""
+
+    def connected(self) -> bool:
+        """Whether an EnergyCAP host and API key are saved."""
 
     def open_path(self, path: Path) -> Any:
         """Open a meter data file in a preview window."""

@@ -17,7 +17,13 @@ from connectors.base import READING_COLUMNS
 
 log = logging.getLogger(__name__)
 
-FILE_FILTER = "Meter data (*.csv *.txt *.json *.xml *.log *.gz);;All files (*)"
+# Every extension a connector reads (UK HH CSV and Stark .df2, generic CSV, Readings-API JSON,
+# device logs), compressed or not.
+EXTENSIONS = ("csv", "df2", "txt", "tsv", "dat", "json", "xml", "log", "gz")
+FILE_FILTER = (
+    f"Meter data ({' '.join('*.' + e for e in EXTENSIONS)});;"
+    "UK half-hourly (*.csv *.df2);;All files (*)"
+)
 
 
 class MainActions:
@@ -86,6 +92,23 @@ class MainActions:
         editor.saved.connect(lambda _path: preview.remap(self.window.context.mapping_table()))
         return editor
 
+    def fix_mapping(self, pairs: list[tuple[str, str]]) -> Any:
+        """Open the mapping editor with a row for each refused source not mapped yet."""
+        editor = self.open_mapping_editor()
+        added = editor.add_missing(pairs)
+        editor.status.setText(
+            f"{added} refused meter(s) added: give each an EnergyCAP channel or meter, Save, "
+            "then press Replay on the Dead letters tab." if added else
+            "The refused meters are in the mapping already: check their rows, Save, then Replay."
+        )  # fmt: skip
+        return editor
+
+    def open_user_guide(self) -> Any:
+        """Help: the user guide shipped with the app."""
+        from app.ui.help_window import HelpWindow
+
+        return self._keep(HelpWindow(parent=self.window))
+
     def _keep(self, dialog: Any) -> Any:
         self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
         dialog.show()
@@ -104,8 +127,11 @@ class MainActions:
         )
 
     # --- work --------------------------------------------------------------
-    def send(self, data: PreviewData) -> Worker:
-        """Journal the previewed readings (durably); delivery takes them from there."""
+    def send(self, data: PreviewData, preview: Any = None) -> Worker:
+        """Journal the previewed readings (durably); delivery takes them from there.
+
+        The answer shows where the user is looking: the preview's status bar (and the banner).
+        """
         journal_file = self.window.context.paths.journal_file
         # Journal what the source said (delivery maps it), under the connector id as `send` does.
         readings = data.mapped.loc[:, list(READING_COLUMNS)]
@@ -121,13 +147,19 @@ class MainActions:
                 result = journal.accept(readings, source=name, hints=hints)
             finally:
                 journal.close()
-            return f"{label}: {result.describe()}{waiting}"
+            return f"{label}: {result.describe()}. {waiting}"
 
-        ready = bool(self.window.context.settings.energycap.url) and bool(
-            self.window.context.secrets.get("energycap-api-key")
+        waiting = (
+            "Sending to EnergyCAP now; the dashboard shows how it goes."
+            if self.window.connected()
+            else "Not connected to EnergyCAP: the readings are kept safely on this PC and go "
+            "to EnergyCAP as soon as you connect it (Getting started → Set up…)."
         )
-        waiting = "" if ready else " (kept safely; set the EnergyCAP host and key in Settings)"
-        return self._run(job, "Queued for EnergyCAP")
+        worker = self._run(job, "Queued for EnergyCAP")
+        if preview is not None:
+            worker.signals.succeeded.connect(lambda text: preview.say(f"Queued: {text}"))
+            worker.signals.failed.connect(lambda text: preview.say(text, error=True))
+        return worker
 
     def replay(self, source: str | None) -> Worker:
         """Queue dead letters again (of one source, or all)."""

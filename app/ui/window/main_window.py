@@ -7,26 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QSizePolicy,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSizePolicy, QVBoxLayout, QWidget
 
 from app import __version__
 from app.ui.context import AppContext
 from app.ui.elided_label import ElidedLabel
 from app.ui.preview.window import PreviewWindow
-from app.ui.snapshot import Snapshot, take_snapshot
+from app.ui.snapshot import Snapshot, take_snapshot, with_delivery, with_device_stats
+from app.ui.window.banner import Banner
+from app.ui.window.dead_letters import DeadLettersPanel
 from app.ui.window.held_panel import HeldPanel, held_tab_title
 from app.ui.window.log_viewer import LOG_NAME, LogViewer
 from app.ui.window.main_actions import MainActions
-from app.ui.window.panels import ActivityPanel, DeadLettersPanel, SourcesPanel
+from app.ui.window.menus import build_menus
+from app.ui.window.panels import ActivityPanel, SourcesPanel
 from app.ui.workers import Worker, start
 from connectors.base import Source
 from connectors.registry import Candidate
@@ -34,33 +29,6 @@ from connectors.registry import Candidate
 log = logging.getLogger(__name__)
 
 CLOSE_CANDIDATE_GAP = 0.3  # candidates this close to the best are offered too
-
-
-class Banner(QWidget):
-    """A dismissable one-line message above the tabs (never a blocking dialog)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.label = QLabel()
-        self.label.setAccessibleName("Message")
-        self.label.setWordWrap(True)
-        close = QToolButton()
-        close.setText("✕")
-        close.setAccessibleName("Dismiss message")
-        close.clicked.connect(self.hide)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(10, 6, 6, 6)
-        row.addWidget(self.label, 1)
-        row.addWidget(close)
-        self.setAutoFillBackground(True)
-        self.hide()
-
-    def say(self, text: str, *, error: bool = False) -> None:
-        """Show `text` (an error in a warm colour)."""
-        colour = "rgba(220,50,47,0.18)" if error else "rgba(38,139,210,0.16)"
-        self.setStyleSheet(f"Banner {{ background: {colour}; border-radius: 4px; }}")
-        self.label.setText(text)
-        self.show()
 
 
 class MainWindow(QMainWindow):
@@ -132,42 +100,23 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         acts = self.actions_
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self._action("&Open…", acts.open_dialog, QKeySequence.StandardKey.Open))
-        add_menu = file_menu.addMenu("&Add source")
-        for kind, title in acts.wizard_kinds():
-            add_menu.addAction(self._action(title, lambda k=kind: acts.open_wizard(k)))
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("&Settings…", acts.open_settings, "Ctrl+,"))
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", self.quit_app, QKeySequence.StandardKey.Quit))
-        tools = self.menuBar().addMenu("&Tools")
-        tools.addAction(self._action("&Mapping editor…", acts.open_mapping_editor, "Ctrl+M"))
-        tools.addAction(self._action("&Refresh", self.refresh, QKeySequence.StandardKey.Refresh))
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(self._action("&Log", lambda: self.tabs.setCurrentIndex(3)))
-        help_menu.addAction(self._action("&About meterbridge", acts.about))
+        self.toolbar_actions = build_menus(self)
         self.sources.add_requested.connect(lambda: acts.open_wizard(None))
         self.sources.open_requested.connect(acts.open_dialog)
+        self.sources.checklist.setup_requested.connect(acts.open_settings)
         self.dead.replay_requested.connect(acts.replay)
         self.sources.table.cellDoubleClicked.connect(self._on_sources_double_clicked)
-        self.dead.fix_requested.connect(acts.open_mapping_editor)
+        self.dead.fix_requested.connect(acts.fix_mapping)
         self.held.counted.connect(
             lambda n: self.tabs.setTabText(self.tabs.indexOf(self.held), held_tab_title(n))
         )
         self.held.decided.connect(lambda *_: self.services is not None and self.services.wake())
 
-    def _action(self, text: str, slot: Any, shortcut: Any = None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(lambda _checked=False: slot())
-        return action
-
     # --- state -------------------------------------------------------------------
     def attach_services(self, services: Any) -> None:
         """Start the background services (listener, delivery, schedule) and show their state."""
         self.services = services
+        self.context.services = services
         try:
             notes = services.start()
         except Exception as exc:  # the window stays useful for previews and settings
@@ -193,11 +142,34 @@ class MainWindow(QMainWindow):
         self._restart_worker = start(worker)
         return worker
 
-    def update_connection_label(self) -> None:
-        """Say in the status bar where readings go."""
+    def update_connection_label(self, paused: str = "", detail: str = "") -> None:
+        """Say in the status bar where readings go, or why delivery is paused (in red)."""
         url = self.context.settings.energycap.url
-        target = f"EnergyCAP: {url}" if url else "No EnergyCAP connection: files go to the outbox"
+        if paused:
+            self.connection_label.setText(f"⚠ {paused}")
+            self.connection_label.setStyleSheet("color: #d03a2f; font-weight: bold;")
+            self.connection_label.setToolTip(detail)
+            return
+        target = (
+            f"EnergyCAP: {url}" if url else "Not connected to EnergyCAP: readings wait on this PC"
+        )
         self.connection_label.setText(target)
+        self.connection_label.setStyleSheet("")
+        self.connection_label.setToolTip("")
+
+    def connected(self) -> bool:
+        """Whether an EnergyCAP host and API key are saved."""
+        from app.ui.context import API_KEY_SECRET
+
+        return bool(
+            self.context.settings.energycap.url and self.context.secrets.get(API_KEY_SECRET)
+        )
+
+    def deliver_now(self) -> None:
+        """Send what waits now, not at the next period."""
+        if self.services is not None:
+            self.services.wake()
+        self.statusBar().showMessage("Delivering now…", 5000)
 
     def refresh(self) -> None:
         """Re-read sources, receipts and dead letters on a worker."""
@@ -214,12 +186,24 @@ class MainWindow(QMainWindow):
         self._snapshot_worker = None
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        """Display a snapshot in every panel."""
+        """Display a snapshot in every panel (with what the background services know now)."""
+        snap = self._with_services(snap)
         for panel in (self.sources, self.activity, self.dead):
             panel.show_snapshot(snap)
+        self.sources.checklist.show_progress(self.connected(), bool(snap.sources))
         self.tabs.setTabText(2, f"Dead &letters ({len(snap.dead_letters)})")
         self.held.refresh()
         self.snapshot_shown.emit(snap)
+
+    def _with_services(self, snap: Snapshot) -> Snapshot:
+        services = self.services
+        if services is None or not hasattr(services, "delivery"):
+            return snap
+        state = services.delivery
+        with_device_stats(snap, services.device_stats())
+        with_delivery(snap, state.problem, paused=bool(state.paused))
+        self.update_connection_label(state.paused, state.detail)
+        return snap
 
     def _on_sources_double_clicked(self, row: int, _column: int) -> None:
         """A source with refused readings opens the dead letters; others the log."""
@@ -238,7 +222,7 @@ class MainWindow(QMainWindow):
             return None
         table = self.context.mapping_table()
         preview = PreviewWindow(path, candidates, table)
-        preview.send_requested.connect(self.actions_.send)
+        preview.send_requested.connect(lambda data: self.actions_.send(data, preview))
         preview.map_requested.connect(lambda pairs: self.actions_.map_sources(preview, pairs))
         preview.destroyed.connect(lambda *_: None)
         self.previews.append(preview)
@@ -287,15 +271,49 @@ class MainWindow(QMainWindow):
 
     # --- closing -------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Hide to the tray (work goes on) unless quitting or there is no tray."""
+        """Hide to the tray (work goes on); with no tray, ask first when work would stop."""
         if self.keep_in_tray and not self.quitting and self.context.prefs.close_to_tray:
             event.ignore()
             self.hide()
             self.hidden_to_tray.emit()
             return
+        if not self.quitting and not self.keep_in_tray and not self._may_stop_work():
+            event.ignore()
+            return
         for preview in self.previews:
             preview.close()
         event.accept()
+
+    def work_that_stops(self) -> list[str]:
+        """What closing would stop: readings still to send, a listener devices push to."""
+        services, found = self.services, []
+        if services is None:
+            return found
+        pending = services.pending_readings() if hasattr(services, "pending_readings") else 0
+        if pending:
+            found.append(f"{pending:,} reading(s) are not delivered to EnergyCAP yet")
+        if getattr(services, "listening", lambda: False)():
+            found.append("devices can no longer push readings to this PC")
+        return found
+
+    def _may_stop_work(self) -> bool:
+        """True when nothing would stop; else ask (not blocking) and close again on Quit."""
+        work = self.work_that_stops()
+        if not work:
+            return True
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit meterbridge?",
+                          "Quit meterbridge? There is no tray to keep it running, so:",
+                          parent=self)  # fmt: skip
+        box.setInformativeText("".join(f"• {line}.<br>" for line in work)
+                               + "What waits is kept and sent at the next start.")  # fmt: skip
+        quit_button = box.addButton("&Quit", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("&Keep running", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.finished.connect(lambda _r: box.clickedButton() is quit_button and self.quit_app())
+        self.close_question = box
+        box.open()
+        return False
 
     def quit_app(self) -> None:
         """Leave for good (the tray menu's Quit too)."""

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.snapshot import Snapshot, SourceRow, when
+from app.ui.snapshot import PAUSED, Snapshot, SourceRow, when
 from app.ui.tables import fit_columns, make_table
+from app.ui.window.first_run import FirstRunChecklist
 
 SOURCE_HEADERS = (
     "Source",
@@ -36,13 +37,14 @@ SOURCE_HEADERS = (
 )
 RECEIPT_HEADERS = ("Batch", "Started", "API", "Readings", "Confirmed", "Rejected", "Status")
 RECEIPT_HEADERS += ("EnergyCAP task id", "Message")
-DEAD_HEADERS = ("Source", "Source id", "Quantity", "Time (UTC)", "Value", "Reason", "Origin")
 JOB_KINDS = frozenset({"verdigris", "sftp", "folder"})  # rows that are scheduled jobs
+RED, AMBER = QColor(220, 50, 47, 80), QColor(255, 160, 0, 90)
 STATE_COLOURS = {
-    "failed": QColor(220, 50, 47, 80),
-    "needs attention": QColor(255, 140, 0, 80),
+    "failed": RED,
+    PAUSED: RED,
     "paused": QColor(128, 128, 128, 60),
 }
+REJECTED_COLUMN, ERROR_COLUMN = SOURCE_HEADERS.index("Rejected"), SOURCE_HEADERS.index("Last error")
 
 
 def fill_row(table: QTableWidget, row: int, values: Sequence[Any]) -> None:
@@ -88,25 +90,21 @@ class SourcesPanel(QWidget):
             "or add a source (EpiSensor, AcuRev, AcuLink, Verdigris, UK half-hourly, CSV).",
             "No sources hint",
         )
+        self.checklist = FirstRunChecklist()
+        self.checklist.open_requested.connect(self.open_requested)
+        self.checklist.add_requested.connect(self.add_requested)
         self.rows: list[SourceRow] = []
         self.running: set[str] = set()  # jobs asked to run now, until their outcome
-        add = QPushButton("&Add source…")
-        add.setAccessibleName("Add source")
-        add.clicked.connect(self.add_requested)
-        open_button = QPushButton("&Open file…")
-        open_button.setAccessibleName("Open file")
-        open_button.clicked.connect(self.open_requested)
         self.notes = QLabel("")
         self.notes.setAccessibleName("Dashboard notes")
         self.notes.setWordWrap(True)
-        buttons = QHBoxLayout()
-        buttons.addWidget(add)
-        buttons.addWidget(open_button)
+        buttons = QHBoxLayout()  # Open file… and Add source… are on the toolbar
         self._build_source_actions(buttons)
         buttons.addStretch(1)
         buttons.addWidget(self.notes, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.checklist)
         layout.addWidget(self.hint)
         layout.addWidget(self.table, 1)
         self.table.itemSelectionChanged.connect(self._update_buttons)
@@ -241,6 +239,11 @@ class SourcesPanel(QWidget):
             if colour is not None:
                 for column in range(self.table.columnCount()):
                     self.table.item(number, column).setBackground(colour)
+            if source.rejected:
+                self.table.item(number, REJECTED_COLUMN).setBackground(AMBER)
+            if source.last_error:
+                self.table.item(number, ERROR_COLUMN).setForeground(QColor(215, 50, 40))
+                self.table.item(number, ERROR_COLUMN).setToolTip(source.last_error)
         fit_columns(self.table)
         if chosen is not None:
             self.select(chosen.name)
@@ -300,53 +303,3 @@ class ActivityPanel(QWidget):
                       r.get("task_guid") or "", r.get("message") or "")  # fmt: skip
             fill_row(self.table, number, values)
         fit_columns(self.table)
-
-
-class DeadLettersPanel(QWidget):
-    """Readings EnergyCAP refused, why, and a way to fix the mapping and replay them."""
-
-    replay_requested = Signal(object)  # source name, or None for all
-    fix_requested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.table = make_table(DEAD_HEADERS, "Dead letters")
-        self.hint = EmptyHint("No refused readings.", "No dead letters hint")
-        self.fix_button = QPushButton("&Fix mapping…")
-        self.fix_button.setAccessibleName("Fix mapping")
-        self.replay_button = QPushButton("&Replay")
-        self.replay_button.setAccessibleName("Replay refused readings")
-        self.replay_button.setToolTip("Queue the refused readings of the selected source again")
-        self.fix_button.clicked.connect(self.fix_requested)
-        self.replay_button.clicked.connect(self._on_replay_clicked)
-        explain = QLabel(
-            "Refused readings usually point at a missing or wrong mapping: fix it, then replay."
-        )
-        explain.setWordWrap(True)
-        buttons = QHBoxLayout()
-        buttons.addWidget(explain, 1)
-        buttons.addWidget(self.fix_button)
-        buttons.addWidget(self.replay_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(buttons)
-        layout.addWidget(self.hint)
-        layout.addWidget(self.table, 1)
-
-    def show_snapshot(self, snap: Snapshot) -> None:
-        """Display the dead letters of `snap`."""
-        rows = snap.dead_letters
-        self.hint.setVisible(not rows)
-        self.replay_button.setEnabled(bool(rows))
-        self.table.setRowCount(len(rows))
-        for number, r in enumerate(rows):
-            time = r.get("time")
-            stamp = time.strftime("%Y-%m-%d %H:%M") if hasattr(time, "strftime") else time
-            values = (r.get("source"), r.get("source_id"), r.get("quantity"), stamp,
-                      r.get("value"), r.get("reason"), r.get("origin"))  # fmt: skip
-            fill_row(self.table, number, values)
-        fit_columns(self.table)
-
-    def _on_replay_clicked(self) -> None:
-        rows = {i.row() for i in self.table.selectedIndexes()}
-        sources = {self.table.item(r, 0).text() for r in rows}
-        self.replay_requested.emit(sources.pop() if len(sources) == 1 else None)
