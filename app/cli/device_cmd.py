@@ -6,7 +6,11 @@ device set NAME [--set KEY=VALUE]... [--unset KEY]... [--tz ZONE] [--expected-in
     Change a device's reader options, zone or expected push interval (token kept).
 device show NAME
     The device, its statistics and every reader option with its value or default.
-device list | remove NAME | token NAME [--new] | captures NAME [--show ID]
+device list | remove NAME | token NAME [--new]
+    `add`, `list` and `show` print the running listener's real URL, and say when only
+    this computer can reach it.
+device captures [NAME] [--show ID] [--replay] | map NAME --points P --id P --time P --value P
+    Pushes held for mapping, mapped by example and replayed (see device_captures).
 serve [--listen HOST:PORT] [--lan] [--no-deliver] [--ecap-url URL] [--api A] [--overwrite]
     Run the push listener, delivery to EnergyCAP and the scheduler until SIGTERM/SIGINT.
 """
@@ -20,7 +24,8 @@ from typing import Any
 from app.cli import EXIT_OK, UsageError
 from app.cli.journal.deliver import add_connection_options
 from app.cli.loading import load_home
-from app.core.listener.capture import CaptureStore
+from app.core.listener import address
+from app.core.listener.address import PushAddress
 from app.core.paths import AppPaths
 from app.core.push_readers import reader_option_specs
 from app.core.secrets import SecretStore
@@ -66,10 +71,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     token.add_argument("name")
     token.add_argument("--new", action="store_true", help="make a new token (the old one stops)")
     token.set_defaults(func=run_token)
-    captures = actions.add_parser("captures", parents=[common], help="payloads not parsed")
-    captures.add_argument("name", nargs="?")
-    captures.add_argument("--show", type=int, metavar="ID", help="print one captured body")
-    captures.set_defaults(func=run_captures)
+    from app.cli import device_captures  # `captures` (held pushes, --replay) and `map`
+
+    device_captures.register(actions, common)
     serve = subparsers.add_parser(
         "serve", parents=[common], help="run listener, delivery and scheduler until stopped"
     )
@@ -106,12 +110,9 @@ def registry(paths: AppPaths) -> DeviceRegistry:
     )
 
 
-def push_url(settings: Settings, name: str) -> str:
-    """The URL a device pushes to, from the listener settings."""
-    listener = settings.listener
-    scheme = "https" if listener.tls_cert else "http"
-    host = listener.public_host or listener.host
-    return f"{scheme}://{host}:{listener.port}/push/{name}"
+def push_address(paths: AppPaths, settings: Settings) -> PushAddress:
+    """Where devices reach the listener: the running one's real address, else the settings'."""
+    return address.push_address(paths.data_dir, settings.listener)
 
 
 def _options(pairs: list[str]) -> dict[str, Any]:
@@ -136,7 +137,9 @@ def run_add(args: argparse.Namespace) -> int:
     except DeviceError as exc:
         raise UsageError(str(exc)) from None
     print(f"device {args.name} ({args.connector}, times in {args.tz or 'UTC'}) registered")
-    print(f"push URL: {push_url(settings, args.name)}")
+    where = push_address(paths, settings)
+    print(f"push URL: {where.url(args.name)}")
+    print(where.reach())
     print(f"token:    {token}")
     if devices.stored_token(args.name) is None:
         print("No OS keyring: the token is shown only now (only its hash is kept).")
@@ -184,7 +187,7 @@ def run_show(args: argparse.Namespace) -> int:
         device = devices.get(args.name)
     except DeviceError as exc:
         raise UsageError(str(exc)) from None
-    _print_device(devices, device, settings)
+    _print_device(devices, device, push_address(paths, settings))
     interval = device.expected_interval_s
     print(
         f"  created {device.created or 'unknown'}; expected interval: "
@@ -209,15 +212,24 @@ def run_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_device(devices: DeviceRegistry, device: Device, settings: Settings) -> None:
+def _print_device(devices: DeviceRegistry, device: Device, where: PushAddress) -> None:
     stats = devices.stats(device.name)
-    print(f"{device.name}: {device.connector}, tz {device.tz}, {push_url(settings, device.name)}")
+    print(f"{device.name}: {device.connector}, tz {device.tz}, {where.url(device.name)}")
     print(
         f"  last seen {stats.last_seen or 'never'}; {stats.readings_received} readings in "
         f"{stats.requests} pushes; next expected {stats.next_expected or 'unknown'}"
     )
     if stats.last_error:
         print(f"  last error ({stats.last_error_at}): {stats.last_error}")
+    if stats.meters:
+        print(f"  meters: {', '.join(stats.meters)}")
+    if stats.skipped_params:
+        shown = ", ".join(stats.skipped_params[:30])
+        more = len(stats.skipped_params) - 30
+        print(
+            f"  not delivered ({len(stats.skipped_params)}; deliver with --set params=[...]): "
+            f"{shown}{f' … and {more} more' if more > 0 else ''}"
+        )
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -226,10 +238,13 @@ def run_list(args: argparse.Namespace) -> int:
     devices = registry(paths)
     if not devices.all():
         print("no devices; add one with `meterbridge device add NAME --connector …`")
+    where = push_address(paths, settings)
     for device in devices.all():
-        _print_device(devices, device, settings)
+        _print_device(devices, device, where)
         if device.options:
             print(f"  options: {', '.join(f'{k}={_shown(v)}' for k, v in device.options.items())}")
+    if devices.all():
+        print(where.reach())
     return EXIT_OK
 
 
@@ -255,28 +270,4 @@ def run_token(args: argparse.Namespace) -> int:
     if token is None:
         raise UsageError("the token is not kept (no OS keyring); make a new one with --new")
     print(token)
-    return EXIT_OK
-
-
-def run_captures(args: argparse.Namespace) -> int:
-    """`device captures [NAME] [--show ID]`."""
-    paths, _ = load_home(args)
-    paths.ensure()
-    store = CaptureStore(paths.data_dir / "captures.sqlite3")
-    try:
-        if args.show is not None:
-            capture = store.get(args.show)
-            if capture is None:
-                raise UsageError(f"no capture {args.show}")
-            info = capture.info
-            print(f"# capture {info.id} of {info.device}, {info.received_at}, {info.name}")
-            print(f"# {info.content_type}, {info.size} bytes, fields {info.fields}")
-            print(f"# why: {info.reason}")
-            print(capture.text())
-            return EXIT_OK
-        for info in store.list(args.name):
-            print(f"{info.id}\t{info.received_at}\t{info.device}\t{info.name}\t{info.size} B")
-            print(f"\t{info.reason[:200]}")
-    finally:
-        store.close()
     return EXIT_OK

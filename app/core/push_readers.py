@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from connectors.base import Problem, Source, SourceError, concat_batches
-from connectors.push import aculink810, acurev2100, episensor
+from connectors.push import aculink810, acurev2100, episensor, mapped
 from connectors.push.common import TIME_ENCODINGS, PointColumns
 from connectors.push.options import OptionSpec, check_option
 from connectors.push.registers import RESET_RULES
@@ -32,6 +32,41 @@ COLUMN_READERS: dict[str, ColumnReader] = {
 }
 CATALOG_IDS: dict[str, tuple[str, ...]] = {"readings": ("readings-json", "readings")}
 
+POLICIES = ("hold", "refuse")
+# Readers whose format is inferred hold what they cannot read (answer 202: the
+# gateway does not resend, the body waits to be mapped and replayed); a
+# validated format (Readings-API JSON) is refused (400: the sender fixes and resends).
+DEFAULT_POLICY = {
+    "episensor": "hold",
+    "aculink810": "hold",
+    "acurev2100": "hold",
+    "readings": "refuse",
+}
+
+
+def policy_option(connector_id: str) -> OptionSpec:
+    """The ``on_unreadable`` option of a reader, with its default policy."""
+    return OptionSpec(
+        "choice",
+        DEFAULT_POLICY.get(connector_id, "refuse"),
+        "a push this reader cannot read: hold (202 'held for mapping', kept until mapped "
+        "and replayed) or refuse (400: the device keeps it and resends)",
+        POLICIES,
+    )
+
+
+def unreadable_policy(connector_id: str, options: Mapping[str, Any]) -> str:
+    """``hold`` or ``refuse``: what a device does with a push its reader cannot read."""
+    chosen = str(options.get("on_unreadable") or DEFAULT_POLICY.get(connector_id, "refuse"))
+    return chosen if chosen in POLICIES else "refuse"
+
+
+MAPPING_OPTION = OptionSpec(
+    "map",
+    None,
+    "a map-by-example of this device's pushes (points, id, time, value paths …; set with "
+    "`meterbridge device map` or the app's Map held pushes…); replaces the reader",
+)
 COMMON_OPTIONS: dict[str, OptionSpec] = {
     "time_encoding": OptionSpec(
         "text", "auto", f"{' | '.join(TIME_ENCODINGS)} | a strptime format such as %d/%m/%Y %H:%M"
@@ -46,6 +81,7 @@ COMMON_OPTIONS: dict[str, OptionSpec] = {
     "reset_rule": OptionSpec(
         "choice", "from_zero", "a register drop: use counted from zero, or skip", RESET_RULES
     ),
+    "mapping": MAPPING_OPTION,
 }
 EPISENSOR_OPTIONS: dict[str, OptionSpec] = {
     "points_path": OptionSpec(
@@ -66,13 +102,27 @@ EPISENSOR_OPTIONS: dict[str, OptionSpec] = {
     "default_quantity": OptionSpec("text", "value", "quantity of other sensors"),
 }
 READER_OPTIONS: dict[str, dict[str, OptionSpec]] = {
-    "episensor": {**COMMON_OPTIONS, **EPISENSOR_OPTIONS},
-    "aculink810": {**COMMON_OPTIONS, **aculink810.OPTIONS},
-    "acurev2100": {**COMMON_OPTIONS, **acurev2100.OPTIONS},
+    "episensor": {
+        **COMMON_OPTIONS,
+        **EPISENSOR_OPTIONS,
+        "on_unreadable": policy_option("episensor"),
+    },
+    "aculink810": {
+        **COMMON_OPTIONS,
+        **aculink810.OPTIONS,
+        "on_unreadable": policy_option("aculink810"),
+    },
+    "acurev2100": {
+        **COMMON_OPTIONS,
+        **acurev2100.OPTIONS,
+        "on_unreadable": policy_option("acurev2100"),
+    },
     "readings": {
         "source_label": OptionSpec(
             "choice", "end", "times in the body label the interval end or start", ("end", "start")
         ),
+        "on_unreadable": policy_option("readings"),
+        "mapping": MAPPING_OPTION,
     },
 }
 
@@ -97,6 +147,10 @@ def option_problem(connector_id: str, options: Mapping[str, Any]) -> str | None:
             f"option time_encoding={encoding!r}: use one of {', '.join(TIME_ENCODINGS)} "
             "or a strptime format such as %d/%m/%Y %H:%M"
         )
+    if options.get("mapping") is not None:
+        problem = mapped.mapping_problem(options["mapping"])
+        if problem:
+            return problem
     if connector_id == "acurev2100":
         try:
             acurev2100.key_table(options)
@@ -122,6 +176,8 @@ def parse_payload(
     Raises:
         SourceError: when the body cannot be read at all.
     """
+    if options.get("mapping"):
+        return mapped.parse_push(data, name, options)  # the user's map-by-example wins
     reader = COLUMN_READERS.get(connector_id)
     if reader is not None:
         return reader(data, name, options)

@@ -1,28 +1,55 @@
-"""What happens to a push body once the listener has read it: parse, capture, decide.
+"""What happens to a push body once the listener has read it: parse, keep, decide.
 
 Owned by the push work (issues #17 and #20: readers, captures, the per-device
-hold/refuse policy); extend it here. The listener (issue #15) only calls
-`take_in` with the device and the decoded `Payload` and answers what it
-returns. Moved unchanged from the listener's request handler.
+hold/refuse policy). The listener (issue #15) calls `take_in` with the
+authenticated device and the decoded `Payload` (data, content type, file name,
+form fields, request headers) *off the event loop* (it parses, and it may
+write a body to disk and fsync) and answers what it returns, an `Intake`:
+
+- ``intake.job`` set: readings to commit. The listener submits the job to the
+  committer, waits, then answers 200 (`summary` gives the document).
+- ``intake.job`` None: answer ``intake.status`` / ``intake.document`` as they
+  are. An unreadable body has then already been kept durably (committed and
+  synced in the capture store) with its headers, content type, file name and
+  form fields, before `take_in` returns:
+
+  * policy *hold* (device option ``on_unreadable``; the default for EpiSensor
+    and Accuenergy, whose formats are inferred): **202** ``held for mapping``
+    — the gateway will not resend; the body waits to be mapped and replayed
+    (`app.core.listener.replay`);
+  * policy *refuse* (the default for Readings-API JSON): **400** naming the
+    problem — the device keeps the body and resends it;
+  * a JSON ``NaN``/``Infinity`` literal is always a 400 naming the field;
+  * held bodies filling the store: **503** (nothing kept; the device resends).
+
+A body with some unreadable values is accepted for the rest (200) and also
+kept (status ``captured``). What a device's pushes named is remembered on the
+way (`DeviceRegistry.record_meters`: a later push that names no meter is filed
+under the single meter seen, or refused when there were several; parameters
+not delivered are logged once per device).
 """
 
 from __future__ import annotations
 
+import email.message
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from app.core.listener.body import Payload
-from app.core.listener.capture import CaptureStore
-from app.core.listener.commit import PushJob
-from app.core.push_readers import parse_payload
+from app.core.listener.capture import CAPTURED, HELD, CaptureFull, CaptureStore
+from app.core.listener.commit import PushJob, PushOutcome
+from app.core.push_readers import parse_payload, unreadable_policy
 from app.core.sources.devices import Device, DeviceRegistry
 from connectors.base import Problem, SourceError
-from connectors.push.common import PointColumns
+from connectors.push.common import NotANumberLiteral, PointColumns
 
 log = logging.getLogger(__name__)
 
 MAX_PROBLEMS_SHOWN = 20
+DEFAULT_NAME = "push-body"
 
 
 @dataclass
@@ -32,9 +59,10 @@ class Intake:
     Attributes:
         job: the readings to commit (None when the body is refused or held).
         problems: values that could not be read (the rest are in `job`).
-        info: what the reader reported besides readings (skipped parameters ...).
-        captured: the capture id of the body when it was kept for mapping.
-        status: the HTTP status when there is no job (400 refused, 202 held).
+        info: what the reader reported besides readings (skipped parameters,
+            the meters named ...).
+        captured: the capture id of the body when it was kept.
+        status: the HTTP status when there is no job (202 held, 400 refused, 503).
         document: the JSON answer when there is no job.
     """
 
@@ -45,70 +73,216 @@ class Intake:
     status: int = 200
     document: dict[str, Any] | None = None
 
+    def answer(self, outcome: PushOutcome) -> dict[str, Any]:
+        """The 200 document once the job's readings are committed."""
+        assert self.job is not None
+        return summary(self.job, outcome, self.problems, self.info, self.captured)
+
 
 def take_in(
     device: Device, payload: Payload, captures: CaptureStore, devices: DeviceRegistry
 ) -> Intake:
-    """Parse `payload` with the device's reader; capture what could not be read.
+    """Parse `payload` with the device's reader; keep, hold or refuse what cannot be read.
 
-    Runs on a worker thread. Never raises for a bad body: a body nothing can
-    be read from is captured and refused (400) with a message naming the problem.
+    Runs on a worker thread (never on the event loop). Never raises for a bad
+    body. See the module doc for the answers.
     """
-    options = {**device.reader_options(), "form": payload.fields}
-    try:
-        parsed = parse_payload(device.connector, payload.data, payload.name, options)
-    except SourceError as exc:
-        return _reject(device, payload, exc.message, captures, devices)
-    except Exception as exc:  # a reader bug must not kill the connection: capture it
-        log.exception("reader %s failed on a push from %s", device.connector, device.name)
-        message = f"the reader failed: {type(exc).__name__}: {exc}"
-        return _reject(device, payload, message, captures, devices)
-    if isinstance(parsed, PointColumns):
-        job, problems, info = PushJob(device, columns=parsed), parsed.problems, parsed.info
-    else:
-        job, problems, info = PushJob(device, frame=parsed[0]), parsed[1], parsed[2]
-        if not job.count and problems:  # nothing readable: refused like the other readers
-            first = problems[0].describe()
-            message = f"no reading could be read; first problem: {first}"
-            return _reject(device, payload, message, captures, devices, problems)
-        # The identities a Readings-API body names go to the journal in the same
-        # transaction as its readings (before the 200); delivery applies them.
-        job.hints = list(info.get("mapping_hint") or [])
-    captured = None
-    if problems:
-        reason = "; ".join(p.describe() for p in problems[:MAX_PROBLEMS_SHOWN])
-        captured = _capture(
-            device, payload, f"{len(problems)} value(s) not read: {reason}", captures
-        )
-    return Intake(job=job, problems=list(problems), info=dict(info), captured=captured)
+    return PushIntake(devices, captures).take(device, payload)
 
 
-def _reject(
-    device: Device,
-    payload: Payload,
-    message: str,
-    captures: CaptureStore,
-    devices: DeviceRegistry,
-    problems: list[Problem] | None = None,
-) -> Intake:
-    capture_id = _capture(device, payload, message, captures)
-    devices.record_error(device.name, message)
-    hint = f"the payload was captured; see `meterbridge device captures {device.name}`"
-    document: dict[str, Any] = {"error": message, "captured": capture_id, "hint": hint}
-    if problems:
-        document["problems"] = [p.describe() for p in problems[:MAX_PROBLEMS_SHOWN]]
-        document["problem_count"] = len(problems)
-    return Intake(status=400, document=document, captured=capture_id)
+class PushIntake:
+    """Reads a device's decoded bodies; keeps and answers what it cannot read."""
 
+    def __init__(self, devices: DeviceRegistry, captures: CaptureStore) -> None:
+        self.devices = devices
+        self.captures = captures
 
-def _capture(device: Device, payload: Payload, reason: str, captures: CaptureStore) -> int:
-    return int(
-        captures.keep(
+    def take(self, device: Device, payload: Payload) -> Intake:
+        """Parse `payload` with the device's reader (blocking: call it off the event loop)."""
+        headers = dict(getattr(payload, "headers", None) or {})
+        name = file_name(payload.name, headers)
+        options = self.options(device, payload.fields)
+        try:
+            parsed = parse_payload(device.connector, payload.data, name, options)
+        except SourceError as exc:
+            return self._unreadable(device, payload, name, headers, exc)
+        except Exception as exc:  # a reader bug must not cost the body: keep it
+            log.exception("reader %s failed on a push from %s", device.connector, device.name)
+            error = SourceError(f"the reader failed: {type(exc).__name__}: {exc}")
+            return self._unreadable(device, payload, name, headers, error)
+        intake = self.job_of(device, parsed)
+        if intake.job is not None and not intake.job.count and intake.problems:
+            first = intake.problems[0].describe()
+            error = SourceError(f"no reading could be read; first problem: {first}")
+            return self._unreadable(device, payload, name, headers, error, intake.problems)
+        if intake.problems:
+            reason = "; ".join(p.describe() for p in intake.problems[:MAX_PROBLEMS_SHOWN])
+            intake.captured = self._keep(
+                device,
+                payload,
+                name,
+                headers,
+                f"{len(intake.problems)} value(s) not read: {reason}",
+                CAPTURED,
+            )
+        self.remember(device, intake.info)
+        return intake
+
+    def options(self, device: Device, form: dict[str, str] | None = None) -> dict[str, Any]:
+        """The reader options for one of the device's bodies (with what it named before)."""
+        return {
+            **device.reader_options(),
+            "form": dict(form or {}),
+            "known_meters": self.devices.meters(device.name),
+        }
+
+    def job_of(self, device: Device, parsed: Any) -> Intake:
+        """The job (and problems, info) for what the device's reader parsed."""
+        if isinstance(parsed, PointColumns):
+            intake = Intake(problems=parsed.problems, info=parsed.info)
+            estimated = parsed.info.get("estimated_rows")
+            if estimated:
+                frame = parsed.to_frame()
+                frame.loc[frame.index[estimated], "estimated"] = True
+                intake.job = PushJob(device, frame=frame)
+            else:
+                intake.job = PushJob(device, columns=parsed)
+            return intake
+        frame, problems, info = parsed
+        intake = Intake(problems=list(problems), info=dict(info))
+        intake.job = PushJob(device, frame=frame if isinstance(frame, pd.DataFrame) else None)
+        # A Readings-API body's identities go to the journal with its readings.
+        intake.job.hints = list(info.get("mapping_hint") or [])
+        return intake
+
+    def remember(self, device: Device, info: dict[str, Any]) -> None:
+        """Note the meters a read body named and the parameters it did not deliver."""
+        self.devices.record_meters(device.name, list(info.get("meters") or []))
+        new = self.devices.record_skipped(device.name, list(info.get("skipped_params") or []))
+        if new:
+            log.info(
+                "device %s: %d parameter(s) not delivered (listed once; deliver more with "
+                "`meterbridge device set %s --set params=[...]`): %s",
+                device.name,
+                len(new),
+                device.name,
+                ", ".join(new[:50]),
+            )
+
+    def _unreadable(
+        self,
+        device: Device,
+        payload: Any,
+        name: str,
+        headers: dict[str, str],
+        error: SourceError,
+        problems: list[Problem] | None = None,
+    ) -> Intake:
+        message = error.message if isinstance(error, SourceError) else str(error)
+        hold = unreadable_policy(device.connector, device.options) == "hold"
+        if isinstance(error, NotANumberLiteral):
+            hold = False  # not JSON: the sender must fix it
+        try:
+            kept = self._keep(device, payload, name, headers, message, HELD if hold else CAPTURED)
+        except CaptureFull as full:
+            self.devices.record_error(device.name, str(full))
+            return Intake(status=503, document={"error": str(full)})
+        self.devices.record_error(device.name, message)
+        document = held_document(device, message, kept) if hold else refused(device, message, kept)
+        if problems:
+            document["problems"] = [p.describe() for p in problems[:MAX_PROBLEMS_SHOWN]]
+            document["problem_count"] = len(problems)
+        return Intake(status=202 if hold else 400, document=document, captured=kept)
+
+    def _keep(
+        self,
+        device: Device,
+        payload: Any,
+        name: str,
+        headers: dict[str, str],
+        reason: str,
+        status: str,
+    ) -> int:
+        return self.captures.keep(
             device.name,
             payload.data,
-            name=payload.name,
+            name=name,
             content_type=payload.content_type,
             reason=reason,
             fields=payload.fields,
+            headers=headers,
+            status=status,
         )
+
+
+def held_document(device: Device, message: str, capture_id: int) -> dict[str, Any]:
+    """The 202 answer for a body held for mapping."""
+    return {
+        "status": "held for mapping",
+        "device": device.name,
+        "held": capture_id,
+        "problem": message,
+        "hint": (
+            "the body is kept: map it in the app (Map held pushes…) or with `meterbridge device "
+            f"map {device.name} …`, then `meterbridge device captures {device.name} --replay`"
+        ),
+    }
+
+
+def refused(device: Device, message: str, capture_id: int) -> dict[str, Any]:
+    """The 400 answer for a body refused (and captured for a look)."""
+    return {
+        "error": message,
+        "captured": capture_id,
+        "hint": f"the payload was captured; see `meterbridge device captures {device.name}`",
+    }
+
+
+def file_name(name: str | None, headers: dict[str, str]) -> str:
+    """The body's file name: the one given, else Content-Disposition's, else ``push-body``."""
+    if name and name != DEFAULT_NAME:
+        return name
+    disposition = next((v for k, v in headers.items() if k.lower() == "content-disposition"), "")
+    if disposition:
+        message = email.message.EmailMessage()
+        message["Content-Disposition"] = disposition
+        found = message.get_filename()
+        if found:
+            return str(found).replace("\\", "/").rsplit("/", 1)[-1]
+    return name or DEFAULT_NAME
+
+
+def summary(
+    job: PushJob,
+    outcome: PushOutcome,
+    problems: list[Problem],
+    info: dict[str, Any],
+    captured: int | None,
+) -> dict[str, Any]:
+    """The JSON body of a 200 answer."""
+    accepted = outcome.accepted
+    journal = (
+        {k: int(v) for k, v in vars(accepted).items()} if hasattr(accepted, "__dict__") else {}
     )
+    document: dict[str, Any] = {
+        "device": job.device.name,
+        "received": job.count,
+        "journal": journal,
+        "committed_with_requests": outcome.requests,
+    }
+    if outcome.derived.registers_in:
+        document["registers"] = {
+            "points": outcome.derived.registers_in,
+            "intervals": outcome.derived.intervals,
+            "resets": outcome.derived.resets,
+            "notes": outcome.derived.notes[:MAX_PROBLEMS_SHOWN],
+        }
+    if problems:
+        document["problems"] = [p.describe() for p in problems[:MAX_PROBLEMS_SHOWN]]
+        document["problem_count"] = len(problems)
+        document["captured"] = captured
+    if info.get("skipped_params"):
+        document["skipped_params"] = info["skipped_params"]
+    if info.get("meters"):
+        document["meters"] = info["meters"]
+    return document

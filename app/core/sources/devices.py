@@ -17,11 +17,9 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import secrets
 import statistics
-import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +29,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.core.push_readers import option_problem
 from app.core.secrets import NoKeyringError, SecretStore
+from app.core.sources.device_files import read_devices as _read_devices
+from app.core.sources.device_files import write_json as _write_json
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ class DeviceStats:
     last_error_at: str | None = None
     next_expected: str | None = None
     recent_gaps_s: list[float] = field(default_factory=list)
+    meters: list[str] = field(default_factory=list)  # "<gateway>/<meter>" keys sent so far
+    skipped_params: list[str] = field(default_factory=list)  # parameters not delivered
 
 
 def hash_token(token: str) -> str:
@@ -137,7 +139,7 @@ class DeviceRegistry:
         mtime = self.path.stat().st_mtime if self.path.exists() else None
         if mtime is not None:
             try:
-                devices = _read_devices(self.path)
+                devices = _read_devices(self.path, Device)
             except (OSError, ValueError, TypeError) as exc:
                 log.error(
                     "device file %s cannot be read (%s); keeping the devices known", self.path, exc
@@ -337,6 +339,33 @@ class DeviceRegistry:
             stats.last_error_at = stats.last_seen
             self._stats_changed = True
 
+    def meters(self, name: str) -> list[str]:
+        """The meters (``<gateway>/<meter>``) a device's pushes have named so far."""
+        with self._lock:
+            return list(self._stats.get(name, DeviceStats()).meters)
+
+    def record_meters(self, name: str, meters: list[str]) -> list[str]:
+        """Remember the meters a push named; returns the ones new to this device."""
+        return self._add_to(name, "meters", meters)
+
+    def record_skipped(self, name: str, params: list[str]) -> list[str]:
+        """Remember parameters the reader did not deliver; returns the ones not listed before."""
+        return self._add_to(name, "skipped_params", params)
+
+    def _add_to(self, name: str, attribute: str, items: list[str]) -> list[str]:
+        if not items:
+            return []
+        with self._lock:
+            stats = self._stats.setdefault(name, DeviceStats())
+            known: list[str] = getattr(stats, attribute)
+            new = sorted(set(items) - set(known))
+            if new:
+                setattr(stats, attribute, sorted({*known, *new}))
+                self._stats_changed = True
+        if new:
+            self.save_stats()  # what a device has named decides how later pushes are filed
+        return new
+
     def save_stats(self) -> None:
         """Write the statistics file (when this registry has one and something changed)."""
         if self.stats_path is None or not self._stats_changed:
@@ -354,21 +383,3 @@ class DeviceRegistry:
             return {name: DeviceStats(**value) for name, value in document.items()}
         except (OSError, ValueError, TypeError):
             return {}
-
-
-def _read_devices(path: Path) -> dict[str, Device]:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    known = set(Device.__dataclass_fields__)
-    devices: dict[str, Device] = {}
-    for item in document.get("devices", []):
-        device = Device(**{k: v for k, v in item.items() if k in known})
-        devices[device.name] = device
-    return devices
-
-
-def _write_json(path: Path, document: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2, sort_keys=True)
-    os.replace(tmp, path)

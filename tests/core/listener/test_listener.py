@@ -121,17 +121,29 @@ def test_chunked_body_is_read_and_capped(served: Served) -> None:
     assert requests.post(url, data=huge, headers=headers).status_code == 413
 
 
-def test_malformed_body_is_400_naming_the_problem_and_captured(served: Served) -> None:
+def test_malformed_body_is_held_202_with_its_headers_or_400_when_refused(
+    served: Served,
+) -> None:
     url, headers = served.url("gw1"), bearer(served.tokens["gw1"])
     bad = b'{"points": [{"exportId": "x", "timestamp": 1, '
-    answer = requests.post(url, data=bad, headers=headers)
-    assert answer.status_code == 400
+    answer = requests.post(url, data=bad, headers={**headers, "Content-Type": "text/json"})
+    assert answer.status_code == 202, answer.text  # EpiSensor's format is inferred: held
     document = answer.json()
-    assert "not valid JSON" in document["error"] and "line 1 column" in document["error"]
-    capture = served.captures.get(document["captured"])
+    assert document["status"] == "held for mapping"
+    assert "not valid JSON" in document["problem"] and "line 1 column" in document["problem"]
+    capture = served.captures.get(document["held"])
     assert capture is not None and capture.body == bad and capture.info.device == "gw1"
+    assert capture.info.held and capture.info.content_type == "text/json"
+    kept = {k.lower(): v for k, v in (capture.info.headers or {}).items()}
+    assert kept["content-type"] == "text/json" and "authorization" not in kept
     stats = served.listener.devices.stats("gw1")
     assert stats.errors == 1 and "not valid JSON" in (stats.last_error or "")
+    served.listener.devices.update("other", options={"on_unreadable": "refuse"})
+    served.listener.devices.reload()
+    refused = requests.post(served.url("other"), data=bad, headers=bearer(served.tokens["other"]))
+    assert refused.status_code == 400 and "not valid JSON" in refused.json()["error"]
+    capture = served.captures.get(refused.json()["captured"])
+    assert capture is not None and not capture.info.held
 
 
 def test_partial_problems_are_reported_and_captured(served: Served) -> None:
@@ -148,11 +160,11 @@ def test_partial_problems_are_reported_and_captured(served: Served) -> None:
     assert served.captures.get(document["captured"]) is not None
 
 
-def test_bad_time_is_400_quoting_the_value_and_the_expected_forms(served: Served) -> None:
+def test_bad_time_is_held_quoting_the_value_and_the_expected_forms(served: Served) -> None:
     body = json.dumps([{"exportId": "X_333", "timestamp": "yesterday", "value": 1}]).encode()
     answer = requests.post(served.url("gw1"), data=body, headers=bearer(served.tokens["gw1"]))
-    assert answer.status_code == 400
-    error = answer.json()["error"]
+    assert answer.status_code == 202
+    error = answer.json()["problem"]
     assert "time 'yesterday' is neither ISO-8601 (e.g. 2026-03-29T01:30:00+00:00)" in error
     assert "nor epoch seconds/milliseconds" in error and "points[0].time" in error
 
@@ -188,18 +200,25 @@ def test_readings_push_with_some_good_readings_is_200_listing_the_problems(
     assert document["problem_count"] == 1 and "readings[1]" in document["problems"][0]
 
 
-def test_captures_are_bounded(served: Served) -> None:
-    url, headers = served.url("gw1"), bearer(served.tokens["gw1"])
+def test_captures_are_bounded_but_held_bodies_are_never_evicted(served: Served) -> None:
+    url, headers = served.url("nuoz"), bearer(served.tokens["nuoz"])  # refused: captured
     ids = [
         requests.post(url, data=f"junk {i}", headers=headers).json()["captured"] for i in range(5)
     ]
-    kept = [c.id for c in served.captures.list("gw1")]
+    kept = [c.id for c in served.captures.list("nuoz")]
     assert kept == ids[:1:-1]
     assert served.captures.evicted == 2
+    url, headers = served.url("gw1"), bearer(served.tokens["gw1"])  # held: never evicted
+    answers = [requests.post(url, data=f"junk {i}", headers=headers) for i in range(4)]
+    assert [a.status_code for a in answers] == [202, 202, 202, 503]
+    assert "already held for mapping" in answers[3].json()["error"]
+    held = [c.id for c in served.captures.list("gw1")]
+    assert held == [a.json()["held"] for a in answers[2::-1]]
+    assert served.captures.held_counts() == {"gw1": 3}
 
 
 def test_multipart_acurev_csv_with_fields(served: Served) -> None:
-    name = "Logger1-AHI260110088-AcuRev2100-1778653500-15min.csv"
+    name = "Logger1-AHI260110088-AcuRev2100-1772952300-15min.csv"  # 2026-03-08T06:45Z
     csv_text = (
         "timestamp,EP_IMP_001_kWh,DMD_P_001_kW\n"
         "2026-03-08 01:45:00,10,1\n"
@@ -214,7 +233,8 @@ def test_multipart_acurev_csv_with_fields(served: Served) -> None:
     assert answer.status_code == 200, answer.text
     pending = served.journal.pending(100).sort_values(["quantity", "time"])
     rows = list(zip(pending["source_id"], pending["quantity"], pending["value"], strict=True))
-    assert rows == [("rev1-001", "kW", 1.0), ("rev1-001", "kW", 2.0), ("rev1-001", "kWh", 2.5)]
+    meter = "AHI260110088/AcuRev2100/001"
+    assert rows == [(meter, "kW", 1.0), (meter, "kW", 2.0), (meter, "kWh", 2.5)]
     use = pending[pending["quantity"] == "kWh"].iloc[0]
     assert use["time"] == pd.Timestamp("2026-03-08T07:00Z")  # 03:00 EDT
     assert use["interval_s"] == 15 * 60  # 01:45 EST → 03:00 EDT is 15 minutes
