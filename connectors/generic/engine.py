@@ -92,7 +92,7 @@ class _GenericRead:
         self.layout: Layout = find_layout(source.head(), self.file, options)
         if self.layout.encoding == "utf-8-sig" and not _all_utf8(source):
             self.layout.encoding = "cp1252"  # valid in the head only: an Excel-on-Windows file
-        self.columns = choose_columns(self.layout.header, options, self.file)
+        self.columns = choose_columns(self.layout.header, options, self.file, self.layout.sample)
         self.headerless = first_line_is_data(self.layout.header, self.columns, options, self.file)
         if self.headerless:  # the first line is a reading: read it, name columns by number
             self.layout.header_line -= 1

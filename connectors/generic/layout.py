@@ -105,6 +105,10 @@ FUZZY_WORDS: dict[str, tuple[str, ...]] = {
     "value": ("value", "kwh", "reading", "usage", "consumption", "energy", "kw", "wh"),
     "id": ("meter", "channel", "mpan", "mprn", "device", "sensor", "serial", "point", "source"),
 }
+# Words of a categorical column's name: never preferred as the id (`Channel Type`).
+CATEGORY_WORDS = ("type", "kind", "class", "category", "status", "unit", "flag", "quality")
+ID_DIGITS = re.compile(r"^\d[\d ]{5,20}$")  # MPAN cores (13 digits), MPRNs (6-10), serials
+SAMPLE_ROWS = 20
 DATE_NAMES = ("date", "readingdate", "readdate", "day")
 CLOCK_NAMES = ("time", "clock", "timeofday", "hour")
 START_HINTS = ("start", "begin", "from")
@@ -161,6 +165,7 @@ class Layout:
     delimiter: str
     encoding: str
     notes: list[str] = field(default_factory=list)
+    sample: list[list[str]] = field(default_factory=list)  # the first rows after the header
 
 
 def find_layout(head: bytes, name: str, options: Mapping[str, Any]) -> Layout:
@@ -181,8 +186,17 @@ def find_layout(head: bytes, name: str, options: Mapping[str, Any]) -> Layout:
     delimiter = "\t" if delimiter in ("\\t", "tab", "TAB") else str(delimiter)
     if len(delimiter) != 1 or delimiter in ('"', "\n", "\r"):
         raise SourceError(f"the delimiter must be one character, not {delimiter!r}", file=name)
+    opened = [i for i, line in enumerate(lines[: index + 1]) if line.count('"') % 2]
+    if opened:
+        raise SourceError(
+            f"line {opened[0] + 1} (at or before the header, line {index + 1}) has a quote "
+            f"that is never closed: {lines[opened[0]][:120]!r}; nothing was read",
+            file=name,
+        )
     header = next(csv.reader([lines[index]], delimiter=delimiter))
-    return Layout([h.strip() for h in header], index + 1, delimiter, encoding)
+    after = [line for line in lines[index + 1 : index + 1 + SAMPLE_ROWS] if line.strip()]
+    sample = [row for row in csv.reader(after, delimiter=delimiter) if row]
+    return Layout([h.strip() for h in header], index + 1, delimiter, encoding, sample=sample)
 
 
 def _skip_preamble(lines: list[str]) -> tuple[int | None, str | None]:
@@ -221,8 +235,16 @@ class Columns:
         return self.index[role][0] + 1
 
 
-def choose_columns(header: list[str], options: Mapping[str, Any], name: str) -> Columns:
+def choose_columns(
+    header: list[str],
+    options: Mapping[str, Any],
+    name: str,
+    sample: list[list[str]] | None = None,
+) -> Columns:
     """Resolve each role to columns: the options' names/numbers first, else by header name.
+
+    Among header names that only resemble an id (`MPAN core`, `Channel Type`), the
+    column whose first rows (`sample`) look most like identifiers wins.
 
     Raises:
         SourceError: when a named column is not in the header, or id/time/value
@@ -238,9 +260,11 @@ def choose_columns(header: list[str], options: Mapping[str, Any], name: str) -> 
     for role in ROLES:
         if role not in index:
             _take(index, automatic, taken, role, _recognise(role, header, taken))
-    for role in ("time", "value", "id"):
+    for role in ("time", "value"):
         if role not in index:
             _take(index, automatic, taken, role, _resemble(role, header, taken))
+    if "id" not in index:
+        _take(index, automatic, taken, "id", _resemble_id(header, taken, sample or []))
     missing = [r for r in ("id", "time", "value") if r not in index]
     if missing:
         raise SourceError(
@@ -304,6 +328,33 @@ def _resemble(role: str, header: list[str], taken: set[int]) -> tuple[int, ...] 
         ids = [i for i, label in enumerate(normed) if label.endswith("id")]
         return (ids[0],) if ids else None
     return None
+
+
+def _resemble_id(
+    header: list[str], taken: set[int], sample: list[list[str]]
+) -> tuple[int, ...] | None:
+    """The free column that looks most like a meter id, by its name and its values."""
+    normed = [_norm(h) if i not in taken else "" for i, h in enumerate(header)]
+    named = [
+        i
+        for i, label in enumerate(normed)
+        if label and (any(w in label for w in FUZZY_WORDS["id"]) or label.endswith("id"))
+    ]
+    if not named:
+        return None
+    return (max(named, key=lambda i: _id_likeness(i, normed[i], sample, named)),)
+
+
+def _id_likeness(
+    index: int, label: str, sample: list[list[str]], order: list[int]
+) -> tuple[float, bool, float, int]:
+    """How much a column looks like an identifier: MPAN/MPRN-like digits, a name that is
+    not a category (`type`, `status` …), many distinct values, then header order."""
+    values = [row[index].strip() for row in sample if index < len(row) and row[index].strip()]
+    digits = sum(bool(ID_DIGITS.match(v)) for v in values) / len(values) if values else 0.0
+    distinct = len(set(values)) / len(values) if values else 0.0
+    category = any(word in label for word in CATEGORY_WORDS)
+    return digits, not category, distinct, -order.index(index)
 
 
 def says_utc(label: str) -> bool:

@@ -38,7 +38,7 @@ def sniff_generic(head: bytes, name: str) -> float:
         layout = find_layout(head, name, {})
         if len(layout.header) < 2:
             return 0.0
-        columns = choose_columns(layout.header, {}, name)
+        columns = choose_columns(layout.header, {}, name, layout.sample)
     except SourceError:
         return 0.05 if "layout" in locals() else 0.0
     if len(layout.header) > MAX_LONG_WIDTH:

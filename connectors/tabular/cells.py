@@ -15,8 +15,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.base import READING_COLUMNS, Problem, ProblemKind
+from connectors.base import NOT_FINITE, READING_COLUMNS, Problem, ProblemKind
 from connectors.tabular.dates import date_formats, guess_format, parse_dates
+from connectors.tabular.layout import Plan, units_of
 
 ESTIMATED_FLAGS = ["E", "EST", "ESTIMATE", "ESTIMATED", "ESTIMATION"]
 MISSING_FLAGS = ["-", "N/A", "MISSING", "NO DATA"]
@@ -57,24 +58,63 @@ def trimmed(column: Any) -> Any:
 
 
 def numbers(column: Any, chunk: Chunk, label: str) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """Floats of a value column; NaN for empty, `-` and unreadable cells (each one reported)."""
+    """Floats of a value column; NaN for empty, `-` and unreadable cells (each one reported).
+
+    A cell that reads as a number but not a finite one (`inf`, `nan`, `1e400`) is a bad
+    value too. When the CSV reader parsed the column as numbers already, such a cell
+    raises `pyarrow.ArrowInvalid`, so the block is read again as text and the cell is
+    named as written.
+    """
     if column.type == pa.float64():  # parsed by the CSV reader already
-        return column.to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
-    try:
-        return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
-    except pa.ArrowInvalid:
-        pass
+        parsed = column.to_numpy(zero_copy_only=False)
+        if np.count_nonzero(~np.isfinite(parsed)) != column.null_count:
+            raise pa.ArrowInvalid(f"a {label} cell is not a finite number")
+        return parsed  # type: ignore[no-any-return]
     text = trimmed(column)
     text = pc.if_else(pc.is_in(text, pa.array(MISSING_FLAGS)), pa.scalar(None, pa.string()), text)
+    named = None
     try:
-        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
+        parsed = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
     except pa.ArrowInvalid:
-        pass
-    raw = pd.Series(text.to_pandas(), dtype="object")
-    parsed = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64")
-    for row in np.flatnonzero(raw.notna().to_numpy() & np.isnan(parsed)):
-        chunk.bad(int(row), label, str(raw.iloc[row]), "not a number; this half-hour is not sent")
+        raw = pd.Series(text.to_pandas(), dtype="object")
+        parsed = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64")
+        spelled = raw.astype("string").str.strip().str.lower().isin(["nan", "+nan", "-nan"])
+        named = np.isnan(parsed) & raw.notna().to_numpy() & ~spelled.fillna(False).to_numpy()
+        for row in np.flatnonzero(named):
+            message = "not a number; this half-hour is not sent"
+            chunk.bad(int(row), label, str(raw.iloc[row]), message)
+    return _finite(parsed, text, chunk, label, named)
+
+
+def _finite(
+    parsed: Any, text: Any, chunk: Chunk, label: str, named: Any = None
+) -> np.ndarray[Any, Any]:
+    """`parsed` with each non-finite number of a written cell named and made NaN (missing);
+    `named`: the cells named already as not numbers."""
+    odd = ~np.isfinite(parsed)
+    if not odd.any():
+        return parsed  # type: ignore[no-any-return]
+    odd &= pc.is_valid(text).to_numpy(zero_copy_only=False)
+    if named is not None:
+        odd &= ~named
+    for row in np.flatnonzero(odd):
+        cell = str(text[int(row)].as_py())
+        chunk.bad(int(row), label, cell, NOT_FINITE)  # the shared wording (connectors.base)
+    parsed = parsed.copy()
+    parsed[odd] = np.nan
     return parsed  # type: ignore[no-any-return]
+
+
+def units_and_suffixes(cells: Any, plan: Plan) -> tuple[Any, Any]:
+    """(quantity, source id suffix) of each row from its units cell, by the layout's words."""
+    quantities, suffixes = units_of(plan.layout)
+    raw = pc.utf8_upper(trimmed(cells))
+    mapped = pc.take(
+        pa.array(list(quantities.values())), pc.index_in(raw, pa.array(list(quantities)))
+    )
+    quantity = pc.coalesce(mapped, trimmed(cells))
+    suffix = pc.take(pa.array(list(suffixes.values())), pc.index_in(raw, pa.array(list(suffixes))))
+    return large(quantity), large(pc.fill_null(suffix, ""))
 
 
 def flag_codes(column: Any) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:

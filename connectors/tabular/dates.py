@@ -30,6 +30,7 @@ DATE_FORMATS: tuple[str, ...] = (
     "%d-%b-%Y",
     "%d %b %Y",
     "%d %B %Y",
+    "%d %m %Y",
     "%b %d %Y %I:%M%p",
     "%b %d %Y",
     "%Y%m%d",

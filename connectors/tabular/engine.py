@@ -18,6 +18,8 @@ from typing import Any
 
 from connectors.base import (
     ConnectorInfo,
+    Problem,
+    ProblemKind,
     ReadingBatch,
     Source,
     SourceError,
@@ -25,13 +27,16 @@ from connectors.base import (
 )
 from connectors.tabular.layout import Layout, Plan, builtin_layouts, layout_by_name, match_header
 from connectors.tabular.long import LongReader
+from connectors.tabular.rows import recognise_rows
 from connectors.tabular.stream import BodyStream, Prefetch
 from connectors.tabular.text import (
     HeadLine,
     TextInfo,
+    as_utf8,
     candidate_headers,
     decode_head,
     reject_non_csv,
+    utf8_head,
     what_it_looks_like,
 )
 from connectors.tabular.wide import WideReader
@@ -50,7 +55,11 @@ class Choice:
 
 
 def choose_layout(info: TextInfo, layouts: tuple[Layout, ...]) -> Choice | None:
-    """The best (header line, layout) of the head, or None when no layout fits."""
+    """The best (header line, layout) of the head, or None when no layout fits.
+
+    The first line that fits any layout is the header; with none, the rows may still
+    have the shape of a headerless layout (`connectors.tabular.rows`).
+    """
     best: Choice | None = None
     for line, fields in candidate_headers(info):
         for layout in layouts:
@@ -58,8 +67,27 @@ def choose_layout(info: TextInfo, layouts: tuple[Layout, ...]) -> Choice | None:
             if plan is not None and (best is None or plan.score > best.plan.score):
                 best = Choice(line, plan)
         if best is not None:
-            return best  # the first line that fits any layout is the header
-    return best
+            return best
+    found = recognise_rows(info, layouts)
+    return Choice(*found) if found else None
+
+
+def _reader(plan: Plan, label: str, tz: str, accept: bool) -> WideReader | LongReader:
+    if plan.layout.shape == "long":
+        return LongReader(plan, label, tz, accept)
+    return WideReader(plan, label, tz, accept)
+
+
+def nothing_read(label: str, rows: int) -> Problem:
+    """The problem of a file that gave no reading and met no other problem: data rows whose
+    every value is blank (readings lost: BAD_VALUE), or a header without rows (a warning)."""
+    if rows:
+        message = (
+            f"no readings in the file: every half-hour value of its {rows} data "
+            f"row{'s are' if rows != 1 else ' is'} blank; nothing was sent"
+        )
+        return Problem(ProblemKind.BAD_VALUE, message, label)
+    return Problem(ProblemKind.WARNING, "the file has no data rows; nothing to send", label)
 
 
 def _truthy(value: Any) -> bool:
@@ -87,6 +115,7 @@ class UkHalfHourlyConnector:
         A web page or other non-CSV content in a `.csv` file gets a token score, so
         that `--connector auto` lets this connector refuse it saying what it is.
         """
+        head = utf8_head(head)
         if what_it_looks_like(head) is not None:
             return 0.01 if name.lower().endswith((".csv", ".txt")) else 0.0
         choice = choose_layout(decode_head(head), builtin_layouts())
@@ -98,6 +127,7 @@ class UkHalfHourlyConnector:
         Raises:
             SourceError: for a non-CSV file or a header no layout recognises.
         """
+        source = as_utf8(source)  # UTF-16 exports are read as UTF-8 text
         head = source.head(HEAD_BYTES)
         reject_non_csv(head, source.label)
         info = decode_head(head)
@@ -107,14 +137,11 @@ class UkHalfHourlyConnector:
         plan = choice.plan
         tz = str(options.get("tz") or ("UTC" if plan.utc else "Europe/London"))
         accept = _truthy(options.get("accept_ambiguous_days", False))
-        reader: WideReader | LongReader
-        if plan.layout.shape == "long":
-            reader = LongReader(plan, source.label, tz, accept)
-        else:
-            reader = WideReader(plan, source.label, tz, accept)
+        reader = _reader(plan, source.label, tz, accept)
         meta = {"layout": plan.layout.name, "layout_score": plan.score, "tz": tz}
         meta["header_line"] = choice.line.number
         block = int(options.get("block_size") or DEFAULT_BLOCK)
+        read = named = 0
         with source.open() as handle:
             body = BodyStream(handle, info, choice.line, plan, block)
             # blocks are read and converted on a thread while the caller maps and writes
@@ -122,14 +149,20 @@ class UkHalfHourlyConnector:
             try:
                 for batch, _ in ahead:
                     batch.info = {**batch.info, **meta}  # the reader's string codes, if any
+                    read += len(batch.readings)
+                    named += sum(p.kind != ProblemKind.WARNING for p in batch.problems)
                     yield batch
             finally:
                 ahead.close()
         last = reader.flush() if isinstance(reader, LongReader) else None
         if last is not None:
             last.info = dict(meta)
+            read += len(last.readings)
             yield last
-        problems = [*body.leftover(source.label), *reader.held_problems()]
+        problems = [*body.leftover(source.label, reader.last_data_line), *reader.held_problems()]
+        named += sum(p.kind != ProblemKind.WARNING for p in problems)
+        if not read and not named:
+            problems.append(nothing_read(source.label, reader.rows_with_id))
         yield ReadingBatch(empty_readings(), problems, dict(meta))
 
     def _choose(self, info: TextInfo, options: Mapping[str, Any], label: str) -> Choice:

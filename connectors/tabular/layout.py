@@ -53,7 +53,7 @@ class Layout:
 
     name: str
     title: str
-    shape: Literal["wide", "long"]
+    shape: Literal["wide", "long", "headerless"]
     id: tuple[str, ...]
     date: tuple[str, ...]
     values: tuple[ValueSpec, ...]
@@ -65,6 +65,10 @@ class Layout:
     long_label: Literal["end", "start"] = "end"
     long_value: tuple[str, ...] = ()
     long_flag: tuple[str, ...] = ()
+    row_date: re.Pattern[str] | None = None  # headerless: what the date cell looks like
+    row_label: LabelKind = "start"  # headerless: how the value columns count
+    units_map: tuple[tuple[str, str], ...] = ()  # extra units-cell words -> quantity
+    source_suffix: tuple[tuple[str, str], ...] = ()  # units-cell words -> source id suffix
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,12 @@ def parse_layout(data: dict[str, Any]) -> Layout:
         long_label=data.get("long_label", "end"),
         long_value=_tuple(data, "long_value"),
         long_flag=_tuple(data, "long_flag"),
+        row_date=re.compile(data["row_date"]) if data.get("row_date") else None,
+        row_label=data.get("row_label", "start"),
+        units_map=tuple((str(k).upper(), str(v)) for k, v in data.get("units_map", {}).items()),
+        source_suffix=tuple(
+            (str(k).upper(), str(v)) for k, v in data.get("source_suffix", {}).items()
+        ),
     )
 
 
@@ -154,6 +164,11 @@ def layout_by_name(name: str) -> Layout:
             return layout
     known = ", ".join(layout.name for layout in builtin_layouts())
     raise KeyError(f"unknown layout {name!r}; known layouts: {known}")
+
+
+def units_of(layout: Layout) -> tuple[dict[str, str], dict[str, str]]:
+    """(units-cell word -> quantity, word -> source id suffix) of a layout, defaults included."""
+    return DEFAULT_UNITS | dict(layout.units_map), SOURCE_SUFFIX | dict(layout.source_suffix)
 
 
 def norm(label: str) -> str:
@@ -196,6 +211,8 @@ def match_long(labels: list[str], layout: Layout) -> Plan | None:
 
 def match_header(labels: list[str], layout: Layout) -> Plan | None:
     """The plan for reading a file with this header by `layout`, or None if it does not fit."""
+    if layout.shape == "headerless":
+        return None  # recognised from the shape of its rows (connectors.tabular.rows)
     if layout.shape == "long":
         return match_long(labels, layout)
     id_index, date_index = _find(labels, layout.id), _find(labels, layout.date)

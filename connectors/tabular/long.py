@@ -28,6 +28,7 @@ from connectors.tabular.cells import (
     origins,
     readings_frame,
     trimmed,
+    units_and_suffixes,
 )
 from connectors.tabular.clock import first_occurrence, open_rows, place_long
 from connectors.tabular.dates import DATETIME_FORMATS, HALF_HOUR_NS
@@ -46,28 +47,32 @@ class Rows:
     estimated: np.ndarray[Any, Any]
     missing: np.ndarray[Any, Any]
     lines: np.ndarray[Any, Any]
+    quantity: Any = None  # Arrow large_string per row, when the file has a units column
 
     def take(self, rows: np.ndarray[Any, Any]) -> Rows:
         """These rows only."""
         index = pa.array(rows, type=pa.int64())
+        quantity = None if self.quantity is None else pc.take(self.quantity, index)
         return Rows(
             pc.take(self.ids, index), self.stamps[rows], self.values[rows],
-            self.estimated[rows], self.missing[rows], self.lines[rows],
+            self.estimated[rows], self.missing[rows], self.lines[rows], quantity,
         )  # fmt: skip
 
     def then(self, other: Rows) -> Rows:
         """These rows followed by `other`'s."""
-        return Rows(
-            pa.concat_arrays([self.ids, other.ids]),
-            *(
-                np.concatenate([mine, theirs])
-                for mine, theirs in (
-                    (self.stamps, other.stamps), (self.values, other.values),
-                    (self.estimated, other.estimated), (self.missing, other.missing),
-                    (self.lines, other.lines),
-                )
-            ),
+        stamps, values, estimated, missing, lines = (
+            np.concatenate([mine, theirs])
+            for mine, theirs in (
+                (self.stamps, other.stamps), (self.values, other.values),
+                (self.estimated, other.estimated), (self.missing, other.missing),
+                (self.lines, other.lines),
+            )
         )  # fmt: skip
+        quantity = None
+        if self.quantity is not None:
+            quantity = pa.concat_arrays([self.quantity, other.quantity])
+        ids = pa.concat_arrays([self.ids, other.ids])
+        return Rows(ids, stamps, values, estimated, missing, lines, quantity)
 
 
 @dataclass
@@ -81,6 +86,8 @@ class LongReader:
     dates: DateParser = field(default_factory=lambda: DateParser(DATETIME_FORMATS))
     held: dict[tuple[date, str], list[Any]] = field(default_factory=dict)
     carry: Rows | None = None
+    rows_with_id: int = 0  # rows read that name a meter
+    last_data_line: int = 0  # physical line of the last of them
 
     def column(self, batch: pa.RecordBatch, index: int) -> Any:
         """The Arrow column of header position `index`."""
@@ -92,18 +99,34 @@ class LongReader:
         assert plan.value_index is not None
         value_label = plan.labels[plan.value_index]
         estimated, missing = self._flags(batch)
+        ids, quantity = self._ids(batch, chunk)
         rows = Rows(
-            large(trimmed(self.column(batch, plan.id_index))),
+            ids,
             self._stamps(batch, chunk),
             numbers(self.column(batch, plan.value_index), chunk, value_label),
             estimated,
             missing,
             chunk.lines,
+            quantity,
         )
         if self.carry is not None:
             rows, self.carry = self.carry.then(rows), None
             chunk.lines = rows.lines  # problems above were recorded with the block's lines
         return self._emit(rows, chunk, final=False)
+
+    def _ids(self, batch: pa.RecordBatch, chunk: Chunk) -> tuple[Any, Any]:
+        """(source id, quantity or None) of each row; a units column (e.g. Channel Type)
+        gives the quantity and, for some words, a suffix of the source id."""
+        ids = large(trimmed(self.column(batch, self.plan.id_index)))
+        has_id = np.flatnonzero(pc.is_valid(ids).to_numpy(zero_copy_only=False))
+        self.rows_with_id += len(has_id)
+        if len(has_id):
+            self.last_data_line = int(chunk.lines[has_id[-1]])
+        if self.plan.units_index is None:
+            return ids, None
+        quantity, suffix = units_and_suffixes(self.column(batch, self.plan.units_index), self.plan)
+        empty = pa.scalar("", pa.large_string())
+        return large(pc.binary_join_element_wise(ids, suffix, empty)), quantity
 
     def flush(self) -> ReadingBatch | None:
         """The rows still carried at the end of the file, placed as they are."""
@@ -123,9 +146,10 @@ class LongReader:
             self.carry = rows.take(np.flatnonzero(tail))
         keep = np.flatnonzero(ok & (utc != NAT) & ~tail)
         label = pa.scalar(plan.labels[plan.value_index])
+        taken = pa.array(keep, type=pa.int64())
         columns = {
-            "source_id": pc.take(rows.ids, pa.array(keep, type=pa.int64())),
-            "quantity": "kWh",
+            "source_id": pc.take(rows.ids, taken),
+            "quantity": "kWh" if rows.quantity is None else pc.take(rows.quantity, taken),
             "time": utc[keep] + HALF_HOUR_NS,
             "value": rows.values[keep],
             "estimated": rows.estimated[keep],

@@ -23,6 +23,7 @@ from typing import IO, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from connectors.base import Problem, ProblemKind, ReadingBatch, SourceError
@@ -61,6 +62,8 @@ class BodyStream:
     skipped: list[tuple[int, int, str]] = field(default_factory=list)
     reported: set[int] = field(default_factory=set)
     converted: int = 0
+    spans: dict[int, int] = field(default_factory=dict)  # row line -> line breaks in its cells
+    merged: set[int] = field(default_factory=set)  # rows of several lines already named
 
     def batches(self, reader: BlockReader) -> Iterator[ReadingBatch]:
         """Readings block by block; restarts in a slower mode when it must (see module doc)."""
@@ -72,9 +75,34 @@ class BodyStream:
                 if not self._slow_down():
                     raise
 
-    def leftover(self, file: str) -> list[Problem]:
-        """Problems of bad lines not reported with a block (e.g. after the last one)."""
-        return _row_problems(self.skipped, self.reported, file, len(self.plan.labels))
+    def leftover(self, file: str, last_data_line: int) -> list[Problem]:
+        """Problems of bad lines not reported with a block (e.g. after the last one), and
+        of lines cut short (one or two fields) among the data rows: before the last row
+        with a meter id. Short lines after it are footers (`(3794 rows affected)`)."""
+        width = len(self.plan.labels)
+        where = self._where(self.skipped)
+        found = _row_problems(self.skipped, self.reported, file, width, where)
+        for number, fields, text in self.skipped:
+            line = int(where(np.array([number]))[0])
+            if number in self.reported or line > last_data_line or not _has_text(text):
+                continue
+            self.reported.add(number)
+            message = (
+                f"the line stops after {fields} field{'s' if fields != 1 else ''} (the header "
+                f"has {width}): it is cut off and its half-hours are missing; skipped"
+            )
+            found.append(Problem(ProblemKind.BAD_VALUE, message, file, line, value=text[:80]))
+        return sorted(found, key=lambda p: p.line or 0)
+
+    def _where(self, skipped: list[tuple[int, int, str]]) -> Any:
+        """A function from row lines (as if no cell spanned lines) to physical lines:
+        a quoted cell that runs over line breaks (a quote left open) moves every later row."""
+        spans = {n: _breaks(t) for n, _, t in skipped if _breaks(t)} | self.spans
+        if not spans:
+            return lambda lines: lines
+        keys = np.array(sorted(spans), dtype="int64")
+        before = np.concatenate([[0], np.cumsum([spans[int(k)] for k in keys])])
+        return lambda lines: lines + before[np.searchsorted(keys, lines, side="left")]
 
     def _slow_down(self) -> bool:
         if self.mode.lost_line and self.mode.threads:
@@ -88,25 +116,67 @@ class BodyStream:
 
     def _pass(self, reader: BlockReader) -> Iterator[ReadingBatch]:
         self.skipped.clear()
+        self.spans.clear()
+        self.handle.seek(self.header.end)
+        if not self.handle.read(1):
+            return  # a header and nothing after it
         self.handle.seek(self.header.end)
         row0 = 0
         ahead = Prefetch(self._open(), lambda: list(self.skipped))
         try:
             for batch, skipped in ahead:
                 start, row0 = row0, row0 + batch.num_rows
+                every = _physical_lines(self.header.number + 1, start, batch.num_rows, skipped)
+                merged = self._note_spans(batch, every)  # also for blocks converted before
                 if row0 <= self.converted:
                     continue
                 first = max(start, self.converted)
-                part = batch.slice(first - start)
-                lines = _physical_lines(self.header.number + 1, first, part.num_rows, skipped)
-                chunk = Chunk(reader.file, lines)
+                where = self._where(skipped)
+                lines, part = where(every[first - start :]), batch.slice(first - start)
                 width = len(self.plan.labels)
-                chunk.problems.extend(_row_problems(skipped, self.reported, reader.file, width))
+                problems = _row_problems(skipped, self.reported, reader.file, width, where)
+                if merged is not None:  # rows made of several lines: named, not read
+                    keep = ~merged[first - start :]
+                    problems += self._merged_problems(reader.file, lines[~keep])
+                    lines, part = lines[keep], part.filter(pa.array(keep))
+                chunk = Chunk(reader.file, lines)
+                chunk.problems.extend(problems)
                 result = reader.convert(part, chunk)
                 self.converted = row0
                 yield result
         finally:
             ahead.close()  # before the file is read again (a slower pass) or closed
+
+    def _note_spans(self, part: pa.RecordBatch, lines: Any) -> np.ndarray[Any, Any] | None:
+        """Remember rows whose cells hold line breaks (a quote that runs over lines);
+        return which rows they are (None: none)."""
+        merged = None
+        for column in part.columns:
+            if not pa.types.is_string(column.type):
+                continue
+            found = pc.or_(pc.match_substring(column, "\n"), pc.match_substring(column, "\r"))
+            if not pc.any(found).as_py():
+                continue
+            counts = pc.count_substring_regex(column, "\r\n|\r|\n").to_numpy(zero_copy_only=False)
+            counts = np.nan_to_num(counts.astype("float64")).astype("int64")
+            for row in np.flatnonzero(counts > 0):
+                self.spans[int(lines[row])] = self.spans.get(int(lines[row]), 0) + int(counts[row])
+            merged = (counts > 0) if merged is None else (merged | (counts > 0))
+        return merged
+
+    def _merged_problems(self, file: str, starts: Any) -> list[Problem]:
+        """Name each row that ran over several lines (its readings would be misplaced)."""
+        found = []
+        for line in starts.tolist():
+            if line in self.merged:
+                continue
+            self.merged.add(line)
+            message = (
+                'a quote (") opened on this line closes only on a later line: the lines '
+                "between are read as one row, which is skipped; close the quote"
+            )
+            found.append(Problem(ProblemKind.BAD_VALUE, message, file, int(line)))
+        return found
 
     def _open(self) -> Any:
         names = [f"c{i}" for i in range(self._width())]
@@ -210,7 +280,9 @@ def _numeric(plan: Plan) -> set[int]:
 
 
 def _needed(plan: Plan) -> list[int]:
-    wanted = {plan.id_index, plan.date_index}
+    # the first column too: a line that is only an open quote joins the next line into
+    # one row of the right width, and only that column shows the line break
+    wanted = {0, plan.id_index, plan.date_index}
     for index in (plan.units_index, plan.row_flag_index, plan.value_index, plan.long_flag_index):
         if index is not None:
             wanted.add(index)
@@ -232,14 +304,35 @@ def _physical_lines(
 
 
 def _row_problems(
-    skipped: list[tuple[int, int, str]], reported: set[int], file: str, width: int
+    skipped: list[tuple[int, int, str]], reported: set[int], file: str, width: int, where: Any
 ) -> list[Problem]:
-    """BAD_VALUE problems for skipped lines that look like data (not footers/blank lines)."""
+    """BAD_VALUE problems for skipped lines that look like data (not footers/blank lines):
+    more than two fields, or a quote left open."""
     found = []
     for number, fields, text in skipped:
-        if fields <= 2 or number in reported:
+        spans = _breaks(text)
+        unclosed = text.count('"') % 2 == 1 or spans > 0
+        if (fields <= 2 and not unclosed) or number in reported:
             continue
         reported.add(number)
+        line = int(where(np.array([number]))[0])
         message = f"the line has {fields} fields but the header has {width}; the line is skipped"
-        found.append(Problem(ProblemKind.BAD_VALUE, message, file, number, value=text[:80]))
+        if spans:
+            message = (
+                f'a quote (") opened on this line closes only {spans} line(s) later: lines '
+                f"{line}-{line + spans} are read as one and skipped; close the quote"
+            )
+        elif unclosed:
+            message = 'the line has a quote (") that is never closed; the line is skipped'
+        found.append(Problem(ProblemKind.BAD_VALUE, message, file, line, value=text[:80]))
     return found
+
+
+def _breaks(text: str) -> int:
+    """Line breaks (CRLF, CR or LF) inside a row's text."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _has_text(text: str) -> bool:
+    """Whether a skipped line has anything but delimiters, quotes, spaces and NULs."""
+    return bool(text.strip(" \t\r\n\x00,;|\"'"))

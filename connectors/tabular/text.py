@@ -10,7 +10,7 @@ import csv
 import re
 from dataclasses import dataclass
 
-from connectors.base import SourceError
+from connectors.base import Source, SourceError
 
 LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 MAX_HEADER_LINE = 60
@@ -34,9 +34,86 @@ class TextInfo:
     lines: list[HeadLine]
 
 
+# Files that are not text, recognised from their first bytes.
+MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image, not a CSV export"),
+    (b"\xff\xd8\xff", "a JPEG image, not a CSV export"),
+    (b"GIF8", "a GIF image, not a CSV export"),
+    (b"\x1f\x8b", "a gzip-compressed file; decompress it first"),
+    (b"PK\x03\x04", "a ZIP archive or Excel workbook (.xlsx); save it as CSV first"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls); save it as CSV first"),
+    (b"%PDF", "a PDF document, not a CSV export"),
+)
+# Byte-order marks of UTF-16 text, and what tools make of one (U+FFFD twice, in UTF-8).
+UTF16_PREFIXES: tuple[bytes, ...] = (
+    b"\xff\xfe",
+    b"\xfe\xff",
+    b"\xef\xbf\xbd\xef\xbf\xbd",
+    b"\xef\xbf\xbd",
+    b"\xc3\xbf\xc3\xbe",
+    b"\xef\xbb\xbf",
+)
+
+
+def utf16_layout(head: bytes) -> tuple[str, int] | None:
+    """(codec, bytes before the text) when `head` is UTF-16 text, with or without a
+    byte-order mark (even a mangled one), told from its NUL pattern; else None."""
+    skip = next((len(p) for p in UTF16_PREFIXES if head.startswith(p)), 0)
+    sample = head[skip : skip + 4096]
+    half = len(sample) // 2
+    if half < 2:
+        return None
+    even, odd = sample[0 : 2 * half : 2].count(0), sample[1 : 2 * half : 2].count(0)
+    if odd >= 0.9 * half and even <= 0.1 * half:
+        return "utf-16-le", skip
+    if even >= 0.9 * half and odd <= 0.1 * half:
+        return "utf-16-be", skip
+    return None
+
+
+def utf16_text(data: bytes, codec: str, skip: int) -> str:
+    """The text of UTF-16 bytes (a last odd byte, as a cut file has, read as ASCII)."""
+    body = data[skip:]
+    if len(body) % 2:
+        odd = body[-1:]
+        body = body[:-1] + (odd + b"\x00" if codec == "utf-16-le" else b"\x00" + odd)
+    return body.decode(codec, "replace")
+
+
+def text_of(data: bytes) -> str:
+    """The text of a whole (small) file: UTF-16 by its NULs, else UTF-8, else Latin-1."""
+    found = utf16_layout(data[:4096])
+    if found:
+        return utf16_text(data, *found).lstrip("\ufeff")
+    try:
+        return data.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def as_utf8(source: Source) -> Source:
+    """`source` itself, or (UTF-16 text) an in-memory UTF-8 copy with the same label."""
+    head = source.head(4096)
+    found = utf16_layout(head)
+    if found is None:
+        return source
+    with source.open() as handle:
+        text = utf16_text(handle.read(), *found)
+    return Source(name=source.label, data=text.encode("utf-8"))
+
+
+def utf8_head(head: bytes) -> bytes:
+    """`head` as UTF-8 bytes (UTF-16 text transcoded; anything else as it is)."""
+    found = utf16_layout(head)
+    return utf16_text(head, *found).encode("utf-8") if found else head
+
+
 def what_it_looks_like(head: bytes) -> str | None:
     """A description when `head` is clearly not a delimited text file, else None."""
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    for magic, description in MAGIC:
+        if head.startswith(magic) or body.startswith(magic):
+            return description
     lower = body[:2048].lower()
     if lower.startswith((b"<!doctype html", b"<html")) or b"<html" in lower[:512]:
         title = re.search(rb"<title>(.*?)</title>", body[:8192], re.I | re.S)
@@ -44,16 +121,10 @@ def what_it_looks_like(head: bytes) -> str | None:
         return f"an HTML web page{named} (a portal error or login page?), not a CSV export"
     if lower.startswith(b"<?xml") or lower.startswith(b"<"):
         return "an XML/HTML document, not a CSV export"
-    if body.startswith(b"PK\x03\x04"):
-        return "a ZIP archive or Excel workbook (.xlsx); save it as CSV first"
-    if body.startswith(b"\xd0\xcf\x11\xe0"):
-        return "an old Excel workbook (.xls); save it as CSV first"
-    if body.startswith(b"%PDF"):
-        return "a PDF document, not a CSV export"
     if body.startswith((b"{", b"[{")):
         return "a JSON document, not a CSV export"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "a UTF-16 text file; save it as CSV UTF-8 (comma delimited) first"
+    if utf16_layout(head) is not None:
+        return None  # text, read by transcoding it
     sample = head[:4096]
     if sample.count(b"\x00") > len(sample) // 20:  # a few stray NULs are only noise
         return "a binary file, not a CSV export"

@@ -30,9 +30,11 @@ from connectors.tabular.cells import (
     rows_repeated,
     string_codes_of,
     trimmed,
+    units_and_suffixes,
 )
 from connectors.tabular.dates import HALF_HOUR_NS, DayTable, day_table
-from connectors.tabular.layout import DEFAULT_UNITS, SOURCE_SUFFIX, Plan, ValueColumn
+from connectors.tabular.gaps import GapNotes, expected_cells
+from connectors.tabular.layout import Plan, ValueColumn
 
 LONG_DAY = (
     "the local day has {p} half-hours (clocks went back) but a {n}-column file cannot hold them"
@@ -53,6 +55,12 @@ class WideReader:
     dropped_by_rule: int = 0
     _known: dict[int, int] = field(default_factory=dict)
     _all: DayTable | None = None
+    gaps: GapNotes | None = None
+    rows_with_id: int = 0  # rows read that name a meter
+    last_data_line: int = 0  # physical line of the last of them
+
+    def __post_init__(self) -> None:
+        self.gaps = GapNotes(self.file)
 
     def column(self, batch: pa.RecordBatch, index: int) -> Any:
         """The Arrow column of header position `index`."""
@@ -62,21 +70,37 @@ class WideReader:
         """Readings of one chunk of rows."""
         ids = large(trimmed(self.column(batch, self.plan.id_index)))
         date_label = self.plan.labels[self.plan.date_index]
-        codes, days = self.dates.parse(self.column(batch, self.plan.date_index), chunk, date_label)
-        table = self._day_table(np.where(np.isnat(days), np.datetime64(0, "D"), days))
+        date_cells = self.column(batch, self.plan.date_index)
+        codes, days = self.dates.parse(date_cells, chunk, date_label)
+        known = np.where(np.isnat(days), np.datetime64(0, "D"), days)
+        if not len(known):  # no date at all (blank or footer lines): a stand-in, never used
+            known = np.zeros(1, dtype="datetime64[D]")
+        table = self._day_table(known)
         row_est, row_missing = self._row_flags(batch)
         quantity, suffix = self._units(batch)
-        ok = pc.is_valid(ids).to_numpy(zero_copy_only=False) & (codes >= 0) & ~row_missing
+        has_id = pc.is_valid(ids).to_numpy(zero_copy_only=False)
+        self._count_rows(has_id, chunk, ids)
+        ok = has_id & (codes >= 0) & ~row_missing
+        no_date = (codes < 0) & ~pc.is_valid(trimmed(date_cells)).to_numpy(zero_copy_only=False)
         parts = []
-        for block in self._blocks():
+        for first, block in enumerate(self._blocks()):
+            rows = (ids, codes, days, table, ok, row_est, no_date if first == 0 else None)
             parts.append(
-                self._block(batch, chunk, block, (ids, codes, days, table, ok, row_est))
+                self._block(batch, chunk, block, rows)
                 | {"quantity_row": quantity, "suffix_row": suffix}
             )
         chunk.close()
         frame, encodings = _assemble(parts, chunk, self.file, self.plan)
         info = {"string_codes": encodings} if encodings else {}
         return ReadingBatch(frame, chunk.problems, info)
+
+    def _count_rows(self, has_id: Any, chunk: Chunk, ids: Any) -> None:
+        named = np.flatnonzero(has_id)
+        self.rows_with_id += len(named)
+        if len(named):
+            self.last_data_line = int(chunk.lines[named[-1]])
+            assert self.gaps is not None
+            self.gaps.mangled_ids(ids, chunk.lines)
 
     def _day_table(self, days: np.ndarray[Any, Any]) -> DayTable:
         """The DayTable of these dates, each date worked out once per file."""
@@ -112,14 +136,7 @@ class WideReader:
     def _units(self, batch: pa.RecordBatch) -> tuple[Any, Any]:
         if self.plan.units_index is None:
             return None, None
-        raw = pc.utf8_upper(trimmed(self.column(batch, self.plan.units_index)))
-        keys = pa.array(list(DEFAULT_UNITS))
-        mapped = pc.take(pa.array(list(DEFAULT_UNITS.values())), pc.index_in(raw, keys))
-        quantity = pc.coalesce(mapped, trimmed(self.column(batch, self.plan.units_index)))
-        suffixes = pc.take(
-            pa.array(list(SOURCE_SUFFIX.values())), pc.index_in(raw, pa.array(list(SOURCE_SUFFIX)))
-        )
-        return large(quantity), large(pc.fill_null(suffixes, ""))
+        return units_and_suffixes(self.column(batch, self.plan.units_index), self.plan)
 
     def _matrix(
         self, batch: pa.RecordBatch, chunk: Chunk, block: list[ValueColumn]
@@ -139,9 +156,10 @@ class WideReader:
     def _block(
         self, batch: pa.RecordBatch, chunk: Chunk, block: list[ValueColumn], rows: tuple[Any, ...]
     ) -> dict[str, Any]:
-        ids, codes, days, table, ok, row_est = rows
+        ids, codes, days, table, ok, row_est, no_date = rows
         values, estimated, slots = self._matrix(batch, chunk, block)
-        self._name_orphans(ids, values, chunk)
+        if no_date is not None:
+            self._name_orphans(ids, values, chunk, no_date)
         filled = ~np.isnan(values) & ok[:, None]
         dcode = np.maximum(codes, 0)
         if self.plan.basis == "period":  # zeros past the day's last period are padding
@@ -149,6 +167,9 @@ class WideReader:
             filled &= ~(beyond & (values == 0))
         day_offsets, held, dropped = self._place(filled, slots, dcode, table)
         self._note_held(held, dcode, days, ids, table, filled)
+        named = _named_cells(chunk, {v.label for v in block})
+        found = (ids, days, dcode, chunk.lines, ok & ~held, named)
+        self._note_gaps(values, found, table, slots, no_date)
         keep = filled
         keep[held] = False
         if dropped is not None:
@@ -180,14 +201,28 @@ class WideReader:
             return np.zeros(len(flat), dtype=bool)
         return cells.ravel()[flat] | row_est[ri]  # type: ignore[no-any-return]
 
-    def _name_orphans(self, ids: Any, values: Any, chunk: Chunk) -> None:
-        """Name rows that have values but no meter id (they cannot be sent)."""
+    def _note_gaps(
+        self, values: Any, rows: tuple[Any, ...], table: DayTable, slots: Any, first: Any
+    ) -> None:
+        """Warn of blank half-hours (a wholly blank row only in the first quantity block)."""
+        assert self.gaps is not None
+        ids, days, dcode, lines, keep, named = rows
+        found = {"ids": ids, "days": days, "dcode": dcode, "lines": lines, "keep": keep}
+        expected = expected_cells(self.plan.basis == "clock", table, slots)
+        self.gaps.blank_cells(found, values, expected, first is not None, named)
+
+    def _name_orphans(self, ids: Any, values: Any, chunk: Chunk, no_date: Any) -> None:
+        """Name rows that have values but no meter id or no date (they cannot be sent)."""
         no_id = ~pc.is_valid(ids).to_numpy(zero_copy_only=False)
-        if not no_id.any():
+        if not (no_id.any() or no_date.any()):
             return
+        has_values = ~np.isnan(values).all(axis=1)
         label = self.plan.labels[self.plan.id_index]
-        for row in np.flatnonzero(no_id & ~np.isnan(values).all(axis=1))[:20]:
+        for row in np.flatnonzero(no_id & has_values)[:20]:
             chunk.bad(int(row), label, "", "the row has values but no meter id; it is skipped")
+        label = self.plan.labels[self.plan.date_index]
+        for row in np.flatnonzero(no_date & ~no_id & has_values)[:20]:
+            chunk.bad(int(row), label, "", "the row has values but no date; it is skipped")
 
     def _place(
         self, filled: Any, slots: Any, dcode: Any, table: DayTable
@@ -235,7 +270,17 @@ class WideReader:
             found.append(
                 Problem(ProblemKind.WARNING, message, self.file, count=self.dropped_by_rule)
             )
-        return found
+        assert self.gaps is not None
+        return found + self.gaps.problems()
+
+
+def _named_cells(chunk: Chunk, labels: set[str]) -> dict[int, int]:
+    """How many cells of these columns each line has named as bad values."""
+    named: dict[int, int] = {}
+    for problem in chunk.problems:
+        if problem.kind == ProblemKind.BAD_VALUE and problem.column in labels and problem.line:
+            named[problem.line] = named.get(problem.line, 0) + 1
+    return named
 
 
 def _per_day_cells(filled: Any, dcode: Any, per_day: Any) -> np.ndarray[Any, Any]:

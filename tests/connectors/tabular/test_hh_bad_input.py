@@ -179,10 +179,19 @@ def test_rows_with_a_trailing_delimiter_the_header_lacks(tmp_path: Path) -> None
     assert not batch.problems and len(batch.readings) == 96
 
 
-def test_stray_nul_bytes_are_noise_but_utf16_is_named(tmp_path: Path) -> None:
+def test_stray_nul_bytes_are_noise_and_utf16_is_read(tmp_path: Path) -> None:
     text = HEADER + "\n" + row("15/01/2024", cells()) + "\n" + "\x00" * 20 + "\n"
     batch = read(write(tmp_path, text))
     assert len(batch.readings) == 48 and not batch.problems
-    utf16 = (HEADER + "\n").encode("utf-16")
-    with pytest.raises(SourceError, match="UTF-16"):
-        read(write(tmp_path, utf16, "u16.csv"))
+    plain = HEADER + "\r\n" + row("15/01/2024", cells()) + "\r\n"
+    mangled_bom = b"\xef\xbf\xbd\xef\xbf\xbd"  # FF FE as a tool that read it as UTF-8 wrote it
+    for name, data in (
+        ("bom.csv", plain.encode("utf-16")),
+        ("le.csv", plain.encode("utf-16-le")),
+        ("be.csv", plain.encode("utf-16-be")),
+        ("mangled.csv", mangled_bom + plain.encode("utf-16-le")),
+    ):
+        batch = read(write(tmp_path, data, name))
+        assert len(batch.readings) == 48 and not batch.problems, name
+        assert batch.readings["origin"].iloc[0] == f"{name}:2:00:30"
+        assert batch.readings["value"].sum() == sum(float(c) for c in cells())

@@ -74,7 +74,7 @@ def _read_all(path: Path, block_size: int) -> tuple[pd.DataFrame, list[tuple[Any
     return frame.reset_index(drop=True).astype(object), sorted(problems, key=str)
 
 
-HH_FILES = sorted(DATA.glob("*.csv"))
+HH_FILES = sorted(p for p in DATA.glob("*.csv") if p.name != "imserv-all-blank.csv")  # no readings
 
 
 def _longest_line(path: Path) -> int:
