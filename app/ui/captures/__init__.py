@@ -1,0 +1,6 @@
+"""Pushes held for mapping: the map-by-example dialog and the view of a captured body.
+
+May import: PySide6, `app.ui.workers`, and the Qt-free `app.core.listener.held` facade.
+Must never: read or write the capture store or the journal on the GUI thread beyond
+the quick facade calls (bounded store); run a replay except on a worker.
+"""

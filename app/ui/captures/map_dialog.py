@@ -1,0 +1,318 @@
+"""Map held pushes by example: click the parts of a captured body, see every held body's readings.
+
+The user picks a held body, clicks the array of points in its tree (or a CSV
+table's columns), then the id, time and value (optionally unit and estimated),
+ticks "cumulative register" when the values are meter readings, and picks the
+time's format and zone where they are ambiguous. The preview below shows what
+*every* held body of the device would give, with problems named, updated as
+the fields change. Save stores the mapping as the device's options (the same
+option `meterbridge device map` sets); "Save and send held pushes" also runs
+the given `send` on a worker (the replay into the journal).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.listener.held import HeldPushes
+from app.ui.captures.body_view import BodyView
+from app.ui.workers import Worker, start
+from connectors.push.mapped import point_path
+
+log = logging.getLogger(__name__)
+
+ROLES = (
+    ("points", "Points (the list)"),
+    ("id", "Id"),
+    ("time", "Time"),
+    ("value", "Value"),
+    ("unit", "Unit (optional)"),
+    ("estimated", "Estimated (optional)"),
+)
+TIME_FORMATS = (
+    "auto",
+    "iso",
+    "epoch_s",
+    "epoch_ms",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d.%m.%Y %H:%M",
+)
+ZONES = ("UTC", "Europe/London", "America/New_York", "America/Chicago", "America/Los_Angeles")
+PREVIEW_ROWS = 500
+PREVIEW_HEADERS = ("Body", "Source id", "Time (UTC)", "Value", "Quantity")
+
+
+class MapHeldDialog(QDialog):
+    """The map-by-example dialog of one device's held pushes."""
+
+    mapping_saved = Signal(dict)  # the mapping stored as the device's option
+    sent = Signal(object)  # the ReplayReport of "Save and send held pushes"
+
+    def __init__(
+        self,
+        held: HeldPushes,
+        device: str,
+        send: Callable[[], Any] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.held, self.device, self._send = held, device, send
+        self._worker: Worker | None = None
+        self.setWindowTitle(f"Map held pushes of {device}")
+        self.resize(1200, 680)  # fits a 1366×768 screen with the taskbar
+        self.bodies = held.bodies(device)
+        self.selected = ("", "")
+        self._build()
+        self._timer = QTimer(self, singleShot=True, interval=250)
+        self._timer.timeout.connect(self.refresh_preview)
+        self._load_existing()
+        self._on_body_currentIndexChanged(0)
+
+    # building -------------------------------------------------------------
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        count = len(self.bodies)
+        self.intro = QLabel(
+            f"{count} push{'es' if count != 1 else ''} from {self.device} "
+            f"{'are' if count != 1 else 'is'} held. Click a part of the body, then "
+            "the field it is. Every held body is previewed below."
+        )
+        self.intro.setWordWrap(True)
+        layout.addWidget(self.intro)
+        self.body_choice = QComboBox()
+        self.body_choice.setAccessibleName("Held body")
+        for capture in self.bodies:
+            info = capture.info
+            self.body_choice.addItem(f"#{info.id}  {info.received_at}  {info.name}  {info.size} B")
+        self.body_choice.currentIndexChanged.connect(self._on_body_currentIndexChanged)
+        layout.addWidget(self.body_choice)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        layout.addWidget(self.problem)
+        split = QSplitter(Qt.Orientation.Vertical)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        self.view = BodyView()
+        self.view.path_selected.connect(self._on_view_path_selected)
+        top.addWidget(self.view)
+        top.addWidget(self._form())
+        top.setSizes([700, 480])
+        split.addWidget(top)
+        split.addWidget(self._preview())
+        split.setSizes([380, 220])
+        layout.addWidget(split, 1)
+        self.buttons = QDialogButtonBox()
+        self.save_button = self.buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.send_button = self.buttons.addButton(
+            "Save and send &held pushes", QDialogButtonBox.ButtonRole.ApplyRole
+        )
+        self.send_button.setEnabled(self._send is not None)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.send_button.clicked.connect(self._on_send_clicked)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def _form(self) -> QWidget:
+        form_widget = QWidget()
+        form = QFormLayout(form_widget)
+        self.selection = QLabel("Selected: nothing")
+        self.selection.setWordWrap(True)
+        form.addRow(self.selection)
+        self.fields: dict[str, QLineEdit] = {}
+        self.use_buttons: dict[str, QPushButton] = {}
+        for role, label in ROLES:
+            edit = QLineEdit()
+            edit.setAccessibleName(label)
+            edit.setPlaceholderText("'' = the body is the list" if role == "points" else "path")
+            edit.textChanged.connect(self._timer_start)
+            use = QPushButton(f"← {label.split(' (')[0]}")
+            use.setAccessibleName(f"Use the selection as {label}")
+            use.clicked.connect(lambda _=False, r=role: self.use_selection(r))
+            row = QHBoxLayout()
+            row.addWidget(edit, 1)
+            row.addWidget(use)
+            self.fields[role], self.use_buttons[role] = edit, use
+            form.addRow(label, row)
+        self.register = QCheckBox("Values are cumulative registers (meter readings)")
+        self.register.toggled.connect(self._timer_start)
+        form.addRow(self.register)
+        self.time_format = QComboBox(editable=True)
+        self.time_format.addItems(TIME_FORMATS)
+        self.time_format.setAccessibleName("Time format")
+        self.time_format.currentTextChanged.connect(self._timer_start)
+        form.addRow("Time format", self.time_format)
+        self.zone = QComboBox(editable=True)
+        self.zone.addItems(ZONES)
+        self.zone.setAccessibleName("Time zone of times without one")
+        self.zone.currentTextChanged.connect(self._timer_start)
+        form.addRow("Zone", self.zone)
+        return form_widget
+
+    def _preview(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.summary = QLabel("Choose the points, id, time and value.")
+        layout.addWidget(self.summary)
+        self.readings = QTableWidget(0, len(PREVIEW_HEADERS))
+        self.readings.setHorizontalHeaderLabels(PREVIEW_HEADERS)
+        self.readings.setAccessibleName("Readings every held body would give")
+        self.readings.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.readings.horizontalHeader().setStretchLastSection(True)
+        self.problems = QPlainTextEdit(readOnly=True)
+        self.problems.setAccessibleName("Problems")
+        self.problems.setMaximumHeight(80)
+        layout.addWidget(self.readings, 1)
+        layout.addWidget(self.problems)
+        return box
+
+    # behaviour -------------------------------------------------------------
+    def _timer_start(self, *_: object) -> None:
+        self._timer.start()
+
+    def _load_existing(self) -> None:
+        device = self.held.device(self.device)
+        mapping = dict(device.options.get("mapping") or {})
+        for role, edit in self.fields.items():
+            edit.setText(str(mapping.get(role) or ""))
+        self.register.setChecked(bool(mapping.get("register")))
+        self.time_format.setCurrentText(str(mapping.get("time_format") or "auto"))
+        self.zone.setCurrentText(str(mapping.get("tz") or device.tz or "UTC"))
+
+    def _on_body_currentIndexChanged(self, index: int) -> None:
+        if not self.bodies:
+            self.problem.setText("No push is held for this device.")
+            return
+        capture = self.bodies[max(index, 0)]
+        self.view.show_body(capture.body)
+        self.problem.setText(f"Why it was held: {capture.info.reason[:300]}")
+        if self.view.is_csv and not self.fields["points"].text():
+            self.refresh_preview()
+
+    def _on_view_path_selected(self, path: str, kind: str) -> None:
+        self.selected = (path, kind)
+        self.selection.setText(f"Selected: {path or '(the body)'} ({kind})")
+
+    def use_selection(self, role: str) -> None:
+        """Put the selected part's path in the field of `role`."""
+        path, kind = self.selected
+        if role == "points":
+            self.fields["points"].setText("" if self.view.is_csv else path)
+            return
+        points = self.fields["points"].text().strip()
+        self.fields[role].setText(path if kind == "column" else point_path(path, points))
+
+    def mapping(self) -> dict[str, Any]:
+        """The mapping the fields describe (the device's ``mapping`` option)."""
+        mapping: dict[str, Any] = {"points": self.fields["points"].text().strip()}
+        for role in ("id", "time", "value", "unit", "estimated"):
+            text = self.fields[role].text().strip()
+            if text:
+                mapping[role] = text
+        if self.register.isChecked():
+            mapping["register"] = True
+        time_format = self.time_format.currentText().strip()
+        if time_format and time_format != "auto":
+            mapping["time_format"] = time_format
+        zone = self.zone.currentText().strip()
+        if zone:
+            mapping["tz"] = zone
+        return mapping
+
+    def refresh_preview(self) -> None:
+        """Read every held body with the mapping as it stands and show the readings."""
+        mapping = self.mapping()
+        if not all(mapping.get(k) for k in ("id", "time", "value")):
+            self.summary.setText("Choose the points, id, time and value.")
+            self.readings.setRowCount(0)
+            return
+        try:
+            results = self.held.preview(self.device, mapping)
+        except Exception as exc:  # a bad zone or format: say so, keep the dialog
+            self.summary.setText(f"Not read: {exc}")
+            return
+        self._show(results)
+
+    def _show(self, results: list[Any]) -> None:
+        rows: list[tuple[str, ...]] = []
+        problems: list[str] = []
+        for result in results:
+            frame = result.readings
+            if frame is not None:
+                for r in frame.head(PREVIEW_ROWS).itertuples():
+                    time = r.time.strftime("%Y-%m-%d %H:%M:%SZ")
+                    rows.append((f"#{result.capture.id}", r.source_id, time, f"{r.value:g}",
+                                 r.quantity))  # fmt: skip
+            if result.problem:
+                problems.append(f"#{result.capture.id}: {result.problem}")
+        readable = sum(1 for r in results if r.problem is None)
+        self.summary.setText(
+            f"{len(rows)} readings from {len(results)} held bodies; {readable} read fully, "
+            f"{len(results) - readable} with problems."
+        )
+        self.readings.setRowCount(min(len(rows), PREVIEW_ROWS))
+        for i, row in enumerate(rows[:PREVIEW_ROWS]):
+            for j, text in enumerate(row):
+                self.readings.setItem(i, j, QTableWidgetItem(text))
+        self.readings.resizeColumnsToContents()
+        self.problems.setPlainText("\n".join(problems) or "No problems.")
+
+    def save(self) -> bool:
+        """Store the mapping as the device's option; False (message shown) when refused."""
+        from app.core.sources.devices import DeviceError
+
+        try:
+            self.held.save_mapping(self.device, self.mapping())
+        except DeviceError as exc:
+            self.summary.setText(f"Not saved: {exc}")
+            return False
+        self.mapping_saved.emit(self.mapping())
+        return True
+
+    def _on_save_clicked(self) -> None:
+        if self.save():
+            self.accept()
+
+    def _on_send_clicked(self) -> None:
+        if self._send is None or not self.save():
+            return
+        send = self._send
+        worker = Worker(lambda _p, _c: send())
+        worker.signals.succeeded.connect(self._on_sent)
+        worker.signals.failed.connect(lambda m: self.summary.setText(f"Not sent: {m}"))
+        self.send_button.setEnabled(False)
+        self.summary.setText("Sending the held pushes…")
+        self._worker = start(worker)
+
+    def _on_sent(self, report: Any) -> None:
+        self._worker = None
+        self.sent.emit(report)
+        left = len(getattr(report, "still_held", {}) or {})
+        sent = f"{len(report.dropped)} held pushes sent ({report.readings} readings)"
+        self.summary.setText(f"{sent}; {left} still held.")
+        if not left:
+            self.accept()

@@ -1,0 +1,135 @@
+"""The map-by-example dialog: click a held body's parts, preview every held body, save, send."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from app.core.journal.store import Journal
+from app.core.listener.body import Payload
+from app.core.listener.capture import CaptureStore
+from app.core.listener.commit import PushCommitter, PushJob
+from app.core.listener.held import HeldPushes, held_row_text
+from app.core.listener.push_intake import PushIntake
+from app.core.sources.devices import DeviceRegistry
+from app.core.sources.register_store import RegisterStore
+from app.ui.captures.map_dialog import MapHeldDialog
+
+T0 = pd.Timestamp("2026-05-13T06:00:00Z")
+
+
+def nested(serial: str, values: list[float]) -> bytes:
+    records = [
+        {"ts": (T0 + pd.Timedelta(minutes=15 * i)).isoformat(), "kwh": v}
+        for i, v in enumerate(values)
+    ]
+    return json.dumps({"sensor": {"serial": serial}, "data": {"records": records}}).encode()
+
+
+@dataclass
+class Held:
+    held: HeldPushes
+    journal: Journal
+    committer: PushCommitter
+
+    def send(self) -> object:
+        def commit(job: PushJob) -> None:
+            self.committer.commit_group([job])
+
+        return self.held.send("gw", commit)
+
+
+@pytest.fixture
+def held(tmp_path: Path) -> Iterator[Held]:
+    devices = DeviceRegistry(tmp_path / "devices.json")
+    devices.add("gw", "episensor", "Europe/London")
+    captures = CaptureStore(tmp_path / "captures.sqlite3")
+    intake = PushIntake(devices, captures)
+    for body in (nested("S1", [1.5, 2.25]), nested("S2", [7.0])):
+        answer = intake.take(devices.get("gw"), Payload(body, "push-body", "application/json"))
+        assert answer.status == 202
+    journal = Journal(tmp_path / "journal.sqlite3")
+    registers = RegisterStore(tmp_path / "registers.sqlite3")
+    yield Held(HeldPushes(devices, captures), journal, PushCommitter(journal, registers))
+    registers.close()
+    journal.close()
+
+
+def pick(dialog: MapHeldDialog, qtbot: QtBot, path: str, role: str) -> None:
+    assert dialog.view.select_path(path), path
+    qtbot.mouseClick(dialog.use_buttons[role], Qt.MouseButton.LeftButton)
+
+
+def test_clicking_the_parts_previews_every_held_body_then_saves_and_sends(
+    qtbot: QtBot, held: Held, tmp_path: Path
+) -> None:
+    assert held_row_text(held.held.counts()) == "2 pushes held: map them"
+    dialog = MapHeldDialog(held.held, "gw", send=held.send)
+    qtbot.addWidget(dialog)
+    dialog.resize(1366, 720)
+    dialog.show()
+    assert "2 pushes from gw are held" in dialog.intro.text()
+    assert "no points array" in dialog.problem.text()
+    pick(dialog, qtbot, "data.records", "points")
+    pick(dialog, qtbot, "data.records.0.ts", "time")
+    pick(dialog, qtbot, "data.records.0.kwh", "value")
+    pick(dialog, qtbot, "sensor.serial", "id")
+    assert dialog.mapping() == {
+        "points": "data.records",
+        "id": "sensor.serial",
+        "time": "ts",
+        "value": "kwh",
+        "tz": "Europe/London",
+    }
+    qtbot.waitUntil(lambda: dialog.readings.rowCount() == 3, timeout=5000)
+    cells = [tuple(dialog.readings.item(r, c).text() for c in range(5)) for r in range(3)]
+    assert cells[0][1:] == ("S1", "2026-05-13 06:00:00Z", "1.5", "kWh")
+    assert cells[2][1:] == ("S2", "2026-05-13 06:00:00Z", "7", "kWh")
+    assert "2 read fully, 0 with problems" in dialog.summary.text()
+    dialog.grab().save(str(tmp_path / "map-held.png"))
+    with qtbot.waitSignal(dialog.sent, timeout=10_000) as sent:
+        qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
+    assert sent.args[0].dropped and not sent.args[0].still_held
+    frame = held.journal.pending(100).sort_values(["source_id", "time"])
+    assert list(zip(frame["source_id"], frame["time"], frame["value"], strict=True)) == [
+        ("S1", T0, 1.5),
+        ("S1", T0 + pd.Timedelta(minutes=15), 2.25),
+        ("S2", T0, 7.0),
+    ]
+    assert held.held.counts() == {}
+    assert held.held.device("gw").options["mapping"]["id"] == "sensor.serial"
+
+
+def test_a_csv_body_is_a_table_whose_columns_are_clicked(qtbot: QtBot, tmp_path: Path) -> None:
+    devices = DeviceRegistry(tmp_path / "devices.json")
+    devices.add("rev", "acurev2100", "UTC")
+    captures = CaptureStore(tmp_path / "captures.sqlite3")
+    body = b"when,meter,reading\n2026-05-13 06:00,M1,10.5\n2026-05-13 06:15,M1,11\n"
+    payload = Payload(body, "export.csv", "text/csv")
+    assert PushIntake(devices, captures).take(devices.get("rev"), payload).status == 202
+    dialog = MapHeldDialog(HeldPushes(devices, captures), "rev")
+    qtbot.addWidget(dialog)
+    assert dialog.view.is_csv and not dialog.send_button.isEnabled()
+    pick(dialog, qtbot, "meter", "id")
+    pick(dialog, qtbot, "when", "time")
+    pick(dialog, qtbot, "reading", "value")
+    dialog.register.setChecked(True)
+    qtbot.waitUntil(lambda: dialog.readings.rowCount() == 2, timeout=5000)
+    assert dialog.readings.item(1, 3).text() == "11"
+    assert dialog.readings.item(1, 4).text() == "kWh-register"
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert devices.get("rev").options["mapping"] == {
+        "points": "",
+        "id": "meter",
+        "time": "when",
+        "value": "reading",
+        "register": True,
+        "tz": "UTC",
+    }
