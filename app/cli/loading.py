@@ -13,6 +13,8 @@ from app.cli import UsageError
 
 if TYPE_CHECKING:
     from app.core.energycap.client import EnergyCapClient
+    from app.core.journal.store import Journal
+    from app.core.journal.views import JournalViews
     from app.core.mapping import MappingTable
     from app.core.paths import AppPaths
     from app.core.settings import EnergyCapSettings, Settings
@@ -53,4 +55,30 @@ def energycap_client(url: str, ecap: EnergyCapSettings) -> EnergyCapClient:
     try:
         return client_from_settings(url, ecap)
     except ConnectionSetupError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_journal(args: argparse.Namespace, settings: Settings) -> Journal:
+    """The journal of this meterbridge home, bounded as the settings say."""
+    from app.core.journal.db import JournalError
+    from app.core.journal.store import Journal
+    from app.core.paths import resolve_paths
+
+    paths = resolve_paths(args.home).ensure()
+    try:
+        return Journal.from_settings(paths.journal_file, settings.journal)
+    except JournalError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_journal_views(args: argparse.Namespace) -> JournalViews:
+    """The journal's read-only views (counts, receipts, lists), without pandas or delivery."""
+    from app.core.journal.db import JournalError
+    from app.core.journal.views import JournalViews
+    from app.core.paths import resolve_paths
+
+    paths = resolve_paths(args.home).ensure()
+    try:
+        return JournalViews(paths.journal_file)
+    except JournalError as exc:
         raise UsageError(str(exc)) from None

@@ -14,22 +14,22 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from app.cli import EXIT_OK, UsageError
+from app.cli.journal import held as held_cmd
 from app.cli.journal.deliver import (
     add_connection_options,
     connection_settings,
     deliver_journal,
     resume_options,
 )
-from app.cli.journal.send import (
-    open_journal,
-)
-from app.cli.loading import load_home
-from app.core.journal.store import Journal
+from app.cli.loading import load_home, open_journal, open_journal_views
+
+if TYPE_CHECKING:  # loaded by the commands that use them: `status` never loads pandas
+    import pandas as pd
+
+    from app.core.journal.views import JournalViews
 
 LIST_LIMIT = 50
 
@@ -59,9 +59,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     replay.add_argument("--source", metavar="S", help="only readings of this source")
     add_connection_options(replay)
     replay.set_defaults(func=run_replay)
-    from app.cli.journal import held as held_cmd  # `held`: readings waiting for a decision
-
-    held_cmd.register(subparsers, common)
+    held_cmd.register(subparsers, common)  # `held`: readings waiting for a decision
 
 
 def run_deliver(args: argparse.Namespace) -> int:
@@ -90,12 +88,10 @@ def run_replay(args: argparse.Namespace) -> int:
 def run_status(args: argparse.Namespace) -> int:
     """`meterbridge status`: what the journal holds."""
     _, settings = load_home(args)
-    journal = open_journal(args, settings)
+    journal = open_journal_views(args)
     print(status_table(journal))
-    used = journal.used_bytes()
-    print(
-        f"journal {journal.path}: {used / 1e6:.1f} MB of its {journal.max_bytes / 1e6:.0f} MB bound"
-    )
+    used, bound = journal.used_bytes(), settings.journal.max_bytes
+    print(f"journal {journal.path}: {used / 1e6:.1f} MB of its {bound / 1e6:.0f} MB bound")
     if args.receipts:
         for receipt in journal.receipts(args.receipts):
             print(describe_receipt(receipt))
@@ -111,6 +107,8 @@ def run_status(args: argparse.Namespace) -> int:
 def _instant(text: str | None, flag: str) -> pd.Timestamp | None:
     if text is None:
         return None
+    import pandas as pd
+
     try:
         when = pd.Timestamp(text)
     except ValueError:
@@ -121,7 +119,9 @@ def _instant(text: str | None, flag: str) -> pd.Timestamp | None:
     return when
 
 
-def _history(journal: Journal, args: argparse.Namespace) -> None:
+def _history(journal: JournalViews, args: argparse.Namespace) -> None:
+    import pandas as pd
+
     since, until = _instant(args.since, "--from"), _instant(args.until, "--to")
     frame = journal.reading_receipts(args.reading, since, until, limit=100_000)
     shown = frame if args.verbose else frame.head(LIST_LIMIT)
@@ -149,7 +149,7 @@ def _stamp(when: pd.Timestamp) -> str:
 STATUS_COLUMNS = ("pending", "sent", "confirmed", "rejected", "held")
 
 
-def status_table(journal: Journal) -> str:
+def status_table(journal: JournalViews) -> str:
     """Counts per source and state, with the oldest pending reading."""
     header = f"{'source':<24}" + "".join(f"{c:>11}" for c in STATUS_COLUMNS) + "  oldest pending"
     lines = [header]

@@ -1,7 +1,8 @@
 """What the journal commands share: EnergyCAP options, the last send's options, delivering.
 
 `deliver`, `replay`, `held send`, `serve` and `device` all take the same connection options and
-deliver the same way; they import this module, never one another.
+deliver the same way; they import this module, never one another. Registering the options
+imports nothing heavy: the journal, delivery and HTTP modules load when a command delivers.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+from typing import TYPE_CHECKING
 
 from app.cli import UsageError
-from app.cli.journal.send import LAST_SEND, deliver_and_tell, exit_code, rejections_of
 from app.cli.loading import energycap_client, mapping_of, time_label_of
-from app.core.journal.store import Journal
-from app.core.settings import EnergyCapSettings, Settings
+
+if TYPE_CHECKING:
+    from app.core.journal.store import Journal
+    from app.core.settings import EnergyCapSettings, Settings
 
 LIST_LIMIT = 50
 
@@ -49,6 +52,8 @@ def connection_settings(args: argparse.Namespace, settings: Settings) -> EnergyC
 
 def resume_options(args: argparse.Namespace, journal: Journal) -> None:
     """Fill options not given here from the last `send` (the run a crash interrupted)."""
+    from app.cli.journal.send import LAST_SEND
+
     text = journal.get_meta(LAST_SEND)
     if not text:
         return
@@ -66,6 +71,8 @@ def resume_options(args: argparse.Namespace, journal: Journal) -> None:
 
 def deliver_journal(args: argparse.Namespace, settings: Settings, journal: Journal) -> int:
     """Send what the journal holds pending, print the rejections; returns the exit code."""
+    from app.cli.journal.send import deliver_and_tell, exit_code, rejections_of
+
     resume_options(args, journal)
     ecap = connection_settings(args, settings)
     if ecap is None:

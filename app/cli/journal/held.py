@@ -13,9 +13,7 @@ held discard (--id N [N ...] | --all) [--source S]
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from app.cli import EXIT_OK, UsageError
 from app.cli.journal.deliver import (
@@ -24,14 +22,10 @@ from app.cli.journal.deliver import (
     deliver_journal,
     resume_options,
 )
-from app.core.journal.held import (
-    discard_held_ids,
-    held_decisions,
-    held_ids,
-    local_time,
-    release_held_ids,
-)
-from app.core.journal.store import Journal
+from app.cli.loading import load_home, open_journal
+
+if TYPE_CHECKING:
+    from app.core.journal.store import Journal
 
 LIST_LIMIT = 50
 
@@ -54,8 +48,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def run_held(args: argparse.Namespace) -> int:
     """`meterbridge held`."""
-    from app.cli.journal.send import open_journal
-    from app.cli.loading import load_home
+    from app.core.journal.held import discard_held_ids, release_held_ids
 
     _, settings = load_home(args)
     journal = open_journal(args, settings)
@@ -72,6 +65,8 @@ def run_held(args: argparse.Namespace) -> int:
 
 
 def _chosen(journal: Journal, args: argparse.Namespace) -> list[int]:
+    from app.core.journal.held import held_ids
+
     if bool(args.ids) == bool(args.all):
         raise UsageError(f"held {args.action} needs either --id N [N ...] or --all")
     if args.all:
@@ -95,6 +90,8 @@ def _deliver_now(args: argparse.Namespace, settings: Any, journal: Journal) -> i
 
 def list_held(journal: Journal, source: str | None, verbose: int) -> int:
     """Print the held readings (the first 50 unless -v)."""
+    from app.core.journal.held import held_decisions
+
     frame = held_decisions(journal, source)
     shown = frame if verbose else frame.head(LIST_LIMIT)
     for row in shown.itertuples(index=False):
@@ -110,6 +107,10 @@ def list_held(journal: Journal, source: str | None, verbose: int) -> int:
 
 def describe_held(row: Any) -> str:
     """One line: id, source, channel, UTC and local time, delivered → new, why."""
+    import pandas as pd
+
+    from app.core.journal.held import local_time
+
     when: pd.Timestamp = row.time
     local = local_time(when).isoformat()
     had = "unknown" if pd.isna(row.delivered) else f"{row.delivered!r}"

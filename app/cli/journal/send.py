@@ -17,27 +17,18 @@ from typing import Any
 import pandas as pd
 
 from app.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, UsageError
+from app.cli.loading import open_journal  # also imported from here by serve_cmd
 from app.cli.run_output import print_result
 from app.core.delivery.engine import DeliveryReport, deliver_pending
 from app.core.delivery.send import crash_point
 from app.core.energycap.client import AuthError, EnergyCapClient, EnergyCapError, RetryPolicy
 from app.core.guards import where
-from app.core.journal.store import AcceptResult, Journal, JournalError, JournalFullError
+from app.core.journal.store import AcceptResult, Journal, JournalFullError
 from app.core.mapping import MappingTable
-from app.core.paths import resolve_paths
 from app.core.pipeline import RunPlan, send
 from app.core.report import DeliveryResult, Rejection, RunResult, SourceReport
 from app.core.settings import EnergyCapSettings, Settings
 from connectors.base import READING_COLUMNS, Problem, ProblemKind, conform
-
-
-def open_journal(args: argparse.Namespace, settings: Settings) -> Journal:
-    """The journal of this meterbridge home, bounded as the settings say."""
-    paths = resolve_paths(args.home).ensure()
-    try:
-        return Journal.from_settings(paths.journal_file, settings.journal)
-    except JournalError as exc:
-        raise UsageError(str(exc)) from None
 
 
 @dataclasses.dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli import EXIT_OK, UsageError
 from app.cli.pull.common import (
@@ -32,22 +32,12 @@ from app.cli.pull.common import (
 )
 from app.cli.pull.folder import register_folder
 from app.cli.pull.jobs import register_jobs
-from app.core.paths import AppPaths, resolve_paths
-from app.core.pulls.runner import (
-    PullErrors,
-    open_submitter,
-    run_sftp,
-    run_verdigris,
-)
-from app.core.pulls.sftp.poll import SftpConfig, password_name
-from app.core.pulls.submit import Submitter
-from app.core.pulls.verdigris_auth import build_auth, secret_name
-from app.core.pulls.verdigris_pull import VerdigrisConfig
-from app.core.secrets import NoKeyringError, SecretStore
-from app.core.settings import load_settings
-from connectors.base import SourceError
-from connectors.verdigris.api import VerdigrisApi
-from connectors.verdigris.listing import building_tree
+
+if TYPE_CHECKING:
+    from app.core.paths import AppPaths
+    from app.core.pulls.sftp.poll import SftpConfig
+    from app.core.pulls.submit import Submitter
+    from app.core.pulls.verdigris_pull import VerdigrisConfig
 
 
 def _ids(text: str | None) -> list[str] | None:
@@ -104,6 +94,9 @@ def _sftp_options(p: argparse.ArgumentParser) -> None:
 
 def verdigris_config(args: argparse.Namespace, paths: AppPaths) -> VerdigrisConfig:
     """The saved job's configuration overridden by the flags given."""
+    from app.core.pulls.verdigris_pull import VerdigrisConfig
+    from connectors.base import SourceError
+
     data = saved_config(paths, args.job, "verdigris")
     given = {
         "client_id": args.client_id, "circuits": _ids(args.circuits),
@@ -123,6 +116,8 @@ def verdigris_config(args: argparse.Namespace, paths: AppPaths) -> VerdigrisConf
 
 def sftp_config(args: argparse.Namespace, paths: AppPaths) -> SftpConfig:
     """The saved job's configuration overridden by the flags given."""
+    from app.core.pulls.sftp.poll import SftpConfig
+
     data = saved_config(paths, args.job, "sftp")
     given = {"host": args.host, "port": args.port, "user": args.user, "key_file": args.key,
              "host_key_fingerprint": args.host_key_fingerprint}  # fmt: skip
@@ -142,6 +137,11 @@ def sftp_config(args: argparse.Namespace, paths: AppPaths) -> SftpConfig:
 
 def run_pull_verdigris(args: argparse.Namespace) -> int:
     """`meterbridge pull verdigris`."""
+    from app.core.paths import resolve_paths
+    from app.core.pulls.runner import PullErrors, open_submitter, run_verdigris
+    from app.core.pulls.verdigris_auth import secret_name
+    from app.core.settings import load_settings
+
     paths = resolve_paths(args.home).ensure()
     settings = load_settings(paths.settings_file)
     config = verdigris_config(args, paths)
@@ -176,6 +176,10 @@ def run_pull_verdigris(args: argparse.Namespace) -> int:
 
 
 def _list_channels(config: VerdigrisConfig, paths: AppPaths) -> int:
+    from app.core.pulls.verdigris_auth import build_auth
+    from connectors.verdigris.api import VerdigrisApi
+    from connectors.verdigris.listing import building_tree
+
     auth = build_auth(config.client_id, paths.data_dir, auth_url=config.auth_url,
                       audience=config.audience, api_url=config.api_url)  # fmt: skip
     for building in building_tree(VerdigrisApi(config.api_url, auth).buildings()):
@@ -187,6 +191,11 @@ def _list_channels(config: VerdigrisConfig, paths: AppPaths) -> int:
 
 def run_pull_sftp(args: argparse.Namespace) -> int:
     """`meterbridge pull sftp`."""
+    from app.core.paths import resolve_paths
+    from app.core.pulls.runner import run_sftp
+    from app.core.pulls.sftp.poll import password_name
+    from app.core.settings import load_settings
+
     paths = resolve_paths(args.home).ensure()
     settings = load_settings(paths.settings_file)
     config = sftp_config(args, paths)
@@ -199,6 +208,8 @@ def run_pull_sftp(args: argparse.Namespace) -> int:
 
 def _save_secret(name: str, what: str) -> None:
     """Ask for a secret (no echo on a terminal; a line of stdin otherwise) and keep it."""
+    from app.core.secrets import NoKeyringError, SecretStore
+
     tty = sys.stdin.isatty()
     value = getpass.getpass(f"{what}: ") if tty else sys.stdin.readline().strip()
     if not value:

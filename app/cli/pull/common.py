@@ -12,24 +12,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli import EXIT_ERROR, EXIT_PARTIAL, UsageError
-from app.cli.run_output import ProgressBar, print_result
-from app.core.paths import AppPaths
-from app.core.pipeline import Progress
-from app.core.pulls.file_intake import IntakeReport
-from app.core.pulls.jobs import JobStore
-from app.core.pulls.runner import (
-    Destination,
-    PullErrors,
-    open_submitter,
-)
-from app.core.pulls.runner import scheduler_for as core_scheduler_for
-from app.core.pulls.scheduler import Scheduler
-from app.core.pulls.submit import Submitter
-from app.core.pulls.verdigris_pull import utc
-from app.core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from app.core.paths import AppPaths
+    from app.core.pulls.file_intake import IntakeReport
+    from app.core.pulls.runner import Destination
+    from app.core.pulls.scheduler import Scheduler
+    from app.core.pulls.submit import Submitter
+    from app.core.settings import Settings
 
 DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 
@@ -45,6 +38,8 @@ def parse_every(text: str) -> timedelta:
 
 def parse_time(text: str | None, flag: str) -> datetime | None:
     """An ISO-8601 time with an offset (or Z); a date alone means its UTC midnight."""
+    from app.core.pulls.verdigris_pull import utc
+
     if not text:
         return None
     try:
@@ -78,6 +73,8 @@ def shared_options(p: argparse.ArgumentParser, *, secret: bool = True) -> None:
 
 
 def saved_config(paths: AppPaths, name: str | None, kind: str) -> dict[str, Any]:
+    from app.core.pulls.jobs import JobStore
+
     if not name:
         return {}
     try:
@@ -91,6 +88,8 @@ def saved_config(paths: AppPaths, name: str | None, kind: str) -> dict[str, Any]
 
 def save_job(args: argparse.Namespace, paths: AppPaths, kind: str, config: dict[str, Any]) -> None:
     """Save `--save-job NAME` (replacing a job of the same kind, never one of another)."""
+    from app.core.pulls.jobs import JobStore
+
     if not args.save_job:
         return
     every = parse_every(args.every)
@@ -106,6 +105,8 @@ def save_job(args: argparse.Namespace, paths: AppPaths, kind: str, config: dict[
 
 
 def destination(args: argparse.Namespace) -> Destination:
+    from app.core.pulls.runner import Destination
+
     return Destination(args.ecap_url, args.api, args.time_label, args.mapping, args.overwrite)
 
 
@@ -122,6 +123,8 @@ def run_intake(
     back, refused or still pending; 2 the poll could not run (e.g. a missing
     folder, a refused host key or API key), said in one sentence on stderr.
     """
+    from app.core.pulls.runner import PullErrors, open_submitter
+
     started: list[Submitter] = []
     try:
         with (
@@ -167,6 +170,8 @@ def journal_source(args: argparse.Namespace, kind: str) -> str:
 
 def exit_code(sub: Submitter, args: argparse.Namespace) -> int:
     """`send`'s exit code: 1 also when readings stay pending (outage), 2 when the key is refused."""
+    from app.cli.run_output import print_result
+
     code = print_result(sub.result, verbose=args.verbose)
     delivery = sub.delivery
     if delivery is None or delivery.busy or delivery.stopped is None:
@@ -176,6 +181,8 @@ def exit_code(sub: Submitter, args: argparse.Namespace) -> int:
 
 def failed(exc: Exception, started: list[Submitter], args: argparse.Namespace) -> int:
     """Say what stopped the pull, and what had been done before it stopped."""
+    from app.cli.run_output import print_result
+
     print(f"meterbridge: error: {exc}", file=sys.stderr)
     if started and started[0].result.read:
         print_result(started[0].result, verbose=args.verbose)
@@ -185,6 +192,9 @@ def failed(exc: Exception, started: list[Submitter], args: argparse.Namespace) -
 @contextmanager
 def progress_bar(sub: Any, label: str = "pulled") -> Iterator[None]:
     """A bar of readings pulled on a terminal (stderr); nothing in scripts and logs."""
+    from app.cli.run_output import ProgressBar
+    from app.core.pipeline import Progress
+
     bar = ProgressBar.for_terminal()
     if bar is not None:
         sub.progress = lambda r: bar.update(Progress(label, 0, 1, r.read, r.sent + r.written))
@@ -198,4 +208,7 @@ def progress_bar(sub: Any, label: str = "pulled") -> Iterator[None]:
 
 def scheduler_for(paths: AppPaths, dest: Destination | None = None) -> Scheduler:
     """The scheduler over this home's saved jobs (for `serve` and `jobs run`)."""
+    from app.core.pulls.runner import scheduler_for as core_scheduler_for
+    from app.core.settings import load_settings
+
     return core_scheduler_for(paths, load_settings(paths.settings_file), dest)

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli import UsageError
 from app.cli.pull.common import run_intake, save_job, saved_config, shared_options
 from app.cli.source_options import CONNECTOR_OPTIONS, METAVARS, connector_options
-from app.core.paths import AppPaths, resolve_paths
-from app.core.pulls.folder import FolderConfig, FolderError, check_folders
-from app.core.pulls.runner import run_folder
-from app.core.settings import load_settings
+
+if TYPE_CHECKING:
+    from app.core.paths import AppPaths
+    from app.core.pulls.folder import FolderConfig
 
 
 def register_folder(kinds: Any, common: argparse.ArgumentParser) -> None:
@@ -83,6 +83,8 @@ def folder_config(args: argparse.Namespace, paths: AppPaths) -> FolderConfig:
         UsageError: no folder, a folder that is missing or cannot be listed, a
             bad archive name, an unknown connector or layout.
     """
+    from app.core.pulls.folder import FolderConfig, FolderError, check_folders
+
     data = saved_config(paths, args.job, "folder")
     if args.folder:  # absolute: a job runs later from another working folder
         folders = [str(Path(f).expanduser().resolve()) for f in args.folder]
@@ -118,6 +120,10 @@ def _check_reading(config: FolderConfig) -> None:
 
 def run_pull_folder(args: argparse.Namespace) -> int:
     """`meterbridge pull folder`."""
+    from app.core.paths import resolve_paths
+    from app.core.pulls.runner import run_folder
+    from app.core.settings import load_settings
+
     paths = resolve_paths(args.home).ensure()
     settings = load_settings(paths.settings_file)
     config = folder_config(args, paths)

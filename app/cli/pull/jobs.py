@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, UsageError
-from app.core.paths import resolve_paths
-from app.core.pulls.jobs import Job, JobStore
+
+if TYPE_CHECKING:
+    from app.core.pulls.jobs import Job, JobStore
 
 
 def register_jobs(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -31,6 +32,9 @@ def register_jobs(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _store(args: argparse.Namespace) -> JobStore:
+    from app.core.paths import resolve_paths
+    from app.core.pulls.jobs import JobStore
+
     paths = resolve_paths(args.home).ensure()
     return JobStore(paths.data_dir / "jobs.sqlite3")
 
@@ -70,6 +74,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_jobs(args: argparse.Namespace) -> int:
     """Run named jobs now, or the due ones."""
     from app.cli.pull.common import scheduler_for
+    from app.core.paths import resolve_paths
     from app.core.pulls.runner import Destination
 
     paths = resolve_paths(args.home).ensure()
