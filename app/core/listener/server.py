@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from app.core.listener import address
 from app.core.listener.auth import FailedAuth
 from app.core.listener.capture import CaptureStore
 from app.core.listener.commit import PushCommitter, ReadingSink
@@ -74,6 +75,7 @@ class PushListener:
         self._refresh_lock = threading.Lock()
         self._to_wake: list[asyncio.Future[None]] = []
         self._wake_lock = threading.Lock()
+        self.data_dir: Path | None = None  # where the bound address is noted for `device list`
 
     @property
     def address(self) -> tuple[str, int]:
@@ -132,6 +134,8 @@ class PushListener:
         log.info(
             "push listener on %s://%s:%s (at most %d connections)", self.scheme, *self.address, cap
         )
+        if self.data_dir is not None:  # `device add/list` print the address really bound
+            address.record(self.data_dir, self.scheme, *self.address, self.settings.public_host)
 
     def _tls_context(self) -> ssl.SSLContext | None:
         if not self.settings.tls_cert:
@@ -156,6 +160,8 @@ class PushListener:
         loop.close()
         self.workers.shutdown(wait=True)
         self.save_stats()
+        if self.data_dir is not None:
+            address.forget(self.data_dir)
         self.committer.registers.close()
         self.captures.close()
         self._listening = self._loop = None
@@ -243,6 +249,7 @@ def open_listener(
     listener = PushListener(
         settings, devices, journal, RegisterStore(data / "registers.sqlite3"), captures
     )
+    listener.data_dir = data
     if commit_process:
         from app.core.listener.commit_process import CommitProcess
 
