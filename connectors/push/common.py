@@ -25,12 +25,14 @@ import pyarrow as pa
 from pandas.arrays import ArrowStringArray
 
 from connectors.base import (
+    NOT_FINITE,
     STRING_DTYPE,
     Problem,
     ProblemKind,
     ReadingBatch,
     Source,
     SourceError,
+    finite_number,
 )
 from connectors.push.registers import difference_frame
 
@@ -161,32 +163,29 @@ def parse_value(raw: Any) -> float | None:
     """A reading value, or None when the device marks it missing.
 
     `nan`, `-nan`, `----`, empty and null are missing (not zero). Infinities and
-    numbers too large for a float (``1e999``) are bad values, never readings.
+    numbers too large for a float (``1e999``) are bad values, never readings:
+    the shared check `connectors.base.finite_number` decides, and the message
+    is its `NOT_FINITE`.
 
     Raises:
-        ValueError: for text that is not a number, or a number that is not
-            finite (the message says which).
+        ValueError: for text that is not a number, or a number that is not finite.
     """
     if raw is None:
         return None
     if isinstance(raw, bool):
         return float(raw)
-    if isinstance(raw, (int, float)):
-        try:
-            number = float(raw)
-        except OverflowError:
-            raise ValueError("value is too large to be a number") from None
-    else:
+    if isinstance(raw, float) and math.isnan(raw):
+        return None
+    if not isinstance(raw, (int, float)):
         text = str(raw).strip()
         if text.lower() in MISSING_TEXT:
             return None
         if not DECIMAL.match(text):  # not float()'s extras: "1_000", "٣", "infinity"
             raise ValueError("value is not a number")
-        number = float(text)
-    if math.isnan(number):
-        return None
-    if not math.isfinite(number):
-        raise ValueError("value is not a finite number (infinite or too large)")
+        raw = text
+    number = finite_number(raw)
+    if number is None:
+        raise ValueError(NOT_FINITE)
     return number
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pandas as pd
 import pytest
@@ -180,3 +181,12 @@ def test_not_accuenergy_is_a_source_error() -> None:
     for junk in (b"junk", b"a,b\nc,d\n"):
         with pytest.raises(SourceError, match="not an Accuenergy data-log CSV"):
             acurev2100.parse_push(junk, "b", {})
+
+
+def test_a_value_too_large_for_a_float_is_named_not_read() -> None:
+    data = rev_csv().replace(b"101.0", b"1e999")
+    columns = acurev2100.parse_push(data, REV_NAME, {"device_name": "rev1"})
+    [problem] = columns.problems
+    assert (problem.line, problem.column, problem.value) == (3, "EP_IMP_001_kWh", "1e999")
+    assert "not a finite number" in problem.message
+    assert all(map(math.isfinite, columns.value))
