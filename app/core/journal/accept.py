@@ -40,6 +40,10 @@ INSERT_CHUNK = 50_000
 _SCHEMA_DTYPE_LIST = [SCHEMA_DTYPES[c] for c in READING_COLUMNS]
 
 
+# What staging one malformed request may raise: it fails that request only.
+STAGING_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OverflowError, sqlite3.Error)
+
+
 class JournalFullError(Exception):
     """The journal reached its size bound; nothing of the refused batch was stored."""
 
@@ -55,12 +59,14 @@ class AcceptResult:
     already_rejected: int = 0
     duplicates: int = 0
     superseded: int = 0
+    not_finite: int = 0  # NaN/±inf values refused at the door (never journaled)
 
     @property
     def total(self) -> int:
         """Rows given to `accept`."""
         return (
-            self.new
+            self.not_finite
+            + self.new
             + self.already_delivered
             + self.unchanged_pending
             + self.changed_held
@@ -84,6 +90,7 @@ class AcceptResult:
             ("already_rejected", "already rejected (see `meterbridge replay`)"),
             ("duplicates", "repeated within the batch"),
             ("superseded", "re-derived, replacing delivered values"),
+            ("not_finite", "refused: not a finite number (never journaled)"),
         )
         parts += [f"{getattr(self, k)} {text}" for k, text in labels if getattr(self, k)]
         return ", ".join(parts)
@@ -234,7 +241,8 @@ FROM incoming WHERE rid IS NULL
 _REPLACE_UNSENT = """
 UPDATE readings SET unit = i.unit, interval_s = i.interval_s, value = i.value,
     estimated = i.estimated, note = i.note, origin = i.origin, accepted_at = ?,
-    state = 'pending', reason = i.why, overwrite = (i.why IS NOT NULL), batch_id = NULL
+    state = 'pending', reason = i.why, overwrite = (i.why IS NOT NULL), batch_id = NULL,
+    version = readings.version + 1
 FROM incoming AS i
 WHERE i.rid = readings.id AND i.same = 0 AND i.rstate IN ('pending', 'held', 'rejected')
 """
@@ -243,7 +251,8 @@ WHERE i.rid = readings.id AND i.same = 0 AND i.rstate IN ('pending', 'held', 're
 _SUPERSEDE = """
 UPDATE readings SET unit = i.unit, interval_s = i.interval_s, value = i.value,
     estimated = i.estimated, note = i.note, origin = i.origin, accepted_at = ?,
-    state = 'pending', reason = i.why, overwrite = 1, batch_id = NULL
+    state = 'pending', reason = i.why, overwrite = 1, batch_id = NULL,
+    version = readings.version + 1
 FROM incoming AS i
 WHERE i.rid = readings.id AND i.same = 0 AND i.why IS NOT NULL
   AND i.rstate IN ('sent', 'confirmed')
@@ -288,15 +297,15 @@ def stage(
             replace a delivered value without a decision (see module doc).
 
     Raises:
-        ValueError: the frame is not readings (the group's staged rows are as
-            they were before this request).
+        ValueError, TypeError, KeyError, AttributeError, OverflowError,
+        sqlite3.Error: the request cannot be staged (the group's staged rows
+            are as they were before this request).
     """
-    # A frame of one chunk is checked whole before its first row is written; a
-    # longer one (or one with supersede marks) is staged under a savepoint so a
-    # failure part-way cannot leave earlier requests' replaced rows lost.
-    guarded = len(frame) > INSERT_CHUNK or bool(supersede)
-    if guarded:
-        conn.execute("SAVEPOINT stage")
+    # Each request is staged under its own savepoint: a failure part-way (a
+    # malformed frame, a value SQLite cannot bind, any sqlite3 error) undoes this
+    # request's rows, including the earlier requests' rows they replaced, and
+    # fails this request's caller only.
+    conn.execute("SAVEPOINT stage")
     count = 0
     try:
         for chunk in rows_of(frame, source, req):
@@ -308,13 +317,11 @@ def stage(
                 " AND time = ?",
                 [(why, req, sid, qty, int(t)) for (sid, qty, t), why in supersede.items()],
             )
-    except (ValueError, TypeError, KeyError, AttributeError):
-        if guarded:
-            conn.execute("ROLLBACK TO stage")
-            conn.execute("RELEASE stage")
-        raise
-    if guarded:
+    except STAGING_ERRORS:
+        conn.execute("ROLLBACK TO stage")
         conn.execute("RELEASE stage")
+        raise
+    conn.execute("RELEASE stage")
     return count
 
 

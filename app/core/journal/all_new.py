@@ -70,7 +70,8 @@ def insert_all_new(
         batches: ``(source, columns)`` per request, already checked by `eligible`.
 
     Raises:
-        ValueError: a batch is malformed (nothing of the group is stored).
+        ValueError, OverflowError, sqlite3.Error: a batch is malformed (nothing
+            of the group is stored; the general path then fails that batch only).
     """
     for _, columns in batches:
         check_point_columns(columns)
@@ -94,12 +95,17 @@ def insert_all_new(
     ]
     conn.execute("SAVEPOINT fresh")
     inserted = 0
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        block = rows[start : start + ROWS_PER_INSERT]
-        cursor = conn.execute(_insert_sql(len(block)), list(chain.from_iterable(block)))
-        inserted += cursor.rowcount
-        if inserted < start + len(block):
-            break  # a reading already there: the general path classifies the group
+    try:
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            block = rows[start : start + ROWS_PER_INSERT]
+            cursor = conn.execute(_insert_sql(len(block)), list(chain.from_iterable(block)))
+            inserted += cursor.rowcount
+            if inserted < start + len(block):
+                break  # a reading already there: the general path classifies the group
+    except BaseException:  # a value SQLite cannot take: nothing of the group stays
+        conn.execute("ROLLBACK TO fresh")
+        conn.execute("RELEASE fresh")
+        raise
     if inserted < len(rows):
         conn.execute("ROLLBACK TO fresh")
         conn.execute("RELEASE fresh")

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 2  # 2: the hints table (created on open of a version-1 file)
+from app.core.paths import private_dir, private_file
+
+SCHEMA_VERSION = 3  # 2: the hints table; 3: readings.version (added on open of older files)
 
 # Reading states: journaled → sent → confirmed | rejected; held waits for a decision.
 PENDING = "pending"
@@ -46,6 +48,7 @@ CREATE TABLE IF NOT EXISTS readings (
     accepted_at REAL NOT NULL,
     sent_at REAL,
     done_at REAL,
+    version INTEGER NOT NULL DEFAULT 0,
     UNIQUE (source, source_id, quantity, time)
 );
 CREATE INDEX IF NOT EXISTS readings_state ON readings (state, id);
@@ -115,11 +118,17 @@ def connect(path: Path, *, timeout_s: float = 30.0) -> sqlite3.Connection:
 
 
 class JournalBase:
-    """The file, the writer connection and its lock, and short-lived readers."""
+    """The file, the writer connection and its lock, and short-lived readers.
+
+    The file is created readable by its owner only (0600; SQLite gives its
+    -wal and -shm files the same mode), in a folder that is made user-only
+    (0700) where the platform has POSIX permissions.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        private_file(self.path, create=True)
         try:
             self._conn = connect(self.path)
             self._create_schema()
@@ -134,6 +143,15 @@ class JournalBase:
             self._conn.executescript(TEMP_SCHEMA)
             return
         self._conn.executescript(SCHEMA + TEMP_SCHEMA)
+        columns = [row[1] for row in self._conn.execute("PRAGMA table_info(readings)")]
+        if "version" not in columns:  # a file of schema 1 or 2
+            try:
+                self._conn.execute(
+                    "ALTER TABLE readings ADD COLUMN version INTEGER NOT NULL DEFAULT 0"
+                )
+            except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                if "duplicate column" not in str(exc):
+                    raise
         self._conn.execute(
             "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )

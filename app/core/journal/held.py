@@ -49,7 +49,7 @@ ORDER BY 6, 3, 4, 5 LIMIT ?
 _RELEASE_CHANGED = """
 UPDATE readings SET unit = h.unit, interval_s = h.interval_s, value = h.value,
     estimated = h.estimated, note = h.note, origin = h.origin, state = 'pending',
-    overwrite = 1, reason = NULL, batch_id = NULL
+    overwrite = 1, reason = NULL, batch_id = NULL, version = readings.version + 1
 FROM held AS h WHERE h.reading_id = readings.id
     AND readings.state IN ('confirmed', 'held', 'pending', 'rejected') AND readings.id IN ({ids})
 """
@@ -58,11 +58,11 @@ DELETE FROM held WHERE reading_id IN ({ids})
     AND reading_id IN (SELECT id FROM readings WHERE state != 'sent')
 """
 _RELEASE_DIFFERING = """
-UPDATE readings SET state = 'pending', overwrite = 1, reason = NULL
+UPDATE readings SET state = 'pending', overwrite = 1, reason = NULL, version = version + 1
 WHERE state = 'held' AND id IN ({ids})
 """
 _KEEP_DIFFERING = """
-UPDATE readings SET state = 'confirmed', done_at = ?, overwrite = 0,
+UPDATE readings SET state = 'confirmed', done_at = ?, overwrite = 0, version = version + 1,
     reason = 'kept the value EnergyCAP has; this value (' || value || ') was discarded'
 WHERE state = 'held' AND id IN ({ids})
 """

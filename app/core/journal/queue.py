@@ -1,5 +1,11 @@
 """The delivery side of the journal: pending batches, receipts, dead letters, status.
 
+Every change to a reading row adds one to its ``version``: the delivery engine
+reads it with the pending readings and marks, settles or rejects a reading
+only if its version is still the one it read (a new value accepted meanwhile
+wins). An integer, not the wall clock: Windows' clock ticks every 15.6 ms, so
+two changes could share a time stamp.
+
 Per reading the journal keeps its receipt: ``accepted_at`` (journaled),
 ``sent_at`` + ``batch_id`` (sent), ``done_at`` with state ``confirmed`` or
 ``rejected`` + ``reason``. Per batch it keeps when it was sent, to which API,
@@ -21,7 +27,7 @@ from app.core.journal.views import JournalViews, source_filter
 
 _PENDING_COLUMNS = (
     "id, source, source_id, quantity, unit, time, interval_s, value, estimated, note, origin,"
-    " overwrite, accepted_at AS version"
+    " overwrite, version"
 )
 DAY_S = 86400.0
 
@@ -64,7 +70,7 @@ class JournalQueue(JournalViews):
         """After a crash: readings left `sent` go back to pending (resending is harmless)."""
         with self.transaction() as conn:
             count = conn.execute(
-                "UPDATE readings SET state = 'pending' WHERE state = 'sent'"
+                "UPDATE readings SET state = 'pending', version = version + 1 WHERE state = 'sent'"
             ).rowcount
             conn.execute(
                 "UPDATE batches SET status = 'interrupted', finished_at = ? "
@@ -83,7 +89,7 @@ class JournalQueue(JournalViews):
             ).fetchall()
         return frame_of(rows)
 
-    def start_batch(self, api: str, ids: Sequence[int], versions: Mapping[int, float]) -> int:
+    def start_batch(self, api: str, ids: Sequence[int], versions: Mapping[int, int]) -> int:
         """Write a batch receipt and mark its readings sent (before the request goes out).
 
         Raises:
@@ -98,8 +104,8 @@ class JournalQueue(JournalViews):
             batch = int(cursor.lastrowid or 0)
             before = conn.total_changes
             conn.executemany(
-                "UPDATE readings SET state = 'sent', batch_id = ?, sent_at = ? "
-                "WHERE id = ? AND state = 'pending' AND accepted_at = ?",
+                "UPDATE readings SET state = 'sent', batch_id = ?, sent_at = ?, "
+                "version = version + 1 WHERE id = ? AND state = 'pending' AND version = ?",
                 [(batch, stamp, int(i), versions[int(i)]) for i in ids],
             )
             if conn.total_changes - before != len(ids):
@@ -122,7 +128,8 @@ class JournalQueue(JournalViews):
             _set_done(conn, list(outcome.rejected.items()), REJECTED, stamp, batch)
             _remember_targets(conn, outcome.targets, stamp)
             conn.executemany(
-                "UPDATE readings SET state = 'pending' WHERE id = ? AND batch_id = ? "
+                "UPDATE readings SET state = 'pending', version = version + 1 WHERE id = ? "
+                "AND batch_id = ? "
                 "AND state = 'sent'",
                 [(int(i), batch) for i in outcome.unconfirmed],
             )
@@ -144,7 +151,8 @@ class JournalQueue(JournalViews):
         """Put a batch's readings back to pending (EnergyCAP unreachable, key refused)."""
         with self.transaction() as conn:
             conn.execute(
-                "UPDATE readings SET state = 'pending' WHERE batch_id = ? AND state = 'sent'",
+                "UPDATE readings SET state = 'pending', version = version + 1 "
+                "WHERE batch_id = ? AND state = 'sent'",
                 (batch,),
             )
             conn.execute(
@@ -153,7 +161,7 @@ class JournalQueue(JournalViews):
             )
 
     def settle(
-        self, confirmed: Iterable[int], held: dict[int, str], versions: Mapping[int, float]
+        self, confirmed: Iterable[int], held: dict[int, str], versions: Mapping[int, int]
     ) -> tuple[int, int]:
         """Settle pending readings without sending: already delivered, or held.
 
@@ -164,17 +172,18 @@ class JournalQueue(JournalViews):
         with self.transaction() as conn:
             done = conn.executemany(
                 "UPDATE readings SET state = 'confirmed', reason = 'already delivered', "
-                "done_at = ?, overwrite = 0 WHERE id = ? AND state = 'pending' AND accepted_at = ?",
+                "done_at = ?, overwrite = 0, version = version + 1 "
+                "WHERE id = ? AND state = 'pending' AND version = ?",
                 [(stamp, int(i), versions[int(i)]) for i in confirmed],
             ).rowcount
             kept = conn.executemany(
-                "UPDATE readings SET state = 'held', reason = ? "
-                "WHERE id = ? AND state = 'pending' AND accepted_at = ?",
+                "UPDATE readings SET state = 'held', reason = ?, version = version + 1 "
+                "WHERE id = ? AND state = 'pending' AND version = ?",
                 [(reason, int(i), versions[int(i)]) for i, reason in held.items()],
             ).rowcount
         return max(int(done), 0), max(int(kept), 0)
 
-    def reject(self, reasons: dict[int, str], versions: Mapping[int, float]) -> list[int]:
+    def reject(self, reasons: dict[int, str], versions: Mapping[int, int]) -> list[int]:
         """Dead-letter pending readings that cannot be sent (e.g. a mapping problem).
 
         Returns the ids rejected (those that got a new value meanwhile stay pending).
@@ -184,8 +193,9 @@ class JournalQueue(JournalViews):
         with self.transaction() as conn:
             for i, reason in reasons.items():
                 changed = conn.execute(
-                    "UPDATE readings SET state = 'rejected', reason = ?, done_at = ? "
-                    "WHERE id = ? AND state = 'pending' AND accepted_at = ?",
+                    "UPDATE readings SET state = 'rejected', reason = ?, done_at = ?, "
+                    "version = version + 1 "
+                    "WHERE id = ? AND state = 'pending' AND version = ?",
                     (reason, stamp, int(i), versions[int(i)]),
                 ).rowcount
                 if changed:
@@ -199,7 +209,8 @@ class JournalQueue(JournalViews):
             moved = conn.execute(
                 "UPDATE readings SET unit = h.unit, interval_s = h.interval_s, value = h.value,"
                 " estimated = h.estimated, note = h.note, origin = h.origin, state = 'pending',"
-                " overwrite = 1, reason = NULL FROM held AS h WHERE h.reading_id = readings.id"
+                " overwrite = 1, reason = NULL, version = readings.version + 1"
+                " FROM held AS h WHERE h.reading_id = readings.id"
                 f" AND readings.state IN ('confirmed', 'held', 'pending', 'rejected'){where}",
                 args,
             ).rowcount
@@ -209,7 +220,8 @@ class JournalQueue(JournalViews):
                 args,
             )
             flagged = conn.execute(
-                f"UPDATE readings SET state = 'pending', overwrite = 1, reason = NULL "
+                f"UPDATE readings SET state = 'pending', overwrite = 1, reason = NULL, "
+                f"version = version + 1 "
                 f"WHERE state = 'held'{where}",
                 args,
             ).rowcount
@@ -220,7 +232,8 @@ class JournalQueue(JournalViews):
         where, args = source_filter(source)
         with self.transaction() as conn:
             count = conn.execute(
-                "UPDATE readings SET state = 'pending', reason = NULL, done_at = NULL "
+                "UPDATE readings SET state = 'pending', reason = NULL, done_at = NULL, "
+                "version = version + 1 "
                 f"WHERE state = 'rejected'{where}",
                 args,
             ).rowcount
@@ -252,7 +265,7 @@ def _set_done(
     """
     conn.executemany(
         "UPDATE readings SET state = ?, reason = coalesce(?, CASE WHEN ? = 'confirmed' "
-        "AND overwrite = 1 THEN reason END), done_at = ?, overwrite = 0 "
+        "AND overwrite = 1 THEN reason END), done_at = ?, overwrite = 0, version = version + 1 "
         "WHERE id = ? AND batch_id = ?",
         [(state, reason, state, stamp, int(i), batch) for i, reason in items],
     )

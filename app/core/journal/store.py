@@ -13,6 +13,7 @@ Confirmed readings are pruned after `retention_days`; batch receipts are kept.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -26,18 +27,22 @@ import pandas as pd
 from app.core.journal import all_new as fresh
 from app.core.journal.accept import (
     BYTES_PER_READING,
+    STAGING_ERRORS,
     AcceptResult,
     JournalFullError,
     settle_staged,
     stage,
 )
 from app.core.journal.db import JournalError, now
+from app.core.journal.finite import finite_readings
 from app.core.journal.hints import hint_dicts, load_hints, store_hints
 from app.core.journal.queue import JournalQueue
 from app.core.journal.settings import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS, JournalSettings
 from app.core.journal.views import SourceStatus
 from app.core.mapping import MappingRow
 from connectors.push.common import PointColumns
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "AcceptBatch",
@@ -61,6 +66,19 @@ class _Request:
     done: threading.Event = field(default_factory=threading.Event)
     result: AcceptResult | None = None
     error: BaseException | None = None
+    not_finite: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse NaN/±inf values here, in the caller's thread: they are never journaled."""
+        try:
+            self.frame, problems = finite_readings(self.frame)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return  # malformed: staging names the problem to this caller
+        self.not_finite = len(problems)
+        for problem in problems[:20]:
+            log.warning("%s: %s", self.source, problem.describe())
+        if len(problems) > 20:
+            log.warning("%s: %d more values that are not finite", self.source, len(problems) - 20)
 
 
 @dataclass
@@ -184,17 +202,18 @@ class Journal(JournalQueue):
                     continue
                 try:
                     count = stage(conn, req, request.frame, request.source, request.supersede)
-                    used += count * BYTES_PER_READING
-                    counts[req] = count
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                    request.error = exc  # a malformed frame fails its own caller only
+                    if request.hints:
+                        store_hints(conn, request.source, request.hints, now())
+                except STAGING_ERRORS as exc:
+                    request.error = exc  # a malformed request fails its own caller only
                     continue
+                used += count * BYTES_PER_READING
+                counts[req] = count
                 staged.append((req, request))
-                if request.hints:
-                    store_hints(conn, request.source, request.hints, now())
             results = settle_staged(conn, counts)
         for req, request in staged:
             request.result = results.get(req, AcceptResult())
+            request.result.not_finite += request.not_finite
 
     def _all_new(self, conn: sqlite3.Connection, group: list[_Request], used: int) -> bool:
         """Store the group by the fast path when all of it is new (see `journal_fresh`)."""
@@ -205,12 +224,13 @@ class Journal(JournalQueue):
             return False
         try:
             results = fresh.insert_all_new(conn, [(r.source, r.frame) for r in group])
-        except ValueError:
+        except STAGING_ERRORS:
             return False  # the general path fails only the malformed request
         if results is None:
             return False
         for request, result in zip(group, results, strict=True):
             request.result = result
+            result.not_finite += request.not_finite
             if request.hints:
                 store_hints(conn, request.source, request.hints, now())
         return True

@@ -1,0 +1,55 @@
+"""Nothing non-finite is ever journaled: NaN and ±inf values are refused at the door.
+
+The readers refuse them where they read (naming file, line, column and
+value), and the batch guard does for every connector's batch; this is the
+journal's own use of the same check (`connectors.base.drop_non_finite`), so
+that no path (a push, a pull, the app's own drop) can store one. The refused
+readings are counted in `AcceptResult.not_finite` and logged by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from connectors.base import Problem, drop_non_finite, non_finite_positions, not_finite_problem
+from connectors.push.common import PointColumns
+
+
+def finite_readings(
+    readings: pd.DataFrame | PointColumns,
+) -> tuple[pd.DataFrame | PointColumns, list[Problem]]:
+    """`readings` without NaN/±inf values, and a problem naming each one dropped.
+
+    The journal's own use of the shared check (`connectors.base.drop_non_finite`):
+    whatever path readings take, nothing non-finite is ever journaled.
+    """
+    if isinstance(readings, PointColumns):
+        bad = non_finite_positions(readings.value)
+        if not bad:
+            return readings, []
+        problems = [
+            not_finite_problem(readings.value[i], readings.origin[i],
+                               source_id=readings.source_id[i])
+            for i in bad
+        ]  # fmt: skip
+        return _points_without(readings, set(bad)), problems
+    if "value" not in readings.columns or not len(readings):
+        return readings, []
+    return drop_non_finite(readings)
+
+
+def _points_without(columns: PointColumns, drop: set[int]) -> PointColumns:
+    keep = [i for i in range(len(columns)) if i not in drop]
+    return replace(
+        columns,
+        source_id=[columns.source_id[i] for i in keep],
+        quantity=[columns.quantity[i] for i in keep],
+        unit=[columns.unit[i] for i in keep],
+        time_ns=[columns.time_ns[i] for i in keep],
+        interval_s=[columns.interval_s[i] for i in keep],
+        value=[columns.value[i] for i in keep],
+        note=[columns.note[i] for i in keep],
+        origin=[columns.origin[i] for i in keep],
+    )
