@@ -32,6 +32,8 @@ class Answer:
     body: bytes = b""
     content_type: str = "application/json; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    partial: int | None = None  # hostile: send only this many body bytes, then close
+    stall_s: float = 0.0  # hostile: wait this long before closing a partial answer
 
 
 def json_answer(payload: Any, status: int = 200) -> Answer:
@@ -90,6 +92,7 @@ class HttpFake:
         self.requests: list[RecordedRequest] = []
         self.failures: list[Failure] = []
         self._faults: list[Fault] = []
+        self._hostile: list[Any] = []
         # ASP.NET Core's default request body limit (Kestrel MaxRequestBodySize).
         self.max_body_bytes = 30_000_000
         self._http_lock = threading.Lock()
@@ -143,9 +146,48 @@ class HttpFake:
         self.inject(path_prefix, status=status, times=None, drop=drop)
 
     def clear_faults(self) -> None:
-        """End all injected faults and outages."""
+        """End all injected faults, outages and hostile modes."""
         with self._http_lock:
             self._faults.clear()
+            self._hostile.clear()
+
+    def hostile(
+        self,
+        mode: str,
+        path_prefix: str = "/api/",
+        times: int | None = None,
+        *,
+        value: str = "",
+        status: int | None = None,
+        stall_s: float = 5.0,
+    ) -> None:
+        """Answer matching requests with a hostile answer (see `energycap_hostile`).
+
+        `times` None keeps doing so until `clear_hostile()`; applies after
+        authentication, before routing (nothing is stored).
+        """
+        from tests.fakes.energycap_hostile import MODES, Hostile
+
+        if mode not in MODES:
+            raise ValueError(f"unknown hostile mode {mode!r}; known: {', '.join(MODES)}")
+        with self._http_lock:
+            self._hostile.append(Hostile(mode, path_prefix, times, value, status, stall_s))
+
+    def clear_hostile(self) -> None:
+        """Behave again."""
+        with self._http_lock:
+            self._hostile.clear()
+
+    def _take_hostile(self, path: str) -> Any:
+        with self._http_lock:
+            for hostile in self._hostile:
+                if path.startswith(hostile.prefix):
+                    if hostile.remaining is not None:
+                        hostile.remaining -= 1
+                        if hostile.remaining <= 0:
+                            self._hostile.remove(hostile)
+                    return hostile
+        return None
 
     def _take_fault(self, path: str) -> Fault | None:
         with self._http_lock:
@@ -196,11 +238,18 @@ class HttpFake:
         if not record.key_ok:
             why = "missing" if KEY_HEADER.lower() not in headers else "not valid"
             return error_answer(401, f"Unauthorized: the {KEY_HEADER} header is {why}")
+        hostile = self._take_hostile(path)
+        if hostile is not None:
+            from tests.fakes.energycap_hostile import AFTER_ROUTING, hostile_after, hostile_answer
+
+            if hostile.mode not in AFTER_ROUTING:
+                return hostile_answer(hostile, _try_json(raw))
         body, refused = self._body(method, path, headers, raw)
         if refused is not None:
             return refused
         try:
-            return self.route(method, path, query, body)
+            answer = self.route(method, path, query, body)
+            return answer if hostile is None else hostile_after(hostile, answer)
         except BodyError as error:
             self.failures.append(Failure(method, path, str(error), error.problems))
             return error_answer(400, f"The request is invalid: {error}", error.problems)
@@ -279,7 +328,14 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.body:
             lines.append(f"Content-Type: {answer.content_type}")
         lines += [f"{k}: {v}" for k, v in answer.headers.items()]
-        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + answer.body)
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        if answer.partial is not None:  # hostile: half an answer, a wait, then the door shut
+            self.wfile.write(head + answer.body[: answer.partial])
+            self.wfile.flush()
+            time.sleep(answer.stall_s)
+            self.close_connection = True
+            return
+        self.wfile.write(head + answer.body)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -1,11 +1,18 @@
 """The EnergyCAP client: Readings, ESA and Import APIs, lookups, retries.
 
-Every call carries `ECI-ApiKey` and `Content-Type: application/json`. 429
-honours `Retry-After`; 5xx, dropped connections and timeouts back off with
-full jitter (`app.core.energycap.retry`). 401/403 raise `AuthError` naming the host
-(never the key); other 4xx raise `ApiError` with EnergyCAP's own message.
-A 200 from the Readings API can still carry `failedReadings`: they are
-returned per channel in `ReadingResult.failures`, never dropped.
+Every call carries `ECI-ApiKey` and `Content-Type: application/json`, and
+goes to the configured host only: redirects are never followed (a 3xx raises
+`RedirectError` naming the Location), so the key never leaves that host and a
+POST never turns into a GET. 429 honours a valid `Retry-After` (at most
+`retry.MAX_RETRY_AFTER_S`); 5xx, dropped connections, timeouts and answers
+that stall back off with full jitter (`app.core.energycap.retry`). 401/403 raise
+`AuthError` naming the host (never the key); other 4xx raise `ApiError` with
+EnergyCAP's own message. A 200 from the Readings API can still carry
+`failedReadings`: they are returned per channel in `ReadingResult.failures`,
+never dropped, and an answer that is not the documented `ReadingResponse`
+(HTML, truncated JSON, missing counts) comes back with `accounted` False, so
+nothing in it is confirmed. Waits between retries use `sleep` and stop early
+when `cancelled()` turns true (`CancelledError`).
 """
 
 from __future__ import annotations
@@ -27,17 +34,34 @@ from app.core.energycap.models import (
     parse_reading_result,
     parse_task,
     pick_utc_zone,
+    unaccounted,
 )
 from app.core.energycap.retry import RetryPolicy, parse_retry_after
+from app.core.energycap.transport import (
+    ApiError,
+    AuthError,
+    CancelledError,
+    EnergyCapError,
+    InvalidUrlError,
+    RedirectError,
+    StalledError,
+    TransientError,
+    message_of,
+    normalise_url,
+    read_within,
+)
+from connectors.base import printable
 
 __all__ = [
     "ApiError",
     "AuthError",
+    "CancelledError",
     "EnergyCapClient",
     "EnergyCapError",
     "FailedChannel",
     "InvalidUrlError",
     "ReadingResult",
+    "RedirectError",
     "RetryPolicy",
     "TaskResult",
     "TransientError",
@@ -47,56 +71,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 READING_PATHS = {"readings": "/api/v3/reading", "esa": "/api/v202407/esaReading"}
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
-class EnergyCapError(Exception):
-    """Base of the client's errors; str() never contains the API key."""
-
-
-class AuthError(EnergyCapError):
-    """401/403: the API key or the host is wrong (or the key lacks permission)."""
-
-
-class ApiError(EnergyCapError):
-    """A request EnergyCAP rejected as a whole (4xx other than 401/403/429)."""
-
-    def __init__(self, message: str, *, status: int, body: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = body
-
-
-class TransientError(EnergyCapError):
-    """5xx, 429, dropped connections or timeouts that outlasted every retry."""
-
-
-class InvalidUrlError(EnergyCapError, ValueError):
-    """An EnergyCAP URL that cannot be used (not https, no host)."""
-
-
-def normalise_url(url: str) -> str:
-    """The base URL to call: https assumed, no trailing slash or `/api` suffix.
-
-    Raises:
-        InvalidUrlError: for a URL without a host, or plain http to a non-loopback host.
-    """
-    text = url.strip()
-    if "://" not in text:
-        text = "https://" + text
-    parts = urlsplit(text)
-    host = parts.hostname or ""
-    if not host or parts.scheme not in ("http", "https"):
-        raise InvalidUrlError(f"{url!r} is not an EnergyCAP URL (expected https://host)")
-    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
-        raise InvalidUrlError(
-            f"{url!r}: EnergyCAP must be reached over https (plain http only for 127.0.0.1)"
-        )
-    path = parts.path.rstrip("/")
-    for suffix in ("/api/v3", "/api"):
-        if path.endswith(suffix):
-            path = path[: -len(suffix)]
-    return f"{parts.scheme}://{parts.netloc}{path}"
 
 
 class EnergyCapClient:
@@ -111,6 +85,7 @@ class EnergyCapClient:
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> None:
         self.base_url = normalise_url(base_url)
         self.host = urlsplit(self.base_url).netloc
@@ -119,6 +94,15 @@ class EnergyCapClient:
         self.retry = retry or RetryPolicy()
         self._session = session or requests.Session()
         self._sleep = sleep
+        self.cancelled = cancelled  # checked after every wait: True ends the request at once
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep (cancellable through the injected `sleep`), then stop if cancelled."""
+        if self.cancelled():
+            raise CancelledError("delivery was cancelled")
+        self._sleep(seconds)
+        if self.cancelled():
+            raise CancelledError("delivery was cancelled")
 
     # -- transport ---------------------------------------------------------
 
@@ -156,7 +140,7 @@ class EnergyCapClient:
             if attempt >= self.retry.max_attempts:
                 break
             log.info("%s %s: %s; retrying in %.1f s", method, path, last, delay)
-            self._sleep(delay)
+            self._wait(delay)
         raise TransientError(
             f"EnergyCAP at {self.host} did not answer {method} {path} after "
             f"{self.retry.max_attempts} attempts (last: {last})"
@@ -175,14 +159,15 @@ class EnergyCapClient:
         try:
             response = self._session.request(
                 method, url, json=body, params=params, headers=self._headers(),
-                timeout=self.timeout_s,
+                timeout=self.timeout_s, allow_redirects=False, stream=True,
             )  # fmt: skip
+            read_within(response, time.monotonic() + 2 * self.timeout_s)
         except requests.exceptions.SSLError as exc:  # retrying cannot fix a certificate
             raise EnergyCapError(
                 f"the TLS connection to {self.host} failed ({type(exc).__name__}): "
                 "is the host right, and is its certificate trusted on this machine?"
             ) from None
-        except requests.Timeout:
+        except (requests.Timeout, StalledError):
             return None, self.retry.backoff(attempt), f"no answer within {self.timeout_s:g} s"
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             return None, self.retry.backoff(attempt), f"connection failed ({type(exc).__name__})"
@@ -191,6 +176,8 @@ class EnergyCapClient:
             after = parse_retry_after(response.headers.get("Retry-After"))
             delay = after if after is not None else self.retry.backoff(attempt)
             return None, delay, f"HTTP {status}"
+        if 300 <= status < 400:
+            raise RedirectError(self._redirect_message(method, path, response))
         if status in (401, 403):
             raise AuthError(
                 f"EnergyCAP at {self.host} refused the API key (HTTP {status}): "
@@ -199,11 +186,19 @@ class EnergyCapClient:
         if status >= 400:
             text = self._scrub(response.text or "")
             raise ApiError(
-                f"EnergyCAP rejected {method} {path} (HTTP {status}): {_message_of(text)}",
+                f"EnergyCAP rejected {method} {path} (HTTP {status}): {message_of(text)}",
                 status=status,
                 body=text,
             )
         return response, 0.0, ""
+
+    def _redirect_message(self, method: str, path: str, response: requests.Response) -> str:
+        where = printable(self._scrub(response.headers.get("Location") or "(no Location)"))
+        return (
+            f"EnergyCAP at {self.host} answered {method} {path} with a redirect (HTTP "
+            f"{response.status_code}) to {where[:300]}: meterbridge never follows redirects, so "
+            "the API key stays with the configured host; check the EnergyCAP URL"
+        )
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._decode(self.request(method, path, **kwargs), method, path)
@@ -227,8 +222,13 @@ class EnergyCapClient:
         """Post one Readings (or ESA) API body; failures come back per channel."""
         path = READING_PATHS[api]
         response = self.request("POST", path, json=body)
-        data = self._decode(response, "POST", path)
-        return parse_reading_result(data if isinstance(data, dict) else {}, response.status_code)
+        try:
+            data = response.json()
+        except ValueError:
+            head = printable(response.text[:80].strip()) or "an empty body"
+            note = f"EnergyCAP answered {response.status_code} with something that is not JSON"
+            return unaccounted(f"{note} ({head!r})", response.status_code)
+        return parse_reading_result(data, response.status_code)
 
     # -- import ------------------------------------------------------------
 
@@ -282,7 +282,7 @@ class EnergyCapClient:
                 raise TransientError(
                     f"import task {guid} on {self.host} had not ended after {timeout_s:g} s"
                 )
-            self._sleep(poll_s)
+            self._wait(poll_s)
             task = self.get_task(guid)
         if task.has_errors:
             task.error_output = self.error_output(guid)
@@ -343,20 +343,3 @@ def _task_guid(answer: Any) -> str | None:
     if isinstance(answer, str) and answer:
         return answer
     return None
-
-
-def _message_of(text: str) -> str:
-    """EnergyCAP's own message from an error body (JSON `message`/`title`/`errors`)."""
-    import json
-
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text.strip()[:500] or "(no message)"
-    if isinstance(data, dict):
-        parts = [str(data[k]) for k in ("message", "title", "detail") if data.get(k)]
-        if data.get("errors"):
-            parts.append(json.dumps(data["errors"], ensure_ascii=False))
-        if parts:
-            return "; ".join(parts)[:500]
-    return text.strip()[:500]

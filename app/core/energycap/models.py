@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.base import printable
+
 TARGET_KEYS: tuple[str, ...] = (
     "channelId",
     "channelImportId",
@@ -41,12 +43,30 @@ class FailedChannel:
 
 @dataclass
 class ReadingResult:
-    """The answer to one Readings/ESA API post."""
+    """The answer to one Readings/ESA API post.
+
+    Attributes:
+        imported: ``importedReadingsCount``.
+        failed: ``failedReadingsCount``.
+        failures: ``failedReadings``, per channel.
+        status: the HTTP status.
+        accounted: False when the body is not the documented ``ReadingResponse``
+            (not JSON, not an object, counts missing or not integers): then it
+            confirms nothing.
+        note: why it is not accounted, for the receipt and the user.
+    """
 
     imported: int
     failed: int
     failures: list[FailedChannel]
     status: int
+    accounted: bool = True
+    note: str | None = None
+
+
+def unaccounted(note: str, status: int) -> ReadingResult:
+    """An answer that accounts for no reading (not the documented shape)."""
+    return ReadingResult(0, 0, [], status, accounted=False, note=note)
 
 
 @dataclass
@@ -68,8 +88,16 @@ class TaskResult:
         return self.ended and not self.succeeded
 
 
-def parse_reading_result(data: dict[str, Any], status: int) -> ReadingResult:
-    """Build a ReadingResult from a ReadingResponse body."""
+def parse_reading_result(data: Any, status: int) -> ReadingResult:
+    """Build a ReadingResult from a ReadingResponse body (any decoded JSON).
+
+    The documented shape is an object with integer ``importedReadingsCount``
+    and ``failedReadingsCount`` and a list (or null) ``failedReadings``;
+    anything else is returned `unaccounted`.
+    """
+    problem = _shape_problem(data)
+    if problem is not None:
+        return unaccounted(f"EnergyCAP answered {status} with {problem}", status)
     failures = []
     for item in data.get("failedReadings") or []:
         if not isinstance(item, dict):
@@ -85,6 +113,19 @@ def parse_reading_result(data: dict[str, Any], status: int) -> ReadingResult:
         failures=failures,
         status=status,
     )
+
+
+def _shape_problem(data: Any) -> str | None:
+    """What makes `data` not a ReadingResponse, or None when it is one."""
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, not the documented ReadingResponse object"
+    for key in ("importedReadingsCount", "failedReadingsCount"):
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return f"no valid {key} ({printable(repr(value))[:40]})"
+    if not isinstance(data.get("failedReadings") or [], list):
+        return "failedReadings that is not a list"
+    return None
 
 
 def _int(value: Any) -> int | None:

@@ -1,17 +1,26 @@
 """Retry timing for EnergyCAP calls: exponential backoff with full jitter.
 
-`Retry-After` (seconds or an HTTP date) is honoured as given: the server knows
-when it will take us back. Everything else waits a random time between 0 and
+A valid `Retry-After` (delay-seconds or an HTTP date) is honoured: the server
+knows when it will take us back; but never longer than `MAX_RETRY_AFTER_S`
+(300 s), so a hostile or broken answer cannot park delivery for days. One
+that is not a finite, non-negative number of seconds (``nan``, ``-5``,
+``inf``, ``1e400``, garbage) is ignored and the normal backoff applies.
+Everything else waits a random time between 0 and
 ``min(cap, base * 2**(attempt - 1))`` ("full jitter"), so many clients that
 failed together do not come back together.
 """
 
 from __future__ import annotations
 
+import math
 import random
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+MAX_RETRY_AFTER_S = 300.0  # the longest Retry-After honoured; longer asks wait this long
+_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")  # delay-seconds (a fraction tolerated)
 
 
 @dataclass
@@ -35,7 +44,11 @@ class RetryPolicy:
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds a `Retry-After` header asks us to wait, or None when absent or unreadable.
+    """Seconds a `Retry-After` header asks us to wait (at most `MAX_RETRY_AFTER_S`).
+
+    None when the header is absent or not valid: not a finite, non-negative
+    number of seconds (``nan``, ``inf``, ``-1``, ``1e400``) nor an HTTP date.
+    A date in the past asks for no wait (0).
 
     Args:
         value: the header: delay-seconds (``"3"``) or an HTTP date.
@@ -44,15 +57,19 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if value is None or not value.strip():
         return None
     text = value.strip()
-    try:
-        return max(float(text), 0.0)
-    except ValueError:
-        pass
+    if not _SECONDS.fullmatch(text):
+        return _date_delay(text, now)
+    seconds = float(text)
+    return min(seconds, MAX_RETRY_AFTER_S) if math.isfinite(seconds) else None
+
+
+def _date_delay(text: str, now: datetime | None) -> float | None:
+    """Seconds until an HTTP date (capped), None when `text` is not one."""
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     current = now or datetime.now(UTC)
-    return max((when - current).total_seconds(), 0.0)
+    return min(max((when - current).total_seconds(), 0.0), MAX_RETRY_AFTER_S)
