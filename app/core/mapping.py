@@ -287,7 +287,10 @@ def apply_mapping(readings: pd.DataFrame, table: MappingTable) -> pd.DataFrame:
             out[name] = _spread(values, codes)
     multipliers = np.array([t[5] for t in targets], dtype="float64")
     value = out["value"].to_numpy(dtype="float64")
-    out["value"] = value if bool((multipliers == 1.0).all()) else value * multipliers[codes]
+    if not bool((multipliers == 1.0).all()):
+        with np.errstate(over="ignore"):  # an overflow is inf: delivery dead-letters that one
+            value = value * multipliers[codes]
+    out["value"] = value
     out["mapped"] = np.array([t[6] for t in targets], dtype="bool")[codes]
     return out
 

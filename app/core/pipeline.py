@@ -192,7 +192,7 @@ def convert(plan: RunPlan, out_dir: Path, *, label: Any = "end") -> RunResult:
 
 
 def send(plan: RunPlan, handle: Deliver, result: RunResult | None = None) -> RunResult:
-    """Read every source and deliver each mapped batch with `handle` (see `delivery.legacy_sender`).
+    """Read every source and hand each mapped batch to `handle` (the journal: `cli.journal.send`).
 
     Pass `result` to keep what was done so far when a client error stops the run.
     """

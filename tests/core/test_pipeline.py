@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -9,10 +10,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from app.core.delivery.legacy_sender import DeliveryContext, deliver
+from app.cli.journal.send import journal_sources, not_sent_of, rejections_of
+from app.core.delivery.engine import deliver_pending
 from app.core.energycap.client import EnergyCapClient, RetryPolicy
+from app.core.journal.store import Journal
 from app.core.mapping import MappingTable, parse_mapping_csv
-from app.core.pipeline import Progress, RunPlan, convert, send
+from app.core.pipeline import Progress, RunPlan, convert
+from app.core.report import RunResult
 from app.core.settings import EnergyCapSettings
 from connectors.base import (
     ConnectorInfo,
@@ -100,11 +104,20 @@ def plan(sources: list[Source], **kw: Any) -> RunPlan:
     return RunPlan(sources, ConnectorRegistry([connector]), kw.pop("table", MappingTable()), **kw)
 
 
-def sender(fake: FakeEnergyCap, api: str = "readings", **settings: Any):  # type: ignore[no-untyped-def]
-    client = EnergyCapClient(fake.url, KEY, retry=RetryPolicy(3, 0.01, 0.02))
-    ecap = EnergyCapSettings(api=api, task_poll_s=0.01, **settings)
-    context = DeliveryContext()
-    return lambda mapped: deliver(mapped, client, api, ecap, context)  # type: ignore[arg-type]
+def send(plan: RunPlan, fake: FakeEnergyCap, api: str = "readings", **settings: Any) -> RunResult:
+    """`send` as the app and the CLI do it: journal every source, then the delivery engine."""
+    journal = Journal(Path(tempfile.mkdtemp()) / "journal.sqlite3")
+    try:
+        result, _ = journal_sources(plan, journal)
+        client = EnergyCapClient(fake.url, KEY, retry=RetryPolicy(3, 0.01, 0.02))
+        ecap = EnergyCapSettings(api=api, task_poll_s=0.01, **settings)
+        report = deliver_pending(journal, client, ecap, plan.table)
+        result.sent, result.rejected = report.confirmed, report.rejected
+        result.rejections.extend(rejections_of(journal, report))
+        result.add_problems(not_sent_of(journal, report))
+        return result
+    finally:
+        journal.close()
 
 
 def test_convert_streams_batches_into_files_and_reports_the_connector(tmp_path: Path) -> None:
@@ -128,7 +141,7 @@ def test_send_traces_refusals_to_their_origin_and_counts_them(
     rows = half_hours("M1", 6)
     rows[2] = rows[2].rsplit(",", 1)[0] + ",x1"
     source = write_lines(tmp_path, "b.csv", rows)
-    result = send(plan([source]), sender(fake, batch_size=2))
+    result = send(plan([source]), fake, batch_size=2)
     assert (result.read, result.sent, result.held_back, result.rejected) == (5, 3, 1, 2)
     assert result.exit_code == 1
     assert [p.describe() for p in result.problems] == [
@@ -142,7 +155,7 @@ def test_send_traces_refusals_to_their_origin_and_counts_them(
 def test_import_api_errors_name_the_origin(tmp_path: Path, fake: FakeEnergyCap) -> None:
     fake.reject_values_above = 2.5
     source = write_lines(tmp_path, "c.csv", half_hours("M1", 3))
-    result = send(plan([source]), sender(fake, "import"))
+    result = send(plan([source]), fake, "import")
     assert (result.sent, result.rejected) == (2, 1)
     (rejection,) = result.rejections
     assert rejection.origin == f"{source.label}:4:3"
@@ -151,7 +164,7 @@ def test_import_api_errors_name_the_origin(tmp_path: Path, fake: FakeEnergyCap) 
 
 def test_unknown_meter_refused_per_reading(tmp_path: Path, fake: FakeEnergyCap) -> None:
     source = write_lines(tmp_path, "d.csv", half_hours("NOPE", 2))
-    result = send(plan([source]), sender(fake, "esa"))
+    result = send(plan([source]), fake, "esa")
     assert (result.sent, result.rejected, result.exit_code) == (0, 2, 1)
     assert all(r.origin and r.origin.startswith(source.label) for r in result.rejections)
 
@@ -161,7 +174,7 @@ def test_a_bad_file_is_named_and_the_others_still_go(tmp_path: Path, fake: FakeE
     bad.write_text("<html>nope</html>")
     good = write_lines(tmp_path, "good.csv", half_hours("M1", 2))
     table = parse_mapping_csv("source_id,channel_id\nM1,11\n")
-    result = send(plan([Source.from_path(bad), good], table=table), sender(fake))
+    result = send(plan([Source.from_path(bad), good], table=table), fake)
     assert result.exit_code == 2
     assert result.errors and "bad.csv" in result.errors[0]
     assert result.sent == 2 and len(fake.readings_for(11)) == 2
@@ -210,7 +223,7 @@ def json_plan(tmp_path: Path) -> RunPlan:
 
 
 def test_readings_json_identities_reach_their_channel(tmp_path: Path, fake: FakeEnergyCap) -> None:
-    result = send(json_plan(tmp_path), sender(fake))
+    result = send(json_plan(tmp_path), fake)
     assert (result.sent, result.rejected, result.exit_code) == (3, 0, 0)
     stored = fake.readings_for(11)
     assert [t.isoformat() for t in stored["time"]] == [
@@ -229,7 +242,9 @@ def test_channel_ids_cannot_go_in_import_files_and_are_named(
     assert "channelId 11, which an import file cannot carry" in converted.problems[0].message
     profile = converted.outputs[0].profile
     assert profile["channelImportIdColumnNumber"] == 1
-    imported = send(json_plan(tmp_path), sender(fake, "import"))
-    assert (imported.sent, imported.rejected) == (2, 1)
-    assert "[1].readings[0].value" in (imported.rejections[0].origin or "")
+    imported = send(json_plan(tmp_path), fake, "import")
+    # never sent: dead-lettered as a reading this API cannot carry, named at its origin
+    assert (imported.sent, imported.rejected, imported.held_back) == (2, 0, 1)
+    (named,) = [p.describe() for p in imported.problems]
+    assert "[1].readings[0].value" in named and "cannot go in an Import API file" in named
     assert fake.readings_for(11)["value"].tolist() == [1.5, 2.5]

@@ -234,9 +234,11 @@ def deliver_and_tell(
         print("  (kept as dead letters: fix the mapping or the API, then `meterbridge replay`)")
     if report.unconfirmed:
         print(
-            f"{report.unconfirmed} readings not confirmed: the import task counted fewer "
-            "readings imported than it was sent; kept pending (`meterbridge deliver` resends)"
+            f"{report.unconfirmed} readings not confirmed: EnergyCAP's answer did not account "
+            "for them; kept pending (`meterbridge deliver` sends them again)"
         )
+        for note in report.notes[:5]:
+            print(f"  {note}")
     if report.stopped:
         print(f"meterbridge: delivery stopped: {report.stopped}", file=sys.stderr)
     return report

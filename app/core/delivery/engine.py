@@ -13,14 +13,27 @@ channel and time.
 
 `TransientError` (outage, throttling beyond the client's retries) is waited
 out for `patience_s`, then the run stops with readings still pending;
-`AuthError` stops at once. Readings EnergyCAP refuses go to the dead-letter
-list with its reason.
+`AuthError` and `RedirectError` (the key or the host is wrong) stop at once.
+Readings EnergyCAP refuses go to the dead-letter list with its reason; so
+does, alone, a reading no request can carry (`delivery_checks`): no single
+reading stops the queue. Readings an answer does not account for stay
+pending (`unconfirmed`, with the reason in `notes`). Any unexpected exception
+leaves its batch pending (the receipt says why), is logged once with its
+traceback and ends the run with `stopped` set: never a tight loop.
+
+Stopping: the app and `serve` hold a `threading.Event` (e.g. `DeliveryStop`),
+give the client its `wait` as `sleep` and pass its `is_set` as `cancel`; on
+shutdown or Cancel they `set()` it. Every wait (Retry-After, backoff, outage
+rounds, task polling) then returns at once, the client raises
+`CancelledError` instead of trying again, the batch in flight goes back to
+pending, and `deliver_pending` returns with `cancelled` set.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,9 +41,17 @@ from typing import Any
 
 import pandas as pd
 
+from app.core.delivery.checks import unsendable
 from app.core.delivery.send import Attempt, send_batch
 from app.core.delivery.targets import split_known
-from app.core.energycap.client import AuthError, EnergyCapClient, EnergyCapError, TransientError
+from app.core.energycap.client import (
+    AuthError,
+    CancelledError,
+    EnergyCapClient,
+    EnergyCapError,
+    RedirectError,
+    TransientError,
+)
 from app.core.energycap.exporter import ExportError
 from app.core.journal.hints import map_with_hints
 from app.core.journal.lock import DeliveryLock
@@ -42,6 +63,24 @@ log = logging.getLogger(__name__)
 
 IMPORT_BATCH = 100_000  # readings per round for the Import API (one file + task per group)
 LISTED_REJECTIONS = 10_000  # rejected reading ids kept in a report for listing
+_LAST_UNEXPECTED: dict[str, str] = {}  # journal path → the last unexpected error logged
+
+
+class DeliveryStop(threading.Event):
+    """A stop button for delivery runs, shared by the client's waits and the run.
+
+    Build the client with ``sleep=stop.wait, cancelled=stop.is_set`` and call
+    ``deliver_pending(..., cancel=stop.is_set, sleep=stop.wait)``; ``stop.set()``
+    (app shutdown, Cancel) ends every wait at once and the run after the
+    request in flight, its readings pending. ``wait`` never raises on a
+    negative or non-finite number of seconds.
+    """
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to `timeout` seconds (clamped to 0 … 1 day); True when stopped."""
+        if timeout is not None:
+            timeout = min(max(timeout, 0.0), 86400.0) if timeout == timeout else 0.0
+        return super().wait(timeout)
 
 
 @dataclass
@@ -52,15 +91,17 @@ class DeliveryReport:
     already_delivered: int = 0
     rejected: int = 0
     not_sent: int = 0  # dead-lettered here: the API cannot carry them (never sent)
-    unconfirmed: int = 0  # a task's counts disagreed: kept pending, not sent again this run
+    unconfirmed: int = 0  # the answer did not account for them: kept pending this run
     held: int = 0
     requests: int = 0
     pending_left: int = 0
     stopped: str | None = None
-    auth_failed: bool = False
+    auth_failed: bool = False  # the key or the host was refused (401/403, a redirect)
+    failed: bool = False  # an unexpected error stopped the run (logged with its traceback)
     busy: bool = False  # another run was delivering from the journal: it sends these too
     cancelled: bool = False
     reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # why readings were left unconfirmed
     rejected_ids: list[int] = field(default_factory=list)
     not_sent_ids: list[int] = field(default_factory=list)
 
@@ -71,6 +112,7 @@ class DeliveryReport:
             self.stopped is None
             and not self.cancelled
             and self.pending_left == 0
+            and self.unconfirmed == 0
             and self.rejected == 0
             and self.not_sent == 0
             and self.held == 0
@@ -84,6 +126,8 @@ class DeliveryReport:
         parts.append(f"rejected {self.rejected}")
         if self.not_sent:
             parts.append(f"not sendable {self.not_sent}")
+        if self.unconfirmed:
+            parts.append(f"unaccounted {self.unconfirmed}")
         parts.append(f"held {self.held}")
         parts.append(f"pending {self.pending_left}")
         return ", ".join(parts) + f" ({self.requests} requests)"
@@ -115,8 +159,10 @@ def deliver_pending(
         overwrite: release held changed values and let them replace EnergyCAP's.
         patience_s: how long to keep retrying through an outage before stopping.
         progress: called after every batch with the running report.
-        cancel: returns True to stop after the current request.
-        sleep: waits between outage retries (tests pass a fast one).
+        cancel: returns True to stop after the current request; while the run
+            lasts the client checks it too, after every wait between retries.
+        sleep: waits between outage retries (tests pass a fast one; the app a
+            `DeliveryStop.wait`, so that stopping ends the wait at once).
         lock_wait_s: how long to wait when another run (thread or process) is
             delivering from the same journal; then the run returns with `stopped` set.
     """
@@ -125,12 +171,16 @@ def deliver_pending(
     waits = lock_wait_s > 0
     if not journal.delivery_lock.acquire(blocking=waits, timeout=lock_wait_s if waits else -1):
         return _busy(journal, report)
+    was_cancelled = client.cancelled
+    if cancel is not None:
+        client.cancelled = cancel
     try:
         if not other.acquire(lock_wait_s):
             return _busy(journal, report)
         return _deliver_all(journal, client, settings, mapping, report, overwrite, patience_s,
                             progress, cancel, sleep)  # fmt: skip
     finally:
+        client.cancelled = was_cancelled
         other.release()
         journal.delivery_lock.release()
 
@@ -165,8 +215,11 @@ def _deliver_all(
         try:
             if run.drain(progress):
                 break
-        except AuthError as exc:
+        except (AuthError, RedirectError) as exc:
             report.stopped, report.auth_failed = str(exc), True
+            break
+        except CancelledError:
+            report.cancelled = True
             break
         except TransientError as exc:
             outages += 1
@@ -179,8 +232,25 @@ def _deliver_all(
         except EnergyCapError as exc:
             report.stopped = str(exc)
             break
+        except Exception as exc:  # a bug or a hostile answer: the batch went back to pending
+            report.stopped, report.failed = _unexpected(journal, exc), True
+            break
     report.pending_left = journal.counts()["pending"]
     return report
+
+
+def _unexpected(journal: Journal, exc: Exception) -> str:
+    """Log an unexpected error (with its traceback the first time it is seen); say it."""
+    said = f"{type(exc).__name__}: {exc}"[:500]
+    if _LAST_UNEXPECTED.get(str(journal.path)) != said:
+        _LAST_UNEXPECTED[str(journal.path)] = said
+        log.exception("unexpected error while delivering; the readings stay pending")
+    else:
+        log.warning("unexpected error while delivering again (%s); readings stay pending", said)
+    return (
+        f"unexpected error while delivering ({said}); the readings stay pending and are sent "
+        "again by the next run (details in the log)"
+    )
 
 
 def _backoff(settings: EnergyCapSettings, attempt: int) -> float:
@@ -198,7 +268,7 @@ class _Run:
     report: DeliveryReport
     cancel: Callable[[], bool]
     utc_zone: int | None = None
-    versions: dict[int, float] = field(default_factory=dict)
+    versions: dict[int, int] = field(default_factory=dict)
     deferred: set[int] = field(default_factory=set)  # kept pending, not sent again this run
 
     def drain(self, progress: Progress | None) -> bool:
@@ -218,9 +288,9 @@ class _Run:
 
     def _deliver(self, pending: pd.DataFrame) -> None:
         ids = pending["id"].astype("int64").tolist()
-        self.versions = dict(zip(ids, pending["version"].astype(float).tolist(), strict=True))
+        self.versions = dict(zip(ids, pending["version"].astype("int64").tolist(), strict=True))
         hints = self.journal.hints_for(pending["source"].dropna().unique().tolist())
-        mapped = map_with_hints(pending, self.mapping, hints)
+        mapped = self._sendable(map_with_hints(pending, self.mapping, hints))
         try:
             fresh, known = split_known(self.journal, mapped, self.settings)
         except ExportError as exc:
@@ -232,6 +302,18 @@ class _Run:
         if len(fresh):
             self._send(fresh)
 
+    def _sendable(self, mapped: pd.DataFrame) -> pd.DataFrame:
+        """Dead-letter, one by one, the readings no request can carry; the rest go on."""
+        reasons = unsendable(mapped, self.settings)
+        if not reasons:
+            return mapped
+        done = self.journal.reject(reasons, self.versions)
+        self.report.not_sent += len(done)
+        room = LISTED_REJECTIONS - len(self.report.not_sent_ids)
+        self.report.not_sent_ids.extend(done[: max(room, 0)])
+        keep = ~mapped["id"].isin(list(reasons)).to_numpy(dtype=bool)
+        return mapped.loc[keep].reset_index(drop=True)
+
     def _send(self, fresh: pd.DataFrame) -> None:
         if self.settings.api == "import" and self.utc_zone is None:
             self.utc_zone = self.client.utc_time_zone_id()
@@ -240,8 +322,14 @@ class _Run:
         )
         try:
             outcome = send_batch(attempt, fresh)
-        except ExportError as exc:
-            self._reject_all(fresh, str(exc))
+        except ExportError as exc:  # nothing was sent: only the source at fault is refused
+            sources = fresh["source_id"].unique()
+            if len(sources) < 2:
+                self._reject_all(fresh, str(exc))
+                return
+            for source in sources:
+                alone = (fresh["source_id"] == source).to_numpy(dtype=bool)
+                self._send(fresh.loc[alone].reset_index(drop=True))
             return
         self.report.requests += outcome.requests
         self.report.confirmed += outcome.confirmed
@@ -249,6 +337,9 @@ class _Run:
         self.report.not_sent += len(outcome.unsendable)
         self.report.unconfirmed += len(outcome.deferred)
         self.deferred.update(outcome.deferred)
+        for note in outcome.notes:
+            if note not in self.report.notes and len(self.report.notes) < 20:
+                self.report.notes.append(note)
         self._note(outcome.rejected.values(), outcome.rejected)
         room = LISTED_REJECTIONS - len(self.report.not_sent_ids)
         self.report.not_sent_ids.extend(list(outcome.unsendable)[: max(room, 0)])

@@ -19,9 +19,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from app.core.delivery.trace import ImportVerdict, import_verdict, readings_rejections
-from app.core.energycap.client import ApiError, EnergyCapClient, EnergyCapError
-from app.core.energycap.exporter import api_batches, import_files
+from app.core.delivery.trace import ImportVerdict, import_verdict, readings_verdict
+from app.core.energycap.client import ApiError, EnergyCapClient
+from app.core.energycap.exporter import ImportFile, api_batches, import_files
 from app.core.journal.queue import JournalChanged, Outcome
 from app.core.journal.store import Journal
 from app.core.settings import EnergyCapSettings
@@ -80,7 +80,7 @@ class Attempt:
     settings: EnergyCapSettings
     utc_zone: int | None
     cancel: Callable[[], bool]
-    versions: dict[int, float]
+    versions: dict[int, int]
 
     def start(self, api: str, ids: list[int]) -> int | None:
         """The receipt of a new batch, or None when its readings changed meanwhile."""
@@ -99,6 +99,7 @@ class SendOutcome:
     rejected: dict[int, str] = field(default_factory=dict)
     unsendable: dict[int, str] = field(default_factory=dict)  # refused here, never sent
     deferred: list[int] = field(default_factory=list)  # kept pending, not again in this run
+    notes: list[str] = field(default_factory=list)  # why readings were left unconfirmed
 
 
 def send_batch(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
@@ -130,18 +131,30 @@ def _send_readings(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
         receipt = attempt.start(api, ids[batch.rows].tolist())
         if receipt is None:
             continue
-        with crash_during("mid_upload"):
-            answer = _guarded(
-                attempt, receipt, partial(attempt.client.post_readings, batch.body, api)
-            )
-        outcome.requests += 1
-        if isinstance(answer, ApiError):
-            _finish(attempt, fresh, receipt, batch.rows, {}, answer, outcome)
-            continue
-        crash_point("after_upload_before_receipt")
-        refused = readings_rejections(batch, answer)
-        _finish(attempt, fresh, receipt, batch.rows, refused, answer.status, outcome)
+        with released_on_error(attempt, receipt):
+            with crash_during("mid_upload"):
+                answer = _guarded(partial(attempt.client.post_readings, batch.body, api))
+            outcome.requests += 1
+            if isinstance(answer, ApiError):
+                _finish(attempt, fresh, receipt, batch.rows, {}, answer, outcome)
+                continue
+            crash_point("after_upload_before_receipt")
+            verdict = readings_verdict(batch, answer)
+            word = "unaccounted" if verdict.unconfirmed else None
+            _finish(attempt, fresh, receipt, batch.rows, verdict.refused, answer.status, outcome,
+                    word, verdict)  # fmt: skip
     return outcome
+
+
+@contextmanager
+def released_on_error(attempt: Attempt, receipt: int) -> Iterator[None]:
+    """Whatever goes wrong while a batch is out (an outage, a bug, Ctrl-C), its readings
+    go back to pending and its receipt says why: the journal stays consistent."""
+    try:
+        yield
+    except BaseException as exc:
+        attempt.journal.release_batch(receipt, type(exc).__name__, str(exc)[:500])
+        raise
 
 
 CHANNEL_ID_IN_IMPORT = (
@@ -164,22 +177,29 @@ def _send_import(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
         receipt = attempt.start("import", ids[file.rows].tolist())
         if receipt is None:
             continue
-        with crash_during("mid_upload"):
-            guid = _guarded(attempt, receipt, partial(_start, attempt, file.data, file.profile))
-        outcome.requests += 1
-        if isinstance(guid, ApiError):
-            _finish(attempt, fresh, receipt, file.rows, {}, guid, outcome)
-            continue
-        attempt.journal.set_task(receipt, guid)
-        task = _guarded(attempt, receipt, partial(_wait, attempt, guid))
-        crash_point("after_upload_before_receipt")
-        if isinstance(task, ApiError):
-            _finish(attempt, fresh, receipt, file.rows, {}, task, outcome)
-            continue
-        verdict = import_verdict(file.rows, task)
-        _finish(attempt, fresh, receipt, file.rows, verdict.refused, 200, outcome, task.status,
-                verdict)  # fmt: skip
+        with released_on_error(attempt, receipt):
+            _import_file(attempt, fresh, file, receipt, outcome)
     return outcome
+
+
+def _import_file(
+    attempt: Attempt, fresh: pd.DataFrame, file: ImportFile, receipt: int, outcome: SendOutcome
+) -> None:
+    with crash_during("mid_upload"):
+        guid = _guarded(partial(_start, attempt, file.data, file.profile))
+    outcome.requests += 1
+    if isinstance(guid, ApiError):
+        _finish(attempt, fresh, receipt, file.rows, {}, guid, outcome)
+        return
+    attempt.journal.set_task(receipt, guid)
+    task = _guarded(partial(_wait, attempt, guid))
+    crash_point("after_upload_before_receipt")
+    if isinstance(task, ApiError):
+        _finish(attempt, fresh, receipt, file.rows, {}, task, outcome)
+        return
+    verdict = import_verdict(file.rows, task)
+    _finish(attempt, fresh, receipt, file.rows, verdict.refused, 200, outcome, task.status,
+            verdict)  # fmt: skip
 
 
 def _without_channel_ids(attempt: Attempt, fresh: pd.DataFrame, out: SendOutcome) -> pd.DataFrame:
@@ -214,15 +234,12 @@ def _wait(attempt: Attempt, guid: str) -> Any:
     )
 
 
-def _guarded(attempt: Attempt, receipt: int, call: Callable[[], Any]) -> Any:
-    """Run a request; on a whole-request 4xx return the ApiError, else release and raise."""
+def _guarded(call: Callable[[], Any]) -> Any:
+    """Run a request; a whole-request 4xx is returned (the caller refuses the batch)."""
     try:
         return call()
     except ApiError as exc:
         return exc
-    except EnergyCapError as exc:
-        attempt.journal.release_batch(receipt, type(exc).__name__, str(exc))
-        raise
 
 
 def _finish(
@@ -267,6 +284,8 @@ def _finish(
     outcome.rejected.update(rejected)
     if verdict is not None and not verdict.again:
         outcome.deferred.extend(unconfirmed)
+    if verdict is not None and verdict.note and unconfirmed:
+        outcome.notes.append(verdict.note)
 
 
 def _message(rejected: dict[int, str], verdict: ImportVerdict | None) -> str | None:

@@ -1,8 +1,13 @@
 """What EnergyCAP said about each reading of a batch: confirmed, or rejected and why.
 
 Readings/ESA API: a 200 lists the readings it did not import in
-`failedReadings`, per channel; every other reading of the request is
-confirmed. Import API: a task that ended well confirms its file (no more
+`failedReadings`, per channel; the other readings of the request are
+confirmed only when the answer accounts for them: it is the documented
+``ReadingResponse``, names every failure it counts (``failedReadingsCount``)
+and counts at least the rest as imported (``importedReadingsCount``).
+Otherwise the named failures are still refused, and the others are
+**unaccounted**: not confirmed, back to pending, not sent again in this run.
+Import API: a task that ended well confirms its file (no more
 readings than it counted); a failed one names rows of the file (header =
 row 1) in its error output, and confirms nothing.
 """
@@ -71,6 +76,32 @@ def readings_rejections(batch: ApiBatch, answer: ReadingResult) -> dict[int, str
     return refused
 
 
+def readings_verdict(batch: ApiBatch, answer: ReadingResult) -> ImportVerdict:
+    """Sort a Readings/ESA request's positions by what its answer accounts for.
+
+    Refused: the readings EnergyCAP named as failed. Confirmed: the others,
+    only when the counts agree (no more failures counted than named, at least
+    all the others counted as imported). Otherwise they are `unconfirmed`.
+    """
+    sent = [int(p) for p in batch.rows]
+    if not answer.accounted:
+        note = f"{answer.note}: none of its {len(sent)} readings confirmed, kept pending"
+        return ImportVerdict(unconfirmed=sent, note=note, again=False)
+    refused = readings_rejections(batch, answer)
+    rest = [p for p in sent if p not in refused]
+    if answer.failed > len(refused):
+        said = f"EnergyCAP counted {answer.failed} failed readings but named {len(refused)} of them"
+    elif answer.imported < len(sent) - answer.failed:
+        said = (
+            f"EnergyCAP counted {answer.imported} readings imported of the {len(sent)} sent "
+            f"({answer.failed} failed)"
+        )
+    else:
+        return ImportVerdict(refused=refused)
+    note = f"{said}: the other {len(rest)} readings are unaccounted, not confirmed, kept pending"
+    return ImportVerdict(refused=refused, unconfirmed=rest, note=note, again=False)
+
+
 def _trace(failure: FailedChannel, spans: list[Any]) -> dict[int, str]:
     found: dict[int, str] = {}
     items = [(rows, times) for item, rows, times in spans if _matches(item, failure.target)]
@@ -98,7 +129,7 @@ def _reason(failure: FailedChannel, reading: dict[str, Any] | None) -> str:
 
 @dataclass
 class ImportVerdict:
-    """What an ended import task says about the rows of its file.
+    """What an answer (an ended import task, a Readings/ESA 200) says about its readings.
 
     Attributes:
         refused: positions EnergyCAP refused, with reasons (dead letters).

@@ -24,7 +24,14 @@ from app.core.journal.store import AcceptResult, Journal
 from app.core.mapping import MappingTable, apply_mapping
 from app.core.report import DeliveryResult, Rejection, RunResult, SourceReport
 from app.core.settings import EnergyCapSettings
-from connectors.base import READING_COLUMNS, Problem, ProblemKind, ReadingBatch, conform
+from connectors.base import (
+    READING_COLUMNS,
+    Problem,
+    ProblemKind,
+    ReadingBatch,
+    conform,
+    drop_non_finite,
+)
 
 Deliver = Callable[[pd.DataFrame], DeliveryResult]
 
@@ -34,7 +41,7 @@ class Submitter:
 
     Args:
         table: the mapping (source id → EnergyCAP channel).
-        deliver: delivers one mapped frame (see `app.core.delivery.legacy_sender.deliver`).
+        deliver: hands on one frame (`journal_intake`, or the outbox writer).
         result: the run's tally (a new one by default).
         map_first: map before `deliver` (the outbox); False hands raw readings
             (the journal, which maps at delivery).
@@ -66,9 +73,9 @@ class Submitter:
     def __call__(self, batch: ReadingBatch, report: SourceReport | None = None) -> int:
         """Deliver one batch; returns the number of readings handed on."""
         readings = batch.readings
-        usable = readings["time"].notna() & readings["value"].notna()
-        readings = readings.loc[usable].reset_index(drop=True)
-        self.result.add_problems(list(batch.problems))
+        readings = readings.loc[readings["time"].notna()].reset_index(drop=True)
+        readings, not_finite = drop_non_finite(readings, report.name if report else "")
+        self.result.add_problems([*batch.problems, *not_finite])
         self.result.read += len(readings)
         if report is not None:
             report.read += len(readings)

@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 
 from app.core.connector_catalog import build_registry
-from app.core.delivery.legacy_sender import deliver
-from app.core.energycap.client import EnergyCapClient
+from app.core.journal.store import Journal
 from app.core.mapping import MappingTable
 from app.core.pulls.folder import FolderConfig, FolderError, poll_folder
 from app.core.pulls.sftp.state import FileMemory
 from app.core.pulls.submit import Submitter
-from app.core.settings import EnergyCapSettings
 from connectors.base import Source
+from tests.core.delivery.journal_submit import submitter
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 
 KEY = "folder-test-key"
@@ -49,8 +48,9 @@ def put(path: Path, content: str | bytes, age: float = 600) -> Path:
 def ecap() -> Iterator[FakeEnergyCap]:
     with FakeEnergyCap(api_key=KEY) as fake:
         for n, meter in enumerate(("M1", "M2", "M3"), start=1):
-            fake.add_meter(n, meter, [FakeChannel(10 + n, f"{meter}-kWh", "Use", "kWh", 3600)],
-                           "UTC")  # fmt: skip
+            fake.add_meter(
+                n, meter, [FakeChannel(10 + n, f"{meter}-kWh", "Use", "kWh", 3600)], "UTC"
+            )
         yield fake
 
 
@@ -61,11 +61,6 @@ def inbox(tmp_path: Path) -> Path:
     return folder
 
 
-def submitter(ecap: FakeEnergyCap) -> Submitter:
-    client = EnergyCapClient(ecap.url, KEY)
-    return Submitter(MappingTable(), lambda m: deliver(m, client, "readings", EnergyCapSettings()))
-
-
 def test_new_files_once_changed_files_again_touched_files_not(
     inbox: Path, tmp_path: Path, ecap: FakeEnergyCap
 ) -> None:
@@ -73,17 +68,25 @@ def test_new_files_once_changed_files_again_touched_files_not(
     put(inbox / "b.csv", csv_file("M2", 1, [3.0]))
     memory = FileMemory(tmp_path / "folders.sqlite3")
     config = FolderConfig(str(inbox))
-    report = poll_folder(config, memory, build_registry(), submitter(ecap))
+    report = poll_folder(config, memory, build_registry(), submitter(ecap, tmp_path, KEY))
     assert [Path(n).name for n in report.imported] == ["a.csv", "b.csv"]
     assert sorted(ecap.readings()["value"]) == [1.0, 2.0, 3.0]
-    again = poll_folder(config, FileMemory(tmp_path / "folders.sqlite3"), build_registry(),
-                        submitter(ecap))  # fmt: skip
+    again = poll_folder(
+        config,
+        FileMemory(tmp_path / "folders.sqlite3"),
+        build_registry(),
+        submitter(ecap, tmp_path, KEY),
+    )
     assert again.imported == [] and again.skipped == 2
     os.utime(inbox / "a.csv")  # touched: same bytes, new time
     put(inbox / "b.csv", csv_file("M2", 1, [7.0]), 300)  # changed content
-    third = poll_folder(config, memory, build_registry(), submitter(ecap), sleep=lambda _s: None)
+    third = poll_folder(
+        config, memory, build_registry(), submitter(ecap, tmp_path, KEY), sleep=lambda _s: None
+    )
     assert [Path(n).name for n in third.imported] == ["b.csv"] and third.skipped == 1
-    assert sorted(ecap.readings_for(12)["value"]) == [7.0]  # M2 updated, M1 not sent again
+    # M2 changed after delivery: read again, held for a decision (never sent silently)
+    assert sorted(ecap.readings_for(12)["value"]) == [3.0]
+    assert Journal(tmp_path / "journal.sqlite3").counts()["held_changes"] == 1
     assert len(ecap.readings_for(11)) == 2
     assert sorted(p.name for p in inbox.iterdir()) == ["a.csv", "b.csv"]  # nothing deleted
 
@@ -99,21 +102,28 @@ def test_imported_files_move_to_the_archive_subfolder_bad_ones_stay(
     (inbox / "upload.csv.part").write_text(csv_file("M3", 2, [9.0]))
     for path in inbox.iterdir():
         aged(path)
-    sub = submitter(ecap)
+    sub = submitter(ecap, tmp_path, KEY)
     memory = FileMemory(tmp_path / "m.sqlite3")
-    report = poll_folder(FolderConfig(str(inbox), archive="imported"), memory,
-                         build_registry(), sub)  # fmt: skip
+    report = poll_folder(
+        FolderConfig(str(inbox), archive="imported"), memory, build_registry(), sub
+    )
     assert report.archived == 1 and [Path(n).name for n in report.rejected] == ["bad.csv"]
     assert any("bad.csv" in e for e in sub.result.errors)
     assert (inbox / "imported" / "good-1.csv").read_text() == csv_file("M1", 2, [5.0])
     assert (inbox / "imported" / "good.csv").read_text() == "an older file of the same name"
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == [
-        ".hidden.csv", "bad.csv", "upload.csv.part"
-    ]  # fmt: skip
+        ".hidden.csv",
+        "bad.csv",
+        "upload.csv.part",
+    ]
     assert sorted(ecap.readings()["value"]) == [5.0]
     # The bad file is remembered as rejected and not retried until it changes.
-    again = poll_folder(FolderConfig(str(inbox), archive="imported"), memory,
-                        build_registry(), submitter(ecap))  # fmt: skip
+    again = poll_folder(
+        FolderConfig(str(inbox), archive="imported"),
+        memory,
+        build_registry(),
+        submitter(ecap, tmp_path, KEY),
+    )
     assert again.rejected == [] and again.skipped == 1
 
 
@@ -131,14 +141,24 @@ def test_a_file_growing_between_two_looks_waits_for_the_next_run(
             handle.write("M1,2026-11-03T05:30:00Z,6.0\n")
 
     memory = FileMemory(tmp_path / "m.sqlite3")
-    report = poll_folder(FolderConfig(str(inbox)), memory, build_registry(), submitter(ecap),
-                         sleep=writer_still_at_it)  # fmt: skip
+    report = poll_folder(
+        FolderConfig(str(inbox)),
+        memory,
+        build_registry(),
+        submitter(ecap, tmp_path, KEY),
+        sleep=writer_still_at_it,
+    )
     assert waits == [2.0] and report.waiting == 1
     assert [Path(n).name for n in report.imported] == ["done.csv"]
     assert any("growing.csv is still being written" in w for w in report.warnings)
     assert sorted(ecap.readings()["value"]) == [2.0]
-    later = poll_folder(FolderConfig(str(inbox)), memory, build_registry(), submitter(ecap),
-                        sleep=lambda _s: None)  # fmt: skip
+    later = poll_folder(
+        FolderConfig(str(inbox)),
+        memory,
+        build_registry(),
+        submitter(ecap, tmp_path, KEY),
+        sleep=lambda _s: None,
+    )
     assert [Path(n).name for n in later.imported] == ["growing.csv"]
     assert sorted(ecap.readings_for(11)["value"]) == [1.0, 6.0]
 
@@ -152,11 +172,15 @@ def test_a_locked_file_is_left_until_its_writer_lets_go(
     memory = FileMemory(tmp_path / "m.sqlite3")
     with path.open("r+b") as writer:
         fcntl.flock(writer.fileno(), fcntl.LOCK_EX)
-        report = poll_folder(FolderConfig(str(inbox)), memory, build_registry(), submitter(ecap))
+        report = poll_folder(
+            FolderConfig(str(inbox)), memory, build_registry(), submitter(ecap, tmp_path, KEY)
+        )
         assert report.waiting == 1 and report.imported == []
         assert any("locked.csv is locked" in w for w in report.warnings)
     assert ecap.readings().empty
-    report = poll_folder(FolderConfig(str(inbox)), memory, build_registry(), submitter(ecap))
+    report = poll_folder(
+        FolderConfig(str(inbox)), memory, build_registry(), submitter(ecap, tmp_path, KEY)
+    )
     assert len(report.imported) == 1 and sorted(ecap.readings()["value"]) == [4.0]
 
 
@@ -166,8 +190,9 @@ def test_missing_folder_and_bad_archive_name_are_plain_errors(tmp_path: Path) ->
     with pytest.raises(FolderError, match="does not exist"):
         poll_folder(FolderConfig(str(tmp_path / "nowhere")), memory, build_registry(), sub)
     with pytest.raises(FolderError, match="subfolder name"):
-        poll_folder(FolderConfig(str(tmp_path), archive="../elsewhere"), memory,
-                    build_registry(), sub)  # fmt: skip
+        poll_folder(
+            FolderConfig(str(tmp_path), archive="../elsewhere"), memory, build_registry(), sub
+        )
 
 
 UK_HH_FILES = (
@@ -196,7 +221,7 @@ def test_uk_hh_files_with_a_fixed_connector_arrive_exactly(
         FakeChannel(22, "SHF-kVArh", "ReactiveUse", "kVARh", 1800),
     )
     ecap.add_meter(20, "2336533093112", [kwh, kvarh], "Europe/London")
-    sub = submitter(ecap)
+    sub = submitter(ecap, tmp_path, KEY)
     config = FolderConfig(str(inbox), connector="uk-hh", options={"tz": "Europe/London"})
     report = poll_folder(config, FileMemory(tmp_path / "m.sqlite3"), registry, sub)
     assert len(report.imported) == 5 and not sub.result.errors

@@ -11,9 +11,6 @@ from typing import Any
 import pytest
 
 from app.core.connector_catalog import build_registry
-from app.core.delivery.legacy_sender import deliver
-from app.core.energycap.client import EnergyCapClient
-from app.core.mapping import MappingTable
 from app.core.pulls.sftp.poll import (
     HostKeyError,
     SftpConfig,
@@ -22,10 +19,9 @@ from app.core.pulls.sftp.poll import (
     poll,
 )
 from app.core.pulls.sftp.state import SftpState
-from app.core.pulls.submit import Submitter
-from app.core.settings import EnergyCapSettings
 from connectors.base import Connector, ConnectorInfo, ReadingBatch, Source
 from connectors.registry import ConnectorRegistry
+from tests.core.delivery.journal_submit import submitter
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 from tests.fakes.sftp_server import PASSWORD, AsyncSshServer, make_client_key, start_server
 
@@ -50,35 +46,40 @@ def server(tmp_path: Path) -> Iterator[AsyncSshServer | object]:
 def ecap() -> Iterator[FakeEnergyCap]:
     with FakeEnergyCap(api_key=KEY) as fake:
         for n, meter in enumerate(("M1", "M2", "M3"), start=1):
-            fake.add_meter(n, meter, [FakeChannel(10 + n, f"{meter}-kWh", "Use", "kWh", 3600)],
-                           "UTC")  # fmt: skip
+            fake.add_meter(
+                n, meter, [FakeChannel(10 + n, f"{meter}-kWh", "Use", "kWh", 3600)], "UTC"
+            )
         yield fake
-
-
-def submitter(ecap: FakeEnergyCap) -> Submitter:
-    client = EnergyCapClient(ecap.url, KEY)
-    return Submitter(MappingTable(), lambda m: deliver(m, client, "readings", EnergyCapSettings()))
 
 
 def config_for(server, **extra) -> SftpConfig:  # type: ignore[no-untyped-def]
     folders = extra.pop("folders", [SftpFolder(server.remote("incoming"))])
-    return SftpConfig(host="127.0.0.1", port=server.port, user=server.user, folders=folders,
-                      key_file=str(server.client_key), **extra)  # fmt: skip
+    return SftpConfig(
+        host="127.0.0.1",
+        port=server.port,
+        user=server.user,
+        folders=folders,
+        key_file=str(server.client_key),
+        **extra,
+    )
 
 
 def test_unknown_key_refused_with_fingerprint_then_accepted(server, ecap, tmp_path: Path) -> None:
     (server.root / "incoming" / "a.csv").write_text(csv_file("M1", 1, [1.0, 2.0]))
     state = SftpState(tmp_path / "sftp.sqlite3")
     with pytest.raises(HostKeyError) as info:
-        poll(config_for(server), state, build_registry(), submitter(ecap))
+        poll(config_for(server), state, build_registry(), submitter(ecap, tmp_path, KEY))
     assert server.fingerprint in str(info.value) and "--host-key-fingerprint" in str(info.value)
     assert ecap.readings().empty
     accepted = config_for(server, host_key_fingerprint=server.fingerprint)
-    report = poll(accepted, state, build_registry(), submitter(ecap))
+    report = poll(accepted, state, build_registry(), submitter(ecap, tmp_path, KEY))
     assert len(report.imported) == 1
     assert sorted(ecap.readings_for(11)["value"]) == [1.0, 2.0]
     # The pin is remembered: the next run needs no flag.
-    assert poll(config_for(server), state, build_registry(), submitter(ecap)).skipped == 1
+    assert (
+        poll(config_for(server), state, build_registry(), submitter(ecap, tmp_path, KEY)).skipped
+        == 1
+    )
 
 
 def test_new_files_imported_once_and_archived(server, ecap, tmp_path: Path) -> None:
@@ -93,7 +94,7 @@ def test_new_files_imported_once_and_archived(server, ecap, tmp_path: Path) -> N
         SftpFolder(server.remote("other"), connector="generic", pattern="*.csv"),
     ]
     cfg = config_for(server, folders=folders, host_key_fingerprint=server.fingerprint)
-    sub = submitter(ecap)
+    sub = submitter(ecap, tmp_path, KEY)
     first = poll(cfg, state, build_registry(), sub)
     assert len(first.imported) == 3 and len(first.rejected) == 1
     assert any("broken.csv" in e for e in sub.result.errors)
@@ -101,7 +102,7 @@ def test_new_files_imported_once_and_archived(server, ecap, tmp_path: Path) -> N
     assert (incoming / "broken.csv").exists()  # never deleted, never moved
     assert (server.root / "other" / "c.csv").exists()  # no archive asked: left in place
     before = ecap.readings()
-    second = poll(cfg, state, build_registry(), submitter(ecap))
+    second = poll(cfg, state, build_registry(), submitter(ecap, tmp_path, KEY))
     assert (second.imported, second.rejected, second.skipped) == ([], [], 2)
     assert len(ecap.readings()) == len(before) == 6
     assert sorted(ecap.readings_for(13)["value"]) == [7.0, 8.0]
@@ -112,24 +113,29 @@ def test_changed_file_is_imported_again_touched_one_is_not(server, ecap, tmp_pat
     path.write_text(csv_file("M1", 1, [1.0]))
     state = SftpState(tmp_path / "sftp.sqlite3")
     cfg = config_for(server, host_key_fingerprint=server.fingerprint)
-    poll(cfg, state, build_registry(), submitter(ecap))
+    poll(cfg, state, build_registry(), submitter(ecap, tmp_path, KEY))
     stamp = time.time() + 60
     os.utime(path, (stamp, stamp))  # same bytes, new mtime
-    assert poll(cfg, state, build_registry(), submitter(ecap)).imported == []
+    assert poll(cfg, state, build_registry(), submitter(ecap, tmp_path, KEY)).imported == []
     path.write_text(csv_file("M1", 1, [1.0, 5.0]))
     os.utime(path, (stamp + 60, stamp + 60))
-    assert len(poll(cfg, state, build_registry(), submitter(ecap)).imported) == 1
+    assert len(poll(cfg, state, build_registry(), submitter(ecap, tmp_path, KEY)).imported) == 1
     assert sorted(ecap.readings_for(11)["value"]) == [1.0, 5.0]
 
 
 def test_changed_host_key_is_refused_loudly(server, ecap, tmp_path: Path) -> None:
     state = SftpState(tmp_path / "sftp.sqlite3")
     old = server.fingerprint
-    poll(config_for(server, host_key_fingerprint=old), state, build_registry(), submitter(ecap))
+    poll(
+        config_for(server, host_key_fingerprint=old),
+        state,
+        build_registry(),
+        submitter(ecap, tmp_path, KEY),
+    )
     server.change_host_key()
     (server.root / "incoming" / "a.csv").write_text(csv_file("M1", 1, [1.0]))
     with pytest.raises(HostKeyError, match="HAS CHANGED") as info:
-        poll(config_for(server), state, build_registry(), submitter(ecap))
+        poll(config_for(server), state, build_registry(), submitter(ecap, tmp_path, KEY))
     assert old in str(info.value) and server.fingerprint in str(info.value)
     assert ecap.readings().empty
 
@@ -141,14 +147,19 @@ def test_password_login_and_wrong_password(tmp_path: Path, ecap) -> None:
     srv = AsyncSshServer(root, make_client_key(tmp_path))
     try:
         cfg = SftpConfig(
-            host="127.0.0.1", port=srv.port, user=srv.user, folders=[SftpFolder("/in")],
+            host="127.0.0.1",
+            port=srv.port,
+            user=srv.user,
+            folders=[SftpFolder("/in")],
             host_key_fingerprint=srv.fingerprint,
-        )  # fmt: skip
+        )
         state = SftpState(tmp_path / "s.sqlite3")
         with pytest.raises(SftpError, match="refused the login") as info:
-            poll(cfg, state, build_registry(), submitter(ecap), password="wrong")
+            poll(cfg, state, build_registry(), submitter(ecap, tmp_path, KEY), password="wrong")
         assert "wrong" not in str(info.value)
-        report = poll(cfg, state, build_registry(), submitter(ecap), password=PASSWORD)
+        report = poll(
+            cfg, state, build_registry(), submitter(ecap, tmp_path, KEY), password=PASSWORD
+        )
         assert len(report.imported) == 1
     finally:
         srv.stop()
@@ -159,20 +170,25 @@ def test_a_pin_of_another_of_the_servers_keys_is_honoured(tmp_path: Path, ecap) 
     root = tmp_path / "root"
     (root / "in").mkdir(parents=True)
     (root / "in" / "a.csv").write_text(csv_file("M1", 3, [2.5]))
-    srv = AsyncSshServer(root, make_client_key(tmp_path),
-                         key_types=("ssh-ed25519", "ecdsa-sha2-nistp256"))  # fmt: skip
+    srv = AsyncSshServer(
+        root, make_client_key(tmp_path), key_types=("ssh-ed25519", "ecdsa-sha2-nistp256")
+    )
     try:
         prints = srv.fingerprints
         cfg = SftpConfig(
-            host="127.0.0.1", port=srv.port, user=srv.user, folders=[SftpFolder("/in")],
-            key_file=str(srv.client_key), host_key_fingerprint=prints["ecdsa-sha2-nistp256"],
-        )  # fmt: skip
+            host="127.0.0.1",
+            port=srv.port,
+            user=srv.user,
+            folders=[SftpFolder("/in")],
+            key_file=str(srv.client_key),
+            host_key_fingerprint=prints["ecdsa-sha2-nistp256"],
+        )
         state = SftpState(tmp_path / "s.sqlite3")
-        assert len(poll(cfg, state, build_registry(), submitter(ecap)).imported) == 1
+        assert len(poll(cfg, state, build_registry(), submitter(ecap, tmp_path, KEY)).imported) == 1
         srv.change_host_key()  # both keys replaced
         cfg.host_key_fingerprint = ""
         with pytest.raises(HostKeyError, match="HAS CHANGED") as info:
-            poll(cfg, state, build_registry(), submitter(ecap))
+            poll(cfg, state, build_registry(), submitter(ecap, tmp_path, KEY))
         assert prints["ecdsa-sha2-nistp256"] in str(info.value)
     finally:
         srv.stop()
@@ -195,7 +211,7 @@ def test_fingerprints_as_other_tools_write_them(server, ecap, tmp_path: Path, st
     (server.root / "incoming" / "a.csv").write_text(csv_file("M1", 1, [1.0]))
     state = SftpState(tmp_path / "s.sqlite3")
     cfg = config_for(server, host_key_fingerprint=written)
-    assert len(poll(cfg, state, build_registry(), submitter(ecap)).imported) == 1
+    assert len(poll(cfg, state, build_registry(), submitter(ecap, tmp_path, KEY)).imported) == 1
     assert state.pinned("127.0.0.1", server.port) == server.fingerprint
 
 
@@ -203,11 +219,12 @@ def test_unreachable_server_and_missing_folder(server, ecap, tmp_path: Path) -> 
     state = SftpState(tmp_path / "sftp.sqlite3")
     closed = SftpConfig(host="127.0.0.1", port=1, user="x", folders=[], key_file="k")
     with pytest.raises(SftpError, match=r"cannot reach 127\.0\.0\.1:1"):
-        poll(closed, state, build_registry(), submitter(ecap))
-    cfg = config_for(server, folders=[SftpFolder(server.remote("nope"))],
-                     host_key_fingerprint=server.fingerprint)  # fmt: skip
+        poll(closed, state, build_registry(), submitter(ecap, tmp_path, KEY))
+    cfg = config_for(
+        server, folders=[SftpFolder(server.remote("nope"))], host_key_fingerprint=server.fingerprint
+    )
     with pytest.raises(SftpError, match="cannot list the folder"):
-        poll(cfg, state, build_registry(), submitter(ecap))
+        poll(cfg, state, build_registry(), submitter(ecap, tmp_path, KEY))
 
 
 class CrashingConnector:
@@ -238,7 +255,7 @@ def test_connector_bug_costs_one_file_and_young_files_wait(server, ecap, tmp_pat
     registry = ConnectorRegistry([CrashingConnector(build_registry().get("generic"))])
     folder = SftpFolder(server.remote("incoming"), connector="crashing", min_age_s=300)
     cfg = config_for(server, folders=[folder], host_key_fingerprint=server.fingerprint)
-    sub = submitter(ecap)
+    sub = submitter(ecap, tmp_path, KEY)
     report = poll(cfg, SftpState(tmp_path / "s.sqlite3"), registry, sub)
     assert len(report.imported) == 1 and len(report.rejected) == 1 and report.waiting == 1
     assert any("connector failed on this file (ZeroDivisionError" in e for e in sub.result.errors)
@@ -262,14 +279,14 @@ def _unreadable_file_is_named(server: AsyncSshServer, ecap: FakeEnergyCap, tmp_p
     (incoming / "locked.csv").write_text(csv_file("M1", 1, [1.0]))
     (incoming / "b.csv").write_text(csv_file("M2", 1, [2.0]))
     cfg = config_for(server, host_key_fingerprint=server.fingerprint)
-    sub = submitter(ecap)
+    sub = submitter(ecap, tmp_path, KEY)
     state = SftpState(tmp_path / "s.sqlite3")
     report = poll(cfg, state, build_registry(), sub)
     assert [Path(n).name for n in report.imported] == ["b.csv"]
     assert any("cannot download" in e and "locked.csv" in e for e in sub.result.errors)
     assert sorted(ecap.readings()["value"]) == [2.0]
     (incoming / "locked.csv").rename(incoming / "unlocked.csv")
-    assert len(poll(cfg, state, build_registry(), submitter(ecap)).imported) == 1
+    assert len(poll(cfg, state, build_registry(), submitter(ecap, tmp_path, KEY)).imported) == 1
 
 
 UK_HH_FILES = (
@@ -299,7 +316,7 @@ def test_uk_hh_files_are_recognised_and_arrive_exactly(
         FakeChannel(22, "SHF-kVArh", "ReactiveUse", "kVARh", 1800),
     )
     ecap.add_meter(20, "2336533093112", [kwh, kvarh], "Europe/London")
-    sub = submitter(ecap)
+    sub = submitter(ecap, tmp_path, KEY)
     cfg = config_for(server, host_key_fingerprint=server.fingerprint)
     report = poll(cfg, SftpState(tmp_path / "s.sqlite3"), registry, sub)
     assert len(report.imported) == 5 and not sub.result.errors
@@ -309,5 +326,5 @@ def test_uk_hh_files_are_recognised_and_arrive_exactly(
     assert len(local) == sub.result.sent == 96 + 48 + 48 + 144 + 144
     assert {"stark-portal.csv", "banes.csv"} <= {Path(n).name for n in report.imported}
     assert len(ecap.readings_for(21)) == 96 and len(ecap.readings_for(22)) == 48  # Sheffield
-    again = poll(cfg, SftpState(tmp_path / "s.sqlite3"), registry, submitter(ecap))
+    again = poll(cfg, SftpState(tmp_path / "s.sqlite3"), registry, submitter(ecap, tmp_path, KEY))
     assert again.imported == [] and len(ecap.readings()) == len(local)
