@@ -3,5 +3,6 @@ EnergyCAP's answer back into the journal (sent, rejected, retried later).
 
 May import: `app.core.journal`, `app.core.energycap`, shared `app.core` modules.
 Must never: import the listener or the pulls (they only fill the journal), nor the UI.
-`legacy_sender` and `legacy_failures` are an older path kept only for their tests (to be deleted).
+There is one delivery path: `engine.deliver_pending` (with `send`, `trace`,
+`targets`, `checks`), used by `send`, `deliver`, `replay`, `serve`, the pulls and the app.
 """
