@@ -2,12 +2,20 @@
 
 Only reads. Limits are kept here: at most 5 requests per second per API host
 (a sliding-window limiter shared by the clients of one process), 429 answers
-waited out (``Retry-After`` honoured) and a 401 answered once by a fresh
-token. Errors become `VerdigrisError` with a message in plain words.
+waited out (a valid ``Retry-After`` honoured, at most 60 s) and a 401 answered
+once by a fresh token. Errors become `VerdigrisError` with a message in plain
+words.
+
+Secrets stay with the hosts they are meant for: the token endpoint and the
+API must be https (plain http only to a loopback address, for tests), and
+redirects are never followed (a 3xx is an error naming its Location), so the
+client secret is never re-posted and the bearer token never sent elsewhere.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import threading
 import time
 from collections import deque
@@ -15,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -39,6 +48,42 @@ class VerdigrisError(SourceError):
         super().__init__(message)
         self.status = status
         self.body_refused = body_refused  # the token endpoint refused the body's encoding
+
+
+def check_url(url: str, what: str) -> str:
+    """`url` if it may carry Verdigris secrets: https, or http to a loopback address.
+
+    Raises:
+        VerdigrisError: naming `what` (e.g. "the token endpoint") and the rule.
+    """
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if (parts.scheme == "https" and host) or (parts.scheme == "http" and _loopback(host)):
+        return url.strip()
+    raise VerdigrisError(
+        f"{what} {url!r} is not usable: Verdigris must be reached over https "
+        "(plain http only to 127.0.0.1 or localhost)"
+    )
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host.lower() == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_redirect(answer: requests.Response, what: str) -> None:
+    """A 3xx is never followed: raise naming where it pointed."""
+    if 300 <= answer.status_code < 400:
+        where = answer.headers.get("Location") or "(no Location)"
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in where)[:300]
+        raise VerdigrisError(
+            f"{what} answered with a redirect (HTTP {answer.status_code}) to {shown}: "
+            "meterbridge never follows redirects, so no secret leaves the configured host; "
+            "check the URL",
+            status=answer.status_code,
+        )
 
 
 class RateLimiter:
@@ -143,16 +188,18 @@ def request_token(
         "client_secret": client_secret,
         "audience": audience,
     }
+    check_url(auth_url, "the Verdigris token endpoint")
     post = (session or requests.Session()).post
     try:
         if encoding == "json":
-            answer = post(auth_url, json=body, timeout=timeout_s)
+            answer = post(auth_url, json=body, timeout=timeout_s, allow_redirects=False)
         else:
-            answer = post(auth_url, data=body, timeout=timeout_s)
+            answer = post(auth_url, data=body, timeout=timeout_s, allow_redirects=False)
     except requests.RequestException as exc:
         raise VerdigrisError(
             f"cannot reach the Verdigris token endpoint {auth_url}: {exc}"
         ) from exc
+    _refuse_redirect(answer, f"the Verdigris token endpoint {auth_url}")
     if answer.status_code != 200:
         refused = _body_refused(answer)
         raise VerdigrisError(
@@ -252,7 +299,7 @@ class VerdigrisApi:
         timeout_s: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_url(base_url, "the Verdigris API URL").rstrip("/")
         self.token = token
         self.session = session or requests.Session()
         self.limiter = limiter or limiter_for(self.base_url)
@@ -287,13 +334,16 @@ class VerdigrisApi:
         self.limiter.wait()
         self.requests_made += 1
         try:
-            return self.session.get(
-                self.base_url + path, params=params, headers=headers, timeout=self.timeout_s
-            )
+            answer = self.session.get(
+                self.base_url + path, params=params, headers=headers, timeout=self.timeout_s,
+                allow_redirects=False,
+            )  # fmt: skip
         except requests.RequestException as exc:
             raise VerdigrisError(f"cannot reach Verdigris at {self.base_url}: {exc}") from exc
         finally:
             self.limiter.done()
+        _refuse_redirect(answer, f"Verdigris at {self.base_url}")
+        return answer
 
     def buildings(self) -> Any:
         """The core listing: buildings with panels, breakers and circuits (JSON:API)."""
@@ -340,7 +390,9 @@ def _json(answer: requests.Response, strict: bool = False) -> Any:
 
 
 def _retry_after(answer: requests.Response) -> float:
+    """Seconds to wait after a 429: a valid Retry-After within 0.2 … 60 s, else 1 s."""
     try:
-        return min(max(float(answer.headers.get("Retry-After", "1")), 0.2), 60.0)
-    except ValueError:
+        seconds = float(answer.headers.get("Retry-After", "1"))
+    except (ValueError, OverflowError):
         return 1.0
+    return min(max(seconds, 0.2), 60.0) if math.isfinite(seconds) and seconds >= 0 else 1.0

@@ -11,7 +11,6 @@ Assumptions (documented in docs/reference/pull.md):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +24,9 @@ from connectors.base import (
     ReadingBatch,
     SourceError,
     empty_readings,
+    finite_number,
     make_readings,
+    not_finite_problem,
 )
 from connectors.verdigris.grid import Grid
 
@@ -107,6 +108,8 @@ def to_readings(
         parsed = _parse_row(row, request)
         if isinstance(parsed, tuple):
             good.append(parsed)
+        elif isinstance(parsed, Problem):
+            problems.append(parsed)
         elif parsed:
             problems.append(
                 Problem(ProblemKind.BAD_VALUE, parsed, file=path, value=repr(row)[:200])
@@ -140,20 +143,32 @@ def _bucket_bounds(stamps: pd.Series, grid: Grid, label: str) -> tuple[pd.Series
     return (stamps, moved) if label == "start" else (moved, stamps)
 
 
-def _parse_row(row: Any, request: Request) -> tuple[str, pd.Timestamp, float] | str | None:
-    """(id, bucket stamp, value); None for a gap (null value); a message for a bad row."""
+def _parse_row(
+    row: Any, request: Request
+) -> tuple[str, pd.Timestamp, float] | Problem | str | None:
+    """(id, bucket stamp, value); None for a gap (null value); a message for a bad row.
+
+    A value that is not a finite number (NaN, ±inf, ``1e400``, ``true``) is the
+    shared `not_finite_problem`, located by the request path, id and timestamp.
+    """
     if not isinstance(row, dict) or str(row.get("id")) not in request.ids:
         return "Verdigris sent a row for an id that was not asked for"
     value = row.get(request.kind, row.get("value"))  # "value": a generic name, just in case
     if value is None:
         return None
     try:
-        number = float(value)
         stamp = _stamp(row.get("timestamp"))
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise TypeError(f"not a number: {value!r}")
+        if not isinstance(value, int):
+            float(value)  # an int too large for a float is named as not finite below
     except (TypeError, ValueError, OverflowError):
         return "Verdigris sent a row whose time or value cannot be read"
-    if not math.isfinite(number):
-        return "Verdigris sent a value that is not a finite number"
+    number = finite_number(value)
+    if number is None:
+        where = f"verdigris:/data/v4/{request.kind}/{request.level}s?ids={row['id']}"
+        shown = value if isinstance(value, str) else repr(value)
+        return not_finite_problem(shown[:100], f"{where}@{row.get('timestamp')}")
     return str(row["id"]), stamp, number
 
 

@@ -68,6 +68,9 @@ class FakeVerdigris:
     token_format_status: int = 415
     statuses: list[int] = field(default_factory=list)
     data_requests: list[dict[str, Any]] = field(default_factory=list)
+    # Hostile: every request is redirected (307) to this base URL + its path.
+    redirect_to: str | None = None
+    retry_after: str = "1"  # the Retry-After of 429 answers ("nan", "-5" ...: hostile)
 
     def __post_init__(self) -> None:
         self._tokens: dict[str, float] = {}
@@ -310,10 +313,23 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.dumps(body).encode()
         head = f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
         head += f"Content-Length: {len(data)}\r\n"
-        head += "Retry-After: 1\r\n" if status == 429 else ""
+        head += f"Retry-After: {self.owner.retry_after}\r\n" if status == 429 else ""
         self.wfile.write(head.encode() + b"\r\n" + data)
 
+    def _redirected(self) -> bool:
+        """Hostile: send the client elsewhere (a 307 keeps the method and the body)."""
+        if self.owner.redirect_to is None:
+            return False
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        where = self.owner.redirect_to + self.path
+        self.owner.statuses.append(307)
+        head = f"HTTP/1.1 307 Temporary Redirect\r\nLocation: {where}\r\nContent-Length: 0\r\n"
+        self.wfile.write(head.encode() + b"\r\n")
+        return True
+
     def do_POST(self) -> None:
+        if self._redirected():
+            return
         length = int(self.headers.get("Content-Length", 0))
         raw = self.rfile.read(length).decode()
         kind = self.headers.get("Content-Type", "")
@@ -338,6 +354,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(*self.owner.issue_token(form))
 
     def do_GET(self) -> None:
+        if self._redirected():
+            return
         url = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         if not self.owner.authorised(self.headers.get("Authorization")):

@@ -26,6 +26,7 @@ from connectors.verdigris.api import (
     DEFAULT_AUTH_URL,
     VerdigrisApi,
     VerdigrisError,
+    check_url,
     request_token,
 )
 from connectors.verdigris.connector import DataApi, Request, fetch, plan, source_id
@@ -99,6 +100,8 @@ class VerdigrisConfig:
             raise SourceError("no Verdigris circuits or breakers are configured")
         if self.backfill_days < 0 or self.late_hours < 0:
             raise SourceError("backfill days and late hours cannot be negative")
+        check_url(self.auth_url, "the Verdigris token endpoint")
+        check_url(self.api_url, "the Verdigris API URL")
 
     def channels(self) -> list[tuple[str, list[str]]]:
         """(level, ids) pairs configured."""
