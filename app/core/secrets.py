@@ -3,6 +3,12 @@
 Never falls back to plaintext: when no secure keyring backend exists,
 `SecretStore.available` is False, `backend_description` says so plainly, and
 `set` raises `NoKeyringError` so the caller can ask the user what to do.
+
+Secure means an OS keyring: a backend of priority 1 or more (keyring's own
+scale: the OS keyrings rate 5 and up) that does not keep secrets in a plain
+file. keyrings.alt's backends (a plaintext file, a file "encrypted" with a
+password kept beside it, ...) rate below 1 and are refused by name too; a
+chain of backends is secure only if every backend in it is.
 """
 
 from __future__ import annotations
@@ -32,9 +38,35 @@ class NoKeyringError(RuntimeError):
     """No secure keyring backend is available on this machine."""
 
 
+def _backend_name(backend: keyring.backend.KeyringBackend) -> str:
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def _members(backend: keyring.backend.KeyringBackend) -> list[keyring.backend.KeyringBackend]:
+    """The backends a chainer passes secrets to (itself when it is not a chainer)."""
+    chained = getattr(backend, "backends", None)
+    return list(chained) if isinstance(chained, (list, tuple)) and chained else [backend]
+
+
+def insecure_reason(backend: keyring.backend.KeyringBackend) -> str | None:
+    """Why `backend` cannot be trusted with secrets, in plain words; None when it can."""
+    for member in _members(backend):
+        name = _backend_name(member)
+        lowered = name.lower()
+        if "fail" in lowered or "null" in lowered:
+            return f"{name} cannot store anything"
+        if lowered.startswith("keyrings.alt") or "plaintext" in lowered:
+            return (
+                f"{name} keeps secrets in a file on disk (keyrings.alt), readable by anyone "
+                "who can read your files; it is not the OS keyring"
+            )
+        if float(member.priority) < 1:
+            return f"{name} rates itself as not secure (keyring priority {member.priority} < 1)"
+    return None
+
+
 def _is_insecure(backend: keyring.backend.KeyringBackend) -> bool:
-    name = type(backend).__module__ + "." + type(backend).__name__
-    return backend.priority <= 0 or "fail" in name.lower() or "null" in name.lower()
+    return insecure_reason(backend) is not None
 
 
 @dataclass
@@ -57,13 +89,17 @@ class SecretStore:
             return False
 
     def backend_description(self) -> str:
-        """A plain sentence naming the backend, or saying there is none."""
+        """A plain sentence naming the backend, or saying why it is not used."""
         backend = self.backend
-        name = f"{type(backend).__module__}.{type(backend).__name__}"
+        name = _backend_name(backend)
         if self.available:
             return f"Secrets are kept in the OS keyring ({name})."
+        try:
+            why = insecure_reason(backend) or "it did not start"
+        except Exception:  # a backend that fails even to describe itself
+            why = "it did not start"
         return (
-            f"No secure keyring is available ({name}). Secrets cannot be saved; "
+            f"No secure keyring is available: {why}. Secrets cannot be saved; "
             "give them through environment variables for headless runs."
         )
 
