@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 
 from app import __version__
+from app.core.paths import private_umask
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
@@ -105,6 +106,7 @@ def setup_logging(verbose: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
+    private_umask()  # settings, journal, captures, logs, outbox: born user-only
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)

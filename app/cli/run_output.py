@@ -7,6 +7,7 @@ from typing import Any
 
 from app.core.pipeline import Progress
 from app.core.report import RunResult
+from connectors.base import printable
 
 LIST_LIMIT = 200  # problems listed without -v; the rest are counted
 
@@ -45,12 +46,12 @@ def print_result(result: RunResult, *, verbose: int = 0) -> int:
     """Print problems, refusals, files written and the summary (last line); return the exit code."""
     for line in _listed([p.describe() for p in result.problems], verbose):
         print(line)
-    for line in _listed([r.describe() for r in result.rejections], verbose):
+    for line in _listed([printable(r.describe()) for r in result.rejections], verbose):
         print(line)
     for output in result.outputs:
         print(f"wrote {output.csv_path} ({output.count} readings) + {output.profile_path.name}")
     for error in result.errors:
-        print(f"error: {error}")
+        print(printable(f"error: {error}"))  # names of dropped files may hold escapes
     print(result.summary())
     sys.stdout.flush()
     return result.exit_code

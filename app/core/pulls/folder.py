@@ -9,6 +9,12 @@ changed between two looks (a short settle for files touched in the last
 minute, and again after reading), or another program holds it locked. A file
 no connector can read is named and the others go on. The user's files are
 never deleted; if asked, imported files are moved into an archive subfolder.
+
+Links are not followed out of the watched folder: a symbolic link to a file
+elsewhere is named in the run's warnings and never read (nor quoted), and a
+file is opened without following a link swapped in after the listing. File
+names are shown with control characters escaped (`connectors.base.printable`),
+so a dropped name holding terminal escapes cannot reach the terminal as such.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from app.core.pulls.file_intake import (
 )
 from app.core.pulls.sftp.state import FileMemory
 from app.core.pulls.submit import Submitter
+from connectors.base import printable
 from connectors.registry import ConnectorRegistry
 
 PLACE = "local"  # how local files are remembered (SFTP files: user@host:port)
@@ -119,7 +126,7 @@ def poll_folder(
     config.validate()
     report = IntakeReport()
     reading = Reading(registry, config.connector, config.options)
-    listings = [(folder, _listing(folder, config)) for folder in config.folders()]
+    listings = [(folder, _listing(folder, config, report.warnings)) for folder in config.folders()]
     known = {f: memory.known(PLACE, str(f)) for f, _ in listings}  # one query per folder
     new = [
         (p, st) for f, files in listings for p, st in files
@@ -131,8 +138,9 @@ def poll_folder(
             break
         folder = path.parent
         listed = Listed(PLACE, str(folder), path.name, looked.st_mtime_ns, looked.st_size)
-        fetch = partial(read_when_still, path, looked)
-        record = take_file(listed, fetch, str(path), memory, reading, submit, report, known[folder])
+        fetch = partial(read_when_still, path, looked, folder)
+        label = printable(str(path))
+        record = take_file(listed, fetch, label, memory, reading, submit, report, known[folder])
         if record is not None and record.status == "imported" and config.archive:
             _archive(path, folder / config.archive, report)
     return report
@@ -161,15 +169,18 @@ def _old_enough(
     return kept
 
 
-def _listing(folder: Path, config: FolderConfig) -> list[tuple[Path, os.stat_result]]:
+def _listing(
+    folder: Path, config: FolderConfig, warnings: list[str] | None = None
+) -> list[tuple[Path, os.stat_result]]:
+    shown = printable(str(folder))
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
-        raise FolderError(f"the folder {folder} does not exist") from None
+        raise FolderError(f"the folder {shown} does not exist") from None
     except NotADirectoryError:
-        raise FolderError(f"{folder} is not a folder") from None
+        raise FolderError(f"{shown} is not a folder") from None
     except OSError as exc:
-        raise FolderError(f"cannot list the folder {folder}: {exc.strerror or exc}") from exc
+        raise FolderError(f"cannot list the folder {shown}: {exc.strerror or exc}") from exc
     files = []
     for entry in entries:
         name = entry.name
@@ -178,11 +189,26 @@ def _listing(folder: Path, config: FolderConfig) -> list[tuple[Path, os.stat_res
         ):
             continue
         try:
+            if entry.is_symlink() and not inside(Path(entry.path), folder):
+                if warnings is not None:
+                    warnings.append(f"{printable(entry.path)}: {LINK_OUT}")
+                continue
             if entry.is_file(follow_symlinks=True):
                 files.append((Path(entry.path), os.stat(entry.path)))
         except OSError:  # vanished between the listing and the look
             continue
     return sorted(files, key=lambda f: (f[1].st_mtime_ns, f[0].name))
+
+
+LINK_OUT = "a link to a file outside the watched folder; not followed, not read"
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, links resolved, is in `folder` (itself resolved)."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a loop of links
+        return False
 
 
 def _settled(
@@ -206,7 +232,9 @@ def _settled(
             kept.append((path, looked))
         else:
             report.waiting += 1
-            report.warnings.append(f"{path} is still being written; left for the next run")
+            report.warnings.append(
+                f"{printable(str(path))} is still being written; left for the next run"
+            )
     return kept
 
 
@@ -214,32 +242,40 @@ def _same(first: os.stat_result, second: os.stat_result) -> bool:
     return (first.st_size, first.st_mtime_ns) == (second.st_size, second.st_mtime_ns)
 
 
-def read_when_still(path: Path, looked: os.stat_result) -> bytes:
+def read_when_still(path: Path, looked: os.stat_result, folder: Path | None = None) -> bytes:
     """The file's bytes, if it is not locked and did not change since `looked`.
+
+    With `folder`, a path that leads out of it (a link swapped in since the
+    listing) is refused, and the final file is opened without following links.
 
     Raises:
         FileNotReady: locked, not readable yet, or changed while being read.
-        FetchError: it vanished or cannot be read for another reason.
+        FetchError: it vanished, leads out of `folder`, or cannot be read.
     """
+    shown = printable(str(path))
     try:
-        with path.open("rb") as handle:
-            _not_locked(handle.fileno(), path)
+        if folder is not None and not inside(path, folder):
+            raise FetchError(f"{shown}: {LINK_OUT}")
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path.resolve(), flags)
+        with os.fdopen(fd, "rb") as handle:
+            _not_locked(handle.fileno(), shown)
             data = handle.read()
-        after = path.stat()
+            after = os.fstat(handle.fileno())
     except FileNotFoundError:
-        raise FetchError(f"{path} vanished before it could be read") from None
+        raise FetchError(f"{shown} vanished before it could be read") from None
     except PermissionError as exc:
         raise FileNotReady(
-            f"{path} is locked or not readable ({exc.strerror or exc}); left for the next run"
+            f"{shown} is locked or not readable ({exc.strerror or exc}); left for the next run"
         ) from None
     except OSError as exc:
-        raise FetchError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise FetchError(f"cannot read {shown}: {exc.strerror or exc}") from exc
     if not _same(looked, after) or len(data) != looked.st_size:
-        raise FileNotReady(f"{path} is still being written; left for the next run")
+        raise FileNotReady(f"{shown} is still being written; left for the next run")
     return data
 
 
-def _not_locked(fd: int, path: Path) -> None:
+def _not_locked(fd: int, path: str) -> None:
     """Refuse a file another program holds an exclusive lock on (a writer still at it).
 
     On Windows a writer that shares no reading makes `open` itself fail
@@ -268,4 +304,6 @@ def _archive(path: Path, archive: Path, report: IntakeReport) -> None:
         path.rename(target)
         report.archived += 1
     except OSError as exc:
-        report.warnings.append(f"imported {path.name} but could not move it to {archive}: {exc}")
+        report.warnings.append(
+            printable(f"imported {path.name} but could not move it to {archive}: {exc}")
+        )
