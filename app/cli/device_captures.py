@@ -15,15 +15,16 @@ device map NAME --points PATH --id PATH --time PATH --value PATH [--unit PATH]
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli import EXIT_OK, UsageError
-from app.core.listener.capture import CaptureStore
-from app.core.listener.commit import PushCommitter, PushJob
-from app.core.listener.push_intake import PushIntake
-from app.core.listener.replay import preview_held, replay_held
-from app.core.paths import AppPaths
+from app.cli.loading import device_registry, load_home
 from app.core.sources.devices import DeviceError, DeviceRegistry
+
+if TYPE_CHECKING:
+    from app.core.listener.capture import CaptureStore
+    from app.core.listener.commit import PushJob
+    from app.core.paths import AppPaths
 
 EXIT_HELD = 1  # --replay left bodies held (their problems are printed)
 
@@ -57,11 +58,10 @@ def register(actions: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _open(args: argparse.Namespace) -> tuple[AppPaths, Any, DeviceRegistry, CaptureStore]:
-    from app.cli.device_cmd import registry
-    from app.cli.loading import load_home
+    from app.core.listener.capture import CaptureStore
 
     paths, settings = load_home(args)
-    devices = registry(paths)
+    devices = device_registry(paths)
     captures = CaptureStore(
         paths.data_dir / "captures.sqlite3",
         max_count=settings.listener.capture_max_count,
@@ -126,6 +126,9 @@ def _replay(
     store: CaptureStore,
 ) -> int:
     from app.core.journal.store import Journal
+    from app.core.listener.commit import PushCommitter
+    from app.core.listener.push_intake import PushIntake
+    from app.core.listener.replay import replay_held
     from app.core.sources.register_modes import RegisterModes
     from app.core.sources.register_store import RegisterStore
 
@@ -184,6 +187,9 @@ def mapping_of(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_map(args: argparse.Namespace) -> int:
     """`device map NAME …`: store the mapping, show what each held body gives."""
+    from app.core.listener.push_intake import PushIntake
+    from app.core.listener.replay import preview_held
+
     _, _, devices, store = _open(args)
     try:
         try:

@@ -19,19 +19,18 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli import EXIT_OK, UsageError
 from app.cli.journal.deliver import add_connection_options
-from app.cli.loading import load_home
-from app.core.listener import address
+from app.cli.loading import device_registry, load_home
 from app.core.listener.address import PushAddress
-from app.core.paths import AppPaths
-from app.core.push_readers import reader_option_specs
-from app.core.secrets import SecretStore
-from app.core.settings import Settings
 from app.core.sources.devices import PUSH_CONNECTORS, Device, DeviceError, DeviceRegistry
 from connectors.push.options import shown as _shown
+
+if TYPE_CHECKING:
+    from app.core.paths import AppPaths
+    from app.core.settings import Settings
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -102,16 +101,10 @@ def _run_serve(args: argparse.Namespace) -> int:
     return run_serve(args)
 
 
-def registry(paths: AppPaths) -> DeviceRegistry:
-    """The device registry of a home."""
-    paths.ensure()
-    return DeviceRegistry(
-        paths.config_dir / "devices.json", paths.data_dir / "device-stats.json", SecretStore()
-    )
-
-
 def push_address(paths: AppPaths, settings: Settings) -> PushAddress:
     """Where devices reach the listener: the running one's real address, else the settings'."""
+    from app.core.listener import address
+
     return address.push_address(paths.data_dir, settings.listener)
 
 
@@ -131,7 +124,7 @@ def _options(pairs: list[str]) -> dict[str, Any]:
 def run_add(args: argparse.Namespace) -> int:
     """`device add`: register and print URL and token."""
     paths, settings = load_home(args)
-    devices = registry(paths)
+    devices = device_registry(paths)
     try:
         token = devices.add(args.name, args.connector, args.tz or "UTC", **_options(args.set))
     except DeviceError as exc:
@@ -157,7 +150,7 @@ def run_set(args: argparse.Namespace) -> int:
             "--expected-interval (`device show NAME` lists the options)"
         )
     try:
-        device = registry(paths).update(
+        device = device_registry(paths).update(
             args.name,
             tz=args.tz,
             options=options,
@@ -181,8 +174,10 @@ def run_set(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     """`device show NAME`: definition, statistics and every reader option."""
+    from app.core.push_readers import reader_option_specs
+
     paths, settings = load_home(args)
-    devices = registry(paths)
+    devices = device_registry(paths)
     try:
         device = devices.get(args.name)
     except DeviceError as exc:
@@ -235,7 +230,7 @@ def _print_device(devices: DeviceRegistry, device: Device, where: PushAddress) -
 def run_list(args: argparse.Namespace) -> int:
     """`device list`: definitions and statistics."""
     paths, settings = load_home(args)
-    devices = registry(paths)
+    devices = device_registry(paths)
     if not devices.all():
         print("no devices; add one with `meterbridge device add NAME --connector …`")
     where = push_address(paths, settings)
@@ -252,7 +247,7 @@ def run_remove(args: argparse.Namespace) -> int:
     """`device remove NAME`."""
     paths, _ = load_home(args)
     try:
-        registry(paths).remove(args.name)
+        device_registry(paths).remove(args.name)
     except DeviceError as exc:
         raise UsageError(str(exc)) from None
     print(f"device {args.name} removed; its token no longer works")
@@ -262,7 +257,7 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_token(args: argparse.Namespace) -> int:
     """`device token NAME [--new]`."""
     paths, _ = load_home(args)
-    devices = registry(paths)
+    devices = device_registry(paths)
     try:
         token = devices.new_token(args.name) if args.new else devices.stored_token(args.name)
     except DeviceError as exc:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from app.core.mapping import MappingTable
     from app.core.paths import AppPaths
     from app.core.settings import EnergyCapSettings, Settings
+    from app.core.sources.devices import DeviceRegistry
 
 
 def load_home(args: argparse.Namespace) -> tuple[AppPaths, Settings]:
@@ -82,3 +83,14 @@ def open_journal_views(args: argparse.Namespace) -> JournalViews:
         return JournalViews(paths.journal_file)
     except JournalError as exc:
         raise UsageError(str(exc)) from None
+
+
+def device_registry(paths: AppPaths) -> DeviceRegistry:
+    """The push devices of a home (tokens in the keyring)."""
+    from app.core.secrets import SecretStore
+    from app.core.sources.devices import DeviceRegistry
+
+    paths.ensure()
+    return DeviceRegistry(
+        paths.config_dir / "devices.json", paths.data_dir / "device-stats.json", SecretStore()
+    )

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.core.push_readers import option_problem
 from app.core.secrets import NoKeyringError, SecretStore
 from app.core.sources.device_files import read_devices as _read_devices
 from app.core.sources.device_files import write_json as _write_json
@@ -110,6 +109,8 @@ def validate_options(options: dict[str, Any], connector: str) -> None:
     Raises:
         DeviceError: naming the option and what it accepts (an unknown name: the valid ones).
     """
+    from app.core.push_readers import option_problem  # the readers load pandas: only when checking
+
     problem = option_problem(connector, options)
     if problem:
         raise DeviceError(problem)
