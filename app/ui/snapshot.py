@@ -239,4 +239,6 @@ def first_push_text(seen: dict[str, Any] | None) -> str:
     at = datetime.fromisoformat(str(seen["last_seen"])).astimezone().strftime("%H:%M")
     if seen.get("last_error") and seen.get("last_error_at") == seen.get("last_seen"):
         return f"✗ a push arrived at {at} but was refused: {seen['last_error']}"
+    if not received:
+        return f"✓ a push arrived at {at} (no readings in it yet)"
     return f"✓ received {received} reading{'s' if received != 1 else ''} at {at}"

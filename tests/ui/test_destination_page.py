@@ -1,4 +1,5 @@
-"""The wizards' Destination page: says where every source's readings go, and opens Settings."""
+"""The wizards' last page says where every source's readings go (no page of its own), and opens
+Settings; the source's settings are labelled rows in plain words."""
 
 from __future__ import annotations
 
@@ -83,12 +84,14 @@ def test_no_connection_says_outbox_for_all_sources_and_settings_changes_it(
     qtbot.keyClick(page.test, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: page.result.text() not in ("", "Testing…"), timeout=20_000)
     assert page.result.text() == f"The key works on {energycap.url.split('//')[1]}."
-    # The summary repeats it; what is saved holds no per-source destination.
-    qtbot.keyClick(wizard, Qt.Key.Key_Return)
+    # It is the summary: labelled rows in plain words; what is saved holds no destination.
     assert wizard.currentId() == SUMMARY
-    summary = wizard.page(SUMMARY).text.toPlainText()
-    assert f"Destination (all sources, set in Settings): The readings of every source go to " \
-        f"EnergyCAP at {energycap.url}" in summary  # fmt: skip
+    summary = wizard.page(SUMMARY).summary_text()
+    assert f"Readings go to: The readings of every source go to EnergyCAP at {energycap.url}" \
+        in summary  # fmt: skip
+    assert f"Folder: {tmp_path}" in summary and "Runs: every 30 minutes" in summary
+    words = summary.replace(str(tmp_path), "")
+    assert "True" not in words and "[" not in words and "_" not in words
     with qtbot.waitSignal(wizard.source_saved):
         qtbot.keyClick(wizard, Qt.Key.Key_Return)
     saved = json.loads(sources_file(context.paths.config_dir).read_text("utf-8"))

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 HEADER_LABELS = ("Source id", "Quantity", "Channel import id", "Meter import id", "Channel id",
                  "Observation type", "Unit", "Multiplier", "Register")  # fmt: skip
 COLUMN = {name: number for number, name in enumerate(MAPPING_HEADER)}
+TARGETS = ("channel_import_id", "meter_import_id", "channel_id")
 
 
 class MappingEditor(QDialog):
@@ -171,8 +172,8 @@ class MappingEditor(QDialog):
         for row in range(self.table.rowCount()):
             cells = [self.table.item(row, c) for c in range(len(MAPPING_HEADER))]
             values = [(cell.text() if cell else "").strip() for cell in cells]
-            if any(values):
-                writer.writerow(values)
+            if any(values) and any(values[COLUMN[t]] for t in TARGETS):
+                writer.writerow(values)  # a row without a target uses the default: not saved
         return out.getvalue()
 
     def checked_table(self) -> MappingTable | None:
@@ -211,18 +212,14 @@ class MappingEditor(QDialog):
         return True
 
     def save(self) -> bool:
-        """Write to the mapping file in use (asking for one the first time) and use it."""
+        """Write the mapping into the app's home (or the file in use) and use it; no dialog."""
         if self.path is None:
-            name, _ = QFileDialog.getSaveFileName(
-                self, "Save mapping", "mapping.csv", "CSV (*.csv)"
-            )
-            if not name:
-                return False
-            self.path = Path(name)
+            self.path = self.context.paths.config_dir / "mapping.csv"
         if not self.export_csv(self.path):
             return False
         self.context.settings.mapping_file = str(self.path)
         self.context.save()
+        self.status.setText(f"Saved {self.table.rowCount()} row(s); they are used from now on.")
         self.saved.emit(str(self.path))
         return True
 

@@ -1,4 +1,4 @@
-"""The setup wizard: shared pages (mapping, schedule, destination) around a kind's own pages."""
+"""The setup wizard: shared pages (mapping, schedule, summary) around a kind's own pages."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from app.core.sources.setup import save_source
 from app.ui.context import AppContext
 from app.ui.wizards.base_page import FormPage
 from app.ui.wizards.kinds import WizardKind, kind_named
-from app.ui.wizards.pages.destination_page import DestinationPage
 from app.ui.wizards.pages.generic_page import GenericPage
 from app.ui.wizards.pages.kind_page import KindPage
 from app.ui.wizards.pages.mapping_page import MappingPage
@@ -34,7 +33,8 @@ from connectors.base import SourceError
 
 log = logging.getLogger(__name__)
 
-KIND, SOURCE, TEST, MAPPING, SCHEDULE, DESTINATION, SUMMARY = range(1, 8)
+KIND, SOURCE, TEST, MAPPING, SCHEDULE, SUMMARY = range(1, 7)
+DESTINATION = SUMMARY  # where readings go is said on the summary (it is app-wide)
 SOURCE_PAGES: dict[str, type[FormPage]] = {
     "episensor": EpiSensorPage,
     "acurev2100": AcuRevPage,
@@ -84,7 +84,6 @@ class SourceWizard(QWizard):
         for number, page in (
             (MAPPING, MappingPage()),
             (SCHEDULE, SchedulePage()),
-            (DESTINATION, DestinationPage()),
             (SUMMARY, SummaryPage()),
         ):
             self.setPage(number, page)
@@ -156,7 +155,9 @@ class SourceWizard(QWizard):
             return TEST if self._has_test() else MAPPING
         if current == TEST:
             return MAPPING
-        return {MAPPING: SCHEDULE, SCHEDULE: DESTINATION, DESTINATION: SUMMARY}.get(current, -1)
+        if current == MAPPING:  # a push device has no schedule: it sends when it sends
+            return SUMMARY if self.kind in PUSH_KINDS else SCHEDULE
+        return {SCHEDULE: SUMMARY}.get(current, -1)
 
     def _has_test(self) -> bool:
         if self.page(TEST) is None:
@@ -177,7 +178,6 @@ class SourceWizard(QWizard):
     def page_values(self, which: str) -> dict[str, Any]:
         """The values of one page: source, test, mapping, schedule or destination."""
         number = {"source": SOURCE, "test": TEST, "mapping": MAPPING, "schedule": SCHEDULE}
-        number["destination"] = DESTINATION
         page = self.page(number[which])
         return page.values() if isinstance(page, FormPage) else {}
 

@@ -6,10 +6,18 @@ import logging
 from typing import Any
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from app.core.sources.devices import DeviceError, DeviceRegistry
+from app.ui.firewall import allow_port
 from app.ui.wizards.base_page import FormPage
+from app.ui.wizards.push.first_push import FirstPushStatus
+from app.ui.wizards.push.network import (
+    lan_addresses,
+    listens_on_network,
+    push_urls,
+    set_network_listening,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +31,8 @@ def device_registry(context: Any) -> DeviceRegistry:
 
 
 def push_url(settings: Any, name: str) -> str:
-    """The URL a device pushes to, from the listener settings (as `device add` prints it)."""
-    listener = settings.listener
-    scheme = "https" if listener.tls_cert else "http"
-    host = listener.public_host or listener.host
-    return f"{scheme}://{host}:{listener.port}/push/{name}"
+    """The best URL a device pushes to (a LAN address when listening on the network)."""
+    return push_urls(settings.listener, name)[0]
 
 
 class PushTestPage(FormPage):
@@ -37,8 +42,12 @@ class PushTestPage(FormPage):
         super().__init__(
             "Connect the device",
             "Type this address and token into the device's HTTP post channel / export. "
-            "meterbridge's listener must be running (it runs while the app is in the tray).",
+            "meterbridge receives the pushes while it runs (in the tray too).",
         )
+        self.network = QCheckBox("&Listen on the network (devices on your LAN can reach this PC)")
+        self.network.setAccessibleName("Listen on the network")
+        self.network.toggled.connect(self._on_network_toggled)
+        self.form.addRow("", self.network)
         self.url = QLineEdit()
         self.url.setReadOnly(True)
         self.token = QLineEdit()
@@ -52,8 +61,15 @@ class PushTestPage(FormPage):
             "password, or as ?token= in the address."
         )
         self.note.setWordWrap(True)
+        self.others = QLabel("")
+        self.others.setAccessibleName("Other addresses of this PC")
+        self.others.setWordWrap(True)
+        self.extra.addWidget(self.others)
         self.extra.addWidget(self.note)
+        self.status = FirstPushStatus(lambda: self.wiz().context.services)
+        self.extra.addWidget(self.status)
         self.registered: str | None = None
+        self.addresses = lan_addresses  # tests give their own
 
     def _copyable(self, edit: QLineEdit, what: str) -> QWidget:
         holder = QWidget()
@@ -71,7 +87,10 @@ class PushTestPage(FormPage):
         wizard = self.wiz()
         name = wizard.source_name()
         tz = str(wizard.page_values("source").get("tz", "UTC"))
-        self.url.setText(push_url(wizard.context.settings, name))
+        self.network.blockSignals(True)
+        self.network.setChecked(listens_on_network(wizard.context.settings.listener))
+        self.network.blockSignals(False)
+        self._show_urls()
         try:
             token = device_registry(wizard.context).add(name, wizard.kind_info().connector, tz)
         except DeviceError as exc:
@@ -82,6 +101,37 @@ class PushTestPage(FormPage):
         self.token.setText(token)
         self.error.setText("")
         log.info("device %s registered for %s pushes", name, wizard.kind_info().connector)
+        serial = str(wizard.page_values("source").get("serial", ""))
+        self.status.watch(name, self.url.text(), token, wizard.kind_info().connector, serial)
+
+    def _show_urls(self) -> None:
+        listener = self.wiz().context.settings.listener
+        urls = push_urls(listener, self.wiz().source_name(), self.addresses)
+        self.url.setText(urls[0])
+        if not listens_on_network(listener):
+            self.others.setText(
+                "Only this PC can push to this address. For a device on the network, "
+                "tick “Listen on the network”."
+            )
+        elif len(urls) > 1:
+            self.others.setText("This PC can also be reached at: " + ", ".join(urls[1:]))
+        else:
+            self.others.setText("")
+        self.status.target = (self.url.text(), *self.status.target[1:])
+
+    def _on_network_toggled(self, on: bool) -> None:
+        """Save the choice and restart the listener on the new address (Windows: firewall)."""
+        context = self.wiz().context
+        set_network_listening(context.settings.listener, on)
+        context.save()
+        note = allow_port(context.settings.listener.port, context.paths.config_dir) if on else ""
+        window = self.wizard().parentWidget() if self.wizard() is not None else None
+        restart = getattr(window, "restart_services", None)
+        if restart is not None:
+            restart()
+        self._show_urls()
+        if note:
+            self.others.setText(f"{self.others.text()} {note}".strip())
 
     def forget(self) -> None:
         """Unregister the device this page registered (Back or Cancel)."""
@@ -96,6 +146,7 @@ class PushTestPage(FormPage):
 
     def cleanupPage(self) -> None:
         """Back: the name may change, so the registration goes."""
+        self.status.stop()
         self.forget()
         super().cleanupPage()
 
