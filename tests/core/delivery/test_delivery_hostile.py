@@ -6,6 +6,7 @@ stops the queue; an unexpected error leaves the batch pending, said once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -56,6 +57,21 @@ def test_an_answer_that_does_not_account_for_readings_confirms_none(journal, fak
     again = run(journal, fake)
     assert again.complete and again.confirmed == 50
     assert at_fake(fake, 11) == expected(readings)
+
+
+@pytest.mark.parametrize("mode", ["vague_counts", "html"])
+def test_esa_answers_are_reconciled_the_same_way(journal, fake, mode) -> None:
+    fake.add_esa_channel(71, "ESA-1", "DP-1", "Use", "kWh", 30)
+    readings = day("MPAN7")
+    journal.accept(readings, source="hh")
+    mapping = parse_mapping_csv("source_id,channel_import_id\nMPAN7,ESA-1\n", "m.csv")
+    esa = dataclasses.replace(FAST, api="esa")
+    fake.hostile(mode, "/api/v202407/esaReading")
+    report = run(journal, fake, settings=esa, mapping=mapping)
+    assert report.confirmed == 0 and report.unconfirmed == 50
+    fake.clear_hostile()
+    assert run(journal, fake, settings=esa, mapping=mapping).complete
+    assert at_fake(fake, 71) == expected(readings)
 
 
 def test_named_failures_are_dead_lettered_even_when_the_counts_are_vague(journal, fake) -> None:
