@@ -68,6 +68,12 @@ Name: "{autodesktop}\{#AppName}"; Filename: "{app}\{#AppExe}"; Tasks: desktopico
 
 [Registry]
 Root: HKCU; Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"; ValueType: string; ValueName: "meterbridge"; ValueData: """{app}\{#AppExe}"" {#TrayArgs}"; Flags: uninsdeletevalue; Tasks: startwithwindows
+; "Open with > meterbridge" for meter files (.csv, .df2), per user; the default program stays.
+Root: HKCU; Subkey: "Software\Classes\meterbridge.MeterFile"; ValueType: string; ValueName: ""; ValueData: "Meter data file"; Flags: uninsdeletekey
+Root: HKCU; Subkey: "Software\Classes\meterbridge.MeterFile\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"",0"
+Root: HKCU; Subkey: "Software\Classes\meterbridge.MeterFile\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"" gui ""%1"""
+Root: HKCU; Subkey: "Software\Classes\.csv\OpenWithProgids"; ValueType: string; ValueName: "meterbridge.MeterFile"; ValueData: ""; Flags: uninsdeletevalue
+Root: HKCU; Subkey: "Software\Classes\.df2\OpenWithProgids"; ValueType: string; ValueName: "meterbridge.MeterFile"; ValueData: ""; Flags: uninsdeletevalue
 
 [Run]
 Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent; Check: not AppWasRunning
