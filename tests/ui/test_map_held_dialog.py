@@ -133,3 +133,30 @@ def test_a_csv_body_is_a_table_whose_columns_are_clicked(qtbot: QtBot, tmp_path:
         "register": True,
         "tz": "UTC",
     }
+
+
+def test_the_main_windows_row_counts_held_pushes_and_opens_the_dialog(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from app.core.paths import resolve_paths
+    from app.core.settings import Settings
+    from app.ui.captures.row import HeldPushesRow
+
+    paths = resolve_paths(tmp_path / "home").ensure()
+    devices = DeviceRegistry(paths.config_dir / "devices.json")
+    devices.add("gw", "episensor")
+    captures = CaptureStore(paths.data_dir / "captures.sqlite3")
+    intake = PushIntake(devices, captures)
+    for serial in ("S1", "S2", "S3"):
+        payload = Payload(nested(serial, [1.0]), "push-body", "application/json")
+        assert intake.take(devices.get("gw"), payload).status == 202
+    captures.close()
+    row = HeldPushesRow(paths, Settings())
+    qtbot.addWidget(row)
+    with qtbot.waitSignal(row.counted, timeout=5000):
+        row.refresh()
+    assert row.label.text() == "3 pushes held: map them" and not row.isHidden()
+    dialog = row.open_dialog("gw")
+    qtbot.addWidget(dialog)
+    assert "3 pushes from gw are held" in dialog.intro.text()
+    dialog.reject()

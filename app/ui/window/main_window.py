@@ -11,6 +11,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSizePolicy, QVBoxLayout, QWidget
 
 from app import __version__
+from app.ui.captures.row import HeldPushesRow
 from app.ui.context import AppContext
 from app.ui.elided_label import ElidedLabel
 from app.ui.preview.window import PreviewWindow
@@ -65,6 +66,8 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QTabWidget
 
         self.banner = Banner()
+        # "12 pushes held: map them" + "Map held pushes…" (hidden while nothing is held)
+        self.held_pushes = HeldPushesRow(self.context.paths, self.context.settings)
         self.sources = SourcesPanel()
         self.activity = ActivityPanel()
         self.dead = DeadLettersPanel()
@@ -85,6 +88,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.banner)
+        layout.addWidget(self.held_pushes)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.connection_label = QLabel()
@@ -233,6 +237,12 @@ class MainWindow(QMainWindow):
         )
         self.preview_opened.emit(preview)
         return preview
+
+    def open_paths(self, paths: list[str]) -> list[PreviewWindow]:
+        """Preview each file (`meterbridge gui FILE…`, Open with, a second launch)."""
+        self.bring_to_front()
+        opened = [self.open_path(Path(p)) for p in paths]
+        return [p for p in opened if p is not None]
 
     def _candidates(self, path: Path) -> list[Candidate]:
         if not path.is_file():
