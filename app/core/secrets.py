@@ -9,6 +9,9 @@ scale: the OS keyrings rate 5 and up) that does not keep secrets in a plain
 file. keyrings.alt's backends (a plaintext file, a file "encrypted" with a
 password kept beside it, ...) rate below 1 and are refused by name too; a
 chain of backends is secure only if every backend in it is.
+
+`keyring` is imported when a secret is first read or written, not with this module: commands
+that never touch a secret (`meterbridge --help`, `device list`) do not pay for it.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ import contextlib
 import logging
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import keyring
-import keyring.backend
-import keyring.errors
+if TYPE_CHECKING:
+    import keyring.backend
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,8 @@ class SecretStore:
     @property
     def backend(self) -> keyring.backend.KeyringBackend:
         """The keyring backend in use."""
+        import keyring
+
         return keyring.get_keyring()
 
     @property
@@ -105,6 +110,8 @@ class SecretStore:
 
     def get(self, name: str, *, env: str | None = None) -> str | None:
         """The secret from the keyring, else from its environment variable."""
+        import keyring.errors
+
         value: str | None = None
         if self.available:
             try:
@@ -124,11 +131,15 @@ class SecretStore:
         """
         if not self.available:
             raise NoKeyringError(self.backend_description())
+        import keyring
+
         keyring.set_password(self.service, name, value)
 
     def delete(self, name: str) -> None:
         """Forget a secret (no error if it was not there)."""
         if not self.available:
             return
+        import keyring.errors
+
         with contextlib.suppress(keyring.errors.PasswordDeleteError):
             keyring.delete_password(self.service, name)
