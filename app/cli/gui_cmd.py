@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 
@@ -10,6 +11,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Add the `gui` command."""
     parser = subparsers.add_parser("gui", parents=[common], help="open the desktop app (default)")
     parser.add_argument("--minimized", action="store_true", help="start in the tray")
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE", help="meter files to preview at once (Open with…)"
+    )
     # The release script times the real start with it (app.ui.self_check); not for users.
     parser.add_argument("--exit-when-shown", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
@@ -28,4 +32,5 @@ def run(args: argparse.Namespace) -> int:
 
         exit_when_shown()
     minimized = bool(getattr(args, "minimized", False))
-    return run_app(home=args.home, minimized=minimized, services_factory=GuiServices)
+    files = [str(Path(f).resolve()) for f in getattr(args, "files", []) or []]
+    return run_app(home=args.home, minimized=minimized, services_factory=GuiServices, files=files)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
@@ -77,15 +78,16 @@ def build(
     *,
     single: bool = True,
     services_factory: ServicesFactory | None = None,
+    files: list[str] | None = None,
 ) -> Running | None:
-    """Make the object graph; None when another instance was asked to show itself."""
+    """Make the object graph; None when another instance was asked to show itself (and `files`)."""
     paths = resolve_paths(home).ensure()
     log_file = setup_logging(paths.log_dir)
     app = ensure_qapp()
     instance = None
     if single:
         name = server_name(str(paths.config_dir))
-        if ask_running_instance(name):
+        if ask_running_instance(name, files=files):
             log.info("meterbridge is already running; asked it to show its window")
             return None
         instance = SingleInstance(name, app)
@@ -101,6 +103,7 @@ def build(
         app.setQuitOnLastWindowClosed(False)
     if instance is not None:
         instance.raise_requested.connect(window.bring_to_front)
+        instance.files_requested.connect(window.open_paths)
     if services_factory is not None:
         window.attach_services(services_factory(paths))
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
@@ -124,13 +127,16 @@ def run_app(
     *,
     minimized: bool = False,
     services_factory: ServicesFactory | None = None,
+    files: list[str] | None = None,
 ) -> int:
-    """Run the desktop app until it quits; returns the exit code."""
-    running = build(home, services_factory=services_factory)
+    """Run the desktop app until it quits, previewing `files`; returns the exit code."""
+    running = build(home, services_factory=services_factory, files=files)
     if running is None:
         return 0
-    if not (minimized and running.tray is not None):
+    if not (minimized and running.tray is not None) or files:
         running.window.show()
+    if files:
+        QTimer.singleShot(0, lambda: running.window.open_paths(files))
     code = int(running.app.exec())
     if running.window.services is not None:
         running.window.services.stop()

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 RAISE = b"raise\n"
+OPEN = b"open "  # followed by a file path and a newline: preview that file
 
 
 def server_name(home: str) -> str:
@@ -17,13 +18,13 @@ def server_name(home: str) -> str:
     return f"meterbridge-{digest}"
 
 
-def ask_running_instance(name: str, timeout_ms: int = 1000) -> bool:
-    """Tell a running instance to raise its window; True if one answered."""
+def ask_running_instance(name: str, timeout_ms: int = 1000, files: list[str] | None = None) -> bool:
+    """Tell a running instance to raise its window (and preview `files`); True if one answered."""
     socket = QLocalSocket()
     socket.connectToServer(name)
     if not socket.waitForConnected(timeout_ms):
         return False
-    socket.write(RAISE)
+    socket.write(RAISE + b"".join(OPEN + f.encode("utf-8") + b"\n" for f in files or []))
     socket.flush()
     socket.waitForBytesWritten(timeout_ms)
     socket.disconnectFromServer()
@@ -34,6 +35,7 @@ class SingleInstance(QObject):
     """The first instance's listening side; emits `raise_requested` on a second launch."""
 
     raise_requested = Signal()
+    files_requested = Signal(list)  # paths a second launch asked to preview
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -70,5 +72,10 @@ class SingleInstance(QObject):
             self._read(socket)
 
     def _read(self, socket: QLocalSocket) -> None:
-        if bytes(socket.readAll().data()).startswith(RAISE.strip()):
+        data = bytes(socket.readAll().data())
+        if data.startswith(RAISE.strip()):
             self.raise_requested.emit()
+        files = [line[len(OPEN) :].decode("utf-8", "replace")
+                 for line in data.splitlines() if line.startswith(OPEN)]  # fmt: skip
+        if files:
+            self.files_requested.emit(files)
