@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from connectors.base import Problem, Source, SourceError, concat_batches
+from connectors.generic import readings_push
 from connectors.push import aculink810, acurev2100, episensor, mapped
 from connectors.push.common import TIME_ENCODINGS, PointColumns
 from connectors.push.options import OptionSpec, check_option
@@ -181,6 +182,10 @@ def parse_payload(
     reader = COLUMN_READERS.get(connector_id)
     if reader is not None:
         return reader(data, name, options)
+    if connector_id == "readings":  # the common shape without pandas, else the connector
+        common = readings_push.parse_push(data, name, options)
+        if common is not None:
+            return common
     connector = _catalog_connector(connector_id)
     batch = concat_batches(list(connector.read(Source.from_bytes(data, name), options)))
     return batch.readings, batch.problems, batch.info

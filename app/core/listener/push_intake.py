@@ -147,6 +147,7 @@ class PushIntake:
                 intake.job = PushJob(device, frame=frame)
             else:
                 intake.job = PushJob(device, columns=parsed)
+            intake.job.hints = list(parsed.info.get("mapping_hint") or [])
             return intake
         frame, problems, info = parsed
         intake = Intake(problems=list(problems), info=dict(info))
