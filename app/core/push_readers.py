@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from app.core import readings_push
 from connectors.base import Problem, Source, SourceError, concat_batches
-from connectors.generic import readings_push
 from connectors.push import aculink810, acurev2100, episensor, mapped
 from connectors.push.common import TIME_ENCODINGS, PointColumns
 from connectors.push.options import OptionSpec, check_option

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.push_readers import _catalog_connector
+from app.core.readings_push import parse_push
 from connectors.base import Source, concat_batches
-from connectors.generic.readings_push import parse_push
 
 times = st.builds(
     lambda day, minute, second, offset: (
