@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from app.core.energycap.client import EnergyCapClient, RetryPolicy
 from app.core.mapping import Codes, MappingTable, load_mapping
 from app.core.secrets import SecretStore
 from app.core.settings import EnergyCapSettings, Settings
+
+if TYPE_CHECKING:  # the HTTP client (requests) loads when a client is built, not for a mapping
+    from app.core.energycap.client import EnergyCapClient
 
 API_KEY_NAME = "energycap-api-key"
 NO_KEY_MESSAGE = (
@@ -39,6 +42,8 @@ def client_from_settings(
     Raises:
         ConnectionSetupError: when there is no API key or the URL is not usable.
     """
+    from app.core.energycap.client import EnergyCapClient, RetryPolicy
+
     key = (secrets or SecretStore()).get(API_KEY_NAME)
     if not key:
         raise ConnectionSetupError(NO_KEY_MESSAGE)
