@@ -85,8 +85,9 @@ def parse_chunk(raw: pd.DataFrame, lines: np.ndarray, rules: CellRules) -> Parse
         lines: the 1-based physical line of each row.
         rules: how to read cells.
     """
+    swallowed = _swallowed_rows(raw, lines, rules)
     raw, lines, problems = _drop_blank_and_wide(raw, lines, rules)
-    problems += _swallowed_rows(raw, lines, rules)
+    problems += swallowed
     ids = _cells(raw, rules, "id").str.strip()
     bad_id = (ids == "").to_numpy(dtype=bool)
     problems += _problems(rules, lines, ids, bad_id, "id", "the source id is empty")
@@ -138,21 +139,29 @@ def _drop_blank_and_wide(
 
 def _swallowed_rows(raw: pd.DataFrame, lines: np.ndarray, rules: CellRules) -> list[Problem]:
     """Name cells that ran over line breaks and hold what looks like whole rows: a quote
-    opened and closed only lines later, so the rows between were read as one cell."""
+    opened and closed only lines later, so the rows between were read as one cell.
+
+    Only rows followed by a jump in line numbers (and the chunk's last row) can hold a
+    line break, so only those are looked at.
+    """
+    if not len(raw):
+        return []
     problems = []
-    for column in raw.columns:
-        cells = raw[column]
-        spans = cells.str.contains("\n", regex=False).to_numpy(dtype=bool)
-        for row in np.flatnonzero(spans):
-            inner = str(cells.iloc[row]).split("\n")[1:]
-            if not any(max(part.count(d) for d in ",;\t|") >= rules.width - 1 for part in inner):
-                continue  # a note written over several lines
-            message = (
-                f"a quote opened on this line is closed only {len(inner)} line(s) later: the "
-                "lines between look like rows but were read as one cell, so their readings "
-                "are lost; close the quote"
-            )
-            problems.append(Problem(ProblemKind.BAD_VALUE, message, rules.file, int(lines[row])))
+    for row in np.flatnonzero(np.append(np.diff(lines) > 1, True)):
+        inner = [
+            part
+            for cell in raw.iloc[row]
+            if "\n" in str(cell)
+            for part in str(cell).split("\n")[1:]
+        ]
+        if not any(max(part.count(d) for d in ",;\t|") >= rules.width - 1 for part in inner):
+            continue  # no line break, or a note written over several lines
+        message = (
+            f"a quote opened on this line is closed only {len(inner)} line(s) later: the "
+            "lines between look like rows but were read as one cell, so their readings "
+            "are lost; close the quote"
+        )
+        problems.append(Problem(ProblemKind.BAD_VALUE, message, rules.file, int(lines[row])))
     return problems
 
 
