@@ -102,3 +102,11 @@ def test_status_lists_what_the_journal_holds_without_pandas(tmp_path: Path) -> N
         capture_output=True, text=True, check=True, timeout=60,
     ).stdout  # fmt: skip
     assert "meters" in shown and "2026-01-05T00:30:00+00:00" in shown
+
+
+def test_convert_of_a_small_file_loads_no_gui_or_network_stack(tmp_path: Path) -> None:
+    sample = Path(__file__).parent / "data" / "hh" / "british-gas.csv"
+    argv = ["convert", str(sample), "-o", str(tmp_path / "out")]
+    loaded = heavy_modules_loaded(argv, tmp_path)
+    assert set(loaded) <= {"pandas", "pyarrow", "numpy"}  # the readers' column engine only
+    assert list((tmp_path / "out").glob("*.csv")), "convert wrote no import file"
