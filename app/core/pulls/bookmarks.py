@@ -10,10 +10,9 @@ it stopped, with nothing pulled twice.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
+
+from app.core.sqlite_store import SqliteStore
 
 Span = tuple[datetime, datetime]
 
@@ -37,26 +36,11 @@ def _t(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-class Bookmarks:
+class Bookmarks(SqliteStore):
     """Covered spans per channel in one SQLite file."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            # Losing the last marks to a power cut only means pulling a window again.
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA synchronous=NORMAL")
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    schema = (SCHEMA,)
+    relaxed_sync = True  # losing the last marks to a power cut only means pulling a window again
 
     def spans(self, channel: str) -> list[Span]:
         """Covered spans of `channel`, oldest first."""

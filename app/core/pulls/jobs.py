@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
+
+from app.core.sqlite_store import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -81,27 +80,16 @@ def _parse(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-class JobStore:
+class JobStore(SqliteStore):
     """The jobs table in one SQLite file (WAL, each change committed)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(SCHEMA)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
-            if "running_until" not in columns:  # a store made before leases existed
-                db.execute("ALTER TABLE jobs ADD COLUMN running_until TEXT")
+    schema = (SCHEMA,)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    def migrate(self, db: sqlite3.Connection) -> None:
+        """Add the lease column to a store made before leases existed."""
+        columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+        if "running_until" not in columns:
+            db.execute("ALTER TABLE jobs ADD COLUMN running_until TEXT")
 
     def save(
         self,

@@ -10,12 +10,10 @@ retried until it changes.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+
+from app.core.sqlite_store import SqliteStore
 
 HOST_KEYS_SCHEMA = """CREATE TABLE IF NOT EXISTS host_keys (
         host TEXT NOT NULL, port INTEGER NOT NULL, fingerprint TEXT NOT NULL,
@@ -44,27 +42,10 @@ class FileRecord:
     message: str | None
 
 
-class FileMemory:
+class FileMemory(SqliteStore):
     """Seen files in one SQLite file (WAL, each change committed)."""
 
     schema: tuple[str, ...] = SCHEMA
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            for statement in self.schema:
-                db.execute(statement)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
 
     def seen(self, server: str, folder: str, name: str, mtime: int, size: int) -> bool:
         """Whether this name with this mtime and size was handled already (no download)."""
