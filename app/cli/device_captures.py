@@ -1,10 +1,11 @@
 """`meterbridge device captures` and `device map`: held pushes, mapped by example, replayed.
 
-device captures [NAME] [--show ID] [--replay]
+device captures [NAME] [--show ID] [--replay] [--discard ID]...
     List the bodies kept for a device (held for mapping, or captured) with their
     problem; --show prints one; --replay runs every held body of NAME through its
     reader with the current options into the journal (twice adds nothing) and
-    drops the bodies that now read without a problem.
+    drops the bodies that now read without a problem; --discard forgets bodies
+    (the user's decision: their readings are then never read).
 device map NAME --points PATH --id PATH --time PATH --value PATH [--unit PATH]
         [--estimated PATH] [--time-format FMT] [--tz ZONE] [--register] [--quantity Q]
     Store a map-by-example as the device's ``mapping`` option (dotted paths; a
@@ -38,6 +39,9 @@ def register(actions: Any, common: argparse.ArgumentParser) -> None:
     captures.add_argument("--show", type=int, metavar="ID", help="print one kept body")
     captures.add_argument(
         "--replay", action="store_true", help="read every held body of NAME into the journal"
+    )
+    captures.add_argument(
+        "--discard", type=int, action="append", default=[], metavar="ID", help="forget a body"
     )
     captures.set_defaults(func=run_captures)
     mapping = actions.add_parser(
@@ -76,6 +80,8 @@ def run_captures(args: argparse.Namespace) -> int:
     try:
         if args.show is not None:
             return _show(store, args.show)
+        if args.discard:
+            return _discard(store, args.discard)
         if args.replay:
             if not args.name:
                 raise UsageError("--replay needs the device NAME")
@@ -97,6 +103,16 @@ def _show(store: CaptureStore, capture_id: int) -> int:
         print(f"# headers {info.headers}")
     print(f"# problem: {info.reason}")
     print(capture.text())
+    return EXIT_OK
+
+
+def _discard(store: CaptureStore, ids: list[int]) -> int:
+    missing = [i for i in ids if store.get(i) is None]
+    if missing:
+        raise UsageError(f"no kept body {missing[0]} (see `meterbridge device captures`)")
+    for capture_id in ids:
+        store.delete(capture_id)
+        print(f"body {capture_id} discarded")
     return EXIT_OK
 
 

@@ -46,10 +46,15 @@ class Held:
         return self.held.send("gw", commit)
 
 
-@pytest.fixture
-def held(tmp_path: Path) -> Iterator[Held]:
+JSON_READERS = ("episensor", "aculink810", "readings")
+
+
+@pytest.fixture(params=JSON_READERS)
+def held(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Held]:
+    connector = str(request.param)
     devices = DeviceRegistry(tmp_path / "devices.json")
-    devices.add("gw", "episensor", "Europe/London")
+    options = {"on_unreadable": "hold"} if connector == "readings" else {}
+    devices.add("gw", connector, "Europe/London", **options)
     captures = CaptureStore(tmp_path / "captures.sqlite3")
     intake = PushIntake(devices, captures)
     for body in (nested("S1", [1.5, 2.25]), nested("S2", [7.0])):
@@ -76,7 +81,7 @@ def test_clicking_the_parts_previews_every_held_body_then_saves_and_sends(
     dialog.resize(1366, 720)
     dialog.show()
     assert "2 pushes from gw are held" in dialog.intro.text()
-    assert "no points array" in dialog.problem.text()
+    assert dialog.problem.text().startswith("Why it was held: ")
     pick(dialog, qtbot, "data.records", "points")
     pick(dialog, qtbot, "data.records.0.ts", "time")
     pick(dialog, qtbot, "data.records.0.kwh", "value")

@@ -146,6 +146,8 @@ def test_unknown_shape_is_held_mapped_by_cli_and_replayed_once(
     assert home.readings() == expected
     [still] = CaptureStore(home.paths.data_dir / "captures.sqlite3").list("gw", status="held")
     assert "oops" in still.reason
+    assert home.cli("device", "captures", "gw", "--discard", str(still.id)) == 0
+    assert CaptureStore(home.paths.data_dir / "captures.sqlite3").held_counts() == {}
 
 
 def _keep_and_die(data_dir: str) -> None:
