@@ -47,6 +47,7 @@ from connectors.push.common import (
     is_naive_text,
     load_json,
     parse_value,
+    slash_order_near,
 )
 from connectors.push.registers import is_register
 
@@ -334,8 +335,10 @@ def _emit_series(
 def _time_parser(log: DeviceLog, name: str, options: Mapping[str, Any]) -> TimeParser:
     """The log's time parser: the device zone, checked against the file name's instant."""
     encoding = options.get("time_encoding") or "auto"
-    parser = TimeParser(options.get("tz") or "UTC", encoding)
     first = next((s.times[0] for s in log.series if s.times), None)
+    instant = log.file_name.instant.timestamp() if log.file_name else None
+    order = None if instant is None else slash_order_near(first, instant)  # the name proves it
+    parser = TimeParser(options.get("tz") or "UTC", encoding, slash_order=order)
     if first is None or not is_naive_text(first):
         return parser
     device = str(options.get("device_name") or "NAME")
@@ -348,14 +351,14 @@ def _time_parser(log: DeviceLog, name: str, options: Mapping[str, Any]) -> TimeP
                 f"{device} --tz <zone> --set zone_from_file_name=false)",
                 file=name,
             )
-        as_utc = TimeParser("UTC", encoding).parse_all([first])[0]
+        as_utc = TimeParser("UTC", encoding, slash_order=order).parse_all([first])[0]
         if isinstance(as_utc, str):
             return parser  # the bad time is named where it is read
         offset = round((as_utc / 1e9 - log.file_name.instant.timestamp()) / 900) * 900
-        return TimeParser(fixed_zone(timedelta(seconds=offset)), encoding)
+        return TimeParser(fixed_zone(timedelta(seconds=offset)), encoding, slash_order=order)
     read = parser.parse_all([first])[0]
     if log.file_name is not None and isinstance(read, int) and zone_offset(read, log.file_name):
-        naive = TimeParser("UTC", encoding).parse_all([first])[0]
+        naive = TimeParser("UTC", encoding, slash_order=order).parse_all([first])[0]
         naive_ns = naive if isinstance(naive, int) else read
         raise zone_mismatch(first, read, naive_ns, parser.zone_name, log.file_name, device, name)
     return parser

@@ -205,10 +205,25 @@ class TimeParser:
     otherwise they are refused, naming ``time_encoding`` and an example.
     """
 
-    def __init__(self, tz: str | tzinfo | None = "UTC", encoding: str = "auto") -> None:
+    def __init__(
+        self,
+        tz: str | tzinfo | None = "UTC",
+        encoding: str = "auto",
+        *,
+        slash_order: str | None = None,
+    ) -> None:
+        """A parser for one zone and encoding.
+
+        Args:
+            tz: the zone of naive times (an IANA name or a `tzinfo`).
+            encoding: see the class doc.
+            slash_order: ``dmy`` or ``mdy`` when something besides the values
+                proves the order of slash dates (a file name's UTC instant).
+        """
         self.zone = zone(tz)
         self.zone_name = str(getattr(self.zone, "key", None) or self.zone)
         self.encoding = encoding or "auto"
+        self.proven_slash = slash_order
         self._slash: str | None = None  # "dmy" / "mdy" once a batch proves the order
         if self.encoding not in TIME_ENCODINGS and "%" not in self.encoding:
             raise SourceError(
@@ -230,7 +245,7 @@ class TimeParser:
     def parse_all(self, raws: list[Any]) -> list[int | str]:
         """Epoch nanoseconds for each value in order, or the error message for it."""
         stamps: list[datetime | int | str] = []
-        self._slash = slash_order(raws)
+        self._slash = slash_order(raws) or self.proven_slash
         all_epoch = self.encoding in ("epoch_s", "epoch_ms")
         auto = self.encoding == "auto"
         for raw in raws:
@@ -422,10 +437,32 @@ def is_naive_text(raw: Any) -> bool:
     """Whether a time value is text without a zone (read in the device zone)."""
     if raw is None or isinstance(raw, (bool, int, float)) or _is_number(raw):
         return False
-    try:
-        return _iso(str(raw).strip(), "dmy").tzinfo is None
-    except ValueError:
-        return False
+    for order in ("dmy", "mdy"):
+        try:
+            return _iso(str(raw).strip(), order).tzinfo is None
+        except ValueError:
+            continue
+    return False
+
+
+def slash_order_near(raw: Any, instant_s: float, hours: float = 14.0) -> str | None:
+    """The day/month order under which a slash date lies within `hours` of an instant.
+
+    None when the value is not an ambiguous slash date or both (or neither)
+    orders fit: only a single fitting order proves it.
+    """
+    text = str(raw).strip() if isinstance(raw, str) else ""
+    if not SLASH_DATE.match(text):
+        return None
+    fits = []
+    for order in ("dmy", "mdy"):
+        try:
+            naive = _slash_date(text, order)
+        except ValueError:
+            continue
+        if abs(naive.replace(tzinfo=UTC).timestamp() - instant_s) <= hours * 3600:
+            fits.append(order)
+    return fits[0] if len(fits) == 1 else None
 
 
 _NON_FINITE = re.compile(r"(?<![\w\"])(-?Infinity|NaN)(?![\w\"])")

@@ -234,3 +234,21 @@ def test_non_finite_json_literals_are_refused_naming_the_field(
     )
     assert answer.status_code == 400, answer.text  # never held: the sender must fix it
     assert "(field 'value') is not a number" in answer.json()["error"]
+
+
+def test_a_file_names_utc_instant_proves_the_day_month_order(
+    served: tuple[PushListener, DeviceRegistry],
+) -> None:
+    listener, devices = served
+    token = devices.add("rev", "acurev2100", "America/New_York")
+    body = b"TimeTag,EP_IMP_001_kWh,DMD_P_001_kW\r\n05/06/2026 01:57,10.0,2.5\r\n"
+    may = int(pd.Timestamp("2026-05-06T05:57Z").timestamp())  # 6 May, 01:57 EDT
+    june = int(pd.Timestamp("2026-06-05T05:57Z").timestamp())  # 5 June, 01:57 EDT
+    for meter, epoch in (("May", may), ("June", june)):
+        name = f"Logger1-AHI260110088-{meter}-{epoch}-1min.csv"
+        assert post(listener, "rev", token, body, name).status_code == 200
+    demand = pending(listener).query("quantity == 'kW'")
+    assert list(zip(demand["source_id"], demand["time"], strict=True)) == [
+        ("AHI260110088/June/001", pd.Timestamp("2026-06-05T05:57Z")),
+        ("AHI260110088/May/001", pd.Timestamp("2026-05-06T05:57Z")),
+    ]
