@@ -157,7 +157,12 @@ def channels_for(kind: str, connections: int) -> list[tuple[str, str]]:
             for p in range(10)
         ]
     if kind == "acurev2100":
-        return [(f"bench-{n:03d}", f"CH{n - 1:04d}") for n in range(1, 11)]
+        meters = sorted({c % 10 for c in range(connections)})  # from the file name
+        return [
+            (f"AHI26011008{m}/AcuRev2100/{n:03d}", f"CH{m * 10 + n - 1:04d}")
+            for m in meters
+            for n in range(1, 11)
+        ]
     return []
 
 
