@@ -1,0 +1,69 @@
+"""Push bodies as JSON or CSV, refused by name when they are neither (no NaN literals).
+
+Shared by the push readers (`connectors.push.common` re-exports these names).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any
+
+from connectors.base import SourceError
+
+_NON_FINITE = re.compile(r"(?<![\w\"])(-?Infinity|NaN)(?![\w\"])")
+
+
+def load_json(text: str, name: str) -> Any:
+    """A JSON document; the literals NaN and Infinity (not JSON) are refused by position.
+
+    Raises:
+        SourceError: for text that is not JSON, naming line and column
+            (`NotANumberLiteral` for a NaN/Infinity literal, naming its field).
+    """
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=name
+        ) from None
+    except _NonFinite as exc:
+        match = _NON_FINITE.search(text)
+        where = ""
+        if match is not None:
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            before = text[max(0, match.start() - 200) : match.start()]
+            key = re.findall(r'"([^"]+)"\s*:\s*$', before)
+            field = f" (field {key[-1]!r})" if key else ""
+            where = f" at line {line} column {column}{field}"
+        raise NotANumberLiteral(
+            f"JSON literal {exc}{where} is not a number; send null for a missing value",
+            file=name,
+        ) from None
+
+
+class NotANumberLiteral(SourceError):
+    """A body with a NaN/Infinity literal: not JSON, refused (never held) by the listener."""
+
+
+class _NonFinite(ValueError):
+    """A NaN/Infinity literal in a JSON body."""
+
+
+def _refuse_constant(literal: str) -> Any:
+    raise _NonFinite(literal)
+
+
+def csv_rows(text: str, name: str, delimiter: str = ",") -> list[list[str]]:
+    """The rows of a CSV body (any line ends; NUL bytes and bad quoting refused by name).
+
+    Raises:
+        SourceError: when the text cannot be split into CSV rows.
+    """
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise SourceError(f"not a readable CSV body: {exc}", file=name) from None
