@@ -1,20 +1,30 @@
 """Build meterbridge's release: freeze, self-test the frozen program, make the installer.
 
-    python build/make_release.py [--skip-installer]
+    python3 build/make_release.py [--skip-installer] [--skip-measure] [--update-manifest]
 
 1. Sets up the project's virtualenv from the committed lock (dev.py's ensure_env installs
    requirements-dev.lock, build extra included), if needed: the release freezes the locked set.
 2. Freezes the app with PyInstaller (build/meterbridge.spec) into dist/meterbridge/
    (PyInstaller's work folder is .build-work/, outside the tracked build/ folder).
+   What is left out of the bundle, and why, is data in build/bundle_trim.py.
 3. Runs the frozen `meterbridge-cli --self-test` (offscreen when there is no display);
-   a failing self-test fails the release.
-4. On Windows, compiles installer.iss with Inno Setup's ISCC, passing the version,
-   into dist/installer/.
+   a failing self-test fails the release. It prints the versions it was frozen with.
+4. Measures and prints (build/measure.py): the bundle's size, every file counted once;
+   its size packed as the installer packs it (tar + LZMA2 preset 9, like `xz -9`); the
+   time from start to the main window shown (offscreen, median of 5); resident memory
+   and CPU time after 60 s idle with the listener and schedule running (Linux).
+5. Guard: fails when the bundle is over the limit in build/bundle-manifest.json, naming
+   the parts that grew most against the sizes recorded there (--update-manifest
+   records the new sizes after a deliberate change).
+6. On Windows, compiles installer.iss with Inno Setup's ISCC, passing the version,
+   into dist/installer/. On Linux with Wine installed, build/check_installer.sh
+   compiles it and installs, upgrades and uninstalls it in a throw-away Wine prefix.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -26,6 +36,8 @@ DIST = ROOT / "dist"
 WORK = ROOT / ".build-work"
 SPEC = ROOT / "build" / "meterbridge.spec"
 ISS = ROOT / "installer.iss"
+MANIFEST = ROOT / "build" / "bundle-manifest.json"
+MIB = 2**20
 
 
 def read_version() -> str:
@@ -108,22 +120,99 @@ def make_installer(version: str) -> None:
     subprocess.run(command, check=True, cwd=ROOT)
 
 
+def growth(parts: dict[str, int], recorded: dict[str, int]) -> list[tuple[str, int]]:
+    """The parts that are new or bigger than recorded, biggest growth first."""
+    grown = [(name, size - recorded.get(name, 0)) for name, size in parts.items()]
+    return sorted((item for item in grown if item[1] > 0), key=lambda item: -item[1])
+
+
+def guard_size(total: int, parts: dict[str, int], update: bool) -> None:
+    """Fail when the bundle is over this platform's limit, naming the largest newcomers."""
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    entry = manifest["platforms"].setdefault(
+        sys.platform, {"limit_mib": manifest["default_limit_mib"], "parts": {}}
+    )
+    if update:
+        entry["parts"] = parts
+        MANIFEST.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        print(f"recorded the part sizes in {MANIFEST.relative_to(ROOT)}")
+    newcomers = growth(parts, entry["parts"])[:5]
+    named = ", ".join(f"{name} +{size / MIB:.1f} MiB" for name, size in newcomers) or "none"
+    limit = entry["limit_mib"]
+    print(f"limit {limit} MiB; grown since the manifest: {named}")
+    if total > limit * MIB:
+        raise SystemExit(
+            f"bundle is {total / MIB:.1f} MiB, over the limit of {limit} MiB. "
+            f"Largest newcomers: {named}. Leave them out in build/bundle_trim.py, "
+            "or raise the limit in build/bundle-manifest.json and say why."
+        )
+
+
+def measure_bundle(bundle: Path, update_manifest: bool, quick: bool) -> None:
+    """Print the release's figures (build/measure.py); fail when the bundle is too big."""
+    sys.path.insert(0, str(ROOT / "build"))
+    import measure
+
+    sizes = measure.bundle_sizes(bundle)
+    print(f"bundle: {sizes.total / MIB:.1f} MiB in {sizes.files} files (each counted once)")
+    for name, size in list(sizes.parts.items())[:8]:
+        print(f"  {size / MIB:7.1f} MiB  {name}")
+    guard_size(sizes.total, sizes.parts, update_manifest)
+    if quick:
+        return
+    print("packing as the installer would (tar + LZMA2 preset 9) ...", flush=True)
+    print(f"packed: {measure.packed_size(bundle) / MIB:.1f} MiB", flush=True)
+    starts = measure.window_times(bundle)
+    shown = ", ".join(f"{s.seconds:.2f}" for s in starts)
+    cpu = measure.median([s.cpu for s in starts])
+    load = f"; load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    print(
+        f"main window shown after {measure.median([s.seconds for s in starts]):.2f} s "
+        f"(median of {shown}; CPU {cpu:.2f} s per start{load})"
+    )
+    idle = measure.idle_cost(bundle)
+    if idle is not None:
+        print(
+            f"idle 60 s, listener {'listening' if idle.listening else 'NOT listening'}: "
+            f"RSS {idle.rss_main / MIB:.0f} MiB (app), {idle.rss_all / MIB:.0f} MiB with its "
+            f"{idle.processes - 1} child processes; CPU {idle.cpu_seconds:.2f} s in the minute",
+            flush=True,
+        )
+
+
+def check_installer_under_wine(version: str) -> None:
+    """Linux with Wine: compile installer.iss, install, upgrade, uninstall (a fresh prefix)."""
+    if not shutil.which("wine"):
+        print("Wine is not installed: the installer check (build/check_installer.sh) is skipped")
+        return
+    command = ["bash", str(ROOT / "build" / "check_installer.sh"), version]
+    print("+", " ".join(command), flush=True)
+    subprocess.run(command, check=True, cwd=ROOT)
+
+
 def main() -> int:
-    """Freeze, self-test, and on Windows build the installer."""
+    """Freeze, self-test, measure, and build (Windows) or check (Wine) the installer."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip-installer", action="store_true", help="stop after the self-test")
+    parser.add_argument("--skip-installer", action="store_true", help="no installer or its check")
+    parser.add_argument("--skip-measure", action="store_true", help="size and guard only")
+    parser.add_argument(
+        "--update-manifest", action="store_true", help="record the part sizes as the new base"
+    )
     args = parser.parse_args()
     version = read_version()
     print(f"meterbridge {version}", flush=True)
     bundle = freeze(project_python())
     self_test(bundle)
+    measure_bundle(bundle, args.update_manifest, args.skip_measure)
     if os.name == "nt" and not args.skip_installer:
         make_installer(version)
-    elif os.name != "nt":
+    elif not args.skip_installer:
         print(
             "Not on Windows: the Linux bundle in dist/meterbridge/ is for servers and "
             "for testing the frozen program; the installer is built on Windows."
         )
+        if sys.platform.startswith("linux"):
+            check_installer_under_wine(version)
     print(f"release {version} ready in {DIST}", flush=True)
     return 0
 

@@ -205,3 +205,44 @@ def test_stripping_keeps_a_library_loadable(tmp_path: Path) -> None:
     assert elf.strip_copy(source, target)
     assert elf.loadable(target.read_bytes())
     assert target.stat().st_size < source.stat().st_size
+
+
+def test_bundle_size_counts_every_file_once(tmp_path: Path) -> None:
+    measure = _build_module("measure")
+    bundle = tmp_path / "meterbridge"
+    (bundle / "_internal" / "pyarrow").mkdir(parents=True)
+    (bundle / "meterbridge").write_bytes(b"p" * 1000)
+    (bundle / "meterbridge-cli").write_bytes(b"p" * 1000)  # identical: counted once
+    (bundle / "_internal" / "pyarrow" / "libarrow.so").write_bytes(b"a" * 3000)
+    (bundle / "_internal" / "libarrow.so").symlink_to("pyarrow/libarrow.so")  # not followed
+    (bundle / "_internal" / "zz_hard.so").hardlink_to(
+        bundle / "_internal" / "pyarrow" / "libarrow.so"
+    )
+    (bundle / "_internal" / "other.so").write_bytes(b"o" * 1000)  # same size, other bytes
+    sizes = measure.bundle_sizes(bundle)
+    assert sizes.total == 1000 + 3000 + 1000
+    assert sizes.parts["_internal/pyarrow"] == 3000
+    assert sizes.parts["_internal/other.so"] == 1000
+
+
+def test_the_guard_names_the_largest_newcomers() -> None:
+    release = _build_module("make_release")
+    recorded = {"_internal/PySide6": 90 * 2**20, "_internal/pyarrow": 57 * 2**20}
+    now = {
+        "_internal/PySide6": 91 * 2**20,
+        "_internal/pyarrow": 50 * 2**20,
+        "_internal/scipy": 40 * 2**20,
+    }
+    assert release.growth(now, recorded) == [
+        ("_internal/scipy", 40 * 2**20),
+        ("_internal/PySide6", 2**20),
+    ]
+
+
+def test_packed_size_is_xz_of_a_tar(tmp_path: Path) -> None:
+    measure = _build_module("measure")
+    bundle = tmp_path / "meterbridge"
+    bundle.mkdir()
+    (bundle / "zeros.bin").write_bytes(bytes(2**20))
+    packed = measure.packed_size(bundle)
+    assert 0 < packed < 2**20 // 100, "a megabyte of zeros packs to almost nothing"
