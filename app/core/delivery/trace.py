@@ -91,7 +91,7 @@ def readings_verdict(batch: ApiBatch, answer: ReadingResult) -> ImportVerdict:
     rest = [p for p in sent if p not in refused]
     if answer.failed > len(refused):
         said = f"EnergyCAP counted {answer.failed} failed readings but named {len(refused)} of them"
-    elif answer.imported < len(sent) - answer.failed:
+    elif answer.imported < len(rest):
         said = (
             f"EnergyCAP counted {answer.imported} readings imported of the {len(sent)} sent "
             f"({answer.failed} failed)"

@@ -91,9 +91,10 @@ class TaskResult:
 def parse_reading_result(data: Any, status: int) -> ReadingResult:
     """Build a ReadingResult from a ReadingResponse body (any decoded JSON).
 
-    The documented shape is an object with integer ``importedReadingsCount``
-    and ``failedReadingsCount`` and a list (or null) ``failedReadings``;
-    anything else is returned `unaccounted`.
+    The documented shape is an object with an integer ``importedReadingsCount``,
+    an integer ``failedReadingsCount`` (when absent, the failures listed are
+    the count) and a list (or null) ``failedReadings``; anything else is
+    returned `unaccounted`.
     """
     problem = _shape_problem(data)
     if problem is not None:
@@ -121,6 +122,8 @@ def _shape_problem(data: Any) -> str | None:
         return f"a JSON {type(data).__name__}, not the documented ReadingResponse object"
     for key in ("importedReadingsCount", "failedReadingsCount"):
         value = data.get(key)
+        if value is None and key == "failedReadingsCount":
+            continue  # absent: the failures listed are the count
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             return f"no valid {key} ({printable(repr(value))[:40]})"
     if not isinstance(data.get("failedReadings") or [], list):

@@ -203,3 +203,22 @@ def test_the_stop_wait_takes_any_number() -> None:
     assert stop.wait(float("nan")) is False and stop.wait(-3) is False
     stop.set()
     assert stop.wait(float("inf")) is True
+
+
+def test_an_honest_answer_without_a_failed_count_confirms_the_rest() -> None:
+    """`failedReadingsCount` absent: the failures listed are the count (a channel-level one
+    refuses its channel); the others are confirmed when counted imported."""
+    from app.core.delivery.trace import readings_verdict
+    from app.core.energycap.exporter import api_batches
+    from app.core.energycap.models import parse_reading_result
+    from app.core.mapping import apply_mapping
+
+    two = pd.concat([day("MPAN1").iloc[:3], day("MPAN2").iloc[:2]], ignore_index=True)
+    mapped = apply_mapping(two, MAPPING)
+    (batch,) = api_batches(mapped, api="readings")
+    failed = [{"channelImportId": "C12", "error": "channel is inactive", "readings": []}]
+    answer = parse_reading_result({"importedReadingsCount": 3, "failedReadings": failed}, 200)
+    verdict = readings_verdict(batch, answer)
+    assert sorted(verdict.refused) == [3, 4] and verdict.unconfirmed == []
+    short = parse_reading_result({"importedReadingsCount": 2, "failedReadings": failed}, 200)
+    assert readings_verdict(batch, short).unconfirmed == [0, 1, 2]
