@@ -19,7 +19,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -278,6 +278,17 @@ def explain(status: int, body: Any, what: str) -> str:
     return f"Verdigris answered HTTP {status} for {what}. {detail}".strip()
 
 
+@dataclass(frozen=True)
+class Request:
+    """One data request: some ids of one level (circuit, breaker ...) over one aligned window."""
+
+    kind: str  # energy | power
+    level: str
+    ids: tuple[str, ...]
+    start: datetime
+    end: datetime
+
+
 class VerdigrisApi:
     """A reader of the Verdigris API.
 
@@ -349,25 +360,17 @@ class VerdigrisApi:
         """The core listing: buildings with panels, breakers and circuits (JSON:API)."""
         return self.get("/core/v1/buildings/", {"include": "panels.breakers.circuits"})
 
-    def data(
-        self,
-        kind: str,
-        level: str,
-        ids: Sequence[str],
-        interval: str,
-        start: datetime,
-        end: datetime,
-    ) -> list[dict[str, Any]]:
-        """Data v4 rows ``{id, timestamp, energy|power}`` (unordered) for one window."""
+    def data(self, request: Request, interval: str) -> list[dict[str, Any]]:
+        """Data v4 rows ``{id, timestamp, energy|power}`` (unordered) for one request."""
         params = {
-            "ids": ",".join(ids),
+            "ids": ",".join(request.ids),
             "interval": interval,
-            "start_time": _iso(start),
-            "end_time": _iso(end),
+            "start_time": _iso(request.start),
+            "end_time": _iso(request.end),
             "timestamp_format": "ISO8601",
             "type": "real",
         }
-        rows = self.get(f"/data/v4/{kind}/{level}s", params)
+        rows = self.get(f"/data/v4/{request.kind}/{request.level}s", params)
         if not isinstance(rows, list):
             raise VerdigrisError(f"Verdigris sent {type(rows).__name__} instead of a list of rows")
         return rows

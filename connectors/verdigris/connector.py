@@ -11,9 +11,8 @@ Assumptions (documented in docs/reference/pull.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, Protocol
 
 import pandas as pd
@@ -28,6 +27,7 @@ from connectors.base import (
     make_readings,
     not_finite_problem,
 )
+from connectors.verdigris.api import Request as Request  # also imported from here
 from connectors.verdigris.grid import Grid
 
 MAX_POINTS = 1500
@@ -38,28 +38,9 @@ LEVELS = ("circuit", "breaker", "panel", "building")
 class DataApi(Protocol):
     """What the reader needs of `connectors.verdigris.api.VerdigrisApi`."""
 
-    def data(
-        self,
-        kind: str,
-        level: str,
-        ids: Sequence[str],
-        interval: str,
-        start: datetime,
-        end: datetime,
-    ) -> list[dict[str, Any]]:
-        """Rows of one window."""
+    def data(self, request: Request, interval: str) -> list[dict[str, Any]]:
+        """Rows of one request at `interval`."""
         ...
-
-
-@dataclass(frozen=True)
-class Request:
-    """One data request: some ids of one level over one aligned window."""
-
-    kind: str
-    level: str
-    ids: tuple[str, ...]
-    start: datetime
-    end: datetime
 
 
 def source_id(level: str, ident: str) -> str:
@@ -67,31 +48,24 @@ def source_id(level: str, ident: str) -> str:
     return f"verdigris:{level}:{ident}"
 
 
-def plan(
-    kind: str,
-    level: str,
-    ids: Sequence[str],
-    start: datetime,
-    end: datetime,
-    grid: Grid,
-    max_points: int = MAX_POINTS,
-) -> list[Request]:
-    """Split [start, end) into requests of at most `max_points`, newest window first.
+def plan(window: Request, grid: Grid, max_points: int = MAX_POINTS) -> list[Request]:
+    """Split `window` into requests of at most `max_points`, newest window first.
 
-    `start` and `end` must already be boundaries of `grid`.
+    Its `start` and `end` must already be boundaries of `grid`.
     """
+    ids, start, end = window.ids, window.start, window.end
     buckets = grid.count(start, end)
     if buckets <= 0 or not ids:
         return []
     # Budget (buckets + 1) x ids: safe even if a server counts the end bucket too.
     per_request = max(1, min(len(ids), max_points // (min(buckets, max_points - 1) + 1)))
-    window = max_points // per_request - 1
+    span = max_points // per_request - 1
     groups = [tuple(ids[i : i + per_request]) for i in range(0, len(ids), per_request)]
     out: list[Request] = []
     top = end
     while top > start:
-        bottom = max(start, grid.add(top, -window))
-        out.extend(Request(kind, level, g, bottom, top) for g in groups)
+        bottom = max(start, grid.add(top, -span))
+        out.extend(Request(window.kind, window.level, g, bottom, top) for g in groups)
         top = bottom
     return out
 
@@ -189,30 +163,24 @@ def _stamp(value: Any) -> pd.Timestamp:
 
 
 def read_window(
-    api: DataApi,
-    kind: str,
-    level: str,
-    ids: Sequence[str],
-    start: datetime,
-    end: datetime,
-    grid: Grid,
-    label: str = "start",
+    api: DataApi, window: Request, grid: Grid, label: str = "start"
 ) -> Iterator[ReadingBatch]:
-    """Pull one channel set over [start, end) (aligned outward), newest window first.
+    """Pull one channel set over `window` (aligned outward), newest window first.
 
     Each batch's ``info["request"]`` names the ids and window it covers, so the
     caller can move bookmarks as each one lands.
     """
-    if kind not in KINDS:
-        raise SourceError(f"unknown Verdigris data kind {kind!r}; use energy or power")
-    if level not in LEVELS:
-        raise SourceError(f"unknown Verdigris level {level!r}; use one of {', '.join(LEVELS)}")
-    aligned_start, aligned_end = grid.floor(start), grid.ceil(end)
-    for request in plan(kind, level, list(ids), aligned_start, aligned_end, grid):
+    if window.kind not in KINDS:
+        raise SourceError(f"unknown Verdigris data kind {window.kind!r}; use energy or power")
+    if window.level not in LEVELS:
+        known = ", ".join(LEVELS)
+        raise SourceError(f"unknown Verdigris level {window.level!r}; use one of {known}")
+    aligned = replace(window, start=grid.floor(window.start), end=grid.ceil(window.end))
+    for request in plan(aligned, grid):
         yield fetch(api, request, grid, label)
 
 
 def fetch(api: DataApi, request: Request, grid: Grid, label: str = "start") -> ReadingBatch:
     """One request's rows as readings (``info["request"]`` names what it covers)."""
-    rows = api.data(request.kind, request.level, request.ids, grid.name, request.start, request.end)
+    rows = api.data(request, grid.name)
     return to_readings(rows, request, grid, label)

@@ -24,12 +24,13 @@ from connectors.verdigris.api import (
     DEFAULT_API_URL,
     DEFAULT_AUDIENCE,
     DEFAULT_AUTH_URL,
+    Request,
     VerdigrisApi,
     VerdigrisError,
     check_url,
     request_token,
 )
-from connectors.verdigris.connector import DataApi, Request, fetch, plan, source_id
+from connectors.verdigris.connector import DataApi, fetch, plan, source_id
 from connectors.verdigris.grid import STEPS, Grid, make_grid
 from connectors.verdigris.listing import Node, building_tree
 
@@ -161,7 +162,8 @@ def pull_verdigris(
         for level, ids in config.channels():
             for gaps, group in _group_by_gaps(bookmarks, kind, level, ids, config, end, since):
                 for start, stop in gaps:
-                    requests += plan(kind, level, group, grid.floor(start), grid.ceil(stop), grid)
+                    window = Request(kind, level, tuple(group), grid.floor(start), grid.ceil(stop))
+                    requests += plan(window, grid)
     requests.sort(key=lambda r: r.end, reverse=True)  # newest first across every channel
     settle = grid.floor(now - timedelta(hours=config.late_hours))
     _Run(api, bookmarks, submit, report, config, grid, settle, submit_rows).pull(requests)

@@ -15,7 +15,7 @@ from app.core.pulls.bookmarks import Bookmarks
 from app.core.pulls.verdigris_auth import FileTokenCache, VerdigrisAuth
 from app.core.pulls.verdigris_pull import VerdigrisConfig, pull_verdigris
 from connectors.base import ReadingBatch, SourceError, concat_batches
-from connectors.verdigris.api import RateLimiter, VerdigrisApi, VerdigrisError, limiter_for
+from connectors.verdigris.api import RateLimiter, Request, VerdigrisApi, VerdigrisError, limiter_for
 from connectors.verdigris.connector import plan, read_window
 from connectors.verdigris.grid import make_grid
 from tests.fakes.verdigris import FakeVerdigris, energy_wh, power_w
@@ -98,8 +98,9 @@ def test_30_days_of_40_circuits_three_runs_one_token(fake: FakeVerdigris, tmp_pa
 
 def test_plan_respects_points_and_alignment() -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    requests = plan("energy", "circuit", [str(i) for i in range(40)], start,
-                    start + timedelta(days=30), make_grid("15m"))  # fmt: skip
+    ids = tuple(str(i) for i in range(40))
+    window = Request("energy", "circuit", ids, start, start + timedelta(days=30))
+    requests = plan(window, make_grid("15m"))
     assert all(len(r.ids) * (r.end - r.start) / timedelta(minutes=15) < 1500 for r in requests)
     assert requests[0].end == start + timedelta(days=30)  # newest window first
     covered = {(i, r.start) for r in requests for i in r.ids}
@@ -110,8 +111,9 @@ def test_rows_sorted_and_gaps_not_zeros(fake: FakeVerdigris, tmp_path: Path) -> 
     start = datetime(2026, 11, 19, tzinfo=UTC)
     fake.missing.add(("101", (start + timedelta(minutes=30)).isoformat()))
     batches = list(
-        read_window(make_api(fake, tmp_path), "energy", "circuit", ["101", "100"], start,
-                    start + timedelta(hours=2), make_grid("15m"))
+        read_window(make_api(fake, tmp_path),
+                    Request("energy", "circuit", ("101", "100"), start, start + timedelta(hours=2)),
+                    make_grid("15m"))
     )  # fmt: skip
     frame = batches[0].readings
     assert frame["source_id"].is_monotonic_increasing
@@ -124,8 +126,8 @@ def test_rows_sorted_and_gaps_not_zeros(fake: FakeVerdigris, tmp_path: Path) -> 
 
 def test_unaligned_window_is_aligned_not_rejected(fake: FakeVerdigris, tmp_path: Path) -> None:
     start = datetime(2026, 11, 19, 3, 7, 12, tzinfo=UTC)
-    list(read_window(make_api(fake, tmp_path), "power", "circuit", ["100"], start,
-                     start + timedelta(minutes=50), make_grid("15m")))  # fmt: skip
+    window = Request("power", "circuit", ("100",), start, start + timedelta(minutes=50))
+    list(read_window(make_api(fake, tmp_path), window, make_grid("15m")))
     assert 422 not in fake.statuses
     assert fake.data_requests[0]["start"] == datetime(2026, 11, 19, 3, 0, tzinfo=UTC)
 
@@ -184,11 +186,11 @@ def test_interrupted_run_resumes_without_repulling(fake: FakeVerdigris, tmp_path
 def test_errors_in_plain_words(fake: FakeVerdigris, tmp_path: Path) -> None:
     api = make_api(fake, tmp_path)
     start = datetime(2026, 11, 19, tzinfo=UTC)
+    minute, hour = timedelta(minutes=1), timedelta(hours=1)
     with pytest.raises(VerdigrisError, match=r"does not know these ids.*555"):
-        api.data("energy", "circuit", ["100", "555"], "15m", start, start + timedelta(hours=1))
+        api.data(Request("energy", "circuit", ("100", "555"), start, start + hour), "15m")
     with pytest.raises(VerdigrisError, match=r"422.*start_time.*not aligned"):
-        api.data("energy", "circuit", ["100"], "15m", start + timedelta(minutes=1),
-                 start + timedelta(hours=1))  # fmt: skip
+        api.data(Request("energy", "circuit", ("100",), start + minute, start + hour), "15m")
     bad = VerdigrisApi(fake.url, make_auth(fake, tmp_path / "other", secret="wrong"))
     with pytest.raises(VerdigrisError, match="client id or client secret") as info:
         bad.buildings()
@@ -232,8 +234,8 @@ def test_bad_rows_are_named_and_html_is_refused(fake: FakeVerdigris, tmp_path: P
         {"id": 100, "timestamp": start.isoformat(), "energy": None},  # a gap, not a problem
     ]
     api = make_api(fake, tmp_path)
-    (batch,) = read_window(api, "energy", "circuit", ["100"], start,
-                           start + timedelta(hours=1), make_grid("15m"))  # fmt: skip
+    window = Request("energy", "circuit", ("100",), start, start + timedelta(hours=1))
+    (batch,) = read_window(api, window, make_grid("15m"))
     assert len(batch.readings) == 4
     assert sorted(p.value[:40] for p in batch.problems) == [
         "{'id': 100, 'timestamp': '2026-11-19T00:",
@@ -242,7 +244,7 @@ def test_bad_rows_are_named_and_html_is_refused(fake: FakeVerdigris, tmp_path: P
     assert all("cannot be read" in p.message for p in batch.problems)
     fake.html_answers = 1
     with pytest.raises(VerdigrisError, match=r"not JSON.*502 Bad Gateway"):
-        api.data("energy", "circuit", ["100"], "15m", start, start + timedelta(hours=1))
+        api.data(Request("energy", "circuit", ("100",), start, start + timedelta(hours=1)), "15m")
 
 
 def test_prefetch_keeps_order_raises_in_place_and_stops_early() -> None:

@@ -20,7 +20,7 @@ from app.core.pulls.verdigris_auth import (
 from app.core.pulls.verdigris_pull import VerdigrisConfig, pull_verdigris
 from app.core.secrets import SecretStore
 from connectors.base import ReadingBatch, concat_batches
-from connectors.verdigris.api import RateLimiter, VerdigrisApi, VerdigrisError, limiter_for
+from connectors.verdigris.api import RateLimiter, Request, VerdigrisApi, VerdigrisError, limiter_for
 from tests.fakes.memory_keyring import MemoryKeyring, installed
 from tests.fakes.verdigris import FakeVerdigris
 
@@ -104,7 +104,9 @@ def test_429_is_waited_out(fake: FakeVerdigris, tmp_path: Path) -> None:
     start = datetime(2026, 11, 1, tzinfo=UTC)
     for hour in range(8):
         moment = start + timedelta(hours=hour)
-        rows = api.data("energy", "circuit", ["100"], "15m", moment, moment + timedelta(hours=1))
+        rows = api.data(
+            Request("energy", "circuit", ("100",), moment, moment + timedelta(hours=1)), "15m"
+        )
         assert len(rows) == 4
     assert 429 in fake.statuses
 
@@ -145,7 +147,10 @@ def test_back_to_back_processes_share_the_rate(fake: FakeVerdigris, tmp_path: Pa
         with shared_rate(api, tmp_path / "verdigris-requests.json"):
             for hour in range(5):
                 moment = start + timedelta(hours=hour)
-                api.data("power", "circuit", ["101"], "15m", moment, moment + timedelta(hours=1))
+                api.data(
+                    Request("power", "circuit", ("101",), moment, moment + timedelta(hours=1)),
+                    "15m",
+                )
     assert set(fake.statuses) == {200}
     assert len(fake.data_requests) == 10
 

@@ -14,6 +14,7 @@ from app.core.pulls.verdigris_pull import VerdigrisConfig
 from connectors.base import SourceError
 from connectors.verdigris.api import (
     RateLimiter,
+    Request,
     VerdigrisApi,
     VerdigrisError,
     check_url,
@@ -88,5 +89,5 @@ def test_garbage_retry_after_from_verdigris_waits_a_second(fake, tmp_path: Path,
     api = VerdigrisApi(fake.url, auth, sleep=nap, limiter=RateLimiter(rate=100))
     end = datetime.fromtimestamp(time.time() // 900 * 900 - 3600, UTC)
     for _ in range(7):  # past 5 data requests a second the fake answers 429
-        api.data("energy", "circuit", ["100"], "15m", end - timedelta(hours=1), end)
+        api.data(Request("energy", "circuit", ("100",), end - timedelta(hours=1), end), "15m")
     assert 429 in fake.statuses and waits and all(w == 1.0 for w in waits)
