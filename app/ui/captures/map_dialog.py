@@ -122,7 +122,7 @@ class MapHeldDialog(QDialog):
         top.setSizes([700, 480])
         split.addWidget(top)
         split.addWidget(self._preview())
-        split.setSizes([380, 220])
+        split.setSizes([330, 290])
         layout.addWidget(split, 1)
         self.buttons = QDialogButtonBox()
         self.save_button = self.buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -185,7 +185,7 @@ class MapHeldDialog(QDialog):
         self.readings.horizontalHeader().setStretchLastSection(True)
         self.problems = QPlainTextEdit(readOnly=True)
         self.problems.setAccessibleName("Problems")
-        self.problems.setMaximumHeight(80)
+        self.problems.setMaximumHeight(56)
         layout.addWidget(self.readings, 1)
         layout.addWidget(self.problems)
         return box
