@@ -186,14 +186,16 @@ def _partly_succeeded(status: str) -> bool:
 
 
 def _counted(ok: list[int], task: TaskResult, verdict: ImportVerdict) -> ImportVerdict:
-    """Confirm `ok` only when the task counted at least that many imported readings."""
+    """Confirm `ok` only when the task counted at least that many imported readings
+    (a task that gives no count accounts for none)."""
     count = task.success_count
-    if count is None or count >= len(ok) or not ok:
+    if not ok or (count is not None and count >= len(ok)):
         return verdict
     verdict.unconfirmed, verdict.again = ok, False
+    said = "gave no currentSuccessCount" if count is None else f"counted {count} readings imported"
     verdict.note = (
-        f"task {task.status!r} counted {count} readings imported, fewer than the {len(ok)} "
-        "it did not refuse: none of them confirmed, kept pending"
+        f"task {task.status!r} {said}, fewer than the {len(ok)} it did not refuse: "
+        "none of them confirmed, kept pending"
     )
     return verdict
 

@@ -222,3 +222,18 @@ def test_an_honest_answer_without_a_failed_count_confirms_the_rest() -> None:
     assert sorted(verdict.refused) == [3, 4] and verdict.unconfirmed == []
     short = parse_reading_result({"importedReadingsCount": 2, "failedReadings": failed}, 200)
     assert readings_verdict(batch, short).unconfirmed == [0, 1, 2]
+
+
+def test_an_import_task_that_gives_no_count_confirms_nothing() -> None:
+    import numpy as np
+
+    from app.core.delivery.trace import import_verdict
+    from app.core.energycap.models import parse_task
+
+    rows = np.array([10, 11, 12], dtype="int64")
+    silent = parse_task("g1", {"status": "Succeeded", "endDate": "2026-01-01T00:00:00Z"})
+    verdict = import_verdict(rows, silent)
+    assert verdict.unconfirmed == [10, 11, 12] and not verdict.again
+    assert "gave no currentSuccessCount" in (verdict.note or "")
+    counted = parse_task("g2", {"status": "Succeeded", "endDate": "x", "currentSuccessCount": 3})
+    assert import_verdict(rows, counted).unconfirmed == []
