@@ -101,6 +101,12 @@ def test_replay_requeues_dead_letters(
     window = _window(qtbot, context)
     with qtbot.waitSignal(window.snapshot_shown, timeout=10_000):
         window.refresh()
+    window.dead.fix_button.click()  # the mapping editor, with the refused meter filled in
+    editor = window.actions_.dialogs[-1]
+    assert [editor.table.item(r, 0).text() for r in range(editor.table.rowCount())] == ["MPAN2"]
+    assert "1 refused meter(s) added" in editor.status.text()
+    editor.guard.dirty = False  # leave without saving
+    editor.close()
     window.dead.table.selectRow(0)
     window.dead.replay_button.click()
     qtbot.waitUntil(lambda: "4 refused reading(s) queued again" in window.banner.label.text())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.core.mapping import parse_mapping_csv
@@ -41,15 +42,45 @@ def test_import_export_round_trip(qtbot: QtBot, context: AppContext, tmp_path: P
     assert parse_mapping_csv(out.read_text(encoding="utf-8")) == parse_mapping_csv(MAPPING)
 
 
-def test_edits_are_checked_with_line_and_column(
+def test_each_row_is_checked_as_edited_the_bad_cell_red_in_plain_words(
     qtbot: QtBot, context: AppContext, tmp_path
 ) -> None:
+    from app.ui.mapping.editor import COLUMN
+
     editor = _editor(qtbot, context)
-    row = editor.add_row({"source_id": "MPAN9", "channel_id": "12x"})
-    assert row == 0
+    row = editor.add_row({"source_id": "MPAN9", "channel_id": "1"})
+    editor.add_row({"source_id": "2200012767323", "quantity": "kWh"})  # no target: the default
+    cell = editor.table.item(row, COLUMN["channel_id"])
+    cell.setText("12x")  # as typed
+    assert editor.status.text() == (
+        "Row 1: The channel id is a whole number (EnergyCAP's own), not “12x”."
+    )
+    assert cell.background().color().alpha() > 0 and "whole number" in cell.toolTip()
     assert not editor.export_csv(tmp_path / "bad.csv")
-    assert "mapping:2: column channel_id: '12x' is not a whole number" in editor.status.text()
+    assert editor.status.text().startswith("Not saved: Row 1:")
     assert not (tmp_path / "bad.csv").exists()
+    cell.setText("12")
+    assert editor.status.text() == "Row 1 is fine."
+    assert cell.background().style() == Qt.BrushStyle.NoBrush and cell.toolTip() == ""
+    assert editor.export_csv(tmp_path / "good.csv")  # the row without a target is allowed
+    assert "2200012767323" not in (tmp_path / "good.csv").read_text("utf-8")
+    editor.fit_columns()
+    source = editor.table.item(1, COLUMN["source_id"])
+    width = editor.table.fontMetrics().horizontalAdvance(source.text())
+    assert editor.table.columnWidth(COLUMN["source_id"]) > width  # the whole MPAN shows
+
+
+def test_closing_with_unsaved_edits_asks_first(qtbot: QtBot, context: AppContext) -> None:
+    editor = _editor(qtbot, context)
+    editor.show()
+    editor.add_row({"source_id": "S1", "meter_import_id": "M1"})
+    editor.close()
+    assert editor.isVisible()  # not closed: a question is open
+    question = editor.guard.question
+    assert "not saved" in question.text()
+    question.button(question.StandardButton.Discard).click()
+    qtbot.waitUntil(lambda: not editor.isVisible())
+    assert not editor.guard.dirty
 
 
 def test_bad_file_is_refused_with_the_reason(qtbot: QtBot, context: AppContext, tmp_path) -> None:

@@ -33,6 +33,7 @@ from app.core.mapping import (
 from app.ui.context import AppContext
 from app.ui.mapping.catalog import CatalogPane
 from app.ui.mapping.delegates import CodeDelegate
+from app.ui.mapping.guard import EditGuard
 from app.ui.tables import name_corner_button
 from app.ui.workers import Worker
 
@@ -105,6 +106,7 @@ class MappingEditor(QDialog):
         layout.addLayout(self._toolbar())
         layout.addWidget(split, 1)
         layout.addWidget(self.status)
+        self.guard = EditGuard(self.table, self.status)
 
     def _button(self, text: str, slot: Any) -> QPushButton:
         button = QPushButton(text)
@@ -130,10 +132,15 @@ class MappingEditor(QDialog):
     def add_row(self, values: dict[str, str] | None = None) -> int:
         """Append a row (empty, or with `values` by mapping column name)."""
         row = self.table.rowCount()
-        self.table.insertRow(row)
-        for name, column in COLUMN.items():
-            text = (values or {}).get(name, "")
-            self.table.setItem(row, column, QTableWidgetItem(text))
+        self.guard.quiet = True
+        try:
+            self.table.insertRow(row)
+            for name, column in COLUMN.items():
+                text = (values or {}).get(name, "")
+                self.table.setItem(row, column, QTableWidgetItem(text))
+        finally:
+            self.guard.quiet = False
+        self.guard.dirty = True
         self.table.setCurrentCell(row, 0)
         return row
 
@@ -144,7 +151,7 @@ class MappingEditor(QDialog):
         added = [p for p in dict.fromkeys(pairs) if p not in present]
         for source_id, quantity in added:
             self.add_row({"source_id": source_id, "quantity": quantity})
-        self.table.resizeColumnsToContents()
+        self.fit_columns()
         return len(added)
 
     def _cell(self, row: int, name: str) -> str:
@@ -161,8 +168,13 @@ class MappingEditor(QDialog):
         self.table.setRowCount(0)
         for record in csv.DictReader(io.StringIO(table.to_csv())):
             self.add_row({k: v or "" for k, v in record.items()})
-        self.table.resizeColumnsToContents()
+        self.fit_columns()
+        self.guard.dirty = False
         self.status.setText(f"{len(table.rows)} mapping row(s).")
+
+    def fit_columns(self) -> None:
+        """Columns as wide as their content (whole MPANs), the last one taking the rest."""
+        self.table.resizeColumnsToContents()
 
     def csv_text(self) -> str:
         """The rows as mapping CSV text (not yet checked)."""
@@ -178,6 +190,10 @@ class MappingEditor(QDialog):
 
     def checked_table(self) -> MappingTable | None:
         """The rows as a checked mapping table; None (and a plain message) when wrong."""
+        problem = self.guard.first_problem()
+        if problem is not None:
+            self.status.setText(f"Not saved: {problem}")
+            return None
         try:
             table = parse_mapping_csv(self.csv_text(), "mapping", self.context.default_codes())
         except MappingError as exc:
@@ -219,9 +235,26 @@ class MappingEditor(QDialog):
             return False
         self.context.settings.mapping_file = str(self.path)
         self.context.save()
+        self.guard.dirty = False
         self.status.setText(f"Saved {self.table.rowCount()} row(s); they are used from now on.")
         self.saved.emit(str(self.path))
         return True
+
+    def reject(self) -> None:
+        """Escape / Close: unsaved edits are saved, discarded or kept, as the user says."""
+        if self.guard.confirm_close(self, self.save, self._close_now):
+            super().reject()
+
+    def closeEvent(self, event: Any) -> None:
+        """The window's close button: as Close."""
+        if self.guard.confirm_close(self, self.save, self._close_now):
+            super().closeEvent(event)
+        else:
+            event.ignore()
+
+    def _close_now(self) -> None:
+        self.guard.dirty = False
+        super().reject()
 
     def _on_import_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Import mapping", "", "CSV (*.csv)")

@@ -83,11 +83,10 @@ class MainActions:
     def map_sources(self, preview: Any, pairs: list[tuple[str, str]]) -> Any:
         """Open the mapping editor with a row per unmapped source; re-preview after Save."""
         editor = self.open_mapping_editor()
-        for source_id, quantity in pairs:
-            editor.add_row({"source_id": source_id, "quantity": quantity})
+        added = editor.add_missing(pairs)
         editor.status.setText(
-            f"Added {len(pairs)} row(s) for unmapped sources: give each a channel or meter, "
-            "then Save."
+            f"Added {added} row(s) for unmapped sources: give each an EnergyCAP channel or meter "
+            "(rows left without one go to the meter whose import id is the source id), then Save."
         )
         editor.saved.connect(lambda _path: preview.remap(self.window.context.mapping_table()))
         return editor
