@@ -52,12 +52,12 @@ def _utc_ns(values: list[Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
     return np.asarray(ns, dtype=np.int64)
 
 
-def readings_rejections(batch: ApiBatch, answer: ReadingResult) -> dict[int, str]:
+def readings_rejections(batch: ApiBatch, answer: ReadingResult) -> dict[int, str] | None:
     """Positions (in the mapped frame) EnergyCAP refused in a Readings/ESA answer, with reasons.
 
     A failed channel without per-reading detail refuses all its readings in the
-    request; a failure that matches nothing sent refuses the whole request,
-    since what was imported cannot then be told.
+    request. None when a failure matches nothing sent: what was imported
+    cannot then be told, so the answer accounts for none of the request.
     """
     refused: dict[int, str] = {}
     offset = 0
@@ -70,8 +70,7 @@ def readings_rejections(batch: ApiBatch, answer: ReadingResult) -> dict[int, str
     for failure in answer.failures:
         found = _trace(failure, spans)
         if not found:
-            reason = _reason(failure, None) + " (EnergyCAP named a channel not in the request)"
-            return {int(p): reason for p in batch.rows}
+            return None
         refused.update(found)
     return refused
 
@@ -88,6 +87,12 @@ def readings_verdict(batch: ApiBatch, answer: ReadingResult) -> ImportVerdict:
         note = f"{answer.note}: none of its {len(sent)} readings confirmed, kept pending"
         return ImportVerdict(unconfirmed=sent, note=note, again=False)
     refused = readings_rejections(batch, answer)
+    if refused is None:
+        note = (
+            "EnergyCAP named a failed channel or reading that was not in the request: none "
+            f"of its {len(sent)} readings confirmed, kept pending"
+        )
+        return ImportVerdict(unconfirmed=sent, note=note, again=False)
     rest = [p for p in sent if p not in refused]
     if answer.failed > len(refused):
         said = f"EnergyCAP counted {answer.failed} failed readings but named {len(refused)} of them"

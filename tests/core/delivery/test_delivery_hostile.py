@@ -237,3 +237,17 @@ def test_an_import_task_that_gives_no_count_confirms_nothing() -> None:
     assert "gave no currentSuccessCount" in (verdict.note or "")
     counted = parse_task("g2", {"status": "Succeeded", "endDate": "x", "currentSuccessCount": 3})
     assert import_verdict(rows, counted).unconfirmed == []
+
+
+def test_a_failure_naming_nothing_sent_accounts_for_none_of_the_request() -> None:
+    from app.core.delivery.trace import readings_verdict
+    from app.core.energycap.exporter import api_batches
+    from app.core.energycap.models import parse_reading_result
+    from app.core.mapping import apply_mapping
+
+    (batch,) = api_batches(apply_mapping(day("MPAN1").iloc[:3], MAPPING), api="readings")
+    bogus = [{"channelImportId": "ELSEWHERE", "readings": [{"time": "1999-01-01T00:00:00Z"}]}]
+    answer = {"importedReadingsCount": 2, "failedReadingsCount": 1, "failedReadings": bogus}
+    verdict = readings_verdict(batch, parse_reading_result(answer, 200))
+    assert verdict.refused == {} and verdict.unconfirmed == [0, 1, 2]
+    assert "not in the request" in (verdict.note or "")
