@@ -54,8 +54,8 @@ def drop_conflicts(readings: pd.DataFrame, label: str) -> tuple[pd.DataFrame, li
     repeated = readings.duplicated(KEYS, keep=False).to_numpy()
     if not repeated.any():
         return readings, []
-    same = readings.duplicated([*KEYS, "value"], keep="first").to_numpy()
-    rest = readings.loc[~same]
+    repeat_of_earlier = readings.duplicated([*KEYS, "value"], keep="first").to_numpy()
+    rest = readings.loc[~repeat_of_earlier]
     clash = rest.duplicated(KEYS, keep=False).to_numpy()
     problems = [
         _problem(

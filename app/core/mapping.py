@@ -246,11 +246,11 @@ def hint_rows(hints: Any) -> list[MappingRow]:
     hints are ignored.
     """
     rows = []
-    known = set(MappingRow.__dataclass_fields__)
+    field_names = set(MappingRow.__dataclass_fields__)
     for hint in hints if isinstance(hints, list) else []:
         if isinstance(hint, dict) and hint.get("source_id"):
             try:
-                rows.append(MappingRow(**{k: v for k, v in hint.items() if k in known}))
+                rows.append(MappingRow(**{k: v for k, v in hint.items() if k in field_names}))
             except TypeError:
                 continue
     return rows

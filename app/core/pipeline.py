@@ -71,9 +71,9 @@ def choose_connector(registry: ConnectorRegistry, source: Source, connector_id: 
     except OSError as exc:
         raise SourceError(f"cannot be read ({exc.strerror or exc})", file=source.label) from exc
     if best is None:
-        known = ", ".join(registry.ids()) or "none"
+        ids = ", ".join(registry.ids()) or "none"
         raise SourceError(
-            f"no connector recognises this file (known: {known}); name one with --connector",
+            f"no connector recognises this file (known: {ids}); name one with --connector",
             file=source.label,
         )
     return best

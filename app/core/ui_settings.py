@@ -52,8 +52,8 @@ def load_ui_settings(path: Path) -> UiSettings:
     except (OSError, ValueError) as exc:
         log.error("preferences file %s cannot be read (%s); using defaults", path, exc)
         return UiSettings()
-    known = {f.name for f in fields(UiSettings)}
-    prefs = UiSettings(**{k: v for k, v in data.items() if k in known})
+    field_names = {f.name for f in fields(UiSettings)}
+    prefs = UiSettings(**{k: v for k, v in data.items() if k in field_names})
     return prefs if check_theme(prefs.theme) is None else replace(prefs, theme="system")
 
 

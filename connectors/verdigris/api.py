@@ -324,11 +324,11 @@ class VerdigrisApi:
         Raises:
             VerdigrisError: on any other error answer, in plain words.
         """
-        fresh = False
+        renew_token = False
         for _attempt in range(MAX_429_RETRIES + 2):
-            answer = self._send(path, params, fresh)
-            if answer.status_code == 401 and not fresh:
-                fresh = True
+            answer = self._send(path, params, renew_token)
+            if answer.status_code == 401 and not renew_token:
+                renew_token = True
                 continue
             if answer.status_code == 429:
                 self.sleep(_retry_after(answer))
@@ -340,8 +340,13 @@ class VerdigrisApi:
             return _json(answer, strict=True)
         raise VerdigrisError(explain(429, {}, path), status=429)
 
-    def _send(self, path: str, params: dict[str, str] | None, fresh: bool) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.token(fresh)}", "Accept": "application/json"}
+    def _send(
+        self, path: str, params: dict[str, str] | None, renew_token: bool
+    ) -> requests.Response:
+        headers = {
+            "Authorization": f"Bearer {self.token(renew_token)}",
+            "Accept": "application/json",
+        }
         self.limiter.wait()
         self.requests_made += 1
         try:

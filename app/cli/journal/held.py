@@ -71,8 +71,8 @@ def _chosen(journal: Journal, args: argparse.Namespace) -> list[int]:
         raise UsageError(f"held {args.action} needs either --id N [N ...] or --all")
     if args.all:
         return held_ids(journal, args.source)
-    known = set(held_ids(journal, args.source))
-    unknown = [i for i in args.ids if i not in known]
+    held_now = set(held_ids(journal, args.source))
+    unknown = [i for i in args.ids if i not in held_now]
     if unknown:
         where = f" of source {args.source!r}" if args.source else ""
         listed = ", ".join(map(str, unknown))

@@ -126,11 +126,11 @@ def _gaps(
     """Rows preceded (in their channel) by more than one interval of nothing."""
     times = mapped["time"].to_numpy(dtype="datetime64[ns]").astype("int64")[order]
     interval = mapped["interval_s"].to_numpy(dtype="int64")[order] * 1_000_000_000
-    same = np.zeros(len(order), dtype=bool)
-    same[1:] = group[order][1:] == group[order][:-1]
+    same_series = np.zeros(len(order), dtype=bool)  # the row before is of the same series
+    same_series[1:] = group[order][1:] == group[order][:-1]
     step = np.zeros(len(order), dtype="int64")
     step[1:] = times[1:] - times[:-1]
-    gap_sorted = same & (interval > 0) & (step > interval)
+    gap_sorted = same_series & (interval > 0) & (step > interval)
     mask = np.zeros(len(order), dtype=bool)
     mask[order] = gap_sorted
     return mask

@@ -90,21 +90,21 @@ def take_file(
     reading: Reading,
     submit: Submitter,
     report: IntakeReport,
-    known: set[tuple[str, int, int]] | None = None,
+    seen_files: set[tuple[str, int, int]] | None = None,
 ) -> FileRecord | None:
     """Import one listed file unless it was handled before (see the module's steps).
 
     Args:
-        known: the folder's remembered (name, mtime, size), read once per
-            listing (`FileMemory.known`); None asks the memory for this file.
+        seen_files: the folder's remembered (name, mtime, size), read once per
+            listing (`FileMemory.seen_files`); None asks the memory for this file.
 
     Returns:
         The file's new record when it was read (imported or rejected); None
         when it was skipped, left for later or could not be fetched.
     """
     key = (listed.place, listed.folder, listed.name)
-    if known is not None:
-        seen = (listed.name, listed.mtime, listed.size) in known
+    if seen_files is not None:
+        seen = (listed.name, listed.mtime, listed.size) in seen_files
     else:
         seen = memory.seen(*key, listed.mtime, listed.size)
     if seen:

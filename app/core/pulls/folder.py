@@ -127,10 +127,10 @@ def poll_folder(
     report = IntakeReport()
     reading = Reading(registry, config.connector, config.options)
     listings = [(folder, _listing(folder, config, report.warnings)) for folder in config.folders()]
-    known = {f: memory.known(PLACE, str(f)) for f, _ in listings}  # one query per folder
+    seen_files = {f: memory.seen_files(PLACE, str(f)) for f, _ in listings}  # one query a folder
     new = [
         (p, st) for f, files in listings for p, st in files
-        if (p.name, st.st_mtime_ns, st.st_size) not in known[f]
+        if (p.name, st.st_mtime_ns, st.st_size) not in seen_files[f]
     ]  # fmt: skip
     report.skipped += sum(len(files) for _, files in listings) - len(new)  # not looked at again
     for path, looked in _settled(_old_enough(new, config, report), config.settle_s, sleep, report):
@@ -140,7 +140,9 @@ def poll_folder(
         listed = Listed(PLACE, str(folder), path.name, looked.st_mtime_ns, looked.st_size)
         fetch = partial(read_when_still, path, looked, folder)
         label = printable(str(path))
-        record = take_file(listed, fetch, label, memory, reading, submit, report, known[folder])
+        record = take_file(
+            listed, fetch, label, memory, reading, submit, report, seen_files[folder]
+        )
         if record is not None and record.status == "imported" and config.archive:
             _archive(path, folder / config.archive, report)
     return report
@@ -218,8 +220,8 @@ def _settled(
     report: IntakeReport,
 ) -> list[tuple[Path, os.stat_result]]:
     """Look again at files modified in the last minute; those that changed are left."""
-    fresh = time.time() - FRESH_S
-    if settle_s <= 0 or not any(s.st_mtime_ns / 1e9 > fresh for _, s in files):
+    recent_since = time.time() - FRESH_S
+    if settle_s <= 0 or not any(s.st_mtime_ns / 1e9 > recent_since for _, s in files):
         return files
     sleep(settle_s)
     kept = []
@@ -228,7 +230,7 @@ def _settled(
             again = path.stat()
         except OSError:
             continue
-        if _same(looked, again):
+        if _unchanged(looked, again):
             kept.append((path, looked))
         else:
             report.waiting += 1
@@ -238,7 +240,7 @@ def _settled(
     return kept
 
 
-def _same(first: os.stat_result, second: os.stat_result) -> bool:
+def _unchanged(first: os.stat_result, second: os.stat_result) -> bool:
     return (first.st_size, first.st_mtime_ns) == (second.st_size, second.st_mtime_ns)
 
 
@@ -270,7 +272,7 @@ def read_when_still(path: Path, looked: os.stat_result, folder: Path | None = No
         ) from None
     except OSError as exc:
         raise FetchError(f"cannot read {shown}: {exc.strerror or exc}") from exc
-    if not _same(looked, after) or len(data) != looked.st_size:
+    if not _unchanged(looked, after) or len(data) != looked.st_size:
         raise FileNotReady(f"{shown} is still being written; left for the next run")
     return data
 

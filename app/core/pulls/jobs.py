@@ -120,8 +120,8 @@ class JobStore(SqliteStore):
         for job in self.list():
             if job.name == name:
                 return job
-        known = ", ".join(j.name for j in self.list()) or "none"
-        raise KeyError(f"no job called {name!r} (jobs: {known})")
+        names = ", ".join(j.name for j in self.list()) or "none"
+        raise KeyError(f"no job called {name!r} (jobs: {names})")
 
     def list(self) -> list[Job]:
         """All jobs by name."""

@@ -171,12 +171,12 @@ class VerdigrisAuth:
         """The cache key: one token per client, endpoint and audience."""
         return f"{self.client_id}@{self.auth_url}#{self.audience}"
 
-    def __call__(self, fresh: bool = False) -> str:
-        """A valid access token; `fresh` forces a new one (after a 401)."""
+    def __call__(self, renew: bool = False) -> str:
+        """A valid access token; `renew` forces a new one (after a 401)."""
         with self._lock:
             cached = self.cache.load(self.key)
             early = timedelta(seconds=EARLY_S)
-            if cached is not None and cached.expires_at - early > self.clock() and not fresh:
+            if cached is not None and cached.expires_at - early > self.clock() and not renew:
                 return cached.access_token
             token = self._request(cached.body if cached else TOKEN_BODIES[0])
             try:

@@ -75,8 +75,8 @@ class VerdigrisConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VerdigrisConfig:
         """Build from saved JSON, ignoring unknown keys."""
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        settings = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**settings)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON for the job store."""
@@ -166,7 +166,9 @@ def pull_verdigris(
                     requests += plan(window, grid)
     requests.sort(key=lambda r: r.end, reverse=True)  # newest first across every channel
     settle = grid.floor(now - timedelta(hours=config.late_hours))
-    _Run(api, bookmarks, submit, report, config, grid, settle, submit_rows).pull(requests)
+    _WindowDelivery(api, bookmarks, submit, report, config, grid, settle, submit_rows).pull(
+        requests
+    )
     return report
 
 
@@ -197,7 +199,9 @@ def _group_by_gaps(
 
 
 @dataclass
-class _Run:
+class _WindowDelivery:
+    """Fetches the planned windows, delivers their readings and moves the bookmarks."""
+
     api: DataApi
     bookmarks: Bookmarks
     submit: Submit

@@ -53,8 +53,8 @@ def load_sources(path: Path) -> list[SourceSetup]:
     if not path.exists():
         return []
     items = json.loads(path.read_text(encoding="utf-8"))
-    known = SourceSetup.__dataclass_fields__
-    return [SourceSetup(**{k: v for k, v in item.items() if k in known}) for item in items]
+    field_names = SourceSetup.__dataclass_fields__
+    return [SourceSetup(**{k: v for k, v in item.items() if k in field_names}) for item in items]
 
 
 def find_source(name: str, paths: AppPaths) -> SourceSetup | None:

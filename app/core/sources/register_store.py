@@ -214,8 +214,8 @@ class RegisterStore:
         self, source_id: str, before: dict[int, float], batch: pd.DataFrame, derived: Derived
     ) -> None:
         stored = np.array(sorted(before), dtype="int64")
-        fresh = [int(t) for t in batch["t"] if int(t) not in before]
-        for point, start, end in splits(stored, np.array(fresh, dtype="int64")):
+        new_points = [int(t) for t in batch["t"] if int(t) not in before]
+        for point, start, end in splits(stored, np.array(new_points, dtype="int64")):
             note = (
                 f"{source_id}: late register point at {iso_of(point)} splits the interval "
                 f"{iso_of(start)} – {iso_of(end)} derived before; its corrected value replaces "

@@ -81,13 +81,13 @@ class SftpConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SftpConfig:
         """Build from saved JSON."""
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        settings = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         names = SftpFolder.__dataclass_fields__
-        known["folders"] = [
+        settings["folders"] = [
             SftpFolder(**{k: v for k, v in f.items() if k in names})
             for f in data.get("folders", [])
         ]
-        return cls(**known)
+        return cls(**settings)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON for the job store."""

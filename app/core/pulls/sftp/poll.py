@@ -94,7 +94,7 @@ def _poll_folder(
 ) -> None:
     youngest = time.time() - folder.min_age_s
     reading = Reading(registry, folder.connector, folder.options)
-    known = state.known(config.server, folder.path)  # one query, not one per file
+    seen_files = state.seen_files(config.server, folder.path)  # one query, not one per file
     for entry in _listing(client, folder):
         if cancelled():
             return
@@ -106,7 +106,7 @@ def _poll_folder(
         listed = Listed(config.server, folder.path, entry.filename, mtime, size)
         label = f"sftp://{config.server}{remote}"
         fetch = partial(_download, client, remote)
-        record = take_file(listed, fetch, label, state, reading, submit, report, known)
+        record = take_file(listed, fetch, label, state, reading, submit, report, seen_files)
         if record is not None and record.status == "imported" and folder.archive:
             _archive(client, folder, entry.filename, report)
 

@@ -56,7 +56,7 @@ class FileMemory(SqliteStore):
             ).fetchone()
         return row is not None
 
-    def known(self, server: str, folder: str) -> set[tuple[str, int, int]]:
+    def seen_files(self, server: str, folder: str) -> set[tuple[str, int, int]]:
         """Every (name, mtime, size) handled in one folder (one query for a whole listing)."""
         with self._connect() as db:
             rows = db.execute(
