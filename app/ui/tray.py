@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from PySide6.QtGui import QAction, QIcon
@@ -17,23 +18,34 @@ class Tray(QSystemTrayIcon):
     def __init__(self, window: MainWindow, icon: QIcon) -> None:
         super().__init__(icon, window)
         self.window = window
-        self.setToolTip("meterbridge")
+        self.setToolTip("meterbridge — starting…")
         self._on_click: Callable[[], None] = window.bring_to_front
         self._known_problems: set[str] = set()
         self._known_held = 0
         menu = QMenu(window)
-        show = QAction("&Show meterbridge", menu)
-        show.triggered.connect(window.bring_to_front)
+        self.status_action = QAction("Starting…", menu)
+        self.status_action.setEnabled(False)  # a line of status, not a command
+        menu.addAction(self.status_action)
+        menu.addSeparator()
+        for text, slot in (
+            ("&Show meterbridge", window.bring_to_front),
+            ("&Open file…", lambda: (window.bring_to_front(), window.actions_.open_dialog())),
+            ("&Deliver now", window.deliver_now),
+        ):
+            action = QAction(text, menu)
+            action.triggered.connect(lambda _c=False, s=slot: s())
+            menu.addAction(action)
+        menu.addSeparator()
         quit_action = QAction("&Quit", menu)
         quit_action.triggered.connect(window.quit_app)
-        menu.addAction(show)
-        menu.addSeparator()
         menu.addAction(quit_action)
         self.menu = menu
         self.setContextMenu(menu)
         self.activated.connect(self._on_activated)
         self.messageClicked.connect(self._on_message_clicked)
         window.snapshot_shown.connect(self.notice)
+        window.snapshot_shown.connect(self.show_status)
+        window.hidden_to_tray.connect(self.notice_hidden)
         window.services_noted.connect(self.notice_services)
         window.held.counted.connect(self.notice_held)
         window.keep_in_tray = True
@@ -53,6 +65,28 @@ class Tray(QSystemTrayIcon):
         if new and self.window.context.prefs.notify_failures:
             self.notify(new, open_tab=2 if snap.dead_letters else 0)
         return new
+
+    def show_status(self, snap: Snapshot) -> str:
+        """The tooltip and the menu's first line: “3 sources OK · 96 refused”."""
+        text = status_line(snap)
+        self.setToolTip(f"meterbridge — {text}")
+        self.status_action.setText(text)
+        return text
+
+    def notice_hidden(self) -> bool:
+        """Once ever: say that closing the window keeps meterbridge running in the tray."""
+        marker = self.window.context.paths.config_dir / "tray-notice-shown"
+        if marker.exists():
+            return False
+        self.showMessage(
+            "meterbridge is still running",
+            "It keeps receiving and delivering readings from the tray. "
+            "To stop it, choose Quit in the tray menu.",
+            QSystemTrayIcon.MessageIcon.Information,
+        )
+        with contextlib.suppress(OSError):  # unwritable: it shows again next time, no harm
+            marker.write_text("shown\n", encoding="utf-8")
+        return True
 
     def notice_services(self, notes: list[str]) -> list[str]:
         """Notify when a background service cannot run (a needed action); returns those."""
@@ -95,3 +129,18 @@ def problems_in(snap: Snapshot) -> list[str]:
     if snap.dead_letters:
         found.append(f"EnergyCAP refused {len(snap.dead_letters)} reading(s); see Dead letters.")
     return found
+
+
+def status_line(snap: Snapshot) -> str:
+    """Sources in trouble or fine, refused readings and the pause, in a few words."""
+    if snap.paused:
+        return snap.paused.split(":")[0] + f" · {sum(r.pending for r in snap.sources):,} waiting"
+    bad = sum(1 for s in snap.sources if s.state in ("failed", "needs attention"))
+    fine = len(snap.sources) - bad
+    parts = [f"{fine} source{'s' if fine != 1 else ''} OK"]
+    if bad:
+        parts.append(f"{bad} need{'s' if bad == 1 else ''} attention")
+    refused = sum(s.rejected for s in snap.sources)
+    if refused:
+        parts.append(f"{refused:,} refused")
+    return " · ".join(parts)

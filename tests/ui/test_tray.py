@@ -81,3 +81,54 @@ def test_double_click_on_a_source_opens_its_problem(qtbot: QtBot, context: AppCo
     assert window.tabs.currentIndex() == 2
     window.sources.table.cellDoubleClicked.emit(1, 0)
     assert window.tabs.currentIndex() == 3
+
+
+def test_tooltip_and_menu_say_how_things_are(qtbot: QtBot, context: AppContext) -> None:
+    window, tray = _with_tray(qtbot, context)
+    snap = Snapshot(sources=[SourceRow("a", "uk-hh", "up to date"),
+                             SourceRow("b", "uk-hh", "needs attention", rejected=96),
+                             SourceRow("c", "sftp", "up to date")])  # fmt: skip
+    window.snapshot_shown.emit(snap)
+    assert tray.toolTip() == "meterbridge — 2 sources OK · 1 needs attention · 96 refused"
+    texts = [a.text() for a in tray.menu.actions() if a.text()]
+    assert texts == ["2 sources OK · 1 needs attention · 96 refused", "&Show meterbridge",
+                     "&Open file…", "&Deliver now", "&Quit"]  # fmt: skip
+    paused = Snapshot(sources=[SourceRow("a", "uk-hh", "delivery paused", pending=48)],
+                      paused="Delivery paused: EnergyCAP refused the API key.")  # fmt: skip
+    window.snapshot_shown.emit(paused)
+    assert tray.toolTip() == "meterbridge — Delivery paused · 48 waiting"
+
+
+def test_hiding_to_the_tray_is_explained_once(qtbot: QtBot, context: AppContext) -> None:
+    window, tray = _with_tray(qtbot, context)
+    window.close()
+    assert (context.paths.config_dir / "tray-notice-shown").exists()
+    assert not tray.notice_hidden()  # never again
+
+
+class _Busy:
+    """Stand-in background services with readings pending and a listener."""
+
+    def pending_readings(self) -> int:
+        return 48
+
+    def listening(self) -> bool:
+        return True
+
+
+def test_with_no_tray_closing_with_work_pending_asks_first(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show()
+    window.services = _Busy()
+    assert not window.close()
+    box = window.close_question
+    assert "48 reading(s) are not delivered" in box.informativeText()
+    assert "devices can no longer push" in box.informativeText()
+    assert window.isVisible()
+    next(b for b in box.buttons() if b.text() == "&Keep running").click()
+    assert window.isVisible()
+    window.services = None
+    assert window.close()

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSizePolicy, QVBoxLayout, QWidget
 
 from app import __version__
 from app.ui.captures.row import HeldPushesRow
 from app.ui.context import AppContext
 from app.ui.elided_label import ElidedLabel
+from app.ui.preview.parts import fitted
 from app.ui.preview.window import PreviewWindow
 from app.ui.snapshot import Snapshot, take_snapshot, with_delivery, with_device_stats
 from app.ui.window.banner import Banner
@@ -48,6 +49,7 @@ class MainWindow(QMainWindow):
         self.previews: list[PreviewWindow] = []
         self.services: Any = None
         self._snapshot_worker: Worker | None = None
+        self._placed = False
         self.setWindowTitle(f"meterbridge {__version__} — meter data into EnergyCAP")
         self.setAccessibleName("meterbridge main window")
         self.setAcceptDrops(True)
@@ -214,6 +216,15 @@ class MainWindow(QMainWindow):
         rejected = self.sources.table.item(row, 7)
         self.tabs.setCurrentIndex(2 if rejected and rejected.text() not in ("", "0") else 3)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """The first time: within the screen's free area (a 1366×768 laptop too)."""
+        if not self._placed:
+            self._placed = True
+            screen = self.screen()
+            if screen is not None:
+                self.setGeometry(fitted(screen.availableGeometry(), (1100, 700)))
+        super().showEvent(event)
+
     def _on_tabs_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.log_viewer:
             self.log_viewer.refresh()
@@ -287,7 +298,7 @@ class MainWindow(QMainWindow):
             self.hide()
             self.hidden_to_tray.emit()
             return
-        if not self.quitting and not self.keep_in_tray and not self._may_stop_work():
+        if not self.quitting and not self._may_stop_work():  # no tray to keep it running
             event.ignore()
             return
         for preview in self.previews:
