@@ -21,7 +21,13 @@ from app.cli.loading import open_journal  # also imported from here by serve_cmd
 from app.cli.run_output import print_result
 from app.core.delivery.engine import DeliveryReport, deliver_pending
 from app.core.delivery.send import crash_point
-from app.core.energycap.client import AuthError, EnergyCapClient, EnergyCapError, RetryPolicy
+from app.core.energycap.client import (
+    AuthError,
+    EnergyCapClient,
+    EnergyCapError,
+    RedirectError,
+    RetryPolicy,
+)
 from app.core.guards import where
 from app.core.journal.store import AcceptResult, Journal, JournalFullError
 from app.core.mapping import MappingTable
@@ -195,6 +201,8 @@ def _check_connection(client: EnergyCapClient) -> None:
         client.check()
     except AuthError as exc:
         raise UsageError(str(exc)) from None
+    except RedirectError as exc:  # a wrong URL: journal, but nothing goes out until fixed
+        print(f"warning: {exc}; readings are journaled, not sent")
     except EnergyCapError as exc:
         print(f"warning: {exc}; readings are journaled and delivered when EnergyCAP answers")
     finally:

@@ -225,9 +225,10 @@ class EnergyCapClient:
         try:
             data = response.json()
         except ValueError:
-            head = printable(response.text[:80].strip()) or "an empty body"
+            head = printable(" ".join(response.text[:80].split()))
             note = f"EnergyCAP answered {response.status_code} with something that is not JSON"
-            return unaccounted(f"{note} ({head!r})", response.status_code)
+            shown = f"'{head}'" if head else "an empty body"
+            return unaccounted(f"{note} ({shown})", response.status_code)
         return parse_reading_result(data, response.status_code)
 
     # -- import ------------------------------------------------------------
