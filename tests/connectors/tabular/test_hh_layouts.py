@@ -123,6 +123,18 @@ def test_stark_portal_est_flag_preamble_footer_cr_only() -> None:
     assert len(batch.readings) == 3 * 48 and not batch.problems  # the footer is no row
 
 
+@pytest.mark.parametrize("ending", ["\r\n", "\n"])
+def test_stark_portal_with_other_and_mixed_line_endings(tmp_path: Path, ending: str) -> None:
+    """The real Stark export starts with a bare LF line, then CRLF: same readings, lines."""
+    lines = (DATA / "stark-portal.csv").read_bytes().decode().split("\r")
+    path = tmp_path / "stark-portal.csv"
+    path.write_bytes(("\n" + ending.join(lines[1:])).encode())
+    batch = read(path)
+    assert batch.readings.equals(read(DATA / "stark-portal.csv").readings)  # origins too
+    assert at(batch, "2024-07-11T23:00")["origin"] == "stark-portal.csv:13:00:00"
+    assert not batch.problems
+
+
 def test_sse_units_rows_and_flags() -> None:
     batch = read(DATA / "sse.csv")
     assert value_at(batch, "2024-01-15T00:30", source="1900000000009") == 101
