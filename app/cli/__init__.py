@@ -28,7 +28,7 @@ EXIT_PARTIAL = 1
 EXIT_ERROR = 2
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "app.cli.gui_cmd",
+    "app.cli.gui.command",
     "app.cli.convert_cmd",
     "app.cli.journal.commands",
     "app.cli.pull.commands",
@@ -37,7 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 # command word -> the module that registers it (a word missing here still works, slower)
 COMMAND_OF: dict[str, str] = {
-    "gui": "app.cli.gui_cmd",
+    "gui": "app.cli.gui.command",
     "convert": "app.cli.convert_cmd",
     "send": "app.cli.convert_cmd",
     "deliver": "app.cli.journal.commands",

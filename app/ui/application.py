@@ -63,7 +63,7 @@ def ensure_qapp() -> QApplication:
 
 
 class Services(Protocol):
-    """Background work the app hosts (see app.cli.gui_services)."""
+    """Background work the app hosts (see app.cli.gui.services)."""
 
     def start(self) -> list[str]: ...
     def wake(self) -> None: ...

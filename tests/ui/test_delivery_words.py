@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.cli.gui_delivery import NOT_CONNECTED, DeliveryWatch, pause_in_plain_words
+from app.cli.gui.delivery import NOT_CONNECTED, DeliveryWatch, pause_in_plain_words
 from app.ui.snapshot import NOT_CONNECTED as KEPT
 from app.ui.snapshot import PAUSED, Snapshot, SourceRow, first_push_text, with_delivery
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from app.cli.gui_services import GuiServices
+from app.cli.gui.services import GuiServices
 from app.ui.context import API_KEY_SECRET, AppContext
 from app.ui.mapping.editor import COLUMN, MappingEditor
 from app.ui.settings.dialog import CUSTOM, SettingsDialog

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from app.cli.gui_services import GuiServices
+from app.cli.gui.services import GuiServices
 from app.core.connector_catalog import build_registry
 from app.core.preview.data import load_preview
 from app.ui.context import API_KEY_SECRET, AppContext

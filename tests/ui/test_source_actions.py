@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app.cli.gui_services import GuiServices
+from app.cli.gui.services import GuiServices
 from app.core.journal.store import Journal
 from app.core.pulls.folder import FolderConfig
 from app.core.pulls.jobs import JobStore

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from app.ui.application import run_app
 
     _mutex = hold_app_mutex()  # held while the app runs; the installer checks it
-    from app.cli.gui_services import GuiServices
+    from app.cli.gui.services import GuiServices
 
     if getattr(args, "exit_when_shown", False):
         from app.ui.self_check import exit_when_shown

@@ -1,6 +1,6 @@
 """What the app's delivery thread last met, in the words a facility manager uses.
 
-The background delivery (see `gui_services`) records here whether it is
+The background delivery (see `services`) records here whether it is
 connected, delivering, or paused and why (a refused key, an unreachable host,
 an outage, an unreadable mapping). The window reads it at every refresh and
 shows the reason on each source with readings still to send and in the status

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.cli.gui_delivery import DeliveryState, DeliveryWatch
+from app.cli.gui.delivery import DeliveryState, DeliveryWatch
 from app.core.delivery.engine import deliver_pending
 from app.core.energycap.client import EnergyCapClient
 from app.core.energycap.connection import (
