@@ -221,8 +221,9 @@ def _print_device(devices: DeviceRegistry, device: Device, where: PushAddress) -
     if stats.skipped_params:
         shown = ", ".join(stats.skipped_params[:30])
         more = len(stats.skipped_params) - 30
+        how = "key_table={...}" if device.connector == "acurev2100" else "params=[...]"
         print(
-            f"  not delivered ({len(stats.skipped_params)}; deliver with --set params=[...]): "
+            f"  not delivered ({len(stats.skipped_params)}; deliver with --set {how}): "
             f"{shown}{f' … and {more} more' if more > 0 else ''}"
         )
 

@@ -161,12 +161,14 @@ class PushIntake:
         self.devices.record_meters(device.name, list(info.get("meters") or []))
         new = self.devices.record_skipped(device.name, list(info.get("skipped_params") or []))
         if new:
+            how = "key_table={...}" if device.connector == "acurev2100" else "params=[...]"
             log.info(
                 "device %s: %d parameter(s) not delivered (listed once; deliver more with "
-                "`meterbridge device set %s --set params=[...]`): %s",
+                "`meterbridge device set %s --set %s`): %s",
                 device.name,
                 len(new),
                 device.name,
+                how,
                 ", ".join(new[:50]),
             )
 
