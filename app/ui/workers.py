@@ -70,7 +70,9 @@ class Worker(QRunnable):
         except self._cancel_types:
             self.signals.cancelled.emit()
         except Exception as exc:  # the user sees the message; the app goes on
-            log.warning("background job failed: %s", exc, exc_info=True)
+            # A plain failure (bad input, no network) needs no traceback; a bug does (log only).
+            plain = isinstance(exc, (ValueError, OSError))
+            log.warning("background job failed: %s", exc, exc_info=not plain)
             self.signals.failed.emit(str(exc) or type(exc).__name__)
         else:
             if self._cancel.is_set():

@@ -30,7 +30,7 @@ def test_key_is_saved_in_the_keyring_not_in_the_settings_file(
     eu = "EU (app-eu.energycap.com)"
     dialog.host.setCurrentText(eu)
     qtbot.keyClicks(dialog.key, "s3cret-key-123")
-    assert "OS keyring" in dialog.keyring.text()
+    assert dialog.keyring.text().startswith("The API key is kept in ")
     with qtbot.waitSignal(dialog.accepted):
         dialog.accept()
     assert memory_keyring.store[("meterbridge", API_KEY_SECRET)] == "s3cret-key-123"
@@ -45,14 +45,17 @@ def test_no_keyring_is_said_plainly_and_nothing_is_written(
 ) -> None:
     keyring.set_keyring(fail.Keyring())
     dialog = _dialog(qtbot, context)
-    assert "No secure keyring is available" in dialog.keyring.text()
+    said = dialog.keyring.text()  # what to do, in plain words; no backend class names
+    assert said.startswith("No keyring is running, so the API key cannot be saved safely.")
+    assert "ECAP_API_KEY" in said and "never writes the key to a plain file" in said
+    assert "keyring.backends" not in said and "Keyring" not in said
     assert not dialog.key.isEnabled()
     assert dialog._store_key() is None  # nothing typed, nothing stored
     dialog.key.setEnabled(True)  # even if a key were typed, it is refused, not written
     dialog.key.setText("would-be-plaintext")
     dialog.accept()
     assert dialog.isVisible()
-    assert "No secure keyring" in dialog.message.text()
+    assert dialog.message.text() == said
     assert not context.paths.settings_file.exists()
 
 
@@ -70,8 +73,11 @@ def test_test_button_proves_the_key_against_a_real_server(
     dialog.key.setText("wrong-key")
     dialog.test.click()
     qtbot.waitUntil(lambda: dialog.result.text() not in ("", "Testing…"), timeout=20_000)
-    assert dialog.result.text().startswith("EnergyCAP refused the key")
-    assert "wrong-key" not in dialog.result.text()
+    assert dialog.result.text() == (
+        "EnergyCAP refused the key: check it, and that it was made on this host."
+    )
+    assert dialog.details.isVisible() and "HTTP 401" in dialog.detail_text
+    assert "wrong-key" not in dialog.result.text() + dialog.detail_text
 
 
 def test_app_preferences_and_autostart(qtbot: QtBot, context: AppContext, tmp_path) -> None:
@@ -84,3 +90,25 @@ def test_app_preferences_and_autostart(qtbot: QtBot, context: AppContext, tmp_pa
     assert "gui --minimized" in entry.read_text(encoding="utf-8")
     saved = json.loads((context.paths.config_dir / "ui.json").read_text(encoding="utf-8"))
     assert saved["theme"] == "dark" and saved["start_with_os"] is True
+
+
+def test_sizes_in_mb_or_gb_days_whole_and_advanced_folded(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    from app.ui.settings.form import DataclassForm
+
+    journal = context.settings.journal
+    journal.max_bytes = 4_294_967_296
+    form = DataclassForm(journal)
+    qtbot.addWidget(form)
+    size = form.editors["max_bytes"]
+    assert size.text() == "4.3 GB"
+    assert form.editors["retention_days"].text().endswith(" days")
+    assert "." not in form.editors["retention_days"].text()
+    assert form.advanced.isHidden() and not form.more.isHidden()
+    assert form.advanced.isAncestorOf(size)  # a limit few people change
+    form.apply()
+    assert journal.max_bytes == 4_294_967_296  # untouched on screen: exact bytes kept
+    size.setValue(2.0)
+    form.apply()
+    assert journal.max_bytes == 2_000_000_000

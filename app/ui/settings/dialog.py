@@ -25,7 +25,12 @@ from app.core.settings import HOST_PRESETS
 from app.core.sources import validation as v
 from app.core.ui_settings import THEMES
 from app.ui.autostart import set_autostart
-from app.ui.connection_test import energycap_test_worker
+from app.ui.connection_test import (
+    energycap_test_worker,
+    keyring_words,
+    no_keyring_help,
+    split_details,
+)
 from app.ui.context import API_KEY_SECRET, AppContext
 from app.ui.settings.form import DataclassForm
 from app.ui.theme import apply_theme
@@ -95,12 +100,19 @@ class SettingsDialog(QDialog):
         self.test.clicked.connect(self._on_test_clicked)
         self.result = QLabel("")
         self.result.setWordWrap(True)
-        self.keyring = QLabel(self.context.secrets.backend_description())
+        self.details = QPushButton("Deta&ils…")
+        self.details.setAccessibleName("Details of the test result")
+        self.details.clicked.connect(self._on_details_clicked)
+        self.details.hide()
+        self.detail_text = ""
+        secure = self.context.secrets.available
+        self.keyring = QLabel(keyring_words() if secure else no_keyring_help())
         self.keyring.setWordWrap(True)
-        if not self.context.secrets.available:
+        self.keyring.setToolTip(self.context.secrets.backend_description())  # the technical name
+        if not secure:
             self.keyring.setStyleSheet("color: #d03a2f; font-weight: bold;")
             self.key.setEnabled(False)
-            self.key.setPlaceholderText("no secure keyring: set ECAP_API_KEY for headless runs")
+            self.key.setPlaceholderText("cannot be saved safely on this PC: see below")
         for label, widget, name in (
             ("&Host:", self.host, "EnergyCAP host"),
             ("Add&ress:", self.custom_url, "Custom EnergyCAP address"),
@@ -118,6 +130,7 @@ class SettingsDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.test)
         row.addWidget(self.result, 1)
+        row.addWidget(self.details)
         form.insertRow(5, "", row)
         return page
 
@@ -147,10 +160,23 @@ class SettingsDialog(QDialog):
         self.result.setText("Testing…")
         self.test.setEnabled(False)
         worker = energycap_test_worker(self.chosen_url(), self.chosen_key())
-        worker.signals.succeeded.connect(self.result.setText)
-        worker.signals.failed.connect(self.result.setText)
+        worker.signals.succeeded.connect(self._show_result)
+        worker.signals.failed.connect(self._show_result)
         worker.signals.finished.connect(lambda: self.test.setEnabled(True))
+        self.details.hide()
         self.worker = start(worker)
+
+    def _show_result(self, text: str) -> None:
+        """One plain sentence; the technical detail behind Details…"""
+        plain, self.detail_text = split_details(text)
+        self.result.setText(plain)
+        self.details.setVisible(bool(self.detail_text))
+
+    def _on_details_clicked(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "Details", self.result.text(), parent=self)
+        box.setDetailedText(self.detail_text)
+        box.open()
+        self._details_box = box
 
     # --- other sections -------------------------------------------------------------
     def _add_form_tab(self, section: str, title: str, missing: str, skip: tuple[str, ...] = ()):
@@ -213,7 +239,8 @@ class SettingsDialog(QDialog):
         try:
             self.context.secrets.set(API_KEY_SECRET, typed)
         except NoKeyringError as exc:
-            return str(exc)
+            log.warning("API key not saved: %s", exc)  # the technical reason, for the log
+            return no_keyring_help()
         return None
 
     def _apply(self) -> None:

@@ -67,7 +67,9 @@ def filter_lines(text: str, minimum: str, needle: str) -> str:
     for line in text.splitlines():
         parts = line.split(maxsplit=3)
         level = parts[2] if len(parts) > 2 else ""
-        if level in LEVELS and level not in allowed:
+        if level not in LEVELS:  # a traceback's lines: they stay in the log file, not here
+            continue
+        if level not in allowed:
             continue
         if needle and needle not in line.lower():
             continue
