@@ -4,8 +4,9 @@ When a device's pushes come in a shape its reader does not know, the user
 points at the parts of a held body (in the app's "Map held pushes…" dialog or
 with ``meterbridge device map``) and the device gets option ``mapping``::
 
-    {"points": "data.records",   # dotted path to the list of points ("" = the body)
-     "id": "sensor.serial",      # each of these: a path in the point, else in the body
+    {"points": "data.records",   # dotted path to the list of points ("" = the body;
+                                 #   "data.sensors.*.samples": every sensor's samples)
+     "id": "sensor.serial",      # each: a path in the point, its enclosing elements, the body
      "time": "ts", "value": "v",
      "unit": "u", "estimated": "flag",            # optional
      "register": false,          # true: values are cumulative registers (differenced)
@@ -99,40 +100,64 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
 
 
 def _points(data: bytes, name: str, path: str) -> tuple[Any, list[Any], list[int] | None]:
-    """The body, its points and (CSV) each point's line number."""
+    """The body, its points (each with its enclosing elements) and (CSV) their line numbers."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(f"body is not UTF-8 text (byte {exc.start})", file=name) from None
     if text.lstrip().startswith(("{", "[")):
         body = load_json(text, name)
-        points = body if not path else dig(body, path)
-        if not isinstance(points, list):
+        lists = _expand(body, path)
+        if not lists:
             raise SourceError(f"no list of points at the mapping's points path {path!r}", file=name)
-        return body, points, None
+        return body, [(point, outer) for found, outer in lists for point in found], None
     table = csv_rows(text, name)
     header = [h.strip() for h in table[0]] if table else []
     rows = [dict(zip(header, row, strict=False)) for row in table[1:] if any(row)]
     if not rows:
         raise SourceError("the CSV body has a header but no rows", file=name)
-    return {}, rows, [index + 2 for index in range(len(rows))]
+    return {}, [(row, ()) for row in rows], [index + 2 for index in range(len(rows))]
 
 
-def _look(point: Any, body: Any, path: Any) -> Any:
-    """The value at `path` in the point (a CSV column name as it is), else in the body."""
+def _expand(body: Any, path: str) -> list[tuple[list[Any], tuple[Any, ...]]]:
+    """The lists at `path` with the elements enclosing each (innermost first).
+
+    A ``*`` segment stands for every element of a list (``data.sensors.*.samples``:
+    the samples of every sensor, each sample seeing its sensor's fields too).
+    """
+    nodes: list[tuple[Any, tuple[Any, ...]]] = [(body, ())]
+    for part in path.split(".") if path else []:
+        deeper: list[tuple[Any, tuple[Any, ...]]] = []
+        for node, outer in nodes:
+            if part == "*" and isinstance(node, list):
+                deeper.extend((child, (child, *outer)) for child in node)
+            elif part != "*":
+                child = dig(node, part)
+                if child is not None:
+                    deeper.append((child, outer))
+        nodes = deeper
+    return [(node, outer) for node, outer in nodes if isinstance(node, list)]
+
+
+def _look(point: Any, outer: tuple[Any, ...], body: Any, path: Any) -> Any:
+    """The value at `path` in the point (a CSV column name as it is), its enclosing
+    elements (innermost first), else the body."""
     if not path:
         return None
     text = str(path)
     if isinstance(point, dict) and text in point:
         return point[text]
-    found = dig(point, text)
-    return found if found is not None else dig(body, text)
+    for node in (point, *outer, body):
+        found = dig(node, text)
+        if found is not None:
+            return found
+    return None
 
 
-def _fields(point: Any, body: Any, mapping: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(
-        _look(point, body, mapping.get(key)) for key in ("id", "time", "value", "unit", "estimated")
-    )
+def _fields(point: tuple[Any, tuple[Any, ...]], body: Any, mapping: Mapping[str, Any]) -> Any:
+    item, outer = point
+    keys = ("id", "time", "value", "unit", "estimated")
+    return tuple(_look(item, outer, body, mapping.get(key)) for key in keys)
 
 
 def _add(
@@ -179,12 +204,25 @@ def point_path(path: str, points: str) -> str:
     """A path as the mapping wants it: relative to a point when it lies inside one.
 
     ``data.records.0.ts`` with points ``data.records`` is ``ts``; with points
-    ``''`` (the body is the list) ``0.sensor.id`` is ``sensor.id``; a path
-    outside the points (``sensor.serial``) stays as it is (looked up in the body).
+    ``''`` (the body is the list) ``0.sensor.id`` is ``sensor.id``; with points
+    ``data.sensors.*.samples``, ``data.sensors.2.serial`` is ``serial`` (found in
+    the sample's sensor); a path outside the points (``sensor.serial``) stays as
+    it is (looked up in the body).
     """
     parts = path.split(".") if path else []
-    prefix = points.split(".") if points else []
-    inside = parts[: len(prefix)] == prefix and len(parts) > len(prefix) + 1
-    if inside and parts[len(prefix)].isdigit():
-        return ".".join(parts[len(prefix) + 1 :])
-    return path
+    pattern = [*(points.split(".") if points else []), "*"]  # the point itself: an index
+    relative = path
+    for depth, wanted in enumerate(pattern):
+        if depth >= len(parts):
+            break
+        got = parts[depth]
+        if wanted == "*" and got.isdigit():
+            relative = ".".join(parts[depth + 1 :]) or path
+        elif got != wanted:
+            break
+    return relative
+
+
+def points_pattern(path: str) -> str:
+    """A clicked list's path as a points path: list indexes become ``*`` (every element)."""
+    return ".".join("*" if part.isdigit() else part for part in path.split(".")) if path else ""

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from app.core.listener.held import HeldPushes
 from app.ui.captures.body_view import BodyView
 from app.ui.workers import Worker, start
-from connectors.push.mapped import point_path
+from connectors.push.mapped import point_path, points_pattern
 
 log = logging.getLogger(__name__)
 
@@ -220,8 +220,8 @@ class MapHeldDialog(QDialog):
     def use_selection(self, role: str) -> None:
         """Put the selected part's path in the field of `role`."""
         path, kind = self.selected
-        if role == "points":
-            self.fields["points"].setText("" if self.view.is_csv else path)
+        if role == "points":  # a list inside a list: every element's (indexes become *)
+            self.fields["points"].setText("" if self.view.is_csv else points_pattern(path))
             return
         points = self.fields["points"].text().strip()
         self.fields[role].setText(path if kind == "column" else point_path(path, points))

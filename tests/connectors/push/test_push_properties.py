@@ -131,3 +131,25 @@ def mutated(draw: st.DrawFn) -> bytes:
 @given(mutated())
 def test_mutated_samples_are_read_or_refused_by_name(body: bytes) -> None:
     read_all(body)
+
+
+def test_a_mapping_reaches_points_nested_in_every_element_of_a_list() -> None:
+    body = json.dumps(
+        {
+            "site": "north",
+            "data": {
+                "sensors": [
+                    {"serial": "A1", "samples": [{"ts": 1780000000, "v": 1.5}]},
+                    {"serial": "B2", "samples": [{"ts": 1780000000, "v": 2}, {"ts": 1780000900}]},
+                ]
+            },
+        }
+    ).encode()
+    mapping = {"points": "data.sensors.*.samples", "id": "serial", "time": "ts", "value": "v"}
+    columns = mapped.parse_push(body, "b.json", {"mapping": mapping})
+    assert list(zip(columns.source_id, columns.time_ns, columns.value, strict=True)) == [
+        ("A1", 1780000000 * 10**9, 1.5),
+        ("B2", 1780000000 * 10**9, 2.0),
+    ]  # the sample without a value is skipped (missing, not zero)
+    assert mapped.point_path("data.sensors.1.serial", mapping["points"]) == "serial"
+    assert mapped.points_pattern("data.sensors.0.samples") == mapping["points"]
