@@ -9,8 +9,9 @@ device captures [NAME] [--show ID] [--replay] [--discard ID]...
 device map NAME --points PATH --id PATH --time PATH --value PATH [--unit PATH]
         [--estimated PATH] [--time-format FMT] [--tz ZONE] [--register] [--quantity Q]
     Store a map-by-example as the device's ``mapping`` option (dotted paths; a
-    path is looked up in each point, else in the body; ``--points ''``: the body
-    itself is the list; CSV: column names) and show what each held body gives.
+    path is looked up in each point, its enclosing elements, then the body;
+    ``--points ''``: the body itself is the list; ``data.sensors.*.samples``:
+    every sensor's samples; CSV: column names) and show what each held body gives.
 """
 
 from __future__ import annotations
