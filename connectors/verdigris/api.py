@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import requests
 
 from connectors.base import SourceError
+from connectors.verdigris.grid import Request
 
 DEFAULT_AUTH_URL = "https://auth.verdigris.co/oauth/token"
 DEFAULT_API_URL = "https://api.verdigris.co"
@@ -276,17 +277,6 @@ def explain(status: int, body: Any, what: str) -> str:
     if status == 429:
         return f"Verdigris is rate-limiting requests for {what} (429); tried again and gave up."
     return f"Verdigris answered HTTP {status} for {what}. {detail}".strip()
-
-
-@dataclass(frozen=True)
-class Request:
-    """One data request: some ids of one level (circuit, breaker ...) over one aligned window."""
-
-    kind: str  # energy | power
-    level: str
-    ids: tuple[str, ...]
-    start: datetime
-    end: datetime
 
 
 class VerdigrisApi:

@@ -27,8 +27,7 @@ from connectors.base import (
     make_readings,
     not_finite_problem,
 )
-from connectors.verdigris.api import Request as Request  # also imported from here
-from connectors.verdigris.grid import Grid
+from connectors.verdigris.grid import Grid, Request
 
 MAX_POINTS = 1500
 KINDS: dict[str, tuple[str, float]] = {"energy": ("kWh", 1000.0), "power": ("kW", 1000.0)}

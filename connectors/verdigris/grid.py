@@ -1,4 +1,4 @@
-"""Bucket boundaries of a Verdigris interval: fixed steps, or the building's local days.
+"""Bucket boundaries of a Verdigris interval, and the requests that cover aligned windows.
 
 ``1m``, ``15m`` and ``1h`` buckets sit on multiples of their length since the
 epoch (UTC). ``1d`` buckets run from one local midnight of the building to the
@@ -72,3 +72,14 @@ def make_grid(interval: str, zone: str = "") -> Grid:
         return Grid(interval, STEPS[interval], ZoneInfo(zone))
     except (ZoneInfoNotFoundError, ValueError):
         raise SourceError(f"unknown time zone {zone!r} (use an IANA name)") from None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One data request: some ids of one level (circuit, breaker ...) over one aligned window."""
+
+    kind: str  # energy | power
+    level: str
+    ids: tuple[str, ...]
+    start: datetime
+    end: datetime

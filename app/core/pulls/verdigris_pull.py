@@ -24,14 +24,13 @@ from connectors.verdigris.api import (
     DEFAULT_API_URL,
     DEFAULT_AUDIENCE,
     DEFAULT_AUTH_URL,
-    Request,
     VerdigrisApi,
     VerdigrisError,
     check_url,
     request_token,
 )
 from connectors.verdigris.connector import DataApi, fetch, plan, source_id
-from connectors.verdigris.grid import STEPS, Grid, make_grid
+from connectors.verdigris.grid import STEPS, Grid, Request, make_grid
 from connectors.verdigris.listing import Node, building_tree
 
 T = TypeVar("T")

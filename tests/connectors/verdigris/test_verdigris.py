@@ -15,9 +15,9 @@ from app.core.pulls.bookmarks import Bookmarks
 from app.core.pulls.verdigris_auth import FileTokenCache, VerdigrisAuth
 from app.core.pulls.verdigris_pull import VerdigrisConfig, pull_verdigris
 from connectors.base import ReadingBatch, SourceError, concat_batches
-from connectors.verdigris.api import RateLimiter, Request, VerdigrisApi, VerdigrisError, limiter_for
+from connectors.verdigris.api import RateLimiter, VerdigrisApi, VerdigrisError, limiter_for
 from connectors.verdigris.connector import plan, read_window
-from connectors.verdigris.grid import make_grid
+from connectors.verdigris.grid import Request, make_grid
 from tests.fakes.verdigris import FakeVerdigris, energy_wh, power_w
 
 NOW = datetime(2026, 11, 20, 10, 7, tzinfo=UTC)

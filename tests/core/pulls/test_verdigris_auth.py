@@ -20,7 +20,8 @@ from app.core.pulls.verdigris_auth import (
 from app.core.pulls.verdigris_pull import VerdigrisConfig, pull_verdigris
 from app.core.secrets import SecretStore
 from connectors.base import ReadingBatch, concat_batches
-from connectors.verdigris.api import RateLimiter, Request, VerdigrisApi, VerdigrisError, limiter_for
+from connectors.verdigris.api import RateLimiter, VerdigrisApi, VerdigrisError, limiter_for
+from connectors.verdigris.grid import Request
 from tests.fakes.memory_keyring import MemoryKeyring, installed
 from tests.fakes.verdigris import FakeVerdigris
 

@@ -14,12 +14,12 @@ from app.core.pulls.verdigris_pull import VerdigrisConfig
 from connectors.base import SourceError
 from connectors.verdigris.api import (
     RateLimiter,
-    Request,
     VerdigrisApi,
     VerdigrisError,
     check_url,
     request_token,
 )
+from connectors.verdigris.grid import Request
 from tests.fakes.recorder import Recorder
 from tests.fakes.verdigris import FakeVerdigris
 
