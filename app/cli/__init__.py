@@ -27,15 +27,8 @@ EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_ERROR = 2
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "app.cli.gui.command",
-    "app.cli.convert_cmd",
-    "app.cli.journal.commands",
-    "app.cli.pull.commands",
-    "app.cli.device_cmd",
-)
-
-# command word -> the module that registers it (a word missing here still works, slower)
+# command word -> the module that registers it, in help order (a word missing here still
+# works, slower: every module is imported to find it)
 COMMAND_OF: dict[str, str] = {
     "gui": "app.cli.gui.command",
     "convert": "app.cli.convert_cmd",
@@ -49,6 +42,7 @@ COMMAND_OF: dict[str, str] = {
     "device": "app.cli.device_cmd",
     "serve": "app.cli.device_cmd",
 }
+COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMAND_OF.values()))
 
 
 class UsageError(Exception):
