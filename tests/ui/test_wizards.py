@@ -198,3 +198,23 @@ def test_a_bad_name_is_refused_in_plain_words(qtbot: QtBot, context: AppContext)
     _type(qtbot, wizard.page(SOURCE).name, "bad/name!")
     assert _enter(qtbot, wizard) == SOURCE
     assert "Use letters, digits" in wizard.page(SOURCE).error.text()
+
+
+def test_a_taken_name_is_refused_on_the_first_page_with_a_free_one_offered(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    from app.core.sources.records import SourceSetup
+    from app.core.sources.setup import save_source
+
+    taken = SourceSetup(kind="generic", name="EpiSensor", connector="generic",
+                        settings={"folder": str(context.paths.data_dir), "tz": "UTC"})  # fmt: skip
+    save_source(taken, context.paths, context.secrets)
+    wizard = SourceWizard(context, "episensor")
+    qtbot.addWidget(wizard)
+    page = wizard.page(SOURCE)
+    assert page.name.text() == "EpiSensor-2"  # the first guess is free
+    page.name.setText("EpiSensor")
+    wizard.show()
+    wizard.next()
+    assert wizard.currentId() == SOURCE  # refused here, not on the last page
+    assert page.error.text() == "“EpiSensor” is the name of another source: try “EpiSensor-2”."

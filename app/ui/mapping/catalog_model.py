@@ -18,6 +18,7 @@ from PySide6.QtCore import (
 )
 
 from app.core.energycap.catalog import ChannelInfo, EcapCatalog, MeterInfo
+from app.ui.tables import header_text
 
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("EnergyCAP meter / channel", "Import id", "Type", "Unit")
@@ -103,9 +104,7 @@ class CatalogModel(QAbstractItemModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return HEADERS[section]
-        return None
+        return header_text(HEADERS, section, orientation, role)
 
     # --- look-ups ----------------------------------------------------------------------------
     def channel_at(self, index: Index) -> ChannelInfo:

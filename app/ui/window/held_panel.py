@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.journal.held import local_time
+from app.ui.tables import header_text
 from app.ui.workers import Worker, start
 
 log = logging.getLogger(__name__)
@@ -117,9 +118,7 @@ class HeldModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return HEADERS[section]
-        return None
+        return header_text(HEADERS, section, orientation, role)
 
 
 def decide(path: Path, action: str, ids: list[int] | None) -> int:

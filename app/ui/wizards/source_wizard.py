@@ -14,6 +14,7 @@ from app.core.sources.setup import save_source
 from app.ui.context import AppContext
 from app.ui.wizards.base_page import FormPage
 from app.ui.wizards.kinds import WizardKind, kind_named
+from app.ui.wizards.names import free_name, name_problem, taken_names
 from app.ui.wizards.pages.generic_page import GenericPage
 from app.ui.wizards.pages.kind_page import KindPage
 from app.ui.wizards.pages.mapping_page import MappingPage
@@ -112,7 +113,10 @@ class SourceWizard(QWizard):
         for number in (SOURCE, TEST):
             if self.page(number) is not None:
                 self.removePage(number)
-        self.setPage(SOURCE, SOURCE_PAGES[self._kind]())
+        source = SOURCE_PAGES[self._kind]()
+        if self.editing is None:  # start from a free name: the first guess must not clash
+            source.name.setText(free_name(source.name.text(), taken_names(self.context)))
+        self.setPage(SOURCE, source)
         test = TEST_PAGES.get(self._kind)
         if self.editing is not None and self._kind in PUSH_KINDS:
             test = DeviceEditPage  # the device keeps its registration and token
@@ -172,6 +176,11 @@ class SourceWizard(QWizard):
         page = self.currentPage()
         if isinstance(page, KindPage) and page.chosen() != self._kind:
             self.set_kind(page.chosen())
+        if page is self.source_page and self.editing is None:  # said here, not on the last page
+            taken = name_problem(self.source_name(), taken_names(self.context))
+            if taken is not None:
+                self.source_page.error.setText(taken)
+                return False
         return super().validateCurrentPage()
 
     # --- the result -------------------------------------------------------------------
