@@ -4,7 +4,9 @@ Some collectors (IMServ, BGlobal) export one row per meter per day with no
 header at all: an id, maybe a meter serial, a date, then 48 values (46 or 50
 on a clock-change day in some exports). Such a row is recognised when most of
 the first rows have an id-like first cell (no spaces), a date cell within the
-first four columns, and 46, 48 or 50 cells after it that are numbers or blank.
+first four columns, and 46, 48 or 50 cells after it that are numbers or blank, and
+the first line of three or more fields is such a row (a header no layout knows is
+never skipped as if it were not there).
 The layouts with `shape = "headerless"` in `connectors/tabular/layouts/` then say,
 from what the date looks like (`row_date`), which collector it is and so the
 time basis: e.g. BGlobal writes `dd/mm/yyyy` UTC days, IMServ `dd/mm/yy` local
@@ -72,6 +74,8 @@ def recognise_rows(info: TextInfo, layouts: tuple[Layout, ...]) -> tuple[HeadLin
     if not candidates or not rows:
         return None
     shapes = [_row_shape(fields) for _, fields in rows]
+    if shapes[0] is None:
+        return None  # the first line is not data: an unknown header is never skipped
     counted = Counter(shape for shape in shapes if shape is not None)
     if not counted:
         return None

@@ -196,3 +196,12 @@ def test_non_finite_cells_are_named_bad_values(tmp_path: Path, cell: str) -> Non
     batch = read(df2)
     assert next((p.line, p.value) for p in batch.problems) == (4, cell)
     assert batch.readings.empty
+
+
+def test_an_unknown_header_above_data_shaped_rows_is_not_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "unknown.csv"
+    rows = (DATA / "imserv-no-header.csv").read_text()
+    path.write_text("Meter,Serial,Day," + ",".join(f"X{n}" for n in range(1, 49)) + "\n" + rows)
+    assert UkHalfHourlyConnector().sniff(path.read_bytes(), path.name) == 0.0
+    with pytest.raises(SourceError, match="no known layout"):
+        list(UkHalfHourlyConnector().read(Source.from_path(path), {}))
