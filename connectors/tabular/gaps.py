@@ -94,18 +94,28 @@ class GapNotes:
             return
         hits = pc.fill_null(pc.match_substring_regex(ids, EXCEL_NUMBER), False)
         for row in np.flatnonzero(hits.to_numpy(zero_copy_only=False)):
-            text = str(ids[int(row)].as_py())
-            if text in self.ids_seen:
-                continue
-            self.ids_seen.add(text)
-            message = (
-                f"the meter id {text!r} is a number Excel rounded (scientific notation): it "
-                "has lost digits; its readings are sent under this id (format the column as "
-                "text before saving the file)"
-            )
-            self.listed.append(
-                Problem(ProblemKind.WARNING, message, self.file, int(lines[row]), value=text)
-            )
+            self._mangled(str(ids[int(row)].as_py()), int(lines[row]))
+
+    def mangled_distinct(self, ids: Any, lines: Any) -> None:
+        """`mangled_ids` testing each distinct id once (files of a reading per row)."""
+        if not len(ids) or pa.types.is_null(ids.type):
+            return
+        distinct = pc.unique(ids)
+        hits = pc.fill_null(pc.match_substring_regex(distinct, EXCEL_NUMBER), False)
+        for k in np.flatnonzero(hits.to_numpy(zero_copy_only=False)):
+            text = str(distinct[int(k)].as_py())
+            self._mangled(text, int(lines[pc.index(ids, text).as_py()]))
+
+    def _mangled(self, text: str, line: int) -> None:
+        if text in self.ids_seen:
+            return
+        self.ids_seen.add(text)
+        message = (
+            f"the meter id {text!r} is a number Excel rounded (scientific notation): it "
+            "has lost digits; its readings are sent under this id (format the column as "
+            "text before saving the file)"
+        )
+        self.listed.append(Problem(ProblemKind.WARNING, message, self.file, line, value=text))
 
     def problems(self) -> list[Problem]:
         """Every warning, with one that counts the meter-days not listed."""

@@ -32,6 +32,7 @@ from connectors.tabular.cells import (
 )
 from connectors.tabular.clock import first_occurrence, open_rows, place_long
 from connectors.tabular.dates import DATETIME_FORMATS, HALF_HOUR_NS
+from connectors.tabular.gaps import GapNotes
 from connectors.tabular.layout import Plan
 
 NAT = np.iinfo("int64").min
@@ -88,6 +89,10 @@ class LongReader:
     carry: Rows | None = None
     rows_with_id: int = 0  # rows read that name a meter
     last_data_line: int = 0  # physical line of the last of them
+    notes: GapNotes | None = None
+
+    def __post_init__(self) -> None:
+        self.notes = GapNotes(self.file)
 
     def column(self, batch: pa.RecordBatch, index: int) -> Any:
         """The Arrow column of header position `index`."""
@@ -122,6 +127,8 @@ class LongReader:
         self.rows_with_id += len(has_id)
         if len(has_id):
             self.last_data_line = int(chunk.lines[has_id[-1]])
+            assert self.notes is not None
+            self.notes.mangled_distinct(ids, chunk.lines)
         if self.plan.units_index is None:
             return ids, None
         quantity, suffix = units_and_suffixes(self.column(batch, self.plan.units_index), self.plan)
@@ -242,7 +249,8 @@ class LongReader:
                     count=count,
                 )
             )  # fmt: skip
-        return found
+        assert self.notes is not None
+        return found + self.notes.problems()
 
 
 def _guess(samples: list[Any]) -> str:

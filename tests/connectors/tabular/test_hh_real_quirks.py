@@ -205,3 +205,16 @@ def test_an_unknown_header_above_data_shaped_rows_is_not_skipped(tmp_path: Path)
     assert UkHalfHourlyConnector().sniff(path.read_bytes(), path.name) == 0.0
     with pytest.raises(SourceError, match="no known layout"):
         list(UkHalfHourlyConnector().read(Source.from_path(path), {}))
+
+
+def test_an_id_excel_rounded_is_warned_in_a_file_of_one_reading_per_row(tmp_path: Path) -> None:
+    path = tmp_path / "rounded.csv"
+    path.write_text(
+        "MPR,ReadDatetime,kWh,ReadType\n"
+        "1.7E+12,15 Jan 2024 00:30:00,1.5,Actual\n"
+        "1.7E+12,15 Jan 2024 01:00:00,2.5,Actual\n"
+    )
+    batch = read(path)
+    warned = [(p.line, p.value) for p in batch.problems if p.kind == ProblemKind.WARNING]
+    assert warned == [(2, "1.7E+12")]
+    assert value_at(batch, "1.7E+12", "2024-01-15T00:30") == [1.5]
