@@ -126,8 +126,12 @@ def main() -> int:
     context = AppContext.load(paths)
     context.settings.mapping_file = str(home / "mapping.csv")
     context.settings.energycap.url = "https://app-eu.energycap.com"
+    os.environ["ECAP_API_KEY"] = "demo"  # connected: the dashboard's checklist is done
     apply_theme(app, "light")
-    screens(app, context, args.out)
+    from tests.fakes.memory_keyring import installed
+
+    with installed():  # the key as the app keeps it, in a keyring (here one in memory)
+        screens(app, context, args.out)
     apply_theme(app, "dark")
     main_window(app, context, args.out / "main-window-dark.png")
     return 0
@@ -138,8 +142,8 @@ def main_window(app: object, context: object, path: Path) -> object:
     from app.ui.window.main_window import MainWindow
 
     window = MainWindow(context)  # type: ignore[arg-type]
+    window.show()  # placed for the (offscreen) screen first, then sized for the picture
     window.resize(1180, 620)
-    window.show()
     shown: list[object] = []
     window.snapshot_shown.connect(shown.append)
     window.refresh()
@@ -202,8 +206,8 @@ def screens(app: object, context: object, out: Path) -> None:
     shoot(window, out / "activity.png")
     table = context.mapping_table()  # type: ignore[attr-defined]
     preview = PreviewWindow(SAMPLE, context.registry.rank(Source.from_path(SAMPLE)), table)  # type: ignore[attr-defined]
-    preview.resize(1180, 720)
     preview.show()
+    preview.resize(1180, 720)
     settled: list[bool] = []
     preview.settled.connect(lambda: settled.append(True))
     preview.start()
