@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor, QTextImageFormat
+from PySide6.QtGui import QImageReader, QKeySequence, QShortcut, QTextCursor, QTextImageFormat
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from app.core.resources import resources_root
@@ -70,11 +70,10 @@ class HelpWindow(QDialog):
             block = block.next()
 
     def _resize(self, position: int, length: int, image: QTextImageFormat) -> None:
-        resource = self.browser.document().resource(3, QUrl(image.name()))  # 3: ImageResource
-        width = getattr(resource, "width", lambda: 0)()
-        if width and width > IMAGE_WIDTH:
+        size = QImageReader(str(self.guide.parent / image.name())).size()
+        if size.width() > IMAGE_WIDTH:
             image.setWidth(IMAGE_WIDTH)
-            image.setHeight(resource.height() * IMAGE_WIDTH / width)
+            image.setHeight(size.height() * IMAGE_WIDTH / size.width())
             cursor = QTextCursor(self.browser.document())
             cursor.setPosition(position)
             cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
