@@ -35,6 +35,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 if not (REPO / "app").is_dir():
@@ -201,12 +202,22 @@ def fake_child(count: int, flaky: bool) -> None:
         stop.set()
 
 
+def _lower_priority() -> None:
+    if hasattr(os, "nice"):
+        os.nice(10)
+
+
 class FakeProcess:
     def __init__(self, count: int, flaky: bool = False) -> None:
         command = [sys.executable, __file__, "--fake-child", str(count)]
         command += ["--flaky"] if flaky else []
         self.process = subprocess.Popen(
-            command, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            command,
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=_lower_priority,  # EnergyCAP is another machine: it yields our cores
         )
         assert self.process.stdout is not None
         self.url = self.process.stdout.readline().strip()
@@ -312,7 +323,7 @@ def add_device(home: Path, kind: str) -> tuple[str, str]:
     return name, token
 
 
-def run_kind(kind: str, args: argparse.Namespace) -> dict[str, float | int | str]:
+def run_kind(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="mb-bench-") as folder:
         home = Path(folder)
         fake = FakeProcess(channel_count(kind, args.connections)) if args.deliver else None
@@ -409,7 +420,7 @@ def main() -> int:
             f"{args.seconds:.0f} s)  p50 {r['p50']:.1f} ms  p99 {r['p99']:.1f} ms  "
             f"max {r['max']:.0f} ms  failures {r['failures']}  readings {where} "
             f"{r['delivered']}/{r['expected']} ({r['waited']:.0f} s after the load)  "
-            f"CPU ms/request: listener {r['loop_ms']:.2f}, journal process {r['child_ms']:.2f}",
+            f"CPU ms/request: serve (listener and delivery) {r['loop_ms']:.2f}, journal process {r['child_ms']:.2f}",
             flush=True,
         )
         if r["first_failure"]:
