@@ -420,7 +420,8 @@ def main() -> int:
             f"{args.seconds:.0f} s)  p50 {r['p50']:.1f} ms  p99 {r['p99']:.1f} ms  "
             f"max {r['max']:.0f} ms  failures {r['failures']}  readings {where} "
             f"{r['delivered']}/{r['expected']} ({r['waited']:.0f} s after the load)  "
-            f"CPU ms/request: serve (listener and delivery) {r['loop_ms']:.2f}, journal process {r['child_ms']:.2f}",
+            f"CPU ms/request: serve (listener and delivery) {r['loop_ms']:.2f}, "
+            f"journal process {r['child_ms']:.2f}",
             flush=True,
         )
         if r["first_failure"]:
