@@ -52,10 +52,15 @@ class AppPaths:
         return self.data_dir / "journal.sqlite3"
 
     def ensure(self) -> AppPaths:
-        """Create the folders user-only (idempotent), repair looser modes, return self."""
+        """Create the folders user-only (idempotent), repair looser modes, return self.
+
+        A folder found with a looser mode (a home made before this rule) has its
+        whole content made user-only once; a private one is not walked again.
+        """
         for folder in (self.config_dir, self.data_dir, self.log_dir):
+            loose = _loose(folder)
             private_dir(folder)
-            if folder not in _CHECKED:
+            if loose and folder not in _CHECKED:
                 _CHECKED.add(folder)
                 make_private(folder)
         return self
@@ -63,6 +68,14 @@ class AppPaths:
 
 POSIX = os.name == "posix"
 _CHECKED: set[Path] = set()  # folders whose contents were checked in this process
+
+
+def _loose(folder: Path) -> bool:
+    """True when `folder` exists with more than user permissions (POSIX)."""
+    try:
+        return POSIX and bool(stat.S_IMODE(folder.stat().st_mode) & 0o077)
+    except OSError:
+        return False
 
 
 def private_umask() -> None:
