@@ -294,7 +294,7 @@ def test_edit_fills_other_kinds_pages_from_their_saved_settings(
     wizard = SourceWizard(context, editing=generic)
     qtbot.addWidget(wizard)
     page = wizard.page(SOURCE)
-    assert (page.name.text(), page.id_column.text(), page.quantity.currentText(),
+    assert (page.name.text(), page.id_column.currentText(), page.quantity.currentText(),
             page.tz.currentText(), page.delimiter.currentText()) == (
         "BMS", "meter", "kVArh", "America/Chicago", "tab")  # fmt: skip
     assert wizard.setup().settings == generic.settings

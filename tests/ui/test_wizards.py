@@ -218,3 +218,32 @@ def test_a_taken_name_is_refused_on_the_first_page_with_a_free_one_offered(
     wizard.next()
     assert wizard.currentId() == SOURCE  # refused here, not on the last page
     assert page.error.text() == "“EpiSensor” is the name of another source: try “EpiSensor-2”."
+
+
+def test_generic_csv_starts_from_a_sample_file_and_tests_with_it(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    sample = (
+        Path(__file__).resolve().parents[1] / "data" / "generic" / "uk_semicolon_decimal_comma.csv"
+    )
+    wizard = _wizard(qtbot, context, "generic")
+    page = wizard.page(SOURCE)
+    page.sample_path.setText(str(sample))
+    page.load_sample()
+    assert page.rows.rowCount() == 5 and page.rows.horizontalHeaderItem(0).text() == "MPAN"
+    assert [page.id_column.currentText(), page.time_column.currentText(),
+            page.value_column.currentText()] == ["MPAN", "Reading Date", "kWh"]  # fmt: skip
+    assert page.id_column.count() == 5  # every column of the sample, to choose from
+    assert page.delimiter.currentText() == "semicolon"
+    assert page.decimal.currentText() == "comma (1,5)"
+    assert page.folder.text() == str(sample.parent)
+    page.time_format.setCurrentText("31.12.2025 23:30")
+    with qtbot.waitSignal(page.test_sample().signals.finished, timeout=10_000):
+        pass
+    assert page.result.text().startswith("✓ 10 readings from 1 meter(s)")
+    values = page.values()
+    assert (values["time_format"], values["decimal"], values["delimiter"]) == (
+        "%d.%m.%Y %H:%M",
+        ",",
+        ";",
+    )
