@@ -77,7 +77,7 @@ class PushHandler:
             if request.path.rstrip("/") == "/health":
                 return 200, {"status": "ok"}
             raise Refused(405, {"error": "devices push with POST /push/<device-name>"})
-        segments = [unquote(s) for s in request.raw_path.split("?", 1)[0].strip("/").split("/")]
+        segments = [unquote(s) for s in request.rel_url.raw_path.strip("/").split("/")]
         if request.method != "POST" or len(segments) != 2 or segments[0] != "push":
             error = "unknown path; devices push to POST /push/<device-name>"
             raise Refused(404, {"error": error}, close=request.body_exists)

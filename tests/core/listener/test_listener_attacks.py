@@ -228,3 +228,34 @@ def test_a_failing_statistics_write_is_logged_not_raised(
     assert "device statistics not saved" in caplog.text
     ok = requests.post(served.url("gw1"), data=BODY, headers=bearer(served.tokens["gw1"]))
     assert ok.status_code == 200
+
+
+def raw_post(served: Served, target: str, extra: str = "", body: bytes = BODY) -> bytes:
+    head = f"POST {target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {served.tokens['gw1']}\r\n"
+    return (head + extra + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+@pytest.mark.parametrize(
+    ("case", "target", "extra", "status"),
+    [
+        ("a 9 kB URL", "/push/gw1?" + "a" * 9000, "", "400"),
+        ("a path that climbs", "/push/../push/gw1", "", "404"),
+        ("another expectation", "/push/gw1", "Expect: 200-ok\r\n", "417"),
+        ("an unknown content coding", "/push/gw1", "Content-Encoding: br\r\n", "415"),
+        ("an absolute-form target", "http://127.0.0.1/push/gw1", "", "200"),
+        ("a percent-encoded device name", "/push/g%771", "", "200"),
+    ],
+)
+def test_other_hostile_or_odd_requests(
+    served: Served, case: str, target: str, extra: str, status: str
+) -> None:
+    got = exchange(served, raw_post(served, target, extra), wait_s=3)[0]
+    assert got.split(" ")[1] == status, case
+
+
+def test_pipelined_requests_are_answered_in_order(served: Served) -> None:
+    first, second = raw_post(served, "/push/gw1"), raw_post(served, "/push/gw1", body=points(4))
+    got = exchange(served, first + second, wait_s=3)[2]
+    answers = got.split(b"HTTP/1.1 ")[1:]
+    assert [a[:3] for a in answers] == [b"200", b"200"]
+    assert b'"received": 3' in answers[0] and b'"received": 4' in answers[1]
