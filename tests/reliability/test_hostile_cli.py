@@ -132,3 +132,25 @@ def test_nothing_in_the_home_is_readable_by_other_users(setup, fake) -> None:
         if stat.S_IMODE(p.stat().st_mode) & 0o077
     ]
     assert loose == []
+
+
+def test_a_reading_that_cannot_be_sent_stops_nothing_and_replay_sends_it_after_the_fix(
+    setup, fake
+) -> None:
+    fixed = setup.mapping.read_text()
+    rows = fixed.splitlines()
+    overflow = [
+        rows[0] + ",multiplier",
+        *(r + (",1e308" if r.startswith("A3") else ",") for r in rows[1:]),
+    ]
+    setup.mapping.write_text("\n".join(overflow) + "\n")  # A3's values x 1e308 overflow to inf
+    done = meterbridge(setup, send_args(setup, fake))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "96 readings not sent" in done.stdout and "not a finite number" in done.stdout
+    assert "Traceback" not in done.stderr
+    a3 = {row for row in wanted(setup) if row[0] == 102}
+    assert set(stored(fake)) == set(wanted(setup)) - a3  # the others all arrived
+    setup.mapping.write_text(fixed)
+    replayed = meterbridge(setup, ["replay", "--ecap-url", fake.url])
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert stored(fake) == wanted(setup)
