@@ -216,6 +216,7 @@ def _save_sftp(setup: SourceSetup, paths: AppPaths, secrets: SecretStore, passwo
         user=s["user"],
         folders=folders,
         port=int(s.get("port", 22)),
+        key_file=str(s.get("key_file", "")),  # a private key (the password is its passphrase)
         host_key_fingerprint=s.get("host_key_fingerprint", ""),
     )
     if password:
