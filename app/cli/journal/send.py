@@ -238,7 +238,7 @@ def deliver_and_tell(
         print(f"{report.rejected} readings rejected by EnergyCAP: listed below and kept")
         print("  (see `meterbridge status --dead-letters`; fix, then `meterbridge replay`)")
     if report.not_sent:
-        print(f"{report.not_sent} readings not sent: this API cannot carry them (listed below)")
+        print(f"{report.not_sent} readings not sent: no request can carry them (listed below)")
         print("  (kept as dead letters: fix the mapping or the API, then `meterbridge replay`)")
     if report.unconfirmed:
         print(
