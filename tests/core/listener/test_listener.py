@@ -241,6 +241,21 @@ def test_multipart_acurev_csv_with_fields(served: Served) -> None:
     assert use["origin"].startswith(name)
 
 
+def test_raw_body_takes_its_file_name_from_content_disposition(served: Served) -> None:
+    name = "Logger1-AHI260110099-AcuRev2100-1772952300-15min.csv"
+    csv_text = "timestamp,DMD_P_001_kW\n2026-03-08 01:45:00,1\n"
+    headers = {
+        "Authorization": f"Bearer {served.tokens['rev1']}",
+        "Content-Type": "text/csv",
+        "Content-Disposition": f'attachment; filename="{name}"',
+    }
+    answer = requests.post(served.url("rev1"), data=csv_text.encode(), headers=headers)
+    assert answer.status_code == 200, answer.text
+    pending = served.journal.pending(10)
+    assert list(pending["source_id"]) == ["AHI260110099/AcuRev2100/001"]
+    assert pending["origin"].iloc[0].startswith(name)
+
+
 def test_register_resend_is_already_journaled(served: Served) -> None:
     url, headers = served.url("gw1"), bearer(served.tokens["gw1"])
     body = points(4, sensor="000D6F0001A303D4_333", step=900)
