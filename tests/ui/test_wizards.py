@@ -247,3 +247,39 @@ def test_generic_csv_starts_from_a_sample_file_and_tests_with_it(
         ",",
         ";",
     )
+
+
+def test_uk_sftp_with_a_private_key_logs_in_and_lists_what_it_would_take(
+    qtbot: QtBot, context: AppContext, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    root = tmp_path / "root"
+    (root / "outgoing").mkdir(parents=True)
+    for name in ("a.csv", "b.csv"):
+        (root / "outgoing" / name).write_text("x\n", encoding="utf-8")
+    key = make_client_key(tmp_path)
+    server = AsyncSshServer(root, key)
+    try:
+        wizard = _wizard(qtbot, context, "uk-hh")
+        source = wizard.page(SOURCE)
+        source.mode.setCurrentIndex(1)
+        source.host.setText("127.0.0.1")
+        source.port.setValue(server.port)
+        source.user.setText("collector")
+        source.key_file.setText(str(key))  # no password: the key logs in
+        assert _enter(qtbot, wizard) == TEST
+        test = wizard.page(TEST)
+        test.fetch.click()
+        qtbot.waitUntil(lambda: test.fingerprint.text() == server.fingerprint, timeout=20_000)
+        with qtbot.waitSignal(test.list_files().signals.finished, timeout=20_000):
+            pass
+        assert test.listing.text() == (
+            "✓ Logged in to 127.0.0.1 as collector.\n"
+            "/outgoing: 2 file(s) would be taken: a.csv, b.csv."
+        )
+        test.accept_box.setChecked(True)
+        saved = _finish(qtbot, wizard)
+    finally:
+        server.stop()
+    assert saved["settings"]["key_file"] == str(key)
+    config = SftpConfig.from_dict(JobStore(context.jobs_file).get("UK half-hourly").config)
+    assert config.key_file == str(key)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QLineEdit, QPushButton
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 
 from app.core.pulls.sftp.host_keys import HostKey, fetch_host_key
 from app.core.sources import validation as v
 from app.ui.wizards.base_page import FormPage
+from app.ui.wizards.pages.sftp_listing import list_what_would_be_taken
 from app.ui.workers import Worker, start
 
 
@@ -29,6 +30,14 @@ class SftpTestPage(FormPage):
         self.fingerprint.setPlaceholderText("SHA256:…")
         self.add("Host key &fingerprint:", self.fingerprint)
         self.accept_box = self.check("I have checked this fingerprint: &trust this server")
+        self.login = QPushButton("Log &in and list the files")
+        self.login.setAccessibleName("Log in and list the files")
+        self.login.clicked.connect(self.list_files)
+        self.form.addRow("", self.login)
+        self.listing = QLabel("")
+        self.listing.setAccessibleName("Files the source would take")
+        self.listing.setWordWrap(True)
+        self.form.addRow("", self.listing)
         self.key: HostKey | None = None
         self.worker: Worker | None = None
 
@@ -40,6 +49,20 @@ class SftpTestPage(FormPage):
         worker.signals.succeeded.connect(self._on_key_fetched)
         worker.signals.failed.connect(self.error.setText)
         self.worker = start(worker)
+
+    def list_files(self) -> Worker:
+        """Log in as the source will (password or key) and list what it would take."""
+        source = self.wiz().source_page
+        values = self.wiz().page_values("source")
+        args = (values.get("host", ""), int(values.get("port", 22)), values.get("user", ""),
+                source.password.text(), values.get("key_file", ""),
+                self.fingerprint.text().strip(), list(values.get("folders", [])))  # fmt: skip
+        self.listing.setText("Logging in…")
+        worker = Worker(lambda _p, _c: list_what_would_be_taken(*args))
+        worker.signals.succeeded.connect(self.listing.setText)
+        worker.signals.failed.connect(self.listing.setText)
+        self.worker = start(worker)
+        return worker
 
     def _on_key_fetched(self, key: HostKey) -> None:
         self.key = key

@@ -28,12 +28,18 @@ class UkHhPage(FormPage):
         self.name = self.line("Source na&me:", "UK half-hourly", "e.g. IMServ feed")
         self.mode = self.combo("&Files come from:", MODES)
         self.folder = QLineEdit()
-        self.add("&Local folder:", self._with_browse(self.folder), name="Local folder holder")
+        self.add("&Local folder:", self._with_browse(self.folder, self._on_browse_clicked),
+                 name="Local folder holder")  # fmt: skip
         self.folder.setAccessibleName("Local folder")
         self.host = self.line("SFTP &host:", "", "sftp.collector.example")
         self.port = self.spin("SFTP &port:", 1, 65535, 22)
         self.user = self.line("&User name:", "")
-        self.password = self.line("Pass&word (kept in the OS keyring):", "")
+        self.key_file = QLineEdit()
+        self.key_file.setPlaceholderText("optional: log in with a private key instead")
+        self.add("Private &key file:", self._with_browse(self.key_file, self._on_browse_key),
+                 name="Private key file holder")  # fmt: skip
+        self.key_file.setAccessibleName("Private key file")
+        self.password = self.line("Pass&word or key passphrase (kept in the OS keyring):", "")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.remote = self.line("&Remote folders:", "/outgoing", "comma-separated, e.g. /hh,/hh2")
         self.basis = self.combo("Time bas&is:", BASES)
@@ -48,16 +54,21 @@ class UkHhPage(FormPage):
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
         self._on_mode_changed(0)
 
-    def _with_browse(self, edit: QLineEdit) -> QWidget:
+    def _with_browse(self, edit: QLineEdit, slot: Any) -> QWidget:
         holder = QWidget()
         row = QHBoxLayout(holder)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(edit, 1)
-        browse = QPushButton("Bro&wse…")
-        browse.setAccessibleName("Browse for the local folder")
-        browse.clicked.connect(self._on_browse_clicked)
+        browse = QPushButton("Browse…")
+        browse.setAccessibleName(f"Browse for the {edit.accessibleName() or 'file'}")
+        browse.clicked.connect(lambda _c=False: slot())
         row.addWidget(browse)
         return holder
+
+    def _on_browse_key(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Private key file", "", "All files (*)")
+        if chosen:
+            self.key_file.setText(chosen)
 
     def _on_browse_clicked(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Folder the files arrive in")
@@ -70,7 +81,8 @@ class UkHhPage(FormPage):
         return self.mode.currentIndex() == 1
 
     def _on_mode_changed(self, _index: int) -> None:
-        for widget in (self.host, self.port, self.user, self.password, self.remote):
+        key_holder = self.key_file.parentWidget()
+        for widget in (self.host, self.port, self.user, key_holder, self.password, self.remote):
             widget.setVisible(self.sftp)
             self.form.labelForField(widget).setVisible(self.sftp)
         holder = self.folder.parentWidget()
@@ -80,7 +92,7 @@ class UkHhPage(FormPage):
     def load(self, settings: dict[str, Any]) -> None:
         """Show a saved source's settings (Edit); a saved password is kept, not shown."""
         self.mode.setCurrentIndex(1 if settings.get("host") else 0)
-        for key in ("folder", "host", "port", "user", "archive"):
+        for key in ("folder", "host", "port", "user", "archive", "key_file"):
             if key in settings:
                 set_field(getattr(self, key), settings[key])
         self.remote.setText(", ".join(settings.get("folders", [])) or self.remote.text())
@@ -100,6 +112,7 @@ class UkHhPage(FormPage):
             v.check_name(self.name.text()),
             v.check_host(self.host.text()),
             v.check_required(self.user.text(), "user name"),
+            v.check_existing_file(self.key_file.text()) if self.key_file.text().strip() else None,
             *(v.check_remote_path(f) for f in folders or [""]),
         )
 
@@ -118,5 +131,6 @@ class UkHhPage(FormPage):
             "port": self.port.value(),
             "user": self.user.text().strip(),
             "folders": folders,
+            **({"key_file": self.key_file.text().strip()} if self.key_file.text().strip() else {}),
             **shared,
         }
