@@ -7,6 +7,7 @@ nothing from it in the journal; the listener keeps serving a valid push.
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import socket
 import time
@@ -259,3 +260,20 @@ def test_pipelined_requests_are_answered_in_order(served: Served) -> None:
     answers = got.split(b"HTTP/1.1 ")[1:]
     assert [a[:3] for a in answers] == [b"200", b"200"]
     assert b'"received": 3' in answers[0] and b'"received": 4' in answers[1]
+
+
+def test_a_kept_body_keeps_its_headers_but_never_credentials(served: Served) -> None:
+    headers = {
+        **bearer(served.tokens["gw1"]),
+        "X-Gateway": "gw-7",
+        "Cookie": "session=secret-cookie",
+        "X-Api-Token": "secret-token",
+    }
+    answer = requests.post(served.url("gw1"), data=b"not json at all", headers=headers)
+    assert answer.status_code == 202  # held for mapping (EpiSensor default)
+    kept = served.captures.get(answer.json()["held"])
+    assert kept is not None and kept.info.headers is not None
+    assert kept.info.headers["x-gateway"] == "gw-7"
+    stored = json.dumps(kept.info.headers)
+    for secret in (served.tokens["gw1"], "secret-cookie", "secret-token"):
+        assert secret not in stored
