@@ -193,6 +193,9 @@ def _save_verdigris(setup: SourceSetup, paths: AppPaths, secrets: SecretStore, s
         kinds=[s.get("measure", "energy")],
         timezone=s.get("timezone", ""),  # the picked circuits' building zone, when one
     )
+    for key in ("api_url", "auth_url"):  # set under Advanced in the wizard (else the defaults)
+        if s.get(key):
+            setattr(config, key, str(s[key]))
     config.validate()
     if secret:
         secrets.set(secret_name(config.client_id), secret)
