@@ -162,9 +162,15 @@ def test_verdigris_secret_goes_to_the_keyring_and_a_job_is_scheduled(
     _type(qtbot, page.client_id, "client-42")
     _type(qtbot, page.secret, "very-secret")
     _type(qtbot, page.ids, "1201, 1202")
+    assert page.api_url.isHidden()  # under Advanced
+    page.more.setChecked(True)
+    assert not page.api_url.isHidden()
+    page.api_url.setText("https://api.eu.verdigris.example")
     assert _enter(qtbot, wizard) == TEST
     saved = _finish(qtbot, wizard)
     assert saved["settings"]["ids"] == ["1201", "1202"]
+    assert saved["settings"]["api_url"] == "https://api.eu.verdigris.example"
+    assert "auth_url" not in saved["settings"]  # unchanged: Verdigris' own
     assert "very-secret" not in json.dumps(saved)
     assert (
         memory_keyring.store[("meterbridge", "verdigris-client-secret:client-42")] == "very-secret"
@@ -174,6 +180,7 @@ def test_verdigris_secret_goes_to_the_keyring_and_a_job_is_scheduled(
     config = VerdigrisConfig.from_dict(job.config)
     assert (config.client_id, config.circuits, config.kinds) == ("client-42", ["1201", "1202"],
                                                                  ["energy"])  # fmt: skip
+    assert config.api_url == "https://api.eu.verdigris.example"
 
 
 def test_generic_csv_after_choosing_the_kind_by_keyboard(

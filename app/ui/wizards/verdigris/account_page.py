@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QToolButton
 
 from app.core.sources import validation as v
 from app.ui.wizards.base_page import FormPage
+from connectors.verdigris.api import DEFAULT_API_URL, DEFAULT_AUTH_URL
 
 INTERVALS = ["15m", "1h", "1m", "1d"]
 
@@ -32,6 +33,23 @@ class VerdigrisPage(FormPage):
         )
         self.what = self.combo("M&easure:", ["energy (kWh)", "power (kW)"])
         self.interval = self.combo("Interva&l:", INTERVALS)
+        self.more = QToolButton()
+        self.more.setText("Advanced ▸")
+        self.more.setAccessibleName("Show advanced Verdigris settings")
+        self.more.setCheckable(True)
+        self.form.addRow("", self.more)
+        self.api_url = self.line("API &address:", DEFAULT_API_URL,
+                                 help="Only for a test or regional Verdigris server")  # fmt: skip
+        self.auth_url = self.line("T&oken address:", DEFAULT_AUTH_URL,
+                                  help="Where credentials become a token")  # fmt: skip
+        self.more.toggled.connect(self._show_advanced)
+        self._show_advanced(False)
+
+    def _show_advanced(self, shown: bool) -> None:
+        self.more.setText("Advanced ▾" if shown else "Advanced ▸")
+        for edit in (self.api_url, self.auth_url):
+            edit.setVisible(shown)
+            self.form.labelForField(edit).setVisible(shown)
 
     def circuit_ids(self) -> list[str]:
         """The ids typed, cleaned."""
@@ -42,6 +60,8 @@ class VerdigrisPage(FormPage):
             v.check_name(self.name.text()),
             v.check_required(self.client_id.text(), "client id"),
             v.check_required(self.secret.text(), "client secret"),
+            v.check_url(self.api_url.text().strip(), https_only=False),
+            v.check_url(self.auth_url.text().strip(), https_only=False),
         )
 
     def values(self) -> dict[str, Any]:
@@ -50,4 +70,9 @@ class VerdigrisPage(FormPage):
             "ids": self.circuit_ids(),
             "measure": self.what.currentText().split()[0],
             "interval": self.interval.currentText(),
-        }
+        } | {  # only when changed under Advanced (the defaults are Verdigris' own)
+            key: edit.text().strip()
+            for key, edit, default in (("api_url", self.api_url, DEFAULT_API_URL),
+                                       ("auth_url", self.auth_url, DEFAULT_AUTH_URL))
+            if edit.text().strip() and edit.text().strip() != default
+        }  # fmt: skip

@@ -76,7 +76,9 @@ class VerdigrisTestPage(FormPage):
             from app.core.pulls.verdigris_auth import client_secret
 
             secret = client_secret(self.wiz().context.secrets, client_id) or ""
-        auth_url, api_url = self.auth_url, self.api_url
+        chosen = page.values()  # Advanced on the previous page may point elsewhere
+        auth_url = chosen.get("auth_url", self.auth_url)
+        api_url = chosen.get("api_url", self.api_url)
         self.result.setText("Asking Verdigris for a token and the account's buildings…")
         self._busy(True)
         worker = Worker(
