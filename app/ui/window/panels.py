@@ -80,6 +80,7 @@ class SourcesPanel(QWidget):
     remove_requested = Signal(str)
     run_requested = Signal(str)  # a job's name
     pause_requested = Signal(str, bool)  # a job's name, True: pause / False: resume
+    range_requested = Signal(str)  # a Verdigris job's name: pull a chosen date range
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,7 +119,9 @@ class SourcesPanel(QWidget):
             ("remove", "Re&move…", "Remove the selected source", "Del", self._on_remove),
             ("run", "R&un now", "Run the selected job now", "Ctrl+R", self._on_run),
             ("pause", "&Pause", "Pause or resume the selected job", "Ctrl+P", self._on_pause),
-        )
+            ("range", "Pull a ran&ge…", "Pull a date range of the selected Verdigris source",
+             "Ctrl+G", self._on_range),
+        )  # fmt: skip
         self.actions_by_name: dict[str, QAction] = {}
         self.buttons_by_name: dict[str, QPushButton] = {}
         for key, text, name, shortcut, slot in specs:
@@ -165,7 +168,8 @@ class SourcesPanel(QWidget):
         configured = job is not None or device  # journal-only rows have nothing to change
         paused = job is not None and job.state == "paused"
         enabled = {"edit": configured, "remove": configured, "run": job is not None,
-                   "pause": job is not None and job.name not in self.running}  # fmt: skip
+                   "pause": job is not None and job.name not in self.running,
+                   "range": job is not None and job.connector == "verdigris"}  # fmt: skip
         for key, on in enabled.items():
             self.actions_by_name[key].setEnabled(on)
             self.buttons_by_name[key].setEnabled(on)
@@ -184,7 +188,7 @@ class SourcesPanel(QWidget):
         """The menu of the selected source (Edit, Remove, Run now, Pause/Resume)."""
         menu = QMenu(self)
         menu.setAccessibleName("Source actions")
-        for key in ("edit", "remove", "run", "pause"):
+        for key in ("edit", "remove", "run", "pause", "range"):
             menu.addAction(self.actions_by_name[key])
         self._menu = menu  # kept alive while it shows
         return menu
@@ -204,6 +208,12 @@ class SourcesPanel(QWidget):
         job = self.job_of(row) if row is not None else None
         if job is not None and self.actions_by_name["run"].isEnabled():
             self.run_requested.emit(job.name)
+
+    def _on_range(self) -> None:
+        row = self.selected()
+        job = self.job_of(row) if row is not None else None
+        if job is not None and self.actions_by_name["range"].isEnabled():
+            self.range_requested.emit(job.name)
 
     def _on_pause(self) -> None:
         row = self.selected()

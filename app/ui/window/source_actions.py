@@ -43,6 +43,7 @@ class SourceActions:
         panel.remove_requested.connect(self.ask_removal)
         panel.run_requested.connect(self.run_now)
         panel.pause_requested.connect(self.set_paused)
+        panel.range_requested.connect(self.pull_range)
 
     @property
     def paths(self) -> Any:
@@ -139,6 +140,15 @@ class SourceActions:
         if services is not None:
             services.wake()  # deliver what the run journaled
         self.window.refresh()
+
+    def pull_range(self, name: str) -> Any:
+        """The “Pull a range…” dialog of a Verdigris source."""
+        from app.ui.window.pull_range import PullRangeDialog
+
+        dialog = PullRangeDialog(self.window.context, name, parent=self.window)  # type: ignore[arg-type]
+        dialog.show()
+        self.range_dialog = dialog
+        return dialog
 
     def set_paused(self, name: str, paused: bool) -> None:
         """Pause or resume the job (saved in the job store)."""
