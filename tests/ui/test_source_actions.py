@@ -148,7 +148,7 @@ def test_context_menu_offers_the_source_actions(
     _select(qtbot, window, "HH inbox")
     menu = window.sources.context_menu()
     texts = [a.text() for a in menu.actions()]
-    assert texts == ["&Edit…", "Re&move…", "R&un now", "&Pause"]
+    assert texts == ["&Edit…", "Re&move…", "R&un now", "&Pause", "Pull a ran&ge…"]
     assert all(a.isEnabled() for a in menu.actions())
     assert menu.accessibleName() == "Source actions"
     assert unnamed_controls(window.sources) == []
