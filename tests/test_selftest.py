@@ -74,3 +74,21 @@ def test_every_connector_has_a_bundled_sample() -> None:
     for connector_id in build_registry().ids():
         found = [p for p in samples.glob(f"{connector_id}.*") if ".options." not in p.name]
         assert found, f"no sample for {connector_id} in resources/samples"
+
+
+def test_the_release_timing_probe_starts_the_real_app_and_quits_when_shown(home: Path) -> None:
+    (home / "settings.json").write_text('{"version": 1, "listener": {"port": 0}}')
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", METERBRIDGE_HOME=str(home))
+    script = Path(sys.executable).parent / "meterbridge"
+    result = subprocess.run(
+        [str(script), "gui", "--exit-when-shown"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("main window shown after "), result.stdout
+    assert (
+        "--exit-when-shown"
+        not in subprocess.run(
+            [str(script), "gui", "--help"], capture_output=True, text=True, env=env, timeout=60
+        ).stdout
+    ), "a hidden option, not for users"
