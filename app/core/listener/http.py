@@ -75,6 +75,13 @@ class CappedServer(web.Server):  # type: ignore[misc]
         super().connection_lost(handler, exc)
 
 
+def c_parser_missing() -> bool:
+    """True when aiohttp runs its pure-Python parser (its C extension was not installed/bundled)."""
+    from aiohttp import http_parser
+
+    return bool(http_parser.HttpRequestParser is http_parser.HttpRequestParserPy)
+
+
 def server_options(idle_timeout_s: float) -> dict[str, Any]:
     """Keyword arguments of `CappedServer` for aiohttp's connection handler."""
     return {

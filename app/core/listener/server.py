@@ -34,6 +34,7 @@ from app.core.listener.handler import PushHandler
 from app.core.listener.http import (
     CappedServer,
     bind_socket,
+    c_parser_missing,
     connection_cap,
     raise_descriptor_limit,
     server_options,
@@ -109,6 +110,8 @@ class PushListener:
             OSError: when the address cannot be bound (e.g. the port is in use).
         """
         check_bind(self.settings)
+        if c_parser_missing():
+            log.warning("aiohttp's C HTTP parser is missing: the slower pure-Python one serves")
         context = self._tls_context()
         cap = connection_cap(self.settings.max_connections, raise_descriptor_limit())
         sock = bind_socket(self.settings.host, int(self.settings.port))
