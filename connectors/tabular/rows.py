@@ -21,7 +21,7 @@ import re
 from collections import Counter
 
 from connectors.tabular.layout import Layout, Plan, ValueColumn
-from connectors.tabular.text import MAX_HEADER_LINE, HeadLine, TextInfo, split_line
+from connectors.tabular.text import HeadLine, TextInfo, candidate_headers
 
 VALUE_COUNTS = (46, 48, 50)
 SAMPLE_ROWS = 20
@@ -50,14 +50,8 @@ def _row_shape(fields: list[str]) -> tuple[int, int] | None:
 
 
 def _sample(info: TextInfo) -> list[tuple[HeadLine, list[str]]]:
-    rows = []
-    for line in info.lines[:MAX_HEADER_LINE]:
-        fields = split_line(line.text, info.delimiter)
-        if len(fields) >= 3:
-            rows.append((line, fields))
-        if len(rows) >= SAMPLE_ROWS:
-            break
-    return rows
+    """The first lines of three or more fields (those a header could be), at most SAMPLE_ROWS."""
+    return candidate_headers(info)[:SAMPLE_ROWS]
 
 
 def _before(info: TextInfo, line: HeadLine) -> HeadLine:
