@@ -10,7 +10,7 @@ Every 10 s it samples the memory (RSS) and open descriptors of `serve` and
 its commit process. At the end it waits until every acknowledged or pulled
 reading is in the fake EnergyCAP.
 
-    .venv/bin/python tests/bench/soak_listener.py [--minutes 5] [--rate 100]
+    .venv/bin/python tests/bench/soak_listener.py [--minutes 5] [--rate 20]
 
 Passes (exit 0) when every acknowledged reading was delivered, memory in the
 last minute is within 40 MB of the first minute's and descriptors within 20.
@@ -113,7 +113,9 @@ def pull_csv(day: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--rate", type=float, default=100.0, help="EpiSensor pushes/s")
+    parser.add_argument(
+        "--rate", type=float, default=20.0, help="EpiSensor pushes/s (delivery must keep up)"
+    )
     args = parser.parse_args()
     seconds = args.minutes * 60
     with tempfile.TemporaryDirectory(prefix="mb-soak-") as folder:
@@ -152,7 +154,7 @@ def main() -> int:
         port = free_port()
         server = start_server(home, port, deliver=True)
         samples: list[tuple[float, float, int]] = []
-        pulled = 0
+        pulled = pull_failures = 0
         started = time.monotonic()
         loop_thread = None
         try:
@@ -175,7 +177,8 @@ def main() -> int:
                          "--mapping", str(home / "mapping.csv")],
                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
                     )  # fmt: skip
-                    pulled += PULL_HOURS if done.returncode == 0 else 0
+                    pulled += PULL_HOURS  # imported now, or by a later run: all must arrive
+                    pull_failures += done.returncode not in (0, 1)  # 1: some readings wait
                     day += 1
                 loop_thread.join(10)
             acked, refused = result[0] if result else (0, -1)
@@ -197,11 +200,13 @@ def main() -> int:
     grow_fds = max(s[2] for s in last) - max(s[2] for s in first)
     print(f"soak {args.minutes:g} min: {acked} readings acknowledged by push "
           f"({acked // POINTS} requests of {POINTS}), {refused} pushes refused, "
-          f"{pulled} pulled; {delivered} in the fake EnergyCAP (expected {expected})")  # fmt: skip
+          f"{pulled} pulled ({pull_failures} pull runs failed); {delivered} in the fake "
+          f"EnergyCAP (expected {expected})")  # fmt: skip
     print(f"memory MB first minute max {max(s[1] for s in first):.0f}, last minute max "
           f"{max(s[1] for s in last):.0f} ({grow_mb:+.0f}); descriptors "
           f"{max(s[2] for s in first)} → {max(s[2] for s in last)} ({grow_fds:+d})")  # fmt: skip
-    ok = delivered >= expected and refused == 0 and grow_mb < 40 and grow_fds < 20
+    ok = delivered >= expected and refused == 0 and not pull_failures
+    ok = ok and grow_mb < 40 and grow_fds < 20
     print("flat and complete" if ok else "NOT flat or NOT complete")
     return 0 if ok else 1
 
