@@ -209,3 +209,23 @@ def test_a_file_that_cannot_be_read_says_why(
     assert "export.csv" in failed.args[0]
     assert window.progress_label.text().startswith("Cannot read this file: ")
     assert not window.send_button.isEnabled() and window.data is None
+
+
+def test_the_preview_fits_a_laptop_says_what_it_read_with_and_escape_closes_it(
+    qtbot: QtBot, context: AppContext, hh_samples: Path, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QRect
+
+    from app.ui.preview.parts import fitted
+
+    laptop = QRect(0, 0, 1366, 728)  # 1366×768 less a 40-pixel taskbar
+    placed = fitted(laptop)
+    assert laptop.contains(placed.adjusted(0, -40, 0, 0))  # title bar included
+    long_name = tmp_path / ("a-very-long-export-name-from-the-collector-" * 4 + ".df2")
+    long_name.write_bytes((hh_samples / "stark.df2").read_bytes())
+    window = _preview(qtbot, context, long_name)
+    assert window.minimumSizeHint().width() < 1000  # a long name does not widen the window
+    _load(qtbot, window)
+    assert window.read_with.text() == "Layout: Stark .df2 line file · times: UTC"
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.isVisible()

@@ -25,12 +25,14 @@ def fitted(available: QRect, preferred: tuple[int, int] = PREFERRED_SIZE) -> QRe
 
 def layout_title(name: str) -> str:
     """The short title of a UK HH layout (“BANES”, “IMServ”), else its name."""
+    from connectors.tabular.df2 import DF2_LAYOUT
     from connectors.tabular.layout import layout_by_name
 
     try:
-        return layout_by_name(name).title.split(" (")[0]
+        layout = DF2_LAYOUT if name == DF2_LAYOUT.name else layout_by_name(name)
     except (KeyError, ValueError, AttributeError):
         return name
+    return layout.title.split(" (")[0]
 
 
 def read_with_text(info: dict[str, Any]) -> str:

@@ -114,7 +114,8 @@ class PreviewWindow(QWidget):
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Conversion progress")
         self.progress.setRange(0, 0)
-        self.progress_label = QLabel("")
+        self.progress_label = ElidedLabel("")  # holds the file name: must not widen the window
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.progress_label.setAccessibleName("Conversion status")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setAccessibleName("Cancel conversion")
@@ -375,6 +376,13 @@ class PreviewWindow(QWidget):
             if screen is not None:
                 self.setGeometry(fitted(screen.availableGeometry()))
         super().showEvent(event)
+
+    def keyPressEvent(self, event: Any) -> None:
+        """Escape closes the preview (also when the shortcut's window is not the active one)."""
+        if event.key() == Qt.Key.Key_Escape:
+            self.close()
+            return
+        super().keyPressEvent(event)
 
     def closeEvent(self, event: Any) -> None:
         """Stop the conversion when the window closes."""
