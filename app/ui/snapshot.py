@@ -223,6 +223,8 @@ def _device_row(row: SourceRow, seen: dict[str, Any]) -> SourceRow:
     changes: dict[str, Any] = {}
     if received and row.state == "waiting for first push":
         changes["state"] = "receiving"
+    if row.next_run == "on push":  # a device has no schedule: say what arrived, live
+        changes["next_run"] = first_push_text(seen)
     if last and row.last_data == "—":
         changes["last_data"] = when(datetime.fromisoformat(str(last)))
     error_at = seen.get("last_error_at")

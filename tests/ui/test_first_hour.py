@@ -182,5 +182,6 @@ def test_a_device_wizard_test_push_then_the_first_push_shows_live(
         _until_row(qtbot, window, "push:plant-room", lambda r: r.get("Pending") == "1")
         row = _row(window, "push:plant-room")
         assert row["State"] == "kept on this PC (not connected)" and row["Last data"] != "—"
+        assert row["Next run / push"].startswith("✓ received 2 readings at ")
     finally:
         services.stop()

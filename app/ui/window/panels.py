@@ -29,7 +29,7 @@ SOURCE_HEADERS = (
     "Connector",
     "State",
     "Last data",
-    "Next run",
+    "Next run / push",
     "Pending",
     "Delivered",
     "Rejected",
