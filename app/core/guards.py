@@ -14,14 +14,15 @@ import numpy as np
 import pandas as pd
 
 from app.core.string_codes import encoded
-from connectors.base import Problem, ProblemKind, split_origin
-from connectors.base import drop_non_finite as finite_only
+from connectors.base import Problem, ProblemKind
+from connectors.finite import drop_non_finite as finite_only
+from connectors.finite import split_origin
 
 KEYS = ["source_id", "quantity", "time"]
 
 
 def where(origin: object, label: str) -> tuple[str, int | None, str | None]:
-    """File, line and column of an origin (see `connectors.base.split_origin`)."""
+    """File, line and column of an origin (see `connectors.finite.split_origin`)."""
     return split_origin(origin, label)
 
 

@@ -19,15 +19,8 @@ import pandas as pd
 import pyarrow as pa
 from pandas.arrays import ArrowStringArray
 
-from connectors.base import (
-    NOT_FINITE,
-    STRING_DTYPE,
-    Problem,
-    ProblemKind,
-    ReadingBatch,
-    Source,
-    finite_number,
-)
+from connectors.base import STRING_DTYPE, Problem, ProblemKind, ReadingBatch, Source
+from connectors.finite import NOT_FINITE, finite_number
 from connectors.push.bodies import NotANumberLiteral, csv_rows, load_json
 from connectors.push.registers import difference_frame
 from connectors.push.times import (

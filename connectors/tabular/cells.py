@@ -15,7 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.base import NOT_FINITE, READING_COLUMNS, Problem, ProblemKind
+from connectors.base import READING_COLUMNS, Problem, ProblemKind
+from connectors.finite import NOT_FINITE
 from connectors.tabular.dates import date_formats, guess_format, parse_dates
 from connectors.tabular.layout import Plan, units_of
 

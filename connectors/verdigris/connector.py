@@ -23,10 +23,9 @@ from connectors.base import (
     ReadingBatch,
     SourceError,
     empty_readings,
-    finite_number,
     make_readings,
-    not_finite_problem,
 )
+from connectors.finite import finite_number, not_finite_problem
 from connectors.verdigris.grid import Grid, Request
 
 MAX_POINTS = 1500

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from app.core.settings import EnergyCapSettings
-from connectors.base import non_finite_positions
+from connectors.finite import non_finite_positions
 
 TEXT_COLUMNS = ("source_id", "channel_import_id", "meter_import_id", "observation_type",
                 "unit_code", "note")  # fmt: skip

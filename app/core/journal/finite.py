@@ -2,7 +2,7 @@
 
 The readers refuse them where they read (naming file, line, column and
 value), and the batch guard does for every connector's batch; this is the
-journal's own use of the same check (`connectors.base.drop_non_finite`), so
+journal's own use of the same check (`connectors.finite.drop_non_finite`), so
 that no path (a push, a pull, the app's own drop) can store one. The refused
 readings are counted in `AcceptResult.not_finite` and logged by name.
 """
@@ -13,7 +13,8 @@ from dataclasses import replace
 
 import pandas as pd
 
-from connectors.base import Problem, drop_non_finite, non_finite_positions, not_finite_problem
+from connectors.base import Problem
+from connectors.finite import drop_non_finite, non_finite_positions, not_finite_problem
 from connectors.push.common import PointColumns
 
 
@@ -22,7 +23,7 @@ def finite_readings(
 ) -> tuple[pd.DataFrame | PointColumns, list[Problem]]:
     """`readings` without NaN/±inf values, and a problem naming each one dropped.
 
-    The journal's own use of the shared check (`connectors.base.drop_non_finite`):
+    The journal's own use of the shared check (`connectors.finite.drop_non_finite`):
     whatever path readings take, nothing non-finite is ever journaled.
     """
     if isinstance(readings, PointColumns):

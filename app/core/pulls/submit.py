@@ -30,8 +30,8 @@ from connectors.base import (
     ProblemKind,
     ReadingBatch,
     conform,
-    drop_non_finite,
 )
+from connectors.finite import drop_non_finite
 
 Deliver = Callable[[pd.DataFrame], DeliveryResult]
 
