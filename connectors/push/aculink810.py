@@ -4,13 +4,13 @@ Source id ``<gateway>/<meter>/<param>``: gateway = the serial in the payload
 or the file name, else the registered device name; meter = the device serial
 or name in the body, else the file name's device part, else the form's
 ``datasource``/"Meter ID", else option ``meter`` or the one meter the device
-sent before (see connectors/push/accuenergy_names.py). Delivered by default:
+sent before (see connectors/push/accuenergy/names.py). Delivered by default:
 ``EP_IMP``/``EP_EXP`` registers (``kWh-register``), demand ``DMD_*`` and
 digital inputs (``state``); ``EP_TOTAL``/``EQ`` registers and every other
 parameter are opt-in (option ``params`` or ``other_params: keep``), ``*_NET_*``
 is never differenced (option ``net_energy``); see
-connectors/push/accuenergy_params.py. Key names are options too
-(connectors/push/accuenergy_fields.py).
+connectors/push/accuenergy/params.py. Key names are options too
+(connectors/push/accuenergy/fields.py).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from connectors.base import ConnectorInfo, ReadingBatch, Source
-from connectors.push import accuenergy_fields
-from connectors.push.accuenergy import DeviceLog, Series, emit, parse_logs
-from connectors.push.accuenergy_params import ParamRules
+from connectors.push.accuenergy import fields as accuenergy_fields
+from connectors.push.accuenergy.params import ParamRules
+from connectors.push.accuenergy.payloads import DeviceLog, Series, emit, parse_logs
 from connectors.push.common import PointColumns, read_whole
 from connectors.push.options import OptionSpec
 

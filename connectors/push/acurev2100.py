@@ -12,9 +12,9 @@ keys differently. Shipped default (2026 firmware templates and real data):
                                         (off with ``digital_inputs: false``)
 Source id ``<gateway>/<meter>/<channel>`` (``AHI260110088/AcuRev2100/001``,
 ``…/s001``, ``…/DI_ST_003``): one gateway posts several meters to one URL, so
-the meter is part of every id (connectors/push/accuenergy_names.py). Keys not
+the meter is part of every id (connectors/push/accuenergy/names.py). Keys not
 in the table are skipped and listed. Key names of the JSON payloads and the
-CSV layout are options too (connectors/push/accuenergy_fields.py).
+CSV layout are options too (connectors/push/accuenergy/fields.py).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from connectors.base import ConnectorInfo, ReadingBatch, Source, SourceError
-from connectors.push import accuenergy_fields
-from connectors.push.accuenergy import DeviceLog, Series, emit, parse_logs
+from connectors.push.accuenergy import fields as accuenergy_fields
+from connectors.push.accuenergy.payloads import DeviceLog, Series, emit, parse_logs
 from connectors.push.common import PointColumns, read_whole
 from connectors.push.options import OptionSpec
 from connectors.push.registers import register_quantity

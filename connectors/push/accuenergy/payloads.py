@@ -18,7 +18,7 @@ UTC epoch, the first row's local time must agree with it: a whole number of
 quarter hours apart means the device zone is wrong, and the push is refused
 naming both times, unless option ``zone_from_file_name`` takes the zone
 from the name. The meter of every log is resolved by
-`connectors.push.accuenergy_names` (body, file name, form, ``meter``).
+`connectors.push.accuenergy.names` (body, file name, form, ``meter``).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from datetime import timedelta
 from typing import Any
 
 from connectors.base import SourceError
-from connectors.push.accuenergy_fields import DELIMITERS, Fields
-from connectors.push.accuenergy_names import (
+from connectors.push.accuenergy.fields import DELIMITERS, Fields
+from connectors.push.accuenergy.names import (
     FileName,
     fixed_zone,
     form_meter,
