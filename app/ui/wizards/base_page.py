@@ -8,8 +8,10 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -97,6 +99,19 @@ class FormPage(QWizardPage):
         box.setRange(low, high)
         box.setValue(value)
         return self.add(label, box, **kw)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def with_button(edit: QLineEdit, text: str, name: str, slot: Any) -> QWidget:
+        """`edit` with a button after it (Browse…, Copy) calling `slot()`."""
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(edit, 1)
+        button = QPushButton(text)
+        button.setAccessibleName(name)
+        button.clicked.connect(lambda _c=False: slot())
+        row.addWidget(button)
+        return holder
 
     def check(self, text: str, checked: bool = False) -> QCheckBox:
         """A check box on its own row."""

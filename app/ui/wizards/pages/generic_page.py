@@ -13,13 +13,11 @@ from typing import Any
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QWidget,
 )
 
 from app.core.sources import validation as v
@@ -48,8 +46,9 @@ class GenericPage(FormPage):
         self.name = self.line("Source na&me:", "Readings CSV", "e.g. BMS export")
         self.sample_path = QLineEdit()
         self.sample_path.setPlaceholderText("one of the files, to see its columns")
-        self.add("&Sample file:", self._with_browse(self.sample_path, self._on_browse_sample),
-                 name="Sample file")  # fmt: skip
+        holder = self.with_button(self.sample_path, "Browse…", "Browse for a sample file",
+                                  self._on_browse_sample)  # fmt: skip
+        self.add("&Sample file:", holder, name="Sample file")
         self.sample_path.setAccessibleName("Sample file")
         self.sample_path.editingFinished.connect(self.load_sample)
         self.rows = QTableWidget(0, 0)
@@ -59,8 +58,8 @@ class GenericPage(FormPage):
         self.form.addRow("", self.rows)
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("a folder on this computer")
-        self.add("&Folder the files arrive in:", self._with_browse(self.folder, self._on_browse),
-                 name="Folder the files arrive in")  # fmt: skip
+        holder = self.with_button(self.folder, "Browse…", "Browse for the folder", self._on_browse)
+        self.add("&Folder the files arrive in:", holder, name="Folder the files arrive in")
         self.folder.setAccessibleName("Folder the files arrive in")
         self.id_column = self._column("&Id column:", "meter")
         self.time_column = self._column("&Time column:", "time")
@@ -84,17 +83,6 @@ class GenericPage(FormPage):
         box = self.combo(label, [default])
         box.setEditable(True)  # a name or a 1-based number when the sample has none
         return box
-
-    def _with_browse(self, edit: QLineEdit, slot: Any) -> QWidget:
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(edit, 1)
-        browse = QPushButton("Browse…")
-        browse.setAccessibleName(f"Browse for the {edit.placeholderText() or 'file'}")
-        browse.clicked.connect(lambda _c=False: slot())
-        row.addWidget(browse)
-        return holder
 
     def _on_browse_sample(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Sample file", "", "CSV (*.csv *.txt);;All (*)")

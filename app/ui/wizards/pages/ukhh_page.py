@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QLineEdit
 
 from app.core.pulls.folder import check_archive
 from app.core.sources import validation as v
@@ -28,16 +28,18 @@ class UkHhPage(FormPage):
         self.name = self.line("Source na&me:", "UK half-hourly", "e.g. IMServ feed")
         self.mode = self.combo("&Files come from:", MODES)
         self.folder = QLineEdit()
-        self.add("&Local folder:", self._with_browse(self.folder, self._on_browse_clicked),
-                 name="Local folder holder")  # fmt: skip
+        holder = self.with_button(self.folder, "Browse…", "Browse for the local folder",
+                                  self._on_browse_clicked)  # fmt: skip
+        self.add("&Local folder:", holder, name="Local folder holder")
         self.folder.setAccessibleName("Local folder")
         self.host = self.line("SFTP &host:", "", "sftp.collector.example")
         self.port = self.spin("SFTP &port:", 1, 65535, 22)
         self.user = self.line("&User name:", "")
         self.key_file = QLineEdit()
         self.key_file.setPlaceholderText("optional: log in with a private key instead")
-        self.add("Private &key file:", self._with_browse(self.key_file, self._on_browse_key),
-                 name="Private key file holder")  # fmt: skip
+        holder = self.with_button(self.key_file, "Browse…", "Browse for the key file",
+                                  self._on_browse_key)  # fmt: skip
+        self.add("Private &key file:", holder, name="Private key file holder")
         self.key_file.setAccessibleName("Private key file")
         self.password = self.line("Pass&word or key passphrase (kept in the OS keyring):", "")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -53,17 +55,6 @@ class UkHhPage(FormPage):
         )  # fmt: skip
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
         self._on_mode_changed(0)
-
-    def _with_browse(self, edit: QLineEdit, slot: Any) -> QWidget:
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(edit, 1)
-        browse = QPushButton("Browse…")
-        browse.setAccessibleName(f"Browse for the {edit.accessibleName() or 'file'}")
-        browse.clicked.connect(lambda _c=False: slot())
-        row.addWidget(browse)
-        return holder
 
     def _on_browse_key(self) -> None:
         chosen, _ = QFileDialog.getOpenFileName(self, "Private key file", "", "All files (*)")

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QWidget
 
 from app.core.sources.devices import DeviceError, DeviceRegistry
 from app.ui.firewall import allow_port
@@ -72,15 +72,8 @@ class PushTestPage(FormPage):
         self.addresses = lan_addresses  # tests give their own
 
     def _copyable(self, edit: QLineEdit, what: str) -> QWidget:
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(edit, 1)
-        copy = QPushButton("Copy")
-        copy.setAccessibleName(f"Copy the {what}")
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(edit.text()))
-        row.addWidget(copy)
-        return holder
+        copy = lambda: QGuiApplication.clipboard().setText(edit.text())  # noqa: E731
+        return self.with_button(edit, "Copy", f"Copy the {what}", copy)
 
     def initializePage(self) -> None:
         """Register the device named on the previous page and show its URL and token."""
