@@ -23,15 +23,8 @@ import pandas as pd
 
 from app.core.energycap.client import FailedChannel, ReadingResult, TaskResult
 from app.core.energycap.exporter import ApiBatch
+from app.core.energycap.models import ID_KEYS
 
-ID_KEYS: tuple[str, ...] = (
-    "channelId",
-    "channelImportId",
-    "meterImportId",
-    "esaChannelId",
-    "esaChannelImportId",
-    "dataPointImportId",
-)
 CODE_KEYS: tuple[str, ...] = ("observationTypeCode", "unitCode")
 ROW_IN_ERROR = re.compile(r"\b(?:row|line)\s*#?\s*(\d+)", re.IGNORECASE)
 

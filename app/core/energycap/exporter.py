@@ -29,6 +29,7 @@ from app.core.energycap.csv_words import (
     text_words,
     time_words,
 )
+from app.core.energycap.models import ESA_ID_KEYS, READING_ID_KEYS
 
 TimeLabel = Literal["end", "start"]
 
@@ -113,34 +114,24 @@ def _reading_items(frame: pd.DataFrame, label: TimeLabel) -> list[dict[str, Any]
     return items
 
 
-def _reading_create(key: dict[str, Any], readings: list[dict[str, Any]]) -> dict[str, Any]:
-    body: dict[str, Any] = {}
+def _reading_create(
+    key: dict[str, Any], readings: list[dict[str, Any]], api: Literal["readings", "esa"]
+) -> dict[str, Any]:
+    """One channel's ReadingCreate (Readings API) or EsaReadingCreate (ESA API) body."""
+    by_id, by_import_id, by_meter = READING_ID_KEYS if api == "readings" else ESA_ID_KEYS
+    body: dict[str, Any]
     if key["channel_id"] is not None:
-        body["channelId"] = int(key["channel_id"])
+        body = {by_id: int(key["channel_id"])}
     elif key["channel_import_id"] is not None:
-        body["channelImportId"] = str(key["channel_import_id"])
+        body = {by_import_id: str(key["channel_import_id"])}
     else:
-        body["meterImportId"] = str(key["meter_import_id"])
-    body["observationTypeCode"] = str(key["observation_type"])
-    body["unitCode"] = str(key["unit_code"])
-    if int(key["interval_s"] or 0) > 0:
-        body["channelIntervalInSeconds"] = int(key["interval_s"])
-    body["readings"] = readings
-    return body
-
-
-def _esa_reading_create(key: dict[str, Any], readings: list[dict[str, Any]]) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if key["channel_id"] is not None:
-        body["esaChannelId"] = int(key["channel_id"])
-    elif key["channel_import_id"] is not None:
-        body["esaChannelImportId"] = str(key["channel_import_id"])
-    else:
-        body["dataPointImportId"] = str(key["meter_import_id"])
+        body = {by_meter: str(key["meter_import_id"])}
     body["observationTypeCode"] = str(key["observation_type"])
     body["unitCode"] = str(key["unit_code"])
     seconds = int(key["interval_s"] or 0)
-    if seconds > 0 and seconds % 60 == 0:
+    if seconds > 0 and api == "readings":
+        body["channelIntervalInSeconds"] = seconds
+    elif seconds > 0 and seconds % 60 == 0 and api == "esa":
         body["esaChannelIntervalMinutes"] = seconds // 60
     body["readings"] = readings
     return body
@@ -173,7 +164,6 @@ def api_batches(
     """
     if batch_size < 1:
         raise ExportError("batch size must be at least 1")
-    make = _reading_create if api == "readings" else _esa_reading_create
     positions = pd.Series(np.arange(len(mapped)), index=mapped.index)
     body: list[dict[str, Any]] = []
     rows: list[np.ndarray[Any, np.dtype[np.int64]]] = []
@@ -182,7 +172,7 @@ def api_batches(
         start = 0
         while start < len(group.frame):
             part = group.frame.iloc[start : start + room]
-            body.append(make(group.key, _reading_items(part, label)))
+            body.append(_reading_create(group.key, _reading_items(part, label), api))
             rows.append(positions.loc[part.index].to_numpy(dtype="int64"))
             start += len(part)
             room -= len(part)

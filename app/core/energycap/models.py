@@ -9,13 +9,13 @@ from typing import Any
 
 from connectors.base import printable
 
+# How a ReadingCreate / an EsaReadingCreate names its channel: by id, by import id, or by
+# the meter's (data point's) import id.
+READING_ID_KEYS: tuple[str, str, str] = ("channelId", "channelImportId", "meterImportId")
+ESA_ID_KEYS: tuple[str, str, str] = ("esaChannelId", "esaChannelImportId", "dataPointImportId")
+ID_KEYS: tuple[str, ...] = READING_ID_KEYS + ESA_ID_KEYS
 TARGET_KEYS: tuple[str, ...] = (
-    "channelId",
-    "channelImportId",
-    "meterImportId",
-    "esaChannelId",
-    "esaChannelImportId",
-    "dataPointImportId",
+    *ID_KEYS,
     "observationTypeCode",
     "unitCode",
     "channelIntervalInSeconds",
