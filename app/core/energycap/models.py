@@ -101,8 +101,6 @@ def parse_reading_result(data: Any, status: int) -> ReadingResult:
         return unaccounted(f"EnergyCAP answered {status} with {problem}", status)
     failures = []
     for item in data.get("failedReadings") or []:
-        if not isinstance(item, dict):
-            continue
         target = {k: item[k] for k in TARGET_KEYS if item.get(k) is not None}
         readings = [r for r in item.get("readings") or [] if isinstance(r, dict)]
         failures.append(FailedChannel(target=target, error=item.get("error"), readings=readings))
@@ -126,8 +124,12 @@ def _shape_problem(data: Any) -> str | None:
             continue  # absent: the failures listed are the count
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             return f"no valid {key} ({printable(repr(value))[:40]})"
-    if not isinstance(data.get("failedReadings") or [], list):
+    failures = data.get("failedReadings") or []
+    if not isinstance(failures, list):
         return "failedReadings that is not a list"
+    for item in failures:
+        if not isinstance(item, dict) or not isinstance(item.get("readings") or [], list):
+            return "a failedReadings entry that is not a FailedReadingResponse"
     return None
 
 
