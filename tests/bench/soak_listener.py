@@ -33,13 +33,12 @@ sys.path.insert(0, str(REPO))
 
 from tests.bench.bench_listener import (  # noqa: E402
     KEY,
-    POINTS,
     FakeProcess,
     add_device,
     free_port,
-    request_bytes,
     start_server,
 )
+from tests.bench.push_bodies import POINTS, request_bytes  # noqa: E402
 
 PULL_HOURS = 24
 
