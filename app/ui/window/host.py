@@ -1,7 +1,8 @@
 """What the main window's action handlers use of the window, so they need not import it.
 
 `MainWindow` builds `MainActions` (which builds `SourceActions`) with itself; the actions see
-it through `WindowHost`. The window imports the actions, never the other way round.
+it through `WindowHost`, the menus (`menus.build_menus`) through `MenuHost`. The window
+imports the actions and the menus, never the other way round.
 """
 
 from __future__ import annotations
@@ -35,3 +36,22 @@ class WindowHost(Protocol):
 
     def open_path(self, path: Path) -> Any:
         """Open a meter data file in a preview window."""
+
+
+class MenuHost(WindowHost, Protocol):
+    """What the menus and toolbar use of the main window (a QMainWindow)."""
+
+    tabs: Any  # the window's tab widget
+    log_viewer: Any  # the Log tab
+
+    def menuBar(self) -> Any:
+        """The window's menu bar."""
+
+    def addToolBar(self, area: Any, toolbar: Any) -> None:
+        """Add `toolbar` to the window."""
+
+    def deliver_now(self) -> None:
+        """Deliver pending readings now."""
+
+    def quit_app(self) -> None:
+        """Quit the app, stopping the background services."""

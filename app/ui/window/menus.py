@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
-if TYPE_CHECKING:
-    from app.ui.window.main_window import MainWindow
+from app.ui.window.host import MenuHost
 
 
-def action(
-    window: MainWindow, text: str, slot: Any, shortcut: Any = None, tip: str = ""
-) -> QAction:
+def action(window: MenuHost, text: str, slot: Any, shortcut: Any = None, tip: str = "") -> QAction:
     """A window action calling `slot()`."""
     made = QAction(text, window)
     if shortcut is not None:
@@ -25,7 +22,7 @@ def action(
     return made
 
 
-def build_menus(window: MainWindow) -> dict[str, QAction]:
+def build_menus(window: MenuHost) -> dict[str, QAction]:
     """The File, Tools and Help menus and the toolbar; returns the toolbar's actions by name."""
     acts = window.actions_
     common = {
