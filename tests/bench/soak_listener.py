@@ -38,7 +38,7 @@ from tests.bench.bench_listener import (  # noqa: E402
     free_port,
     start_server,
 )
-from tests.bench.push_bodies import POINTS, request_bytes  # noqa: E402
+from tests.bench.push_bodies import CHANNELS, POINTS, request_bytes  # noqa: E402
 
 PULL_HOURS = 24
 
@@ -121,7 +121,7 @@ def main() -> int:
         home = Path(folder)
         inbox = home / "inbox"
         inbox.mkdir()
-        fake = FakeProcess(200, flaky=True)
+        fake = FakeProcess(CHANNELS + 9, flaky=True)  # Readings-API ones, then 8 + 1 more
         settings = {
             "version": 1,
             "energycap": {"url": fake.url, "max_attempts": 8, "backoff_base_s": 0.05,
@@ -129,7 +129,8 @@ def main() -> int:
             "journal": {"outage_patience_s": 3600},
         }  # fmt: skip
         (home / "settings.json").write_text(json.dumps(settings))
-        rows = [f"000D6F00{c:08X}_500,CH{c:04d}" for c in range(8)] + ["PULLM,CH0199"]
+        rows = [f"000D6F00{c:08X}_500,CH{CHANNELS + c:04d}" for c in range(8)]
+        rows.append(f"PULLM,CH{CHANNELS + 8:04d}")  # no channel is shared by two sources
         (home / "mapping.csv").write_text("source_id,channel_import_id\n" + "\n".join(rows))
         _, epi_token = add_device(home, "episensor")
         env = dict(os.environ, METERBRIDGE_HOME=str(home), ECAP_API_KEY=KEY)
