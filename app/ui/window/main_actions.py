@@ -17,6 +17,8 @@ from connectors.base import READING_COLUMNS
 
 log = logging.getLogger(__name__)
 
+CLI_REPLAY = "(see `meterbridge replay`)"  # the journal's words for the command line
+
 # Every extension a connector reads (UK HH CSV and Stark .df2, generic CSV, Readings-API JSON,
 # device logs), compressed or not.
 EXTENSIONS = ("csv", "df2", "txt", "tsv", "dat", "json", "xml", "log", "gz")
@@ -146,7 +148,8 @@ class MainActions:
                 result = journal.accept(readings, source=name, hints=hints)
             finally:
                 journal.close()
-            return f"{label}: {result.describe()}. {waiting}"
+            said = result.describe().replace(CLI_REPLAY, "(Replay on the Dead letters tab)")
+            return f"{label}: {said}. {waiting}"
 
         waiting = (
             "Sending to EnergyCAP now; the dashboard shows how it goes."
