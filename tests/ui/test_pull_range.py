@@ -36,12 +36,18 @@ def test_the_dashboard_pulls_a_chosen_range_with_progress(
         window.sources.buttons_by_name["range"].click()
         dialog = window.actions_.sources.range_dialog
         assert isinstance(dialog, PullRangeDialog)
+        assert dialog.status.text() == (
+            "This pull asks Verdigris for one token (Verdigris allows about 20 an hour)."
+        )
         qtbot.addWidget(dialog)
         today = QDate.currentDate()
         dialog.since.setDate(today.addDays(-3))
         dialog.until.setDate(today.addDays(-2))
         with qtbot.waitSignal(dialog.start().signals.finished, timeout=30_000):
             pass
+        again = PullRangeDialog(context, "campus")  # the token is saved now: none is asked
+        qtbot.addWidget(again)
+        assert again.status.text().startswith("The saved Verdigris token is valid until ")
     # 2 days × 24 hours × 2 circuits, into the outbox (no EnergyCAP set): said plainly.
     assert dialog.status.text().startswith("Pulled 96 readings (")
     assert "Verdigris request(s)" in dialog.status.text()

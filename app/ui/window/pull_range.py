@@ -74,6 +74,25 @@ def pull_range(
             "request(s); they are delivered like every pull.")  # fmt: skip
 
 
+def token_note(context: Any, job: str) -> str:
+    """Whether the pull needs one of Verdigris' token requests (about 20 an hour) or none."""
+    from app.core.pulls.jobs import JobStore
+    from app.core.pulls.verdigris_auth import default_cache
+    from app.core.pulls.verdigris_pull import VerdigrisConfig
+
+    try:
+        config = VerdigrisConfig.from_dict(JobStore(context.jobs_file).get(job).config)
+        key = f"{config.client_id}@{config.auth_url}#{config.audience}"
+        token = default_cache(context.paths.data_dir, context.secrets).load(key)
+    except Exception:  # no token known: say what a pull costs at most
+        log.debug("Verdigris token cache unreadable", exc_info=True)
+        token = None
+    if token is not None and token.expires_at > datetime.now(UTC) + timedelta(minutes=5):
+        until = token.expires_at.astimezone().strftime("%H:%M")
+        return f"The saved Verdigris token is valid until {until}: this pull asks for no new one."
+    return "This pull asks Verdigris for one token (Verdigris allows about 20 an hour)."
+
+
 class PullRangeDialog(QDialog):
     """From, To, Pull; progress while it runs, Cancel to stop."""
 
@@ -93,7 +112,7 @@ class PullRangeDialog(QDialog):
         self.progress.setAccessibleName("Pull progress")
         self.progress.setRange(0, 0)
         self.progress.hide()
-        self.status = QLabel("Verdigris allows about 20 token requests an hour; a pull needs one.")
+        self.status = QLabel(token_note(context, job))
         self.status.setAccessibleName("Pull status")
         self.status.setWordWrap(True)
         self.buttons = QDialogButtonBox()
