@@ -185,3 +185,30 @@ def test_a_device_wizard_test_push_then_the_first_push_shows_live(
         assert row["Next run / push"].startswith("✓ received 2 readings at ")
     finally:
         services.stop()
+
+
+def test_new_settings_run_the_jobs_that_failed_at_once(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from app.core.pulls.jobs import JobOutcome, JobStore
+    from app.core.sources.records import SourceSetup
+    from app.core.sources.setup import save_source
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    save_source(SourceSetup(kind="uk-hh", name="HH inbox", connector="uk-hh",
+                            settings={"folder": str(inbox), "tz": "Europe/London"}),
+                context.paths, context.secrets)  # fmt: skip
+    store = JobStore(context.jobs_file)
+    then = datetime(2026, 1, 1, tzinfo=UTC)
+    store.record_run("HH inbox", then, then,
+                     JobOutcome(ok=False, message="EnergyCAP refused the API key"))  # fmt: skip
+    window, services = _started(qtbot, context)
+    try:
+        assert services.rerun_failed_jobs() == ["HH inbox"]  # what Settings' OK does
+        qtbot.waitUntil(lambda: store.get("HH inbox").last_status == "ok", timeout=30_000)
+        _until_row(qtbot, window, "HH inbox", lambda r: r.get("Last error") == "")
+    finally:
+        services.stop()
