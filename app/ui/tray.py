@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from app.ui.snapshot import Snapshot
 from app.ui.window.main_window import MainWindow
+from app.ui.window.panels import display_name
 
 
 class Tray(QSystemTrayIcon):
@@ -122,7 +123,7 @@ def problems_in(snap: Snapshot) -> list[str]:
     """Plain sentences for what needs the user: failed sources and refused readings."""
     found = [snap.paused] if snap.paused else []  # one notice, not one per waiting source
     found += [
-        f"{s.name}: {s.last_error or s.state}"
+        f"{display_name(s.name)}: {s.last_error or s.state}"
         for s in snap.sources
         if s.state in ("failed", "needs attention")
     ]

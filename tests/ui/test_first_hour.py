@@ -12,6 +12,7 @@ import socket
 import urllib.request
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.cli.gui.services import GuiServices
@@ -50,7 +51,7 @@ def _row(window: MainWindow, name: str) -> dict[str, str]:
     table = window.sources.table
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     for r in range(table.rowCount()):
-        if table.item(r, 0).text() == name:
+        if table.item(r, 0).data(Qt.ItemDataRole.UserRole) == name:  # the source's own name
             return {h: table.item(r, c).text() for c, h in enumerate(headers)}
     return {}
 

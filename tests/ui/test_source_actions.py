@@ -28,6 +28,8 @@ from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.memory_keyring import MemoryKeyring
 from tests.ui.test_accessibility import unnamed_controls
 
+USER = Qt.ItemDataRole.UserRole  # a dashboard row's source name
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -48,7 +50,7 @@ def _window(qtbot: QtBot, context: AppContext) -> MainWindow:
 def _select(qtbot: QtBot, window: MainWindow, name: str) -> None:
     """Select a source's row and give the table the keyboard focus."""
     table = window.sources.table
-    qtbot.waitUntil(lambda: name in [table.item(r, 0).text() for r in range(table.rowCount())])
+    qtbot.waitUntil(lambda: name in [table.item(r, 0).data(USER) for r in range(table.rowCount())])
     window.sources.select(name)
     table.setFocus()
     window.activateWindow()
@@ -58,7 +60,7 @@ def _select(qtbot: QtBot, window: MainWindow, name: str) -> None:
 def _state(window: MainWindow, name: str) -> str:
     table = window.sources.table
     for row in range(table.rowCount()):
-        if table.item(row, 0).text() == name:
+        if table.item(row, 0).data(USER) == name:
             return table.item(row, 2).text()
     return ""
 
@@ -357,7 +359,9 @@ def test_only_configured_sources_offer_actions(qtbot: QtBot) -> None:
         SourceRow("pull:inbox", "file", "sending", pending=4, delivered=6),
     ]
     panel.show_snapshot(Snapshot(sources=rows))
-    names = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
+    names = [panel.table.item(r, 0).data(USER) for r in range(panel.table.rowCount())]
+    shown = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
+    assert "boiler (device)" in shown and "removed-job (pulled)" in shown  # no prefixes shown
     assert "pull:inbox" not in names and "pull:removed-job" in names
     enabled = {}
     for name in names:

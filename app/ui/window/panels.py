@@ -245,6 +245,7 @@ class SourcesPanel(QWidget):
             if source.name in self.running:
                 source = replace(source, state="running now…")
             fill_row(self.table, number, _source_values(source))
+            self.table.item(number, 0).setData(Qt.ItemDataRole.UserRole, source.name)
             colour = STATE_COLOURS.get(source.state)
             if colour is not None:
                 for column in range(self.table.columnCount()):
@@ -287,9 +288,17 @@ def fold_job_rows(rows: list[SourceRow]) -> list[SourceRow]:
     return [folded[name] for name in sorted(folded)]
 
 
+def display_name(name: str) -> str:
+    """A journal source name in words: ``push:site-a`` → ``site-a (device)``."""
+    for prefix, words in (("push:", "device"), ("pull:", "pulled")):
+        if name.startswith(prefix):
+            return f"{name[len(prefix) :]} ({words})"
+    return name
+
+
 def _source_values(s: SourceRow) -> tuple[Any, ...]:
-    return (s.name, s.connector, s.state, s.last_data, s.next_run, s.pending, s.delivered,
-            s.rejected, s.last_error)  # fmt: skip
+    return (display_name(s.name), s.connector, s.state, s.last_data, s.next_run, s.pending,
+            s.delivered, s.rejected, s.last_error)  # fmt: skip
 
 
 class ActivityPanel(QWidget):
