@@ -45,11 +45,21 @@ def venv_python() -> Path:
     return VENV / "bin" / "python"
 
 
+def venv_version() -> str:
+    """The Python version .venv was made with (its pyvenv.cfg), whichever Python runs dev.py."""
+    config = VENV / "pyvenv.cfg"
+    for line in config.read_text(encoding="utf-8").splitlines() if config.exists() else []:
+        key, _, value = line.partition("=")
+        if key.strip() in {"version", "version_info"}:
+            return value.strip()
+    return sys.version.split()[0]
+
+
 def wanted_stamp() -> str:
-    """Hash of what the install depends on: the lock, pyproject and the Python version."""
+    """Hash of what the install depends on: the lock, pyproject and .venv's Python version."""
     digest = hashlib.sha256(DEV_LOCK.read_bytes())
     digest.update((ROOT / "pyproject.toml").read_bytes())
-    digest.update(sys.version.encode())
+    digest.update(venv_version().encode())
     return digest.hexdigest()
 
 
