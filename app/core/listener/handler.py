@@ -30,13 +30,12 @@ from app.core.listener.body import (
 )
 from app.core.listener.commit import PushJob, PushOutcome
 from app.core.listener.http import answer
-from app.core.listener.push_intake import Intake, take_in
+from app.core.listener.push_intake import take_in
 from app.core.sources.devices import Device
 
 log = logging.getLogger(__name__)
 
 COMMIT_TIMEOUT_S = 120.0
-MAX_PROBLEMS_SHOWN = 20
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
@@ -89,7 +88,7 @@ class PushHandler:
             return intake.status, intake.document
         outcome = await self._commit(intake.job)
         self.app.devices.record_push(device.name, intake.job.count)
-        return 200, summary(intake, outcome)
+        return 200, intake.answer(outcome)
 
     async def _authorise(self, request: web.BaseRequest, name: str) -> Device:
         """The device, or a refusal (the body is not read; the connection closes)."""
@@ -210,33 +209,3 @@ def _check_framing(request: web.BaseRequest) -> None:
 def _settle(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
-
-
-def summary(intake: Intake, outcome: PushOutcome) -> dict[str, Any]:
-    """The JSON body of a 200 answer."""
-    job = intake.job
-    assert job is not None
-    accepted = outcome.accepted
-    journal = (
-        {k: int(v) for k, v in vars(accepted).items()} if hasattr(accepted, "__dict__") else {}
-    )
-    document: dict[str, Any] = {
-        "device": job.device.name,
-        "received": job.count,
-        "journal": journal,
-        "committed_with_requests": outcome.requests,
-    }
-    if outcome.derived.registers_in:
-        document["registers"] = {
-            "points": outcome.derived.registers_in,
-            "intervals": outcome.derived.intervals,
-            "resets": outcome.derived.resets,
-            "notes": outcome.derived.notes[:MAX_PROBLEMS_SHOWN],
-        }
-    if intake.problems:
-        document["problems"] = [p.describe() for p in intake.problems[:MAX_PROBLEMS_SHOWN]]
-        document["problem_count"] = len(intake.problems)
-        document["captured"] = intake.captured
-    if intake.info.get("skipped_params"):
-        document["skipped_params"] = intake.info["skipped_params"]
-    return document
