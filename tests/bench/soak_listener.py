@@ -106,7 +106,7 @@ async def load(port: int, plans: list[tuple[list[bytes], float]], seconds: float
 
 
 def pull_csv(day: int) -> str:
-    rows = [f"PULLM,2026-01-{day:02d}T{h + 1:02d}:00:00Z,{h + day / 100}" for h in range(24)]
+    rows = [f"PULLM,2026-01-{day:02d}T{h:02d}:00:00Z,{h + day / 100}" for h in range(24)]
     return "source_id,time,value\n" + "\n".join(rows) + "\n"
 
 
