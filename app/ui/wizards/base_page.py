@@ -49,6 +49,22 @@ class WizardHost(Protocol):
         """The source as the pages describe it."""
 
 
+def button(text: str, name: str, slot: Any) -> QPushButton:
+    """A push button with its accessible name, calling `slot()` when clicked."""
+    made = QPushButton(text)
+    made.setAccessibleName(name)
+    made.clicked.connect(lambda _c=False: slot())
+    return made
+
+
+def note_label(name: str, text: str = "") -> QLabel:
+    """A word-wrapped label (a test's result, a note) with its accessible name."""
+    label = QLabel(text)
+    label.setAccessibleName(name)
+    label.setWordWrap(True)
+    return label
+
+
 class FormPage(QWizardPage):
     """Fields in a form; `problem()` (core validation) decides whether Next works."""
 
@@ -107,10 +123,7 @@ class FormPage(QWizardPage):
         row = QHBoxLayout(holder)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(edit, 1)
-        button = QPushButton(text)
-        button.setAccessibleName(name)
-        button.clicked.connect(lambda _c=False: slot())
-        row.addWidget(button)
+        row.addWidget(button(text, name, slot))
         return holder
 
     def check(self, text: str, checked: bool = False) -> QCheckBox:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton
+from PySide6.QtWidgets import QHBoxLayout, QLabel
 
 from app.core.sources.records import PUSH_KINDS
 from app.core.sources.setup import destination_text
 from app.ui.connection_test import energycap_test_worker
 from app.ui.context import API_KEY_SECRET
-from app.ui.wizards.base_page import FormPage
+from app.ui.wizards.base_page import FormPage, button, note_label
 from app.ui.workers import Worker, start
 
 ALL_SOURCES = (
@@ -39,18 +39,16 @@ class DestinationPage(FormPage):
         self.note.setWordWrap(True)
         self.note.setAccessibleName("The destination applies to all sources")
         self.form.addRow("", self.note)
-        self.open_settings = QPushButton("Open &Settings…")
-        self.open_settings.setAccessibleName("Open Settings")
+        self.open_settings = button(
+            "Open &Settings…", "Open Settings", self._on_open_settings_clicked
+        )
         self.open_settings.setAccessibleDescription(
             "Change the EnergyCAP connection, API or outbox folder of all sources"
         )
-        self.open_settings.clicked.connect(self._on_open_settings_clicked)
-        self.test = QPushButton("&Test the EnergyCAP key")
-        self.test.setAccessibleName("Test the EnergyCAP key")
-        self.test.clicked.connect(self._on_test_clicked)
-        self.result = QLabel("")
-        self.result.setAccessibleName("EnergyCAP test result")
-        self.result.setWordWrap(True)
+        self.test = button(
+            "&Test the EnergyCAP key", "Test the EnergyCAP key", self._on_test_clicked
+        )
+        self.result = note_label("EnergyCAP test result")
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_settings)
         buttons.addWidget(self.test)

@@ -13,16 +13,14 @@ from typing import Any
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QLabel,
     QLineEdit,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
 )
 
 from app.core.sources import validation as v
 from app.ui.tables import name_corner_button
-from app.ui.wizards.base_page import FormPage
+from app.ui.wizards.base_page import FormPage, button, note_label
 from app.ui.wizards.pages.generic_sample import (
     DATE_FORMATS,
     Sample,
@@ -70,12 +68,8 @@ class GenericPage(FormPage):
         self.decimal = self.combo("Decimal mar&k:", list(DECIMALS))
         self.tz = self.combo("Time &zone of naive times:", v.common_timezones()[:9])
         self.delimiter = self.combo("&Delimiter:", list(DELIMITERS))
-        self.test_button = QPushButton("T&est with this file")
-        self.test_button.setAccessibleName("Test with this file")
-        self.test_button.clicked.connect(self.test_sample)
-        self.result = QLabel("")
-        self.result.setAccessibleName("Test result")
-        self.result.setWordWrap(True)
+        self.test_button = button("T&est with this file", "Test with this file", self.test_sample)
+        self.result = note_label("Test result")
         self.form.addRow(self.test_button, self.result)
         self.worker: Worker | None = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QLineEdit
 
 from app.core.sources import validation as v
 from app.ui.wizards.base_page import FormPage
@@ -20,14 +20,9 @@ class MappingPage(FormPage):
         )
         self.file = QLineEdit()
         self.file.setPlaceholderText("none: the source id is the meter's import id")
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.file, 1)
-        browse = QPushButton("Bro&wse…")
-        browse.setAccessibleName("Browse for a mapping file")
-        browse.clicked.connect(self._on_browse_clicked)
-        row.addWidget(browse)
+        holder = self.with_button(
+            self.file, "Bro&wse…", "Browse for a mapping file", self._on_browse_clicked
+        )
         self.add("Mapping &file:", holder, name="Mapping file row")
         self.file.setAccessibleName("Mapping file")
         note = QLabel(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
+from PySide6.QtWidgets import QLineEdit
 
 from app.core.pulls.sftp.host_keys import HostKey, fetch_host_key
 from app.core.sources import validation as v
-from app.ui.wizards.base_page import FormPage
+from app.ui.wizards.base_page import FormPage, button, note_label
 from app.ui.wizards.pages.sftp_listing import list_what_would_be_taken
 from app.ui.workers import Worker, start
 
@@ -22,21 +22,21 @@ class SftpTestPage(FormPage):
             "Compare the fingerprint with the one your data collector gives you. "
             "meterbridge refuses the server if its key ever changes.",
         )
-        self.fetch = QPushButton("&Connect and show the host key")
-        self.fetch.setAccessibleName("Connect and show the host key")
-        self.fetch.clicked.connect(self._on_fetch_clicked)
+        self.fetch = button(
+            "&Connect and show the host key",
+            "Connect and show the host key",
+            self._on_fetch_clicked,
+        )
         self.form.addRow("", self.fetch)
         self.fingerprint = QLineEdit()
         self.fingerprint.setPlaceholderText("SHA256:…")
         self.add("Host key &fingerprint:", self.fingerprint)
         self.accept_box = self.check("I have checked this fingerprint: &trust this server")
-        self.login = QPushButton("Log &in and list the files")
-        self.login.setAccessibleName("Log in and list the files")
-        self.login.clicked.connect(self.list_files)
+        self.login = button(
+            "Log &in and list the files", "Log in and list the files", self.list_files
+        )
         self.form.addRow("", self.login)
-        self.listing = QLabel("")
-        self.listing.setAccessibleName("Files the source would take")
-        self.listing.setWordWrap(True)
+        self.listing = note_label("Files the source would take")
         self.form.addRow("", self.listing)
         self.key: HostKey | None = None
         self.worker: Worker | None = None

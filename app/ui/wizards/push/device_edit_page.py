@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
+from PySide6.QtWidgets import QLineEdit
 
 from app.core.sources.devices import DeviceError
-from app.ui.wizards.base_page import FormPage
+from app.ui.wizards.base_page import FormPage, button, note_label
 from app.ui.wizards.push.push_test_page import device_registry, push_url
 
 log = logging.getLogger(__name__)
@@ -28,16 +28,12 @@ class DeviceEditPage(FormPage):
         self.token = QLineEdit()
         self.token.setReadOnly(True)
         self.add("&Token:", self.token, name="Token")
-        self.renew = QPushButton("Issue a &new token…")
-        self.renew.setAccessibleName("Issue a new token")
+        self.renew = button("Issue a &new token…", "Issue a new token", self._on_renew_clicked)
         self.renew.setToolTip(
             "The old token stops working at once: type the new one into the device"
         )
-        self.renew.clicked.connect(self._on_renew_clicked)
         self.form.addRow("", self.renew)
-        self.note = QLabel("")
-        self.note.setWordWrap(True)
-        self.note.setAccessibleName("Token note")
+        self.note = note_label("Token note")
         self.extra.addWidget(self.note)
         self.renewed = False
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QWidget
 
 from app.core.sources.devices import DeviceError, DeviceRegistry
 from app.ui.firewall import allow_port
-from app.ui.wizards.base_page import FormPage
+from app.ui.wizards.base_page import FormPage, note_label
 from app.ui.wizards.push.first_push import FirstPushStatus
 from app.ui.wizards.push.network import (
     lan_addresses,
@@ -61,9 +61,7 @@ class PushTestPage(FormPage):
             "password, or as ?token= in the address."
         )
         self.note.setWordWrap(True)
-        self.others = QLabel("")
-        self.others.setAccessibleName("Other addresses of this PC")
-        self.others.setWordWrap(True)
+        self.others = note_label("Other addresses of this PC")
         self.extra.addWidget(self.others)
         self.extra.addWidget(self.note)
         self.status = FirstPushStatus(lambda: self.wiz().context.services)

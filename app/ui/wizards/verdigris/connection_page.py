@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar
 
-from app.ui.wizards.base_page import FormPage
+from app.ui.wizards.base_page import FormPage, button
 from app.ui.wizards.verdigris.channels_page import ChannelPicker
 from app.ui.workers import Worker, start
 from connectors.verdigris.api import DEFAULT_API_URL, DEFAULT_AUTH_URL
@@ -23,12 +23,12 @@ class VerdigrisTestPage(FormPage):
             "and circuits are listed: check the circuits to pull.",
         )
         self.auth_url, self.api_url = auth_url, api_url
-        self.button = QPushButton("&Test credentials and list circuits")
-        self.button.setAccessibleName("Test Verdigris credentials and list circuits")
-        self.button.clicked.connect(self._on_button_clicked)
-        self.retry = QPushButton("&Retry")
-        self.retry.setAccessibleName("Retry the Verdigris test")
-        self.retry.clicked.connect(self._on_button_clicked)
+        self.button = button(
+            "&Test credentials and list circuits",
+            "Test Verdigris credentials and list circuits",
+            self._on_button_clicked,
+        )
+        self.retry = button("&Retry", "Retry the Verdigris test", self._on_button_clicked)
         self.retry.hide()
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
