@@ -16,11 +16,12 @@ import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-import paramiko
+from typing import TYPE_CHECKING, Any
 
 from app.core.pulls.sftp.state import SftpState
+
+if TYPE_CHECKING:  # paramiko (and cryptography) load when a job connects, not at start
+    import paramiko
 
 HEX_PAIRS = re.compile(r"(?:[0-9a-fA-F]{2}:){15}[0-9a-fA-F]{2}")
 BASE64_DIGEST = re.compile(r"[A-Za-z0-9+/]{43}=?")
@@ -190,6 +191,8 @@ def _quiet_paramiko() -> None:
 
 def _open(config: SftpConfig, key_types: Sequence[str] | None) -> paramiko.Transport:
     """A transport after key exchange, optionally offering only some host key types."""
+    import paramiko
+
     _quiet_paramiko()
     try:
         sock = socket.create_connection((config.host, config.port), timeout=config.timeout_s)
@@ -256,6 +259,8 @@ def connect(
         HostKeyError: see `verified_transport`.
         SftpError: unreachable server, refused login, unreadable key file.
     """
+    import paramiko
+
     transport = verified_transport(config, state)
     try:
         _login(transport, config, password)
@@ -270,6 +275,8 @@ def connect(
 
 
 def _login(transport: paramiko.Transport, config: SftpConfig, password: str | None) -> None:
+    import paramiko
+
     try:
         if config.key_file:
             transport.auth_publickey(config.user, load_key(config.key_file, password))
@@ -290,6 +297,8 @@ def load_key(path: str, passphrase: str | None) -> paramiko.PKey:
     Raises:
         SftpError: the file is missing, unreadable or not a key.
     """
+    import paramiko
+
     try:
         return paramiko.PKey.from_path(path, passphrase)
     except (OSError, paramiko.SSHException, ValueError) as exc:

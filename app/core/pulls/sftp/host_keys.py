@@ -7,8 +7,6 @@ import hashlib
 import socket
 from dataclasses import dataclass
 
-import paramiko
-
 
 @dataclass(frozen=True)
 class HostKey:
@@ -35,6 +33,8 @@ def fetch_host_key(host: str, port: int = 22, timeout_s: float = 10.0) -> HostKe
         sock = socket.create_connection((host, port), timeout=timeout_s)
     except OSError as exc:
         raise OSError(f"cannot reach {host}:{port}: {exc.strerror or exc}") from exc
+    import paramiko  # loaded when a host key is fetched, not at start
+
     transport = paramiko.Transport(sock)
     try:
         transport.start_client(timeout=timeout_s)

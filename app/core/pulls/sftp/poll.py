@@ -18,8 +18,7 @@ import stat
 import time
 from collections.abc import Callable
 from functools import partial
-
-import paramiko
+from typing import TYPE_CHECKING
 
 from app.core.pulls.file_intake import FetchError, IntakeReport, Listed, Reading, take_file
 from app.core.pulls.sftp.connect import (
@@ -34,6 +33,9 @@ from app.core.pulls.sftp.connect import (
 from app.core.pulls.sftp.state import SftpState
 from app.core.pulls.submit import Submitter
 from connectors.registry import ConnectorRegistry
+
+if TYPE_CHECKING:  # paramiko (and cryptography) load when a job connects, not at start
+    import paramiko
 
 __all__ = [
     "PASSWORD_SECRET",
