@@ -33,7 +33,6 @@ from app.core.mapping import MappingTable
 from app.core.preview.data import PreviewCancelled, PreviewData, load_preview, save_import_files
 from app.core.preview.process import load_preview_in_process, use_process
 from app.ui.elided_label import ElidedLabel
-from app.ui.preview.chart import ChannelChart
 from app.ui.preview.delegate import ReadingsDelegate, size_columns
 from app.ui.preview.model import ReadingsModel
 from app.ui.preview.parts import PREFERRED_SIZE, build_header, fitted, read_with_text
@@ -85,6 +84,8 @@ class PreviewWindow(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Preview views")
         self.tabs.addTab(self._table_tab(), "&Readings")
+        from app.ui.preview.chart import ChannelChart  # pyqtgraph loads with the first preview
+
         self.chart = ChannelChart()
         self.tabs.addTab(self.chart, "C&hart")
         self.warnings = QListWidget()
