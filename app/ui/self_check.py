@@ -26,7 +26,6 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from app.ui.application import Running, app_icon, build, ensure_qapp
-from app.ui.preview.chart import ChannelChart
 from app.ui.tray import Tray
 
 LINE_RGB = (38, 139, 210)  # the chart's line colour (app.ui.preview.chart)
@@ -65,6 +64,8 @@ def tray_icon() -> str:
 
 def chart(sample: Path, mapped: pd.DataFrame) -> str:
     """Draw `mapped` in the preview's chart and find the line's colour in the picture."""
+    from app.ui.preview.chart import ChannelChart  # not imported by exit_when_shown's timing
+
     ensure_qapp()
     widget = ChannelChart()
     _alive["chart"] = widget
