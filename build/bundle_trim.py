@@ -58,7 +58,17 @@ DROPPED_MODULES: tuple[tuple[str, str], ...] = (
     ("pyarrow.tests", "pyarrow's own tests"),
     ("pyarrow.interchange", "dataframe interchange protocol: pandas and pyarrow talk directly"),
     ("PySide6.QtTest", "Qt's test module: pyqtgraph imports it only if present"),
+    ("setuptools", "package builder: only cffi's compile-a-module path imports it, never run"),
+    ("distutils", "package builder (setuptools' copy included): same as setuptools"),
+    ("pkg_resources", "setuptools' resource API: nothing here imports it"),
+    ("pydoc_data", "help() topic texts: the app never calls help()"),
+    ("invoke", "paramiko imports it in a try, for ssh_config 'Match exec' (no ssh_config read)"),
+    ("numpy.f2py", "Fortran wrapper generator: numpy loads it only when numpy.f2py is asked for"),
 )
+# Kept although the app draws no OpenGL: pyqtgraph 0.14's PlotCurveItem (the chart's line)
+# imports PySide6.QtOpenGL (8.5 MiB) and, through pyqtgraph.Qt.OpenGLHelpers,
+# PySide6.QtOpenGLWidgets unconditionally when pyqtgraph is imported, so leaving them
+# out breaks the chart. pyqtgraph is imported when the first preview opens (not at start).
 
 # Files left out, as (pattern, reason). A pattern is matched (fnmatch, any case) against
 # the path inside the bundle with "/" separators; "*" also matches "/".
