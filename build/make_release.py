@@ -6,6 +6,7 @@
    requirements-dev.lock, build extra included), if needed: the release freezes the locked set.
 2. Freezes the app with PyInstaller (build/meterbridge.spec) into dist/meterbridge/
    (PyInstaller's work folder is .build-work/, outside the tracked build/ folder).
+   On Linux and macOS `meterbridge-cli` is then a hard link to `meterbridge` (one file).
    What is left out of the bundle, and why, is data in build/bundle_trim.py.
 3. Runs the frozen `meterbridge-cli --self-test` (offscreen when there is no display);
    a failing self-test fails the release. It prints the versions it was frozen with.
@@ -24,6 +25,7 @@
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import os
 import shutil
@@ -77,7 +79,26 @@ def freeze(python: str) -> Path:
     ]
     print("+", " ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=ROOT)
-    return DIST / "meterbridge"
+    bundle = DIST / "meterbridge"
+    share_program(bundle)
+    return bundle
+
+
+def share_program(bundle: Path) -> None:
+    """Linux and macOS: `meterbridge-cli` becomes a hard link to `meterbridge` (one file).
+
+    The two programs are the same bootloader with the same code archive; only Windows
+    tells a console program from a windowed one, so there both stay real .exe files.
+    On disk and in the tar the archive (about 14 MiB) is then stored once.
+    """
+    gui, cli = bundle / "meterbridge", bundle / "meterbridge-cli"
+    if os.name == "nt" or not (gui.is_file() and cli.is_file()):
+        return
+    if gui.samefile(cli) or not filecmp.cmp(gui, cli, shallow=False):
+        return  # already one file, or they differ (then both stay)
+    cli.unlink()
+    os.link(gui, cli)
+    print(f"{cli.name} is a hard link to {gui.name} (the same program)", flush=True)
 
 
 def self_test(bundle: Path) -> None:
