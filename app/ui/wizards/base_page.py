@@ -126,6 +126,20 @@ class FormPage(QWizardPage):
         row.addWidget(button(text, name, slot))
         return holder
 
+    def path_field(
+        self, label: str, placeholder: str, browse_name: str, slot: Any, browse: str = "Browse…"
+    ) -> QLineEdit:
+        """A file or folder field with its Browse… button (calling `slot()`) on one row.
+
+        The field is named by its label; the row by the label and "row".
+        """
+        edit = QLineEdit()
+        edit.setPlaceholderText(placeholder)
+        name = label.replace("&", "").rstrip(":")
+        self.add(label, self.with_button(edit, browse, browse_name, slot), name=f"{name} row")
+        edit.setAccessibleName(name)
+        return edit
+
     def check(self, text: str, checked: bool = False) -> QCheckBox:
         """A check box on its own row."""
         box = QCheckBox(text)

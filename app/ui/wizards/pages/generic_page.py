@@ -13,7 +13,6 @@ from typing import Any
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QLineEdit,
     QTableWidget,
     QTableWidgetItem,
 )
@@ -42,23 +41,20 @@ class GenericPage(FormPage):
         super().__init__("Generic CSV readings", "Start from one of the files: its columns are "
                          "listed to choose from.")  # fmt: skip
         self.name = self.line("Source na&me:", "Readings CSV", "e.g. BMS export")
-        self.sample_path = QLineEdit()
-        self.sample_path.setPlaceholderText("one of the files, to see its columns")
-        holder = self.with_button(self.sample_path, "Browse…", "Browse for a sample file",
-                                  self._on_browse_sample)  # fmt: skip
-        self.add("&Sample file:", holder, name="Sample file")
-        self.sample_path.setAccessibleName("Sample file")
+        self.sample_path = self.path_field(
+            "&Sample file:", "one of the files, to see its columns",
+            "Browse for a sample file", self._on_browse_sample,
+        )  # fmt: skip
         self.sample_path.editingFinished.connect(self.load_sample)
         self.rows = QTableWidget(0, 0)
         self.rows.setAccessibleName("First rows of the sample")
         self.rows.setMaximumHeight(130)
         name_corner_button(self.rows)
         self.form.addRow("", self.rows)
-        self.folder = QLineEdit()
-        self.folder.setPlaceholderText("a folder on this computer")
-        holder = self.with_button(self.folder, "Browse…", "Browse for the folder", self._on_browse)
-        self.add("&Folder the files arrive in:", holder, name="Folder the files arrive in")
-        self.folder.setAccessibleName("Folder the files arrive in")
+        self.folder = self.path_field(
+            "&Folder the files arrive in:", "a folder on this computer",
+            "Browse for the folder", self._on_browse,
+        )  # fmt: skip
         self.id_column = self._column("&Id column:", "meter")
         self.time_column = self._column("&Time column:", "time")
         self.value_column = self._column("&Value column:", "value")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QFileDialog, QLabel, QLineEdit
+from PySide6.QtWidgets import QFileDialog, QLabel
 
 from app.core.sources import validation as v
 from app.ui.wizards.base_page import FormPage
@@ -18,13 +18,10 @@ class MappingPage(FormPage):
             "Mapping",
             "A mapping sends each source id (and quantity) to an EnergyCAP channel.",
         )
-        self.file = QLineEdit()
-        self.file.setPlaceholderText("none: the source id is the meter's import id")
-        holder = self.with_button(
-            self.file, "Bro&wse…", "Browse for a mapping file", self._on_browse_clicked
-        )
-        self.add("Mapping &file:", holder, name="Mapping file row")
-        self.file.setAccessibleName("Mapping file")
+        self.file = self.path_field(
+            "Mapping &file:", "none: the source id is the meter's import id",
+            "Browse for a mapping file", self._on_browse_clicked, browse="Bro&wse…",
+        )  # fmt: skip
         note = QLabel(
             "Tip: Tools → Mapping editor builds the file from EnergyCAP's own meter and "
             "channel lists. Unmapped readings are shown in the preview before anything is sent."

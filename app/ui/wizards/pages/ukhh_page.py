@@ -27,20 +27,16 @@ class UkHhPage(FormPage):
         )
         self.name = self.line("Source na&me:", "UK half-hourly", "e.g. IMServ feed")
         self.mode = self.combo("&Files come from:", MODES)
-        self.folder = QLineEdit()
-        holder = self.with_button(self.folder, "Browse…", "Browse for the local folder",
-                                  self._on_browse_clicked)  # fmt: skip
-        self.add("&Local folder:", holder, name="Local folder holder")
-        self.folder.setAccessibleName("Local folder")
+        self.folder = self.path_field(
+            "&Local folder:", "", "Browse for the local folder", self._on_browse_clicked
+        )
         self.host = self.line("SFTP &host:", "", "sftp.collector.example")
         self.port = self.spin("SFTP &port:", 1, 65535, 22)
         self.user = self.line("&User name:", "")
-        self.key_file = QLineEdit()
-        self.key_file.setPlaceholderText("optional: log in with a private key instead")
-        holder = self.with_button(self.key_file, "Browse…", "Browse for the key file",
-                                  self._on_browse_key)  # fmt: skip
-        self.add("Private &key file:", holder, name="Private key file holder")
-        self.key_file.setAccessibleName("Private key file")
+        self.key_file = self.path_field(
+            "Private &key file:", "optional: log in with a private key instead",
+            "Browse for the key file", self._on_browse_key,
+        )  # fmt: skip
         self.password = self.line("Pass&word or key passphrase (kept in the OS keyring):", "")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.remote = self.line("&Remote folders:", "/outgoing", "comma-separated, e.g. /hh,/hh2")
