@@ -116,6 +116,7 @@ def test_connect_drop_map_send_break_the_key_and_fix_it(
         qtbot.waitUntil(lambda: len(energycap.readings_for(11)) == 48, timeout=30_000)
         qtbot.waitUntil(lambda: len(energycap.readings_for(21)) == 48, timeout=30_000)
         _until_row(qtbot, window, "uk-hh", lambda r: r.get("State") == "up to date")
+        assert _row(window, "uk-hh")["Source"].endswith("(files sent)")  # not the connector id
         assert not window.sources.checklist.isVisible()  # both steps done
         # The key stops working: the next file's row says so, in red, and the status bar.
         context.secrets.set(API_KEY_SECRET, "an-expired-key")

@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         # "12 pushes held: map them" + "Map held pushes…" (hidden while nothing is held)
         self.held_pushes = HeldPushesRow(self.context.paths, self.context.settings)
         self.sources = SourcesPanel()
+        self.sources.connector_names = {c.info.id: c.info.name for c in self.context.registry.all()}
         self.activity = ActivityPanel()
         self.dead = DeadLettersPanel()
         self.log_viewer = LogViewer(self.context.paths.log_dir / LOG_NAME)

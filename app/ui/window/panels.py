@@ -95,6 +95,7 @@ class SourcesPanel(QWidget):
         self.checklist.open_requested.connect(self.open_requested)
         self.checklist.add_requested.connect(self.add_requested)
         self.rows: list[SourceRow] = []
+        self.connector_names: dict[str, str] = {}  # connector id → its name (files sent)
         self.running: set[str] = set()  # jobs asked to run now, until their outcome
         self.notes = QLabel("")
         self.notes.setAccessibleName("Dashboard notes")
@@ -244,7 +245,7 @@ class SourcesPanel(QWidget):
         for number, source in enumerate(rows):
             if source.name in self.running:
                 source = replace(source, state="running now…")
-            fill_row(self.table, number, _source_values(source))
+            fill_row(self.table, number, _source_values(source, self.connector_names))
             self.table.item(number, 0).setData(Qt.ItemDataRole.UserRole, source.name)
             colour = STATE_COLOURS.get(source.state)
             if colour is not None:
@@ -288,17 +289,20 @@ def fold_job_rows(rows: list[SourceRow]) -> list[SourceRow]:
     return [folded[name] for name in sorted(folded)]
 
 
-def display_name(name: str) -> str:
-    """A journal source name in words: ``push:site-a`` → ``site-a (device)``."""
+def display_name(name: str, connectors: dict[str, str] | None = None) -> str:
+    """A journal source name in words: ``push:site-a`` → ``site-a (device)``; files sent from
+    a preview (journaled under their connector's id) → ``UK half-hourly … (files sent)``."""
     for prefix, words in (("push:", "device"), ("pull:", "pulled")):
         if name.startswith(prefix):
             return f"{name[len(prefix) :]} ({words})"
+    if connectors and name in connectors:
+        return f"{connectors[name]} (files sent)"
     return name
 
 
-def _source_values(s: SourceRow) -> tuple[Any, ...]:
-    return (display_name(s.name), s.connector, s.state, s.last_data, s.next_run, s.pending,
-            s.delivered, s.rejected, s.last_error)  # fmt: skip
+def _source_values(s: SourceRow, connectors: dict[str, str]) -> tuple[Any, ...]:
+    return (display_name(s.name, connectors), s.connector, s.state, s.last_data, s.next_run,
+            s.pending, s.delivered, s.rejected, s.last_error)  # fmt: skip
 
 
 class ActivityPanel(QWidget):
