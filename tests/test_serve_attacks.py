@@ -44,6 +44,7 @@ def serve_home(tmp_path: Path) -> tuple[Path, str]:
     return home, token
 
 
+@pytest.mark.slow
 def test_1100_idle_connections_under_a_1024_descriptor_limit_leave_pushes_answered(
     tmp_path: Path,
 ) -> None:
@@ -73,6 +74,7 @@ def test_1100_idle_connections_under_a_1024_descriptor_limit_leave_pushes_answer
     assert code == 0
 
 
+@pytest.mark.slow
 def test_100_unauthenticated_10_mb_bodies_do_not_grow_memory(tmp_path: Path) -> None:
     home, token = serve_home(tmp_path)
     port = free_port()
