@@ -1,6 +1,6 @@
 """Readings-API JSON pushes of the common shape as plain columns (no pandas).
 
-The catalog connector (`connectors.readings_json`) validates any body and
+The catalog connector (`connectors.generic.readings_json`) validates any body and
 names every problem, through pandas: ~10-25 ms for 50 readings, too slow for
 a busy push listener. Most pushes have one shape: an array of objects with
 exactly-cased keys, numeric values and times with a UTC offset, labelling
