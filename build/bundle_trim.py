@@ -109,6 +109,10 @@ DROPPED_FILES: tuple[tuple[str, str], ...] = (
     ("PySide6/*plugins/imageformats/*", "image formats other than the kept ones (no photos)"),
     ("PySide6/*opengl32sw.dll", "Windows software OpenGL (20 MiB): no OpenGL is drawn"),
     ("PySide6/*d3dcompiler*", "Direct3D shader compiler, for Qt Quick: not used"),
+    (
+        "pyqtgraph/icons/peegee/*",
+        "pyqtgraph's logo (0.9 MiB): only pyqtgraph.mkQApp sets it; the app makes its own app",
+    ),
 )
 
 # pyarrow libraries linked by every pyarrow binary but called by none of the ones kept
