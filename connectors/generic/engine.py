@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,12 @@ from connectors.generic.rows import CellRules, ParsedChunk, parse_chunk
 from connectors.generic.sniff import first_line_is_data, numbered_columns, sniff_generic
 from connectors.generic.zone import check_zone
 
-# Room for rows longer than the header, so they can be named; a row longer still
-# stops the file (pandas' C parser cannot skip it without losing line numbers).
+# Room for rows longer than the header, so they can be named. A row longer still makes
+# the file be read again with room for it (pandas' C parser cannot skip a row without
+# losing line numbers); past MAX_CELLS cells in one row the file is refused.
 EXTRA_CELLS = 4
+MAX_CELLS = 256
+_SAW_CELLS = re.compile(r"saw (\d+)")
 DEFAULT_CHUNK_ROWS = 500_000
 MAX_DEFERRED = 10_000  # rows of not-yet-timed sources carried to the next chunk
 _COMMA_DECIMAL = r"^\s*[-+]?\d+,\d+\s*$"
@@ -268,25 +272,65 @@ class _GenericRead:
             self.notices.append(Problem(ProblemKind.WARNING, msg, self.file, column=label))
 
     def _chunks(self) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-        """Raw string chunks and the physical line number of each row."""
-        width = len(self.layout.header)
-        names = list(range(width + EXTRA_CELLS))
+        """Raw string chunks and the physical line number of each row.
+
+        Starts with EXTRA_CELLS columns more than the header; when a row has more cells
+        still, the file is read again with room for them, past the rows already given,
+        so that row is named by `parse_chunk` and nothing else is lost.
+
+        Raises:
+            SourceError: when the file is not CSV, or a row has over MAX_CELLS cells.
+        """
+        room = len(self.layout.header) + EXTRA_CELLS
+        given = 0
+        while True:
+            try:
+                for raw, starts in self._raw_chunks(room, skip=given):
+                    given += len(raw)
+                    yield raw, starts
+                return
+            except _RowTooLong as long_row:
+                if room >= MAX_CELLS:
+                    raise SourceError(
+                        f"a row after line {long_row.after_line} has more than {MAX_CELLS} "
+                        "cells; the file cannot be read as CSV",
+                        file=self.file,
+                    ) from None
+                room = min(MAX_CELLS, max(long_row.cells, 2 * room))
+
+    def _raw_chunks(self, room: int, skip: int) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+        """Chunks with `room` columns, leaving out the first `skip` rows.
+
+        Raises:
+            _RowTooLong: a row has more than `room` cells.
+        """
+        names = list(range(room))
         next_line = self.layout.header_line + 1
         try:
-            reader = pd.read_csv(
+            with pd.read_csv(
                 self._handle(), sep=self.layout.delimiter, header=None,
                 skiprows=self.layout.header_line, names=names, dtype=str, na_filter=False,
-                skip_blank_lines=False, chunksize=self._chunk_rows(), engine="c",
+                skip_blank_lines=False, chunksize=self._chunk_rows(room), engine="c",
                 encoding=self.layout.encoding, quotechar='"', index_col=False,
-            )  # fmt: skip
-            for raw in reader:
-                raw = raw.fillna("")
-                raw.columns = names
-                extra = _embedded_newlines(raw)
-                starts = next_line + np.arange(len(raw)) + np.cumsum(extra) - extra
-                next_line = int(starts[-1] + extra[-1] + 1) if len(raw) else next_line
-                yield raw.reset_index(drop=True), starts
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            ) as reader:  # fmt: skip
+                while (raw := _next_chunk(reader)) is not None:
+                    raw = raw.fillna("")
+                    raw.columns = names
+                    extra = _embedded_newlines(raw)
+                    starts = next_line + np.arange(len(raw)) + np.cumsum(extra) - extra
+                    next_line = int(starts[-1] + extra[-1] + 1) if len(raw) else next_line
+                    if skip < len(raw):
+                        yield raw.iloc[skip:].reset_index(drop=True), starts[skip:]
+                    skip = max(skip - len(raw), 0)
+        except pd.errors.ParserWarning:  # pandas would drop the cells past `room`
+            raise _RowTooLong(room + 1, next_line) from None
+        except pd.errors.ParserError as exc:
+            saw = _SAW_CELLS.search(str(exc))
+            if saw is not None and int(saw.group(1)) > room:
+                raise _RowTooLong(int(saw.group(1)), next_line) from None
+            raise SourceError(f"cannot be read as CSV after line {next_line}: {exc}",
+                              file=self.file) from exc  # fmt: skip
+        except (UnicodeDecodeError, ValueError) as exc:
             raise SourceError(f"cannot be read as CSV after line {next_line}: {exc}",
                               file=self.file) from exc  # fmt: skip
 
@@ -295,9 +339,26 @@ class _GenericRead:
             return self.source.path
         return io.BytesIO(self.source.data or b"")
 
-    def _chunk_rows(self) -> int:
+    def _chunk_rows(self, room: int) -> int:
+        """Rows per chunk: fewer when rows have room for more cells (same cells per chunk)."""
         rows = int(self.options.get("chunk_rows") or DEFAULT_CHUNK_ROWS)
-        return max(rows, 1)
+        return max(rows * (len(self.layout.header) + EXTRA_CELLS) // room, 1)
+
+
+class _RowTooLong(Exception):
+    """A row has more cells than the reader has columns for."""
+
+    def __init__(self, cells: int, after_line: int) -> None:
+        super().__init__(cells, after_line)
+        self.cells = cells  # at least this many
+        self.after_line = after_line  # the first line of the chunk it is in
+
+
+def _next_chunk(reader: Any) -> pd.DataFrame | None:
+    """The next chunk; pandas' ParserWarning (cells about to be dropped) raised, not printed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return next(reader, None)
 
 
 def _embedded_newlines(raw: pd.DataFrame) -> np.ndarray:
