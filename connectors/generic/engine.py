@@ -292,7 +292,7 @@ class _GenericRead:
             except _RowTooLong as long_row:
                 if room >= MAX_CELLS:
                     raise SourceError(
-                        f"a row after line {long_row.after_line} has more than {MAX_CELLS} "
+                        f"a row at or after line {long_row.after_line} has more than {MAX_CELLS} "
                         "cells; the file cannot be read as CSV",
                         file=self.file,
                     ) from None
