@@ -84,7 +84,7 @@ def _child(
     try:
         connector = build_registry().get(connector_id)
         data = load_preview(connector, Source.from_path(path), options, table, progress=progress)
-        conn.send(("done", data))
+        _send_in_pieces(conn, data)
     except Exception as exc:  # reported to the parent as a message, never a traceback dump
         conn.send(("error", str(exc) or type(exc).__name__))
     finally:
