@@ -171,11 +171,11 @@ def api_batches(
     for group in channel_groups(mapped):
         start = 0
         while start < len(group.frame):
-            part = group.frame.iloc[start : start + room]
-            body.append(_reading_create(group.key, _reading_items(part, label), api))
-            rows.append(positions.loc[part.index].to_numpy(dtype="int64"))
-            start += len(part)
-            room -= len(part)
+            in_batch = group.frame.iloc[start : start + room]  # the channel's next readings
+            body.append(_reading_create(group.key, _reading_items(in_batch, label), api))
+            rows.append(positions.loc[in_batch.index].to_numpy(dtype="int64"))
+            start += len(in_batch)
+            room -= len(in_batch)
             if room == 0:
                 yield ApiBatch(body, np.concatenate(rows))
                 body, rows, room = [], [], batch_size
@@ -216,7 +216,7 @@ def _check_importable(mapped: pd.DataFrame) -> None:
 def import_groups(mapped: pd.DataFrame) -> Iterator[tuple[ImportKey, pd.DataFrame]]:
     """Split mapped readings into the groups one import file each can carry.
 
-    Each part keeps a `_pos` column: the row positions of its readings in `mapped`.
+    Each group's readings keep a `_pos` column: their row positions in `mapped`.
 
     Raises:
         ExportError: for readings mapped by numeric channel_id, which a file cannot carry.
@@ -242,9 +242,9 @@ def import_groups(mapped: pd.DataFrame) -> Iterator[tuple[ImportKey, pd.DataFram
         groups = keys.groupby(list(keys.columns), sort=True).indices
     for (channel_id, obs, unit, seconds), rows in groups.items():
         whole = len(rows) == len(mapped)  # one group: no copy of the frame
-        part = (mapped if whole else mapped.iloc[rows]).assign(_pos=rows)
+        group_readings = (mapped if whole else mapped.iloc[rows]).assign(_pos=rows)
         kind = "channel" if channel_id else "meter"
-        yield ImportKey(kind, str(obs), str(unit), int(seconds)), part
+        yield ImportKey(kind, str(obs), str(unit), int(seconds)), group_readings
 
 
 def _one_group(mapped: pd.DataFrame, channel: Any, interval: Any) -> bool:
@@ -273,9 +273,9 @@ def import_files(
         ExportError: for readings mapped by numeric channel_id, which a file cannot carry.
     """
     files = []
-    for number, (key, part) in enumerate(import_groups(mapped), start=1):
+    for number, (key, group_readings) in enumerate(import_groups(mapped), start=1):
         name = f"{stem}-{number:03d}"
-        ordered = sort_for_import(part)
+        ordered = sort_for_import(group_readings)
         files.append(
             ImportFile(
                 name=f"{name}.csv",
@@ -298,25 +298,25 @@ def import_files(
 CSV_HEADER_LINE = (",".join(CSV_HEADER) + "\r\n").encode("ascii")
 
 
-def sort_for_import(part: pd.DataFrame) -> pd.DataFrame:
+def sort_for_import(readings: pd.DataFrame) -> pd.DataFrame:
     """A group's readings in file order: by import id, then time (no copy when already so)."""
-    if _ordered_by_one_id(part):
-        return part
-    channel, _ = pd.factorize(part["channel_import_id"], sort=True, use_na_sentinel=False)
-    meter, _ = pd.factorize(part["meter_import_id"], sort=True, use_na_sentinel=False)
-    times = instants(part["time"])
+    if _ordered_by_one_id(readings):
+        return readings
+    channel, _ = pd.factorize(readings["channel_import_id"], sort=True, use_na_sentinel=False)
+    meter, _ = pd.factorize(readings["meter_import_id"], sort=True, use_na_sentinel=False)
+    times = instants(readings["time"])
     order = np.lexsort((times, meter, channel))
     if bool((order[1:] > order[:-1]).all()):
-        return part
-    return part.iloc[order]
+        return readings
+    return readings.iloc[order]
 
 
-def _ordered_by_one_id(part: pd.DataFrame) -> bool:
+def _ordered_by_one_id(readings: pd.DataFrame) -> bool:
     """True when one id column is all empty, the other full, and rows already go by
     (id, time): told from the ids' dictionary codes (shared with the guards and mapping)."""
-    if len(part) < 2:
+    if len(readings) < 2:
         return True
-    channel, meter = part["channel_import_id"], part["meter_import_id"]
+    channel, meter = readings["channel_import_id"], readings["meter_import_id"]
     if bool(channel.isna().all()) and not bool(meter.isna().any()):
         ids = meter
     elif bool(meter.isna().all()) and not bool(channel.isna().any()):
@@ -328,38 +328,39 @@ def _ordered_by_one_id(part: pd.DataFrame) -> bool:
     if len(words) > 1 and not bool(pc.all(pc.less(words[:-1], words[1:])).as_py()):
         return False  # first-seen order is not the sorted order
     codes = encoded.indices.to_numpy(zero_copy_only=False)
-    times = instants(part["time"])
+    times = instants(readings["time"])
     step_id, step_time = np.diff(codes), np.diff(times)
     return bool(((step_id > 0) | ((step_id == 0) & (step_time > 0))).all())
 
 
-def import_csv_rows(part: pd.DataFrame, kind: str, label: TimeLabel = "end") -> bytes:
+def import_csv_rows(readings: pd.DataFrame, kind: str, label: TimeLabel = "end") -> bytes:
     """The data rows (no header) of an import file for one group, CRLF-terminated.
 
     Columns follow `CSV_HEADER`: import id, timestamp with `+00:00`, value
     (plain decimal, never NaN), `E` when estimated, note.
     """
-    return b"".join(bytes(piece) for piece in import_csv_pieces(part, kind, label))
+    return b"".join(bytes(piece) for piece in import_csv_pieces(readings, kind, label))
 
 
 def import_csv_pieces(
-    part: pd.DataFrame, kind: str, label: TimeLabel = "end", rows: int = PIECE_ROWS
+    readings: pd.DataFrame, kind: str, label: TimeLabel = "end", rows: int = PIECE_ROWS
 ) -> Iterator[Any]:
     """`import_csv_rows` as buffers of at most `rows` rows each: for writing to a file
-    without holding the text of the whole part."""
-    if not len(part):
+    without holding the text of the whole group."""
+    if not len(readings):
         return
-    ids = part["channel_import_id"] if kind == "channel" else part["meter_import_id"]
-    stamps = time_words(label_times(part, label), ISO_CSV_FORMAT)
-    numbers = part["value"].to_numpy(dtype="float64")
-    estimated = part["estimated"].to_numpy(dtype="bool")
-    note = text_words(part["note"].astype("string"), suffix="\r\n")  # the line ends with the note
+    ids = readings["channel_import_id"] if kind == "channel" else readings["meter_import_id"]
+    stamps = time_words(label_times(readings, label), ISO_CSV_FORMAT)
+    numbers = readings["value"].to_numpy(dtype="float64")
+    estimated = readings["estimated"].to_numpy(dtype="bool")
+    # the line ends with the note
+    note = text_words(readings["note"].astype("string"), suffix="\r\n")
     columns = [text_words(ids.astype("string")), stamps]
     if isinstance(note, pa.Scalar) and not estimated.any():  # no flag, no note: one tail
         columns.append(number_words(numbers, suffix=",," + note.as_py()))
     else:
         columns += [number_words(numbers), flag_words(estimated, ESTIMATED_INDICATOR), note]
-    yield from joined_pieces(columns, len(part), rows)
+    yield from joined_pieces(columns, len(readings), rows)
 
 
 def import_profile(
