@@ -29,14 +29,15 @@ CODE_KEYS: tuple[str, ...] = ("observationTypeCode", "unitCode")
 ROW_IN_ERROR = re.compile(r"\b(?:row|line)\s*#?\s*(\d+)", re.IGNORECASE)
 
 
-def _same(a: Any, b: Any) -> bool:
+def _equal_ignoring_case(a: Any, b: Any) -> bool:
+    """Whether two ids or codes read the same as text, ignoring case and outer spaces."""
     return str(a).strip().casefold() == str(b).strip().casefold()
 
 
 def _matches(item: dict[str, Any], target: dict[str, Any]) -> bool:
     ids = [k for k in ID_KEYS if k in item and k in target]
     keys = ids + [k for k in CODE_KEYS if k in item and k in target]
-    return bool(ids) and all(_same(item[k], target[k]) for k in keys)
+    return bool(ids) and all(_equal_ignoring_case(item[k], target[k]) for k in keys)
 
 
 def _utc_ns(values: list[Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
