@@ -102,6 +102,21 @@ def _verdigris() -> str:
     return f"verdigris.json: {sent} readings (Wh → {mapped['value'].sum():.3f} kWh) → JSON"
 
 
+def _user_guide() -> str:
+    """Help's user guide and every screenshot it links are in this build."""
+    import re
+
+    from app.core.resources import resources_root
+
+    guide = resources_root().parent / "docs" / "user-guide.md"
+    text = guide.read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    missing = [image for image in images if not (guide.parent / image).is_file()]
+    if missing:
+        raise FileNotFoundError(f"the user guide links missing images: {', '.join(missing)}")
+    return f"{guide.name}, {len(images)} screenshot(s)"
+
+
 def _keyring() -> str:
     from app.core.secrets import SecretStore
 
@@ -161,6 +176,7 @@ def run_self_test() -> int:
     _check("sample verdigris", _verdigris, results)
     _check("listener tls", listener_over_tls, results)
     _check("keyring", _keyring, results)
+    _check("user guide", _user_guide, results)
     _gui_checks(registry, results)
     passed = all(results)
     print(f"self-test {'passed' if passed else 'FAILED'}: {sum(results)} of {len(results)} checks")
