@@ -70,6 +70,10 @@ class CappedServer(web.Server):  # type: ignore[misc]
         self.evicted += 1
         transport.abort()  # every connection is busy: the newcomer goes
 
+    def transports(self) -> list[Any]:
+        """The transports of the open connections."""
+        return list(self._connections.values())
+
     def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
         self.busy.discard(handler)
         super().connection_lost(handler, exc)

@@ -173,9 +173,13 @@ class PushListener:
         assert self._listening is not None and self.server is not None
         self._listening.close()
         await asyncio.sleep(0.05)  # answers of the last commits are written before the close
+        transports = self.server.transports()
         await self.server.shutdown(2.0)
+        for transport in transports:
+            transport.abort()  # what shutdown left open (idle or half-closed peers)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._listening.wait_closed(), 3)
+        await asyncio.sleep(0.05)  # the aborted transports close before the loop stops
 
     def save_stats(self) -> None:
         """Write the device statistics; a failure is logged, never raised."""
