@@ -23,6 +23,7 @@ class Tray(QSystemTrayIcon):
         self._on_click: Callable[[], None] = window.bring_to_front
         self._known_problems: set[str] = set()
         self._known_held = 0
+        self._devices_holding: set[str] = set()
         menu = QMenu(window)
         self.status_action = QAction("Starting…", menu)
         self.status_action.setEnabled(False)  # a line of status, not a command
@@ -49,6 +50,7 @@ class Tray(QSystemTrayIcon):
         window.hidden_to_tray.connect(self.notice_hidden)
         window.services_noted.connect(self.notice_services)
         window.held.counted.connect(self.notice_held)
+        window.held_pushes.counted.connect(self.notice_held_pushes)
         window.keep_in_tray = True
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
@@ -104,6 +106,22 @@ class Tray(QSystemTrayIcon):
             text = f"{count} value(s) held — decision needed: EnergyCAP already has other values."
             self.notify([text], open_tab=self.window.tabs.indexOf(self.window.held))
         return grew
+
+    def notice_held_pushes(self, counts: dict[str, int]) -> list[str]:
+        """Once per device that starts holding pushes: say they wait to be mapped.
+
+        A device is told again only after its held pushes were all mapped or discarded
+        and new ones arrive. Returns the devices notified now.
+        """
+        holding = {name for name, count in counts.items() if count > 0}
+        new = sorted(holding - self._devices_holding)
+        self._devices_holding = holding
+        if new and self.window.context.prefs.notify_failures:
+            total = sum(counts[name] for name in new)
+            names = ", ".join(display_name(name) for name in new)
+            text = f"{names}: {total} push(es) held — map them (Map held pushes… on the dashboard)"
+            self.notify([text], open_tab=0)
+        return new
 
     def notify(self, problems: list[str], open_tab: int) -> None:
         """Show one notification; clicking it opens the tab with the problem."""

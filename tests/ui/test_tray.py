@@ -63,6 +63,23 @@ def test_failures_are_notified_once_and_clicking_opens_them(
     assert problems_in(Snapshot(sources=[SourceRow("ok", "uk-hh", "up to date")])) == []
 
 
+def test_held_pushes_are_notified_once_per_device_and_open_the_dashboard(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    window, tray = _with_tray(qtbot, context)
+    window.tabs.setCurrentIndex(2)
+    messages: list[str] = []
+    tray.showMessage = lambda _title, text, *_a: messages.append(text)  # type: ignore[method-assign]
+    window.held_pushes.counted.emit({"gw1": 3})
+    assert tray.notice_held_pushes({"gw1": 12}) == []  # more of the same: already told
+    assert len(messages) == 1 and "gw1" in messages[0] and "3 push(es) held" in messages[0]
+    assert tray.notice_held_pushes({"gw1": 12, "rev": 1}) == ["rev"]
+    assert tray.notice_held_pushes({"rev": 1}) == []  # gw1 was mapped
+    assert tray.notice_held_pushes({"gw1": 2, "rev": 1}) == ["gw1"]  # new ones after that
+    tray.messageClicked.emit()
+    assert window.isVisible() and window.tabs.currentIndex() == 0
+
+
 def test_a_service_that_cannot_run_is_notified(qtbot: QtBot, context: AppContext) -> None:
     window, tray = _with_tray(qtbot, context)
     notes = ["Push listener not running: address already in use", "Delivering to https://x"]
