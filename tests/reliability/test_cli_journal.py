@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.cli import main
-from tests.fakes.energycap import FakeEnergyCap
 from tests.reliability.harness import (
     CHANNELS,
     FAST_SETTINGS,
     KEY,
     Setup,
-    add_meters,
     prepare,
     send_args,
     stored,
@@ -24,13 +21,6 @@ from tests.reliability.harness import (
 )
 
 TOTAL = 3 * 96
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeEnergyCap]:
-    with FakeEnergyCap(api_key=KEY) as server:
-        add_meters(server)
-        yield server
 
 
 @pytest.fixture

@@ -8,15 +8,12 @@ check and its counts add up; sending the file again sends nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.energycap import FakeEnergyCap
 from tests.reliability.harness import (
-    KEY,
-    add_meters,
     file_values,
     journal_report,
     killed,
@@ -29,13 +26,6 @@ from tests.reliability.harness import (
 )
 
 TOTAL = 3 * 96
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeEnergyCap]:
-    with FakeEnergyCap(api_key=KEY) as server:
-        add_meters(server)
-        yield server
 
 
 CASES = [

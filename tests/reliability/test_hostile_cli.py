@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from tests.fakes.recorder import Recorder
 from tests.reliability.harness import (
     KEY,
     Setup,
-    add_meters,
     journal_report,
     meterbridge,
     prepare,
@@ -32,13 +30,6 @@ from tests.reliability.harness import (
 )
 
 TOTAL = 3 * 96
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeEnergyCap]:
-    with FakeEnergyCap(api_key=KEY) as server:
-        add_meters(server)
-        yield server
 
 
 @pytest.fixture
