@@ -2,6 +2,7 @@
 
 Mapping file (CSV with a header row):
     source_id           required; the connector's source key
+    label               optional; what the channel is called (a site name), for people
     quantity            optional; the row applies only to readings of this quantity
     channel_import_id | meter_import_id | channel_id   one of them per row
     observation_type    optional; else the default code for the quantity
@@ -42,6 +43,7 @@ TARGET_COLUMNS: tuple[str, ...] = (
 ID_COLUMNS: tuple[str, ...] = ("channel_import_id", "meter_import_id", "channel_id")
 MAPPING_HEADER: tuple[str, ...] = (
     "source_id",
+    "label",
     "quantity",
     "channel_import_id",
     "meter_import_id",
@@ -85,6 +87,7 @@ class MappingRow:
     unit: str | None = None
     multiplier: float = 1.0
     register: str = "difference"
+    label: str | None = None  # the site name the file gave (shown beside the source id)
 
 
 class MappingError(ValueError):
@@ -122,6 +125,7 @@ class MappingTable:
             writer.writerow(
                 [
                     r.source_id,
+                    r.label or "",
                     r.quantity or "",
                     r.channel_import_id or "",
                     r.meter_import_id or "",
@@ -137,6 +141,14 @@ class MappingTable:
     def raw_sources(self) -> frozenset[str]:
         """Source ids whose register values are sent raw (rows with ``register=raw``)."""
         return frozenset(r.source_id for r in self.rows if r.register == "raw")
+
+    def labels(self) -> dict[str, str]:
+        """Source id -> the label its rows give (the first row with one)."""
+        found: dict[str, str] = {}
+        for row in self.rows:
+            if row.label:
+                found.setdefault(row.source_id, row.label)
+        return found
 
 
 def load_mapping(path: str | Path, defaults: dict[str, Codes] | None = None) -> MappingTable:
@@ -201,6 +213,7 @@ def _parse_row(record: dict[str, str | None], name: str, line: int) -> MappingRo
         unit=_cell(record, "unit"),
         multiplier=_float_cell(_cell(record, "multiplier"), name, line),
         register=_register_cell(_cell(record, "register"), name, line),
+        label=_cell(record, "label"),
     )
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.base import READING_COLUMNS, Problem, ProblemKind
+from connectors.base import READING_COLUMNS, Problem, ProblemKind, printable
 from connectors.finite import NOT_FINITE
 from connectors.tabular.dates import date_formats, guess_format, parse_dates
 from connectors.tabular.layout import Plan, units_of
@@ -205,6 +205,24 @@ def rows_repeated(per_row: Any, counts: Any) -> Any:
     out = np.repeat(data.view((np.void, width)), counts[seen])
     ends = np.arange(total + 1, dtype=np.int64) * width
     return pa.LargeStringArray.from_buffers(total, pa.py_buffer(ends), pa.py_buffer(out))
+
+
+def channel_labels(ids: Any, labels: Any) -> dict[str, str]:
+    """Source id -> the label (site name) its first row gives, for rows that have both.
+
+    Args:
+        ids: the source id of each row (Arrow strings, null when blank).
+        labels: the layout's label column (Arrow, any type), row for row.
+    """
+    names = trimmed(labels)
+    both = pc.and_(pc.is_valid(ids), pc.is_valid(names))
+    ids, names = pc.filter(ids, both), pc.filter(names, both)
+    distinct = pc.unique(ids)  # a few per chunk: no Python runs per row
+    first = pc.take(names, pc.index_in(distinct, value_set=ids))
+    return {
+        str(source): printable(str(label))
+        for source, label in zip(distinct.to_pylist(), first.to_pylist(), strict=True)
+    }
 
 
 def large(array: Any) -> Any:

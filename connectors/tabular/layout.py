@@ -3,8 +3,9 @@
 A layout is a TOML file in `connectors/tabular/layouts/`: which header labels name the
 meter, the date, the units and flags, which labels are half-hour value columns
 (regular expressions with named groups `h`/`m` for clock labels or `n` for
-numbered periods) and how flags pair with values. `match_header` turns a header
-row into a `Plan`: the column positions the engine reads, with a score.
+numbered periods), how flags pair with values and, optionally, which column names
+the site (`channel_label`: kept as the channel's label, never guessed). `match_header`
+turns a header row into a `Plan`: the column positions the engine reads, with a score.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class Layout:
     row_label: LabelKind = "start"  # headerless: how the value columns count
     units_map: tuple[tuple[str, str], ...] = ()  # extra units-cell words -> quantity
     source_suffix: tuple[tuple[str, str], ...] = ()  # units-cell words -> source id suffix
+    channel_label: tuple[str, ...] = ()  # header of a column naming the site (kept as label)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Plan:
     utc: bool = False
     value_index: int | None = None  # long shape: the value column
     long_flag_index: int | None = None
+    label_index: int | None = None  # the column the layout declares as the channel label
 
     @property
     def slots(self) -> int:
@@ -138,6 +141,7 @@ def parse_layout(data: dict[str, Any]) -> Layout:
         source_suffix=tuple(
             (str(k).upper(), str(v)) for k, v in data.get("source_suffix", {}).items()
         ),
+        channel_label=_tuple(data, "channel_label"),
     )
 
 
@@ -204,6 +208,7 @@ def match_long(labels: list[str], layout: Layout) -> Plan | None:
     plan.value_index = value_index
     plan.long_flag_index = _find(labels, layout.long_flag)
     plan.units_index = _find(labels, layout.units)
+    plan.label_index = _find(labels, layout.channel_label)
     plan.utc = layout.time_basis == "utc" or "utc" in labels[time_index].lower()
     plan.score = score_plan(plan, layout)
     return plan
@@ -225,6 +230,7 @@ def match_header(labels: list[str], layout: Layout) -> Plan | None:
     plan = Plan(layout, 0.0, labels, id_index, date_index, basis, values)
     plan.units_index = _find(labels, layout.units)
     plan.row_flag_index = _find(labels, layout.row_flag)
+    plan.label_index = _find(labels, layout.channel_label)
     plan.utc = layout.time_basis == "utc" or "utc" in norm(labels[date_index])
     if not _pair_any(plan, layout.flags):
         return None

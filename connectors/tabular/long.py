@@ -22,6 +22,7 @@ from connectors.base import Problem, ProblemKind, ReadingBatch
 from connectors.tabular.cells import (
     Chunk,
     DateParser,
+    channel_labels,
     flag_codes,
     large,
     numbers,
@@ -90,6 +91,7 @@ class LongReader:
     rows_with_id: int = 0  # rows read that name a meter
     last_data_line: int = 0  # physical line of the last of them
     notes: GapNotes | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # source id -> site name
 
     def __post_init__(self) -> None:
         self.notes = GapNotes(self.file)
@@ -123,6 +125,9 @@ class LongReader:
         """(source id, quantity or None) of each row; a units column (e.g. Channel Type)
         gives the quantity and, for some words, a suffix of the source id."""
         ids = large(trimmed(self.column(batch, self.plan.id_index)))
+        if self.plan.label_index is not None:  # the site names the layout declares
+            found = channel_labels(ids, self.column(batch, self.plan.label_index))
+            self.labels = found | self.labels
         has_id = np.flatnonzero(pc.is_valid(ids).to_numpy(zero_copy_only=False))
         self.rows_with_id += len(has_id)
         if len(has_id):
@@ -163,7 +168,8 @@ class LongReader:
             "origin": origins(Path(self.file).name, rows.lines[keep], label),
         }
         chunk.close()
-        return ReadingBatch(readings_frame(columns, len(keep)), chunk.problems)
+        info = {"labels": dict(self.labels)} if self.labels else {}
+        return ReadingBatch(readings_frame(columns, len(keep)), chunk.problems, info)
 
     def _stamps(self, batch: pa.RecordBatch, chunk: Chunk) -> np.ndarray[Any, Any]:
         plan = self.plan

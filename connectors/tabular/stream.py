@@ -283,7 +283,13 @@ def _needed(plan: Plan) -> list[int]:
     # the first column too: a line that is only an open quote joins the next line into
     # one row of the right width, and only that column shows the line break
     wanted = {0, plan.id_index, plan.date_index}
-    for index in (plan.units_index, plan.row_flag_index, plan.value_index, plan.long_flag_index):
+    for index in (
+        plan.units_index,
+        plan.row_flag_index,
+        plan.value_index,
+        plan.long_flag_index,
+        plan.label_index,
+    ):
         if index is not None:
             wanted.add(index)
     for value in plan.values:

@@ -22,6 +22,7 @@ from connectors.base import Problem, ProblemKind, ReadingBatch
 from connectors.tabular.cells import (
     Chunk,
     DateParser,
+    channel_labels,
     flag_codes,
     large,
     numbers,
@@ -91,7 +92,9 @@ class WideReader:
             )
         chunk.close()
         frame, encodings = _assemble(parts, chunk, self.file, self.plan)
-        info = {"string_codes": encodings} if encodings else {}
+        info: dict[str, Any] = {"string_codes": encodings} if encodings else {}
+        if self.plan.label_index is not None:  # the site names the layout declares
+            info["labels"] = channel_labels(ids, self.column(batch, self.plan.label_index))
         return ReadingBatch(frame, chunk.problems, info)
 
     def _count_rows(self, has_id: Any, chunk: Chunk, ids: Any) -> None:

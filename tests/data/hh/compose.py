@@ -143,15 +143,26 @@ def british_gas() -> None:
     write("british-gas.csv", [head, f"DC,1400000000006,MSN1,A,15/01/2024,{cells}"])
 
 
-def banes() -> None:
+def banes_lines(sites: list[tuple[str, str]]) -> list[str]:
+    """BANES lines: header, a blank line, one row per (MPAN, Location site name), a blank line.
+
+    The site name is quoted as the real export quotes it (a `"` inside doubled), so any
+    text can be a Location (tests of the channel label use this).
+    """
     head = "ID,Date,Location,Type,PostCode,Units,Total Units,"
     head += ",".join(f"[{e}]" for e in END[:-1]) + ",[24:00],M1_Code1,M1_Code2"
     rows = []
-    for row, mpan in ((1, "2200012767323"), (2, "2200012833358")):  # one MPAN per row, at the end
+    for row, (mpan, name) in enumerate(sites, start=1):  # one MPAN per row, at the end
         cells = ",".join(f'"{v}"' for v in vals(row))
-        site = f'"id{row}","Jul 15 2024 12:00AM","School {row}","Electricity","BA1 7UB","kWh"'
+        location = '"' + name.replace('"', '""') + '"'
+        site = f'"id{row}","Jul 15 2024 12:00AM",{location},"Electricity","BA1 7UB","kWh"'
         rows.append(f'{site},"1",{cells},"{mpan}","E10BG{row}"')
-    write("banes.csv", [head, "", *rows, ""], "\r\n")
+    return [head, "", *rows, ""]
+
+
+def banes() -> None:
+    sites = [("2200012767323", "School 1"), ("2200012833358", "School 2")]
+    write("banes.csv", banes_lines(sites), "\r\n")
 
 
 def row_per_reading() -> None:
