@@ -178,6 +178,13 @@ class ReadingBatch:
     problems: list[Problem] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def problems_only(
+        cls, problems: list[Problem], info: dict[str, Any] | None = None
+    ) -> ReadingBatch:
+        """A batch with no readings: what a reader found wrong, and what it learnt."""
+        return cls(empty_readings(), problems, info if info is not None else {})
+
 
 class SourceError(Exception):
     """A whole source cannot be read (wrong format, HTML page, unreadable).

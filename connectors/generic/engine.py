@@ -25,14 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from connectors.base import (
-    ConnectorInfo,
-    Problem,
-    ProblemKind,
-    ReadingBatch,
-    Source,
-    SourceError,
-)
+from connectors.base import ConnectorInfo, Problem, ProblemKind, ReadingBatch, Source, SourceError
 from connectors.clock import open_tail, place_local_times
 from connectors.generic.cells import ISO, has_offset, pick_time_format
 from connectors.generic.layout import (

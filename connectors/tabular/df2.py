@@ -22,15 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from connectors.base import (
-    ConnectorInfo,
-    Problem,
-    ProblemKind,
-    ReadingBatch,
-    Source,
-    SourceError,
-    empty_readings,
-)
+from connectors.base import ConnectorInfo, Problem, ProblemKind, ReadingBatch, Source, SourceError
 from connectors.tabular.cells import Chunk
 from connectors.tabular.layout import Layout, Plan
 from connectors.tabular.long import LongReader
@@ -205,14 +197,14 @@ class StarkDf2Connector:
         else:
             if not chunk.problems:
                 chunk.problems.append(no_readings(source.label))
-            result = ReadingBatch(empty_readings(), chunk.problems)
+            result = ReadingBatch.problems_only(chunk.problems)
         result.info = meta
         yield result
         last = reader.flush()  # rows of a repeated clock-change hour carried to the end
         if last is not None:
             last.info = dict(meta)
             yield last
-        yield ReadingBatch(empty_readings(), reader.held_problems(), dict(meta))
+        yield ReadingBatch.problems_only(reader.held_problems(), dict(meta))
 
 
 def no_readings(label: str) -> Problem:

@@ -16,15 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.base import (
-    ConnectorInfo,
-    Problem,
-    ProblemKind,
-    ReadingBatch,
-    Source,
-    SourceError,
-    empty_readings,
-)
+from connectors.base import ConnectorInfo, Problem, ProblemKind, ReadingBatch, Source, SourceError
 from connectors.tabular.layout import Layout, Plan, builtin_layouts, layout_by_name, match_header
 from connectors.tabular.long import LongReader
 from connectors.tabular.rows import recognise_rows
@@ -163,7 +155,7 @@ class UkHalfHourlyConnector:
         named += sum(p.kind != ProblemKind.WARNING for p in problems)
         if not read and not named:
             problems.append(nothing_read(source.label, reader.rows_with_id))
-        yield ReadingBatch(empty_readings(), problems, dict(meta))
+        yield ReadingBatch.problems_only(problems, dict(meta))
 
     def _choose(self, info: TextInfo, options: Mapping[str, Any], label: str) -> Choice:
         layouts = builtin_layouts()

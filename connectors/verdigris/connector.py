@@ -22,7 +22,6 @@ from connectors.base import (
     ProblemKind,
     ReadingBatch,
     SourceError,
-    empty_readings,
     make_readings,
 )
 from connectors.finite import finite_number, not_finite_problem
@@ -87,13 +86,13 @@ def to_readings(
                 Problem(ProblemKind.BAD_VALUE, parsed, file=path, value=repr(row)[:200])
             )
     if not good:
-        return ReadingBatch(empty_readings(), problems, info={"request": request})
+        return ReadingBatch.problems_only(problems, {"request": request})
     frame = pd.DataFrame(good, columns=["id", "stamp", "value"])
     frame["start"], frame["time"] = _bucket_bounds(frame["stamp"], grid, label)
     inside = (frame["time"] > request.start) & (frame["time"] <= request.end)
     frame = frame[inside].sort_values(["id", "time"]).drop_duplicates(["id", "time"], keep="last")
     if frame.empty:  # rows came back, but none ends inside this window (e.g. an edge bucket)
-        return ReadingBatch(empty_readings(), problems, info={"request": request})
+        return ReadingBatch.problems_only(problems, {"request": request})
     readings = make_readings(
         source_id=[source_id(request.level, i) for i in frame["id"]],
         time=frame["time"],
