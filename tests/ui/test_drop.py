@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.ui.context import AppContext
+from app.ui.mapping.editor import COLUMN
 from app.ui.window.main_window import MainWindow
 
 
@@ -103,7 +104,7 @@ def test_unmapped_sources_are_mapped_from_the_preview(
     qtbot.addWidget(editor)
     row = editor.table.rowCount() - 1
     assert editor.table.item(row, 0).text() == pairs[0][0]
-    editor.table.item(row, 2).setText("SITE-ELEC-HH")
+    editor.table.item(row, COLUMN["channel_import_id"]).setText("SITE-ELEC-HH")
     editor.path = tmp_path / "mapping.csv"
     with qtbot.waitSignals([preview.loaded, preview.settled], timeout=30_000):
         assert editor.save()

@@ -15,13 +15,14 @@ from app.core.preview.checks import Flag
 from app.core.preview.columns import TableColumns
 from app.core.preview.process import warm_up
 from app.ui.context import AppContext
-from app.ui.preview.model import ReadingsModel
+from app.ui.preview.model import COLUMN, COLUMNS, ReadingsModel
 from app.ui.preview.window import PreviewWindow
 from connectors.base import Source, make_readings
 from connectors.registry import Candidate
 from tests.ui.hh_files import HEADER, day_row, write_hh
 
 BASE = [2.0] * 48
+CELLS = [COLUMN[name] for name in ("source_id", "target", "time", "value")]
 
 
 def _preview(qtbot: QtBot, context: AppContext, path: Path) -> PreviewWindow:
@@ -46,11 +47,15 @@ def test_uk_sample_previews_with_energycap_columns(
     assert model is not None and window.data is not None
     assert window.data.connector_id == "uk-hh"
     assert model.rowCount() == len(window.data.mapped) == 48 + 48 + 48  # kWh, kVArh, kWh
-    headers = [model.headerData(c, Qt.Orientation.Horizontal, 0) for c in range(12)]
+    headers = [model.headerData(c, Qt.Orientation.Horizontal, 0) for c in range(len(COLUMNS))]
     assert "EnergyCAP target" in headers and "Time (UTC, interval end)" in headers
-    first = [model.data(model.index(0, c)) for c in range(12)]
-    assert first[0] == "2336533093112" and first[2] == "meter 2336533093112"
-    codes = {(model.data(model.index(r, 3)), model.data(model.index(r, 4))) for r in range(144)}
+    first = {name: model.data(model.index(0, c)) for name, c in COLUMN.items()}
+    assert first["source_id"] == "2336533093112" and first["target"] == "meter 2336533093112"
+    codes = {
+        (model.data(model.index(r, COLUMN["observation_type"])),
+         model.data(model.index(r, COLUMN["unit_code"])))
+        for r in range(144)
+    }  # fmt: skip
     assert codes == {("Use", "kWh"), ("ReactiveUse", "kVARh")}  # the default codes
     assert window.send_button.isEnabled()
     assert any(
@@ -88,9 +93,12 @@ def test_warnings_are_highlighted_and_filterable(
     window.warnings.itemClicked.emit(window.warnings.item(report.warnings.index(spike)))
     shown = window.view.selectionModel().selectedRows()[0].row()
     assert window.model.cell_text(window.model.source_row(shown), "value") == "95.000"
-    spike_row = next(r for r in range(window.model.rowCount())
-                     if "spike" in window.model.data(window.model.index(r, 11)))  # fmt: skip
-    index = window.model.index(spike_row, 7)
+    spike_row = next(
+        r
+        for r in range(window.model.rowCount())
+        if "spike" in window.model.data(window.model.index(r, COLUMN["flags"]))
+    )
+    index = window.model.index(spike_row, COLUMN["value"])
     assert window.model.data(index) == "95.000"
     assert window.model.data(index, Qt.ItemDataRole.BackgroundRole) is not None
 
@@ -124,9 +132,9 @@ def test_model_is_virtual_over_a_million_rows(qtbot: QtBot) -> None:
     assert model.rowCount() == n
     rows = np.random.default_rng(1).integers(0, n, 2000)
     started = time.perf_counter()
-    cells = [model.data(model.index(int(r), c)) for r in rows for c in (0, 2, 5, 7)]
+    cells = [model.data(model.index(int(r), c)) for r in rows for c in CELLS]
     per_cell = (time.perf_counter() - started) / len(cells)
-    assert model.data(model.index(n - 1, 7)) == f"{n - 1:,.3f}"
+    assert model.data(model.index(n - 1, COLUMN["value"])) == f"{n - 1:,.3f}"
     assert cells[3] == f"{rows[0]:,.3f}"
     assert built < 1.0, f"model took {built:.2f} s to build"
     assert per_cell < 0.0005, f"{per_cell * 1e6:.0f} µs per cell"

@@ -6,6 +6,7 @@ GUI thread only wraps them in a model.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,12 @@ import pyarrow as pa
 class TableColumns:
     """The frame's columns as arrays for O(1) cell access; build it off the GUI thread."""
 
-    def __init__(self, mapped: pd.DataFrame, flags: np.ndarray[Any, Any] | None = None) -> None:
+    def __init__(
+        self,
+        mapped: pd.DataFrame,
+        flags: np.ndarray[Any, Any] | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> None:
         n = len(mapped)
         self.flags = flags if flags is not None else np.zeros(n, dtype=np.uint8)
         # Repeating text columns become integer codes + the few distinct values
@@ -25,6 +31,9 @@ class TableColumns:
             name: _codes(mapped[name])
             for name in ("source_id", "quantity", "observation_type", "unit_code", "note")
         }
+        # The site name of each row: the source id's codes, one label per distinct source.
+        source_codes, sources = self.text["source_id"]
+        self.text["label"] = (source_codes, [label_of(labels or {}, s) for s in sources])
         self.ids = (
             _codes(mapped["channel_import_id"]),
             _codes(mapped["meter_import_id"]),
@@ -56,8 +65,21 @@ def _codes(series: pd.Series) -> tuple[np.ndarray[Any, Any], list[Any]]:
     return np.asarray(codes, dtype=np.int32), [str(u) for u in uniques]
 
 
-def channel_slices(mapped: pd.DataFrame) -> list[tuple[str, slice]]:
-    """(label, row slice) per channel of a frame sorted by source, quantity, time."""
+def label_of(labels: Mapping[str, str], source_id: str) -> str:
+    """The label of `source_id`; a suffixed id (`X:LEAD`) takes `X`'s; "" when none."""
+    found = labels.get(source_id)
+    if found is None and ":" in source_id:  # `X:LEAD` is meter X's reactive channel
+        found = labels.get(source_id.rsplit(":", 1)[0])
+    return found or ""
+
+
+def channel_slices(
+    mapped: pd.DataFrame, labels: Mapping[str, str] | None = None
+) -> list[tuple[str, slice]]:
+    """(title, row slice) per channel of a frame sorted by source, quantity, time.
+
+    The title is `source · quantity`, with the site name after the source when known.
+    """
     if not len(mapped):
         return []
     codes = mapped.groupby(["source_id", "quantity"], sort=False).ngroup().to_numpy()
@@ -67,5 +89,7 @@ def channel_slices(mapped: pd.DataFrame) -> list[tuple[str, slice]]:
     for start, end in zip(starts, ends, strict=True):
         source = mapped["source_id"].iat[int(start)]
         quantity = mapped["quantity"].iat[int(start)]
-        out.append((f"{source} · {quantity}", slice(int(start), int(end))))
+        site = label_of(labels or {}, str(source))
+        named = f"{source} ({site})" if site else str(source)
+        out.append((f"{named} · {quantity}", slice(int(start), int(end))))
     return out

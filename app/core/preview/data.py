@@ -17,7 +17,7 @@ import pandas as pd
 from app.core.energycap.exporter import TimeLabel, import_files
 from app.core.mapping import MappingRow, MappingTable, apply_mapping, hint_rows, with_hints
 from app.core.preview.checks import PreviewReport, check_readings
-from app.core.preview.columns import TableColumns, channel_slices
+from app.core.preview.columns import TableColumns, channel_slices, label_of
 from connectors.base import Connector, Problem, Source, conform, empty_readings
 
 MAP_CHUNK_ROWS = 50_000
@@ -43,6 +43,11 @@ class PreviewData:
     slices: list[tuple[str, slice]] = field(default_factory=list)
     unmapped: list[tuple[str, str]] = field(default_factory=list)
     hints: list[MappingRow] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # source id -> site name
+
+    def label_of(self, source_id: str) -> str:
+        """The site name of a source (`X:LEAD` takes `X`'s), or ""."""
+        return label_of(self.labels, source_id)
 
     def channels(self) -> list[tuple[str, str]]:
         """The distinct (source id, quantity) pairs, in table order."""
@@ -69,6 +74,7 @@ def load_preview(
     problems: list[Problem] = []
     info: dict[str, Any] = {}
     hints: list[MappingRow] = []  # identities a Readings-API body names (kept on Send)
+    labels = table.labels()  # the mapping's labels, then the file's own site names
     total = 0
     for batch in connector.read(source, options):
         if cancelled is not None and cancelled():
@@ -77,7 +83,8 @@ def load_preview(
             frames.append(batch.readings)
         problems.extend(batch.problems)
         hints.extend(h for h in hint_rows(batch.info.get("mapping_hint")) if h not in hints)
-        info.update(batch.info)
+        labels.update(batch.info.get("labels") or {})
+        info.update({k: v for k, v in batch.info.items() if k != "labels"})
         total += len(batch.readings)
         if progress is not None:
             progress(total, f"{total:,} readings read from {source.name}")
@@ -91,11 +98,21 @@ def load_preview(
     mapped = mapped.sort_values(["source_id", "quantity", "time"], kind="stable")
     mapped = mapped.reset_index(drop=True)
     report = check_readings(mapped, problems)
-    columns = TableColumns(mapped, report.flags)
-    slices = channel_slices(mapped)
+    columns = TableColumns(mapped, report.flags, labels)
+    slices = channel_slices(mapped, labels)
     unmapped = unmapped_pairs(mapped)
     return PreviewData(
-        source, connector.info.id, mapped, problems, report, info, columns, slices, unmapped, hints
+        source,
+        connector.info.id,
+        mapped,
+        problems,
+        report,
+        info,
+        columns,
+        slices,
+        unmapped,
+        hints,
+        labels,
     )
 
 

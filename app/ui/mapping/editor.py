@@ -30,6 +30,7 @@ from app.core.mapping import (
     MappingTable,
     parse_mapping_csv,
 )
+from app.core.preview.columns import label_of
 from app.ui.context import AppContext
 from app.ui.mapping.catalog import CatalogPane
 from app.ui.mapping.delegates import CodeDelegate
@@ -39,8 +40,8 @@ from app.ui.workers import Worker
 
 log = logging.getLogger(__name__)
 
-HEADER_LABELS = ("Source id", "Quantity", "Channel import id", "Meter import id", "Channel id",
-                 "Observation type", "Unit", "Multiplier", "Register")  # fmt: skip
+HEADER_LABELS = ("Source id", "Site (label)", "Quantity", "Channel import id", "Meter import id",
+                 "Channel id", "Observation type", "Unit", "Multiplier", "Register")  # fmt: skip
 COLUMN = {name: number for number, name in enumerate(MAPPING_HEADER)}
 TARGETS = ("channel_import_id", "meter_import_id", "channel_id")
 
@@ -144,13 +145,19 @@ class MappingEditor(QDialog):
         self.table.setCurrentCell(row, 0)
         return row
 
-    def add_missing(self, pairs: list[tuple[str, str]]) -> int:
-        """Add a row for each (source id, quantity) not in the table yet; returns how many."""
+    def add_missing(
+        self, pairs: list[tuple[str, str]], labels: dict[str, str] | None = None
+    ) -> int:
+        """Add a row for each (source id, quantity) not in the table yet; returns how many.
+
+        `labels` (source id -> site name, as the file gave them) fill the rows' labels.
+        """
         present = {(self._cell(r, "source_id"), self._cell(r, "quantity"))
                    for r in range(self.table.rowCount())}  # fmt: skip
         added = [p for p in dict.fromkeys(pairs) if p not in present]
         for source_id, quantity in added:
-            self.add_row({"source_id": source_id, "quantity": quantity})
+            label = label_of(labels or {}, source_id)
+            self.add_row({"source_id": source_id, "label": label, "quantity": quantity})
         self.fit_columns()
         return len(added)
 

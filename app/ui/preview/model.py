@@ -21,6 +21,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("source_id", "Source"),
+    ("label", "Site"),  # the site name the file gives (hidden when it gives none)
     ("quantity", "Quantity"),
     ("target", "EnergyCAP target"),
     ("observation_type", "Observation type"),
@@ -33,6 +34,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("origin", "Origin"),
     ("flags", "Warnings"),
 )
+COLUMN = {name: number for number, (name, _title) in enumerate(COLUMNS)}
 
 TIME_CACHE_SIZE = 100_000
 HANDLED_ROLES = frozenset(
@@ -64,6 +66,7 @@ class ReadingsModel(QAbstractTableModel):
         self._flags, self._cols, self._origin, self._ids = c.flags, c.text, c.origin, c.ids
         self._time_ns, self._interval, self._value = c.time_ns, c.interval, c.value
         self._estimated = c.estimated
+        self.has_labels = any(c.text["label"][1])
         self._rows: np.ndarray[Any, Any] | None = None  # None: all rows
         self._times: dict[int, str] = {}  # formatted times (they repeat across channels)
 

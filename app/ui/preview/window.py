@@ -34,7 +34,7 @@ from app.core.preview.data import PreviewCancelled, PreviewData, load_preview, s
 from app.core.preview.process import load_preview_in_process, use_process
 from app.ui.elided_label import ElidedLabel
 from app.ui.preview.delegate import ReadingsDelegate, size_columns
-from app.ui.preview.model import ReadingsModel
+from app.ui.preview.model import COLUMN, ReadingsModel
 from app.ui.preview.parts import PREFERRED_SIZE, build_header, fitted, read_with_text
 from app.ui.tables import name_corner_button
 from app.ui.workers import Worker, start
@@ -276,6 +276,7 @@ class PreviewWindow(QWidget):
         assert data.report is not None and data.columns is not None
         self.model = ReadingsModel(data.columns)
         self.view.setModel(self.model)
+        self.view.setColumnHidden(COLUMN["label"], not self.model.has_labels)
         size_columns(self.view, self.model)
         self._fill_warnings(data)
         channels = len(data.slices)

@@ -85,7 +85,8 @@ class MainActions:
     def map_sources(self, preview: Any, pairs: list[tuple[str, str]]) -> Any:
         """Open the mapping editor with a row per unmapped source; re-preview after Save."""
         editor = self.open_mapping_editor()
-        added = editor.add_missing(pairs)
+        labels = preview.data.labels if getattr(preview, "data", None) is not None else {}
+        added = editor.add_missing(pairs, labels)
         editor.status.setText(
             f"Added {added} row(s) for unmapped sources: give each an EnergyCAP channel or meter "
             "(rows left without one go to the meter whose import id is the source id), then Save."
