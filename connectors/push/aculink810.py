@@ -15,14 +15,14 @@ connectors/push/accuenergy/params.py. Key names are options too
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from connectors.base import ConnectorInfo, ReadingBatch, Source
+from connectors.base import ConnectorInfo
 from connectors.push.accuenergy import fields as accuenergy_fields
 from connectors.push.accuenergy.params import ParamRules
 from connectors.push.accuenergy.payloads import DeviceLog, Series, emit, parse_logs
-from connectors.push.common import PointColumns, read_whole
+from connectors.push.common import PointColumns, PushConnector
 from connectors.push.options import OptionSpec
 
 OPTIONS: dict[str, OptionSpec] = {
@@ -42,29 +42,6 @@ OPTIONS: dict[str, OptionSpec] = {
 }
 
 
-class AcuLink810Connector:
-    """Reads AcuLink 810 / WEB2 snapshot, data-log JSON and data-log CSV pushes."""
-
-    info = ConnectorInfo(
-        id="aculink810",
-        name="Accuenergy AcuLink 810 / WEB2 gateway",
-        description="Accuenergy snapshot, data-log JSON, WEB2 and data-log CSV pushes",
-        push=True,
-        file_patterns=("*.json", "*.csv"),
-    )
-
-    def sniff(self, head: bytes, name: str) -> float:
-        """High for Accuenergy JSON (gateway/device/readings or comm_head/modules)."""
-        text = head[:4096].decode("utf-8", "replace")
-        if '"comm_head"' in text or ('"device"' in text and '"param"' in text):
-            return 0.7
-        return 0.0
-
-    def read(self, source: Source, options: Mapping[str, Any]) -> Iterator[ReadingBatch]:
-        """Yield the readings of one message or data-log file."""
-        yield from read_whole(source, options, parse_push)
-
-
 def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:
     """Readings of an AcuLink 810 body as columns.
 
@@ -82,3 +59,22 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
         return f"{log.meter_key}/{series.param}", quantity
 
     return emit(logs, name, options, classify)
+
+
+class AcuLink810Connector(PushConnector):
+    """Reads AcuLink 810 / WEB2 snapshot, data-log JSON and data-log CSV pushes."""
+
+    info = ConnectorInfo(
+        id="aculink810",
+        name="Accuenergy AcuLink 810 / WEB2 gateway",
+        description="Accuenergy snapshot, data-log JSON, WEB2 and data-log CSV pushes",
+        push=True,
+        file_patterns=("*.json", "*.csv"),
+    )
+    parse = staticmethod(parse_push)
+
+    def sniff_text(self, text: str, name: str) -> float:
+        """High for Accuenergy JSON (gateway/device/readings or comm_head/modules)."""
+        if '"comm_head"' in text or ('"device"' in text and '"param"' in text):
+            return 0.7
+        return 0.0

@@ -19,13 +19,13 @@ CSV layout are options too (connectors/push/accuenergy/fields.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from connectors.base import ConnectorInfo, ReadingBatch, Source, SourceError
+from connectors.base import ConnectorInfo, SourceError
 from connectors.push.accuenergy import fields as accuenergy_fields
 from connectors.push.accuenergy.payloads import DeviceLog, Series, emit, parse_logs
-from connectors.push.common import PointColumns, read_whole
+from connectors.push.common import PointColumns, PushConnector
 from connectors.push.options import OptionSpec
 from connectors.push.registers import register_quantity
 
@@ -78,29 +78,6 @@ def key_table(options: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
     return table
 
 
-class AcuRev2100Connector:
-    """Reads AcuRev 2100 data logs (CSV or JSON) and snapshot messages."""
-
-    info = ConnectorInfo(
-        id="acurev2100",
-        name="Accuenergy AcuRev 2100",
-        description="AcuRev 2100 data-log CSV/JSON (source id <gateway>/<meter>/<channel>)",
-        push=True,
-        file_patterns=("*AcuRev2100*.csv", "*AcuRev2100*.json"),
-    )
-
-    def sniff(self, head: bytes, name: str) -> float:
-        """High for bodies or names that carry AcuRev 2100 keys."""
-        text = head[:4096].decode("utf-8", "replace")
-        if "EP_IMP_0" in text or "acurev2100" in name.lower():
-            return 0.85
-        return 0.0
-
-    def read(self, source: Source, options: Mapping[str, Any]) -> Iterator[ReadingBatch]:
-        """Yield the readings of one data log or message."""
-        yield from read_whole(source, options, parse_push)
-
-
 def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:
     """Readings of an AcuRev 2100 body as columns.
 
@@ -127,3 +104,22 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
         return f"{log.meter_key}/{entry[0]}", entry[1]
 
     return emit(logs, name, options, classify)
+
+
+class AcuRev2100Connector(PushConnector):
+    """Reads AcuRev 2100 data logs (CSV or JSON) and snapshot messages."""
+
+    info = ConnectorInfo(
+        id="acurev2100",
+        name="Accuenergy AcuRev 2100",
+        description="AcuRev 2100 data-log CSV/JSON (source id <gateway>/<meter>/<channel>)",
+        push=True,
+        file_patterns=("*AcuRev2100*.csv", "*AcuRev2100*.json"),
+    )
+    parse = staticmethod(parse_push)
+
+    def sniff_text(self, text: str, name: str) -> float:
+        """High for bodies or names that carry AcuRev 2100 keys."""
+        if "EP_IMP_0" in text or "acurev2100" in name.lower():
+            return 0.85
+        return 0.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 from pandas.arrays import ArrowStringArray
 
-from connectors.base import STRING_DTYPE, Problem, ProblemKind, ReadingBatch, Source
+from connectors.base import STRING_DTYPE, ConnectorInfo, Problem, ProblemKind, ReadingBatch, Source
 from connectors.finite import NOT_FINITE, finite_number
 from connectors.push.bodies import NotANumberLiteral, csv_rows, load_json
 from connectors.push.registers import difference_frame
@@ -39,6 +39,7 @@ __all__ = [  # the time and body helpers live in `times` and `bodies`; readers i
     "TIME_ENCODINGS",
     "NotANumberLiteral",
     "PointColumns",
+    "PushConnector",
     "TimeParser",
     "csv_rows",
     "dig",
@@ -47,7 +48,6 @@ __all__ = [  # the time and body helpers live in `times` and `bodies`; readers i
     "iso_of",
     "load_json",
     "parse_value",
-    "read_whole",
     "slash_order",
     "slash_order_near",
     "zone",
@@ -213,17 +213,32 @@ def first_key(point: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None,
     return None, None
 
 
-PushParser = Callable[[bytes, str, Mapping[str, Any]], PointColumns]
+class PushConnector:
+    """A push reader as a `Connector`: it reads a body or device file whole.
 
-
-def read_whole(
-    source: Source, options: Mapping[str, Any], parse: PushParser
-) -> Iterator[ReadingBatch]:
-    """Read a push body or device file whole and yield its readings as one batch.
-
-    The push connectors share this `Connector.read`: their bodies are small (the
-    listener caps them) and parse as one document.
+    The push connectors share `sniff` and `read`: their bodies are small (the
+    listener caps them) and parse as one document. A reader sets `info`, its
+    column reader `parse` (the listener calls the same function per request) and
+    `sniff_text`.
     """
-    with source.open() as handle:
-        data = handle.read()
-    yield parse(data, source.name, options).to_batch(options)
+
+    info: ConnectorInfo
+
+    @staticmethod
+    def parse(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:
+        """The readings of one body as columns (a reader's own `parse_push`)."""
+        raise NotImplementedError
+
+    def sniff_text(self, text: str, name: str) -> float:
+        """Confidence in [0, 1] that `text` (the first 4 KB, decoded) of `name` is ours."""
+        raise NotImplementedError
+
+    def sniff(self, head: bytes, name: str) -> float:
+        """Confidence in [0, 1] that `head` (first bytes of a file called `name`) is ours."""
+        return self.sniff_text(head[:4096].decode("utf-8", "replace"), name)
+
+    def read(self, source: Source, options: Mapping[str, Any]) -> Iterator[ReadingBatch]:
+        """Yield the readings of one body or device file, as one batch."""
+        with source.open() as handle:
+            data = handle.read()
+        yield self.parse(data, source.name, options).to_batch(options)

@@ -23,19 +23,19 @@ The export ID (``000D6F0001A303D4_333``) is the source id, kept as-is.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from connectors.base import ConnectorInfo, ReadingBatch, Source, SourceError
+from connectors.base import ConnectorInfo, SourceError
 from connectors.push.common import (
     EPOCH_MS_THRESHOLD,
     PointColumns,
+    PushConnector,
     TimeParser,
     csv_rows,
     dig,
     load_json,
     parse_value,
-    read_whole,
 )
 from connectors.push.registers import is_register, register_quantity
 
@@ -45,32 +45,6 @@ TIME_KEYS = ("timestamp", "ts", "time", "datetime")
 VALUE_KEYS = ("value", "val", "v")
 REGISTER_IDS = ("333", "300", "301")
 STATE_IDS = frozenset({"26", "359", "41", "42", "250", "251"})
-
-
-class EpiSensorConnector:
-    """Reads EpiSensor gateway JSON pushes and DAT_*.csv exports."""
-
-    info = ConnectorInfo(
-        id="episensor",
-        name="EpiSensor gateway",
-        description="EpiSensor RKDAP JSON pushes and DAT_*.csv exports (export ID = source id)",
-        push=True,
-        file_patterns=("DAT_*.csv", "*.json"),
-    )
-
-    def sniff(self, head: bytes, name: str) -> float:
-        """High for DAT_*.csv files and JSON with export-ID-like keys."""
-        lower = name.lower()
-        if lower.startswith("dat_") and lower.endswith(".csv"):
-            return 0.9
-        text = head[:4096].decode("utf-8", "replace")
-        if text.lstrip().startswith(("{", "[")) and ("exportId" in text or "export_id" in text):
-            return 0.8
-        return 0.0
-
-    def read(self, source: Source, options: Mapping[str, Any]) -> Iterator[ReadingBatch]:
-        """Yield the readings of one push body or export file."""
-        yield from read_whole(source, options, parse_push)
 
 
 def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:
@@ -84,6 +58,28 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     if stripped.startswith(("{", "[")):
         return parse_json(text, name, options)
     return parse_csv(text, name, options)
+
+
+class EpiSensorConnector(PushConnector):
+    """Reads EpiSensor gateway JSON pushes and DAT_*.csv exports."""
+
+    info = ConnectorInfo(
+        id="episensor",
+        name="EpiSensor gateway",
+        description="EpiSensor RKDAP JSON pushes and DAT_*.csv exports (export ID = source id)",
+        push=True,
+        file_patterns=("DAT_*.csv", "*.json"),
+    )
+    parse = staticmethod(parse_push)
+
+    def sniff_text(self, text: str, name: str) -> float:
+        """High for DAT_*.csv files and JSON with export-ID-like keys."""
+        lower = name.lower()
+        if lower.startswith("dat_") and lower.endswith(".csv"):
+            return 0.9
+        if text.lstrip().startswith(("{", "[")) and ("exportId" in text or "export_id" in text):
+            return 0.8
+        return 0.0
 
 
 def _decode(data: bytes, name: str) -> str:

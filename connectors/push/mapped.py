@@ -27,10 +27,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.base import SourceError
-from connectors.push.bodies import csv_rows, load_json
-from connectors.push.common import PointColumns, dig, parse_value
+from connectors.push.common import PointColumns, TimeParser, csv_rows, dig, load_json, parse_value
 from connectors.push.registers import is_register, register_quantity
-from connectors.push.times import TimeParser
 
 MAPPING_KEYS = (
     "points",
