@@ -167,9 +167,24 @@ def check_point_columns(columns: PointColumns) -> None:
     ids = columns.source_id
     if "" in ids or not set(map(type, ids)) <= {str}:  # C-speed checks of every id
         raise ValueError("a reading has no source_id")
-    fields = (columns.quantity, columns.unit, columns.time_ns, columns.interval_s, columns.note)
-    if any(len(f) != count for f in (columns.source_id, columns.origin, *fields)):
+    if any(len(f) != count for f in (*reading_fields(columns), columns.note, columns.origin)):
         raise ValueError("point columns of different lengths")
+
+
+def reading_fields(columns: PointColumns) -> tuple[list[Any], ...]:
+    """Source id, quantity, unit, time, interval and value of pushed points.
+
+    The leading fields of a journal row, in the journal's column order; callers
+    add the source before them and the flags, note and origin after.
+    """
+    return (
+        columns.source_id,
+        columns.quantity,
+        columns.unit,
+        columns.time_ns,
+        columns.interval_s,
+        columns.value,
+    )
 
 
 def _point_rows(columns: PointColumns, source: str, req: int) -> list[tuple[Any, ...]]:
@@ -180,12 +195,7 @@ def _point_rows(columns: PointColumns, source: str, req: int) -> list[tuple[Any,
         zip(
             repeat(req, count),
             repeat(source, count),
-            columns.source_id,
-            columns.quantity,
-            columns.unit,
-            columns.time_ns,
-            columns.interval_s,
-            columns.value,
+            *reading_fields(columns),
             repeat(0, count),
             columns.note,
             columns.origin,

@@ -20,7 +20,12 @@ from functools import lru_cache
 from itertools import chain, repeat
 from typing import Any
 
-from app.core.journal.accept import ROWS_PER_INSERT, AcceptResult, check_point_columns
+from app.core.journal.accept import (
+    ROWS_PER_INSERT,
+    AcceptResult,
+    check_point_columns,
+    reading_fields,
+)
 from app.core.journal.db import now
 from connectors.push.common import PointColumns
 
@@ -81,19 +86,14 @@ def insert_all_new(
         for source, columns in batches
         for row in zip(
             repeat(source),
-            columns.source_id,
-            columns.quantity,
-            columns.unit,
-            columns.time_ns,
-            columns.interval_s,
-            columns.value,
+            *reading_fields(columns),
             columns.note,
             columns.origin,
             repeat(stamp),
             strict=False,
         )
     ]
-    conn.execute("SAVEPOINT fresh")
+    conn.execute("SAVEPOINT all_new")
     inserted = 0
     try:
         for start in range(0, len(rows), ROWS_PER_INSERT):
@@ -103,12 +103,12 @@ def insert_all_new(
             if inserted < start + len(block):
                 break  # a reading already there: the general path classifies the group
     except BaseException:  # a value SQLite cannot take: nothing of the group stays
-        conn.execute("ROLLBACK TO fresh")
-        conn.execute("RELEASE fresh")
+        conn.execute("ROLLBACK TO all_new")
+        conn.execute("RELEASE all_new")
         raise
     if inserted < len(rows):
-        conn.execute("ROLLBACK TO fresh")
-        conn.execute("RELEASE fresh")
+        conn.execute("ROLLBACK TO all_new")
+        conn.execute("RELEASE all_new")
         return None
-    conn.execute("RELEASE fresh")
+    conn.execute("RELEASE all_new")
     return [AcceptResult(new=len(columns)) for _, columns in batches]
