@@ -58,6 +58,7 @@ DROPPED_MODULES: tuple[tuple[str, str], ...] = (
     ("pyarrow.tests", "pyarrow's own tests"),
     ("pyarrow.interchange", "dataframe interchange protocol: pandas and pyarrow talk directly"),
     ("PySide6.QtTest", "Qt's test module: pyqtgraph imports it only if present"),
+    ("PySide6.QtOpenGL", "Qt's OpenGL module: see the note below DROPPED_MODULES"),
     ("setuptools", "package builder: only cffi's compile-a-module path imports it, never run"),
     ("distutils", "package builder (setuptools' copy included): same as setuptools"),
     ("pkg_resources", "setuptools' resource API: nothing here imports it"),
@@ -65,10 +66,12 @@ DROPPED_MODULES: tuple[tuple[str, str], ...] = (
     ("invoke", "paramiko imports it in a try, for ssh_config 'Match exec' (no ssh_config read)"),
     ("numpy.f2py", "Fortran wrapper generator: numpy loads it only when numpy.f2py is asked for"),
 )
-# Kept although the app draws no OpenGL: pyqtgraph 0.14's PlotCurveItem (the chart's line)
-# imports PySide6.QtOpenGL (8.5 MiB) and, through pyqtgraph.Qt.OpenGLHelpers,
-# PySide6.QtOpenGLWidgets unconditionally when pyqtgraph is imported, so leaving them
-# out breaks the chart. pyqtgraph is imported when the first preview opens (not at start).
+# The QtOpenGL binding is left out (DROPPED_FILES "PySide6/QtOpenGL.*"): meterbridge draws
+# nothing with OpenGL, but pyqtgraph 0.14 imports the module when the chart's modules load
+# (PlotCurveItem, PColorMeshItem) and uses it only with its `useOpenGL` option, never set
+# here. build/rthook_no_qtopengl.py (a runtime hook: frozen app only) gives it an empty
+# stand-in; the self-test draws the preview chart. QtOpenGLWidgets (0.2 MiB) stays:
+# pyqtgraph subclasses its QOpenGLWidget at import.
 
 # Files left out, as (pattern, reason). A pattern is matched (fnmatch, any case) against
 # the path inside the bundle with "/" separators; "*" also matches "/".
@@ -92,6 +95,11 @@ DROPPED_FILES: tuple[tuple[str, str], ...] = (
     # Qt: translations and the Test module
     ("PySide6/*translations/*", "Qt's own translations: the app's texts are English only"),
     ("PySide6/*Qt6Test*", "QtTest library: see PySide6.QtTest above"),
+    (
+        "PySide6/QtOpenGL.*",
+        "QtOpenGL binding (8.5 MiB on Linux; QtOpenGL.abi3.so on Linux and macOS, "
+        ".pyd on Windows): see PySide6.QtOpenGL above",
+    ),
     # Qt plugins the app never loads (platforms: see KEPT_FILES)
     ("PySide6/*plugins/platforms/*", "display back ends other than the kept ones"),
     ("PySide6/*plugins/platformthemes/*", "GTK3/portal themes: they pull in GTK; Qt draws its own"),
@@ -145,6 +153,13 @@ KEPT_FILES: tuple[tuple[str, str], ...] = (
 # dropped plugins. Windows and macOS bundles keep their libraries (the OS supplies those
 # that plugins need; delay-loaded DLLs are not listed in the import tables).
 PRUNE_UNNEEDED_LIBRARIES = sys.platform.startswith("linux")
+
+
+# Linux: Qt's ICU data library is replaced by a copy holding only what Qt's ICU calls read
+# for English and the root locale (30.5 -> 4.2 MiB; what goes and why: build/icu_data.py).
+# Windows' Qt uses the system's icu.dll and macOS's Qt no ICU: nothing to do there.
+ICU_DATA_LIBRARY = "PySide6/Qt/lib/libicudata.so.*"
+REDUCE_ICU_DATA = sys.platform.startswith("linux")
 
 
 def _matches(path: str, rules: Iterable[tuple[str, str]]) -> str | None:
@@ -211,6 +226,28 @@ def unlink_pyarrow(entries: list[tuple[str, str, str]], folder: Path) -> list[tu
                 source = str(target)
         out.append((dest, source, kind))
     return out
+
+
+def reduce_icu_data(
+    entries: list[tuple[str, str, str]], folder: Path
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """Linux: ICU's data library replaced by a reduced copy; returns (item, reason) cut."""
+    if not REDUCE_ICU_DATA:
+        return entries, []
+    from icu_data import build_library
+
+    out, cut = [], []
+    for dest, source, kind in entries:
+        if fnmatch.fnmatchcase(dest.replace("\\", "/"), ICU_DATA_LIBRARY):
+            target = folder / dest
+            dropped = build_library(Path(source), target)
+            if dropped is None:
+                print(f"no C compiler: {dest} stays whole (30 MiB)", file=sys.stderr)
+            else:
+                source = str(target)
+                cut += [(f"{dest}: {item}", reason) for item, reason in dropped]
+        out.append((dest, source, kind))
+    return out, cut
 
 
 def strip_linux(entries: list[tuple[str, str, str]], folder: Path) -> list[tuple[str, str, str]]:
