@@ -43,7 +43,7 @@ import pandas as pd
 
 from app.core.delivery.checks import unsendable
 from app.core.delivery.send import Attempt, send_batch
-from app.core.delivery.targets import split_known
+from app.core.delivery.targets import split_settled
 from app.core.energycap.client import (
     AuthError,
     CancelledError,
@@ -208,7 +208,7 @@ def _deliver_all(
     journal.prune_delivered()
     if overwrite:
         journal.release_held()
-    run = _Run(journal, client, settings, mapping, report, cancel or (lambda: False))
+    run = _Delivery(journal, client, settings, mapping, report, cancel or (lambda: False))
     deadline = time.monotonic() + patience_s
     outages = 0
     while True:
@@ -260,7 +260,7 @@ def _backoff(settings: EnergyCapSettings, attempt: int) -> float:
 
 
 @dataclass
-class _Run:
+class _Delivery:
     journal: Journal
     client: EnergyCapClient
     settings: EnergyCapSettings
@@ -292,15 +292,17 @@ class _Run:
         hints = self.journal.hints_for(pending["source"].dropna().unique().tolist())
         mapped = self._sendable(map_with_hints(pending, self.mapping, hints))
         try:
-            fresh, known = split_known(self.journal, mapped, self.settings)
+            to_send, settled = split_settled(self.journal, mapped, self.settings)
         except ExportError as exc:
             self._reject_all(mapped, str(exc))
             return
-        same, held = self.journal.settle(known.same, known.held, self.versions)
-        self.report.already_delivered += same
+        already_delivered, held = self.journal.settle(
+            settled.already_delivered, settled.held, self.versions
+        )
+        self.report.already_delivered += already_delivered
         self.report.held += held
-        if len(fresh):
-            self._send(fresh)
+        if len(to_send):
+            self._send(to_send)
 
     def _sendable(self, mapped: pd.DataFrame) -> pd.DataFrame:
         """Dead-letter, one by one, the readings no request can carry; the rest go on."""
@@ -314,22 +316,22 @@ class _Run:
         keep = ~mapped["id"].isin(list(reasons)).to_numpy(dtype=bool)
         return mapped.loc[keep].reset_index(drop=True)
 
-    def _send(self, fresh: pd.DataFrame) -> None:
+    def _send(self, to_send: pd.DataFrame) -> None:
         if self.settings.api == "import" and self.utc_zone is None:
             self.utc_zone = self.client.utc_time_zone_id()
         attempt = Attempt(
             self.journal, self.client, self.settings, self.utc_zone, self.cancel, self.versions
         )
         try:
-            outcome = send_batch(attempt, fresh)
+            outcome = send_batch(attempt, to_send)
         except ExportError as exc:  # nothing was sent: only the source at fault is refused
-            sources = fresh["source_id"].unique()
+            sources = to_send["source_id"].unique()
             if len(sources) < 2:
-                self._reject_all(fresh, str(exc))
+                self._reject_all(to_send, str(exc))
                 return
             for source in sources:
-                alone = (fresh["source_id"] == source).to_numpy(dtype=bool)
-                self._send(fresh.loc[alone].reset_index(drop=True))
+                alone = (to_send["source_id"] == source).to_numpy(dtype=bool)
+                self._send(to_send.loc[alone].reset_index(drop=True))
             return
         self.report.requests += outcome.requests
         self.report.confirmed += outcome.confirmed

@@ -102,7 +102,7 @@ class SendOutcome:
     notes: list[str] = field(default_factory=list)  # why readings were left unconfirmed
 
 
-def send_batch(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
+def send_batch(attempt: Attempt, to_send: pd.DataFrame) -> SendOutcome:
     """Send mapped readings (with `id`, `_target`, `_at`) through the configured API.
 
     Raises:
@@ -110,20 +110,20 @@ def send_batch(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
         AuthError, TransientError, EnergyCapError: the request's readings are pending again.
     """
     if attempt.settings.api == "import":
-        return _send_import(attempt, fresh)
-    return _send_readings(attempt, fresh)
+        return _send_import(attempt, to_send)
+    return _send_readings(attempt, to_send)
 
 
 def _label(settings: EnergyCapSettings) -> Literal["end", "start"]:
     return "start" if settings.time_label == "start" else "end"
 
 
-def _send_readings(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
+def _send_readings(attempt: Attempt, to_send: pd.DataFrame) -> SendOutcome:
     api: Literal["readings", "esa"] = "esa" if attempt.settings.api == "esa" else "readings"
-    ids = fresh["id"].to_numpy(dtype="int64")
+    ids = to_send["id"].to_numpy(dtype="int64")
     outcome = SendOutcome()
     batches = api_batches(
-        fresh, api=api, label=_label(attempt.settings), batch_size=attempt.settings.batch_size
+        to_send, api=api, label=_label(attempt.settings), batch_size=attempt.settings.batch_size
     )
     for batch in batches:
         if attempt.cancel():
@@ -136,12 +136,12 @@ def _send_readings(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
                 answer = _guarded(partial(attempt.client.post_readings, batch.body, api))
             outcome.requests += 1
             if isinstance(answer, ApiError):
-                _finish(attempt, fresh, receipt, batch.rows, {}, answer, outcome)
+                _finish(attempt, to_send, receipt, batch.rows, {}, answer, outcome)
                 continue
             crash_point("after_upload_before_receipt")
             verdict = readings_verdict(batch, answer)
             word = "unaccounted" if verdict.unconfirmed else None
-            _finish(attempt, fresh, receipt, batch.rows, verdict.refused, answer.status, outcome,
+            _finish(attempt, to_send, receipt, batch.rows, verdict.refused, answer.status, outcome,
                     word, verdict)  # fmt: skip
     return outcome
 
@@ -163,14 +163,14 @@ CHANNEL_ID_IN_IMPORT = (
 )
 
 
-def _send_import(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
+def _send_import(attempt: Attempt, to_send: pd.DataFrame) -> SendOutcome:
     settings = attempt.settings
     outcome = SendOutcome()
-    fresh = _without_channel_ids(attempt, fresh, outcome)
-    if fresh.empty:
+    to_send = _without_channel_ids(attempt, to_send, outcome)
+    if to_send.empty:
         return outcome
-    ids = fresh["id"].to_numpy(dtype="int64")
-    files = import_files(fresh, label=_label(settings), time_zone_id=attempt.utc_zone)
+    ids = to_send["id"].to_numpy(dtype="int64")
+    files = import_files(to_send, label=_label(settings), time_zone_id=attempt.utc_zone)
     for file in files:
         if attempt.cancel():
             break
@@ -178,36 +178,36 @@ def _send_import(attempt: Attempt, fresh: pd.DataFrame) -> SendOutcome:
         if receipt is None:
             continue
         with released_on_error(attempt, receipt):
-            _import_file(attempt, fresh, file, receipt, outcome)
+            _import_file(attempt, to_send, file, receipt, outcome)
     return outcome
 
 
 def _import_file(
-    attempt: Attempt, fresh: pd.DataFrame, file: ImportFile, receipt: int, outcome: SendOutcome
+    attempt: Attempt, to_send: pd.DataFrame, file: ImportFile, receipt: int, outcome: SendOutcome
 ) -> None:
     with crash_during("mid_upload"):
         guid = _guarded(partial(_start, attempt, file.data, file.profile))
     outcome.requests += 1
     if isinstance(guid, ApiError):
-        _finish(attempt, fresh, receipt, file.rows, {}, guid, outcome)
+        _finish(attempt, to_send, receipt, file.rows, {}, guid, outcome)
         return
     attempt.journal.set_task(receipt, guid)
     task = _guarded(partial(_wait, attempt, guid))
     crash_point("after_upload_before_receipt")
     if isinstance(task, ApiError):
-        _finish(attempt, fresh, receipt, file.rows, {}, task, outcome)
+        _finish(attempt, to_send, receipt, file.rows, {}, task, outcome)
         return
     verdict = import_verdict(file.rows, task)
-    _finish(attempt, fresh, receipt, file.rows, verdict.refused, 200, outcome, task.status,
+    _finish(attempt, to_send, receipt, file.rows, verdict.refused, 200, outcome, task.status,
             verdict)  # fmt: skip
 
 
-def _without_channel_ids(attempt: Attempt, fresh: pd.DataFrame, out: SendOutcome) -> pd.DataFrame:
+def _without_channel_ids(attempt: Attempt, to_send: pd.DataFrame, out: SendOutcome) -> pd.DataFrame:
     """Dead-letter the readings mapped by numeric channelId (no import file can carry them)."""
-    numeric = fresh["channel_id"].notna().to_numpy()
+    numeric = to_send["channel_id"].notna().to_numpy()
     if not numeric.any():
-        return fresh
-    held = fresh.loc[numeric]
+        return to_send
+    held = to_send.loc[numeric]
     reasons = {
         int(i): CHANNEL_ID_IN_IMPORT.format(source=str(source), channel=int(channel))
         for i, source, channel in zip(
@@ -216,7 +216,7 @@ def _without_channel_ids(attempt: Attempt, fresh: pd.DataFrame, out: SendOutcome
     }
     for i in attempt.journal.reject(reasons, attempt.versions):
         out.unsendable[i] = reasons[i]
-    return fresh.loc[~numeric].reset_index(drop=True)
+    return to_send.loc[~numeric].reset_index(drop=True)
 
 
 def _start(attempt: Attempt, data: bytes, profile: dict[str, Any]) -> str:
@@ -244,7 +244,7 @@ def _guarded(call: Callable[[], Any]) -> Any:
 
 def _finish(
     attempt: Attempt,
-    fresh: pd.DataFrame,
+    sent: pd.DataFrame,
     receipt: int,
     rows: np.ndarray[Any, np.dtype[np.int64]],
     refused: dict[int, str],
@@ -261,10 +261,10 @@ def _finish(
         status = answer
     kept = set(verdict.unconfirmed) if verdict is not None else set()
     ok = [int(p) for p in rows if int(p) not in refused and int(p) not in kept]
-    unconfirmed = fresh["id"].iloc[sorted(kept)].astype("int64").tolist()
-    part = fresh.iloc[ok]
-    targets = _targets(part)
-    rejected = {int(fresh["id"].iat[p]): reason for p, reason in refused.items()}
+    unconfirmed = sent["id"].iloc[sorted(kept)].astype("int64").tolist()
+    confirmed_rows = sent.iloc[ok]
+    targets = _targets(confirmed_rows)
+    rejected = {int(sent["id"].iat[p]): reason for p, reason in refused.items()}
     word = task_status or ("confirmed" if not rejected else "partly rejected")
     if ok == [] and rejected:
         word = task_status or "rejected"
@@ -273,7 +273,7 @@ def _finish(
         Outcome(
             status=word,
             http_status=status,
-            confirmed=part["id"].astype("int64").tolist(),
+            confirmed=confirmed_rows["id"].astype("int64").tolist(),
             rejected=rejected,
             targets=targets,
             message=_message(rejected, verdict),
@@ -294,13 +294,13 @@ def _message(rejected: dict[int, str], verdict: ImportVerdict | None) -> str | N
     return "; ".join(m for m in said if m) or None
 
 
-def _targets(part: pd.DataFrame) -> Sequence[tuple[str, int, float, int]]:
+def _targets(confirmed: pd.DataFrame) -> Sequence[tuple[str, int, float, int]]:
     return list(
         zip(
-            part["_target"].astype(str).tolist(),
-            part["_at"].astype("int64").tolist(),
-            part["value"].astype("float64").tolist(),
-            part["estimated"].astype(bool).astype(int).tolist(),
+            confirmed["_target"].astype(str).tolist(),
+            confirmed["_at"].astype("int64").tolist(),
+            confirmed["value"].astype("float64").tolist(),
+            confirmed["estimated"].astype(bool).astype(int).tolist(),
             strict=True,
         )
     )

@@ -22,10 +22,10 @@ from app.core.settings import EnergyCapSettings
 
 
 @dataclass
-class Known:
+class Settled:
     """Pending readings settled before sending."""
 
-    same: list[int] = field(default_factory=list)
+    already_delivered: list[int] = field(default_factory=list)
     held: dict[int, str] = field(default_factory=dict)
 
 
@@ -61,36 +61,38 @@ def _delivered(journal: Journal, frame: pd.DataFrame) -> pd.DataFrame:
     """What the journal says EnergyCAP has for the targets and times of `frame`."""
     found = []
     with journal.reader() as conn:
-        for target, part in frame.groupby("_target", sort=False):
+        for target, rows in frame.groupby("_target", sort=False):
             found += conn.execute(
                 "SELECT target, time, value, estimated FROM targets "
                 "WHERE target = ? AND time BETWEEN ? AND ?",
-                (str(target), int(part["_at"].min()), int(part["_at"].max())),
+                (str(target), int(rows["_at"].min()), int(rows["_at"].max())),
             ).fetchall()
-    known = pd.DataFrame.from_records(found, columns=["_target", "_at", "_value", "_estimated"])
-    return known.astype({"_target": "string", "_at": "int64", "_value": "float64"})
+    delivered = pd.DataFrame.from_records(found, columns=["_target", "_at", "_value", "_estimated"])
+    return delivered.astype({"_target": "string", "_at": "int64", "_value": "float64"})
 
 
-def split_known(
+def split_settled(
     journal: Journal, mapped: pd.DataFrame, settings: EnergyCapSettings
-) -> tuple[pd.DataFrame, Known]:
+) -> tuple[pd.DataFrame, Settled]:
     """Readings still to send (with `_target`, `_at`), and those settled without sending."""
     frame = with_targets(mapped, settings)
-    known = _delivered(journal, frame)
-    if known.empty:
-        return frame, Known()
-    merged = frame.merge(known, on=["_target", "_at"], how="left")
+    delivered = _delivered(journal, frame)
+    if delivered.empty:
+        return frame, Settled()
+    merged = frame.merge(delivered, on=["_target", "_at"], how="left")
     have = merged["_value"].notna().to_numpy()
-    same = have & np.isclose(merged["value"], merged["_value"].fillna(np.nan), rtol=1e-12)
-    same &= merged["estimated"].to_numpy(dtype=bool) == merged["_estimated"].fillna(0).astype(
+    same_value = have & np.isclose(merged["value"], merged["_value"].fillna(np.nan), rtol=1e-12)
+    same_value &= merged["estimated"].to_numpy(dtype=bool) == merged["_estimated"].fillna(0).astype(
         bool
     ).to_numpy(dtype=bool)
-    changed = have & ~same & ~merged["overwrite"].to_numpy(dtype=bool)
-    result = Known(same=merged.loc[same, "id"].astype("int64").tolist())
-    part = merged.loc[changed]
-    for rid, had, value in zip(part["id"], part["_value"], part["value"], strict=True):
+    changed = have & ~same_value & ~merged["overwrite"].to_numpy(dtype=bool)
+    result = Settled(already_delivered=merged.loc[same_value, "id"].astype("int64").tolist())
+    changed_rows = merged.loc[changed]
+    for rid, had, value in zip(
+        changed_rows["id"], changed_rows["_value"], changed_rows["value"], strict=True
+    ):
         result.held[int(rid)] = (
             f"EnergyCAP already has {float(had)!r} for this channel at this time (delivered "
             f"earlier); this reading says {float(value)!r}. Use --overwrite to replace it."
         )
-    return frame.loc[~(same | changed)].reset_index(drop=True), result
+    return frame.loc[~(same_value | changed)].reset_index(drop=True), result

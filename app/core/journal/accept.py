@@ -233,14 +233,14 @@ def insert_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
 
 _CLASSIFY = """
 UPDATE incoming SET rid = r.id, rstate = r.state,
-    same = (r.value = incoming.value AND r.estimated = incoming.estimated)
+    same_value = (r.value = incoming.value AND r.estimated = incoming.estimated)
 FROM readings AS r
 WHERE r.source = incoming.source AND r.source_id = incoming.source_id
   AND r.quantity = incoming.quantity AND r.time = incoming.time
 """
 _COUNT = (
-    "SELECT req, rstate, same, why IS NOT NULL, count(*) FROM incoming GROUP BY req, rstate, same,"
-    " why IS NOT NULL"
+    "SELECT req, rstate, same_value, why IS NOT NULL, count(*) FROM incoming"
+    " GROUP BY req, rstate, same_value, why IS NOT NULL"
 )
 _STORE_NEW = """
 INSERT INTO readings (source, source_id, quantity, unit, time, interval_s, value, estimated,
@@ -254,7 +254,7 @@ UPDATE readings SET unit = i.unit, interval_s = i.interval_s, value = i.value,
     state = 'pending', reason = i.why, overwrite = (i.why IS NOT NULL), batch_id = NULL,
     version = readings.version + 1
 FROM incoming AS i
-WHERE i.rid = readings.id AND i.same = 0 AND i.rstate IN ('pending', 'held', 'rejected')
+WHERE i.rid = readings.id AND i.same_value = 0 AND i.rstate IN ('pending', 'held', 'rejected')
 """
 # Superseding a sent (in-flight) reading clears its batch, so that batch's answer
 # no longer settles it (`finish_batch` settles only the readings still in the batch).
@@ -264,7 +264,7 @@ UPDATE readings SET unit = i.unit, interval_s = i.interval_s, value = i.value,
     state = 'pending', reason = i.why, overwrite = 1, batch_id = NULL,
     version = readings.version + 1
 FROM incoming AS i
-WHERE i.rid = readings.id AND i.same = 0 AND i.why IS NOT NULL
+WHERE i.rid = readings.id AND i.same_value = 0 AND i.why IS NOT NULL
   AND i.rstate IN ('sent', 'confirmed')
 """
 _UNHOLD_SUPERSEDED = """
@@ -274,14 +274,14 @@ DELETE FROM held WHERE reading_id IN
 _HOLD_CHANGED = """
 INSERT INTO held (reading_id, unit, interval_s, value, estimated, note, origin, accepted_at)
 SELECT rid, unit, interval_s, value, estimated, note, origin, ? FROM incoming
-WHERE same = 0 AND why IS NULL AND rstate IN ('sent', 'confirmed')
+WHERE same_value = 0 AND why IS NULL AND rstate IN ('sent', 'confirmed')
 ON CONFLICT (reading_id) DO UPDATE SET unit = excluded.unit, interval_s = excluded.interval_s,
     value = excluded.value, estimated = excluded.estimated, note = excluded.note,
     origin = excluded.origin, accepted_at = excluded.accepted_at
 """
 _UNHOLD_SAME = """
 DELETE FROM held WHERE reading_id IN
-    (SELECT rid FROM incoming WHERE same = 1 AND rstate IN ('sent', 'confirmed'))
+    (SELECT rid FROM incoming WHERE same_value = 1 AND rstate IN ('sent', 'confirmed'))
 """
 
 
@@ -348,8 +348,8 @@ def settle_staged(conn: sqlite3.Connection, staged: Mapping[int, int]) -> dict[i
     results: dict[int, AcceptResult] = defaultdict(AcceptResult)
     conn.execute(_CLASSIFY)
     kept: dict[int, int] = defaultdict(int)
-    for req, state, same, why, count in conn.execute(_COUNT).fetchall():
-        _count_into(results[int(req)], state, bool(same), int(count), bool(why))
+    for req, state, same_value, why, count in conn.execute(_COUNT).fetchall():
+        _count_into(results[int(req)], state, bool(same_value), int(count), bool(why))
         kept[int(req)] += int(count)
     for req, count in staged.items():
         if count > kept[req]:
@@ -373,17 +373,17 @@ def accept_rows(conn: sqlite3.Connection, frame: pd.DataFrame, source: str) -> A
 
 
 def _count_into(
-    result: AcceptResult, state: str | None, same: bool, count: int, why: bool = False
+    result: AcceptResult, state: str | None, same_value: bool, count: int, why: bool = False
 ) -> None:
-    if not same and why and state in ("sent", "confirmed"):
+    if not same_value and why and state in ("sent", "confirmed"):
         result.superseded += count
-    elif state is None or (not same and state in ("pending", "held", "rejected")):
+    elif state is None or (not same_value and state in ("pending", "held", "rejected")):
         result.new += count
-    elif same and state in ("pending", "sent", "held"):
+    elif same_value and state in ("pending", "sent", "held"):
         result.unchanged_pending += count
-    elif same and state == "confirmed":
+    elif same_value and state == "confirmed":
         result.already_delivered += count
-    elif same and state == "rejected":
+    elif same_value and state == "rejected":
         result.already_rejected += count
     else:
         result.changed_held += count

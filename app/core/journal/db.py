@@ -96,7 +96,7 @@ TEMP_SCHEMA = """
 CREATE TEMP TABLE IF NOT EXISTS incoming (
     req INTEGER, source TEXT, source_id TEXT, quantity TEXT, unit TEXT, time INTEGER,
     interval_s INTEGER, value REAL, estimated INTEGER, note TEXT, origin TEXT,
-    rid INTEGER, rstate TEXT, same INTEGER, why TEXT,
+    rid INTEGER, rstate TEXT, same_value INTEGER, why TEXT,
     UNIQUE (source, source_id, quantity, time) ON CONFLICT REPLACE
 );
 """

@@ -32,7 +32,7 @@ CHANGED = "changed"
 DIFFERS = "differs"
 HELD_COLUMNS = ("id", "kind", "source", "source_id", "quantity", "time", "delivered", "new",
                 "reason", "origin")  # fmt: skip
-# delivery_targets.split_known writes "EnergyCAP already has 12.5 for this channel ..."
+# delivery.targets.split_settled writes "EnergyCAP already has 12.5 for this channel ..."
 _HAS = re.compile(r"EnergyCAP already has (\S+) for")
 _CHUNK = 500
 
@@ -85,9 +85,9 @@ def held_decisions(
         rows = conn.execute(sql, (*args, *args, int(limit))).fetchall()
     frame = pd.DataFrame.from_records(rows, columns=list(HELD_COLUMNS))
     frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
-    known = frame["delivered"].astype("float64")
+    stored = frame["delivered"].astype("float64")
     parsed = frame["reason"].map(_delivered_in).astype("float64")
-    frame["delivered"] = known.where(known.notna(), parsed)
+    frame["delivered"] = stored.where(stored.notna(), parsed)
     frame["new"] = frame["new"].astype("float64")
     return frame
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from app.core.journal import all_new as fresh
+from app.core.journal import all_new
 from app.core.journal.accept import (
     BYTES_PER_READING,
     STAGING_ERRORS,
@@ -220,10 +220,10 @@ class Journal(JournalQueue):
         total = sum(len(r.frame) for r in group)
         if used + total * BYTES_PER_READING > self.max_bytes:
             return False
-        if not fresh.eligible([(r.source, r.frame, r.supersede) for r in group]):
+        if not all_new.eligible([(r.source, r.frame, r.supersede) for r in group]):
             return False
         try:
-            results = fresh.insert_all_new(conn, [(r.source, r.frame) for r in group])
+            results = all_new.insert_all_new(conn, [(r.source, r.frame) for r in group])
         except STAGING_ERRORS:
             return False  # the general path fails only the malformed request
         if results is None:
