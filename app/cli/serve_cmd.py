@@ -1,11 +1,13 @@
 """`meterbridge serve`: push listener + delivery + scheduler until SIGTERM/SIGINT.
 
-Delivery runs in a background thread: woken after every journal commit (a
-short pause gathers more), and every 30 s regardless, it drains the journal
-with `deliver_pending`. Through an EnergyCAP outage it keeps trying with the
-backoff settings; readings wait safely in the journal meanwhile. On
-SIGTERM/SIGINT the listener stops accepting, answers what it has queued,
-delivery stops after its current request, and the process exits 0.
+Three processes: this one serves HTTP (and runs the scheduler), a child
+commits to the journal (`listener.commit_process`), another delivers
+(`serve_delivery.DeliveryProcess`: woken after every journal commit, and
+every 30 s regardless, it drains the journal with `deliver_pending`; through
+an EnergyCAP outage it keeps trying with the backoff settings while readings
+wait safely in the journal). On SIGTERM/SIGINT the listener stops accepting,
+answers what it has queued, delivery stops after its current request, and
+the process exits 0.
 """
 
 from __future__ import annotations
@@ -22,18 +24,14 @@ from typing import Any
 from app.cli import EXIT_OK, UsageError
 from app.cli.journal.deliver import connection_settings
 from app.cli.journal.send import open_journal
-from app.cli.loading import load_home, mapping_of
-from app.core.delivery.engine import deliver_pending
-from app.core.energycap.connection import ConnectionSetupError, client_from_settings
-from app.core.journal.store import Journal
+from app.cli.loading import load_home
+from app.cli.serve_delivery import DeliveryProcess
 from app.core.listener.server import PushListener, open_listener
 from app.core.settings import EnergyCapSettings, Settings
 from app.core.sources.register_modes import RegisterModes
 
 log = logging.getLogger(__name__)
 
-DELIVERY_PERIOD_S = 30.0
-GATHER_S = 0.5
 SCHEDULER_PERIOD_S = 30.0
 
 
@@ -47,52 +45,6 @@ def _listen(args: argparse.Namespace, settings: Settings) -> Any:
     if args.lan:
         listener.allow_lan = True
     return listener
-
-
-class _Delivery:
-    """The background delivery loop."""
-
-    def __init__(self, journal: Journal, settings: Settings, ecap: EnergyCapSettings, args: Any):
-        self.stop = threading.Event()
-        self.work = threading.Event()
-        try:
-            self.client = client_from_settings(ecap.url, ecap, sleep=self._sleep)
-        except ConnectionSetupError as exc:
-            raise UsageError(f"{exc} (or run with --no-deliver)") from None
-        self.journal, self.ecap = journal, ecap
-        self.table = mapping_of(args, settings)
-        self.patience = settings.journal.outage_patience_s
-        self.overwrite = bool(getattr(args, "overwrite", False))
-        self.thread = threading.Thread(target=self._run, name="delivery", daemon=True)
-
-    def _sleep(self, seconds: float) -> None:
-        self.stop.wait(seconds)
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            self.work.wait(DELIVERY_PERIOD_S)
-            if self.stop.wait(GATHER_S):
-                return
-            self.work.clear()
-            try:
-                report = deliver_pending(
-                    self.journal,
-                    self.client,
-                    self.ecap,
-                    self.table,
-                    overwrite=self.overwrite,
-                    patience_s=self.patience,
-                    cancel=self.stop.is_set,
-                    sleep=self._sleep,
-                )
-            except Exception:  # the loop must survive anything and try again later
-                log.exception("delivery failed; trying again in %s s", DELIVERY_PERIOD_S)
-                continue
-            if report.stopped:
-                log.warning("delivery paused: %s", report.stopped)
-                if report.pending_left:
-                    self.work.set()
-                self.stop.wait(min(self.ecap.backoff_cap_s, DELIVERY_PERIOD_S))
 
 
 def _scheduler_loop(args: argparse.Namespace, stop: threading.Event) -> threading.Thread | None:
@@ -128,26 +80,32 @@ def run_serve(args: argparse.Namespace) -> int:
     paths.ensure()
     journal = open_journal(args, settings)
     ecap = None if args.no_deliver else connection_settings(_serve_args(args), settings)
-    delivery = _Delivery(journal, settings, ecap, args) if ecap is not None else None
+    delivery = None
+    if ecap is not None:
+        delivery = DeliveryProcess(_serve_args(args), getattr(args, "verbose", 0))
+        delivery.start()  # a missing API key or a bad mapping is a usage error now
     listener = open_listener(paths, _listen(args, settings), journal, commit_process=True)
     mapping_file = getattr(args, "mapping", None) or settings.mapping_file
     listener.committer.raw_sources = RegisterModes(lambda: mapping_file)  # register=raw rows
     if delivery is not None:
-        listener.committer.on_commit = lambda _group: delivery.work.set()
+        listener.committer.on_commit = lambda _group: delivery.wake()
     try:
         listener.start()
     except (OSError, ValueError) as exc:
+        if delivery is not None:
+            delivery.stop()
         raise UsageError(f"cannot listen: {exc}") from None
     stop = threading.Event()
     _install_signals(stop)
     _announce(listener, ecap)
     if delivery is not None:
-        delivery.work.set()
-        delivery.thread.start()
+        delivery.wake()
     scheduler = _scheduler_loop(args, stop)
     next_prune = 0.0
     while not stop.wait(1.0):
         listener.save_stats()  # a failed write is logged, never fatal
+        if delivery is not None:
+            delivery.keep_alive()
         if time.monotonic() >= next_prune:  # daily: register points past the journal's retention
             next_prune = time.monotonic() + 86_400
             try:
@@ -182,13 +140,11 @@ def _announce(listener: PushListener, ecap: EnergyCapSettings | None) -> None:
 
 
 def _shutdown(
-    listener: PushListener, delivery: _Delivery | None, scheduler: threading.Thread | None
+    listener: PushListener, delivery: DeliveryProcess | None, scheduler: threading.Thread | None
 ) -> None:
     listener.stop()
     if delivery is not None:
-        delivery.stop.set()
-        delivery.work.set()
-        delivery.thread.join(15)
+        delivery.stop()
     if scheduler is not None:
         scheduler.join(5)
     print("meterbridge: stopped", flush=True)
