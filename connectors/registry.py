@@ -45,8 +45,8 @@ class ConnectorRegistry:
         try:
             return self._by_id[connector_id]
         except KeyError:
-            known = ", ".join(self._by_id)
-            raise KeyError(f"unknown connector {connector_id!r}; known: {known}") from None
+            ids = ", ".join(self._by_id)
+            raise KeyError(f"unknown connector {connector_id!r}; known: {ids}") from None
 
     def rank(self, source: Source) -> list[Candidate]:
         """Connectors that could read `source`, best first (score > 0 only)."""

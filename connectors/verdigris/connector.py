@@ -170,8 +170,8 @@ def read_window(
     if window.kind not in KINDS:
         raise SourceError(f"unknown Verdigris data kind {window.kind!r}; use energy or power")
     if window.level not in LEVELS:
-        known = ", ".join(LEVELS)
-        raise SourceError(f"unknown Verdigris level {window.level!r}; use one of {known}")
+        levels = ", ".join(LEVELS)
+        raise SourceError(f"unknown Verdigris level {window.level!r}; use one of {levels}")
     aligned = replace(window, start=grid.floor(window.start), end=grid.ceil(window.end))
     for request in plan(aligned, grid):
         yield fetch(api, request, grid, label)

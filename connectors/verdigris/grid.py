@@ -62,8 +62,8 @@ def make_grid(interval: str, zone: str = "") -> Grid:
         SourceError: unknown interval, or 1d without a known zone.
     """
     if interval not in STEPS:
-        known = ", ".join(STEPS)
-        raise SourceError(f"interval {interval!r} is not supported; use one of {known}")
+        steps = ", ".join(STEPS)
+        raise SourceError(f"interval {interval!r} is not supported; use one of {steps}")
     if interval != "1d":
         return Grid(interval, STEPS[interval])
     if not zone:

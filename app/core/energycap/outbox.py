@@ -110,24 +110,24 @@ class ImportFileWriter:
             OSError: the folder cannot be written.
         """
         jobs: list[tuple[_Open, pd.DataFrame]] = []
-        for key, part in import_groups(mapped):
+        for key, group in import_groups(mapped):
             if self.label != "end":
-                label_times(part, self.label)  # an unknown interval is refused now, not later
+                label_times(group, self.label)  # an unknown interval is refused now, not later
             target = self._file_for(key)
-            target.count += len(part)
-            jobs.append((target, part))
+            target.count += len(group)
+            jobs.append((target, group))
         self._wait()
         if jobs:
             if self._worker is None:
                 self._worker = ThreadPoolExecutor(1, thread_name_prefix="import-file-writer")
             self._pending = self._worker.submit(self._append, jobs)
-        return sum(len(part) for _, part in jobs)
+        return sum(len(group) for _, group in jobs)
 
     def _append(self, jobs: list[tuple[_Open, pd.DataFrame]]) -> None:
         """On the worker thread: format the rows of each group and append them to its file."""
-        for target, part in jobs:
+        for target, group in jobs:
             start = target.handle.tell()
-            for piece in import_csv_pieces(sort_for_import(part), target.key.kind, self.label):
+            for piece in import_csv_pieces(sort_for_import(group), target.key.kind, self.label):
                 target.handle.write(piece)
             target.handle.flush()
             end = target.handle.tell()  # to disk as we go: `close` has little left to do

@@ -243,12 +243,12 @@ class PushCommitter:
         """
         if len(self._hints_kept) > MAX_HINTS_KEPT:
             self._hints_kept.clear()
-        fresh: dict[tuple[str, str], Any] = {}
+        new_hints: dict[tuple[str, str], Any] = {}
         for hint in hints:
             key = (source, repr(sorted(hint.items())) if isinstance(hint, dict) else repr(hint))
             if key not in self._hints_kept:
-                fresh.setdefault(key, hint)
-        return fresh
+                new_hints.setdefault(key, hint)
+        return new_hints
 
 
 def _finish(

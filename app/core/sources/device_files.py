@@ -14,10 +14,10 @@ T = TypeVar("T")
 def read_devices(path: Path, device_type: type[T]) -> dict[str, T]:
     """The devices defined in `path`, as `device_type` (unknown fields are ignored)."""
     document = json.loads(path.read_text(encoding="utf-8"))
-    known = set(getattr(device_type, "__dataclass_fields__"))  # noqa: B009 (a dataclass)
+    fields = set(getattr(device_type, "__dataclass_fields__"))  # noqa: B009 (a dataclass)
     devices: dict[str, T] = {}
     for item in document.get("devices", []):
-        device = device_type(**{k: v for k, v in item.items() if k in known})
+        device = device_type(**{k: v for k, v in item.items() if k in fields})
         devices[str(getattr(device, "name"))] = device  # noqa: B009
     return devices
 

@@ -270,8 +270,8 @@ class DeviceRegistry:
         """
         device = self._devices.get(name)
         if device is None:
-            known = ", ".join(sorted(self._devices)) or "none"
-            raise DeviceError(f"no device named {name!r} (known: {known})")
+            names = ", ".join(sorted(self._devices)) or "none"
+            raise DeviceError(f"no device named {name!r} (known: {names})")
         return device
 
     def find(self, name: str) -> Device | None:
@@ -358,10 +358,10 @@ class DeviceRegistry:
             return []
         with self._lock:
             stats = self._stats.setdefault(name, DeviceStats())
-            known: list[str] = getattr(stats, attribute)
-            new = sorted(set(items) - set(known))
+            listed: list[str] = getattr(stats, attribute)
+            new = sorted(set(items) - set(listed))
             if new:
-                setattr(stats, attribute, sorted({*known, *new}))
+                setattr(stats, attribute, sorted({*listed, *new}))
                 self._stats_changed = True
         if new:
             self.save_stats()  # what a device has named decides how later pushes are filed

@@ -110,12 +110,12 @@ def resolve_meter(
     configured = str(options.get("meter") or "").strip()
     if configured:
         return None, configured
-    known = [str(m) for m in options.get("known_meters") or ()]
-    if len(known) == 1:
-        gateway, _, meter = known[0].rpartition("/")
+    meters = [str(m) for m in options.get("known_meters") or ()]
+    if len(meters) == 1:
+        gateway, _, meter = meters[0].rpartition("/")
         return gateway or None, meter
     device = str(options.get("device_name") or "NAME")
-    seen = f"has sent {len(known)} meters ({', '.join(known[:5])})" if known else "knows none"
+    seen = f"has sent {len(meters)} meters ({', '.join(meters[:5])})" if meters else "knows none"
     raise SourceError(
         "this push does not say which meter it is from (no file name like "
         "<prefix><gateway>-<meter>-<epoch>-<length>.csv, no device serial or name in the body, "
