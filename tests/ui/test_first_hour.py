@@ -128,6 +128,9 @@ def test_connect_drop_map_send_break_the_key_and_fix_it(
         assert row["Pending"] == "48"
         assert row["Last error"].startswith("Delivery paused: EnergyCAP refused the API key.")
         assert "refused the API key" in window.connection_label.text()
+        # Said once in the banner, the client's own words behind Details…
+        assert window.banner.label.text() == row["Last error"]
+        assert window.banner.details_button.isVisible() and window.banner.details
         # Fixed in Settings: delivered at once, and the stale error goes.
         _connect(qtbot, window, energycap.url, API_KEY)
         qtbot.waitUntil(lambda: len(energycap.readings_for(31)) == 48, timeout=30_000)

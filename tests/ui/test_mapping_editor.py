@@ -88,7 +88,28 @@ def test_bad_file_is_refused_with_the_reason(qtbot: QtBot, context: AppContext, 
     bad.write_text("meter,channel\nA,B\n", encoding="utf-8")
     editor = _editor(qtbot, context)
     assert not editor.import_csv(bad)
-    assert "must have a source_id column" in editor.status.text()
+    assert (
+        editor.status.text() == "Not imported: bad.csv has no source_id column in its first line."
+    )
+    assert editor.status.details_button.isVisible()  # the parser's own words behind Details…
+    assert "must have a source_id column" in editor.status.details
+    box = editor.status.show_details()
+    assert "must have a source_id column" in box.detailedText()
+    box.close()
+
+
+def test_a_row_without_one_target_is_refused_in_plain_words(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    bad = tmp_path / "two-targets.csv"
+    bad.write_text("source_id,channel_id,meter_import_id\nA,1,M1\n", encoding="utf-8")
+    editor = _editor(qtbot, context)
+    assert not editor.import_csv(bad)
+    assert editor.status.text() == (
+        "Not imported: Line 2 of two-targets.csv needs exactly one target: a channel import id, "
+        "a meter import id or a channel id."
+    )
+    assert "channel_import_id" not in editor.status.text()  # programmer words stay in Details
 
 
 def test_save_makes_it_the_mapping_in_use(qtbot: QtBot, context: AppContext, tmp_path) -> None:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -35,6 +34,8 @@ from app.ui.context import AppContext
 from app.ui.mapping.catalog import CatalogPane
 from app.ui.mapping.delegates import CodeDelegate
 from app.ui.mapping.guard import EditGuard
+from app.ui.mapping.row_check import mapping_error_words
+from app.ui.plain_errors import DetailsLine
 from app.ui.tables import name_corner_button
 from app.ui.workers import Worker
 
@@ -100,9 +101,7 @@ class MappingEditor(QDialog):
         split.addWidget(right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        self.status = QLabel("")
-        self.status.setAccessibleName("Mapping status")
-        self.status.setWordWrap(True)
+        self.status = DetailsLine("Mapping status")  # a plain sentence; detail behind Details…
         layout = QVBoxLayout(self)
         layout.addLayout(self._toolbar())
         layout.addWidget(split, 1)
@@ -204,7 +203,8 @@ class MappingEditor(QDialog):
         try:
             table = parse_mapping_csv(self.csv_text(), "mapping", self.context.default_codes())
         except MappingError as exc:
-            self.status.setText(f"Not valid: {exc}")
+            self.status.say(f"Not valid: {mapping_error_words(str(exc))}", error=True,
+                            details=str(exc))  # fmt: skip
             return None
         return table
 
@@ -214,8 +214,12 @@ class MappingEditor(QDialog):
         try:
             text = path.read_text(encoding="utf-8-sig")
             table = parse_mapping_csv(text, str(path), self.context.default_codes())
-        except (OSError, MappingError) as exc:
-            self.status.setText(f"Not imported: {exc}")
+        except MappingError as exc:
+            self.status.say(f"Not imported: {mapping_error_words(str(exc))}", error=True,
+                            details=str(exc))  # fmt: skip
+            return False
+        except OSError as exc:
+            self.status.error(str(exc), f"Not imported: {path.name} cannot be opened")
             return False
         self.load_table(table)
         self.path = path
@@ -229,7 +233,7 @@ class MappingEditor(QDialog):
         try:
             path.write_text(table.to_csv(), encoding="utf-8")
         except OSError as exc:
-            self.status.setText(f"Not written: {exc.strerror or exc}")
+            self.status.error(str(exc), f"Not written: {path.name} cannot be written")
             return False
         self.status.setText(f"Wrote {len(table.rows)} row(s) to {path}.")
         return True

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QTableWidget, QTableWidgetIte
 
 from app.core.mapping import MAPPING_HEADER
 from app.ui.mapping.row_check import row_problem, uses_default
+from app.ui.plain_errors import DetailsLine
 
 BAD = QColor(220, 50, 47, 90)
 
@@ -21,7 +22,7 @@ BAD = QColor(220, 50, 47, 90)
 class EditGuard(QObject):
     """Checks rows of `table` as they change and remembers whether anything is unsaved."""
 
-    def __init__(self, table: QTableWidget, status: QLabel) -> None:
+    def __init__(self, table: QTableWidget, status: QLabel | DetailsLine) -> None:
         super().__init__(table)
         self.table, self.status = table, status
         self.dirty = False

@@ -8,6 +8,8 @@ A row without any target is fine: its readings go where the default sends them.
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 from app.core.mapping import REGISTER_MODES
 
@@ -57,3 +59,31 @@ def uses_default(values: dict[str, str]) -> bool:
     return bool((values.get("source_id") or "").strip()) and not any(
         (values.get(t) or "").strip() for t in TARGETS
     )
+
+
+MAPPING_WORDS: tuple[tuple[str, str], ...] = (
+    ("needs exactly one of", f"needs exactly one target: {TARGET_WORDS}"),
+    ("is not a whole number", "has a channel id that is not a whole number"),
+    ("is not a finite number", "has a multiplier that is not a number"),
+    ("is not a number", "has a multiplier that is not a number"),
+    ("column register", "has a register that is neither difference nor raw"),
+    ("column source_id is empty", "has no source id"),
+    ("must have a source_id column", "has no source_id column in its first line"),
+    (
+        "header needs one of",
+        "names no target column (channel_import_id, meter_import_id "
+        "or channel_id) in its first line",
+    ),
+    ("cannot read mapping file", "cannot be opened"),
+)
+
+
+def mapping_error_words(message: str) -> str:
+    """A mapping file's problem (the parser's "file:line: …") as one plain sentence."""
+    found = re.match(r"^(?P<file>.*?):(?:(?P<line>\d+):)? (?P<rest>.*)$", message, re.S)
+    name = Path(found.group("file")).name if found else "The file"
+    line = found.group("line") if found else None
+    where = f"Line {line} of {name}" if line and "header" not in message else name
+    text = found.group("rest") if found else message
+    words = next((plain for key, plain in MAPPING_WORDS if key in text), "")
+    return f"{where} {words}." if words else f"{where} cannot be used as a mapping."

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStatusBar
 
 from app.core.sources.validation import common_timezones
 from app.ui.elided_label import ElidedLabel
+from app.ui.plain_errors import show_details_box
 
 PREFERRED_SIZE = (1180, 760)
 FRAME_ALLOWANCE = (16, 48)  # window borders and title bar, added by the window manager
+READ_AS_MAX_PX = 380  # the widest “Read as” text: the header still fits a 1366-pixel screen
 
 
 def fitted(available: QRect, preferred: tuple[int, int] = PREFERRED_SIZE) -> QRect:
@@ -45,6 +47,20 @@ def read_with_text(info: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def fill_read_as(box: QComboBox, choices: list[tuple[str, float]]) -> None:
+    """The connectors a file can be read as, each whole (“UK half-hourly (48/50-column CSV)
+    (97% sure)”); a name too long for a laptop's header is shortened in its middle, never
+    its “(… sure)”, and the whole name is the item's tooltip."""
+    metrics = box.fontMetrics()
+    for name, score in choices:
+        sure = f" ({score:.0%} sure)"
+        room = READ_AS_MAX_PX - metrics.horizontalAdvance(sure)
+        shown = metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, room) + sure
+        box.addItem(shown)
+        box.setItemData(box.count() - 1, name + sure, Qt.ItemDataRole.ToolTipRole)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+
+
 def build_header(self: Any) -> QHBoxLayout:
     """The preview window's top row: file name, Read as, Times in, and the layout and zone used."""
     row = QHBoxLayout()
@@ -58,12 +74,7 @@ def build_header(self: Any) -> QHBoxLayout:
     self.file_label.setMinimumWidth(120)
     self.connector_box = QComboBox()
     self.connector_box.setAccessibleName("Read as")
-    for c in self.candidates:
-        self.connector_box.addItem(f"{c.connector.info.name} ({c.score:.0%} sure)")
-    self.connector_box.setSizeAdjustPolicy(
-        QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-    )
-    self.connector_box.setMinimumContentsLength(24)
+    fill_read_as(self.connector_box, [(c.connector.info.name, c.score) for c in self.candidates])
     self.connector_box.currentIndexChanged.connect(lambda _i: self.start())
     label = QLabel("Read &as:")
     label.setBuddy(self.connector_box)
@@ -90,3 +101,24 @@ def build_header(self: Any) -> QHBoxLayout:
     row.addSpacing(8)
     row.addWidget(self.read_with)
     return row
+
+
+def build_status_bar(self: Any) -> QStatusBar:
+    """The preview's status bar: the message (elided), Details… for an error, the summary."""
+    self.status = QStatusBar()
+    self.status.setAccessibleName("Preview messages")
+    self.status.setSizeGripEnabled(False)
+    self.message = ElidedLabel("")
+    self.message.setAccessibleName("Preview message")
+    self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    self.status.addWidget(self.message, 1)
+    self.details = ""
+    self.details_button = QPushButton("Details…")
+    self.details_button.setAccessibleName("Details of the message")
+    self.details_button.clicked.connect(
+        lambda: show_details_box(self, self.message.text(), self.details)
+    )
+    self.details_button.hide()
+    self.status.addWidget(self.details_button)
+    self.status.addPermanentWidget(self.summary)
+    return self.status

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSplitter,
-    QStatusBar,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -33,9 +32,16 @@ from app.core.mapping import MappingTable
 from app.core.preview.data import PreviewCancelled, PreviewData, load_preview, save_import_files
 from app.core.preview.process import load_preview_in_process, use_process
 from app.ui.elided_label import ElidedLabel
+from app.ui.plain_errors import plain_and_details
 from app.ui.preview.delegate import ReadingsDelegate, size_columns
 from app.ui.preview.model import COLUMN, ReadingsModel
-from app.ui.preview.parts import PREFERRED_SIZE, build_header, fitted, read_with_text
+from app.ui.preview.parts import (
+    PREFERRED_SIZE,
+    build_header,
+    build_status_bar,
+    fitted,
+    read_with_text,
+)
 from app.ui.tables import name_corner_button
 from app.ui.workers import Worker, start
 from connectors.base import Source
@@ -100,15 +106,7 @@ class PreviewWindow(QWidget):
         split.setStretchFactor(1, 1)
         layout.addWidget(split, 1)
         layout.addWidget(self._buttons())
-        self.status = QStatusBar()
-        self.status.setAccessibleName("Preview messages")
-        self.status.setSizeGripEnabled(False)
-        self.message = ElidedLabel("")
-        self.message.setAccessibleName("Preview message")
-        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.status.addWidget(self.message, 1)
-        self.status.addPermanentWidget(self.summary)
-        layout.addWidget(self.status)
+        layout.addWidget(build_status_bar(self))
 
     def _progress_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -260,8 +258,9 @@ class PreviewWindow(QWidget):
         self._show_progress(True, "")
         self.progress.setRange(0, 1)
         self.cancel_button.setVisible(False)
-        self.progress_label.setText(f"Cannot read this file: {message}")
-        self.say(f"Cannot read this file: {message}", error=True)
+        plain, details = plain_and_details(message.replace(str(self.path), self.path.name))
+        self.progress_label.setText(f"Cannot read this file: {plain}")
+        self.say(f"Cannot read this file: {plain}", error=True, details=details or message)
         self.load_failed.emit(message)
 
     def _on_worker_cancelled(self) -> None:
@@ -358,17 +357,19 @@ class PreviewWindow(QWidget):
         try:
             written = save_import_files(self.data.mapped, folder, stem=self.path.stem[:40])
         except (OSError, ValueError) as exc:
-            self.say(f"The files could not be saved: {exc}", error=True)
+            self.say("The files could not be saved.", error=True, details=str(exc))
             return []
         self.say(f"Saved {len(written) // 2} file(s) with profiles in {folder}")
         self.saved.emit(written)
         return written
 
-    def say(self, text: str, *, error: bool = False) -> None:
-        """Show a message in the window's status bar (an error in red)."""
+    def say(self, text: str, *, error: bool = False, details: str = "") -> None:
+        """Show a message in the status bar (an error in red; `details` behind Details…)."""
         self.message.setText(text)
         self.message.setToolTip(text)
         self.message.setStyleSheet("color: #d03a2f;" if error else "")
+        self.details = details
+        self.details_button.setVisible(bool(details))
 
     def showEvent(self, event: QShowEvent) -> None:
         """Open within the screen's free area (a 1366×768 laptop with a taskbar too)."""

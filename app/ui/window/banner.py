@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QToolButton, QWidget
 
+from app.ui.plain_errors import plain_and_details, show_details_box
+
 
 class Banner(QWidget):
     """A one-line message; an error may keep its technical detail behind “Details…”."""
@@ -38,10 +40,12 @@ class Banner(QWidget):
         self.details_button.setVisible(bool(details))
         self.show()
 
+    def error(self, message: str, what: str = "") -> None:
+        """An error in one plain sentence (led by `what`), its technical part behind Details…"""
+        plain, details = plain_and_details(message, what)
+        self.say(plain, error=True, details=details)
+
     def show_details(self) -> QMessageBox:
         """The technical detail, in a box the user can copy from."""
-        box = QMessageBox(QMessageBox.Icon.Information, "Details", self.label.text(), parent=self)
-        box.setDetailedText(self.details)
-        box.open()
-        self._box = box
-        return box
+        self._box = show_details_box(self, self.label.text(), self.details)
+        return self._box

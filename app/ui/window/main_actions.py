@@ -183,7 +183,9 @@ class MainActions:
     def _run(self, job: Any, title: str) -> Worker:
         worker = Worker(job)
         worker.signals.succeeded.connect(lambda text: self._done(f"{title}: {text}"))
-        worker.signals.failed.connect(lambda text: self.window.banner.say(text, error=True))
+        worker.signals.failed.connect(
+            lambda text: self.window.banner.error(text, f"{title} failed")
+        )
         return start_kept(worker, self.workers)
 
     def _done(self, text: str) -> None:

@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
         self.services: Any = None
         self._snapshot_worker: Worker | None = None
         self._placed = False
+        self._pause_shown = ""  # the delivery pause the banner told of (once per pause)
         self.setWindowTitle(f"meterbridge {__version__} — meter data into EnergyCAP")
         self.setAccessibleName("meterbridge main window")
         self.setAcceptDrops(True)
@@ -138,6 +139,10 @@ class MainWindow(QMainWindow):
         self.services_label.setToolTip("\n".join(notes))
         self.services_noted.emit(list(notes))
 
+    def _on_restart_failed(self, message: str) -> None:
+        self._show_service_notes(["Background services not running"])
+        self.banner.error(message, "The background services could not start")
+
     def restart_services(self) -> Worker | None:
         """Apply changed settings to the background services (on a worker: stopping waits)."""
         if self.services is None or not hasattr(self.services, "restart"):
@@ -145,7 +150,7 @@ class MainWindow(QMainWindow):
         self.services_label.setText("Applying the new settings…")
         worker = Worker(lambda _p, _c: self.services.restart())
         worker.signals.succeeded.connect(self._show_service_notes)
-        worker.signals.failed.connect(lambda m: self._show_service_notes([f"Not running: {m}"]))
+        worker.signals.failed.connect(self._on_restart_failed)
         self._restart_worker = start(worker)
         return worker
 
@@ -210,6 +215,9 @@ class MainWindow(QMainWindow):
         with_device_stats(snap, services.device_stats())
         with_delivery(snap, state.problem, paused=bool(state.paused))
         self.update_connection_label(state.paused, state.detail)
+        if state.paused and state.paused != self._pause_shown:
+            self.banner.say(state.paused, error=True, details=state.detail)
+        self._pause_shown = state.paused
         return snap
 
     def _on_sources_double_clicked(self, row: int, _column: int) -> None:
@@ -263,7 +271,7 @@ class MainWindow(QMainWindow):
         try:
             ranked = self.context.registry.rank(Source.from_path(path))
         except OSError as exc:
-            self.banner.say(f"{path.name} cannot be read: {exc.strerror or exc}", error=True)
+            self.banner.error(str(exc), f"{path.name} cannot be read")
             return []
         if not ranked:
             known = ", ".join(c.info.name for c in self.context.registry.all()) or "none yet"

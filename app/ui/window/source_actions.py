@@ -72,7 +72,9 @@ class SourceActions:
         paths, secrets = self.paths, self.window.context.secrets
         worker = Worker(lambda _p, _c: plan_removal(row, paths, secrets))
         worker.signals.succeeded.connect(self.confirm_removal)
-        worker.signals.failed.connect(lambda text: self.window.banner.say(text, error=True))
+        worker.signals.failed.connect(
+            lambda text: self.window.banner.error(text, "The source could not be removed")
+        )
         return self._keep(worker)
 
     def confirm_removal(self, plan: Removal) -> QMessageBox | None:
@@ -135,7 +137,10 @@ class SourceActions:
         self.window.sources.mark_running(name, False)
         text = f"{name}: {outcome.status} — {outcome.message}"
         log.info("run now %s", text)
-        self.window.banner.say(text, error=not outcome.ok)
+        if outcome.ok:
+            self.window.banner.say(text)
+        else:
+            self.window.banner.error(outcome.message, f"“{name}” {outcome.status}")
         services = self.window.services
         if services is not None:
             services.wake()  # deliver what the run journaled
@@ -169,7 +174,7 @@ class SourceActions:
     def _run(self, job: Any) -> Worker:
         worker = Worker(job)
         worker.signals.succeeded.connect(self._done)
-        worker.signals.failed.connect(lambda text: self.window.banner.say(text, error=True))
+        worker.signals.failed.connect(lambda text: self.window.banner.error(text))
         return self._keep(worker)
 
     def _keep(self, worker: Worker) -> Worker:

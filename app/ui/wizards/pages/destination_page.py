@@ -17,7 +17,8 @@ from app.core.sources.records import PUSH_KINDS
 from app.core.sources.setup import destination_text
 from app.ui.connection_test import energycap_test_worker
 from app.ui.context import API_KEY_SECRET
-from app.ui.wizards.base_page import FormPage, button, note_label
+from app.ui.plain_errors import DetailsLine
+from app.ui.wizards.base_page import FormPage, button
 from app.ui.workers import Worker, start
 
 ALL_SOURCES = (
@@ -48,7 +49,7 @@ class DestinationPage(FormPage):
         self.test = button(
             "&Test the EnergyCAP key", "Test the EnergyCAP key", self._on_test_clicked
         )
-        self.result = note_label("EnergyCAP test result")
+        self.result = DetailsLine("EnergyCAP test result")  # technical detail behind Details…
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_settings)
         buttons.addWidget(self.test)
@@ -97,7 +98,7 @@ class DestinationPage(FormPage):
         self.result.setText("Testing…")
         worker = energycap_test_worker(context.settings.energycap.url, key)
         worker.signals.succeeded.connect(self.result.setText)
-        worker.signals.failed.connect(self.result.setText)
+        worker.signals.failed.connect(lambda text: self.result.error(text))
         self.worker = start(worker)
 
     def values(self) -> dict[str, Any]:

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.sources import validation as v
+from app.ui.plain_errors import DetailsLine
 from app.ui.tables import name_corner_button
-from app.ui.wizards.base_page import FormPage, button, note_label
+from app.ui.wizards.base_page import FormPage, button
 from app.ui.wizards.pages.generic_sample import (
     DATE_FORMATS,
     Sample,
@@ -65,7 +66,7 @@ class GenericPage(FormPage):
         self.tz = self.combo("Time &zone of naive times:", v.common_timezones()[:9])
         self.delimiter = self.combo("&Delimiter:", list(DELIMITERS))
         self.test_button = button("T&est with this file", "Test with this file", self.test_sample)
-        self.result = note_label("Test result")
+        self.result = DetailsLine("Test result")  # technical detail behind Details…
         self.form.addRow(self.test_button, self.result)
         self.worker: Worker | None = None
 
@@ -132,7 +133,7 @@ class GenericPage(FormPage):
         self.result.setText("Reading…")
         worker = Worker(lambda _p, _c: test_read(path, options))
         worker.signals.succeeded.connect(self.result.setText)
-        worker.signals.failed.connect(self.result.setText)
+        worker.signals.failed.connect(lambda text: self.result.error(text, "Not read"))
         self.worker = start(worker)
         return worker
 

@@ -32,7 +32,7 @@ def list_what_would_be_taken(
                 lines.append(f"✓ Logged in to {host} as {user}.")
                 lines += [_folder_line(client, folder.path) for folder in config.folders]
         except SftpError as exc:
-            raise ValueError(f"✗ {exc}") from None
+            raise ValueError(str(exc)) from None
     return "\n".join(lines)
 
 

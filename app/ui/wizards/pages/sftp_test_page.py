@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QLineEdit
 
 from app.core.pulls.sftp.host_keys import HostKey, fetch_host_key
 from app.core.sources import validation as v
-from app.ui.wizards.base_page import FormPage, button, note_label
+from app.ui.plain_errors import DetailsLine
+from app.ui.wizards.base_page import FormPage, button
 from app.ui.wizards.pages.sftp_listing import list_what_would_be_taken
 from app.ui.workers import Worker, start
 
@@ -36,7 +37,7 @@ class SftpTestPage(FormPage):
             "Log &in and list the files", "Log in and list the files", self.list_files
         )
         self.form.addRow("", self.login)
-        self.listing = note_label("Files the source would take")
+        self.listing = DetailsLine("Files the source would take")  # the detail behind Details…
         self.form.addRow("", self.listing)
         self.key: HostKey | None = None
         self.worker: Worker | None = None
@@ -47,8 +48,12 @@ class SftpTestPage(FormPage):
         self.error.setText(f"Connecting to {host}:{port}…")
         worker = Worker(lambda _p, _c: fetch_host_key(host, port))
         worker.signals.succeeded.connect(self._on_key_fetched)
-        worker.signals.failed.connect(self.error.setText)
+        worker.signals.failed.connect(self._on_fetch_failed)
         self.worker = start(worker)
+
+    def _on_fetch_failed(self, message: str) -> None:
+        self.error.setText("")
+        self.listing.error(message, "Not connected")
 
     def list_files(self) -> Worker:
         """Log in as the source will (password or key) and list what it would take."""
@@ -60,7 +65,7 @@ class SftpTestPage(FormPage):
         self.listing.setText("Logging in…")
         worker = Worker(lambda _p, _c: list_what_would_be_taken(*args))
         worker.signals.succeeded.connect(self.listing.setText)
-        worker.signals.failed.connect(self.listing.setText)
+        worker.signals.failed.connect(lambda text: self.listing.error(text, "Not logged in"))
         self.worker = start(worker)
         return worker
 

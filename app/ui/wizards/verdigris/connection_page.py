@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar
 
+from app.ui.plain_errors import DetailsLine
 from app.ui.wizards.base_page import FormPage, button
 from app.ui.wizards.verdigris.channels_page import ChannelPicker
 from app.ui.workers import Worker, start
@@ -40,9 +41,8 @@ class VerdigrisTestPage(FormPage):
             row.addWidget(widget)
         row.addStretch(1)
         self.form.addRow("", row)
-        self.result = QLabel("Not tested yet.")
-        self.result.setAccessibleName("Verdigris test result")
-        self.result.setWordWrap(True)
+        self.result = DetailsLine("Verdigris test result")  # technical detail behind Details…
+        self.result.setText("Not tested yet.")
         self.form.addRow("Result:", self.result)
         self.picker = ChannelPicker()
         self.picker.setEnabled(False)
@@ -110,7 +110,7 @@ class VerdigrisTestPage(FormPage):
         self.picker.tree.setFocus()
 
     def _on_failed(self, message: str) -> None:
-        self.result.setText(f"Not listed: {message}")
+        self.result.error(message, "Not listed")
         self.retry.show()
         self.retry.setFocus()
 

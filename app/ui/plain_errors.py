@@ -1,0 +1,148 @@
+"""Errors as one plain sentence, the technical detail kept behind “Details…”.
+
+Messages that reach the GUI come from many places: our own plain sentences, the
+EnergyCAP client's ("did not answer GET /api/v3/… after 2 attempts (last: …)"),
+SFTP and HTTP libraries, the mapping parser ("mapping:2: source … needs exactly
+one of …"). `plain_and_details` keeps a plain message as it is and turns a
+technical one into a sentence a facility manager can act on; the original
+text becomes the detail. `DetailsLine` shows the sentence with a Details…
+button that appears only when there is detail. Tracebacks go to the log file
+only (`app.ui.workers` logs them); never into a message.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+
+DETAILS = "\n\nDetails: "  # a message made plain already, with its technical part after
+LONGEST_PLAIN = 160
+
+TECHNICAL = re.compile(
+    r"Traceback|\w(Error|Exception)\b|\[Errno|errno|HTTP/\d|/api/v\d|\bGET /|\bPOST /|"
+    r"<[\w.]+ object|0x[0-9a-f]{6,}|\w+\.\w+\.\w+\(|:\d+: |attempts \(last",
+)
+CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"\b40[13]\b|unauthori[sz]ed|forbidden|authenticat|refused the (key|client"
+            r"|login)|invalid_client|bad credentials|publickey",
+            re.I,
+        ),
+        "the server refused the key or password: check it and try again.",
+    ),
+    (
+        re.compile(
+            r"could not be reached|did not answer|connection (refused|failed|reset|"
+            r"error|aborted)|timed? ?out|name or service not known|getaddrinfo|"
+            r"unreachable|no route to host|network is|temporary failure in name",
+            re.I,
+        ),
+        "the server could not be reached: check the address and the network.",
+    ),
+    (
+        re.compile(r"no such file|not found: '?/|FileNotFoundError", re.I),
+        "the file or folder is not there (moved or deleted?).",
+    ),
+    (
+        re.compile(r"permission denied|PermissionError|access is denied", re.I),
+        "this PC does not allow meterbridge to open that file or folder.",
+    ),
+    (
+        re.compile(r"\b5\d\d\b|service unavailable|bad gateway|outage", re.I),
+        "the server is not answering properly right now: try again later.",
+    ),
+    (
+        re.compile(r"UnicodeDecodeError|codec can't decode|not valid UTF", re.I),
+        "the file's text is in an encoding meterbridge cannot read.",
+    ),
+)
+
+
+def plain_and_details(message: str, what: str = "") -> tuple[str, str]:
+    """(one plain sentence, the technical detail or "") of an error message.
+
+    `what` says what failed ("The pull of “Site A” failed"); it leads the sentence
+    when the message had to be put in plain words.
+    """
+    message = (message or "").strip()
+    if DETAILS in message:
+        plain, _, detail = message.partition(DETAILS)
+        return _joined(what, plain) if what else plain, detail.strip()
+    if not message:
+        return (f"{what}." if what else "Something went wrong."), ""
+    if not TECHNICAL.search(message):
+        first = _first_sentence(message)
+        if len(first) <= LONGEST_PLAIN:
+            plain = _joined(what, first) if what else first
+            return plain, "" if first == message else message
+    cause = next((words for pattern, words in CAUSES if pattern.search(message)), "")
+    lead = what or "That did not work"
+    if cause:
+        return f"{lead}: {cause}", message
+    return f"{lead}; Details… says why.", message
+
+
+def _first_sentence(text: str) -> str:
+    line = text.splitlines()[0].strip()
+    found = re.match(r"(.+?[.!?])(\s|$)", line)
+    return found.group(1) if found else line
+
+
+def _joined(what: str, plain: str) -> str:
+    return f"{what}: {plain}" if plain else f"{what}."
+
+
+def show_details_box(parent: QWidget, plain: str, details: str) -> QMessageBox:
+    """The technical detail, in a box the user can copy from (not modal to the app)."""
+    box = QMessageBox(QMessageBox.Icon.Information, "Details", plain, parent=parent)
+    box.setDetailedText(details)
+    box.setAccessibleName("Details")
+    box.open()
+    return box
+
+
+class DetailsLine(QWidget):
+    """A message line (red for an error) with “Details…” when there is technical detail."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel("")
+        self.label.setWordWrap(True)
+        self.label.setAccessibleName(name)
+        self.details = ""
+        self.details_button = QPushButton("Details…")
+        self.details_button.setAccessibleName(f"Details of the {name.lower()}")
+        self.details_button.clicked.connect(self.show_details)
+        self.details_button.hide()
+        self.box: QMessageBox | None = None
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.details_button)
+
+    def text(self) -> str:
+        """The sentence shown."""
+        return self.label.text()
+
+    def setText(self, text: str) -> None:  # as QLabel, so it can stand in for one
+        """A message that is no error (no Details)."""
+        self.say(text)
+
+    def say(self, text: str, *, error: bool = False, details: str = "") -> None:
+        """Show `text`; `details` waits behind the button."""
+        self.label.setText(text)
+        self.label.setStyleSheet("color: #d03a2f;" if error else "")
+        self.details = details
+        self.details_button.setVisible(bool(details))
+
+    def error(self, message: str, what: str = "") -> None:
+        """Show an error message in plain words, its technical part behind Details…"""
+        plain, details = plain_and_details(message, what)
+        self.say(plain, error=True, details=details)
+
+    def show_details(self) -> QMessageBox:
+        """Open the Details box."""
+        self.box = show_details_box(self, self.label.text(), self.details)
+        return self.box
