@@ -59,7 +59,8 @@ def test_uk_sample_previews_with_energycap_columns(
     assert codes == {("Use", "kWh"), ("ReactiveUse", "kVARh")}  # the default codes
     assert window.send_button.isEnabled()
     assert any(
-        "no mapping row" in window.warnings.item(i).text() for i in range(window.warnings.count())
+        "not mapped to EnergyCAP yet" in window.warnings.item(i).text()
+        for i in range(window.warnings.count())
     )
     assert window.chart.channel_count() >= 1
 
@@ -237,3 +238,41 @@ def test_the_preview_fits_a_laptop_says_what_it_read_with_and_escape_closes_it(
     assert window.read_with.text() == "Layout: Stark .df2 line file · times: UTC"
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert not window.isVisible()
+
+
+def test_read_as_shows_the_whole_connector_name_and_the_header_fits_a_laptop(
+    qtbot: QtBot, context: AppContext, hh_samples: Path
+) -> None:
+    window = _preview(qtbot, context, hh_samples / "banes.csv")
+    box = window.connector_box
+    name = window.candidates[0].connector.info.name
+    assert box.currentText().startswith(f"{name} (") and box.currentText().endswith("% sure)")
+    wanted = box.fontMetrics().horizontalAdvance(box.currentText())
+    assert box.sizeHint().width() >= wanted  # sized to its text: nothing cut off
+    assert window.minimumSizeHint().width() < 1366 - 16
+
+
+def test_a_very_long_connector_name_is_shortened_in_its_middle() -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    from app.ui.preview.parts import READ_AS_MAX_PX, fill_read_as
+
+    box = QComboBox()
+    long_name = "Generic CSV: " + "a very long description of a custom layout " * 4 + "(end)"
+    fill_read_as(box, [(long_name, 0.42)])
+    shown = box.itemText(0)
+    assert "…" in shown and shown.startswith("Generic CSV") and shown.endswith("(end) (42% sure)")
+    assert box.fontMetrics().horizontalAdvance(shown) <= READ_AS_MAX_PX + 2
+    assert box.itemData(0, Qt.ItemDataRole.ToolTipRole) == f"{long_name} (42% sure)"
+
+
+def test_the_unmapped_warning_speaks_the_users_words(
+    qtbot: QtBot, context: AppContext, hh_samples: Path
+) -> None:
+    window = _preview(qtbot, context, hh_samples / "imserv.csv")
+    _load(qtbot, window)
+    texts = [window.warnings.item(i).text() for i in range(window.warnings.count())]
+    unmapped = next(t for t in texts if "not mapped" in t)
+    assert "10545307" in unmapped and "Map unmapped sources" in unmapped
+    for programmer_words in ("default codes", "source id", "mapping row", "import_id"):
+        assert programmer_words not in unmapped

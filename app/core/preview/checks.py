@@ -177,8 +177,10 @@ def _row_warning(flag: Flag, mask: np.ndarray[Any, Any], mapped: pd.DataFrame) -
         Flag.NEGATIVE: f"{count} negative value(s) in {named}.",
         Flag.ESTIMATED: f"{count} estimated value(s) in {named}; they are sent marked estimated.",
         Flag.UNMAPPED: (
-            f"{len(sources)} source(s) have no mapping row ({named}); they go to the meter "
-            "whose import id is the source id, with the default codes."
+            f"{len(sources)} meter(s) not mapped to EnergyCAP yet ({named}): their readings go "
+            "to the EnergyCAP meter with the same number as its import id, recorded the usual "
+            "way for what they measure (Use in kWh for energy). “Map unmapped sources…” "
+            "lets you choose."
         ),
     }
     source = str(sources[0]) if len(sources) == 1 else None

@@ -49,7 +49,7 @@ def test_gap_spike_negative_estimated_duplicate_and_unmapped() -> None:
     kinds = [w.kind for w in report.warnings]
     assert kinds == ["gap before", "duplicate", "spike", "negative", "estimated", "unmapped"]
     unmapped = report.warnings[-1]
-    assert unmapped.source_id == "M2" and "no mapping row (M2)" in unmapped.message
+    assert unmapped.source_id == "M2" and "not mapped to EnergyCAP yet (M2)" in unmapped.message
     assert describe_flags(int(Flag.SPIKE | Flag.ESTIMATED)) == "spike, estimated"
 
 
