@@ -37,7 +37,8 @@ def test_the_dashboard_pulls_a_chosen_range_with_progress(
         dialog = window.actions_.sources.range_dialog
         assert isinstance(dialog, PullRangeDialog)
         assert dialog.status.text() == (
-            "This pull asks Verdigris for one token (Verdigris allows about 20 an hour)."
+            "This pull asks Verdigris for one token (Verdigris allows 20 token requests an hour "
+            "and does not report how many are left)."
         )
         qtbot.addWidget(dialog)
         today = QDate.currentDate()
@@ -48,7 +49,37 @@ def test_the_dashboard_pulls_a_chosen_range_with_progress(
         again = PullRangeDialog(context, "campus")  # the token is saved now: none is asked
         qtbot.addWidget(again)
         assert again.status.text().startswith("The saved Verdigris token is valid until ")
+        with qtbot.waitSignal(again.start().signals.finished, timeout=30_000):
+            pass  # the same days again: the saved token, no new one
+        assert len(fake.token_times) == 1  # what the fake's token endpoint counted
     # 2 days × 24 hours × 2 circuits, into the outbox (no EnergyCAP set): said plainly.
     assert dialog.status.text().startswith("Pulled 96 readings (")
     assert "Verdigris request(s)" in dialog.status.text()
+    # The quota as the pull knows it: the token requests it made, against the documented limit.
+    assert dialog.status.text().endswith(
+        "This pull asked Verdigris for 1 new token(s); Verdigris allows 20 token requests an "
+        "hour and does not report how many are left."
+    )
+    assert "This pull asked Verdigris for no new token (the saved one was valid)" in (
+        again.status.text()
+    )
+    assert "about" not in dialog.status.text()  # never an approximation
     assert any(context.paths.outbox_dir.iterdir())
+
+
+def test_a_failed_range_pull_says_why_plainly_with_details(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    with FakeVerdigris(circuits=["100"]) as fake:
+        config = VerdigrisConfig(client_id=fake.client_id, circuits=["100"], interval="1h",
+                                 kinds=["energy"], auth_url=fake.token_url,
+                                 api_url=fake.url)  # fmt: skip
+        JobStore(context.jobs_file).save("campus", "verdigris", config.to_dict(),
+                                         timedelta(minutes=15), datetime.now(UTC))  # fmt: skip
+        context.secrets.set(secret_name(fake.client_id), "not-the-secret")
+        dialog = PullRangeDialog(context, "campus")
+        qtbot.addWidget(dialog)
+        with qtbot.waitSignal(dialog.start().signals.finished, timeout=30_000):
+            pass
+    assert dialog.status.text().startswith("Not pulled: ")
+    assert "\n" not in dialog.status.text() and "not-the-secret" not in dialog.status.text()

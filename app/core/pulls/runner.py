@@ -46,7 +46,7 @@ from app.core.pulls.submit import (
     journal_intake,
     remember_delivery,
 )
-from app.core.pulls.verdigris_auth import RATE_FILE, build_auth, shared_rate
+from app.core.pulls.verdigris_auth import RATE_FILE, VerdigrisAuth, build_auth, shared_rate
 from app.core.pulls.verdigris_pull import PullReport, VerdigrisConfig, pull_verdigris
 from app.core.report import DeliveryResult, RunResult
 from app.core.secrets import SecretStore
@@ -195,10 +195,15 @@ def run_verdigris(
     since: datetime | None = None,
     until: datetime | None = None,
     now: datetime | None = None,
+    auth: VerdigrisAuth | None = None,
 ) -> PullReport:
-    """One Verdigris pull with the token cache and bookmarks of this home."""
-    auth = build_auth(config.client_id, paths.data_dir, auth_url=config.auth_url,
-                      audience=config.audience, api_url=config.api_url)  # fmt: skip
+    """One Verdigris pull with the token cache and bookmarks of this home.
+
+    `auth` (else one built from `config`) lets the caller read how many token
+    requests the pull made (`auth.token_requests`).
+    """
+    auth = auth or build_auth(config.client_id, paths.data_dir, auth_url=config.auth_url,
+                              audience=config.audience, api_url=config.api_url)  # fmt: skip
     api = VerdigrisApi(config.api_url, auth)
     if config.interval == "1d" and not config.timezone:  # days follow the building's clock
         wanted = {lvl: ids for lvl, ids in config.channels() if ids}

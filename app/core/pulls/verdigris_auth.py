@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 SECRET_NAME = "verdigris-client-secret"
 TOKEN_FILE = "verdigris-token.json"
 RATE_FILE = "verdigris-requests.json"
+TOKEN_REQUESTS_PER_HOUR = 20  # Verdigris' documented limit; it does not report what is left
 EARLY_S = 120  # renew this long before expiry: a run must not start on a dying token
 
 

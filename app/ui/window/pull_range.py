@@ -20,12 +20,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QProgressBar,
     QVBoxLayout,
     QWidget,
 )
 
+from app.ui.plain_errors import DetailsLine
 from app.ui.workers import Worker, start
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ def pull_range(
     """Pull [since, until) for the Verdigris job `job`; one sentence on what came."""
     from app.core.pulls.jobs import JobStore
     from app.core.pulls.runner import Destination, open_submitter, run_verdigris
+    from app.core.pulls.verdigris_auth import build_auth
     from app.core.pulls.verdigris_pull import VerdigrisConfig
     from app.core.settings import load_settings
 
@@ -64,19 +65,32 @@ def pull_range(
         JobStore(Path(paths.data_dir) / "jobs.sqlite3").get(job).config
     )
     settings = load_settings(paths.settings_file)
+    auth = build_auth(config.client_id, paths.data_dir, auth_url=config.auth_url,
+                      audience=config.audience, api_url=config.api_url)  # fmt: skip
     with open_submitter(paths, settings, Destination(), "meterbridge pull range", log.info,
                         source=f"pull:{job}") as submitter:  # fmt: skip
         submitter.progress = lambda r: progress(r.read, f"{r.read:,} readings so far…")
         report = run_verdigris(config, paths, _Cancellable(submitter, cancelled),
-                               since=since, until=until)  # fmt: skip
+                               since=since, until=until, auth=auth)  # fmt: skip
     days = f"{since:%d %b %Y} to {until - timedelta(days=1):%d %b %Y}"
+    tokens = tokens_used(auth.token_requests)
     return (f"Pulled {report.readings:,} readings ({days}) in {report.requests} Verdigris "
-            "request(s); they are delivered like every pull.")  # fmt: skip
+            f"request(s); they are delivered like every pull. {tokens}")  # fmt: skip
+
+
+def tokens_used(count: int) -> str:
+    """What the pull knows of the token quota: the token requests it made, against the limit."""
+    from app.core.pulls.verdigris_auth import TOKEN_REQUESTS_PER_HOUR as LIMIT
+
+    made = "no new token (the saved one was valid)" if count == 0 else f"{count} new token(s)"
+    return (f"This pull asked Verdigris for {made}; Verdigris allows {LIMIT} token requests an "
+            "hour and does not report how many are left.")  # fmt: skip
 
 
 def token_note(context: Any, job: str) -> str:
-    """Whether the pull needs one of Verdigris' token requests (about 20 an hour) or none."""
+    """Whether the pull needs one of Verdigris' token requests (20 allowed an hour) or none."""
     from app.core.pulls.jobs import JobStore
+    from app.core.pulls.verdigris_auth import TOKEN_REQUESTS_PER_HOUR as LIMIT
     from app.core.pulls.verdigris_auth import default_cache
     from app.core.pulls.verdigris_pull import VerdigrisConfig
 
@@ -90,7 +104,8 @@ def token_note(context: Any, job: str) -> str:
     if token is not None and token.expires_at > datetime.now(UTC) + timedelta(minutes=5):
         until = token.expires_at.astimezone().strftime("%H:%M")
         return f"The saved Verdigris token is valid until {until}: this pull asks for no new one."
-    return "This pull asks Verdigris for one token (Verdigris allows about 20 an hour)."
+    return (f"This pull asks Verdigris for one token (Verdigris allows {LIMIT} token requests an "
+            "hour and does not report how many are left).")  # fmt: skip
 
 
 class PullRangeDialog(QDialog):
@@ -112,9 +127,8 @@ class PullRangeDialog(QDialog):
         self.progress.setAccessibleName("Pull progress")
         self.progress.setRange(0, 0)
         self.progress.hide()
-        self.status = QLabel(token_note(context, job))
-        self.status.setAccessibleName("Pull status")
-        self.status.setWordWrap(True)
+        self.status = DetailsLine("Pull status")  # a failure's technical words behind Details…
+        self.status.setText(token_note(context, job))
         self.buttons = QDialogButtonBox()
         self.pull_button = self.buttons.addButton("&Pull", QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -151,7 +165,7 @@ class PullRangeDialog(QDialog):
                         cancel_types=(PullCancelled,))  # fmt: skip
         worker.signals.progressed.connect(lambda _n, text: self.status.setText(text))
         worker.signals.succeeded.connect(self.status.setText)
-        worker.signals.failed.connect(lambda text: self.status.setText(f"Not pulled: {text}"))
+        worker.signals.failed.connect(lambda text: self.status.error(text, "Not pulled"))
         worker.signals.cancelled.connect(
             lambda: self.status.setText("Cancelled: what was pulled before is kept and delivered.")
         )
