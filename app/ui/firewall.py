@@ -3,7 +3,8 @@
 Windows Defender Firewall blocks inbound connections to a new program; the
 installer runs per user and cannot add a rule, so the first "Listen on the
 network" asks Windows (UAC) to add one rule: this TCP port only, private
-networks only. Elsewhere nothing is needed (or the user's firewall tool asks).
+networks only. Elsewhere meterbridge changes no firewall and says so. Windows may
+take a while to ask (UAC): call `allow_port` on a worker, never the GUI thread.
 """
 
 from __future__ import annotations
@@ -45,9 +46,13 @@ def _run(command: list[str]) -> int:
 
 def allow_port(port: int, marker_dir: Path, *, platform: str = sys.platform,
                run: Runner = _run) -> str:  # fmt: skip
-    """Add the rule once per port (on Windows); returns a plain sentence for the user."""
+    """Add the rule once per port (on Windows); returns a plain sentence for the user.
+
+    Blocks while Windows asks the user (up to two minutes): run it on a worker.
+    """
     if not platform.startswith("win"):
-        return ""
+        return (f"meterbridge changes no firewall on this system: if one is active, allow "
+                f"incoming TCP port {port} from your devices' network.")  # fmt: skip
     marker = marker_dir / f"firewall-rule-{port}"
     if marker.exists():
         return ""

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QWidget
 
 from app.core.sources.devices import DeviceError, DeviceRegistry
 from app.ui.firewall import allow_port
+from app.ui.plain_errors import DetailsLine
 from app.ui.wizards.base_page import FormPage, note_label
 from app.ui.wizards.push.first_push import FirstPushStatus
 from app.ui.wizards.push.network import (
@@ -18,6 +19,7 @@ from app.ui.wizards.push.network import (
     push_urls,
     set_network_listening,
 )
+from app.ui.workers import Worker, start
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,12 @@ class PushTestPage(FormPage):
         self.extra.addWidget(self.note)
         self.status = FirstPushStatus(lambda: self.wiz().context.services)
         self.extra.addWidget(self.status)
+        self.firewall = DetailsLine("Firewall")  # the firewall step's progress and result
+        self.extra.addWidget(self.firewall)
+        self.firewall_worker: Worker | None = None
         self.registered: str | None = None
         self.addresses = lan_addresses  # tests give their own
+        self.allow_port = allow_port  # the firewall step (runs on a worker)
 
     def _copyable(self, edit: QLineEdit, what: str) -> QWidget:
         copy = lambda: QGuiApplication.clipboard().setText(edit.text())  # noqa: E731
@@ -115,14 +121,27 @@ class PushTestPage(FormPage):
         context = self.wiz().context
         set_network_listening(context.settings.listener, on)
         context.save()
-        note = allow_port(context.settings.listener.port, context.paths.config_dir) if on else ""
         window = self.wizard().parentWidget() if self.wizard() is not None else None
         restart = getattr(window, "restart_services", None)
         if restart is not None:
             restart()
         self._show_urls()
-        if note:
-            self.others.setText(f"{self.others.text()} {note}".strip())
+        if on:
+            self.open_firewall(context.settings.listener.port, context.paths.config_dir)
+        else:
+            self.firewall.setText("")
+
+    def open_firewall(self, port: int, marker_dir: Any) -> Worker:
+        """The firewall step on a worker (Windows may wait for the user): progress, then result."""
+        self.firewall.setText(f"Letting devices reach port {port} through the firewall…")
+        step = self.allow_port
+        worker = Worker(lambda _p, _c: step(port, marker_dir))
+        worker.signals.succeeded.connect(self.firewall.setText)
+        worker.signals.failed.connect(
+            lambda text: self.firewall.error(text, "Firewall not changed")
+        )
+        self.firewall_worker = start(worker)
+        return worker
 
     def forget(self) -> None:
         """Unregister the device this page registered (Back or Cancel)."""
