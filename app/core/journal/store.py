@@ -37,9 +37,9 @@ from app.core.journal.db import JournalError, now
 from app.core.journal.finite import finite_readings
 from app.core.journal.hints import hint_dicts, load_hints, store_hints
 from app.core.journal.queue import JournalQueue
-from app.core.journal.settings import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS, JournalSettings
 from app.core.journal.views import SourceStatus
 from app.core.mapping import MappingRow
+from app.core.settings.journal import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_DAYS, JournalSettings
 from connectors.push.common import PointColumns
 
 log = logging.getLogger(__name__)

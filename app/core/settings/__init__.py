@@ -1,10 +1,14 @@
 """Settings: dataclasses with field metadata, saved as versioned JSON.
 
-Secrets never live here (see `app.core.secrets`): fields marked
-``secret=True`` in their metadata are refused by `save_settings`.
-Each section is a dataclass; the settings UI can be generated from the
-``label`` and ``help`` metadata. Old files are migrated by small ordered
-functions in `MIGRATIONS`.
+Holds `Settings` and its sections: EnergyCAP here, the journal's in `journal`,
+the push listener's in `listener`, the field metadata in `labels`. The settings
+UI is generated from each field's ``label`` and ``help`` metadata. Old files are
+migrated by small ordered functions in `MIGRATIONS`.
+
+May import: the standard library only (every package reads its section here).
+Must never: import another `app` package (the sections live here so that no
+package's settings pull the package in), or hold a secret: fields marked
+``secret=True`` are refused by `save_settings` (secrets are in `app.core.secrets`).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.core.journal.settings import JournalSettings
-from app.core.listener.settings import ListenerSettings
+from app.core.settings.journal import JournalSettings
+from app.core.settings.labels import meta
+from app.core.settings.listener import ListenerSettings
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +37,6 @@ HOST_PRESETS: dict[str, str] = {
     "EU (app-eu.energycap.com)": "https://app-eu.energycap.com",
     "Implementation / sandbox (implement.energycap.com)": "https://implement.energycap.com",
 }
-
-
-def meta(label: str, help: str = "", **extra: Any) -> dict[str, Any]:
-    """Field metadata for the settings UI."""
-    return {"label": label, "help": help, **extra}
 
 
 @dataclass

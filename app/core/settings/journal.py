@@ -1,17 +1,14 @@
-"""The journal's settings section (kept apart so `settings` can import it without cycles)."""
+"""The journal's settings section."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from app.core.settings.labels import meta
 
 DEFAULT_MAX_BYTES = 4 * 1024**3
 DEFAULT_RETENTION_DAYS = 90.0
 DEFAULT_OUTAGE_PATIENCE_S = 900.0
-
-
-def _meta(label: str, help: str = "") -> dict[str, Any]:
-    return {"label": label, "help": help}
 
 
 @dataclass
@@ -20,15 +17,15 @@ class JournalSettings:
 
     max_bytes: int = field(
         default=DEFAULT_MAX_BYTES,
-        metadata=_meta("Journal size bound (bytes)", "When full, new readings are refused."),
+        metadata=meta("Journal size bound (bytes)", "When full, new readings are refused."),
     )
     retention_days: float = field(
         default=DEFAULT_RETENTION_DAYS,
-        metadata=_meta("Keep delivered readings (days)", "Batch receipts are kept for good."),
+        metadata=meta("Keep delivered readings (days)", "Batch receipts are kept for good."),
     )
     outage_patience_s: float = field(
         default=DEFAULT_OUTAGE_PATIENCE_S,
-        metadata=_meta(
+        metadata=meta(
             "Wait out an EnergyCAP outage (s)",
             "send/deliver keep retrying this long before stopping with readings pending.",
         ),

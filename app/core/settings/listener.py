@@ -1,17 +1,14 @@
-"""The push listener's settings section (apart so `settings` can import it without cycles)."""
+"""The push listener's settings section."""
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any
+
+from app.core.settings.labels import meta
 
 DEFAULT_PORT = 8765
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
-
-
-def _meta(label: str, help: str = "") -> dict[str, Any]:
-    return {"label": label, "help": help}
 
 
 @dataclass
@@ -20,46 +17,46 @@ class ListenerSettings:
 
     host: str = field(
         default="127.0.0.1",
-        metadata=_meta("Listen address", "127.0.0.1: this computer only; 0.0.0.0: the LAN."),
+        metadata=meta("Listen address", "127.0.0.1: this computer only; 0.0.0.0: the LAN."),
     )
-    port: int = field(default=DEFAULT_PORT, metadata=_meta("Listen port"))
+    port: int = field(default=DEFAULT_PORT, metadata=meta("Listen port"))
     allow_lan: bool = field(
         default=False,
-        metadata=_meta("Accept pushes from the network", "Off: only loopback addresses bind."),
+        metadata=meta("Accept pushes from the network", "Off: only loopback addresses bind."),
     )
     public_host: str = field(
         default="",
-        metadata=_meta("Host name devices use", "Shown in push URLs; empty: the listen address."),
+        metadata=meta("Host name devices use", "Shown in push URLs; empty: the listen address."),
     )
-    tls_cert: str = field(default="", metadata=_meta("TLS certificate file (PEM)"))
-    tls_key: str = field(default="", metadata=_meta("TLS private key file (PEM)"))
+    tls_cert: str = field(default="", metadata=meta("TLS certificate file (PEM)"))
+    tls_key: str = field(default="", metadata=meta("TLS private key file (PEM)"))
     max_body_bytes: int = field(
         default=DEFAULT_MAX_BODY,
-        metadata=_meta("Largest push body (bytes)", "Larger bodies get 413 (also after gunzip)."),
+        metadata=meta("Largest push body (bytes)", "Larger bodies get 413 (also after gunzip)."),
     )
     max_connections: int = field(
         default=1000,
-        metadata=_meta(
+        metadata=meta(
             "Most open connections",
             "Past it the connection idle longest is closed (kept under the open-file limit too).",
         ),
     )
     idle_timeout_s: float = field(
         default=30.0,
-        metadata=_meta(
+        metadata=meta(
             "Idle connection timeout (s)",
             "A connection without a whole request is closed after it.",
         ),
     )
     body_timeout_s: float = field(
         default=60.0,
-        metadata=_meta("Body timeout (s)", "A body not received within it gets 408."),
+        metadata=meta("Body timeout (s)", "A body not received within it gets 408."),
     )
     capture_max_count: int = field(
-        default=200, metadata=_meta("Captured payloads kept", "Oldest are removed beyond this.")
+        default=200, metadata=meta("Captured payloads kept", "Oldest are removed beyond this.")
     )
     capture_max_bytes: int = field(
-        default=50 * 1024 * 1024, metadata=_meta("Captured payload bytes kept")
+        default=50 * 1024 * 1024, metadata=meta("Captured payload bytes kept")
     )
 
 

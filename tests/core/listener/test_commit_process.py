@@ -16,7 +16,7 @@ from app.core.journal.store import Journal
 from app.core.listener.capture import CaptureStore
 from app.core.listener.commit_process import CommitProcess
 from app.core.listener.server import PushListener
-from app.core.listener.settings import ListenerSettings
+from app.core.settings.listener import ListenerSettings
 from app.core.sources.devices import DeviceRegistry
 from app.core.sources.register_store import RegisterStore
 

@@ -9,8 +9,8 @@ import pytest
 from app.cli import main
 from app.core.journal.store import Journal
 from app.core.listener.server import open_listener
-from app.core.listener.settings import ListenerSettings
 from app.core.paths import resolve_paths
+from app.core.settings.listener import ListenerSettings
 from tests.fakes.memory_keyring import installed
 
 

@@ -28,8 +28,8 @@ from app.core.listener.body import Payload
 from app.core.listener.capture import CaptureStore
 from app.core.listener.push_intake import PushIntake
 from app.core.listener.server import PushListener, open_listener
-from app.core.listener.settings import ListenerSettings
 from app.core.paths import AppPaths, resolve_paths
+from app.core.settings.listener import ListenerSettings
 from app.core.sources.devices import DeviceRegistry
 
 T0 = pd.Timestamp("2026-05-13T06:00:00Z")

@@ -21,9 +21,9 @@ from app.core.energycap.client import EnergyCapClient, RetryPolicy
 from app.core.journal.store import Journal
 from app.core.listener.capture import CaptureStore
 from app.core.listener.server import PushListener
-from app.core.listener.settings import ListenerSettings
 from app.core.mapping import parse_mapping_csv
 from app.core.settings import EnergyCapSettings
+from app.core.settings.listener import ListenerSettings
 from app.core.sources.devices import DeviceRegistry
 from app.core.sources.register_store import RegisterStore
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
