@@ -54,6 +54,8 @@ def readings_rejections(batch: ApiBatch, answer: ReadingResult) -> dict[int, str
     cannot then be told, so the answer accounts for none of the request.
     """
     refused: dict[int, str] = {}
+    if not answer.failures:
+        return refused  # nothing to trace: the sent times need not be parsed back
     offset = 0
     spans = []
     for item in batch.body:

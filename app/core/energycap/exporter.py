@@ -82,36 +82,44 @@ def utc_time_strings(times: pd.Series, fmt: str = ISO_FORMAT) -> Any:
     return time_words(times, fmt).rows()
 
 
-@dataclass(frozen=True)
-class Group:
-    """One EnergyCAP channel's readings (a slice of the mapped frame)."""
+class _ReadingItems:
+    """The Reading objects of a frame's rows, every column converted once."""
 
-    key: dict[str, Any]
-    frame: pd.DataFrame
+    def __init__(self, frame: pd.DataFrame, label: TimeLabel) -> None:
+        self.times = format_times(label_times(frame, label))
+        self.values = frame["value"].to_numpy(dtype="float64").tolist()
+        self.estimated = frame["estimated"].to_numpy(dtype="bool").tolist()
+        self.notes = frame["note"].tolist()
+
+    def between(self, start: int, stop: int) -> list[dict[str, Any]]:
+        """The Reading objects of rows `start` … `stop` - 1."""
+        items: list[dict[str, Any]] = []
+        for row in range(start, stop):
+            item: dict[str, Any] = {
+                "time": self.times[row],
+                "value": self.values[row],
+                "estimated": self.estimated[row],
+            }
+            note = self.notes[row]
+            if isinstance(note, str) and note:
+                item["note"] = note
+            items.append(item)
+        return items
 
 
-def channel_groups(mapped: pd.DataFrame) -> Iterator[Group]:
-    """Readings grouped by target channel and interval, each sorted by time."""
-    if not len(mapped):
-        return
-    ordered = mapped.sort_values([*GROUP_KEYS, "time"], na_position="first", kind="stable")
-    for values, frame in ordered.groupby(list(GROUP_KEYS), dropna=False, sort=False):
-        key = {k: (None if pd.isna(v) else v) for k, v in zip(GROUP_KEYS, values, strict=True)}
-        yield Group(key=key, frame=frame)
-
-
-def _reading_items(frame: pd.DataFrame, label: TimeLabel) -> list[dict[str, Any]]:
-    times = format_times(label_times(frame, label))
-    values = frame["value"].to_numpy(dtype="float64").tolist()
-    estimated = frame["estimated"].to_numpy(dtype="bool").tolist()
-    notes = frame["note"].tolist()
-    items: list[dict[str, Any]] = []
-    for t, v, e, n in zip(times, values, estimated, notes, strict=True):
-        item: dict[str, Any] = {"time": t, "value": v, "estimated": e}
-        if isinstance(n, str) and n:
-            item["note"] = n
-        items.append(item)
-    return items
+def _runs(ordered: pd.DataFrame) -> Iterator[tuple[dict[str, Any], int, int]]:
+    """The group key and row span of each run of equal `GROUP_KEYS` in a sorted frame."""
+    columns = []
+    for name in GROUP_KEYS:
+        missing = ordered[name].isna().to_numpy().tolist()
+        values = ordered[name].tolist()
+        columns.append([None if gone else v for v, gone in zip(values, missing, strict=True)])
+    keys = list(zip(*columns, strict=True))
+    start = 0
+    for row in range(1, len(keys) + 1):
+        if row == len(keys) or keys[row] != keys[start]:
+            yield dict(zip(GROUP_KEYS, keys[start], strict=True)), start, row
+            start = row
 
 
 def _reading_create(
@@ -164,18 +172,23 @@ def api_batches(
     """
     if batch_size < 1:
         raise ExportError("batch size must be at least 1")
-    positions = pd.Series(np.arange(len(mapped)), index=mapped.index)
+    if not len(mapped):
+        return
+    ordered = mapped.assign(_pos=np.arange(len(mapped))).sort_values(
+        [*GROUP_KEYS, "time"], na_position="first", kind="stable"
+    )
+    positions = ordered["_pos"].to_numpy(dtype="int64")
+    readings = _ReadingItems(ordered, label)  # formatted once for the whole frame
     body: list[dict[str, Any]] = []
     rows: list[np.ndarray[Any, np.dtype[np.int64]]] = []
     room = batch_size
-    for group in channel_groups(mapped):
-        start = 0
-        while start < len(group.frame):
-            in_batch = group.frame.iloc[start : start + room]  # the channel's next readings
-            body.append(_reading_create(group.key, _reading_items(in_batch, label), api))
-            rows.append(positions.loc[in_batch.index].to_numpy(dtype="int64"))
-            start += len(in_batch)
-            room -= len(in_batch)
+    for key, start, stop in _runs(ordered):  # one channel's readings, sorted by time
+        while start < stop:
+            end = min(start + room, stop)  # the channel's next readings in this batch
+            body.append(_reading_create(key, readings.between(start, end), api))
+            rows.append(positions[start:end])
+            room -= end - start
+            start = end
             if room == 0:
                 yield ApiBatch(body, np.concatenate(rows))
                 body, rows, room = [], [], batch_size
