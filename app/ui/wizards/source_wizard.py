@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -23,8 +25,7 @@ from app.ui.wizards.pages.sftp_test_page import SftpTestPage
 from app.ui.wizards.pages.summary_page import SummaryPage
 from app.ui.wizards.pages.ukhh_page import UkHhPage
 from app.ui.wizards.prefill import prefill_page
-from app.ui.wizards.push.aculink_page import AcuLinkPage
-from app.ui.wizards.push.acurev_page import AcuRevPage
+from app.ui.wizards.push.accuenergy_page import ACULINK_810, ACUREV_2100, AccuenergyPage
 from app.ui.wizards.push.device_edit_page import DeviceEditPage
 from app.ui.wizards.push.episensor_page import EpiSensorPage
 from app.ui.wizards.push.push_test_page import PushTestPage
@@ -36,10 +37,10 @@ log = logging.getLogger(__name__)
 
 KIND, SOURCE, TEST, MAPPING, SCHEDULE, SUMMARY = range(1, 7)
 DESTINATION = SUMMARY  # where readings go is said on the summary (it is app-wide)
-SOURCE_PAGES: dict[str, type[FormPage]] = {
+SOURCE_PAGES: dict[str, Callable[[], FormPage]] = {
     "episensor": EpiSensorPage,
-    "acurev2100": AcuRevPage,
-    "aculink810": AcuLinkPage,
+    "acurev2100": partial(AccuenergyPage, ACUREV_2100),
+    "aculink810": partial(AccuenergyPage, ACULINK_810),
     "uk-hh": UkHhPage,
     "verdigris": VerdigrisPage,
     "generic": GenericPage,
