@@ -65,6 +65,13 @@ DROPPED_MODULES: tuple[tuple[str, str], ...] = (
     ("pydoc_data", "help() topic texts: the app never calls help()"),
     ("invoke", "paramiko imports it in a try, for ssh_config 'Match exec' (no ssh_config read)"),
     ("numpy.f2py", "Fortran wrapper generator: numpy loads it only when numpy.f2py is asked for"),
+    (
+        "readline",
+        "line editing for interactive prompts (and with it libreadline, libtinfo on Linux): "
+        "the app has no prompt; cmd, pdb and code import it in a try. No such module on Windows",
+    ),
+    ("pandas._libs.sas", "SAS file reader: only pandas.read_sas loads it, never called"),
+    ("pandas._libs.byteswap", "SAS reader's byte swapping: only pandas.read_sas loads it"),
 )
 # The QtOpenGL binding is left out (DROPPED_FILES "PySide6/QtOpenGL.*"): meterbridge draws
 # nothing with OpenGL, but pyqtgraph 0.14 imports the module when the chart's modules load
