@@ -60,12 +60,15 @@ def with_targets(mapped: pd.DataFrame, settings: EnergyCapSettings) -> pd.DataFr
 def _delivered(journal: Journal, frame: pd.DataFrame) -> pd.DataFrame:
     """What the journal says EnergyCAP has for the targets and times of `frame`."""
     found = []
+    spans = frame.groupby("_target", sort=False)["_at"].agg(["min", "max"])  # one pass
     with journal.reader() as conn:
-        for target, rows in frame.groupby("_target", sort=False):
+        for target, first, last in zip(
+            spans.index.tolist(), spans["min"].tolist(), spans["max"].tolist(), strict=True
+        ):
             found += conn.execute(
                 "SELECT target, time, value, estimated FROM targets "
                 "WHERE target = ? AND time BETWEEN ? AND ?",
-                (str(target), int(rows["_at"].min()), int(rows["_at"].max())),
+                (str(target), int(first), int(last)),
             ).fetchall()
     delivered = pd.DataFrame.from_records(found, columns=["_target", "_at", "_value", "_estimated"])
     return delivered.astype({"_target": "string", "_at": "int64", "_value": "float64"})
