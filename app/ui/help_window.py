@@ -6,9 +6,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QImageReader, QKeySequence, QShortcut, QTextCursor, QTextImageFormat
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
 
 from app.core.resources import resources_root
+from app.ui.button_row import ButtonRow, Standard
 
 IMAGE_WIDTH = 640  # screenshots are shown at this width (they are made at 1366 px)
 
@@ -29,8 +30,8 @@ class HelpWindow(QDialog):
         self.browser = QTextBrowser()
         self.browser.setAccessibleName("User guide text")
         self.browser.setOpenExternalLinks(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.close)
+        buttons = ButtonRow()
+        buttons.add_standard(Standard.Close, self.close)
         layout = QVBoxLayout(self)
         layout.addWidget(self.browser, 1)
         layout.addWidget(buttons)

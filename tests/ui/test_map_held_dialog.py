@@ -93,8 +93,8 @@ def test_clicking_the_parts_previews_every_held_body_then_saves_and_sends(
         "value": "kwh",
         "tz": "Europe/London",
     }
-    qtbot.waitUntil(lambda: dialog.readings.rowCount() == 3, timeout=5000)
-    cells = [tuple(dialog.readings.item(r, c).text() for c in range(5)) for r in range(3)]
+    qtbot.waitUntil(lambda: dialog.preview.readings.rowCount() == 3, timeout=5000)
+    cells = [tuple(dialog.preview.readings.item(r, c).text() for c in range(5)) for r in range(3)]
     assert cells[0][1:] == ("S1", "2026-05-13 06:00:00Z", "1.5", "kWh")
     assert cells[2][1:] == ("S2", "2026-05-13 06:00:00Z", "7", "kWh")
     assert "2 read fully, 0 with problems" in dialog.summary.text()
@@ -126,9 +126,9 @@ def test_a_csv_body_is_a_table_whose_columns_are_clicked(qtbot: QtBot, tmp_path:
     pick(dialog, qtbot, "when", "time")
     pick(dialog, qtbot, "reading", "value")
     dialog.register.setChecked(True)
-    qtbot.waitUntil(lambda: dialog.readings.rowCount() == 2, timeout=5000)
-    assert dialog.readings.item(1, 3).text() == "11"
-    assert dialog.readings.item(1, 4).text() == "kWh-register"
+    qtbot.waitUntil(lambda: dialog.preview.readings.rowCount() == 2, timeout=5000)
+    assert dialog.preview.readings.item(1, 3).text() == "11"
+    assert dialog.preview.readings.item(1, 4).text() == "kWh-register"
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert devices.get("rev").options["mapping"] == {
         "points": "",

@@ -18,26 +18,23 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.listener.held import HeldPushes
+from app.ui.button_row import ButtonRow, Role, Standard
 from app.ui.captures.body_view import BodyView
+from app.ui.captures.readings_table import HeldReadingsTable
 from app.ui.workers import Worker, start
 from connectors.push.mapped import point_path, points_pattern
 
@@ -62,8 +59,6 @@ TIME_FORMATS = (
     "%d.%m.%Y %H:%M",
 )
 ZONES = ("UTC", "Europe/London", "America/New_York", "America/Chicago", "America/Los_Angeles")
-PREVIEW_ROWS = 500
-PREVIEW_HEADERS = ("Body", "Source id", "Time (UTC)", "Value", "Quantity")
 
 
 class MapHeldDialog(QDialog):
@@ -121,19 +116,18 @@ class MapHeldDialog(QDialog):
         top.addWidget(self._form())
         top.setSizes([700, 480])
         split.addWidget(top)
-        split.addWidget(self._preview())
+        self.preview = HeldReadingsTable()
+        self.summary = self.preview.summary  # the dialog's status line too
+        split.addWidget(self.preview)
         split.setSizes([330, 290])
         layout.addWidget(split, 1)
-        self.buttons = QDialogButtonBox()
-        self.save_button = self.buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.send_button = self.buttons.addButton(
-            "Save and send &held pushes", QDialogButtonBox.ButtonRole.ApplyRole
+        self.buttons = ButtonRow()
+        self.save_button = self.buttons.add("&Save", Role.AcceptRole, self._on_save_clicked)
+        self.send_button = self.buttons.add(
+            "Save and send &held pushes", Role.ApplyRole, self._on_send_clicked
         )
         self.send_button.setEnabled(self._send is not None)
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.save_button.clicked.connect(self._on_save_clicked)
-        self.send_button.clicked.connect(self._on_send_clicked)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons.add_standard(Standard.Cancel, self.reject)
         layout.addWidget(self.buttons)
 
     def _form(self) -> QWidget:
@@ -171,24 +165,6 @@ class MapHeldDialog(QDialog):
         self.zone.currentTextChanged.connect(self._timer_start)
         form.addRow("Zone", self.zone)
         return form_widget
-
-    def _preview(self) -> QWidget:
-        box = QWidget()
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.summary = QLabel("Choose the points, id, time and value.")
-        layout.addWidget(self.summary)
-        self.readings = QTableWidget(0, len(PREVIEW_HEADERS))
-        self.readings.setHorizontalHeaderLabels(PREVIEW_HEADERS)
-        self.readings.setAccessibleName("Readings every held body would give")
-        self.readings.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.readings.horizontalHeader().setStretchLastSection(True)
-        self.problems = QPlainTextEdit(readOnly=True)
-        self.problems.setAccessibleName("Problems")
-        self.problems.setMaximumHeight(56)
-        layout.addWidget(self.readings, 1)
-        layout.addWidget(self.problems)
-        return box
 
     # behaviour -------------------------------------------------------------
     def _timer_start(self, *_: object) -> None:
@@ -247,39 +223,14 @@ class MapHeldDialog(QDialog):
         """Read every held body with the mapping as it stands and show the readings."""
         mapping = self.mapping()
         if not all(mapping.get(k) for k in ("id", "time", "value")):
-            self.summary.setText("Choose the points, id, time and value.")
-            self.readings.setRowCount(0)
+            self.preview.clear()
             return
         try:
             results = self.held.preview(self.device, mapping)
         except Exception as exc:  # a bad zone or format: say so, keep the dialog
             self.summary.setText(f"Not read: {exc}")
             return
-        self._show(results)
-
-    def _show(self, results: list[Any]) -> None:
-        rows: list[tuple[str, ...]] = []
-        problems: list[str] = []
-        for result in results:
-            frame = result.readings
-            if frame is not None:
-                for r in frame.head(PREVIEW_ROWS).itertuples():
-                    time = r.time.strftime("%Y-%m-%d %H:%M:%SZ")
-                    rows.append((f"#{result.capture.id}", r.source_id, time, f"{r.value:g}",
-                                 r.quantity))  # fmt: skip
-            if result.problem:
-                problems.append(f"#{result.capture.id}: {result.problem}")
-        readable = sum(1 for r in results if r.problem is None)
-        self.summary.setText(
-            f"{len(rows)} readings from {len(results)} held bodies; {readable} read fully, "
-            f"{len(results) - readable} with problems."
-        )
-        self.readings.setRowCount(min(len(rows), PREVIEW_ROWS))
-        for i, row in enumerate(rows[:PREVIEW_ROWS]):
-            for j, text in enumerate(row):
-                self.readings.setItem(i, j, QTableWidgetItem(text))
-        self.readings.resizeColumnsToContents()
-        self.problems.setPlainText("\n".join(problems) or "No problems.")
+        self.preview.show_results(results)
 
     def save(self) -> bool:
         """Store the mapping as the device's option; False (message shown) when refused."""

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -25,6 +24,7 @@ from app.core.settings import HOST_PRESETS
 from app.core.sources import validation as v
 from app.core.ui_settings import THEMES
 from app.ui.autostart import set_autostart
+from app.ui.button_row import ButtonRow, Standard
 from app.ui.connection_test import (
     energycap_test_worker,
     keyring_words,
@@ -59,13 +59,9 @@ class SettingsDialog(QDialog):
         self._add_form_tab("energycap", "&Delivery", "", skip=("url", "api", "time_label"))
         self._add_form_tab("journal", "&Journal", "The journal is not part of this build.")
         self.tabs.addTab(self._app_tab(), "&App")
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setAccessibleName("Save settings")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName("Cancel")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ButtonRow()
+        buttons.add_standard(Standard.Ok, self.accept, "Save settings")
+        buttons.add_standard(Standard.Cancel, self.reject, "Cancel")
         self.message = QLabel("")
         self.message.setAccessibleName("Settings problems")
         self.message.setWordWrap(True)

@@ -18,13 +18,13 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QProgressBar,
     QVBoxLayout,
     QWidget,
 )
 
+from app.ui.button_row import ButtonRow, Role, Standard
 from app.ui.plain_errors import DetailsLine
 from app.ui.workers import Worker, start
 
@@ -129,11 +129,9 @@ class PullRangeDialog(QDialog):
         self.progress.hide()
         self.status = DetailsLine("Pull status")  # a failure's technical words behind Details…
         self.status.setText(token_note(context, job))
-        self.buttons = QDialogButtonBox()
-        self.pull_button = self.buttons.addButton("&Pull", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.pull_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.stop_or_close)
+        self.buttons = ButtonRow()
+        self.pull_button = self.buttons.add("&Pull", Role.AcceptRole, self.start)
+        self.cancel_button = self.buttons.add_standard(Standard.Cancel, self.stop_or_close)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.progress)
