@@ -363,8 +363,13 @@ class DeviceRegistry:
             if new:
                 setattr(stats, attribute, sorted({*listed, *new}))
                 self._stats_changed = True
-        if new:
-            self.save_stats()  # what a device has named decides how later pushes are filed
+        if new:  # what a device has named decides how later pushes are filed: save now
+            try:
+                self.save_stats()
+            except OSError as exc:  # never fails the push: kept in memory, saved next time
+                with self._lock:
+                    self._stats_changed = True
+                log.warning("device statistics not saved now (%s); trying again later", exc)
         return new
 
     def save_stats(self) -> None:

@@ -252,3 +252,32 @@ def test_a_file_names_utc_instant_proves_the_day_month_order(
         ("AHI260110088/June/001", pd.Timestamp("2026-06-05T05:57Z")),
         ("AHI260110088/May/001", pd.Timestamp("2026-05-06T05:57Z")),
     ]
+
+
+def test_a_push_naming_a_new_meter_is_answered_when_the_stats_file_cannot_be_written(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    stats = tmp_path / "stats.json"
+    stats.mkdir()  # the statistics file cannot be written (as on a full or read-only disk)
+    devices = DeviceRegistry(tmp_path / "devices.json", stats)
+    journal = Journal(tmp_path / "journal.sqlite3")
+    listener = PushListener(
+        ListenerSettings(port=0),
+        devices,
+        journal,
+        RegisterStore(tmp_path / "registers.sqlite3"),
+        CaptureStore(tmp_path / "captures.sqlite3"),
+    )
+    listener.start()
+    try:
+        token = devices.add("hmi", "acurev2100", "America/New_York")
+        name = f"meter0_logger1AHI2606080066-Rev-A-{EPOCH}-45min.csv"
+        answer = post(listener, "hmi", token, csv_log("2026-05-13 01:45", [1.0, 1.5, 2.5]), name)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["meters"] == ["AHI2606080066/Rev-A"]
+        assert len(pending(listener)) > 0
+        assert devices.meters("hmi") == ["AHI2606080066/Rev-A"], "remembered, saved later"
+        assert "device statistics not saved now" in caplog.text
+    finally:
+        listener.stop()
+        journal.close()
