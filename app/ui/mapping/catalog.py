@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -85,6 +86,8 @@ class CatalogPane(QWidget):
         self.filter.setPlaceholderText("Filter meters and channels (code, name, import id, type)")
         self.filter.setAccessibleName("Filter EnergyCAP meters and channels")
         self.filter.setClearButtonEnabled(True)
+        for clear in self.filter.findChildren(QToolButton):  # shown once text is typed
+            clear.setAccessibleName("Clear the filter")
         self._filter_timer = QTimer(self, singleShot=True, interval=150)
         self._filter_timer.timeout.connect(self.apply_filter)
         self.filter.textChanged.connect(lambda _t: self._filter_timer.start())
