@@ -219,25 +219,13 @@ class JournalQueue(JournalViews):
                 f"DELETE FROM held WHERE reading_id NOT IN (SELECT id FROM readings WHERE {keep})",
                 args,
             )
-            flagged = conn.execute(
-                f"UPDATE readings SET state = 'pending', overwrite = 1, reason = NULL, "
-                f"version = version + 1 "
-                f"WHERE state = 'held'{where}",
-                args,
-            ).rowcount
-        return int(moved) + int(flagged)
+            flagged = _requeue(conn, "held", source, "overwrite = 1")
+        return int(moved) + flagged
 
     def replay(self, source: str | None = None) -> int:
         """Re-queue dead-lettered readings (after the mapping was fixed); returns how many."""
-        where, args = source_filter(source)
         with self.transaction() as conn:
-            count = conn.execute(
-                "UPDATE readings SET state = 'pending', reason = NULL, done_at = NULL, "
-                "version = version + 1 "
-                f"WHERE state = 'rejected'{where}",
-                args,
-            ).rowcount
-        return int(count)
+            return _requeue(conn, "rejected", source, "done_at = NULL")
 
     def prune(self, retention_days: float) -> int:
         """Delete confirmed readings older than the retention period; receipts stay."""
@@ -250,6 +238,21 @@ class JournalQueue(JournalViews):
             ).rowcount
             conn.execute("DELETE FROM targets WHERE done_at < ?", (cutoff,))
         return int(count)
+
+
+def _requeue(conn: sqlite3.Connection, state: str, source: str | None, also_set: str) -> int:
+    """Put the readings in `state` (of `source`, else all) back in the queue; returns how many.
+
+    `also_set` is one more assignment of the update (``overwrite = 1``, ``done_at = NULL``).
+    """
+    where, args = source_filter(source)
+    return int(
+        conn.execute(
+            f"UPDATE readings SET state = 'pending', reason = NULL, {also_set}, "
+            f"version = version + 1 WHERE state = ?{where}",
+            (state, *args),
+        ).rowcount
+    )
 
 
 def _set_done(
