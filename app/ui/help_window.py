@@ -9,7 +9,7 @@ from PySide6.QtGui import QImageReader, QKeySequence, QShortcut, QTextCursor, QT
 from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
 
 from app.core.resources import resources_root
-from app.ui.button_row import ButtonRow, Standard
+from app.ui.buttons import ButtonRow, Standard
 
 IMAGE_WIDTH = 640  # screenshots are shown at this width (they are made at 1366 px)
 

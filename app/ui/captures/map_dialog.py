@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -32,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.listener.held import HeldPushes
-from app.ui.button_row import ButtonRow, Role, Standard
+from app.ui.buttons import ButtonRow, Role, Standard, beside, button
 from app.ui.captures.body_view import BodyView
 from app.ui.captures.readings_table import HeldReadingsTable
 from app.ui.workers import Worker, start
@@ -143,14 +142,13 @@ class MapHeldDialog(QDialog):
             edit.setAccessibleName(label)
             edit.setPlaceholderText("'' = the body is the list" if role == "points" else "path")
             edit.textChanged.connect(self._timer_start)
-            use = QPushButton(f"← {label.split(' (')[0]}")
-            use.setAccessibleName(f"Use the selection as {label}")
-            use.clicked.connect(lambda _=False, r=role: self.use_selection(r))
-            row = QHBoxLayout()
-            row.addWidget(edit, 1)
-            row.addWidget(use)
+            use = button(
+                f"← {label.split(' (')[0]}",
+                f"Use the selection as {label}",
+                lambda r=role: self.use_selection(r),
+            )
             self.fields[role], self.use_buttons[role] = edit, use
-            form.addRow(label, row)
+            form.addRow(label, beside(edit, use))
         self.register = QCheckBox("Values are cumulative registers (meter readings)")
         self.register.toggled.connect(self._timer_start)
         form.addRow(self.register)

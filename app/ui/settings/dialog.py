@@ -24,7 +24,7 @@ from app.core.settings import HOST_PRESETS
 from app.core.sources import validation as v
 from app.core.ui_settings import THEMES
 from app.ui.autostart import set_autostart
-from app.ui.button_row import ButtonRow, Standard
+from app.ui.buttons import ButtonRow, Standard
 from app.ui.connection_test import (
     energycap_test_worker,
     keyring_words,

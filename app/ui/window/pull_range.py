@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.button_row import ButtonRow, Role, Standard
+from app.ui.buttons import ButtonRow, Role, Standard
 from app.ui.plain_errors import DetailsLine
 from app.ui.workers import Worker, start
 

@@ -8,10 +8,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -19,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.sources.records import SourceSetup
+from app.ui.buttons import beside, button  # pages import `button` from here too
 from app.ui.context import AppContext
 from app.ui.wizards.kinds import WizardKind
 
@@ -47,14 +46,6 @@ class WizardHost(Protocol):
 
     def setup(self) -> SourceSetup:
         """The source as the pages describe it."""
-
-
-def button(text: str, name: str, slot: Any) -> QPushButton:
-    """A push button with its accessible name, calling `slot()` when clicked."""
-    made = QPushButton(text)
-    made.setAccessibleName(name)
-    made.clicked.connect(lambda _c=False: slot())
-    return made
 
 
 def note_label(name: str, text: str = "") -> QLabel:
@@ -119,12 +110,7 @@ class FormPage(QWizardPage):
     @staticmethod
     def with_button(edit: QLineEdit, text: str, name: str, slot: Any) -> QWidget:
         """`edit` with a button after it (Browse…, Copy) calling `slot()`."""
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(edit, 1)
-        row.addWidget(button(text, name, slot))
-        return holder
+        return beside(edit, button(text, name, slot))
 
     def path_field(
         self, label: str, placeholder: str, browse_name: str, slot: Any, browse: str = "Browse…"
