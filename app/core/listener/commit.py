@@ -124,7 +124,7 @@ class PushCommitter:
         self.remote = remote  # commits in a child process (`commit_process.CommitProcess`)
         self.raw_sources: Callable[[], frozenset[str]] = frozenset  # register_modes.RegisterModes
         self.groups = 0
-        self._hints_kept: set[tuple[str, str]] = set()  # (source, hint) already in the journal
+        self._hints_kept: set[tuple[str, Any]] = set()  # (source, hint) already in the journal
         self._incoming: list[PushJob] = []
         self._cond = threading.Condition()
         self._stopping = False
@@ -215,7 +215,7 @@ class PushCommitter:
     def _commit_devices(self, prepared: list[_Prepared]) -> None:
         """Every device's readings of the group in one journal transaction."""
         batches: list[AcceptBatch] = []
-        new_hints: list[set[tuple[str, str]]] = []
+        new_hints: list[set[tuple[str, Any]]] = []
         for item in prepared:
             hints = self._new_hints(item.device.source, [h for j in item.jobs for h in j.hints])
             new_hints.append(set(hints))
@@ -235,7 +235,7 @@ class PushCommitter:
                 done = PushOutcome(accepted=outcome, derived=item.derived, requests=len(item.jobs))
                 _finish(item.jobs, result=done)
 
-    def _new_hints(self, source: str, hints: list[Any]) -> dict[tuple[str, str], Any]:
+    def _new_hints(self, source: str, hints: list[Any]) -> dict[tuple[str, Any], Any]:
         """The hints not yet committed for `source`, once each (key → hint).
 
         A Readings-API device names the same channels in every request and the
@@ -243,12 +243,24 @@ class PushCommitter:
         """
         if len(self._hints_kept) > MAX_HINTS_KEPT:
             self._hints_kept.clear()
-        new_hints: dict[tuple[str, str], Any] = {}
+        new_hints: dict[tuple[str, Any], Any] = {}
         for hint in hints:
-            key = (source, repr(sorted(hint.items())) if isinstance(hint, dict) else repr(hint))
+            key = (source, _hint_key(hint))
             if key not in self._hints_kept:
                 new_hints.setdefault(key, hint)
         return new_hints
+
+
+def _hint_key(hint: Any) -> Any:
+    """What tells hints apart: their items (hashable, no text made), else their repr."""
+    if isinstance(hint, dict):
+        try:
+            key = tuple(sorted(hint.items()))
+            hash(key)
+            return key
+        except TypeError:  # an unhashable or unorderable value: as text
+            return repr(sorted(hint.items(), key=repr))
+    return repr(hint)
 
 
 def _finish(
