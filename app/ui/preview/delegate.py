@@ -51,7 +51,11 @@ class ReadingsDelegate(QStyledItemDelegate):
         painter.setPen(palette.color(role))
         align = ALIGN_RIGHT if name in RIGHT_ALIGNED else ALIGN_LEFT
         text_rect = rect.adjusted(PADDING, 0, -PADDING, 0)
-        painter.drawText(text_rect, align, model.cell_text(row, name))
+        text = model.cell_text(row, name)
+        metrics = painter.fontMetrics()
+        if metrics.horizontalAdvance(text) > text_rect.width():  # a long site name: “…”, not cut
+            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, text_rect.width())
+        painter.drawText(text_rect, align, text)
 
 
 def size_columns(view: QTableView, model: ReadingsModel, sample_rows: int = 40) -> None:

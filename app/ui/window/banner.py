@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QToolButton, QWidget
 
 from app.ui.plain_errors import plain_and_details, show_details_box
@@ -29,6 +30,7 @@ class Banner(QWidget):
         row.addWidget(self.details_button)
         row.addWidget(close)
         self.setAutoFillBackground(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # the tint shows
         self.hide()
 
     def say(self, text: str, *, error: bool = False, details: str = "") -> None:
