@@ -161,7 +161,7 @@ def mapping_editor(app: object, context: Any, path: Path) -> None:
     with FakeEnergyCap(api_key="demo") as fake:
         for number, (meter, site) in enumerate(
             [("2000006183919", "FRESHFORD"), ("2200012030374", "HIGHLITTLETON"),
-             ("2336533093112", "MOSS"), ("2200012767323", "ST-NICHOLAS")], start=1,
+             ("2336533093112", "MOSS"), ("2200012767323", "BATHFORD")], start=1,
         ):  # fmt: skip
             fake.add_meter(number, meter, [
                 FakeChannel(number * 10 + 1, f"{site}-ELEC-HH", "Use", "kWh", 1800),
@@ -182,7 +182,9 @@ def mapping_editor(app: object, context: Any, path: Path) -> None:
         editor.pane.expand_meter(3)
         wait_for(app, lambda: opened)
         context.settings.energycap.url = saved_url
-    editor.add_row({"source_id": "2200012767323", "quantity": "kWh"})
+    editor.add_row({"source_id": "2200012767323", "quantity": "kWh",  # the site as the file says
+                    "label": "Bathford C of E Primary School Electrici"})  # fmt: skip
+    editor.fit_columns()
     editor.pane.select_channel(3, 0)
     shoot(editor, path)
 

@@ -27,7 +27,7 @@ from tools.screenshots import SAMPLE, fill_home, wait_for  # noqa: E402
 
 TASKBAR, TITLE = 40, 28
 VARIANTS = ((1366, 768, "light"), (1366, 768, "dark"), (1920, 1080, "light"), (1920, 1080, "dark"))
-GUIDE_ONLY = ("connect", "mapping", "refused")  # made for the 1366×768 light set only
+GUIDE_ONLY = ("connect", "mapping", "refused", "error-details")  # the 1366×768 light set only
 
 
 class Services:
@@ -228,6 +228,26 @@ def shots(screen: Screen, out: Path, guide: bool) -> None:
         window.dead.table.selectRow(0)
         mapping(screen, window, out / "mapping.png")
         screen.save([window], out / "refused.png")
+        error_details(screen, window, out / "error-details.png")
+
+
+def error_details(screen: Screen, window: Any, path: Path) -> None:
+    """A pull that failed: one plain sentence in the banner, the client's words in Details…"""
+    from app.core.pulls.jobs import JobOutcome
+
+    window.tabs.setCurrentIndex(0)
+    words = ("did not answer GET https://api.verdigris.co/data/v4/energy/circuits after 3 "
+             "attempts (last: connection failed (ConnectionError))")  # fmt: skip
+    window.actions_.sources.reports.finished.emit("Campus (Verdigris)", JobOutcome(False, words))
+    wait_for(screen.app, lambda: window.banner.label.text().startswith("“Campus"))
+    box = window.banner.show_details()
+    details = next((b for b in box.buttons() if b.text().startswith("Show Details")), None)
+    if details is not None:
+        details.click()  # the technical words unfolded, as after a click on Show Details…
+    box.adjustSize()
+    box.move(screen.available.center() - box.rect().center())
+    screen.save([window, box], path)
+    box.close()
 
 
 def main() -> int:
