@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.cli.gui.services import GuiServices
 from app.core.connector_catalog import build_registry
-from app.core.preview.data import load_preview
+from app.core.preview.data import PreviewRequest, load_preview
 from app.ui.context import API_KEY_SECRET, AppContext
 from app.ui.window.main_window import MainWindow
 from connectors.base import Source
@@ -48,7 +48,9 @@ def test_send_is_delivered_by_the_background_services(
             pass  # the push listener accepts connections
         sample = hh_samples / "sheffield.csv"  # 96 kWh and 48 kVArh readings
         source = Source.from_path(sample)
-        data = load_preview(build_registry().get("uk-hh"), source, {}, context.mapping_table())
+        data = load_preview(
+            PreviewRequest(build_registry().get("uk-hh"), source, {}, context.mapping_table())
+        )
         window.actions_.send(data)
         qtbot.waitUntil(
             lambda: "Queued for EnergyCAP" in window.banner.label.text(), timeout=10_000
@@ -105,7 +107,9 @@ def test_send_applies_the_mapping_multiplier_once(
     try:
         sample = hh_samples / "sheffield.csv"
         data = load_preview(
-            build_registry().get("uk-hh"), Source.from_path(sample), {}, context.mapping_table()
+            PreviewRequest(
+                build_registry().get("uk-hh"), Source.from_path(sample), {}, context.mapping_table()
+            )
         )
         kwh = data.mapped[data.mapped["channel_import_id"] == "MOSS-X2"]
         assert len(kwh) == 96
@@ -143,10 +147,12 @@ def test_send_keeps_the_identities_a_readings_api_body_names(
     window.attach_services(services)
     try:
         data = load_preview(
-            build_registry().get("readings-json"),
-            Source.from_path(body),
-            {},
-            context.mapping_table(),
+            PreviewRequest(
+                build_registry().get("readings-json"),
+                Source.from_path(body),
+                {},
+                context.mapping_table(),
+            )
         )
         assert data.mapped["channel_import_id"].tolist() == ["C-JSON", "C-JSON"]
         window.actions_.send(data)

@@ -8,7 +8,7 @@ from typing import Any
 from pytestqt.qtbot import QtBot
 
 from app.core.mapping import MappingRow, MappingTable, load_mapping
-from app.core.preview.data import load_preview
+from app.core.preview.data import PreviewRequest, load_preview
 from app.ui.context import AppContext
 from app.ui.mapping.editor import COLUMN as EDITOR_COLUMN
 from app.ui.preview.model import COLUMN
@@ -89,9 +89,8 @@ def test_a_mapping_label_names_a_source_whose_file_has_no_site_column(hh_samples
     from connectors.tabular.engine import UkHalfHourlyConnector
 
     table = MappingTable(rows=[MappingRow("10545307", channel_import_id="X", label="Depot")])
-    data = load_preview(
-        UkHalfHourlyConnector(), Source.from_path(hh_samples / "imserv.csv"), {}, table
-    )
+    source = Source.from_path(hh_samples / "imserv.csv")
+    data = load_preview(PreviewRequest(UkHalfHourlyConnector(), source, {}, table))
     assert data.label_of("10545307") == "Depot"
     assert data.slices[0][0] == "10545307 (Depot) · kWh"
 

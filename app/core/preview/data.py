@@ -29,6 +29,16 @@ class PreviewCancelled(Exception):
     """The user cancelled the conversion; nothing was kept."""
 
 
+@dataclass(frozen=True)
+class PreviewRequest:
+    """What to preview: a source, the connector that reads it, its options and the mapping."""
+
+    connector: Connector
+    source: Source
+    options: Mapping[str, Any] = field(default_factory=dict)
+    table: MappingTable = field(default_factory=MappingTable)
+
+
 @dataclass
 class PreviewData:
     """Everything the preview shows for one source."""
@@ -56,15 +66,9 @@ class PreviewData:
 
 
 def load_preview(
-    connector: Connector,
-    source: Source,
-    options: Mapping[str, Any],
-    table: MappingTable,
-    *,
-    progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    request: PreviewRequest, *, progress: Progress | None = None, cancelled: Cancelled | None = None
 ) -> PreviewData:
-    """Read every batch of `source`, map it, sort it and check it.
+    """Read every batch of the request's source, map it, sort it and check it.
 
     Raises:
         PreviewCancelled: when `cancelled()` turns true between batches.
@@ -74,9 +78,10 @@ def load_preview(
     problems: list[Problem] = []
     info: dict[str, Any] = {}
     hints: list[MappingRow] = []  # identities a Readings-API body names (kept on Send)
+    connector, source, table = request.connector, request.source, request.table
     labels = table.labels()  # the mapping's labels, then the file's own site names
     total = 0
-    for batch in connector.read(source, options):
+    for batch in connector.read(source, request.options):
         if cancelled is not None and cancelled():
             raise PreviewCancelled("conversion cancelled")
         if len(batch.readings):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
-from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,14 @@ from typing import Any
 import pandas as pd
 
 from app.core.mapping import MappingTable
-from app.core.preview.data import Cancelled, PreviewCancelled, PreviewData, Progress, load_preview
+from app.core.preview.data import (
+    Cancelled,
+    PreviewCancelled,
+    PreviewData,
+    PreviewRequest,
+    Progress,
+    load_preview,
+)
 from connectors.base import Source
 
 PROCESS_MIN_BYTES = 1_000_000
@@ -83,7 +89,8 @@ def _child(
 
     try:
         connector = build_registry().get(connector_id)
-        data = load_preview(connector, Source.from_path(path), options, table, progress=progress)
+        request = PreviewRequest(connector, Source.from_path(path), options, table)
+        data = load_preview(request, progress=progress)
         _send_in_pieces(conn, data)
     except Exception as exc:  # reported to the parent as a message, never a traceback dump
         conn.send(("error", str(exc) or type(exc).__name__))
@@ -114,25 +121,21 @@ def _assemble(data: PreviewData, columns: dict[str, Any]) -> PreviewData:
 
 
 def load_preview_in_process(
-    path: Path,
-    connector_id: str,
-    options: Mapping[str, Any],
-    table: MappingTable,
-    *,
-    progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    request: PreviewRequest, *, progress: Progress | None = None, cancelled: Cancelled | None = None
 ) -> PreviewData:
-    """`load_preview` in a child process; cancelling terminates the child.
+    """`load_preview` in a child process (a source without a path: in this one);
+    cancelling terminates the child.
 
     Raises:
         PreviewCancelled: when `cancelled()` turned true.
         PreviewFailed: when the child reported an error or died.
     """
+    if request.source.path is None:
+        return load_preview(request, progress=progress, cancelled=cancelled)
     context = process_context()
     parent, child = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_child, args=(child, str(path), connector_id, dict(options), table), daemon=True
-    )
+    args = (str(request.source.path), request.connector.info.id, dict(request.options))
+    process = context.Process(target=_child, args=(child, *args, request.table), daemon=True)
     process.start()
     child.close()
     try:

@@ -29,7 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.mapping import MappingTable
-from app.core.preview.data import PreviewCancelled, PreviewData, load_preview, save_import_files
+from app.core.preview.data import (
+    PreviewCancelled,
+    PreviewData,
+    PreviewRequest,
+    load_preview,
+    save_import_files,
+)
 from app.core.preview.process import load_preview_in_process, use_process
 from app.ui.elided_label import ElidedLabel
 from app.ui.plain_errors import plain_and_details
@@ -190,22 +196,12 @@ class PreviewWindow(QWidget):
         self.data = None
         self._set_ready(False)
         candidate = self.candidates[max(0, self.connector_box.currentIndex())]
-        source, table = Source.from_path(self.path), self.table
         connector = candidate.connector
-
-        path = self.path
-        options = self.options()
+        request = PreviewRequest(connector, Source.from_path(self.path), self.options(), self.table)
+        load = load_preview_in_process if use_process(self.path) else load_preview
 
         def job(progress: Any, cancelled: Any) -> PreviewData:
-            if use_process(path):
-                data = load_preview_in_process(
-                    path, connector.info.id, options, table, progress=progress, cancelled=cancelled
-                )
-            else:
-                data = load_preview(
-                    connector, source, options, table, progress=progress, cancelled=cancelled
-                )
-            return data
+            return load(request, progress=progress, cancelled=cancelled)
 
         worker = Worker(job, cancel_types=(PreviewCancelled,))
         worker.signals.progressed.connect(self._on_worker_progressed)

@@ -10,19 +10,21 @@ import pytest
 
 from app.core.connector_catalog import build_registry
 from app.core.mapping import MappingTable
-from app.core.preview.data import PreviewCancelled, load_preview
+from app.core.preview.data import PreviewCancelled, PreviewRequest, load_preview
 from app.core.preview.process import PreviewFailed, load_preview_in_process, use_process
 from connectors.base import Source
 
 
+def _request(path: Path) -> PreviewRequest:
+    return PreviewRequest(build_registry().get("uk-hh"), Source.from_path(path), {}, MappingTable())
+
+
 def test_child_gives_the_same_preview(hh_samples: Path) -> None:
     path = hh_samples / "stark-portal.csv"  # preamble, footer, CR-only lines, a BST day
-    here = load_preview(build_registry().get("uk-hh"), Source.from_path(path), {}, MappingTable())
+    here = load_preview(_request(path))
     assert len(here.mapped) == 3 * 48  # the "-" day has none
     seen: list[int] = []
-    there = load_preview_in_process(
-        path, "uk-hh", {}, MappingTable(), progress=lambda n, _m: seen.append(n)
-    )
+    there = load_preview_in_process(_request(path), progress=lambda n, _m: seen.append(n))
     assert there.mapped.equals(here.mapped)
     assert (there.report.flags == here.report.flags).all()
     assert (
@@ -39,14 +41,14 @@ def test_cancel_stops_the_child(hh_samples: Path) -> None:
     stop = threading.Event()
     stop.set()
     with pytest.raises(PreviewCancelled):
-        load_preview_in_process(path, "uk-hh", {}, MappingTable(), cancelled=stop.is_set)
+        load_preview_in_process(_request(path), cancelled=stop.is_set)
 
 
 def test_unreadable_file_is_reported(tmp_path: Path) -> None:
     page = tmp_path / "export.csv"
     page.write_text("<html><body>Session expired</body></html>", encoding="utf-8")
     with pytest.raises(PreviewFailed) as failure:
-        load_preview_in_process(page, "uk-hh", {}, MappingTable())
+        load_preview_in_process(_request(page))
     assert "export.csv" in str(failure.value)
 
 
