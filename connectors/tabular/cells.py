@@ -23,7 +23,7 @@ from connectors.tabular.layout import Plan, units_of
 ESTIMATED_FLAGS = ["E", "EST", "ESTIMATE", "ESTIMATED", "ESTIMATION"]
 MISSING_FLAGS = ["-", "N/A", "MISSING", "NO DATA"]
 MAX_CELL_PROBLEMS = 200
-KNOWN_DATES = 100_000  # parsed date texts remembered per file
+MAX_PARSED_DATES = 100_000  # parsed date texts remembered per file
 
 
 @dataclass
@@ -132,7 +132,7 @@ class DateParser:
 
     formats: tuple[str, ...] = field(default_factory=date_formats)
     fmt: str | None = None
-    known: dict[str, Any] = field(default_factory=dict)  # text -> datetime64[D] (or NaT)
+    parsed: dict[str, Any] = field(default_factory=dict)  # text -> datetime64[D] (or NaT)
 
     def parse(self, column: Any, chunk: Chunk, label: str) -> tuple[np.ndarray[Any, Any], Any]:
         """(codes per row, unique datetime64[D] days); code -1 where no date was read."""
@@ -155,12 +155,12 @@ class DateParser:
 
     def _days(self, uniques: list[Any], fmt: str) -> np.ndarray[Any, Any]:
         """`parse_dates` of the texts, each text parsed once per file (blocks share dates)."""
-        new = [text for text in uniques if text not in self.known]
+        new = [text for text in uniques if text not in self.parsed]
         if new:
-            if len(self.known) > KNOWN_DATES:
-                self.known.clear()
-            self.known.update(zip(new, parse_dates(new, fmt), strict=True))
-        return np.array([self.known[text] for text in uniques], dtype="datetime64[D]")
+            if len(self.parsed) > MAX_PARSED_DATES:
+                self.parsed.clear()
+            self.parsed.update(zip(new, parse_dates(new, fmt), strict=True))
+        return np.array([self.parsed[text] for text in uniques], dtype="datetime64[D]")
 
 
 def strings(values: Any, n: int) -> Any:

@@ -166,8 +166,8 @@ def layout_by_name(name: str) -> Layout:
     for layout in builtin_layouts():
         if layout.name == name:
             return layout
-    known = ", ".join(layout.name for layout in builtin_layouts())
-    raise KeyError(f"unknown layout {name!r}; known layouts: {known}")
+    names = ", ".join(layout.name for layout in builtin_layouts())
+    raise KeyError(f"unknown layout {name!r}; known layouts: {names}")
 
 
 def units_of(layout: Layout) -> tuple[dict[str, str], dict[str, str]]:

@@ -73,10 +73,10 @@ class WideReader:
         date_label = self.plan.labels[self.plan.date_index]
         date_cells = self.column(batch, self.plan.date_index)
         codes, days = self.dates.parse(date_cells, chunk, date_label)
-        known = np.where(np.isnat(days), np.datetime64(0, "D"), days)
-        if not len(known):  # no date at all (blank or footer lines): a stand-in, never used
-            known = np.zeros(1, dtype="datetime64[D]")
-        table = self._day_table(known)
+        filled_days = np.where(np.isnat(days), np.datetime64(0, "D"), days)
+        if not len(filled_days):  # no date at all (blank or footer lines): a stand-in, never used
+            filled_days = np.zeros(1, dtype="datetime64[D]")
+        table = self._day_table(filled_days)
         row_est, row_missing = self._row_flags(batch)
         quantity, suffix = self._units(batch)
         has_id = pc.is_valid(ids).to_numpy(zero_copy_only=False)

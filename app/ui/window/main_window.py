@@ -274,9 +274,9 @@ class MainWindow(QMainWindow):
             self.banner.error(str(exc), f"{path.name} cannot be read")
             return []
         if not ranked:
-            known = ", ".join(c.info.name for c in self.context.registry.all()) or "none yet"
+            formats = ", ".join(c.info.name for c in self.context.registry.all()) or "none yet"
             self.banner.say(
-                f"{path.name} is not a format meterbridge recognises. Known formats: {known}. "
+                f"{path.name} is not a format meterbridge recognises. Known formats: {formats}. "
                 "For other CSV files, add a generic CSV source.",
                 error=True,
             )
