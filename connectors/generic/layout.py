@@ -219,7 +219,7 @@ def _guess_delimiter(line: str) -> str:
 
 
 def _count_outside_quotes(line: str, delimiter: str) -> int:
-    return sum(part.count(delimiter) for part in line.split('"')[::2])
+    return sum(unquoted.count(delimiter) for unquoted in line.split('"')[::2])
 
 
 @dataclass
@@ -279,7 +279,7 @@ def choose_columns(
 
 def _resolve(given: str, header: list[str], role: str, name: str) -> tuple[int, ...]:
     if "+" in given and given not in header:
-        return tuple(i for part in given.split("+") for i in _resolve(part, header, role, name))
+        return tuple(i for column in given.split("+") for i in _resolve(column, header, role, name))
     lowered = [h.lower() for h in header]
     if given.strip().lower() in lowered:
         return (lowered.index(given.strip().lower()),)

@@ -149,12 +149,12 @@ def _swallowed_rows(raw: pd.DataFrame, lines: np.ndarray, rules: CellRules) -> l
     problems = []
     for row in np.flatnonzero(np.append(np.diff(lines) > 1, True)):
         inner = [
-            part
+            line
             for cell in raw.iloc[row]
             if "\n" in str(cell)
-            for part in str(cell).split("\n")[1:]
+            for line in str(cell).split("\n")[1:]
         ]
-        if not any(max(part.count(d) for d in ",;\t|") >= rules.width - 1 for part in inner):
+        if not any(max(line.count(d) for d in ",;\t|") >= rules.width - 1 for line in inner):
             continue  # no line break, or a note written over several lines
         message = (
             f"a quote opened on this line is closed only {len(inner)} line(s) later: the "

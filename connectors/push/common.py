@@ -192,11 +192,11 @@ def parse_value(raw: Any) -> float | None:
 def dig(document: Any, path: str) -> Any:
     """The value at a dotted `path` (``a.b.0.c``) in nested dicts/lists, or None."""
     node = document
-    for part in path.split("."):
+    for key in path.split("."):
         if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and part.lstrip("-").isdigit():
-            index = int(part)
+            node = node.get(key)
+        elif isinstance(node, list) and key.lstrip("-").isdigit():
+            index = int(key)
             node = node[index] if -len(node) <= index < len(node) else None
         else:
             return None

@@ -119,13 +119,13 @@ def _expand(body: Any, path: str) -> list[tuple[list[Any], tuple[Any, ...]]]:
     the samples of every sensor, each sample seeing its sensor's fields too).
     """
     nodes: list[tuple[Any, tuple[Any, ...]]] = [(body, ())]
-    for part in path.split(".") if path else []:
+    for segment in path.split(".") if path else []:
         deeper: list[tuple[Any, tuple[Any, ...]]] = []
         for node, outer in nodes:
-            if part == "*" and isinstance(node, list):
+            if segment == "*" and isinstance(node, list):
                 deeper.extend((child, (child, *outer)) for child in node)
-            elif part != "*":
-                child = dig(node, part)
+            elif segment != "*":
+                child = dig(node, segment)
                 if child is not None:
                     deeper.append((child, outer))
         nodes = deeper
@@ -218,4 +218,8 @@ def point_path(path: str, points: str) -> str:
 
 def points_pattern(path: str) -> str:
     """A clicked list's path as a points path: list indexes become ``*`` (every element)."""
-    return ".".join("*" if part.isdigit() else part for part in path.split(".")) if path else ""
+    return (
+        ".".join("*" if segment.isdigit() else segment for segment in path.split("."))
+        if path
+        else ""
+    )

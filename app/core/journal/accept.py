@@ -133,26 +133,26 @@ def rows_of(
         return
     readings = frame if _has_schema(frame) else conform(frame)
     for start in range(0, len(readings), INSERT_CHUNK):
-        part = (
+        chunk = (
             readings
             if len(readings) <= INSERT_CHUNK
             else readings.iloc[start : start + INSERT_CHUNK]
         )
-        ids = _texts(part["source_id"])
+        ids = _texts(chunk["source_id"])
         if None in ids:
             raise ValueError("a reading has no source_id")
         columns = (
-            [req] * len(part),
-            [source] * len(part),
+            [req] * len(chunk),
+            [source] * len(chunk),
             ids,
-            [q if q is not None else "" for q in _texts(part["quantity"])],
-            _texts(part["unit"]),
-            pd.DatetimeIndex(part["time"]).as_unit("ns").asi8.tolist(),
-            part["interval_s"].to_numpy(dtype="int64").tolist(),
-            part["value"].to_numpy(dtype="float64").tolist(),
-            part["estimated"].to_numpy(dtype="bool").astype("int64").tolist(),
-            _texts(part["note"]),
-            _texts(part["origin"]),
+            [q if q is not None else "" for q in _texts(chunk["quantity"])],
+            _texts(chunk["unit"]),
+            pd.DatetimeIndex(chunk["time"]).as_unit("ns").asi8.tolist(),
+            chunk["interval_s"].to_numpy(dtype="int64").tolist(),
+            chunk["value"].to_numpy(dtype="float64").tolist(),
+            chunk["estimated"].to_numpy(dtype="bool").astype("int64").tolist(),
+            _texts(chunk["note"]),
+            _texts(chunk["origin"]),
         )
         yield list(zip(*columns, strict=True))
 
