@@ -19,18 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.base import Problem, ProblemKind, ReadingBatch
-from connectors.tabular.cells import (
-    Chunk,
-    DateParser,
-    channel_labels,
-    flag_codes,
-    large,
-    numbers,
-    origins,
-    readings_frame,
-    trimmed,
-    units_and_suffixes,
-)
+from connectors.tabular import cells
+from connectors.tabular.cells import Chunk, DateParser
 from connectors.tabular.clock import first_occurrence, open_rows, place_long
 from connectors.tabular.dates import DATETIME_FORMATS, HALF_HOUR_NS
 from connectors.tabular.gaps import GapNotes
@@ -110,7 +100,7 @@ class LongReader:
         rows = Rows(
             ids,
             self._stamps(batch, chunk),
-            numbers(self.column(batch, plan.value_index), chunk, value_label),
+            cells.numbers(self.column(batch, plan.value_index), chunk, value_label),
             estimated,
             missing,
             chunk.lines,
@@ -124,9 +114,9 @@ class LongReader:
     def _ids(self, batch: pa.RecordBatch, chunk: Chunk) -> tuple[Any, Any]:
         """(source id, quantity or None) of each row; a units column (e.g. Channel Type)
         gives the quantity and, for some words, a suffix of the source id."""
-        ids = large(trimmed(self.column(batch, self.plan.id_index)))
+        ids = cells.large(cells.trimmed(self.column(batch, self.plan.id_index)))
         if self.plan.label_index is not None:  # the site names the layout declares
-            found = channel_labels(ids, self.column(batch, self.plan.label_index))
+            found = cells.channel_labels(ids, self.column(batch, self.plan.label_index))
             self.labels = found | self.labels
         has_id = np.flatnonzero(pc.is_valid(ids).to_numpy(zero_copy_only=False))
         self.rows_with_id += len(has_id)
@@ -136,9 +126,10 @@ class LongReader:
             self.notes.mangled_distinct(ids, chunk.lines)
         if self.plan.units_index is None:
             return ids, None
-        quantity, suffix = units_and_suffixes(self.column(batch, self.plan.units_index), self.plan)
+        units = self.column(batch, self.plan.units_index)
+        quantity, suffix = cells.units_and_suffixes(units, self.plan)
         empty = pa.scalar("", pa.large_string())
-        return large(pc.binary_join_element_wise(ids, suffix, empty)), quantity
+        return cells.large(pc.binary_join_element_wise(ids, suffix, empty)), quantity
 
     def flush(self) -> ReadingBatch | None:
         """The rows still carried at the end of the file, placed as they are."""
@@ -165,16 +156,16 @@ class LongReader:
             "time": utc[keep] + HALF_HOUR_NS,
             "value": rows.values[keep],
             "estimated": rows.estimated[keep],
-            "origin": origins(Path(self.file).name, rows.lines[keep], label),
+            "origin": cells.origins(Path(self.file).name, rows.lines[keep], label),
         }
         chunk.close()
         info = {"labels": dict(self.labels)} if self.labels else {}
-        return ReadingBatch(readings_frame(columns, len(keep)), chunk.problems, info)
+        return ReadingBatch(cells.readings_frame(columns, len(keep)), chunk.problems, info)
 
     def _stamps(self, batch: pa.RecordBatch, chunk: Chunk) -> np.ndarray[Any, Any]:
         plan = self.plan
         label = plan.labels[plan.date_index]
-        text = trimmed(self.column(batch, plan.date_index))
+        text = cells.trimmed(self.column(batch, plan.date_index))
         if self.dates.fmt is None:
             self.dates.fmt = _guess(text.drop_null().to_pylist()[:200])
         parsed = pd.to_datetime(text.to_pandas(), format=self.dates.fmt, errors="coerce")
@@ -189,7 +180,7 @@ class LongReader:
         if self.plan.long_flag_index is None:
             n = batch.num_rows
             return np.zeros(n, bool), np.zeros(n, bool)
-        return flag_codes(self.column(batch, self.plan.long_flag_index))
+        return cells.flag_codes(self.column(batch, self.plan.long_flag_index))
 
     def _localize(
         self, start: Any, ids: Any, ok: Any, chunk: Chunk, final: bool
