@@ -16,8 +16,9 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from connectors.generic.readings_json import _hints
 from connectors.generic.readings_json_body import Target
@@ -32,11 +33,17 @@ TARGET_KEYS = frozenset(
 )  # fmt: skip
 READING_KEYS = frozenset({"time", "value", "estimated", "note"})
 CODE_LIMIT = 16
+WHOLE_OR_NONE = (int, type(None))
+TEXT_OR_NONE = (str, type(None))
 ID_LIMIT = 255
 
 
 def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns | None:
-    """The readings of a common-shape body, or None for the general reader to handle."""
+    """The readings of a common-shape body, or None for the general reader to handle.
+
+    One pass straight into the columns: each distinct identity (ids, codes,
+    interval) is checked once and each distinct time text parsed once per body.
+    """
     if str(options.get("source_label") or "end") != "end":
         return None
     try:
@@ -46,35 +53,10 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     if not isinstance(document, list):
         return None
     columns = PointColumns()
-    targets: dict[int, Target] = {}
-    match = STRICT_TIME.fullmatch
-    for number, obj in enumerate(document):
-        target = _target(obj, number)
-        if target is None:
-            return None
-        targets[number] = target
-        source_id, quantity = target.source_id, target.quantity
-        unit, interval = target.unit or quantity, target.interval_s
-        for j, item in enumerate(obj["readings"]):
-            if type(item) is not dict or not item.keys() <= READING_KEYS:
-                return None
-            text: Any = item.get("time")
-            value: Any = item.get("value")
-            flag, note = item.get("estimated"), item.get("note")
-            if type(text) is not str or match(text) is None:
-                return None
-            if type(value) not in (int, float) or not math.isfinite(value):
-                return None
-            if flag is not None and flag is not False:
-                return None  # estimated readings: the connector's frame carries the flag
-            if note is not None and type(note) is not str:
-                return None
-            moment = datetime.fromisoformat(text)
-            time_ns = int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
-            origin = f"{name}:[{number}].readings[{j}].value"
-            columns.add(source_id, quantity, time_ns, float(value), origin, unit=unit,
-                        interval_s=interval, note=note or None)  # fmt: skip
-    hints, conflicts = _hints(targets, name)
+    used = _read_objects(document, name, columns)
+    if used is None:
+        return None
+    hints, conflicts = _hints(_targets_by_object(used), name)
     columns.problems = conflicts
     columns.info = {
         "connector": "readings-json",
@@ -85,6 +67,115 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
         "mapping_hint": hints,
     }
     return columns
+
+
+class Known(NamedTuple):
+    """A checked identity: its target and what each of its readings carries."""
+
+    target: Target
+    source_id: str
+    quantity: str
+    unit: str
+    interval_s: int
+
+
+MAX_CHECKED = 10_000
+CHECKED: dict[tuple[Any, ...], Known] = {}  # identities already checked (any thread, any body)
+IDENTITY_KEYS = ("channelId", "channelImportId", "meterImportId", "observationTypeCode",
+                 "unitCode", "channelIntervalInSeconds")  # fmt: skip
+
+
+def _read_objects(document: list[Any], name: str, columns: PointColumns) -> list[Known] | None:
+    """Append every object's readings to `columns`; each object's identity (None: not the
+    common shape). One loop, no call per reading: this is the listener's hot path."""
+    identities: dict[tuple[Any, ...], Known] = {}
+    used: list[Known] = []
+    times: dict[str, int] = {}
+    match, keys = STRICT_TIME.fullmatch, IDENTITY_KEYS
+    add_time, add_value = columns.time_ns.append, columns.value.append
+    add_note, add_origin = columns.note.append, columns.origin.append
+    for number, obj in enumerate(document):
+        if type(obj) is not dict or not obj.keys() <= TARGET_KEYS:
+            return None
+        identity = tuple(obj.get(k) for k in keys)
+        if type(identity[0]) not in WHOLE_OR_NONE or type(identity[5]) not in WHOLE_OR_NONE:
+            return None  # checked on every object: 1.0 or True would find the identity of 1
+        known = identities.get(identity)
+        if known is None:
+            checked = _checked(obj, number, identity)
+            if checked is None:
+                return None
+            known = identities[identity] = checked
+        used.append(known)
+        items = obj.get("readings")
+        if type(items) is not list:
+            return None
+        for j, item in enumerate(items):
+            if type(item) is not dict or not item.keys() <= READING_KEYS:
+                return None
+            text: Any = item.get("time")
+            value: Any = item.get("value")
+            note = item.get("note")
+            if type(value) not in (int, float) or not math.isfinite(value):
+                return None
+            if item.get("estimated") not in (None, False) or type(note) not in TEXT_OR_NONE:
+                return None  # estimated readings: the connector's frame carries the flag
+            time_ns = times.get(text) if type(text) is str else None
+            if time_ns is None:
+                if type(text) is not str or match(text) is None:
+                    return None
+                moment = datetime.fromisoformat(text)
+                time_ns = times[text] = (
+                    int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+                )
+            add_time(time_ns)
+            add_value(float(value))
+            add_note(note or None)
+            add_origin(f"{name}:[{number}].readings[{j}].value")
+        _repeat(columns, known, len(items))
+    return used
+
+
+def _checked(obj: dict[str, Any], number: int, identity: tuple[Any, ...]) -> Known | None:
+    """The checked identity of one ReadingCreate (remembered across bodies), else None."""
+    known = CHECKED.get(identity) or _known(obj, number)
+    if known is not None:
+        if len(CHECKED) >= MAX_CHECKED:
+            CHECKED.clear()
+        CHECKED[identity] = known  # a device names the same channels push after push
+    return known
+
+
+def _repeat(columns: PointColumns, known: Known, count: int) -> None:
+    """The identity columns of an object's `count` readings."""
+    columns.source_id.extend([known.source_id] * count)
+    columns.quantity.extend([known.quantity] * count)
+    columns.unit.extend([known.unit] * count)
+    columns.interval_s.extend([known.interval_s] * count)
+
+
+def _targets_by_object(used: list[Known]) -> dict[int, Target]:
+    """Each object's target for `_hints`: one per identity, unless identities conflict.
+
+    Objects of one identity give equal hints, so the first stands for all of
+    them. When two identities name one (source, quantity), `_hints` names every
+    object that follows the first: then each object gets its own target.
+    """
+    firsts: dict[int, tuple[int, Known]] = {}  # one per identity (the same Known object)
+    for number, known in enumerate(used):
+        firsts.setdefault(id(known), (number, known))
+    if len({(k.source_id, k.quantity) for _, k in firsts.values()}) == len(firsts):
+        return {n: k.target for n, k in firsts.values()}  # no conflict: no path is named
+    return {n: replace(known.target, path=f"[{n}]") for n, known in enumerate(used)}
+
+
+def _known(obj: Any, number: int) -> Known | None:
+    """A ReadingCreate's identity checked, with what its readings carry; else None."""
+    target = _target(obj, number)
+    if target is None:
+        return None
+    quantity = target.quantity
+    return Known(target, target.source_id, quantity, target.unit or quantity, target.interval_s)
 
 
 def _target(obj: Any, number: int) -> Target | None:

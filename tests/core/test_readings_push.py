@@ -90,3 +90,17 @@ def test_other_shapes_step_aside() -> None:
     assert parse_push(body, "b", {"source_label": "start"}) is None
     read = parse_push(body, "b", {})
     assert read is not None and read.time_ns == [pd.Timestamp("2026-01-01T00:00Z").value]
+
+
+def test_an_identity_checked_once_is_not_lent_to_true_or_a_float() -> None:
+    """Identities are checked once per body and remembered across bodies: `true` and
+    `1.0` equal 1 in Python, yet a channelId of either still steps aside."""
+    one = {"time": "2026-01-01T00:00Z", "value": 1}
+    good = {"channelId": 1, "readings": [one]}
+    for other in ({"channelId": True}, {"channelId": 1.0}, {"channelIntervalInSeconds": True}):
+        body = json.dumps([good, {**good, **other}]).encode()
+        assert parse_push(body, "b", {}) is None, other
+        assert parse_push(json.dumps([{**good, **other}]).encode(), "b", {}) is None, other
+    read = parse_push(json.dumps([good, good]).encode(), "b", {})
+    assert read is not None and read.source_id == ["1", "1"]
+    assert read.origin == ["b:[0].readings[0].value", "b:[1].readings[0].value"]
