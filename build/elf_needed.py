@@ -121,8 +121,102 @@ def loadable(data: bytes) -> bool:
     return True
 
 
+def _alignments(data: bytes) -> list[tuple[int, int, int]]:
+    """(type, file offset, alignment) of each program header."""
+    (phoff,) = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    found = []
+    for index in range(phnum):
+        p_type, _flags, offset = struct.unpack_from("<IIQ", data, phoff + index * phentsize)
+        (align,) = struct.unpack_from("<Q", data, phoff + index * phentsize + 48)
+        found.append((p_type, offset, align))
+    return found
+
+
+SHT_SYMTAB, SHT_STRTAB, SHT_NOBITS, SHT_REL, SHT_RELA = 2, 3, 8, 9, 4
+
+
+def _section_headers(data: bytes) -> list[list[int]]:
+    """Each section header as a list of its ten fields (name ... entsize)."""
+    (shoff,) = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    return [
+        list(struct.unpack_from("<IIQQQQIIQQ", data, shoff + index * shentsize))
+        for index in range(shnum)
+    ]
+
+
+def without_symbol_table(data: bytes) -> bytes | None:
+    """`data` without its static symbol table (.symtab and its .strtab), or None.
+
+    For libraries `strip` breaks (see the module's docstring): the two tables are
+    cut out as a whole number of pages, so every loadable byte after them keeps its
+    place within a page; the section names and headers that sat among them are
+    written again in front of the hole. The loader reads neither table.
+    """
+    sections = _section_headers(data)
+    symtabs = [i for i, s in enumerate(sections) if s[1] == SHT_SYMTAB]
+    if len(symtabs) != 1 or any(
+        s[1] in {SHT_REL, SHT_RELA} and s[6] == symtabs[0] for s in sections
+    ):
+        return None
+    cut = {symtabs[0], sections[symtabs[0]][6]}
+    if sections[sections[symtabs[0]][6]][1] != SHT_STRTAB:
+        return None
+    start = min(sections[i][4] for i in cut)
+    end = max(sections[i][4] + sections[i][5] for i in cut)
+    (shoff,) = struct.unpack_from("<Q", data, 0x28)
+    shentsize, _shnum = struct.unpack_from("<HH", data, 0x3A)
+    # Everything between the tables' start and the next loadable byte is moved or cut.
+    segments = _segments(data)
+    after = min([o for t, o, _v, size in segments if size and o >= end] + [len(data)])
+    if any(t == PT_LOAD and o < after and o + size > start for t, o, _v, size in segments):
+        return None
+    moved = [
+        i
+        for i, s in enumerate(sections)
+        if i not in cut and s[1] != SHT_NOBITS and s[5] and start <= s[4] < after
+    ]
+    if any(sections[i][3] for i in moved):  # an allocated section in the hole
+        return None
+    gap = bytearray()
+    for index in moved:
+        offset, size = sections[index][4:6]
+        sections[index][4] = start + len(gap)
+        gap += data[offset : offset + size]
+    for index in cut:
+        sections[index][4], sections[index][5] = start, 0
+    new_shoff = shoff
+    if start <= shoff < after:
+        gap += b"\0" * (-len(gap) % 8)
+        new_shoff = start + len(gap)
+        gap += b"\0" * (shentsize * len(sections))
+    page = max([0x10000] + [a for t, o, a in _alignments(data) if t == PT_LOAD and o >= after])
+    shift = (after - start - len(gap)) // page * page
+    if shift <= 0:
+        return None
+    out = bytearray(data[:start] + gap + b"\0" * (after - shift - start - len(gap)) + data[after:])
+    if new_shoff >= after:
+        new_shoff -= shift
+    struct.pack_into("<Q", out, 0x28, new_shoff)
+    (phoff,) = struct.unpack_from("<Q", out, 0x20)
+    phentsize, _phnum = struct.unpack_from("<HH", out, 0x36)
+    for index, (_t, offset, _v, _size) in enumerate(segments):
+        if offset >= after:
+            struct.pack_into("<Q", out, phoff + index * phentsize + 8, offset - shift)
+    for index, fields in enumerate(sections):
+        if index not in moved and index not in cut and fields[4] >= after:
+            fields[4] -= shift
+        struct.pack_into("<IIQQQQIIQQ", out, new_shoff + index * shentsize, *fields)
+    return bytes(out)
+
+
 def strip_copy(source: Path, target: Path) -> bool:
-    """Write a stripped copy of `source` to `target`; False (and no copy) if unsafe."""
+    """Write a stripped copy of `source` to `target`; False (and no copy) if unsafe.
+
+    When `strip`'s output would not load, only the static symbol table is cut out
+    (`without_symbol_table`), if that can be done in place.
+    """
     strip = shutil.which("strip")
     if strip is None:
         return False
@@ -130,7 +224,13 @@ def strip_copy(source: Path, target: Path) -> bool:
     result = subprocess.run(
         [strip, "--strip-all", "-o", str(target), str(source)], capture_output=True, check=False
     )
-    if result.returncode != 0 or not loadable(target.read_bytes()):
-        target.unlink(missing_ok=True)
+    if result.returncode == 0 and loadable(target.read_bytes()):
+        return True
+    target.unlink(missing_ok=True)
+    original = source.read_bytes()
+    smaller = without_symbol_table(original) if original[:4] == b"\x7fELF" else None
+    if smaller is None or not loadable(smaller):
         return False
+    target.write_bytes(smaller)
+    shutil.copymode(source, target)
     return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -139,6 +140,9 @@ def test_every_cut_from_the_bundle_says_why_it_is_safe() -> None:
         "pyarrow/libarrow_python.so.2600",
         "pyarrow/_csv.cpython-311-x86_64-linux-gnu.so",
         "pyarrow\\arrow.dll",
+        "PySide6/QtOpenGLWidgets.abi3.so",
+        "PySide6\\QtOpenGLWidgets.pyd",
+        "PySide6/Qt/lib/libQt6OpenGL.so.6",
     ],
 )
 def test_what_the_app_needs_stays_in_the_bundle(path: str) -> None:
@@ -157,6 +161,8 @@ def test_what_the_app_needs_stays_in_the_bundle(path: str) -> None:
         "PySide6/Qt/translations/qtbase_de.qm",
         "PySide6\\translations\\qtbase_de.qm",
         "PySide6\\opengl32sw.dll",
+        "PySide6/QtOpenGL.abi3.so",
+        "PySide6\\QtOpenGL.pyd",
     ],
 )
 def test_what_the_app_never_loads_is_left_out(path: str) -> None:
@@ -205,6 +211,36 @@ def test_stripping_keeps_a_library_loadable(tmp_path: Path) -> None:
     assert elf.strip_copy(source, target)
     assert elf.loadable(target.read_bytes())
     assert target.stat().st_size < source.stat().st_size
+
+
+def test_a_library_strip_would_break_loses_only_its_symbol_table(tmp_path: Path) -> None:
+    import numpy
+
+    elf = _build_module("elf_needed")
+    libs = Path(numpy.__file__).parent.parent / "numpy.libs"
+    found = sorted(libs.glob("libscipy_openblas*.so"))
+    if not found or not sys.platform.startswith("linux"):
+        pytest.skip("needs numpy's Linux OpenBLAS (patchelf'd by auditwheel)")
+    copy = tmp_path / "numpy.libs"
+    shutil.copytree(libs, copy)
+    source = copy / found[0].name
+    smaller = elf.without_symbol_table(source.read_bytes())
+    assert smaller is not None and elf.loadable(smaller)
+    assert len(smaller) < source.stat().st_size - 512 * 1024
+    source.write_bytes(smaller)
+    script = (
+        "import ctypes, sys; lib = ctypes.CDLL(sys.argv[1]); f = lib.scipy_cblas_ddot64_;"
+        "f.restype = ctypes.c_double; D = ctypes.c_double * 3;"
+        "print(f(ctypes.c_int64(3), D(1, 2, 3), ctypes.c_int64(1), D(4, 5, 6), ctypes.c_int64(1)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(source)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "32.0"
+    nm = shutil.which("nm")
+    if nm:
+        dynamic = subprocess.run([nm, "-D", str(source)], capture_output=True, text=True)
+        assert "scipy_cblas_ddot64_" in dynamic.stdout
 
 
 def test_bundle_size_counts_every_file_once(tmp_path: Path) -> None:
