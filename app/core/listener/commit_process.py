@@ -42,15 +42,19 @@ class CommitProcessError(Exception):
 
 
 class CommitProcess:
-    """A child process that prepares and commits groups of push jobs, two groups in flight.
+    """A child process that prepares and commits groups of push jobs, one group at a time.
 
     `commit` sends a group and returns; a reader thread takes the child's
     answers in order, sets each job's result or error and calls `finished`.
-    While the child commits one group the next is already in its pipe, so it
-    never waits for the parent; at most `MAX_IN_FLIGHT` groups are out.
+    While the child commits one group, every request arriving meanwhile
+    gathers into the next: the child's cost per reading falls with the group's
+    size (SQLite writes the index pages a group touches once), which measured
+    more than keeping a second, smaller group waiting in the pipe (Readings-API
+    JSON, 16 connections: 531 against 444 requests/s, journal 1.15 against
+    1.22 ms CPU per request).
     """
 
-    MAX_IN_FLIGHT = 2
+    MAX_IN_FLIGHT = 1
 
     def __init__(
         self, journal_path: Path, registers_path: Path, *, max_bytes: int, retention_days: float

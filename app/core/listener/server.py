@@ -45,7 +45,8 @@ from app.core.sources.register_store import RegisterStore
 
 log = logging.getLogger(__name__)
 
-WORKERS = 4  # parsing is CPU (one at a time under the GIL); captures wait on fsync
+WORKERS = 2  # parsing is CPU (one at a time under the GIL): more threads only contend;
+# two, so that one large body or a capture's fsync does not hold up the others
 
 
 class PushListener:
