@@ -17,6 +17,7 @@ cuts were checked: `grep -rn "pyarrow" app connectors` imports only
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -300,6 +301,31 @@ def prune(
     if not PRUNE_UNNEEDED_LIBRARIES:
         return kept, dropped
     return _prune_unneeded(kept, imports_of, dropped)
+
+
+def without_links_to_dropped(
+    entries: list[tuple[str, str, str]], dropped: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """`entries` without SYMLINK entries pointing at what `dropped` names, and those added.
+
+    PyInstaller puts links to libraries it found in package folders beside them in
+    `_internal/` (as (dest, target relative to dest's folder, "SYMLINK") in `a.datas`);
+    a link to a library left out would dangle.
+    """
+    kept, dropped = list(entries), list(dropped)
+    while True:
+        gone = {dest.replace("\\", "/") for dest, _ in dropped}
+        dangling = [e for e in kept if e[2] == "SYMLINK" and _link_target(e) in gone]
+        if not dangling:
+            return kept, dropped
+        for entry in dangling:
+            kept.remove(entry)
+            dropped.append((entry[0], f"link to {_link_target(entry)}, which is left out"))
+
+
+def _link_target(entry: tuple[str, str, str]) -> str:
+    folder = posixpath.dirname(entry[0].replace("\\", "/"))
+    return posixpath.normpath(posixpath.join(folder, entry[1].replace("\\", "/")))
 
 
 def _prune_unneeded(

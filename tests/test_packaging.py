@@ -169,6 +169,30 @@ def test_what_the_app_never_loads_is_left_out(path: str) -> None:
     assert _build_module("bundle_trim").drop_reason(path)
 
 
+def test_links_to_what_was_left_out_go_too() -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the Linux bundle's layout (links beside _internal's libraries)")
+    trim = _build_module("bundle_trim")
+    entries = [
+        ("pyarrow/lib.cpython-311-x86_64-linux-gnu.so", "lib.so", "EXTENSION"),
+        ("pyarrow/libarrow.so.2600", "arrow.so", "BINARY"),
+        ("pyarrow/libparquet.so.2600", "parquet.so", "BINARY"),
+        ("libarrow.so.2600", "pyarrow/libarrow.so.2600", "SYMLINK"),
+        ("libparquet.so.2600", "pyarrow/libparquet.so.2600", "SYMLINK"),
+    ]
+    needs = {"lib.so": ["libarrow.so.2600"]}
+    binaries, dropped = trim.prune(entries[:3], lambda path: needs.get(path, []))
+    links, dropped = trim.without_links_to_dropped(entries[3:], dropped)
+    assert [dest for dest, _, _ in binaries + links] == [
+        "pyarrow/lib.cpython-311-x86_64-linux-gnu.so",
+        "pyarrow/libarrow.so.2600",
+        "libarrow.so.2600",
+    ]
+    assert ("libparquet.so.2600", "link to pyarrow/libparquet.so.2600, which is left out") in (
+        dropped
+    )
+
+
 def _pyarrow_lib() -> Path:
     import pyarrow
 
