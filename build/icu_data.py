@@ -1,6 +1,6 @@
 """Linux: a smaller ICU data library for Qt (libicudata.so.<N>, 30.5 MiB in PySide6 6.11).
 
-PySide6's Linux Qt links ICU (Windows' Qt uses the system's icu.dll, macOS's none).
+Only PySide6's Linux Qt ships ICU (Windows' Qt uses the system's icu.dll).
 Qt Core is the only caller, and only of four services (`nm -D --undefined-only` of every
 Qt library, plugin and binding, PySide6 6.11): collation (`ucol_*`: QCollator, the file
 dialog's sorting), calendars and time-zone names (`ucal_*`: QTimeZone), code-page
@@ -42,7 +42,8 @@ DROPPED_ITEMS: tuple[tuple[str, str], ...] = (
 LARGE_CONVERTER_BYTES = 8192
 # Locale files (`<tree>/<locale>.res`) stay only for these locales; the others fall back
 # to root: Unicode's default sort order (QCollator, file dialogs: accented letters sort
-# beside their base letter, as in English) and "GMT+01:00"-style time-zone names.
+# beside their base letter, as in English and German) and "GMT-05:00"-style time-zone
+# names (QTimeZone.displayName, which meterbridge does not call).
 # Qt's own locale data (month names, number formats ...) does not come from ICU.
 KEPT_LOCALES: tuple[str, ...] = ("root", "en", "en_*")
 LOCALE_FILE = re.compile(r"^(?:[a-z]+/)?([a-z]{2,3}(?:_[A-Za-z0-9]+)*)\.res$")
