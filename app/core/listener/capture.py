@@ -19,11 +19,12 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from app.core.sqlite_store import SharedSqlite
 
 log = logging.getLogger(__name__)
 
@@ -86,23 +87,16 @@ class Capture:
         return self.body[:limit].decode("utf-8", "backslashreplace")
 
 
-class CaptureStore:
+class CaptureStore(SharedSqlite):
     """A bounded store of captured payloads."""
 
     def __init__(self, path: Path, *, max_count: int = 200, max_bytes: int = 50 * 2**20) -> None:
-        self.path = path
         self.max_count = max_count
         self.max_bytes = max_bytes
         self.evicted = 0
-        self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._migrate()
-        self._conn.executescript(SCHEMA)
+        super().__init__(path, SCHEMA)
 
-    def _migrate(self) -> None:
+    def migrate(self) -> None:
         """Add the status and headers columns to a store made before they existed."""
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(captures)")}
         if columns and "status" not in columns:
@@ -111,11 +105,6 @@ class CaptureStore:
             )
         if columns and "headers" not in columns:
             self._conn.execute("ALTER TABLE captures ADD COLUMN headers TEXT NOT NULL DEFAULT '{}'")
-
-    def close(self) -> None:
-        """Close the file."""
-        with self._lock:
-            self._conn.close()
 
     def keep(
         self,

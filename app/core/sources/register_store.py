@@ -30,8 +30,6 @@ derived again.
 from __future__ import annotations
 
 import logging
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.core.sqlite_store import SharedSqlite
 from connectors.base import conform, empty_readings
 from connectors.push.common import iso_of
 from connectors.push.registers import (
@@ -77,23 +76,12 @@ class Derived:
     supersede: dict[tuple[str, str, int], str] = field(default_factory=dict)
 
 
-class RegisterStore:
+class RegisterStore(SharedSqlite):
     """Register points per source, kept durably, and differencing over them."""
 
     def __init__(self, path: Path, *, reset_rule: str = "from_zero") -> None:
-        self.path = path
         self.reset_rule = reset_rule
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(SCHEMA)
-
-    def close(self) -> None:
-        """Close the file."""
-        with self._lock:
-            self._conn.close()
+        super().__init__(path, SCHEMA)
 
     def prune(self, keep_days: float, now_ns: int | None = None) -> int:
         """Forget register points older than `keep_days`, keeping each series' latest point.
