@@ -123,13 +123,56 @@ class _InMemory:
         """Nothing to resume."""
 
 
-async def split_multipart(data: bytes, content_type: str, headers: Mapping[str, str]) -> Payload:
+def prepare_payload(data: bytes, headers: Mapping[str, str], limit: int) -> Payload:
+    """The body as the device's reader takes it: decoded, split when multipart.
+
+    Runs on a listener worker thread (it may inflate or split 10 MB).
+
+    Raises:
+        BodyError: see `decode_body` and `split_multipart`.
+    """
+    encoding = headers.get("Content-Encoding")
+    if encoding:
+        data = decode_body(data, encoding, limit)
+    content_type = headers.get("Content-Type", "application/octet-stream")
+    if is_multipart(content_type):
+        return split_multipart_now(data, content_type, headers)
+    return raw_payload(data, headers)
+
+
+_IDLE_LOOP = asyncio.new_event_loop()  # the in-memory stream's loop: never run, never waited on
+_IDLE_LOOP.close()
+
+
+def split_multipart_now(data: bytes, content_type: str, headers: Mapping[str, str]) -> Payload:
+    """`split_multipart` without an event loop (the body is all in memory).
+
+    aiohttp's reader is a coroutine, but on a stream already fed to its end
+    it never waits, so it is driven to its end here in one step; were it
+    ever to wait, it runs on a loop of its own instead.
+    """
+    steps = split_multipart(data, content_type, headers, loop=_IDLE_LOOP)
+    try:
+        steps.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    steps.close()
+    return asyncio.run(split_multipart(data, content_type, headers))
+
+
+async def split_multipart(
+    data: bytes,
+    content_type: str,
+    headers: Mapping[str, str],
+    loop: asyncio.AbstractEventLoop | None = None,
+) -> Payload:
     """The file part of a multipart/form-data body and its other fields.
 
     Raises:
         BodyError: 400 for a body that is not valid multipart or has no file part.
     """
-    stream = StreamReader(_InMemory(), len(data) + 1, loop=asyncio.get_running_loop())  # type: ignore[arg-type]
+    loop = loop or asyncio.get_running_loop()
+    stream = StreamReader(_InMemory(), len(data) + 1, loop=loop)  # type: ignore[arg-type]
     stream.feed_data(data)
     stream.feed_eof()
     fields: dict[str, str] = {}

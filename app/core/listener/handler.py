@@ -2,10 +2,11 @@
 
 Runs on the listener's event loop and never blocks it: the token is checked
 and the body's size judged before any of the body is read (a refused request
-is answered with ``Connection: close`` and its body is never read); decoding
-and the device's intake (`push_intake.take_in`: parsing, captures) run on the
-listener's worker threads; the journal commit runs on the committer and the
-request waits for it without blocking the loop.
+is answered with ``Connection: close`` and its body is never read); decoding,
+multipart splitting and the device's intake (`push_intake.take_in`: parsing,
+captures) run on the listener's worker threads, in one hand-over per request;
+the journal commit runs on the committer and the request waits for it
+without blocking the loop.
 """
 
 from __future__ import annotations
@@ -19,18 +20,10 @@ from aiohttp import web
 
 from app.core.journal.accept import JournalFullError
 from app.core.listener.auth import header_token
-from app.core.listener.body import (
-    BodyError,
-    Payload,
-    decode_body,
-    is_multipart,
-    raw_payload,
-    split_multipart,
-    too_large,
-)
+from app.core.listener.body import BodyError, prepare_payload, too_large
 from app.core.listener.commit import PushJob, PushOutcome
 from app.core.listener.http import answer
-from app.core.listener.push_intake import take_in
+from app.core.listener.push_intake import Intake, take_in
 from app.core.sources.devices import Device
 
 log = logging.getLogger(__name__)
@@ -81,8 +74,10 @@ class PushHandler:
             error = "unknown path; devices push to POST /push/<device-name>"
             raise Refused(404, {"error": error}, close=request.body_exists)
         device = await self._authorise(request, segments[1])
-        payload = await self._payload(request, device)
-        intake = await self._off_loop(take_in, device, payload, self.app.captures, self.app.devices)
+        raw = await self._payload(request, device)
+        intake = await self._off_loop(self._take_in, device, raw, request.headers)
+        if isinstance(intake, BodyError):
+            self._refuse_body(device, intake)
         if intake.job is None:
             assert intake.document is not None
             return intake.status, intake.document
@@ -121,7 +116,8 @@ class PushHandler:
         await asyncio.sleep(delay)
         raise Refused(status, {"error": why}, close=True)
 
-    async def _payload(self, request: web.BaseRequest, device: Device) -> Payload:
+    async def _payload(self, request: web.BaseRequest, device: Device) -> bytes:
+        """The body as sent (its size judged first; 100-continue answered)."""
         limit = self.app.max_body
         try:
             length = request.content_length
@@ -132,17 +128,22 @@ class PushHandler:
                 if expect.strip().lower() != "100-continue":
                     raise BodyError(417, f"Expect: {expect[:40]!r} is not supported")
                 await request.writer.write(CONTINUE)
-            raw = await self._read(request, limit)
-            encoding = request.headers.get("Content-Encoding")
-            content_type = request.headers.get("Content-Type", "application/octet-stream")
-            if encoding:
-                raw = await self._off_loop(decode_body, raw, encoding, limit)
-            if is_multipart(content_type):
-                return await split_multipart(raw, content_type, request.headers)
-            return raw_payload(raw, request.headers)
+            return await self._read(request, limit)
         except BodyError as exc:
-            self.app.devices.record_error(device.name, exc.message)
-            raise Refused(exc.status, {"error": exc.message}, close=exc.status != 415) from None
+            self._refuse_body(device, exc)
+
+    def _take_in(self, device: Device, raw: bytes, headers: Any) -> Intake | BodyError:
+        """Decode, split and read a body (on a worker thread: one hand-over per request)."""
+        try:
+            payload = prepare_payload(raw, headers, self.app.max_body)
+        except BodyError as exc:
+            return exc
+        return take_in(device, payload, self.app.captures, self.app.devices)
+
+    def _refuse_body(self, device: Device, error: BodyError) -> NoReturn:
+        self.app.devices.record_error(device.name, error.message)
+        close = error.status != 415
+        raise Refused(error.status, {"error": error.message}, close=close) from None
 
     async def _read(self, request: web.BaseRequest, limit: int) -> bytes:
         """The whole body within `limit` bytes and `body_timeout_s` seconds."""
