@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.journal.held import local_time
+from app.ui.plain_errors import DetailsLine
 from app.ui.tables import header_text
 from app.ui.workers import Worker, start
 
@@ -154,9 +155,7 @@ class HeldPanel(QWidget):
         self.summary = QLabel("No readings are held for a decision.")
         self.summary.setAccessibleName("Held values summary")
         self.summary.setWordWrap(True)
-        self.result = QLabel("")
-        self.result.setAccessibleName("Held values result")
-        self.result.setWordWrap(True)
+        self.result = DetailsLine("Held values result")  # an error's detail behind Details…
         self.model = HeldModel()
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -199,7 +198,9 @@ class HeldPanel(QWidget):
         path, zone = self.journal_file, self.zone
         worker = Worker(lambda _p, _c: load_held(path, zone))
         worker.signals.succeeded.connect(self.show_held)
-        worker.signals.failed.connect(lambda m: self.summary.setText(f"Not read: {m}"))
+        worker.signals.failed.connect(
+            lambda m: self.result.error(m, "The held readings could not be read")
+        )
         worker.signals.finished.connect(self._on_loader_finished)
         self._loader = start(worker)
         return worker
@@ -266,7 +267,7 @@ class HeldPanel(QWidget):
         path = self.journal_file
         worker = Worker(lambda _p, _c: decide(path, action, ids))
         worker.signals.succeeded.connect(lambda n: self._on_decided(action, int(n)))
-        worker.signals.failed.connect(lambda m: self.summary.setText(f"Not done: {m}"))
+        worker.signals.failed.connect(lambda m: self.result.error(m, "Not done"))
         worker.signals.finished.connect(self._on_decider_finished)
         self._decider = start(worker)
         self._update_buttons()
