@@ -69,8 +69,8 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     return columns
 
 
-class Known(NamedTuple):
-    """A checked identity: its target and what each of its readings carries."""
+class Channel(NamedTuple):
+    """A ReadingCreate's checked identity: its target and what each of its readings carries."""
 
     target: Target
     source_id: str
@@ -80,16 +80,16 @@ class Known(NamedTuple):
 
 
 MAX_CHECKED = 10_000
-CHECKED: dict[tuple[Any, ...], Known] = {}  # identities already checked (any thread, any body)
+CHECKED: dict[tuple[Any, ...], Channel] = {}  # identities already checked (any thread, any body)
 IDENTITY_KEYS = ("channelId", "channelImportId", "meterImportId", "observationTypeCode",
                  "unitCode", "channelIntervalInSeconds")  # fmt: skip
 
 
-def _read_objects(document: list[Any], name: str, columns: PointColumns) -> list[Known] | None:
+def _read_objects(document: list[Any], name: str, columns: PointColumns) -> list[Channel] | None:
     """Append every object's readings to `columns`; each object's identity (None: not the
     common shape). One loop, no call per reading: this is the listener's hot path."""
-    identities: dict[tuple[Any, ...], Known] = {}
-    used: list[Known] = []
+    identities: dict[tuple[Any, ...], Channel] = {}
+    used: list[Channel] = []
     times: dict[str, int] = {}
     match, keys = STRICT_TIME.fullmatch, IDENTITY_KEYS
     add_time, add_value = columns.time_ns.append, columns.value.append
@@ -100,13 +100,13 @@ def _read_objects(document: list[Any], name: str, columns: PointColumns) -> list
         identity = tuple(obj.get(k) for k in keys)
         if type(identity[0]) not in WHOLE_OR_NONE or type(identity[5]) not in WHOLE_OR_NONE:
             return None  # checked on every object: 1.0 or True would find the identity of 1
-        known = identities.get(identity)
-        if known is None:
+        channel = identities.get(identity)
+        if channel is None:
             checked = _checked(obj, number, identity)
             if checked is None:
                 return None
-            known = identities[identity] = checked
-        used.append(known)
+            channel = identities[identity] = checked
+        used.append(channel)
         items = obj.get("readings")
         if type(items) is not list:
             return None
@@ -132,50 +132,50 @@ def _read_objects(document: list[Any], name: str, columns: PointColumns) -> list
             add_value(float(value))
             add_note(note or None)
             add_origin(f"{name}:[{number}].readings[{j}].value")
-        _repeat(columns, known, len(items))
+        _repeat(columns, channel, len(items))
     return used
 
 
-def _checked(obj: dict[str, Any], number: int, identity: tuple[Any, ...]) -> Known | None:
+def _checked(obj: dict[str, Any], number: int, identity: tuple[Any, ...]) -> Channel | None:
     """The checked identity of one ReadingCreate (remembered across bodies), else None."""
-    known = CHECKED.get(identity) or _known(obj, number)
-    if known is not None:
+    channel = CHECKED.get(identity) or _channel(obj, number)
+    if channel is not None:
         if len(CHECKED) >= MAX_CHECKED:
             CHECKED.clear()
-        CHECKED[identity] = known  # a device names the same channels push after push
-    return known
+        CHECKED[identity] = channel  # a device names the same channels push after push
+    return channel
 
 
-def _repeat(columns: PointColumns, known: Known, count: int) -> None:
+def _repeat(columns: PointColumns, channel: Channel, count: int) -> None:
     """The identity columns of an object's `count` readings."""
-    columns.source_id.extend([known.source_id] * count)
-    columns.quantity.extend([known.quantity] * count)
-    columns.unit.extend([known.unit] * count)
-    columns.interval_s.extend([known.interval_s] * count)
+    columns.source_id.extend([channel.source_id] * count)
+    columns.quantity.extend([channel.quantity] * count)
+    columns.unit.extend([channel.unit] * count)
+    columns.interval_s.extend([channel.interval_s] * count)
 
 
-def _targets_by_object(used: list[Known]) -> dict[int, Target]:
+def _targets_by_object(used: list[Channel]) -> dict[int, Target]:
     """Each object's target for `_hints`: one per identity, unless identities conflict.
 
     Objects of one identity give equal hints, so the first stands for all of
     them. When two identities name one (source, quantity), `_hints` names every
     object that follows the first: then each object gets its own target.
     """
-    firsts: dict[int, tuple[int, Known]] = {}  # one per identity (the same Known object)
-    for number, known in enumerate(used):
-        firsts.setdefault(id(known), (number, known))
+    firsts: dict[int, tuple[int, Channel]] = {}  # one per identity (the same Channel object)
+    for number, channel in enumerate(used):
+        firsts.setdefault(id(channel), (number, channel))
     if len({(k.source_id, k.quantity) for _, k in firsts.values()}) == len(firsts):
         return {n: k.target for n, k in firsts.values()}  # no conflict: no path is named
-    return {n: replace(known.target, path=f"[{n}]") for n, known in enumerate(used)}
+    return {n: replace(channel.target, path=f"[{n}]") for n, channel in enumerate(used)}
 
 
-def _known(obj: Any, number: int) -> Known | None:
+def _channel(obj: Any, number: int) -> Channel | None:
     """A ReadingCreate's identity checked, with what its readings carry; else None."""
     target = _target(obj, number)
     if target is None:
         return None
     quantity = target.quantity
-    return Known(target, target.source_id, quantity, target.unit or quantity, target.interval_s)
+    return Channel(target, target.source_id, quantity, target.unit or quantity, target.interval_s)
 
 
 def _target(obj: Any, number: int) -> Target | None:
