@@ -52,6 +52,19 @@ class Chunk:
             )
 
 
+def column_at(batch: pa.RecordBatch, index: int) -> Any:
+    """The Arrow column of header position `index` (read as `c<index>`).
+
+    Raises:
+        KeyError: the column was not among those read (Arrow's -1 would
+            otherwise hand back the last column, silently the wrong one).
+    """
+    found = batch.schema.get_field_index(f"c{index}")
+    if found < 0:
+        raise KeyError(f"column {index + 1} was not read from the file")
+    return batch.column(found)
+
+
 def trimmed(column: Any) -> Any:
     """A string column with surrounding spaces removed and empty cells null."""
     text = pc.utf8_trim_whitespace(column.cast(pa.string()))

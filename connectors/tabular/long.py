@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from connectors.base import Problem, ProblemKind, ReadingBatch
 from connectors.tabular import cells
-from connectors.tabular.cells import Chunk, DateParser
+from connectors.tabular.cells import Chunk, DateParser, column_at
 from connectors.tabular.clock import first_occurrence, open_rows, place_long
 from connectors.tabular.dates import DATETIME_FORMATS, HALF_HOUR_NS
 from connectors.tabular.gaps import GapNotes
@@ -86,10 +86,6 @@ class LongReader:
     def __post_init__(self) -> None:
         self.notes = GapNotes(self.file)
 
-    def column(self, batch: pa.RecordBatch, index: int) -> Any:
-        """The Arrow column of header position `index`."""
-        return batch.column(batch.schema.get_field_index(f"c{index}"))
-
     def convert(self, batch: pa.RecordBatch, chunk: Chunk) -> ReadingBatch:
         """Readings of one chunk of rows (with the rows carried from the chunk before)."""
         plan = self.plan
@@ -100,7 +96,7 @@ class LongReader:
         rows = Rows(
             ids,
             self._stamps(batch, chunk),
-            cells.numbers(self.column(batch, plan.value_index), chunk, value_label),
+            cells.numbers(column_at(batch, plan.value_index), chunk, value_label),
             estimated,
             missing,
             chunk.lines,
@@ -114,9 +110,9 @@ class LongReader:
     def _ids(self, batch: pa.RecordBatch, chunk: Chunk) -> tuple[Any, Any]:
         """(source id, quantity or None) of each row; a units column (e.g. Channel Type)
         gives the quantity and, for some words, a suffix of the source id."""
-        ids = cells.large(cells.trimmed(self.column(batch, self.plan.id_index)))
+        ids = cells.large(cells.trimmed(column_at(batch, self.plan.id_index)))
         if self.plan.label_index is not None:  # the site names the layout declares
-            found = cells.channel_labels(ids, self.column(batch, self.plan.label_index))
+            found = cells.channel_labels(ids, column_at(batch, self.plan.label_index))
             self.labels = found | self.labels
         has_id = np.flatnonzero(pc.is_valid(ids).to_numpy(zero_copy_only=False))
         self.rows_with_id += len(has_id)
@@ -126,7 +122,7 @@ class LongReader:
             self.notes.mangled_distinct(ids, chunk.lines)
         if self.plan.units_index is None:
             return ids, None
-        units = self.column(batch, self.plan.units_index)
+        units = column_at(batch, self.plan.units_index)
         quantity, suffix = cells.units_and_suffixes(units, self.plan)
         empty = pa.scalar("", pa.large_string())
         return cells.large(pc.binary_join_element_wise(ids, suffix, empty)), quantity
@@ -165,7 +161,7 @@ class LongReader:
     def _stamps(self, batch: pa.RecordBatch, chunk: Chunk) -> np.ndarray[Any, Any]:
         plan = self.plan
         label = plan.labels[plan.date_index]
-        text = cells.trimmed(self.column(batch, plan.date_index))
+        text = cells.trimmed(column_at(batch, plan.date_index))
         if self.dates.fmt is None:
             self.dates.fmt = _guess(text.drop_null().to_pylist()[:200])
         parsed = pd.to_datetime(text.to_pandas(), format=self.dates.fmt, errors="coerce")
@@ -180,7 +176,7 @@ class LongReader:
         if self.plan.long_flag_index is None:
             n = batch.num_rows
             return np.zeros(n, bool), np.zeros(n, bool)
-        return cells.flag_codes(self.column(batch, self.plan.long_flag_index))
+        return cells.flag_codes(column_at(batch, self.plan.long_flag_index))
 
     def _localize(
         self, start: Any, ids: Any, ok: Any, chunk: Chunk, final: bool

@@ -23,6 +23,7 @@ from connectors.tabular.cells import (
     Chunk,
     DateParser,
     channel_labels,
+    column_at,
     flag_codes,
     large,
     numbers,
@@ -63,15 +64,11 @@ class WideReader:
     def __post_init__(self) -> None:
         self.gaps = GapNotes(self.file)
 
-    def column(self, batch: pa.RecordBatch, index: int) -> Any:
-        """The Arrow column of header position `index`."""
-        return batch.column(batch.schema.get_field_index(f"c{index}"))
-
     def convert(self, batch: pa.RecordBatch, chunk: Chunk) -> ReadingBatch:
         """Readings of one chunk of rows."""
-        ids = large(trimmed(self.column(batch, self.plan.id_index)))
+        ids = large(trimmed(column_at(batch, self.plan.id_index)))
         date_label = self.plan.labels[self.plan.date_index]
-        date_cells = self.column(batch, self.plan.date_index)
+        date_cells = column_at(batch, self.plan.date_index)
         codes, days = self.dates.parse(date_cells, chunk, date_label)
         filled_days = np.where(np.isnat(days), np.datetime64(0, "D"), days)
         if not len(filled_days):  # no date at all (blank or footer lines): a stand-in, never used
@@ -94,7 +91,7 @@ class WideReader:
         frame, encodings = _assemble(parts, chunk, self.file, self.plan)
         info: dict[str, Any] = {"string_codes": encodings} if encodings else {}
         if self.plan.label_index is not None:  # the site names the layout declares
-            info["labels"] = channel_labels(ids, self.column(batch, self.plan.label_index))
+            info["labels"] = channel_labels(ids, column_at(batch, self.plan.label_index))
         return ReadingBatch(frame, chunk.problems, info)
 
     def _count_rows(self, has_id: Any, chunk: Chunk, ids: Any) -> None:
@@ -134,12 +131,12 @@ class WideReader:
         n = batch.num_rows
         if self.plan.row_flag_index is None:
             return np.zeros(n, bool), np.zeros(n, bool)
-        return flag_codes(self.column(batch, self.plan.row_flag_index))
+        return flag_codes(column_at(batch, self.plan.row_flag_index))
 
     def _units(self, batch: pa.RecordBatch) -> tuple[Any, Any]:
         if self.plan.units_index is None:
             return None, None
-        return units_and_suffixes(self.column(batch, self.plan.units_index), self.plan)
+        return units_and_suffixes(column_at(batch, self.plan.units_index), self.plan)
 
     def _matrix(
         self, batch: pa.RecordBatch, chunk: Chunk, block: list[ValueColumn]
@@ -148,9 +145,9 @@ class WideReader:
         values = np.empty((n, width), dtype="float64")
         estimated = np.zeros((n, width), dtype=bool)
         for j, col in enumerate(block):
-            values[:, j] = numbers(self.column(batch, col.index), chunk, col.label)
+            values[:, j] = numbers(column_at(batch, col.index), chunk, col.label)
             if col.flag_index is not None:
-                est, missing = flag_codes(self.column(batch, col.flag_index))
+                est, missing = flag_codes(column_at(batch, col.flag_index))
                 estimated[:, j] = est
                 values[missing, j] = np.nan
         slots = np.array([v.slot for v in block], dtype="int64")
