@@ -89,37 +89,35 @@ class _ReadingItems:
         self.times = format_times(label_times(frame, label))
         self.values = frame["value"].to_numpy(dtype="float64").tolist()
         self.estimated = frame["estimated"].to_numpy(dtype="bool").tolist()
-        self.notes = frame["note"].tolist()
+        notes = frame["note"]
+        self.noted = notes.notna().to_numpy() & (notes.fillna("") != "").to_numpy(dtype=bool)
+        self.notes = notes.tolist()
 
     def between(self, start: int, stop: int) -> list[dict[str, Any]]:
         """The Reading objects of rows `start` … `stop` - 1."""
-        items: list[dict[str, Any]] = []
-        for row in range(start, stop):
-            item: dict[str, Any] = {
-                "time": self.times[row],
-                "value": self.values[row],
-                "estimated": self.estimated[row],
-            }
-            note = self.notes[row]
-            if isinstance(note, str) and note:
-                item["note"] = note
-            items.append(item)
+        at = slice(start, stop)
+        rows = zip(self.times[at], self.values[at], self.estimated[at], strict=True)
+        items = [{"time": t, "value": v, "estimated": e} for t, v, e in rows]
+        for row in np.flatnonzero(self.noted[start:stop]).tolist():
+            items[row]["note"] = self.notes[start + row]
         return items
 
 
 def _runs(ordered: pd.DataFrame) -> Iterator[tuple[dict[str, Any], int, int]]:
     """The group key and row span of each run of equal `GROUP_KEYS` in a sorted frame."""
-    columns = []
+    count = len(ordered)
+    changes = np.arange(count) == 0
     for name in GROUP_KEYS:
-        missing = ordered[name].isna().to_numpy().tolist()
-        values = ordered[name].tolist()
-        columns.append([None if gone else v for v, gone in zip(values, missing, strict=True)])
-    keys = list(zip(*columns, strict=True))
-    start = 0
-    for row in range(1, len(keys) + 1):
-        if row == len(keys) or keys[row] != keys[start]:
-            yield dict(zip(GROUP_KEYS, keys[start], strict=True)), start, row
-            start = row
+        codes = pd.factorize(ordered[name], use_na_sentinel=False)[0]  # a missing key: a code
+        changes[1:] |= codes[1:] != codes[:-1]
+    starts = np.flatnonzero(changes)
+    firsts = ordered.iloc[starts]
+    keys = [{n: None for n in GROUP_KEYS} for _ in starts]  # a missing key value is None
+    for n in GROUP_KEYS:
+        for key, value, gone in zip(keys, firsts[n].tolist(), firsts[n].isna(), strict=True):
+            key[n] = None if gone else value
+    stops = [*starts[1:].tolist(), count]
+    yield from zip(keys, starts.tolist(), stops, strict=True)
 
 
 def _reading_create(
