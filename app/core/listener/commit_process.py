@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -171,9 +172,15 @@ class CommitProcess:
 def child_main(
     conn: Connection, journal_path: str, registers_path: str, max_bytes: int, retention: float
 ) -> None:
-    """The child's loop: groups in, one answer per job out, until None or end-of-file."""
+    """The child's loop: groups in, one answer per job out, until None or end-of-file.
+
+    Ctrl-C reaches the child too (the terminal signals the whole process
+    group): it is ignored here; the parent stops the child in order.
+    """
     from app.core.journal.store import Journal
     from app.core.sources.register_store import RegisterStore
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     try:
         journal = Journal(Path(journal_path), max_bytes=max_bytes, retention_days=retention)
