@@ -137,6 +137,7 @@ def test_connect_drop_map_send_break_the_key_and_fix_it(
         _until_row(qtbot, window, "uk-hh", lambda r: r.get("State") == "up to date")
         assert _row(window, "uk-hh")["Last error"] == ""
         assert "refused" not in window.connection_label.text()
+        assert not window.banner.isVisible()  # the pause it told of is over
     finally:
         services.stop()
 

@@ -217,6 +217,8 @@ class MainWindow(QMainWindow):
         self.update_connection_label(state.paused, state.detail)
         if state.paused and state.paused != self._pause_shown:
             self.banner.say(state.paused, error=True, details=state.detail)
+        elif not state.paused and self._pause_shown and self.banner.text() == self._pause_shown:
+            self.banner.hide()  # delivery goes on again: the pause is no longer true
         self._pause_shown = state.paused
         return snap
 
