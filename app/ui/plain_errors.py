@@ -84,6 +84,51 @@ def plain_and_details(message: str, what: str = "") -> tuple[str, str]:
     return f"{lead}; Details… says why.", message
 
 
+NOT_FOUND = re.compile(
+    r"^(?P<what>ESA channel|Channel|Meter|Data point) with (?P<field>\w+) '?(?P<id>[^'\r\n]*?)'? "
+    r"not found\.?$",
+    re.I,
+)
+IDS_NAMED = 3
+
+
+def plain_refusals(reasons: list[str], count: int) -> tuple[str, str]:
+    """(one plain sentence, EnergyCAP's own words) for `count` refused readings.
+
+    EnergyCAP names what it could not find ("Meter with meterImportId '22…' not
+    found", one reason per meter); those become one sentence naming the ids and
+    what to do. Any other reason goes through `plain_and_details`.
+    """
+    distinct = list(dict.fromkeys(r.strip() for r in reasons if r and r.strip()))
+    lead = f"EnergyCAP refused {count:,} reading(s)"
+    details = "\n".join(distinct)
+    missing: dict[tuple[str, bool], list[str]] = {}
+    for reason in distinct:
+        found = NOT_FOUND.match(reason)
+        if found is None:
+            plain, technical = plain_and_details(reason, lead)
+            return plain, details if (technical or len(distinct) > 1) else ""
+        missing.setdefault(_thing(found), []).append(found["id"])
+    if not missing:
+        return f"{lead}.", ""
+    (what, by_import_id), ids = next(iter(missing.items()))
+    many = "s" if len(ids) > 1 else ""
+    thing = f"{what}{many} with the import id{many}" if by_import_id else f"{what}{many}"
+    more = f" and {len(ids) - IDS_NAMED} more" if len(ids) > IDS_NAMED else ""
+    them = "them" if many else "it"
+    plain = (
+        f"{lead}: it has no {thing} {', '.join(ids[:IDS_NAMED])}{more}. "
+        f"Map {them} (Mapping) or add {them} in EnergyCAP."
+    )
+    return plain, details
+
+
+def _thing(found: re.Match[str]) -> tuple[str, bool]:
+    """What EnergyCAP did not find ("meter", "ESA channel"), and whether by its import id."""
+    what = found["what"].lower().replace("esa ", "ESA ")
+    return what, found["field"].lower() not in ("channelid", "esachannelid")
+
+
 def _first_sentence(text: str) -> str:
     line = text.splitlines()[0].strip()
     found = re.match(r"(.+?[.!?])(\s|$)", line)

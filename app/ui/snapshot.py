@@ -1,4 +1,4 @@
-"""What the dashboard shows, read from the journal and the job store (no Qt here).
+"""What the dashboard shows, read from the journal and the job store (no widgets here).
 
 Each piece is optional: when the journal or the job store is missing (not set
 up yet, or not part of this build), the snapshot says so instead of guessing.
@@ -28,7 +28,8 @@ class SourceRow:
     pending: int = 0
     delivered: int = 0
     rejected: int = 0
-    last_error: str = ""
+    last_error: str = ""  # an error only, in plain words
+    error_details: str = ""  # the technical words behind it (EnergyCAP's own), for Details…
 
 
 @dataclass
@@ -89,17 +90,23 @@ def _read_jobs(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:
         return
     try:
         from app.core.pulls.jobs import JobStore
+        from app.ui.plain_errors import plain_and_details  # its words only: no widget
 
         for job in JobStore(path).list():
             state = "paused" if job.paused else (job.last_status or "waiting for first run")
+            # Only failures are errors ("waiting for a file" is a state, not an error).
+            failed = job.last_status == "failed"
+            plain, details = plain_and_details(job.last_message or "")
+            if details:  # technical words: say what failed, in plain words
+                plain, details = plain_and_details(details, "The last run failed")
             rows[job.name] = SourceRow(
                 name=job.name,
                 connector=job.kind,
                 state=state,
                 last_data=when(job.last_end),
                 next_run="paused" if job.paused else when(job.next_run),
-                # Only failures are errors ("waiting for a file" is a state, not an error).
-                last_error=(job.last_message or "") if job.last_status == "failed" else "",
+                last_error=plain if failed else "",
+                error_details=details if failed else "",
             )
     except Exception as exc:  # a broken store must not take the dashboard down
         log.warning("job store %s unreadable: %s", path, exc)
@@ -135,15 +142,17 @@ def _last_received(journal: Any) -> dict[str, float]:
 
 
 def _explain_refusals(rows: dict[str, SourceRow], dead: list[dict[str, Any]]) -> None:
-    """Give sources with refused readings a plain last error (the first reason)."""
-    reasons: dict[str, str] = {}
+    """Give sources with refused readings a last error in plain words (EnergyCAP's behind)."""
+    from app.ui.plain_errors import plain_refusals  # its words only: no widget is made here
+
+    reasons: dict[str, list[str]] = {}
     for letter in dead:
-        reasons.setdefault(str(letter.get("source")), str(letter.get("reason") or "no reason"))
-    for name, reason in reasons.items():
+        reasons.setdefault(str(letter.get("source")), []).append(str(letter.get("reason") or ""))
+    for name, said in reasons.items():
         row = rows.get(name)
         if row is not None and not row.last_error:
-            text = f"EnergyCAP refused {row.rejected} reading(s): {reason}"
-            rows[name] = _with(row, last_error=text)
+            plain, details = plain_refusals(said, row.rejected)
+            rows[name] = _with(row, last_error=plain, error_details=details)
 
 
 def _merge_status(
@@ -199,7 +208,10 @@ def with_delivery(snap: Snapshot, problem: str, *, paused: bool) -> Snapshot:
     for row in snap.sources:
         if row.pending and row.state not in ("failed", "paused"):
             state = PAUSED if paused else NOT_CONNECTED
-            row = _with(row, state=state, last_error=problem if paused else row.last_error)
+            if paused:
+                row = _with(row, state=state, last_error=problem, error_details="")
+            else:
+                row = _with(row, state=state)
         rows.append(row)
     snap.sources = rows
     return snap

@@ -128,3 +128,35 @@ def test_log_viewer_shows_the_log_file(qtbot: QtBot, context: AppContext) -> Non
     assert "host unreachable" in text
     assert "a routine line" not in text
     assert window.log_viewer.path == path
+
+
+def test_last_error_is_in_plain_words_with_energycaps_behind_details(
+    qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap
+) -> None:
+    refused = {"site-c": pd.concat([_readings("MPAN-X", 2), _readings("MPAN-Y", 2)])}
+    assert _deliver(context, energycap, refused).rejected == 4
+    store = JobStore(context.jobs_file)
+    now = datetime.now(UTC)
+    store.save("sftp-inbox", "sftp", {}, timedelta(minutes=30), now)
+    store.record_run("sftp-inbox", now, now, JobOutcome(ok=True, message="waiting for a file"))
+    window = _window(qtbot, context)
+    with qtbot.waitSignal(window.snapshot_shown, timeout=10_000):
+        window.refresh()
+    table = window.sources.table
+    rows = {table.item(r, 0).text(): r for r in range(table.rowCount())}
+    said = table.item(rows["site-c"], 8).text()
+    assert said == (
+        "EnergyCAP refused 4 reading(s): it has no meters with the import ids MPAN-X, MPAN-Y. "
+        "Map them (Mapping) or add them in EnergyCAP."
+    )
+    assert "meterImportId" not in said  # EnergyCAP's words wait behind Details…
+    assert table.item(rows["sftp-inbox"], 8).text() == ""  # only errors: a wait is a state
+    table.selectRow(rows["sftp-inbox"])
+    assert not window.sources.details_button.isEnabled()
+    table.selectRow(rows["site-c"])
+    assert window.sources.details_button.isEnabled()
+    box = window.sources.show_details()
+    assert box is not None and box.text() == said
+    assert "Meter with meterImportId 'MPAN-X' not found" in box.detailedText()
+    assert "MPAN-Y" in box.detailedText()
+    box.close()

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.pulls.jobs import JobOutcome
 from app.ui.context import API_KEY_SECRET, AppContext
-from app.ui.plain_errors import plain_and_details
+from app.ui.plain_errors import plain_and_details, plain_refusals
 from app.ui.preview.window import PreviewWindow
 from app.ui.window.main_window import MainWindow
 from app.ui.wizards.source_wizard import DESTINATION, SourceWizard
@@ -109,3 +109,12 @@ def test_the_wizards_key_test_says_a_refused_key_plainly_with_details(
     )
     assert page.result.details_button.isVisible() and page.result.details
     assert "Details" not in page.result.text() and "not-the-key" not in page.result.details
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=80), max_size=6), st.integers(0, 10**6))
+def test_refusal_reasons_always_give_one_sentence_never_raise(reasons: list[str], n: int) -> None:
+    plain, details = plain_refusals(reasons, n)
+    assert plain.startswith(f"EnergyCAP refused {n:,} reading(s)")
+    assert len(plain.splitlines()) == 1
+    assert details == "" or all(r.strip() in details for r in reasons)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.plain_errors import show_details_box
 from app.ui.snapshot import PAUSED, Snapshot, SourceRow, when
 from app.ui.tables import fit_columns, make_table
 from app.ui.window.first_run import FirstRunChecklist
@@ -138,6 +140,19 @@ class SourcesPanel(QWidget):
             button.clicked.connect(lambda _c=False, s=slot: s())
             buttons.addWidget(button)
             self.actions_by_name[key], self.buttons_by_name[key] = action, button
+        self.details_button = QPushButton("De&tails…")
+        self.details_button.setAccessibleName("Details of the selected source's last error")
+        self.details_button.setToolTip("What EnergyCAP or the source said, in its own words")
+        self.details_button.clicked.connect(self.show_details)
+        buttons.addWidget(self.details_button)
+
+    def show_details(self) -> QMessageBox | None:
+        """The selected source's last error with its technical words (EnergyCAP's own)."""
+        row = self.selected()
+        if row is None or not row.error_details:
+            return None
+        self.details_box = show_details_box(self, row.last_error, row.error_details)
+        return self.details_box
 
     # --- the selected source ---------------------------------------------------------
     def selected(self) -> SourceRow | None:
@@ -174,6 +189,7 @@ class SourcesPanel(QWidget):
         for key, on in enabled.items():
             self.actions_by_name[key].setEnabled(on)
             self.buttons_by_name[key].setEnabled(on)
+        self.details_button.setEnabled(row is not None and bool(row.error_details))
         text = "Res&ume" if paused else "&Pause"
         self.actions_by_name["pause"].setText(text)
         self.buttons_by_name["pause"].setText(text)
@@ -255,7 +271,10 @@ class SourcesPanel(QWidget):
                 self.table.item(number, REJECTED_COLUMN).setBackground(AMBER)
             if source.last_error:
                 self.table.item(number, ERROR_COLUMN).setForeground(QColor(215, 50, 40))
-                self.table.item(number, ERROR_COLUMN).setToolTip(source.last_error)
+                tip = f"{source.last_error}\n\nDetails…: {source.error_details}"
+                self.table.item(number, ERROR_COLUMN).setToolTip(
+                    tip if source.error_details else source.last_error
+                )
         fit_columns(self.table)
         if chosen is not None:
             self.select(chosen.name)
@@ -284,6 +303,7 @@ def fold_job_rows(rows: list[SourceRow]) -> list[SourceRow]:
             delivered=row.delivered,
             rejected=row.rejected,
             last_error=job.last_error or row.last_error,
+            error_details=job.error_details if job.last_error else row.error_details,
         )
         del folded[row.name]
     return [folded[name] for name in sorted(folded)]
