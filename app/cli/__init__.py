@@ -2,9 +2,10 @@
 
 Each sub-command lives in its own module under `app.cli` and exposes
 ``register(subparsers, common)``; `COMMAND_MODULES` lists them in help order.
-`COMMAND_OF` says which module registers which command, so that running one
-command imports only its module (start-up stays short: `convert` does not load
-the journal, delivery, SFTP ...); `--help` and unknown words import them all.
+`COMMAND_WORDS` says which command words each module registers (`COMMAND_OF`
+looks a word's module up), so that running one command imports only its module
+(start-up stays short: `convert` does not load the journal, delivery, SFTP ...);
+`--help` and unknown words import them all.
 
 Exit codes: 0 everything delivered or written; 1 some readings held back or
 rejected (each listed with its reason); 2 usage, configuration,
@@ -27,22 +28,19 @@ EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_ERROR = 2
 
-# command word -> the module that registers it, in help order (a word missing here still
-# works, slower: every module is imported to find it)
-COMMAND_OF: dict[str, str] = {
-    "gui": "app.cli.gui.command",
-    "convert": "app.cli.convert_cmd",
-    "send": "app.cli.convert_cmd",
-    "deliver": "app.cli.journal.commands",
-    "status": "app.cli.journal.commands",
-    "replay": "app.cli.journal.commands",
-    "held": "app.cli.journal.commands",
-    "pull": "app.cli.pull.commands",
-    "jobs": "app.cli.pull.commands",
-    "device": "app.cli.device_cmd",
-    "serve": "app.cli.device_cmd",
+# command module -> the command words it registers, in help order (a word missing here
+# still works, slower: every module is imported to find it)
+COMMAND_WORDS: dict[str, tuple[str, ...]] = {
+    "app.cli.gui.command": ("gui",),
+    "app.cli.convert_cmd": ("convert", "send"),
+    "app.cli.journal.commands": ("deliver", "status", "replay", "held"),
+    "app.cli.pull.commands": ("pull", "jobs"),
+    "app.cli.device_cmd": ("device", "serve"),
 }
-COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMAND_OF.values()))
+COMMAND_MODULES: tuple[str, ...] = tuple(COMMAND_WORDS)
+COMMAND_OF: dict[str, str] = {
+    word: module for module, words in COMMAND_WORDS.items() for word in words
+}
 
 
 class UsageError(Exception):
