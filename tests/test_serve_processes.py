@@ -21,9 +21,9 @@ import requests
 from app.core.journal.views import JournalViews
 from app.core.paths import resolve_paths
 from tests.fakes.energycap import FakeEnergyCap
-from tests.test_serve import SENSOR, SETTINGS, Server, cli, fake, free_port
+from tests.test_serve import SENSOR, SETTINGS, Server, cli, fake, free_port, no_orphans
 
-__all__ = ["fake"]  # the fixture, used by name
+__all__ = ["fake", "no_orphans"]  # fixtures: the fake EnergyCAP; no serve left running
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -86,6 +86,7 @@ def test_ctrl_c_stops_serve_and_its_children_with_nothing_acknowledged_lost(
         acknowledged += answer.json()["received"]
     os.killpg(server.process.pid, signal.SIGINT)  # Ctrl-C: every process of the group
     out, _ = server.process.communicate(timeout=60)
+    server.log.close()
     assert server.process.returncode == 0 and "stopped" in out
     logged = "".join(log.read_text() for log in home.glob("serve-*.log"))
     assert "Traceback" not in logged and "KeyboardInterrupt" not in logged, logged[-2000:]
