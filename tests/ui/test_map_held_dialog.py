@@ -38,6 +38,7 @@ class Held:
     held: HeldPushes
     journal: Journal
     committer: PushCommitter
+    connector: str = ""
 
     def send(self) -> object:
         def commit(job: PushJob) -> None:
@@ -62,7 +63,7 @@ def held(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Held]:
         assert answer.status == 202
     journal = Journal(tmp_path / "journal.sqlite3")
     registers = RegisterStore(tmp_path / "registers.sqlite3")
-    yield Held(HeldPushes(devices, captures), journal, PushCommitter(journal, registers))
+    yield Held(HeldPushes(devices, captures), journal, PushCommitter(journal, registers), connector)
     registers.close()
     journal.close()
 
@@ -81,7 +82,10 @@ def test_clicking_the_parts_previews_every_held_body_then_saves_and_sends(
     dialog.resize(1366, 720)
     dialog.show()
     assert "2 pushes from gw are held" in dialog.intro.text()
-    assert dialog.problem.text().startswith("Why it was held: ")
+    gist = {"episensor": "no points array", "aculink810": "not an Accuenergy message",
+            "readings": "JSON, but not a Readings API body"}  # fmt: skip
+    assert dialog.problem.text() == f"Why it was held: {gist[held.connector]}."
+    assert dialog.problem.details.startswith(gist[held.connector])  # the rest behind Details…
     pick(dialog, qtbot, "data.records", "points")
     pick(dialog, qtbot, "data.records.0.ts", "time")
     pick(dialog, qtbot, "data.records.0.kwh", "value")
@@ -165,3 +169,27 @@ def test_the_main_windows_row_counts_held_pushes_and_opens_the_dialog(
     qtbot.addWidget(dialog)
     assert "3 pushes from gw are held" in dialog.intro.text()
     dialog.reject()
+
+
+def test_a_mapping_refused_or_unreadable_is_said_plainly_and_the_dialog_stays(
+    qtbot: QtBot, held: Held
+) -> None:
+    dialog = MapHeldDialog(held.held, "gw", send=held.send)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    pick(dialog, qtbot, "data.records", "points")
+    pick(dialog, qtbot, "data.records.0.ts", "time")
+    pick(dialog, qtbot, "data.records.0.kwh", "value")
+    pick(dialog, qtbot, "sensor.serial", "id")
+    qtbot.waitUntil(lambda: dialog.preview.readings.rowCount() == 3, timeout=5000)
+    assert not dialog.error.isVisible()
+    held.held.devices.remove("gw")  # removed meanwhile (another window, the CLI)
+    dialog.refresh_preview()
+    assert dialog.error.isVisible()
+    assert dialog.error.text() == (
+        "The held pushes cannot be read with this mapping: no device named 'gw' (known: none)"
+    )
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()  # not saved: the dialog stays with the mapping as it was
+    assert dialog.error.text().startswith("The mapping was not saved: no device named 'gw'")
+    assert dialog.error.label.styleSheet()  # in red

@@ -13,6 +13,7 @@ the given `send` on a worker (the replay into the journal).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,7 @@ from app.core.listener.held import HeldPushes
 from app.ui.buttons import ButtonRow, Role, Standard, beside, button
 from app.ui.captures.body_view import BodyView
 from app.ui.captures.readings_table import HeldReadingsTable
+from app.ui.plain_errors import DetailsLine
 from app.ui.workers import Worker, start
 from connectors.push.mapped import point_path, points_pattern
 
@@ -104,8 +106,7 @@ class MapHeldDialog(QDialog):
             self.body_choice.addItem(f"#{info.id}  {info.received_at}  {info.name}  {info.size} B")
         self.body_choice.currentIndexChanged.connect(self._on_body_currentIndexChanged)
         layout.addWidget(self.body_choice)
-        self.problem = QLabel()
-        self.problem.setWordWrap(True)
+        self.problem = DetailsLine("Why it was held")
         layout.addWidget(self.problem)
         split = QSplitter(Qt.Orientation.Vertical)
         top = QSplitter(Qt.Orientation.Horizontal)
@@ -120,6 +121,9 @@ class MapHeldDialog(QDialog):
         split.addWidget(self.preview)
         split.setSizes([330, 290])
         layout.addWidget(split, 1)
+        self.error = DetailsLine("Problem")  # a failure in plain words, its detail behind Details…
+        self.error.hide()
+        layout.addWidget(self.error)
         self.buttons = ButtonRow()
         self.save_button = self.buttons.add("&Save", Role.AcceptRole, self._on_save_clicked)
         self.send_button = self.buttons.add(
@@ -179,11 +183,14 @@ class MapHeldDialog(QDialog):
 
     def _on_body_currentIndexChanged(self, index: int) -> None:
         if not self.bodies:
-            self.problem.setText("No push is held for this device.")
+            self.problem.say("No push is held for this device.")
             return
         capture = self.bodies[max(index, 0)]
         self.view.show_body(capture.body)
-        self.problem.setText(f"Why it was held: {capture.info.reason[:300]}")
+        reason = capture.info.reason.strip()
+        first = re.split(r"[:;(]", reason, maxsplit=1)[0].strip() or "no reason given"
+        # the gist here; the reader's own words (keys found, options to set) behind Details…
+        self.problem.say(f"Why it was held: {first}.", details="" if first == reason else reason)
         if self.view.is_csv and not self.fields["points"].text():
             self.refresh_preview()
 
@@ -226,8 +233,9 @@ class MapHeldDialog(QDialog):
         try:
             results = self.held.preview(self.device, mapping)
         except Exception as exc:  # a bad zone or format: say so, keep the dialog
-            self.summary.setText(f"Not read: {exc}")
+            self._failed(str(exc), "The held pushes cannot be read with this mapping")
             return
+        self.error.hide()
         self.preview.show_results(results)
 
     def save(self) -> bool:
@@ -237,7 +245,7 @@ class MapHeldDialog(QDialog):
         try:
             self.held.save_mapping(self.device, self.mapping())
         except DeviceError as exc:
-            self.summary.setText(f"Not saved: {exc}")
+            self._failed(str(exc), "The mapping was not saved")
             return False
         self.mapping_saved.emit(self.mapping())
         return True
@@ -252,10 +260,16 @@ class MapHeldDialog(QDialog):
         send = self._send
         worker = Worker(lambda _p, _c: send())
         worker.signals.succeeded.connect(self._on_sent)
-        worker.signals.failed.connect(lambda m: self.summary.setText(f"Not sent: {m}"))
+        worker.signals.failed.connect(lambda m: self._failed(m, "The held pushes were not sent"))
         self.send_button.setEnabled(False)
         self.summary.setText("Sending the held pushes…")
         self._worker = start(worker)
+
+    def _failed(self, message: str, what: str) -> None:
+        """Say what failed in one plain sentence (the technical words behind Details…)."""
+        self.error.error(message, what)
+        self.error.show()
+        self.send_button.setEnabled(self._send is not None)
 
     def _on_sent(self, report: Any) -> None:
         self._worker = None
