@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.cli import UsageError
 from app.cli.loading import energycap_client, load_home, mapping_of, time_label_of
-from app.cli.source_options import CONNECTOR_OPTIONS, METAVARS, connector_options
+from app.cli.source_options import add_connector_options, connector_options
 
 if TYPE_CHECKING:  # imported where used: `meterbridge --help` and `convert` start fast
     from app.core.paths import AppPaths
@@ -50,18 +50,7 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
         "--connector", default="auto", metavar="ID|auto",
         help="connector id (default auto: the best sniffer for each file)",
     )  # fmt: skip
-    group = parser.add_argument_group("connector options")
-    for flag, key, text, kind in CONNECTOR_OPTIONS:
-        metavar = "COLUMN" if key.endswith("_column") else METAVARS.get(key, key.upper())
-        group.add_argument(flag, dest=f"opt_{key}", type=kind, metavar=metavar, help=text)
-    group.add_argument(
-        "--source-label", dest="opt_source_label", choices=("end", "start"),
-        help="what the file's times mark (default end)",
-    )  # fmt: skip
-    group.add_argument(
-        "--accept-ambiguous-days", dest="opt_accept_ambiguous_days", action="store_true",
-        default=None, help="UK HH: accept clock-change days whose layout is ambiguous",
-    )  # fmt: skip
+    add_connector_options(parser.add_argument_group("connector options"))
     parser.add_argument(
         "--time-label", choices=("end", "start"),
         help="what EnergyCAP's reading time marks (default: the setting, end)",

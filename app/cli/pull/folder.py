@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.cli import UsageError
 from app.cli.pull.common import run_intake, save_job, saved_config, shared_options
-from app.cli.source_options import CONNECTOR_OPTIONS, METAVARS, connector_options
+from app.cli.source_options import add_connector_options, connector_options
 
 if TYPE_CHECKING:
     from app.core.paths import AppPaths
@@ -51,29 +51,9 @@ def register_folder(kinds: Any, common: argparse.ArgumentParser) -> None:
         metavar="S",
         help="leave files changed in the last S seconds for the next run",
     )
-    _connector_options(parser.add_argument_group("connector options (saved with the job)"))
+    add_connector_options(parser.add_argument_group("connector options (saved with the job)"))
     shared_options(parser, secret=False)
     parser.set_defaults(func=run_pull_folder)
-
-
-def _connector_options(group: Any) -> None:
-    """`convert`'s connector options (``--layout``, ``--id-column`` ...), same names and keys."""
-    for flag, key, text, kind in CONNECTOR_OPTIONS:
-        metavar = "COLUMN" if key.endswith("_column") else METAVARS.get(key, key.upper())
-        group.add_argument(flag, dest=f"opt_{key}", type=kind, metavar=metavar, help=text)
-    group.add_argument(
-        "--source-label",
-        dest="opt_source_label",
-        choices=("end", "start"),
-        help="what the files' times mark (default end)",
-    )
-    group.add_argument(
-        "--accept-ambiguous-days",
-        dest="opt_accept_ambiguous_days",
-        action="store_true",
-        default=None,
-        help="UK HH: accept clock-change days whose layout is ambiguous",
-    )
 
 
 def folder_config(args: argparse.Namespace, paths: AppPaths) -> FolderConfig:
