@@ -247,7 +247,6 @@ class ConnectorInfo:
     id: str
     name: str
     description: str
-    push: bool = False
     file_patterns: tuple[str, ...] = ()
 
 

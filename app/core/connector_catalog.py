@@ -9,23 +9,21 @@ from __future__ import annotations
 from connectors.base import Connector
 from connectors.generic.engine import GenericCsvConnector
 from connectors.generic.readings_json import ReadingsJsonConnector
-from connectors.push.aculink810 import AcuLink810Connector
-from connectors.push.acurev2100 import AcuRev2100Connector
-from connectors.push.episensor import EpiSensorConnector
+from connectors.push import aculink810, acurev2100, episensor
 from connectors.registry import ConnectorRegistry
 from connectors.tabular.df2 import StarkDf2Connector
 from connectors.tabular.engine import UkHalfHourlyConnector
 
 
 def all_connectors() -> list[Connector]:
-    """A fresh instance of every connector, in menu order."""
+    """Every connector, in menu order (a fresh instance of each that holds state)."""
     found: list[Connector] = []
     found.append(ReadingsJsonConnector())
     found.append(UkHalfHourlyConnector())
     found.append(StarkDf2Connector())
-    found.append(EpiSensorConnector())
-    found.append(AcuLink810Connector())
-    found.append(AcuRev2100Connector())
+    found.append(episensor.CONNECTOR)  # push readers hold no state: one each is shared
+    found.append(aculink810.CONNECTOR)
+    found.append(acurev2100.CONNECTOR)
     found.append(GenericCsvConnector())
     return found
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -20,16 +20,13 @@ import pandas as pd
 from app.core import readings_push
 from connectors.base import Problem, Source, SourceError, concat_batches
 from connectors.push import aculink810, acurev2100, episensor, mapped
-from connectors.push.common import TIME_ENCODINGS, PointColumns
+from connectors.push.common import TIME_ENCODINGS, ColumnReader, PointColumns
 from connectors.push.options import OptionSpec, check_option
 from connectors.push.registers import RESET_RULES
 
-ColumnReader = Callable[[bytes, str, Mapping[str, Any]], PointColumns]
-
 COLUMN_READERS: dict[str, ColumnReader] = {
-    "episensor": episensor.parse_push,
-    "aculink810": aculink810.parse_push,
-    "acurev2100": acurev2100.parse_push,
+    reader.info.id: reader.parse
+    for reader in (episensor.CONNECTOR, aculink810.CONNECTOR, acurev2100.CONNECTOR)
 }
 CATALOG_IDS: dict[str, tuple[str, ...]] = {"readings": ("readings-json", "readings")}
 

@@ -25,6 +25,13 @@ from connectors.push.accuenergy.payloads import DeviceLog, Series, emit, parse_l
 from connectors.push.common import PointColumns, PushConnector
 from connectors.push.options import OptionSpec
 
+INFO = ConnectorInfo(
+    id="aculink810",
+    name="Accuenergy AcuLink 810 / WEB2 gateway",
+    description="Accuenergy snapshot, data-log JSON, WEB2 and data-log CSV pushes",
+    file_patterns=("*.json", "*.csv"),
+)
+
 OPTIONS: dict[str, OptionSpec] = {
     **accuenergy_fields.OPTIONS,
     "other_params": OptionSpec(
@@ -61,20 +68,11 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     return emit(logs, name, options, classify)
 
 
-class AcuLink810Connector(PushConnector):
-    """Reads AcuLink 810 / WEB2 snapshot, data-log JSON and data-log CSV pushes."""
+def sniff_text(text: str, name: str) -> float:
+    """High for Accuenergy JSON (gateway/device/readings or comm_head/modules)."""
+    if '"comm_head"' in text or ('"device"' in text and '"param"' in text):
+        return 0.7
+    return 0.0
 
-    info = ConnectorInfo(
-        id="aculink810",
-        name="Accuenergy AcuLink 810 / WEB2 gateway",
-        description="Accuenergy snapshot, data-log JSON, WEB2 and data-log CSV pushes",
-        push=True,
-        file_patterns=("*.json", "*.csv"),
-    )
-    parse = staticmethod(parse_push)
 
-    def sniff_text(self, text: str, name: str) -> float:
-        """High for Accuenergy JSON (gateway/device/readings or comm_head/modules)."""
-        if '"comm_head"' in text or ('"device"' in text and '"param"' in text):
-            return 0.7
-        return 0.0
+CONNECTOR = PushConnector(INFO, parse_push, sniff_text)

@@ -29,6 +29,13 @@ from connectors.push.common import PointColumns, PushConnector
 from connectors.push.options import OptionSpec
 from connectors.push.registers import register_quantity
 
+INFO = ConnectorInfo(
+    id="acurev2100",
+    name="Accuenergy AcuRev 2100",
+    description="AcuRev 2100 data-log CSV/JSON (source id <gateway>/<meter>/<channel>)",
+    file_patterns=("*AcuRev2100*.csv", "*AcuRev2100*.json"),
+)
+
 CIRCUITS = 18
 USER_CHANNELS = 9
 DIGITAL_INPUTS = 18
@@ -106,20 +113,11 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     return emit(logs, name, options, classify)
 
 
-class AcuRev2100Connector(PushConnector):
-    """Reads AcuRev 2100 data logs (CSV or JSON) and snapshot messages."""
+def sniff_text(text: str, name: str) -> float:
+    """High for bodies or names that carry AcuRev 2100 keys."""
+    if "EP_IMP_0" in text or "acurev2100" in name.lower():
+        return 0.85
+    return 0.0
 
-    info = ConnectorInfo(
-        id="acurev2100",
-        name="Accuenergy AcuRev 2100",
-        description="AcuRev 2100 data-log CSV/JSON (source id <gateway>/<meter>/<channel>)",
-        push=True,
-        file_patterns=("*AcuRev2100*.csv", "*AcuRev2100*.json"),
-    )
-    parse = staticmethod(parse_push)
 
-    def sniff_text(self, text: str, name: str) -> float:
-        """High for bodies or names that carry AcuRev 2100 keys."""
-        if "EP_IMP_0" in text or "acurev2100" in name.lower():
-            return 0.85
-        return 0.0
+CONNECTOR = PushConnector(INFO, parse_push, sniff_text)

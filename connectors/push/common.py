@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,25 +213,24 @@ def first_key(point: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None,
     return None, None
 
 
+ColumnReader = Callable[[bytes, str, Mapping[str, Any]], PointColumns]
+TextSniffer = Callable[[str, str], float]
+
+
 class PushConnector:
     """A push reader as a `Connector`: it reads a body or device file whole.
 
-    The push connectors share `sniff` and `read`: their bodies are small (the
-    listener caps them) and parse as one document. A reader sets `info`, its
-    column reader `parse` (the listener calls the same function per request) and
-    `sniff_text`.
+    A push reader module gives the three parts that differ: its `INFO`, its
+    column reader `parse_push` (the listener calls the same function per
+    request) and `sniff_text` (confidence in [0, 1] from the first 4 KB of a
+    file, decoded, and its name). The bodies are small (the listener caps them)
+    and parse as one document.
     """
 
-    info: ConnectorInfo
-
-    @staticmethod
-    def parse(data: bytes, name: str, options: Mapping[str, Any]) -> PointColumns:
-        """The readings of one body as columns (a reader's own `parse_push`)."""
-        raise NotImplementedError
-
-    def sniff_text(self, text: str, name: str) -> float:
-        """Confidence in [0, 1] that `text` (the first 4 KB, decoded) of `name` is ours."""
-        raise NotImplementedError
+    def __init__(self, info: ConnectorInfo, parse: ColumnReader, sniff_text: TextSniffer) -> None:
+        self.info = info
+        self.parse = parse
+        self.sniff_text = sniff_text
 
     def sniff(self, head: bytes, name: str) -> float:
         """Confidence in [0, 1] that `head` (first bytes of a file called `name`) is ours."""

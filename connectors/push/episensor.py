@@ -39,6 +39,13 @@ from connectors.push.common import (
 )
 from connectors.push.registers import is_register, register_quantity
 
+INFO = ConnectorInfo(
+    id="episensor",
+    name="EpiSensor gateway",
+    description="EpiSensor RKDAP JSON pushes and DAT_*.csv exports (export ID = source id)",
+    file_patterns=("DAT_*.csv", "*.json"),
+)
+
 ARRAY_KEYS = ("data", "points", "readings", "values")
 ID_KEYS = ("exportId", "export_id", "id", "sensorId", "sensor_id", "name")
 TIME_KEYS = ("timestamp", "ts", "time", "datetime")
@@ -60,26 +67,17 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     return parse_csv(text, name, options)
 
 
-class EpiSensorConnector(PushConnector):
-    """Reads EpiSensor gateway JSON pushes and DAT_*.csv exports."""
+def sniff_text(text: str, name: str) -> float:
+    """High for DAT_*.csv files and JSON with export-ID-like keys."""
+    lower = name.lower()
+    if lower.startswith("dat_") and lower.endswith(".csv"):
+        return 0.9
+    if text.lstrip().startswith(("{", "[")) and ("exportId" in text or "export_id" in text):
+        return 0.8
+    return 0.0
 
-    info = ConnectorInfo(
-        id="episensor",
-        name="EpiSensor gateway",
-        description="EpiSensor RKDAP JSON pushes and DAT_*.csv exports (export ID = source id)",
-        push=True,
-        file_patterns=("DAT_*.csv", "*.json"),
-    )
-    parse = staticmethod(parse_push)
 
-    def sniff_text(self, text: str, name: str) -> float:
-        """High for DAT_*.csv files and JSON with export-ID-like keys."""
-        lower = name.lower()
-        if lower.startswith("dat_") and lower.endswith(".csv"):
-            return 0.9
-        if text.lstrip().startswith(("{", "[")) and ("exportId" in text or "export_id" in text):
-            return 0.8
-        return 0.0
+CONNECTOR = PushConnector(INFO, parse_push, sniff_text)
 
 
 def _decode(data: bytes, name: str) -> str:

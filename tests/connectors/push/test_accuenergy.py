@@ -190,3 +190,23 @@ def test_a_value_too_large_for_a_float_is_named_not_read() -> None:
     assert (problem.line, problem.column, problem.value) == (3, "EP_IMP_001_kWh", "1e999")
     assert "not a finite number" in problem.message
     assert all(map(math.isfinite, columns.value))
+
+
+def test_a_dropped_accuenergy_file_is_ranked_to_its_reader_and_read_whole(tmp_path) -> None:
+    from app.core.connector_catalog import build_registry
+    from connectors.base import Source
+
+    registry = build_registry()
+    (tmp_path / "snapshot.json").write_bytes(snapshot())
+    (tmp_path / REV_NAME).write_bytes(rev_csv())
+    ranked = {
+        path.name: [(c.connector.info.id, c.score) for c in registry.rank(Source.from_path(path))]
+        for path in sorted(tmp_path.iterdir())
+    }
+    assert ranked["snapshot.json"][0] == ("aculink810", 0.7)
+    assert ranked[REV_NAME][0] == ("acurev2100", 0.85)
+    options = {"device_name": "rev1", "registers": "raw"}
+    [batch] = acurev2100.CONNECTOR.read(Source.from_path(tmp_path / REV_NAME), options)
+    assert (
+        len(batch.readings) == 6 and batch.readings["origin"][0] == f"{REV_NAME}:2:EP_IMP_001_kWh"
+    )

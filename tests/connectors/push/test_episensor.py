@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from connectors.base import Source, SourceError, conform
-from connectors.push.episensor import EpiSensorConnector, parse_push
+from connectors.push.episensor import CONNECTOR, parse_push
 
 NODE = "000D6F0001A303D4"
 
@@ -167,7 +167,7 @@ def test_dat_csv_export(tmp_path) -> None:
     )
     path = tmp_path / "DAT_20260110.csv"
     path.write_text(text)
-    connector = EpiSensorConnector()
+    connector = CONNECTOR
     assert connector.sniff(path.read_bytes(), path.name) > 0.5
     [batch] = list(connector.read(Source.from_path(path), {}))
     frame = batch.readings  # a file read on its own: registers differenced within it

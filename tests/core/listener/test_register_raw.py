@@ -167,11 +167,11 @@ def test_device_option_raw_still_sends_every_source_raw(
 
 def test_a_file_read_on_its_own_keeps_the_raw_sources_it_is_given() -> None:
     from connectors.base import Source
-    from connectors.push.acurev2100 import AcuRev2100Connector
+    from connectors.push.acurev2100 import CONNECTOR
 
     body = b"timestamp,EP_IMP_001_kWh,EP_IMP_002_kWh\n1780000000,10,20\n1780000900,11,22\n"
     options = {"device_name": "rev", "meter": "m", "raw_sources": ["rev/m/002"]}
-    [batch] = AcuRev2100Connector().read(Source.from_bytes(body, "log.csv"), options)
+    [batch] = CONNECTOR.read(Source.from_bytes(body, "log.csv"), options)
     frame = batch.readings.sort_values(["source_id", "time"])
     rows = list(zip(frame["source_id"], frame["quantity"], frame["value"], strict=True))
     assert rows == [
