@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from app.core.journal.db import CONFIRMED, REJECTED, now
@@ -50,17 +51,27 @@ class Outcome:
 
 
 def frame_of(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-    """Pending rows as a readings frame with the journal's `id` and `overwrite` columns."""
+    """Pending rows as a readings frame with the journal's `id` and `overwrite` columns.
+
+    Built column by column from the rows (one conversion each, no object frame).
+    """
     names = [c.strip().split(" ")[-1] for c in _PENDING_COLUMNS.split(",")]
-    frame = pd.DataFrame.from_records(rows, columns=names)
-    frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ns", utc=True)
-    frame["estimated"] = frame["estimated"].astype(bool)
-    frame["overwrite"] = frame["overwrite"].astype(bool)
-    frame["value"] = frame["value"].astype("float64")
-    frame["interval_s"] = frame["interval_s"].astype("int64")
-    for name in ("source", "source_id", "quantity", "unit", "note", "origin"):
-        frame[name] = frame[name].astype("string")
-    return frame
+    columns = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else {}
+    built: dict[str, Any] = {}
+    for name in names:
+        values = list(columns.get(name, ()))
+        if name == "time":
+            ns = np.asarray(values, dtype="int64")
+            built[name] = pd.to_datetime(ns, unit="ns", utc=True)
+        elif name in _KINDS:
+            built[name] = np.asarray(values, dtype=_KINDS[name])
+        else:
+            built[name] = pd.array(values, dtype="string")
+    return pd.DataFrame(built)
+
+
+_KINDS: dict[str, Any] = {"id": "int64", "interval_s": "int64", "value": "float64",
+                          "estimated": bool, "overwrite": bool, "version": "int64"}  # fmt: skip
 
 
 class JournalQueue(JournalViews):
