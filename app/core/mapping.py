@@ -4,7 +4,9 @@ Mapping file (CSV with a header row):
     source_id           required; the connector's source key
     label               optional; what the channel is called (a site name), for people
     quantity            optional; the row applies only to readings of this quantity
-    channel_import_id | meter_import_id | channel_id   one of them per row
+    channel_import_id | meter_import_id | channel_id   at most one of them per row;
+                        a row with none (a site name only, a multiplier) sends
+                        its readings to the default target below
     observation_type    optional; else the default code for the quantity
     unit                optional; else the default unit for the quantity
     multiplier          optional; the value is multiplied by it (CT ratios, Wh→kWh)
@@ -198,10 +200,10 @@ def _parse_row(record: dict[str, str | None], name: str, line: int) -> MappingRo
         raise MappingError(f"{name}:{line}: column source_id is empty")
     ids = {k: _cell(record, k) for k in ID_COLUMNS}
     given = [k for k, v in ids.items() if v is not None]
-    if len(given) != 1:
+    if len(given) > 1:  # none: the readings go to the default target
         raise MappingError(
-            f"{name}:{line}: source {source_id!r} needs exactly one of "
-            f"{', '.join(ID_COLUMNS)}; it has {given or 'none'}"
+            f"{name}:{line}: source {source_id!r} needs at most one of "
+            f"{', '.join(ID_COLUMNS)}; it has {given}"
         )
     return MappingRow(
         source_id=source_id,
@@ -371,5 +373,5 @@ def _target(table: MappingTable, source: Any, quantity: Any, unit: Any) -> tuple
         row.observation_type or defaults.observation_type,
         row.unit or defaults.unit,
         row.multiplier,
-        True,
+        not no_id,  # a row without a target (a site name only) leaves the source unmapped
     )

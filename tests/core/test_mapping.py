@@ -54,7 +54,7 @@ def test_mapping_codes_override_defaults() -> None:
         ("meter_import_id\nX\n", "source_id column"),
         (
             "source_id,meter_import_id,channel_id\nA,M,3\n",
-            "mapping:2: source 'A' needs exactly one",
+            "mapping:2: source 'A' needs at most one",
         ),
         ("source_id,channel_id\nA,x1\n", "mapping:2: column channel_id: 'x1'"),
         ("source_id,meter_import_id,multiplier\nA,M,ten\n", "column multiplier: 'ten'"),
@@ -63,6 +63,21 @@ def test_mapping_codes_override_defaults() -> None:
 def test_bad_mapping_files_are_named(text: str, message: str) -> None:
     with pytest.raises(MappingError, match=message):
         parse_mapping_csv(text)
+
+
+def test_a_row_with_only_a_label_keeps_it_and_sends_to_the_default_target() -> None:
+    table = parse_mapping_csv(
+        "source_id,label,quantity,channel_import_id,meter_import_id,channel_id,multiplier\n"
+        "A,Freshford C of E Primary,,,,,\n"
+        "B,Bathford School,,,,,0.5\n"
+    )
+    assert table.labels() == {"A": "Freshford C of E Primary", "B": "Bathford School"}
+    out = apply_mapping(readings(), table)
+    assert out["meter_import_id"].tolist()[:3] == ["A", "A", "B"]  # the default: its own id
+    assert out.loc[2, "value"] == pytest.approx(1.5)  # the row's multiplier still applies
+    assert out["mapped"].tolist() == [False, False, False, False]  # still to be mapped
+    again = parse_mapping_csv(table.to_csv())
+    assert again.rows == table.rows
 
 
 def test_round_trip_csv() -> None:

@@ -63,7 +63,9 @@ def test_each_row_is_checked_as_edited_the_bad_cell_red_in_plain_words(
     assert editor.status.text() == "Row 1 is fine."
     assert cell.background().style() == Qt.BrushStyle.NoBrush and cell.toolTip() == ""
     assert editor.export_csv(tmp_path / "good.csv")  # the row without a target is allowed
-    assert "2200012767323" not in (tmp_path / "good.csv").read_text("utf-8")
+    saved = parse_mapping_csv((tmp_path / "good.csv").read_text("utf-8"))
+    kept = next(r for r in saved.rows if r.source_id == "2200012767323")  # kept, target-less
+    assert (kept.quantity, kept.channel_import_id, kept.meter_import_id) == ("kWh", None, None)
     editor.fit_columns()
     source = editor.table.item(1, COLUMN["source_id"])
     width = editor.table.fontMetrics().horizontalAdvance(source.text())
@@ -98,7 +100,7 @@ def test_bad_file_is_refused_with_the_reason(qtbot: QtBot, context: AppContext, 
     box.close()
 
 
-def test_a_row_without_one_target_is_refused_in_plain_words(
+def test_a_row_with_two_targets_is_refused_in_plain_words(
     qtbot: QtBot, context: AppContext, tmp_path: Path
 ) -> None:
     bad = tmp_path / "two-targets.csv"
@@ -106,7 +108,7 @@ def test_a_row_without_one_target_is_refused_in_plain_words(
     editor = _editor(qtbot, context)
     assert not editor.import_csv(bad)
     assert editor.status.text() == (
-        "Not imported: Line 2 of two-targets.csv needs exactly one target: a channel import id, "
+        "Not imported: Line 2 of two-targets.csv needs at most one target: a channel import id, "
         "a meter import id or a channel id."
     )
     assert "channel_import_id" not in editor.status.text()  # programmer words stay in Details
@@ -120,6 +122,26 @@ def test_save_makes_it_the_mapping_in_use(qtbot: QtBot, context: AppContext, tmp
         assert editor.save()
     assert context.settings.mapping_file == str(tmp_path / "mapping.csv")
     assert [r.meter_import_id for r in context.mapping_table().rows] == ["M1"]
+
+
+def test_a_site_name_on_a_row_without_a_target_is_saved_and_comes_back(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    editor = _editor(qtbot, context)
+    editor.add_row({"source_id": "2200012767323", "channel_import_id": "SCHOOL1-HH"})
+    editor.add_row({"source_id": "2000006183919"})  # no target: it uses the default
+    editor.table.item(1, COLUMN["label"]).setText("Freshford C of E Primary")
+    assert editor.guard.first_problem() is None  # allowed as it is
+    assert editor.save()
+    table = context.mapping_table()
+    assert table.labels() == {"2000006183919": "Freshford C of E Primary"}
+    assert [r.channel_import_id for r in table.rows] == ["SCHOOL1-HH", None]
+    editor.guard.dirty = False
+    editor.close()
+    again = _editor(qtbot, context)  # opened again: the label is still there
+    sources = [again.table.item(r, 0).text() for r in range(again.table.rowCount())]
+    row = sources.index("2000006183919")
+    assert again.table.item(row, COLUMN["label"]).text() == "Freshford C of E Primary"
 
 
 def test_targets_picked_from_energycap_lists(

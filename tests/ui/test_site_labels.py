@@ -79,10 +79,12 @@ def test_mapping_from_the_preview_keeps_the_site_names_as_labels(
     with qtbot.waitSignal(preview.loaded, timeout=30_000):
         assert editor.save()
     saved = load_mapping(context.settings.mapping_file)
-    assert saved.rows == [
-        MappingRow(SCHOOL_1, "kWh", channel_import_id="SCHOOL1-HH", label="School 1")
+    assert saved.rows == [  # the row left to the default keeps its site name too
+        MappingRow(SCHOOL_1, "kWh", channel_import_id="SCHOOL1-HH", label="School 1"),
+        MappingRow(SCHOOL_2, "kWh", label="School 2"),
     ]
     assert "School 1" in Path(context.settings.mapping_file).read_text(encoding="utf-8")
+    assert [source for source, _ in preview.unmapped()] == [SCHOOL_2]  # still to be mapped
 
 
 def test_a_mapping_label_names_a_source_whose_file_has_no_site_column(hh_samples: Path) -> None:

@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 HEADER_LABELS = ("Source id", "Site (label)", "Quantity", "Channel import id", "Meter import id",
                  "Channel id", "Observation type", "Unit", "Multiplier", "Register")  # fmt: skip
 COLUMN = {name: number for number, name in enumerate(MAPPING_HEADER)}
-TARGETS = ("channel_import_id", "meter_import_id", "channel_id")
 
 
 class MappingEditor(QDialog):
@@ -190,8 +189,8 @@ class MappingEditor(QDialog):
         for row in range(self.table.rowCount()):
             cells = [self.table.item(row, c) for c in range(len(MAPPING_HEADER))]
             values = [(cell.text() if cell else "").strip() for cell in cells]
-            if any(values) and any(values[COLUMN[t]] for t in TARGETS):
-                writer.writerow(values)  # a row without a target uses the default: not saved
+            if any(values):  # a row without a target (a site name only) uses the default
+                writer.writerow(values)
         return out.getvalue()
 
     def checked_table(self) -> MappingTable | None:

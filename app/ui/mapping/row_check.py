@@ -62,7 +62,7 @@ def uses_default(values: dict[str, str]) -> bool:
 
 
 MAPPING_WORDS: tuple[tuple[str, str], ...] = (
-    ("needs exactly one of", f"needs exactly one target: {TARGET_WORDS}"),
+    ("needs at most one of", f"needs at most one target: {TARGET_WORDS}"),
     ("is not a whole number", "has a channel id that is not a whole number"),
     ("is not a finite number", "has a multiplier that is not a number"),
     ("is not a number", "has a multiplier that is not a number"),
