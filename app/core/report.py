@@ -27,13 +27,8 @@ class Rejection:
 
     def describe(self) -> str:
         """One line: origin first, then what EnergyCAP said."""
-        what = []
-        if self.source_id is not None:
-            what.append(f"source {self.source_id}")
-        if self.time is not None:
-            what.append(f"time {self.time}")
-        if self.value is not None:
-            what.append(f"value {self.value!r}")
+        labelled = (("source", self.source_id), ("time", self.time), ("value", self.value))
+        what = [f"{label} {given}" for label, given in labelled if given is not None]
         if self.count != 1:
             what.append(f"{self.count} readings")
         head = f"{self.origin}: " if self.origin else ""
