@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 from pytestqt.qtbot import QtBot
@@ -160,3 +161,33 @@ def test_last_error_is_in_plain_words_with_energycaps_behind_details(
     assert "Meter with meterImportId 'MPAN-X' not found" in box.detailedText()
     assert "MPAN-Y" in box.detailedText()
     box.close()
+
+
+def test_a_passing_message_fits_beside_the_pause_and_nothing_says_delivering(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    window = _window(qtbot, context)
+    window.resize(900, 600)  # a narrow window: the message has to give way
+    window._show_service_notes(["Listening on http://127.0.0.1:8765/push/<device>",
+                                "Delivering to https://app.energycap.com"])  # fmt: skip
+    pause = "Delivery paused: EnergyCAP refused the API key. Check the key and host in Settings."
+    window.update_connection_label(pause, "EnergyCAP at h refused the API key (HTTP 401)")
+    assert "Delivering" not in window.services_label.text()  # not while it is paused
+    assert "Listening on" in window.services_label.text()
+    qtbot.waitUntil(lambda: window.connection_label.width() > 300)  # laid out
+    banes = tmp_path / "energysparks_banes_0030-to-2400_mpan-at-end_copy-for-the-school.csv"
+    banes.write_bytes((Path(__file__).resolve().parents[1] / "data" / "hh" / "banes.csv")
+                      .read_bytes())  # fmt: skip
+    preview = window.open_path(banes)
+    assert preview is not None
+    qtbot.addWidget(preview)
+    bar = window.statusBar()
+    message = bar.currentMessage()
+    assert message.startswith("energysparks_banes") and "…" in message  # the name shortened
+    assert message.endswith(": read as UK half-hourly (48/50-column CSV)")  # this kept whole
+    used = window.fontMetrics().horizontalAdvance(message) + window.connection_label.width()
+    assert used <= bar.width()  # the whole message shows beside the pause, not under it
+    assert window.connection_label.text() == f"⚠ {pause}"  # whole (elided only when painted)
+    qtbot.waitUntil(lambda: preview.data is not None, timeout=30_000)
+    window.update_connection_label()  # delivering again
+    assert "Delivering to" in window.services_label.text()

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QSizePolicy, QVBoxLayout, QWidget
 
 from app import __version__
 from app.ui.captures.row import HeldPushesRow
@@ -31,6 +31,8 @@ from connectors.registry import Candidate
 log = logging.getLogger(__name__)
 
 CLOSE_CANDIDATE_GAP = 0.3  # candidates this close to the best are offered too
+CONNECTION_SHARE = 0.45  # of the window's width, at most, for the connection state
+STATUS_MARGIN = 24  # px between a passing message and the connection state
 
 
 class MainWindow(QMainWindow):
@@ -95,8 +97,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.held_pushes)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.connection_label = QLabel()
+        # Elided, and never wider than CONNECTION_SHARE of the window: a temporary message
+        # ("… read as …") keeps the rest of the status bar.
+        self.connection_label = ElidedLabel()
         self.connection_label.setAccessibleName("Connection state")
+        self.service_notes: list[str] = []
         self.services_label = ElidedLabel("")
         self.services_label.setAccessibleName("Background services")
         # Long notes end in "…" (full text in the tooltip) instead of running under the
@@ -135,9 +140,30 @@ class MainWindow(QMainWindow):
     def _show_service_notes(self, notes: list[str]) -> None:
         for note in notes:
             log.info("%s", note)
+        self.service_notes = list(notes)
+        self._show_notes_now()
+        self.services_noted.emit(list(notes))
+
+    def _show_notes_now(self, paused: bool = False) -> None:
+        """The services' notes; while delivery is paused, none that says it is delivering."""
+        notes = [n for n in self.service_notes if not (paused and n.startswith("Delivering"))]
         self.services_label.setText(" · ".join(notes))
         self.services_label.setToolTip("\n".join(notes))
-        self.services_noted.emit(list(notes))
+
+    def show_status(self, text: str, timeout_ms: int, tail: str = "") -> str:
+        """A passing message in the status bar: `text` shortened in its middle so that it and
+        `tail` (kept whole) fit beside the connection state."""
+        room = self.statusBar().width() - self.connection_label.width() - STATUS_MARGIN
+        metrics = self.fontMetrics()
+        room = max(room - metrics.horizontalAdvance(tail), 80)
+        shown = metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, room) + tail
+        self.statusBar().showMessage(shown, timeout_ms)
+        return shown
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Keep the connection label to its share of the status bar."""
+        self.connection_label.setMaximumWidth(int(event.size().width() * CONNECTION_SHARE))
+        super().resizeEvent(event)
 
     def _on_restart_failed(self, message: str) -> None:
         self._show_service_notes(["Background services not running"])
@@ -157,10 +183,11 @@ class MainWindow(QMainWindow):
     def update_connection_label(self, paused: str = "", detail: str = "") -> None:
         """Say in the status bar where readings go, or why delivery is paused (in red)."""
         url = self.context.settings.energycap.url
+        self._show_notes_now(paused=bool(paused))
         if paused:
             self.connection_label.setText(f"⚠ {paused}")
             self.connection_label.setStyleSheet("color: #d03a2f; font-weight: bold;")
-            self.connection_label.setToolTip(detail)
+            self.connection_label.setToolTip(f"{paused}\n\n{detail}" if detail else paused)
             return
         target = (
             f"EnergyCAP: {url}" if url else "Not connected to EnergyCAP: readings wait on this PC"
@@ -181,7 +208,7 @@ class MainWindow(QMainWindow):
         """Send what waits now, not at the next period."""
         if self.services is not None:
             self.services.wake()
-        self.statusBar().showMessage("Delivering now…", 5000)
+        self.show_status("Delivering now…", 5000)
 
     def refresh(self) -> None:
         """Re-read sources, receipts and dead letters on a worker."""
@@ -254,9 +281,7 @@ class MainWindow(QMainWindow):
         self.previews.append(preview)
         preview.show()
         preview.start()
-        self.statusBar().showMessage(
-            f"{path.name}: read as {candidates[0].connector.info.name}", 8000
-        )
+        self.show_status(path.name, 8000, tail=f": read as {candidates[0].connector.info.name}")
         self.preview_opened.emit(preview)
         return preview
 
