@@ -68,13 +68,12 @@ class Series:
 class DeviceLog:
     """What one message or file says about one device."""
 
-    kind: str
     gateway_serial: str | None = None
     device_serial: str | None = None
     device_name: str | None = None
     model: str | None = None
     series: list[Series] = field(default_factory=list)
-    first_line: int = 1  # CSV: physical line of the first data row
+    first_line: int | None = None  # CSV: physical line of the first data row (JSON: no lines)
     meter: str = ""  # resolved by `parse_logs`: the meter every source id names
     file_name: FileName | None = None
 
@@ -131,7 +130,7 @@ def _message_logs(message: dict[str, Any], name: str, fields: Fields) -> list[De
     gateway = _text(fields.get(message, "gateway_serial_path"))
     modules = fields.get(message, "modules_path")
     if isinstance(modules, list):
-        return [_device_log("web2", gateway, m, stamp, name, fields) for m in modules]
+        return [_device_log(gateway, m, stamp, name, fields) for m in modules]
     device = fields.get(message, "device_path")
     top = fields.get(message, "readings_path")
     if isinstance(top, list) and not isinstance(fields.get(device, "readings_path"), list):
@@ -139,8 +138,7 @@ def _message_logs(message: dict[str, Any], name: str, fields: Fields) -> list[De
         device = {**(device if isinstance(device, dict) else {}), "readings": top}
         fields = fields.with_readings_at("readings")
     if isinstance(device, dict):
-        kind = "datalog" if isinstance(stamp, list) else "snapshot"
-        return [_device_log(kind, gateway, device, stamp, name, fields)]
+        return [_device_log(gateway, device, stamp, name, fields)]
     raise SourceError(
         f"not an Accuenergy message: expected {fields.names('device_path')} (snapshot / data "
         f"log) or {fields.names('modules_path')} (WEB2); keys found: {_keys(message)} "
@@ -154,7 +152,7 @@ def _keys(node: dict[str, Any]) -> str:
 
 
 def _device_log(
-    kind: str, gateway: str | None, device: Any, stamp: Any, name: str, fields: Fields
+    gateway: str | None, device: Any, stamp: Any, name: str, fields: Fields
 ) -> DeviceLog:
     if not isinstance(device, dict):
         raise SourceError("a device/module entry is not an object", file=name)
@@ -170,7 +168,6 @@ def _device_log(
         raise SourceError(f"message has no timestamp ({fields.names('timestamp_path')})", file=name)
     times = stamp if isinstance(stamp, list) else [stamp]
     log = DeviceLog(
-        kind=kind,
         gateway_serial=gateway,
         device_serial=_text(fields.get(device, "device_serial_path")),
         device_name=_text(fields.get(device, "device_name_path")),
@@ -224,7 +221,7 @@ def _csv_log(text: str, name: str, options: Mapping[str, Any]) -> DeviceLog:
             file=name,
         )
     times = [_cell(r, at) for r in body]
-    log = DeviceLog(kind="csv", first_line=first_line)
+    log = DeviceLog(first_line=first_line)
     for col, key in enumerate(header):
         if key and col != at:
             log.series.append(Series(key, "", times, [_cell(r, col) for r in body]))
@@ -315,7 +312,7 @@ def _emit_series(
     source_id, quantity = target
     first_line = log.first_line
     for row, (raw, time_ns) in enumerate(zip(series.values, times, strict=True)):
-        line = first_line + row if log.kind == "csv" else None
+        line = None if first_line is None else first_line + row
         if isinstance(time_ns, str):
             out.bad(time_ns, name, "timestamp", series.times[row], line)
             continue

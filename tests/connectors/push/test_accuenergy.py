@@ -165,6 +165,23 @@ def test_acurev_bad_cell_names_file_line_and_column() -> None:
     )
 
 
+def test_a_bad_json_value_has_no_line_and_its_neighbours_are_numbered_by_position() -> None:
+    readings = [
+        {"param": "EP_IMP_kWh", "value": "1o1", "unit": "kWh"},
+        {"param": "DMD_P_kW", "value": "12.5", "unit": "kW"},
+    ]
+    device = {"name": "Main", "serial": "221", "readings": readings}
+    columns = aculink810.parse_push(snapshot(device=device), "push-body", {"device_name": "s"})
+    [problem] = columns.problems
+    assert (problem.file, problem.line, problem.column, problem.value) == (
+        "push-body",
+        None,
+        "EP_IMP_kWh",
+        "1o1",
+    )
+    assert columns.origin == ["push-body:1:DMD_P_kW"]
+
+
 def test_aculink_csv_takes_meter_from_file_name_and_datasource_field() -> None:
     frame = aculink810.parse_push(rev_csv(), REV_NAME, {"device_name": "gw"}).to_frame()
     assert frame["source_id"][0] == "AHI260110088/AcuRev2100/EP_IMP_001_kWh"
