@@ -38,6 +38,26 @@ def test_the_url_names_a_lan_address_only_when_listening_on_the_network() -> Non
     assert listener.host == "127.0.0.1" and not listener.allow_lan
 
 
+def test_with_no_network_address_the_url_is_this_pcs_and_the_page_says_why(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    listener = Settings().listener
+    set_network_listening(listener, True)
+    port = listener.port
+    assert push_urls(listener, "gw", lambda: []) == [
+        f"http://127.0.0.1:{port}/push/gw"
+    ]  # not 0.0.0.0
+    page = _push_page(qtbot, context)
+    page.addresses = lambda: []  # a PC with no network connection
+    page.network.setChecked(True)
+    assert page.url.text() == f"http://127.0.0.1:{context.settings.listener.port}/push/plant-room"
+    assert page.others.text().startswith("This PC has no network address a device can reach")
+    page.addresses = lambda: ["127.0.0.2"]  # connected (127.0.0.2 stands for a LAN address)
+    page.network.setChecked(False)
+    page.network.setChecked(True)
+    assert page.url.text().startswith("http://127.0.0.2:") and page.others.text() == ""
+
+
 def test_the_firewall_rule_is_the_port_only_on_private_networks_asked_once(tmp_path: Path) -> None:
     assert netsh_arguments(8765)[-4:] == ["action=allow", "protocol=TCP", "localport=8765",
                                           "profile=private"]  # fmt: skip

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 ANY_ADDRESS = "0.0.0.0"
+LOOPBACK = "127.0.0.1"
 
 
 def lan_addresses() -> list[str]:
@@ -64,12 +65,14 @@ def push_urls(
     if listens_on_network(listener):
         hosts = [listener.public_host] if listener.public_host else []
         hosts += addresses() if listener.host == ANY_ADDRESS else [listener.host]
-    if not hosts:
-        hosts = [listener.public_host or listener.host]
+    if not hosts:  # (listening everywhere with no network address found: this PC only)
+        hosts = [
+            listener.public_host or (LOOPBACK if listener.host == ANY_ADDRESS else listener.host)
+        ]
     return [f"{scheme}://{host}:{listener.port}/push/{name}" for host in dict.fromkeys(hosts)]
 
 
 def set_network_listening(listener: Any, on: bool) -> None:
     """Turn listening on the network on (every interface) or off (this PC only)."""
     listener.allow_lan = on
-    listener.host = ANY_ADDRESS if on else "127.0.0.1"
+    listener.host = ANY_ADDRESS if on else LOOPBACK

@@ -110,6 +110,11 @@ class PushTestPage(FormPage):
                 "Only this PC can push to this address. For a device on the network, "
                 "tick “Listen on the network”."
             )
+        elif not (listener.public_host or self.addresses()):
+            self.others.setText(
+                "This PC has no network address a device can reach (is it connected to the "
+                "network?): until it has, only this PC can push to this address."
+            )
         elif len(urls) > 1:
             self.others.setText("This PC can also be reached at: " + ", ".join(urls[1:]))
         else:
