@@ -112,3 +112,20 @@ def test_sizes_in_mb_or_gb_days_whole_and_advanced_folded(
     size.setValue(2.0)
     form.apply()
     assert journal.max_bytes == 2_000_000_000
+
+
+def test_accept_pushes_from_the_network_alone_turns_network_listening_on_and_off(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    dialog = _dialog(qtbot, context)
+    listener_form = next(f for f in dialog.forms if f.section is context.settings.listener)
+    listener_form.editors["allow_lan"].setChecked(True)  # the address field left as it was
+    dialog.accept()
+    saved = load_settings(context.paths.settings_file).listener
+    assert (saved.allow_lan, saved.host) == (True, "0.0.0.0")  # every interface: devices reach it
+    dialog = _dialog(qtbot, context)
+    listener_form = next(f for f in dialog.forms if f.section is context.settings.listener)
+    listener_form.editors["allow_lan"].setChecked(False)
+    dialog.accept()
+    saved = load_settings(context.paths.settings_file).listener
+    assert (saved.allow_lan, saved.host) == (False, "127.0.0.1")  # this PC only again

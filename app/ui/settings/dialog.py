@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.core.secrets import NoKeyringError
 from app.core.settings import HOST_PRESETS
+from app.core.settings.listener import is_loopback
 from app.core.sources import validation as v
 from app.core.ui_settings import THEMES
 from app.ui.autostart import set_autostart
@@ -245,6 +247,9 @@ class SettingsDialog(QDialog):
         ecap.time_label = self.time_label.currentText()
         for form in self.forms:
             form.apply()
+        listener = getattr(self.context.settings, "listener", None)
+        if listener is not None:  # the tick alone turns listening on the network on or off
+            settle_listen_address(listener)
         prefs = self.context.prefs
         prefs.theme = self.theme.currentText()
         for name, box in self.prefs_boxes.items():
@@ -259,3 +264,15 @@ class SettingsDialog(QDialog):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, prefs.theme)
+
+
+def settle_listen_address(listener: Any) -> None:
+    """Make the listen address agree with "Accept pushes from the network" (the tick).
+
+    Ticked with a loopback address: every interface; unticked with a network
+    address: this PC only. An address the user chose that already agrees is kept.
+    """
+    if listener.allow_lan and is_loopback(listener.host):
+        listener.host = "0.0.0.0"  # every interface, as the device wizard's tick does
+    elif not listener.allow_lan and not is_loopback(listener.host):
+        listener.host = "127.0.0.1"
