@@ -6,6 +6,7 @@ The CLI prints a `RunResult`; the GUI shows the same object.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.core.energycap.outbox import OutputFile
 from app.core.mapping import MappingRow
@@ -24,6 +25,13 @@ class Rejection:
     time: str | None = None
     value: float | None = None
     count: int = 1
+
+    @classmethod
+    def of_reading(cls, row: Any) -> Rejection:
+        """The rejection of one journal reading (a row of `Journal.readings_by_id`)."""
+        origin = row.origin if isinstance(row.origin, str) else None
+        time = row.time.isoformat()
+        return cls(str(row.reason), origin, str(row.source_id), time, float(row.value))
 
     def describe(self) -> str:
         """One line: origin first, then what EnergyCAP said."""

@@ -149,16 +149,7 @@ def remember_send(
 def rejections_of(journal: Journal, report: DeliveryReport) -> list[Rejection]:
     """The run's refused readings as the CLI lists them: origin first, then the reason."""
     frame = journal.readings_by_id(report.rejected_ids)
-    listed = [
-        Rejection(
-            reason=str(row.reason),
-            origin=row.origin if isinstance(row.origin, str) else None,
-            source_id=str(row.source_id),
-            time=row.time.isoformat(),
-            value=float(row.value),
-        )
-        for row in frame.itertuples(index=False)
-    ]
+    listed = [Rejection.of_reading(row) for row in frame.itertuples(index=False)]
     missing = report.rejected - len(listed)
     if missing > 0:
         listed.append(Rejection("see `meterbridge status --dead-letters`", count=missing))

@@ -133,12 +133,8 @@ def deliver_journaled(
     sub.delivery = report
     sub.result.sent += report.confirmed
     sub.result.rejected += report.rejected
-    for row in journal.readings_by_id(report.rejected_ids).itertuples(index=False):
-        origin = row.origin if isinstance(row.origin, str) else None
-        sub.result.rejections.append(
-            Rejection(str(row.reason), origin, str(row.source_id), row.time.isoformat(),
-                      float(row.value))
-        )  # fmt: skip
+    rejected = journal.readings_by_id(report.rejected_ids).itertuples(index=False)
+    sub.result.rejections.extend(Rejection.of_reading(row) for row in rejected)
     this_run = (0 if overwrite else sub.accepted.changed_held) + report.held
     waiting = journal.held_readings(source, limit=HELD_COUNT_LIMIT)
     # A pull reads each file once: what an earlier run held still waits, so it is
