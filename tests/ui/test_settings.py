@@ -129,3 +129,24 @@ def test_accept_pushes_from_the_network_alone_turns_network_listening_on_and_off
     dialog.accept()
     saved = load_settings(context.paths.settings_file).listener
     assert (saved.allow_lan, saved.host) == (False, "127.0.0.1")  # this PC only again
+
+
+def test_a_two_line_test_result_shows_whole(qtbot: QtBot, context: AppContext) -> None:
+    dialog = _dialog(qtbot, context)
+    dialog.resize(640, 520)
+    dialog.result.setText("Testing…")  # as the button does first
+    qtbot.wait(50)
+    dialog._show_result(
+        "EnergyCAP refused the key: check it, and that it was made on this host; then press "
+        "Test connection again, or open the EnergyCAP web site to make a new key."
+    )
+    label, page = dialog.result, dialog.result.parentWidget()
+
+    def top(widget) -> int:
+        return widget.mapTo(page, widget.rect().topLeft()).y()
+
+    above = dialog.time_label  # the row above the Test button
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
+    assert label.heightForWidth(label.width()) > label.fontMetrics().lineSpacing() * 1.5
+    assert top(label) >= top(above) + above.height()  # not painted under the row above
+    assert top(dialog.keyring) >= top(label) + label.height()  # nor under the row below

@@ -127,9 +127,12 @@ class SettingsDialog(QDialog):
         self.result.setAccessibleName("Connection test result")
         row = QHBoxLayout()
         row.addWidget(self.test)
-        row.addWidget(self.result, 1)
+        row.addStretch(1)
         row.addWidget(self.details)
         form.insertRow(5, "", row)
+        # On a row of its own: a two-line result gets its height (beside the button it was
+        # centred on the button's height and its first line cut off).
+        form.insertRow(6, "", self.result)
         return page
 
     def _select_host(self, url: str) -> None:
