@@ -185,8 +185,8 @@ def test_a_passing_message_fits_beside_the_pause_and_nothing_says_delivering(
     message = bar.currentMessage()
     assert message.startswith("energysparks_banes") and "…" in message  # the name shortened
     assert message.endswith(": read as UK half-hourly (48/50-column CSV)")  # this kept whole
-    used = window.fontMetrics().horizontalAdvance(message) + window.connection_label.width()
-    assert used <= bar.width()  # the whole message shows beside the pause, not under it
+    used = window.fontMetrics().horizontalAdvance(message)
+    assert used + 16 <= window.connection_label.x()  # whole, a clear gap before the pause
     assert window.connection_label.text() == f"⚠ {pause}"  # whole (elided only when painted)
     qtbot.waitUntil(lambda: preview.data is not None, timeout=30_000)
     window.update_connection_label()  # delivering again

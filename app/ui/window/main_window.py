@@ -153,7 +153,8 @@ class MainWindow(QMainWindow):
     def show_status(self, text: str, timeout_ms: int, tail: str = "") -> str:
         """A passing message in the status bar: `text` shortened in its middle so that it and
         `tail` (kept whole) fit beside the connection state."""
-        room = self.statusBar().width() - self.connection_label.width() - STATUS_MARGIN
+        label = self.connection_label  # its left edge, the size grip and spacing included
+        room = (label.x() if label.isVisible() else self.statusBar().width()) - STATUS_MARGIN
         metrics = self.fontMetrics()
         room = max(room - metrics.horizontalAdvance(tail), 80)
         shown = metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, room) + tail
