@@ -123,29 +123,37 @@ def test_hiding_to_the_tray_is_explained_once(qtbot: QtBot, context: AppContext)
     assert not tray.notice_hidden()  # never again
 
 
-class _Busy:
-    """Stand-in background services with readings pending and a listener."""
-
-    def pending_readings(self) -> int:
-        return 48
-
-    def listening(self) -> bool:
-        return True
-
-
 def test_with_no_tray_closing_with_work_pending_asks_first(
     qtbot: QtBot, context: AppContext
 ) -> None:
+    import socket
+
+    import pandas as pd
+
+    from app.cli.gui.services import GuiServices
+    from connectors.base import make_readings
+
+    with socket.socket() as probe:  # a free loopback port for the real listener
+        probe.bind(("127.0.0.1", 0))
+        context.settings.listener.port = int(probe.getsockname()[1])
+    context.save()
     window = MainWindow(context)
     qtbot.addWidget(window)
     window.show()
-    window.services = _Busy()
-    assert not window.close()
-    box = window.close_question
-    assert "48 reading(s) are not delivered" in box.informativeText()
-    assert "devices can no longer push" in box.informativeText()
-    assert window.isVisible()
-    next(b for b in box.buttons() if b.text() == "&Keep running").click()
-    assert window.isVisible()
+    services = GuiServices(context.paths, context.secrets)  # not connected: readings wait
+    window.attach_services(services)
+    try:
+        times = pd.date_range("2026-03-29 00:30", periods=48, freq="30min", tz="Europe/London")
+        readings = make_readings(source_id="M1", time=times, value=range(48), interval_s=1800)
+        services.journal.accept(readings, source="site-a")
+        assert not window.close()
+        box = window.close_question
+        assert "48 reading(s) are not delivered" in box.informativeText()
+        assert "devices can no longer push" in box.informativeText()
+        assert window.isVisible()
+        next(b for b in box.buttons() if b.text() == "&Keep running").click()
+        assert window.isVisible()
+    finally:
+        services.stop()
     window.services = None
     assert window.close()
