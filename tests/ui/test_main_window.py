@@ -187,7 +187,8 @@ def test_a_passing_message_fits_beside_the_pause_and_nothing_says_delivering(
     assert message.endswith(": read as UK half-hourly (48/50-column CSV)")  # this kept whole
     used = window.fontMetrics().horizontalAdvance(message)
     assert used + 16 <= window.connection_label.x()  # whole, a clear gap before the pause
-    assert window.connection_label.text() == f"⚠ {pause}"  # whole (elided only when painted)
+    assert window.connection_label.text() == "⚠ Delivery paused: EnergyCAP refused the API key."
+    assert pause in window.connection_label.toolTip()  # the whole sentence on hover
     qtbot.waitUntil(lambda: preview.data is not None, timeout=30_000)
     window.update_connection_label()  # delivering again
     assert "Delivering to" in window.services_label.text()

@@ -185,8 +185,8 @@ class MainWindow(QMainWindow):
         """Say in the status bar where readings go, or why delivery is paused (in red)."""
         url = self.context.settings.energycap.url
         self._show_notes_now(paused=bool(paused))
-        if paused:
-            self.connection_label.setText(f"⚠ {paused}")
+        if paused:  # its first sentence: the banner and the rows say what to do
+            self.connection_label.setText(f"⚠ {paused.split('. ')[0].rstrip('.')}.")
             self.connection_label.setStyleSheet("color: #d03a2f; font-weight: bold;")
             self.connection_label.setToolTip(f"{paused}\n\n{detail}" if detail else paused)
             return
