@@ -134,6 +134,7 @@ def test_accept_pushes_from_the_network_alone_turns_network_listening_on_and_off
 def test_a_two_line_test_result_shows_whole(qtbot: QtBot, context: AppContext) -> None:
     dialog = _dialog(qtbot, context)
     dialog.resize(640, 520)
+    assert dialog.result.isHidden()  # no result yet: no empty row
     dialog.result.setText("Testing…")  # as the button does first
     qtbot.wait(50)
     dialog._show_result(

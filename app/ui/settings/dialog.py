@@ -98,6 +98,7 @@ class SettingsDialog(QDialog):
         self.test.clicked.connect(self._on_test_clicked)
         self.result = QLabel("")
         self.result.setWordWrap(True)
+        self.result.hide()  # its row takes no room until there is a result
         self.details = QPushButton("Deta&ils…")
         self.details.setAccessibleName("Details of the test result")
         self.details.clicked.connect(self._on_details_clicked)
@@ -159,6 +160,7 @@ class SettingsDialog(QDialog):
 
     def _on_test_clicked(self) -> None:
         self.result.setText("Testing…")
+        self.result.show()
         self.test.setEnabled(False)
         worker = energycap_test_worker(self.chosen_url(), self.chosen_key())
         worker.signals.succeeded.connect(self._show_result)
@@ -171,6 +173,7 @@ class SettingsDialog(QDialog):
         """One plain sentence; the technical detail behind Details…"""
         plain, self.detail_text = split_details(text)
         self.result.setText(plain)
+        self.result.setVisible(bool(plain))
         self.details.setVisible(bool(self.detail_text))
 
     def _on_details_clicked(self) -> None:
