@@ -154,3 +154,20 @@ def test_old_records_with_a_destination_and_api_still_load_and_edit(
     save_source(wizard.setup(), context.paths, context.secrets, replaces="BMS")
     assert [s.name for s in load_sources(path)] == ["BMS"]
     assert "destination" not in path.read_text("utf-8")
+
+
+def test_a_source_uses_the_apps_mapping_unless_given_its_own(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    app_mapping = context.paths.config_dir / "mapping.csv"
+    app_mapping.write_text("source_id,label,meter_import_id\nM1,Depot,MTR-1\n", "utf-8")
+    context.settings.mapping_file = str(app_mapping)  # saved by the mapping editor
+    wizard = _wizard(qtbot, SourceWizard(context, "generic"))
+    _to_destination(qtbot, wizard, tmp_path)
+    summary = wizard.page(SUMMARY).summary_text()
+    assert "Mapping: the app's mapping (Mapping on the toolbar)" in summary
+    assert str(app_mapping) not in summary  # not a path the user never chose
+    with qtbot.waitSignal(wizard.source_saved):
+        qtbot.keyClick(wizard, Qt.Key.Key_Return)
+    saved = find_source(wizard.source_name(), context.paths)
+    assert saved is not None and saved.mapping_file == ""  # follows the app's mapping

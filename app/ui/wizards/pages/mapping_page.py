@@ -1,4 +1,4 @@
-"""Shared page: which mapping file routes this source's readings to EnergyCAP channels."""
+"""Shared page: this source uses the app's mapping, or (rarely) a mapping file of its own."""
 
 from __future__ import annotations
 
@@ -11,28 +11,26 @@ from app.ui.wizards.base_page import FormPage
 
 
 class MappingPage(FormPage):
-    """Choose the mapping CSV (or none: readings go to meter import id = source id)."""
+    """The app's mapping (empty field), or a mapping CSV for this source only."""
 
     def __init__(self) -> None:
         super().__init__(
             "Mapping",
-            "A mapping sends each source id (and quantity) to an EnergyCAP channel.",
+            "Which EnergyCAP meter or channel each of this source's meters goes to.",
         )
         self.file = self.path_field(
-            "Mapping &file:", "none: the source id is the meter's import id",
-            "Browse for a mapping file", self._on_browse_clicked, browse="Bro&wse…",
+            "Own mapping &file:", "none: the app's mapping (Mapping on the toolbar)",
+            "Browse for a mapping file for this source only", self._on_browse_clicked,
+            browse="Bro&wse…",
         )  # fmt: skip
         note = QLabel(
-            "Tip: Tools → Mapping editor builds the file from EnergyCAP's own meter and "
-            "channel lists. Unmapped readings are shown in the preview before anything is sent."
+            "Most sources share the app's mapping: edit it with Mapping on the toolbar (it "
+            "loads EnergyCAP's own meters and channels). A meter it does not name goes to the "
+            "EnergyCAP meter whose import id is the meter's number; the preview and the "
+            "dashboard show such meters. A file here is only for a source that needs its own."
         )
         note.setWordWrap(True)
         self.extra.addWidget(note)
-
-    def initializePage(self) -> None:
-        """Start from the mapping file in the settings."""
-        if not self.file.text():
-            self.file.setText(self.wiz().context.settings.mapping_file)
 
     def _on_browse_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Mapping file", "", "CSV (*.csv)")

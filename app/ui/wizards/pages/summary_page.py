@@ -41,7 +41,7 @@ class SummaryPage(DestinationPage):
         while self.rows.rowCount():
             self.rows.removeRow(0)
         pushed = wizard.kind in PUSH_KINDS
-        mapping = setup.mapping_file or "the app's mapping (Tools, Mapping)"
+        mapping = setup.mapping_file or "the app's mapping (Mapping on the toolbar)"
         rows = [("Name", setup.name), ("Kind", wizard.kind_info().title.rstrip("…")),
                 *setting_rows(setup.settings), ("Mapping", mapping)]  # fmt: skip
         if not pushed:
