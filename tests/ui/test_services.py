@@ -42,7 +42,7 @@ def test_send_is_delivered_by_the_background_services(
     window.attach_services(services)
     try:
         port = context.settings.listener.port
-        assert f"Listening on http://127.0.0.1:{port}/push/<device>" in services.notes
+        assert f"Receiving pushes on port {port} (this PC only)" in services.notes
         assert f"Delivering to {energycap.url}" in services.notes
         with socket.create_connection(("127.0.0.1", port), timeout=5):
             pass  # the push listener accepts connections

@@ -31,6 +31,7 @@ from app.core.paths import AppPaths
 from app.core.pulls.jobs import JobOutcome
 from app.core.secrets import SecretStore
 from app.core.settings import Settings, load_settings
+from app.core.settings.listener import is_loopback
 from app.core.sources.register_modes import RegisterModes
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,8 @@ class GuiServices:
             self.notes.append(f"Push listener not running: {exc}")
             return
         host, port = self.listener.address
-        self.notes.append(f"Listening on {self.listener.scheme}://{host}:{port}/push/<device>")
+        reach = "this PC only" if is_loopback(str(host)) else "devices on the network"
+        self.notes.append(f"Receiving pushes on port {port} ({reach})")
 
     def _mapping_file(self) -> str:
         try:
