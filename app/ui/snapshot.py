@@ -195,7 +195,7 @@ PAUSED = "delivery paused"
 NOT_CONNECTED = "kept on this PC (not connected)"
 
 
-def with_delivery(snap: Snapshot, problem: str, *, paused: bool) -> Snapshot:
+def with_delivery(snap: Snapshot, problem: str, *, paused: bool, detail: str = "") -> Snapshot:
     """Put the delivery's pause (or the missing connection) on every row with pending readings.
 
     Rows that failed on their own keep their error; the others say that their
@@ -209,7 +209,7 @@ def with_delivery(snap: Snapshot, problem: str, *, paused: bool) -> Snapshot:
         if row.pending and row.state not in ("failed", "paused"):
             state = PAUSED if paused else NOT_CONNECTED
             if paused:
-                row = _with(row, state=state, last_error=problem, error_details="")
+                row = _with(row, state=state, last_error=problem, error_details=detail)
             else:
                 row = _with(row, state=state)
         rows.append(row)

@@ -36,12 +36,15 @@ def test_rows_with_pending_readings_carry_the_reason_others_keep_theirs() -> Non
     failed = SourceRow("job", "sftp", "failed", pending=3, last_error="host key changed")
     rows = [SourceRow("file", "uk-hh", "sending", pending=48),
             SourceRow("done", "uk-hh", "up to date"), failed]  # fmt: skip
-    snap = with_delivery(Snapshot(sources=rows), "Delivery paused: refused", paused=True)
+    said = "EnergyCAP at h refused the API key (HTTP 401)"
+    snap = with_delivery(Snapshot(sources=rows), "Delivery paused: refused", paused=True,
+                         detail=said)  # fmt: skip
     assert [(r.state, r.last_error) for r in snap.sources] == [
         (PAUSED, "Delivery paused: refused"),
         ("up to date", ""),
         ("failed", "host key changed"),
     ]
+    assert snap.sources[0].error_details == said  # the dashboard's Details… for that row
     assert snap.paused == "Delivery paused: refused"
     kept = with_delivery(Snapshot(sources=rows[:1]), NOT_CONNECTED, paused=False)
     assert (kept.sources[0].state, kept.sources[0].last_error, kept.paused) == (KEPT, "", "")

@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
             return snap
         state = services.delivery
         with_device_stats(snap, services.device_stats())
-        with_delivery(snap, state.problem, paused=bool(state.paused))
+        with_delivery(snap, state.problem, paused=bool(state.paused), detail=state.detail)
         self.update_connection_label(state.paused, state.detail)
         if state.paused and state.paused != self._pause_shown:
             self.banner.say(state.paused, error=True, details=state.detail)
