@@ -54,6 +54,7 @@ class HelpWindow(QDialog):
         self.browser.setSearchPaths([str(self.guide.parent)])
         document.setMarkdown(text)
         self._fit_images()
+        self.browser.moveCursor(QTextCursor.MoveOperation.Start)  # open at the title
         return True
 
     def _fit_images(self) -> None:

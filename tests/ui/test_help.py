@@ -42,3 +42,15 @@ def test_a_missing_guide_is_said_plainly(qtbot: QtBot, tmp_path: Path) -> None:
     guide = HelpWindow(tmp_path / "user-guide.md")
     qtbot.addWidget(guide)
     assert "The user guide is missing from this installation" in guide.browser.toPlainText()
+
+
+def test_the_guide_opens_at_its_beginning(qtbot: QtBot) -> None:
+    guide = HelpWindow()
+    qtbot.addWidget(guide)
+    guide.show()
+    qtbot.waitExposed(guide)
+    qtbot.wait(100)  # the pictures are laid out
+    bar = guide.browser.verticalScrollBar()
+    assert bar.maximum() > 0  # longer than the window
+    assert bar.value() == 0  # the title, not the last section
+    assert guide.browser.textCursor().position() == 0
