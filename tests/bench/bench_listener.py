@@ -12,7 +12,7 @@ percentiles, then waits until every acknowledged reading has reached the
 fake EnergyCAP (or is in the journal, with `--no-deliver`).
 
     .venv/bin/python tests/bench/bench_listener.py [--kinds episensor,aculink810,...]
-        [--seconds 20] [--connections 16] [--no-deliver] [--rate R]
+        [--seconds 20] [--connections 16] [--no-deliver] [--rate R] [--batch-size N]
 
 Closed loop by default (each connection sends its next request when the last
 is answered). `--rate R` is an open loop: R requests/s offered in total, each
@@ -285,6 +285,7 @@ def run_kind(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                 "backoff_cap_s": 0.5,
                 "timeout_s": 30,
                 **({"url": fake.url} if fake else {}),
+                **({"batch_size": args.batch_size} if args.batch_size else {}),
             },
         }
         (home / "settings.json").write_text(json.dumps(settings))
@@ -359,6 +360,9 @@ def main() -> int:
     parser.add_argument("--wait", type=float, default=120.0, help="for delivery to finish")
     parser.add_argument("--no-deliver", dest="deliver", action="store_false")
     parser.add_argument("--rate", type=float, default=0.0)
+    parser.add_argument(
+        "--batch-size", type=int, default=0, help="readings per delivery request (default: 5000)"
+    )
     parser.add_argument("--fake-child", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--flaky", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -117,6 +117,44 @@ def connect(path: Path, *, timeout_s: float = 30.0) -> sqlite3.Connection:
     return conn
 
 
+WRITE_WAIT_S = 30.0  # how long a write waits for another process's write to end
+QUICK_POLLS_S = 0.05  # polled every 0.5 ms this long, then every 5 ms
+
+
+def begin_immediate(conn: sqlite3.Connection, wait_s: float = WRITE_WAIT_S) -> None:
+    """``BEGIN IMMEDIATE``, polling briefly while another process writes.
+
+    Several processes write the journal (`serve`: the push commit and
+    delivery). SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 … 100
+    ms between tries, so a write lock held for 20 ms can keep the other
+    writer waiting 35 ms or more, which a device waiting for its answer
+    sees. Here the lock is tried every 0.5 ms for the first 50 ms, then every
+    5 ms, up to `wait_s`; then SQLite's "database is locked" is raised.
+    """
+    conn.execute("PRAGMA busy_timeout = 0")
+    started = time.monotonic()
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                waited = time.monotonic() - started
+                if not _busy(exc) or waited >= wait_s:
+                    raise
+            time.sleep(0.0005 if waited < QUICK_POLLS_S else 0.005)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(wait_s * 1000)}")
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite said another connection holds the lock."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED and their extended codes
+    return "locked" in str(exc).lower() or "busy" in str(exc).lower()
+
+
 class JournalBase:
     """The file, the writer connection and its lock, and short-lived readers.
 
@@ -161,7 +199,7 @@ class JournalBase:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """The writer connection inside ``BEGIN IMMEDIATE`` … ``COMMIT`` (or rollback)."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            begin_immediate(self._conn)
             try:
                 yield self._conn
             except BaseException:
