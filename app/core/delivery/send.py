@@ -1,7 +1,8 @@
 """Sending one batch of mapped readings, with its receipts written around each request.
 
 Order per request: receipt + readings marked `sent` (committed) → request →
-answer → confirmed/rejected + receipt closed (committed). The crash points
+answer → confirmed/rejected + receipt closed (committed; a large batch's
+confirmations in parts of `FINISH_CHUNK`, the receipt with the last). The crash points
 (`METERBRIDGE_CRASH_AT`, test-only) sit between these steps.
 """
 

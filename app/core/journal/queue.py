@@ -31,6 +31,7 @@ _PENDING_COLUMNS = (
     " overwrite, version"
 )
 DAY_S = 86400.0
+FINISH_CHUNK = 1000  # confirmed readings per transaction when a batch is finished
 
 
 class JournalChanged(Exception):
@@ -132,12 +133,29 @@ class JournalQueue(JournalViews):
             )
 
     def finish_batch(self, batch: int, outcome: Outcome) -> None:
-        """Commit what EnergyCAP confirmed and rejected, and close the batch receipt."""
+        """Commit what EnergyCAP confirmed and rejected, and close the batch receipt.
+
+        Confirmed readings (with what EnergyCAP now has) are committed
+        `FINISH_CHUNK` at a time, the rest and the receipt with the last part:
+        another process writing the journal (`serve`'s push commit) then never
+        waits for a whole batch. A crash between parts leaves the others
+        `sent`: they go back to pending and are sent again (harmless).
+        """
         stamp = now()
+        confirmed: list[tuple[int, str | None]] = [(int(i), None) for i in outcome.confirmed]
+        targets = list(outcome.targets)
+        first = 0
+        if len(targets) == len(confirmed):  # each confirmed reading with its target
+            while len(confirmed) - first > FINISH_CHUNK:
+                with self.transaction() as conn:
+                    part = slice(first, first + FINISH_CHUNK)
+                    _set_done(conn, confirmed[part], CONFIRMED, stamp, batch)
+                    _remember_targets(conn, targets[part], stamp)
+                first += FINISH_CHUNK
         with self.transaction() as conn:
-            _set_done(conn, [(i, None) for i in outcome.confirmed], CONFIRMED, stamp, batch)
+            _set_done(conn, confirmed[first:], CONFIRMED, stamp, batch)
             _set_done(conn, list(outcome.rejected.items()), REJECTED, stamp, batch)
-            _remember_targets(conn, outcome.targets, stamp)
+            _remember_targets(conn, targets[first:], stamp)
             conn.executemany(
                 "UPDATE readings SET state = 'pending', version = version + 1 WHERE id = ? "
                 "AND batch_id = ? "

@@ -1,5 +1,7 @@
 """Two processes writing one journal (`serve`: the push commit and delivery) wait briefly.
 
+A write waits for the other's commit; delivery finishes a large batch in parts.
+
 How much sooner than SQLite's own busy handler is measured by
 tests/bench/bench_listener.py, not here.
 """
@@ -11,9 +13,13 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from app.core.journal.db import begin_immediate, connect
+from app.core.journal.queue import FINISH_CHUNK, Outcome
+from app.core.journal.store import Journal
+from connectors.base import make_readings
 
 
 def test_a_write_waits_for_the_other_writers_commit_then_goes_in(tmp_path: Path) -> None:
@@ -51,3 +57,31 @@ def test_a_write_blocked_beyond_the_wait_says_the_database_is_locked(tmp_path: P
     waiter.execute("ROLLBACK")
     holder.close()
     waiter.close()
+
+
+def test_a_large_batch_is_finished_in_parts_and_all_of_it_is_confirmed(tmp_path: Path) -> None:
+    """Delivery commits a batch's confirmations a part at a time (the push commit waits for
+    one part, not the batch); every reading ends confirmed, with what EnergyCAP now has."""
+    journal = Journal(tmp_path / "journal.sqlite3")
+    count = FINISH_CHUNK * 2 + 500
+    times = pd.date_range("2026-01-01", periods=count, freq="30min", tz="UTC")
+    values = [i * 0.5 for i in range(count)]
+    journal.accept(
+        make_readings(source_id="M1", time=times, value=values, interval_s=1800), source="f"
+    )
+    pending = journal.pending(100_000)
+    ids = pending["id"].tolist()
+    batch = journal.start_batch("readings", ids, dict(zip(ids, pending["version"], strict=True)))
+    at = pending["time"].astype("int64").tolist()
+    targets = [("readings|channel_id=7", t, v, 0) for t, v in zip(at, values, strict=True)]
+    journal.finish_batch(batch, Outcome("confirmed", 200, confirmed=ids, targets=targets))
+    assert journal.counts()["confirmed"] == count and journal.counts()["sent"] == 0
+    (receipt,) = journal.receipts()
+    assert (receipt["status"], receipt["confirmed"], receipt["finished_at"] is not None) == (
+        "confirmed",
+        count,
+        True,
+    )
+    with journal.reader() as conn:
+        assert conn.execute("SELECT count(*) FROM targets").fetchone()[0] == count
+    journal.close()
