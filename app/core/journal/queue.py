@@ -108,6 +108,7 @@ class JournalQueue(JournalViews):
             JournalChanged: a reading got a new value since it was read (nothing is marked).
         """
         stamp = now()
+        marks = [(int(i), versions[int(i)]) for i in ids]  # made before the write lock is taken
         with self.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO batches (api, started_at, count) VALUES (?, ?, ?)",
@@ -116,9 +117,9 @@ class JournalQueue(JournalViews):
             batch = int(cursor.lastrowid or 0)
             before = conn.total_changes
             conn.executemany(
-                "UPDATE readings SET state = 'sent', batch_id = ?, sent_at = ?, "
-                "version = version + 1 WHERE id = ? AND state = 'pending' AND version = ?",
-                [(batch, stamp, int(i), versions[int(i)]) for i in ids],
+                "UPDATE readings SET state = 'sent', batch_id = ?1, sent_at = ?2, "
+                "version = version + 1 WHERE id = ?3 AND state = 'pending' AND version = ?4",
+                ((batch, stamp, i, v) for i, v in marks),
             )
             if conn.total_changes - before != len(ids):
                 raise JournalChanged("readings changed while a batch was prepared")
