@@ -123,6 +123,16 @@ def plain_refusals(reasons: list[str], count: int) -> tuple[str, str]:
     return plain, details
 
 
+def refusal_reason(reason: str) -> str:
+    """One refusal reason of EnergyCAP's, short, in plain words (a Dead letters cell)."""
+    found = NOT_FOUND.match(reason.strip())
+    if found is None:
+        return plain_and_details(reason)[0]
+    what, by_import_id = _thing(found)
+    thing = f"{what} with the import id" if by_import_id else what
+    return f"EnergyCAP has no {thing} {found['id']}"
+
+
 def _thing(found: re.Match[str]) -> tuple[str, bool]:
     """What EnergyCAP did not find ("meter", "ESA channel"), and whether by its import id."""
     what = found["what"].lower().replace("esa ", "ESA ")

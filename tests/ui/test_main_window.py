@@ -161,6 +161,11 @@ def test_last_error_is_in_plain_words_with_energycaps_behind_details(
     assert "Meter with meterImportId 'MPAN-X' not found" in box.detailedText()
     assert "MPAN-Y" in box.detailedText()
     box.close()
+    dead = window.dead.table  # one row per meter, the reason short and plain
+    reasons = sorted(dead.item(r, 1).text() for r in range(dead.rowCount()))
+    assert reasons == ["EnergyCAP has no meter with the import id MPAN-X",
+                       "EnergyCAP has no meter with the import id MPAN-Y"]  # fmt: skip
+    assert "meterImportId 'MPAN-X'" in dead.item(0, 1).toolTip() + dead.item(1, 1).toolTip()
 
 
 def test_a_passing_message_fits_beside_the_pause_and_nothing_says_delivering(

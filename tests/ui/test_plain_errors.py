@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.pulls.jobs import JobOutcome
 from app.ui.context import API_KEY_SECRET, AppContext
-from app.ui.plain_errors import plain_and_details, plain_refusals
+from app.ui.plain_errors import plain_and_details, plain_refusals, refusal_reason
 from app.ui.preview.window import PreviewWindow
 from app.ui.window.main_window import MainWindow
 from app.ui.wizards.source_wizard import DESTINATION, SourceWizard
@@ -118,3 +118,5 @@ def test_refusal_reasons_always_give_one_sentence_never_raise(reasons: list[str]
     assert plain.startswith(f"EnergyCAP refused {n:,} reading(s)")
     assert len(plain.splitlines()) == 1
     assert details == "" or all(r.strip() in details for r in reasons)
+    for reason in reasons:  # a Dead letters cell: one line, never raises
+        assert len(refusal_reason(reason).splitlines()) <= 1

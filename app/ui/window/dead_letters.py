@@ -9,9 +9,10 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.ui.plain_errors import refusal_reason
 from app.ui.snapshot import Snapshot
 from app.ui.tables import fit_columns, make_table
-from app.ui.window.panels import EmptyHint, fill_row
+from app.ui.window.panels import EmptyHint, display_name, fill_row
 
 DEAD_HEADERS = ("Source", "Reason", "Readings", "First", "Last", "Meters / ids")
 IDS_SHOWN = 3
@@ -69,6 +70,7 @@ class DeadLettersPanel(QWidget):
         self.table = make_table(DEAD_HEADERS, "Dead letters")
         self.hint = EmptyHint("No refused readings.", "No dead letters hint")
         self.groups: list[RefusalGroup] = []
+        self.connector_names: dict[str, str] = {}  # connector id → its name (files sent)
         self.fix_button = QPushButton("&Fix mapping…")
         self.fix_button.setAccessibleName("Fix mapping")
         self.fix_button.setToolTip("Open the mapping editor with a row for each refused meter")
@@ -98,8 +100,10 @@ class DeadLettersPanel(QWidget):
         self.fix_button.setEnabled(bool(self.groups))
         self.table.setRowCount(len(self.groups))
         for number, g in enumerate(self.groups):
-            values = (g.source, g.reason, g.count, _stamp(g.first), _stamp(g.last), g.ids_text())
+            values = (display_name(g.source, self.connector_names), refusal_reason(g.reason),
+                      g.count, _stamp(g.first), _stamp(g.last), g.ids_text())  # fmt: skip
             fill_row(self.table, number, values)
+            self.table.item(number, 1).setToolTip(f"EnergyCAP said: {g.reason}")
         fit_columns(self.table)
 
     def chosen(self) -> list[RefusalGroup]:

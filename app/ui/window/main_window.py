@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.sources.connector_names = {c.info.id: c.info.name for c in self.context.registry.all()}
         self.activity = ActivityPanel()
         self.dead = DeadLettersPanel()
+        self.dead.connector_names = self.sources.connector_names
         self.log_viewer = LogViewer(self.context.paths.log_dir / LOG_NAME)
         self.held = HeldPanel(self.context.paths.journal_file)
         self.tabs = QTabWidget()
