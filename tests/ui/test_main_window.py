@@ -197,3 +197,23 @@ def test_a_passing_message_fits_beside_the_pause_and_nothing_says_delivering(
     qtbot.waitUntil(lambda: preview.data is not None, timeout=30_000)
     window.update_connection_label()  # delivering again
     assert "Delivering to" in window.services_label.text()
+
+
+def test_last_error_keeps_a_third_of_the_dashboard_beside_long_names(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    from app.ui.snapshot import Snapshot, SourceRow
+
+    window = _window(qtbot, context)
+    window.resize(1100, 700)
+    qtbot.waitUntil(lambda: window.sources.table.viewport().width() > 900)
+    said = ("EnergyCAP refused 240 reading(s): it has no meters with the import ids "
+            "2000006183919, 2200012030374, 2200012767323 and 2 more.")  # fmt: skip
+    long_name = "UK half-hourly collector files from the IMServ data portal, second building"
+    rows = [SourceRow(long_name, "file", "needs attention", next_run="✓ received 48 readings "
+                      "at 00:13 from the gateway in the plant room", rejected=240,
+                      last_error=said)]  # fmt: skip
+    window.sources.show_snapshot(Snapshot(sources=rows))
+    table = window.sources.table
+    assert table.columnWidth(8) >= 0.3 * table.viewport().width() - 2
+    assert table.item(0, 0).toolTip() == long_name  # shortened on screen, whole on hover

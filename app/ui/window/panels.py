@@ -47,6 +47,8 @@ STATE_COLOURS = {
     "paused": QColor(128, 128, 128, 60),
 }
 REJECTED_COLUMN, ERROR_COLUMN = SOURCE_HEADERS.index("Rejected"), SOURCE_HEADERS.index("Last error")
+ERROR_SHARE = 0.3  # of the table's width, at least, for Last error
+MIN_TABLE_WIDTH, MIN_COLUMN = 400, 120  # px: too narrow to share; a column is kept this wide
 
 
 def fill_row(table: QTableWidget, row: int, values: Sequence[Any]) -> None:
@@ -276,9 +278,28 @@ class SourcesPanel(QWidget):
                     tip if source.error_details else source.last_error
                 )
         fit_columns(self.table)
+        self._room_for_errors()
         if chosen is not None:
             self.select(chosen.name)
         self._update_buttons()
+
+    def _room_for_errors(self) -> None:
+        """Give Last error at least ERROR_SHARE of the width: the widest columns give way
+        (their cells end in "…", the whole text on hover)."""
+        table, width = self.table, self.table.viewport().width()
+        need = int(width * ERROR_SHARE) - (width - sum(map(table.columnWidth, range(ERROR_COLUMN))))
+        if width < MIN_TABLE_WIDTH or need <= 0:
+            return
+        for column in sorted(range(ERROR_COLUMN), key=table.columnWidth, reverse=True)[:2]:
+            floor = max(table.horizontalHeader().sectionSizeHint(column), MIN_COLUMN)
+            cut = min(need, table.columnWidth(column) - floor)
+            if cut > 0:
+                table.setColumnWidth(column, table.columnWidth(column) - cut)
+                need -= cut
+            for row in range(table.rowCount()):
+                item = table.item(row, column)
+                if item is not None and not item.toolTip():
+                    item.setToolTip(item.text())
 
 
 def fold_job_rows(rows: list[SourceRow]) -> list[SourceRow]:
