@@ -98,3 +98,45 @@ def test_ctrl_c_stops_serve_and_its_children_with_nothing_acknowledged_lost(
     assert counts["pending"] + counts["sent"] + counts["confirmed"] == acknowledged
     assert counts["rejected"] == 0
     assert len(fake.readings()) == counts["confirmed"]
+
+
+def delivery_child(pid: int) -> int:
+    """The child of `serve` that delivers: it has the journal open, not the register store."""
+    for child in children_of(pid):
+        try:
+            files = {os.readlink(f) for f in Path(f"/proc/{child}/fd").iterdir()}
+        except OSError:
+            continue
+        names = {Path(f).name for f in files}
+        if "journal.sqlite3" in names and "registers.sqlite3" not in names:
+            return child
+    raise AssertionError("no delivery process")
+
+
+@pytest.mark.slow
+def test_a_delivery_process_that_dies_is_replaced_and_delivers(
+    tmp_path: Path, fake: FakeEnergyCap
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    settings = {**SETTINGS, "energycap": {**SETTINGS["energycap"], "url": fake.url}}
+    (home / "settings.json").write_text(json.dumps(settings))
+    (home / "mapping.csv").write_text(f"source_id,channel_import_id\n{SENSOR},C11\n")
+    added = cli(home, "device", "add", "gw1", "--connector", "readings")
+    token = next(line.split()[-1] for line in added.stdout.splitlines() if line.startswith("token"))
+    port = free_port()
+    server = Server(home, port)
+    first = delivery_child(server.process.pid)
+    os.kill(first, signal.SIGKILL)
+    url = f"http://127.0.0.1:{port}/push/gw1"
+    answer = requests.post(url, json=body(0, 10), headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    deadline = time.monotonic() + 30
+    while len(fake.readings()) < 10 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(fake.readings()) == 10, "delivered by the new delivery process"
+    assert delivery_child(server.process.pid) != first
+    code, out = server.finish(signal.SIGTERM)
+    assert code == 0 and "stopped" in out
+    logged = "".join(log.read_text() for log in home.glob("serve-*.log"))
+    assert "the delivery process stopped" in logged and "starting another" in logged
