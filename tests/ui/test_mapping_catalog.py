@@ -52,6 +52,10 @@ def test_a_big_account_loads_in_a_few_requests_without_freezing(
     while the lists come in. (How long the GUI thread pauses is measured by
     tests/bench/bench_mapping_catalog.py, not here: a timed test fails on a busy machine.)"""
     editor = _editor(qtbot, context)
+    # Each page of meters takes 0.2 s to come (a real server's pace): loading lasts long
+    # enough that a GUI thread left free turns its loop many times, even on a busy machine,
+    # while a GUI thread doing the work itself would turn it once.
+    connected.inject("/api/v3/meter", status=None, times=None, delay_s=0.2)
     turns = [0]  # event-loop turns between the click and the lists arriving
     idle = QTimer(interval=0)  # fires once per turn of the event loop
     idle.timeout.connect(lambda: turns.__setitem__(0, turns[0] + 1))
