@@ -96,7 +96,7 @@ def test_warnings_are_highlighted_and_filterable(
     spike_row = next(
         r
         for r in range(window.model.rowCount())
-        if "spike" in window.model.data(window.model.index(r, COLUMN["flags"]))
+        if "Unusual jump" in window.model.data(window.model.index(r, COLUMN["flags"]))
     )
     index = window.model.index(spike_row, COLUMN["value"])
     assert window.model.data(index) == "95.000"
@@ -266,3 +266,37 @@ def test_the_unmapped_warning_speaks_the_users_words(
     assert "10545307" in unmapped and "Map unmapped sources" in unmapped
     for programmer_words in ("default codes", "source id", "mapping row", "import_id"):
         assert programmer_words not in unmapped
+
+
+def test_warnings_read_in_plain_words_and_one_click_shows_the_row(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    spiky = BASE.copy()
+    spiky[30] = 120.0
+    rows = [
+        day_row("1000000000001", "01/06/2025", BASE),
+        day_row("1000000000002", "01/06/2025", BASE),
+        day_row("1000000000002", "02/06/2025", spiky),
+    ]
+    path = tmp_path / "two-meters.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    window = _preview(qtbot, context, path)
+    _load(qtbot, window)
+    texts = [window.warnings.item(i).text() for i in range(window.warnings.count())]
+    labels = [text.split(":", 1)[0] for text in texts]
+    assert "Unusual jump" in labels and "Not mapped yet" in labels
+    codes = ("spike", "unmapped", "gap before", "negative", "duplicate", "held back")
+    assert not [text for text in texts if text.lower().startswith(codes)]
+    window.only_flagged.setChecked(True)
+    assert window.model.rowCount() == 1  # "Not mapped yet" alone shows no row
+    assert window.model.data(window.model.index(0, COLUMN["flags"])).startswith("Unusual jump")
+    assert window.chart.picker.currentIndex() == 0  # the first meter is charted first
+    item = window.warnings.item(labels.index("Unusual jump"))
+    qtbot.mouseClick(
+        window.warnings.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=window.warnings.visualItemRect(item).center(),
+    )
+    shown = window.view.selectionModel().selectedRows()[0].row()
+    assert window.model.cell_text(window.model.source_row(shown), "value") == "120.000"
+    assert "1000000000002" in window.chart.picker.currentText()

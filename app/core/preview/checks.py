@@ -41,6 +41,24 @@ FLAG_LABELS: dict[Flag, str] = {
     Flag.UNMAPPED: "unmapped",
 }
 
+# What a user reads for each kind of warning (the kinds above stay the codes tests and logs use).
+PLAIN_LABELS: dict[str, str] = {
+    "gap before": "Readings missing",
+    "spike": "Unusual jump",
+    "negative": "Below zero",
+    "duplicate": "Same time twice",
+    "estimated": "Estimated",
+    "unmapped": "Not mapped yet",
+    "held back": "Held back",
+    "bad value": "Unreadable value",
+    "note": "Note",
+}
+
+
+def plain_label(kind: str) -> str:
+    """The user's words for warning kind `kind` (e.g. ``"spike"`` → ``"Unusual jump"``)."""
+    return PLAIN_LABELS.get(kind, kind.capitalize())
+
 
 @dataclass(frozen=True)
 class PreviewWarning:
@@ -51,6 +69,11 @@ class PreviewWarning:
     count: int = 1
     first_row: int | None = None
     source_id: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The kind in the user's words, e.g. ``"Unusual jump"``."""
+        return plain_label(self.kind)
 
 
 @dataclass
@@ -66,8 +89,8 @@ class PreviewReport:
 
 
 def describe_flags(value: int) -> str:
-    """The flags of one row in words, e.g. ``"spike, estimated"``."""
-    return ", ".join(label for flag, label in FLAG_LABELS.items() if value & int(flag))
+    """The flags of one row in the user's words, e.g. ``"Unusual jump, Estimated"``."""
+    return ", ".join(plain_label(kind) for flag, kind in FLAG_LABELS.items() if value & int(flag))
 
 
 def check_readings(

@@ -299,7 +299,7 @@ class PreviewWindow(QWidget):
         assert data.report is not None
         shown = data.report.warnings[:MAX_WARNINGS_SHOWN]
         for warning in shown:
-            item = QListWidgetItem(f"{warning.kind}: {warning.message}")
+            item = QListWidgetItem(f"{warning.title}: {warning.message}")
             item.setData(Qt.ItemDataRole.UserRole, warning.first_row)
             self.warnings.addItem(item)
         hidden = len(data.report.warnings) - len(shown)

@@ -50,7 +50,7 @@ def test_gap_spike_negative_estimated_duplicate_and_unmapped() -> None:
     assert kinds == ["gap before", "duplicate", "spike", "negative", "estimated", "unmapped"]
     unmapped = report.warnings[-1]
     assert unmapped.source_id == "M2" and "not mapped to EnergyCAP yet (M2)" in unmapped.message
-    assert describe_flags(int(Flag.SPIKE | Flag.ESTIMATED)) == "spike, estimated"
+    assert describe_flags(int(Flag.SPIKE | Flag.ESTIMATED)) == "Unusual jump, Estimated"
 
 
 def test_a_school_day_profile_is_not_a_spike() -> None:
