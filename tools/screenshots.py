@@ -215,7 +215,7 @@ def screens(app: object, context: object, out: Path) -> None:
     preview.start()
     wait_for(app, lambda: settled)
     spike = next(i for i in range(preview.warnings.count())
-                 if preview.warnings.item(i).text().startswith("spike"))  # fmt: skip
+                 if preview.warnings.item(i).text().startswith("Unusual jump"))  # fmt: skip
     preview.warnings.setCurrentRow(spike)
     preview.warnings.itemActivated.emit(preview.warnings.item(spike))
     preview.view.clearSelection()  # show the row's warning tint, not the selection colour

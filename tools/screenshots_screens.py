@@ -137,7 +137,7 @@ def preview_over(screen: Screen, window: Any) -> Any:
     preview.settled.connect(lambda: settled.append(True))
     wait_for(screen.app, lambda: settled)
     spike = next(i for i in range(preview.warnings.count())
-                 if preview.warnings.item(i).text().startswith("spike"))  # fmt: skip
+                 if preview.warnings.item(i).text().startswith("Unusual jump"))  # fmt: skip
     preview.warnings.itemClicked.emit(preview.warnings.item(spike))
     return preview
 
