@@ -23,7 +23,7 @@ class SourceRow:
     name: str
     connector: str
     state: str
-    last_data: str = "—"
+    latest_reading: str = "—"  # the time of the newest reading it holds (interval end)
     next_run: str = "—"
     pending: int = 0
     delivered: int = 0
@@ -103,7 +103,6 @@ def _read_jobs(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:
                 name=job.name,
                 connector=job.kind,
                 state=state,
-                last_data=when(job.last_end),
                 next_run="paused" if job.paused else when(job.next_run),
                 last_error=plain if failed else "",
                 error_details=details if failed else "",
@@ -122,7 +121,7 @@ def _read_journal(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> Non
 
         journal = Journal(path)
         try:
-            _merge_status(journal.status(), rows, _last_received(journal))
+            _merge_status(journal.status(), rows, _latest_readings(journal))
             snap.receipts = list(journal.receipts(limit=200))
             dead = journal.dead_letters(limit=2000)
             snap.dead_letters = dead.to_dict("records")
@@ -134,11 +133,11 @@ def _read_journal(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> Non
         snap.notes.append(f"The journal cannot be read: {exc}")
 
 
-def _last_received(journal: Any) -> dict[str, float]:
-    """When each source's newest reading was journaled (epoch seconds)."""
+def _latest_readings(journal: Any) -> dict[str, float]:
+    """The time of each source's newest reading (epoch seconds; not when it was received)."""
     with journal.reader() as conn:
-        found = conn.execute("SELECT source, max(accepted_at) FROM readings GROUP BY source")
-        return {str(source): float(at) for source, at in found}
+        found = conn.execute("SELECT source, max(time) FROM readings GROUP BY source")
+        return {str(source): int(ns) / 1e9 for source, ns in found if ns is not None}
 
 
 def _explain_refusals(rows: dict[str, SourceRow], dead: list[dict[str, Any]]) -> None:
@@ -156,7 +155,7 @@ def _explain_refusals(rows: dict[str, SourceRow], dead: list[dict[str, Any]]) ->
 
 
 def _merge_status(
-    statuses: list[Any], rows: dict[str, SourceRow], received: dict[str, float]
+    statuses: list[Any], rows: dict[str, SourceRow], latest: dict[str, float]
 ) -> None:
     for status in statuses:
         old = rows.get(status.source)
@@ -165,15 +164,13 @@ def _merge_status(
             name=status.source,
             connector=old.connector if old else "file",
             state=_state(old, pending, status.count("rejected")),
-            last_data=old.last_data if old else "—",
+            latest_reading=when(latest.get(status.source)),
             next_run=old.next_run if old else "—",
             pending=pending,
             delivered=status.count("confirmed"),
             rejected=status.count("rejected"),
             last_error=old.last_error if old else "",
         )
-        if status.source in received and row.last_data == "—":
-            row = _with(row, last_data=when(received[status.source]))
         rows[status.source] = row
 
 
@@ -237,8 +234,6 @@ def _device_row(row: SourceRow, seen: dict[str, Any]) -> SourceRow:
         changes["state"] = "receiving"
     if row.next_run == "on push":  # a device has no schedule: say what arrived, live
         changes["next_run"] = first_push_text(seen)
-    if last and row.last_data == "—":
-        changes["last_data"] = when(datetime.fromisoformat(str(last)))
     error_at = seen.get("last_error_at")
     if seen.get("last_error") and error_at and error_at == last:  # the latest push failed
         changes["last_error"] = f"The last push was refused: {seen['last_error']}"

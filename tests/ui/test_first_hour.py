@@ -187,7 +187,7 @@ def test_a_device_wizard_test_push_then_the_first_push_shows_live(
         # On the dashboard: its readings arrived, and wait on this PC (no EnergyCAP connection).
         _until_row(qtbot, window, "push:plant-room", lambda r: r.get("Pending") == "1")
         row = _row(window, "push:plant-room")
-        assert row["State"] == "kept on this PC (not connected)" and row["Last data"] != "—"
+        assert row["State"] == "kept on this PC (not connected)" and row["Latest reading"] != "—"
         assert row["Next run / push"].startswith("✓ received 2 readings at ")
     finally:
         services.stop()

@@ -217,3 +217,32 @@ def test_last_error_keeps_a_third_of_the_dashboard_beside_long_names(
     table = window.sources.table
     assert table.columnWidth(8) >= 0.3 * table.viewport().width() - 2
     assert table.item(0, 0).toolTip() == long_name  # shortened on screen, whole on hover
+
+
+def test_latest_reading_of_a_dropped_file_is_its_newest_reading_not_when_it_came(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    from app.ui.snapshot import when
+    from app.ui.window.panels import SOURCE_HEADERS
+
+    window = _window(qtbot, context)
+    with qtbot.waitSignal(window.preview_opened) as opened:
+        window.open_path(Path(__file__).parents[1] / "data" / "hh" / "banes.csv")
+    preview = opened.args[0]
+    qtbot.addWidget(preview)
+    if preview.data is None:
+        qtbot.waitSignal(preview.loaded, timeout=30_000).wait()
+    newest = preview.data.mapped["time"].max()
+    assert newest.year == 2024  # the file's readings are from July 2024
+    preview.send_button.click()
+    qtbot.waitUntil(lambda: "Queued" in preview.message.text(), timeout=10_000)
+    with qtbot.waitSignal(window.snapshot_shown, timeout=10_000):
+        window.refresh()
+    table = window.sources.table
+    column = SOURCE_HEADERS.index("Latest reading")
+    header = table.horizontalHeaderItem(column)
+    assert header.text() == "Latest reading"
+    assert "newest reading" in header.toolTip() and "not when" in header.toolTip()
+    row = next(r for r in range(table.rowCount()) if "files sent" in table.item(r, 0).text())
+    assert table.item(row, column).text() == when(newest.to_pydatetime()) != when(datetime.now(UTC))
+    assert table.item(row, column).text().startswith("2024-07")

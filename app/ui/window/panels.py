@@ -30,7 +30,7 @@ SOURCE_HEADERS = (
     "Source",
     "Connector",
     "State",
-    "Last data",
+    "Latest reading",
     "Next run / push",
     "Pending",
     "Delivered",
@@ -47,6 +47,10 @@ STATE_COLOURS = {
     "paused": QColor(128, 128, 128, 60),
 }
 REJECTED_COLUMN, ERROR_COLUMN = SOURCE_HEADERS.index("Rejected"), SOURCE_HEADERS.index("Last error")
+LATEST_TIP = (
+    "The time of the newest reading each source has brought in (the meter's own time, "
+    "shown in this PC's time zone), not when the file or push arrived"
+)
 ERROR_SHARE = 0.3  # of the table's width, at least, for Last error
 MIN_TABLE_WIDTH, MIN_COLUMN = 400, 120  # px: too narrow to share; a column is kept this wide
 
@@ -89,6 +93,9 @@ class SourcesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.table = make_table(SOURCE_HEADERS, "Sources")
+        self.table.horizontalHeaderItem(SOURCE_HEADERS.index("Latest reading")).setToolTip(
+            LATEST_TIP
+        )
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.hint = EmptyHint(
             "No sources yet. Drop a meter file on this window to preview it, "
@@ -307,7 +314,7 @@ def fold_job_rows(rows: list[SourceRow]) -> list[SourceRow]:
 
     The job row keeps its schedule and a failed / paused / partial / waiting
     state; otherwise the journal's state (sending, needs attention, up to date)
-    and its time of the last data received are shown.
+    and the time of its newest reading are shown.
     """
     jobs = {r.name: r for r in rows if r.connector in JOB_KINDS}
     folded = {r.name: r for r in rows}
@@ -319,7 +326,7 @@ def fold_job_rows(rows: list[SourceRow]) -> list[SourceRow]:
         folded[job.name] = replace(
             job,
             state=job.state if keep_state else row.state,
-            last_data=row.last_data if row.last_data != "—" else job.last_data,
+            latest_reading=row.latest_reading,
             pending=row.pending,
             delivered=row.delivered,
             rejected=row.rejected,
@@ -342,7 +349,7 @@ def display_name(name: str, connectors: dict[str, str] | None = None) -> str:
 
 
 def _source_values(s: SourceRow, connectors: dict[str, str]) -> tuple[Any, ...]:
-    return (display_name(s.name, connectors), s.connector, s.state, s.last_data, s.next_run,
+    return (display_name(s.name, connectors), s.connector, s.state, s.latest_reading, s.next_run,
             s.pending, s.delivered, s.rejected, s.last_error)  # fmt: skip
 
 
