@@ -2,5 +2,6 @@
 the checks (gaps, spikes, unmapped ids) and the background process that reads big files.
 
 May import: shared `app.core` modules, `app.core.energycap` and the connectors.
-Must never: import the journal, delivery, listener, pulls or the UI; a preview changes nothing.
+Must never: import the journal, delivery, listener, pulls, sources or the UI; a preview
+changes nothing.
 """

@@ -3,5 +3,5 @@ jobs, the bookmarks of what was already read and the runner that feeds files to 
 
 May import: `app.core.journal`, `app.core.energycap` (to send), `app.core.delivery`, the
 connectors and shared `app.core` modules.
-Must never: import the listener or the UI.
+Must never: import the listener, sources, preview or the UI.
 """
