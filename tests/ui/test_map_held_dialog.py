@@ -193,3 +193,23 @@ def test_a_mapping_refused_or_unreadable_is_said_plainly_and_the_dialog_stays(
     assert dialog.isVisible()  # not saved: the dialog stays with the mapping as it was
     assert dialog.error.text().startswith("The mapping was not saved: no device named 'gw'")
     assert dialog.error.label.styleSheet()  # in red
+
+
+def test_a_zone_nobody_knows_is_refused_by_name_and_never_stored(
+    qtbot: QtBot, held: Held, tmp_path: Path
+) -> None:
+    dialog = MapHeldDialog(held.held, "gw", send=held.send)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    pick(dialog, qtbot, "data.records", "points")
+    pick(dialog, qtbot, "data.records.0.ts", "time")
+    pick(dialog, qtbot, "data.records.0.kwh", "value")
+    pick(dialog, qtbot, "sensor.serial", "id")
+    dialog.zone.setCurrentText("Mars/Olympus_Mons")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()  # not saved: the dialog stays so the zone can be corrected
+    assert dialog.error.isVisible()
+    assert dialog.error.text().startswith("The mapping was not saved:")
+    assert "'Mars/Olympus_Mons' is not a time zone this PC knows" in dialog.error.text()
+    assert "mapping" not in DeviceRegistry(tmp_path / "devices.json").get("gw").options
+    assert held.held.counts() == {"gw": 2}  # the held pushes wait for a mapping that reads

@@ -25,11 +25,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.core.secrets import NoKeyringError, SecretStore
 from app.core.sources.device_files import read_devices as _read_devices
 from app.core.sources.device_files import write_json as _write_json
+from app.core.sources.validation import zone_known
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +97,14 @@ def validate(name: str, connector: str, tz: str) -> None:
         )
     if connector not in PUSH_CONNECTORS:
         raise DeviceError(f"connector {connector!r}: use one of {', '.join(PUSH_CONNECTORS)}")
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise DeviceError(f"time zone {tz!r} is not an IANA zone (e.g. Europe/London)") from None
+    _check_zone(tz, "The time zone")
+
+
+def _check_zone(tz: Any, what: str) -> None:
+    """Raise `DeviceError` naming `tz` unless it is a time zone this PC knows."""
+    if not zone_known(tz):
+        hint = "use a name such as Europe/London or America/New_York"
+        raise DeviceError(f"{what} {tz!r} is not a time zone this PC knows; {hint}")
 
 
 def validate_options(options: dict[str, Any], connector: str) -> None:
@@ -111,6 +115,9 @@ def validate_options(options: dict[str, Any], connector: str) -> None:
     """
     from app.core.push_readers import option_problem  # the readers load pandas: only when checking
 
+    mapping = options.get("mapping")
+    if isinstance(mapping, dict) and "tz" in mapping:  # the zone of times the mapping reads
+        _check_zone(mapping["tz"], "The mapping's time zone")
     problem = option_problem(connector, options)
     if problem:
         raise DeviceError(problem)

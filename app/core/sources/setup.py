@@ -293,9 +293,7 @@ def _retune_device(setup: SourceSetup, paths: AppPaths, secrets: SecretStore) ->
                          "source and add it again to get a new address and token.")  # fmt: skip
     tz = str(setup.settings.get("tz") or device.tz)
     if device.tz != tz:
-        device.tz = tz
-        # DeviceRegistry has no update(); its own save keeps the token hash as it is.
-        registry._save()
+        registry.update(setup.name, tz=tz)  # checked like `device set --tz`; token kept
 
 
 def _drop_job(name: str, paths: AppPaths) -> None:

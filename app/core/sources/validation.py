@@ -98,11 +98,18 @@ def check_required(text: str, what: str) -> str | None:
     return None if text.strip() else f"Enter the {what}."
 
 
+def zone_known(name: object) -> bool:
+    """Whether `name` is a time zone this PC knows (``Europe`` alone is a folder, not a zone)."""
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
 def check_timezone(name: str) -> str | None:
     """An IANA time zone such as Europe/London."""
-    try:
-        ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
+    if not zone_known(name.strip()):
         return f"{name!r} is not a time zone; use a name such as Europe/London."
     return None
 
