@@ -134,18 +134,17 @@ class UkHalfHourlyConnector:
         meta["header_line"] = choice.line.number
         block = int(options.get("block_size") or DEFAULT_BLOCK)
         read = named = 0
-        with source.open() as handle:
-            body = BodyStream(handle, info, choice.line, plan, block)
-            # blocks are read and converted on a thread while the caller maps and writes
-            ahead = Prefetch(body.batches(reader), lambda: None)
-            try:
-                for batch, _ in ahead:
-                    batch.info = {**batch.info, **meta}  # the reader's string codes, if any
-                    read += len(batch.readings)
-                    named += sum(p.kind != ProblemKind.WARNING for p in batch.problems)
-                    yield batch
-            finally:
-                ahead.close()
+        body = BodyStream(source.open, info, choice.line, plan, block)
+        # blocks are read and converted on a thread while the caller maps and writes
+        ahead = Prefetch(body.batches(reader), lambda: None)
+        try:
+            for batch, _ in ahead:
+                batch.info = {**batch.info, **meta}  # the reader's string codes, if any
+                read += len(batch.readings)
+                named += sum(p.kind != ProblemKind.WARNING for p in batch.problems)
+                yield batch
+        finally:
+            ahead.close()
         last = reader.flush() if isinstance(reader, LongReader) else None
         if last is not None:
             last.info = dict(meta)

@@ -53,7 +53,7 @@ class Mode:
 class BodyStream:
     """The body of one file after its header line, read block by block."""
 
-    handle: IO[bytes]
+    opener: Callable[[], IO[bytes]]  # a new handle on the file for each pass
     info: TextInfo
     header: HeadLine
     plan: Plan
@@ -117,12 +117,19 @@ class BodyStream:
     def _pass(self, reader: BlockReader) -> Iterator[ReadingBatch]:
         self.skipped.clear()
         self.spans.clear()
-        self.handle.seek(self.header.end)
-        if not self.handle.read(1):
-            return  # a header and nothing after it
-        self.handle.seek(self.header.end)
+        # Each pass reads its own handle: Arrow's multi-threaded reader reads ahead on
+        # threads of its own, which may still move an abandoned pass's file position
+        # after that pass stopped; a shared handle then began the next pass mid-line.
+        with self.opener() as handle:
+            handle.seek(self.header.end)
+            if not handle.read(1):
+                return  # a header and nothing after it
+            handle.seek(self.header.end)
+            yield from self._blocks(reader, handle)
+
+    def _blocks(self, reader: BlockReader, handle: IO[bytes]) -> Iterator[ReadingBatch]:
         row0 = 0
-        ahead = Prefetch(self._open(), lambda: list(self.skipped))
+        ahead = Prefetch(self._open(handle), lambda: list(self.skipped))
         try:
             for batch, skipped in ahead:
                 start, row0 = row0, row0 + batch.num_rows
@@ -178,7 +185,7 @@ class BodyStream:
             found.append(Problem(ProblemKind.BAD_VALUE, message, file, int(line)))
         return found
 
-    def _open(self) -> Any:
+    def _open(self, handle: IO[bytes]) -> Any:
         names = [f"c{i}" for i in range(self._width())]
         wanted = _needed(self.plan)
         numeric = _numeric(self.plan) if self.mode.typed else set()
@@ -201,7 +208,7 @@ class BodyStream:
             strings_can_be_null=False,
         )
         try:
-            return pcsv.open_csv(self.handle, read, parse, convert)
+            return pcsv.open_csv(handle, read, parse, convert)
         except pa.ArrowInvalid as error:
             if self.mode.typed or self.mode.lost_line:
                 raise  # handled by a slower pass
