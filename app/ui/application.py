@@ -19,6 +19,7 @@ from app.core.paths import AppPaths, resolve_paths
 from app.core.preview.process import warm_up
 from app.core.resources import resource_path
 from app.ui.context import AppContext
+from app.ui.main_thread_gc import install as collect_on_gui_thread
 from app.ui.pyside_refs import guard
 from app.ui.single_instance import SingleInstance, ask_running_instance, server_name
 from app.ui.theme import apply_theme, follow_os
@@ -59,6 +60,7 @@ def ensure_qapp() -> QApplication:
     app.setApplicationVersion(__version__)
     app.setOrganizationName("meterbridge")
     app.setWindowIcon(app_icon())
+    collect_on_gui_thread(app)  # Qt objects in cycles are freed on the GUI thread only
     return app
 
 

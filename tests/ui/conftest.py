@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QApplication
 
 from app.core.paths import resolve_paths
 from app.ui.context import AppContext
+from app.ui.main_thread_gc import install
 from tests.fakes.fixtures import energycap  # noqa: F401
 from tests.fakes.memory_keyring import MemoryKeyring, installed
 
@@ -24,6 +26,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/ui/" in str(item.path).replace("\\", "/"):
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _gc_on_the_gui_thread(qapp: QApplication) -> None:
+    """As in the app: cycles (holding widgets of earlier tests) are collected on the GUI
+    thread, never by a worker thread that happens to allocate (app/ui/main_thread_gc.py)."""
+    install(qapp)
 
 
 @pytest.fixture
