@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.build_modules import build_module
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO / "build" / "meterbridge.spec"
@@ -104,17 +104,8 @@ def test_release_script_passes_version_and_bundle_to_iscc() -> None:
     assert 'WORK = ROOT / ".build-work"' in text, "PyInstaller's work folder stays outside build/"
 
 
-def _build_module(name: str) -> ModuleType:
-    """A helper module of build/ (not a package), imported by path."""
-    sys.path.insert(0, str(REPO / "build"))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(REPO / "build"))
-
-
 def test_every_cut_from_the_bundle_says_why_it_is_safe() -> None:
-    trim = _build_module("bundle_trim")
+    trim = build_module("bundle_trim")
     for table in (trim.DROPPED_MODULES, trim.DROPPED_FILES, trim.KEPT_FILES):
         for name, reason in table:
             assert name and len(reason.split()) >= 2, (name, reason)
@@ -146,7 +137,7 @@ def test_every_cut_from_the_bundle_says_why_it_is_safe() -> None:
     ],
 )
 def test_what_the_app_needs_stays_in_the_bundle(path: str) -> None:
-    assert _build_module("bundle_trim").drop_reason(path) is None
+    assert build_module("bundle_trim").drop_reason(path) is None
 
 
 @pytest.mark.parametrize(
@@ -166,13 +157,13 @@ def test_what_the_app_needs_stays_in_the_bundle(path: str) -> None:
     ],
 )
 def test_what_the_app_never_loads_is_left_out(path: str) -> None:
-    assert _build_module("bundle_trim").drop_reason(path)
+    assert build_module("bundle_trim").drop_reason(path)
 
 
 def test_links_to_what_was_left_out_go_too() -> None:
     if not sys.platform.startswith("linux"):
         pytest.skip("the Linux bundle's layout (links beside _internal's libraries)")
-    trim = _build_module("bundle_trim")
+    trim = build_module("bundle_trim")
     entries = [
         ("pyarrow/lib.cpython-311-x86_64-linux-gnu.so", "lib.so", "EXTENSION"),
         ("pyarrow/libarrow.so.2600", "arrow.so", "BINARY"),
@@ -203,7 +194,7 @@ def _pyarrow_lib() -> Path:
 
 
 def test_unlinking_removes_only_the_named_libraries(tmp_path: Path) -> None:
-    elf = _build_module("elf_needed")
+    elf = build_module("elf_needed")
     source = _pyarrow_lib()
     folder = source.parent
     drop = {p.name: p for p in folder.glob("libparquet.so.*") if p.name.count(".") == 2}
@@ -217,7 +208,7 @@ def test_unlinking_removes_only_the_named_libraries(tmp_path: Path) -> None:
 
 
 def test_unlinking_refuses_a_library_whose_symbols_are_used(tmp_path: Path) -> None:
-    elf = _build_module("elf_needed")
+    elf = build_module("elf_needed")
     source = _pyarrow_lib()
     if shutil.which("nm") is None:
         pytest.skip("binutils' nm is not installed")
@@ -227,7 +218,7 @@ def test_unlinking_refuses_a_library_whose_symbols_are_used(tmp_path: Path) -> N
 
 
 def test_stripping_keeps_a_library_loadable(tmp_path: Path) -> None:
-    elf = _build_module("elf_needed")
+    elf = build_module("elf_needed")
     source = _pyarrow_lib()
     if shutil.which("strip") is None:
         pytest.skip("binutils' strip is not installed")
@@ -240,7 +231,7 @@ def test_stripping_keeps_a_library_loadable(tmp_path: Path) -> None:
 def test_a_library_strip_would_break_loses_only_its_symbol_table(tmp_path: Path) -> None:
     import numpy
 
-    elf = _build_module("elf_needed")
+    elf = build_module("elf_needed")
     libs = Path(numpy.__file__).parent.parent / "numpy.libs"
     found = sorted(libs.glob("libscipy_openblas*.so"))
     if not found or not sys.platform.startswith("linux"):
@@ -268,7 +259,7 @@ def test_a_library_strip_would_break_loses_only_its_symbol_table(tmp_path: Path)
 
 
 def test_bundle_size_counts_every_file_once(tmp_path: Path) -> None:
-    measure = _build_module("measure")
+    measure = build_module("measure")
     bundle = tmp_path / "meterbridge"
     (bundle / "_internal" / "pyarrow").mkdir(parents=True)
     (bundle / "meterbridge").write_bytes(b"p" * 1000)
@@ -286,7 +277,7 @@ def test_bundle_size_counts_every_file_once(tmp_path: Path) -> None:
 
 
 def test_the_guard_names_the_largest_newcomers() -> None:
-    release = _build_module("make_release")
+    release = build_module("make_release")
     recorded = {"_internal/PySide6": 90 * 2**20, "_internal/pyarrow": 57 * 2**20}
     now = {
         "_internal/PySide6": 91 * 2**20,
@@ -300,7 +291,7 @@ def test_the_guard_names_the_largest_newcomers() -> None:
 
 
 def test_packed_size_is_xz_of_a_tar(tmp_path: Path) -> None:
-    measure = _build_module("measure")
+    measure = build_module("measure")
     bundle = tmp_path / "meterbridge"
     bundle.mkdir()
     (bundle / "zeros.bin").write_bytes(bytes(2**20))

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from tests.build_modules import build_module
+
 REPO = Path(__file__).resolve().parents[1]
 MIB = 2**20
-
-
-def _build_module(name: str) -> ModuleType:
-    sys.path.insert(0, str(REPO / "build"))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(REPO / "build"))
 
 
 def _qt_icu_data() -> Path:
@@ -54,17 +46,17 @@ def _qt_icu_data() -> Path:
     ],
 )
 def test_icu_keeps_english_root_and_shared_tables(item: str, kept: bool) -> None:
-    assert (_build_module("icu_data").drop_reason(item) is None) == kept
+    assert (build_module("icu_data").drop_reason(item) is None) == kept
 
 
 def test_icu_keeps_single_byte_code_pages_only() -> None:
-    icu = _build_module("icu_data")
+    icu = build_module("icu_data")
     assert icu.drop_reason("ibm-5348_P100-1997.cnv", 3200) is None  # windows-1252
     assert icu.drop_reason("gb18030.cnv", 232_000) is not None
 
 
 def test_reduced_archive_holds_the_kept_items_unchanged() -> None:
-    icu = _build_module("icu_data")
+    icu = build_module("icu_data")
     _symbol, common = icu.data_symbol(_qt_icu_data().read_bytes())
     header, items = icu.read_items(common)
     reduced, dropped = icu.reduce(common)
@@ -111,7 +103,7 @@ def test_qt_with_the_reduced_icu_data_sorts_and_names_zones_as_before(tmp_path: 
     if shutil.which("cc") is None and shutil.which("gcc") is None:
         pytest.skip("needs a C compiler")
     target = tmp_path / source.name
-    dropped = _build_module("icu_data").build_library(source, target)
+    dropped = build_module("icu_data").build_library(source, target)
     assert dropped and target.stat().st_size < 6 * MIB < source.stat().st_size
     reduced = _probe(tmp_path)
     assert reduced == _probe(None)

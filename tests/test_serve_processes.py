@@ -60,10 +60,8 @@ def body(start: int, count: int) -> list[dict[str, object]]:
              "readings": readings}]  # fmt: skip
 
 
-@pytest.mark.slow
-def test_ctrl_c_stops_serve_and_its_children_with_nothing_acknowledged_lost(
-    tmp_path: Path, fake: FakeEnergyCap
-) -> None:
+def _home_with_device(tmp_path: Path, fake: FakeEnergyCap) -> tuple[Path, str]:
+    """A home pointed at the fake EnergyCAP, with Readings-API device gw1: (home, its token)."""
     home = tmp_path / "home"
     home.mkdir()
     settings = {**SETTINGS, "energycap": {**SETTINGS["energycap"], "url": fake.url}}
@@ -72,6 +70,14 @@ def test_ctrl_c_stops_serve_and_its_children_with_nothing_acknowledged_lost(
     added = cli(home, "device", "add", "gw1", "--connector", "readings")
     assert added.returncode == 0, added.stderr
     token = next(line.split()[-1] for line in added.stdout.splitlines() if line.startswith("token"))
+    return home, token
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_serve_and_its_children_with_nothing_acknowledged_lost(
+    tmp_path: Path, fake: FakeEnergyCap
+) -> None:
+    home, token = _home_with_device(tmp_path, fake)
     port = free_port()
     server = Server(home, port, preexec_fn=os.setsid)  # its own group, as in a terminal
     workers = children_of(server.process.pid)
@@ -117,13 +123,7 @@ def delivery_child(pid: int) -> int:
 def test_a_delivery_process_that_dies_is_replaced_and_delivers(
     tmp_path: Path, fake: FakeEnergyCap
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    settings = {**SETTINGS, "energycap": {**SETTINGS["energycap"], "url": fake.url}}
-    (home / "settings.json").write_text(json.dumps(settings))
-    (home / "mapping.csv").write_text(f"source_id,channel_import_id\n{SENSOR},C11\n")
-    added = cli(home, "device", "add", "gw1", "--connector", "readings")
-    token = next(line.split()[-1] for line in added.stdout.splitlines() if line.startswith("token"))
+    home, token = _home_with_device(tmp_path, fake)
     port = free_port()
     server = Server(home, port)
     first = delivery_child(server.process.pid)

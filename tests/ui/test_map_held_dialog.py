@@ -73,6 +73,14 @@ def pick(dialog: MapHeldDialog, qtbot: QtBot, path: str, role: str) -> None:
     qtbot.mouseClick(dialog.use_buttons[role], Qt.MouseButton.LeftButton)
 
 
+def pick_nested_parts(dialog: MapHeldDialog, qtbot: QtBot) -> None:
+    """Click the parts of the held nested bodies: the points array, time, value, meter id."""
+    pick(dialog, qtbot, "data.records", "points")
+    pick(dialog, qtbot, "data.records.0.ts", "time")
+    pick(dialog, qtbot, "data.records.0.kwh", "value")
+    pick(dialog, qtbot, "sensor.serial", "id")
+
+
 def test_clicking_the_parts_previews_every_held_body_then_saves_and_sends(
     qtbot: QtBot, held: Held, tmp_path: Path
 ) -> None:
@@ -86,10 +94,7 @@ def test_clicking_the_parts_previews_every_held_body_then_saves_and_sends(
             "readings": "JSON, but not a Readings API body"}  # fmt: skip
     assert dialog.problem.text() == f"Why it was held: {gist[held.connector]}."
     assert dialog.problem.details.startswith(gist[held.connector])  # the rest behind Details…
-    pick(dialog, qtbot, "data.records", "points")
-    pick(dialog, qtbot, "data.records.0.ts", "time")
-    pick(dialog, qtbot, "data.records.0.kwh", "value")
-    pick(dialog, qtbot, "sensor.serial", "id")
+    pick_nested_parts(dialog, qtbot)
     assert dialog.mapping() == {
         "points": "data.records",
         "id": "sensor.serial",
@@ -177,10 +182,7 @@ def test_a_mapping_refused_or_unreadable_is_said_plainly_and_the_dialog_stays(
     dialog = MapHeldDialog(held.held, "gw", send=held.send)
     qtbot.addWidget(dialog)
     dialog.show()
-    pick(dialog, qtbot, "data.records", "points")
-    pick(dialog, qtbot, "data.records.0.ts", "time")
-    pick(dialog, qtbot, "data.records.0.kwh", "value")
-    pick(dialog, qtbot, "sensor.serial", "id")
+    pick_nested_parts(dialog, qtbot)
     qtbot.waitUntil(lambda: dialog.preview.readings.rowCount() == 3, timeout=5000)
     assert not dialog.error.isVisible()
     held.held.devices.remove("gw")  # removed meanwhile (another window, the CLI)
@@ -201,10 +203,7 @@ def test_a_zone_nobody_knows_is_refused_by_name_and_never_stored(
     dialog = MapHeldDialog(held.held, "gw", send=held.send)
     qtbot.addWidget(dialog)
     dialog.show()
-    pick(dialog, qtbot, "data.records", "points")
-    pick(dialog, qtbot, "data.records.0.ts", "time")
-    pick(dialog, qtbot, "data.records.0.kwh", "value")
-    pick(dialog, qtbot, "sensor.serial", "id")
+    pick_nested_parts(dialog, qtbot)
     dialog.zone.setCurrentText("Mars/Olympus_Mons")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.isVisible()  # not saved: the dialog stays so the zone can be corrected
