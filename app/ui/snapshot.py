@@ -121,7 +121,8 @@ def _read_journal(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> Non
 
         journal = Journal(path)
         try:
-            _merge_status(journal.status(), rows, _latest_readings(journal))
+            newest = {name: at.timestamp() for name, at in journal.newest_times().items()}
+            _merge_status(journal.status(), rows, newest)
             snap.receipts = list(journal.receipts(limit=200))
             dead = journal.dead_letters(limit=2000)
             snap.dead_letters = dead.to_dict("records")
@@ -131,13 +132,6 @@ def _read_journal(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> Non
     except Exception as exc:  # shown as a note; the log has the detail
         log.warning("journal %s unreadable: %s", path, exc)
         snap.notes.append(f"The journal cannot be read: {exc}")
-
-
-def _latest_readings(journal: Any) -> dict[str, float]:
-    """The time of each source's newest reading (epoch seconds; not when it was received)."""
-    with journal.reader() as conn:
-        found = conn.execute("SELECT source, max(time) FROM readings GROUP BY source")
-        return {str(source): int(ns) / 1e9 for source, ns in found if ns is not None}
 
 
 def _explain_refusals(rows: dict[str, SourceRow], dead: list[dict[str, Any]]) -> None:

@@ -59,6 +59,32 @@ class JournalViews(JournalBase):
                 found[source].oldest_pending_accepted = float(accepted)
         return [found[k] for k in sorted(found)]
 
+    def newest_times(self) -> dict[str, datetime]:
+        """The time (UTC) of each source's newest reading, whatever its state.
+
+        Walks the channels along the (source, source_id, quantity, time) index: two index
+        seeks a channel instead of a scan of every reading (the dashboard asks often).
+        """
+        first = "SELECT source, source_id, quantity FROM readings ORDER BY 1, 2, 3, time LIMIT 1"
+        # the next channel: the first index entry after this channel's newest reading
+        after = (
+            "SELECT source, source_id, quantity FROM readings "
+            "WHERE (source, source_id, quantity, time) > (?, ?, ?, ?) "
+            "ORDER BY source, source_id, quantity, time LIMIT 1"
+        )
+        newest: dict[str, int] = {}
+        with self.reader() as conn:
+            key = conn.execute(first).fetchone()
+            while key is not None:
+                (ns,) = conn.execute(
+                    "SELECT max(time) FROM readings "
+                    "WHERE source = ? AND source_id = ? AND quantity = ?",
+                    key,
+                ).fetchone()
+                newest[key[0]] = max(newest.get(key[0], ns), ns)
+                key = conn.execute(after, (*key, ns)).fetchone()
+        return {s: EPOCH + timedelta(microseconds=ns // 1000) for s, ns in newest.items()}
+
     def dead_letters(self, source: str | None = None, limit: int = 1000) -> pd.DataFrame:
         """Rejected readings with their reasons (the dead-letter list)."""
         import pandas as pd

@@ -167,6 +167,26 @@ def test_status_counts_per_source_and_oldest_pending(journal: Journal) -> None:
     assert status["b"].oldest_pending == pd.Timestamp("2026-01-05", tz="UTC")
 
 
+def test_newest_times_are_each_sources_latest_reading_over_all_its_meters(
+    journal: Journal,
+) -> None:
+    # 'a' holds two meters, the later one first in the index; delivered readings count too.
+    journal.accept(half_hours("M2", "2019-11-13 00:00", 48, tz="Europe/London"), source="a")
+    confirm_all(journal)
+    journal.accept(half_hours("M1", "2019-11-10 00:00", 4, tz="Europe/London"), source="a")
+    journal.accept(half_hours("M9", "2026-03-29 00:00", 48, tz="Europe/London"), source="b")
+    newest = journal.newest_times()
+    assert newest == {
+        "a": pd.Timestamp("2019-11-13 23:30", tz="UTC"),
+        # the spring clock change: 48 half-hours from local midnight end at 01:30 the next day
+        "b": pd.Timestamp("2026-03-30 00:30", tz="Europe/London").tz_convert("UTC"),
+    }
+    assert all(at.utcoffset() is not None for at in newest.values())
+    empty = Journal(journal.path.parent / "empty.sqlite3")
+    assert empty.newest_times() == {}
+    empty.close()
+
+
 def test_prune_removes_old_delivered_rows_but_keeps_receipts(
     journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
