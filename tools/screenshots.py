@@ -2,9 +2,10 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py [--out docs/screenshots]
 
-Everything shown is real: a throw-away home whose journal and schedule are filled
-through the core (readings accepted, one refused, a job that failed), and a real
-UK half-hourly sample from ../shared/samples/uk-hh in the preview.
+Everything shown is real: a throw-away home whose devices, journal and schedule are
+filled through the core (two registered push gateways, readings accepted, one refused,
+a job that failed), and a real UK half-hourly sample from ../shared/samples/uk-hh in
+the preview.
 """
 
 from __future__ import annotations
@@ -41,10 +42,14 @@ def fill_home(home: Path) -> None:
     from app.core.mapping import parse_mapping_csv
     from app.core.pulls.jobs import JobOutcome, JobStore
     from app.core.settings import EnergyCapSettings
+    from app.core.sources.devices import DeviceRegistry
     from connectors.base import make_readings
     from tests.fakes.energycap import FakeEnergyCap
     from tests.fakes.energycap_model import FakeChannel
 
+    devices = DeviceRegistry(home / "devices.json")  # the two gateways pushing below
+    for gateway in ("site-a", "site-b"):
+        devices.add(gateway, "episensor", "Europe/London")
     journal = Journal(home / "journal.sqlite3")
     with FakeEnergyCap(api_key="demo") as fake:
         fake.unknown_meter_policy = "fail"

@@ -156,7 +156,7 @@ def _merge_status(
         pending = status.count("pending") + status.count("sent") + status.count("held")
         row = SourceRow(
             name=status.source,
-            connector=old.connector if old else "file",
+            connector=old.connector if old else journal_only_connector(status.source),
             state=_state(old, pending, status.count("rejected")),
             latest_reading=when(latest.get(status.source)),
             next_run=old.next_run if old else "—",
@@ -166,6 +166,20 @@ def _merge_status(
             last_error=old.last_error if old else "",
         )
         rows[status.source] = row
+
+
+def journal_only_connector(source: str) -> str:
+    """The connector of a source known only from the journal (no device or job row).
+
+    A removed device's ``push:<name>`` readings stay in the journal, as do a removed
+    job's ``pull:<name>`` and a one-off pull's ``pull:<kind>``: they are pushes and
+    pulls, never files. ("pull", not the job's kind: a row with a job's kind is taken
+    for a scheduled job by the dashboard.) Anything else was sent from a file.
+    """
+    for prefix in ("push", "pull"):
+        if source.startswith(f"{prefix}:"):
+            return prefix
+    return "file"
 
 
 def _state(old: SourceRow | None, pending: int, rejected: int) -> str:

@@ -246,3 +246,31 @@ def test_latest_reading_of_a_dropped_file_is_its_newest_reading_not_when_it_came
     row = next(r for r in range(table.rowCount()) if "files sent" in table.item(r, 0).text())
     assert table.item(row, column).text() == when(newest.to_pydatetime()) != when(datetime.now(UTC))
     assert table.item(row, column).text().startswith("2024-07")
+
+
+def test_a_device_row_names_its_reader_and_stays_a_push_once_the_device_is_removed(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    from app.core.sources.devices import DeviceRegistry
+    from app.core.sources.removal import remove_source
+
+    DeviceRegistry(context.paths.config_dir / "devices.json").add("gw", "episensor")
+    journal = Journal(context.paths.journal_file)
+    journal.accept(_readings("000D6F0001A303D4_333", 4), source="push:gw")
+    journal.accept(_readings("MPAN1", 4), source="uk-hh")
+    journal.accept(_readings("MPAN2", 4), source="pull:verdigris")  # a one-off pull, no job
+    journal.close()
+    window = _window(qtbot, context)
+
+    def connectors() -> dict[str, str]:
+        with qtbot.waitSignal(window.snapshot_shown, timeout=10_000):
+            window.refresh()
+        table = window.sources.table
+        return {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+
+    shown = connectors()
+    assert shown["gw (device)"] == "episensor"
+    assert shown["verdigris (pulled)"] == "pull"
+    assert [c for name, c in shown.items() if "(files sent)" in name] == ["file"]
+    remove_source("push:gw", context.paths, context.secrets)  # its readings stay
+    assert connectors()["gw (device)"] == "push"
