@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.core.mapping import MappingRow, MappingTable, load_mapping
@@ -105,3 +106,51 @@ def test_the_real_banes_export_previews_with_its_school_names(
     sites = _sites(window)
     assert sites[SCHOOL_1] == "Bathford C of E Primary School Electrici"
     assert all(sites.values())
+
+
+def test_a_label_typed_in_the_mapping_wins_over_the_files_site_name_everywhere(
+    qtbot: QtBot, context: AppContext, hh_samples: Path, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "mapping.csv"  # as the editor saves it: a label, no target yet
+    mapping.write_text(
+        MappingTable(rows=[MappingRow(SCHOOL_1, "kWh", label="Kitchen block")]).to_csv(),
+        encoding="utf-8",
+    )
+    context.settings.mapping_file = str(mapping)
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    preview = window.open_path(hh_samples / "banes.csv")
+    assert preview is not None
+    qtbot.addWidget(preview)
+    qtbot.waitUntil(lambda: preview.data is not None, timeout=30_000)
+    assert _sites(preview) == {SCHOOL_1: "Kitchen block", SCHOOL_2: "School 2"}
+    model = preview.model
+    assert model is not None
+    first = next(r for r in range(model.rowCount()) if model.cell_text(r, "source_id") == SCHOOL_1)
+    note = model.index(first, COLUMN["label"]).data(Qt.ItemDataRole.ToolTipRole)
+    assert "“School 1”" in note  # the file's own name is still there, behind the label
+    picker = preview.chart.picker
+    assert [picker.itemText(i) for i in range(picker.count())] == [
+        f"{SCHOOL_1} (Kitchen block) · kWh",
+        f"{SCHOOL_2} (School 2) · kWh",
+    ]
+    editor = window.actions_.map_sources(preview, preview.unmapped())
+    qtbot.addWidget(editor)
+    labels = {
+        editor._cell(r, "source_id"): editor._cell(r, "label")
+        for r in range(editor.table.rowCount())
+    }
+    assert labels == {SCHOOL_1: "Kitchen block", SCHOOL_2: "School 2"}
+
+
+def test_the_users_label_wins_over_a_stark_files_site_name(hh_samples: Path) -> None:
+    from connectors.tabular.engine import UkHalfHourlyConnector
+
+    source = Source.from_path(hh_samples / "stark-portal.csv")
+    plain = load_preview(PreviewRequest(UkHalfHourlyConnector(), source, {}, MappingTable()))
+    meter, in_file = next(iter(plain.labels.items()))  # the file's `Site Name`
+    table = MappingTable(rows=[MappingRow(meter, label="Boiler house")])
+    data = load_preview(PreviewRequest(UkHalfHourlyConnector(), source, {}, table))
+    assert data.label_of(meter) == "Boiler house"
+    assert data.file_labels[meter] == in_file
+    assert any(title.startswith(f"{meter} (Boiler house)") for title, _ in data.slices)

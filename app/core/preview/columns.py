@@ -22,6 +22,7 @@ class TableColumns:
         mapped: pd.DataFrame,
         flags: np.ndarray[Any, Any] | None = None,
         labels: Mapping[str, str] | None = None,
+        file_labels: Mapping[str, str] | None = None,
     ) -> None:
         n = len(mapped)
         self.flags = flags if flags is not None else np.zeros(n, dtype=np.uint8)
@@ -34,6 +35,10 @@ class TableColumns:
         # The site name of each row: the source id's codes, one label per distinct source.
         source_codes, sources = self.text["source_id"]
         self.text["label"] = (source_codes, [label_of(labels or {}, s) for s in sources])
+        # Where the shown label is the user's and the file names the site otherwise.
+        self.label_notes = [
+            _label_note(label_of(labels or {}, s), label_of(file_labels or {}, s)) for s in sources
+        ]
         self.ids = (
             _codes(mapped["channel_import_id"]),
             _codes(mapped["meter_import_id"]),
@@ -53,7 +58,8 @@ class TableColumns:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without the views: the frame travels once (pickle shares it)."""
-        return {"flags": self.flags, "text": self.text, "ids": self.ids, "mapped": self.mapped}
+        return {"flags": self.flags, "text": self.text, "ids": self.ids, "mapped": self.mapped,
+                "label_notes": self.label_notes}  # fmt: skip
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -71,6 +77,13 @@ def label_of(labels: Mapping[str, str], source_id: str) -> str:
     if found is None and ":" in source_id:  # `X:LEAD` is meter X's reactive channel
         found = labels.get(source_id.rsplit(":", 1)[0])
     return found or ""
+
+
+def _label_note(shown: str, in_file: str) -> str:
+    """What the file calls a site whose label (the mapping's) says otherwise; or ""."""
+    if not in_file or in_file == shown:
+        return ""
+    return f"Your label (from the mapping). The file calls this site “{in_file}”."
 
 
 def channel_slices(

@@ -53,7 +53,8 @@ class PreviewData:
     slices: list[tuple[str, slice]] = field(default_factory=list)
     unmapped: list[tuple[str, str]] = field(default_factory=list)
     hints: list[MappingRow] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=dict)  # source id -> site name
+    labels: dict[str, str] = field(default_factory=dict)  # source id -> site name shown
+    file_labels: dict[str, str] = field(default_factory=dict)  # source id -> the file's own
 
     def label_of(self, source_id: str) -> str:
         """The site name of a source (`X:LEAD` takes `X`'s), or ""."""
@@ -79,7 +80,7 @@ def load_preview(
     info: dict[str, Any] = {}
     hints: list[MappingRow] = []  # identities a Readings-API body names (kept on Send)
     connector, source, table = request.connector, request.source, request.table
-    labels = table.labels()  # the mapping's labels, then the file's own site names
+    file_labels: dict[str, str] = {}  # the file's own site names (a site/location column)
     total = 0
     for batch in connector.read(source, request.options):
         if cancelled is not None and cancelled():
@@ -88,7 +89,7 @@ def load_preview(
             frames.append(batch.readings)
         problems.extend(batch.problems)
         hints.extend(h for h in hint_rows(batch.info.get("mapping_hint")) if h not in hints)
-        labels.update(batch.info.get("labels") or {})
+        file_labels.update(batch.info.get("labels") or {})
         info.update({k: v for k, v in batch.info.items() if k != "labels"})
         total += len(batch.readings)
         if progress is not None:
@@ -103,7 +104,10 @@ def load_preview(
     mapped = mapped.sort_values(["source_id", "quantity", "time"], kind="stable")
     mapped = mapped.reset_index(drop=True)
     report = check_readings(mapped, problems)
-    columns = TableColumns(mapped, report.flags, labels)
+    # A label the user typed in the mapping wins over the file's site name (which the
+    # preview still shows as a note), so the table, the chart and the editor agree.
+    labels = {**file_labels, **table.labels()}
+    columns = TableColumns(mapped, report.flags, labels, file_labels)
     slices = channel_slices(mapped, labels)
     unmapped = unmapped_pairs(mapped)
     return PreviewData(
@@ -118,6 +122,7 @@ def load_preview(
         unmapped,
         hints,
         labels,
+        file_labels,
     )
 
 

@@ -148,7 +148,8 @@ class MappingEditor(QDialog):
     ) -> int:
         """Add a row for each (source id, quantity) not in the table yet; returns how many.
 
-        `labels` (source id -> site name, as the file gave them) fill the rows' labels.
+        `labels` (source id -> site name as the preview shows it: the mapping's label, else
+        the file's site name) fill the new rows' labels.
         """
         present = {(self._cell(r, "source_id"), self._cell(r, "quantity"))
                    for r in range(self.table.rowCount())}  # fmt: skip

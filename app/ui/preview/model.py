@@ -21,7 +21,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("source_id", "Source"),
-    ("label", "Site"),  # the site name the file gives (hidden when it gives none)
+    ("label", "Site"),  # the mapping's label, else the file's site name (hidden when none)
     ("quantity", "Quantity"),
     ("target", "EnergyCAP target"),
     ("observation_type", "Observation type"),
@@ -67,6 +67,7 @@ class ReadingsModel(QAbstractTableModel):
         self._time_ns, self._interval, self._value = c.time_ns, c.interval, c.value
         self._estimated = c.estimated
         self.has_labels = any(c.text["label"][1])
+        self._label_notes = c.label_notes  # the file's own site name, where a label overrides it
         self._rows: np.ndarray[Any, Any] | None = None  # None: all rows
         self._times: dict[int, str] = {}  # formatted times (they repeat across channels)
 
@@ -119,9 +120,17 @@ class ReadingsModel(QAbstractTableModel):
             "interval_s",
         ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and self._flags[row]:
-            return describe_flags(int(self._flags[row]))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, COLUMNS[index.column()][0])
         return None
+
+    def _tooltip(self, row: int, name: str) -> str | None:
+        if name == "label":
+            code = int(self._cols["label"][0][row])
+            note = self._label_notes[code] if code >= 0 else ""
+            if note:
+                return note
+        return describe_flags(int(self._flags[row])) if self._flags[row] else None
 
     def cell_text(self, row: int, name: str) -> str:
         """The text of frame row `row`, column `name` (for the delegate)."""
