@@ -42,7 +42,8 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     """The readings of a common-shape body, or None for the general reader to handle.
 
     One pass straight into the columns: each distinct identity (ids, codes,
-    interval) is checked once and each distinct time text parsed once per body.
+    interval) is checked once (and remembered across bodies, with its mapping
+    hint) and each distinct time text parsed once per body.
     """
     if str(options.get("source_label") or "end") != "end":
         return None
@@ -56,8 +57,9 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     used = _read_objects(document, name, columns)
     if used is None:
         return None
-    hints, conflicts = _hints(_targets_by_object(used), name)
-    columns.problems = conflicts
+    hints = _distinct_hints(used)
+    if hints is None:  # two identities name one (source, quantity): `_hints` names them
+        hints, columns.problems = _hints(_targets_by_object(used), name)
     columns.info = {
         "connector": "readings-json",
         "form": "array",
@@ -70,44 +72,45 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
 
 
 class Channel(NamedTuple):
-    """A ReadingCreate's checked identity: its target and what each of its readings carries."""
+    """A ReadingCreate's checked identity: its target, what each of its readings carries,
+    and its mapping hint (`Target.hint`, made once)."""
 
     target: Target
     source_id: str
     quantity: str
     unit: str
     interval_s: int
+    hint: dict[str, Any]
 
 
 MAX_CHECKED = 10_000
 CHECKED: dict[tuple[Any, ...], Channel] = {}  # identities already checked (any thread, any body)
-IDENTITY_KEYS = ("channelId", "channelImportId", "meterImportId", "observationTypeCode",
-                 "unitCode", "channelIntervalInSeconds")  # fmt: skip
 
 
 def _read_objects(document: list[Any], name: str, columns: PointColumns) -> list[Channel] | None:
     """Append every object's readings to `columns`; each object's identity (None: not the
     common shape). One loop, no call per reading: this is the listener's hot path."""
-    identities: dict[tuple[Any, ...], Channel] = {}
     used: list[Channel] = []
     times: dict[str, int] = {}
-    match, keys = STRICT_TIME.fullmatch, IDENTITY_KEYS
+    match, checked = STRICT_TIME.fullmatch, CHECKED.get
     add_time, add_value = columns.time_ns.append, columns.value.append
     add_note, add_origin = columns.note.append, columns.origin.append
+    add_source, add_quantity = columns.source_id.append, columns.quantity.append
+    add_unit, add_interval = columns.unit.append, columns.interval_s.append
     for number, obj in enumerate(document):
         if type(obj) is not dict or not obj.keys() <= TARGET_KEYS:
             return None
-        identity = tuple(obj.get(k) for k in keys)
+        get = obj.get
+        identity = (get("channelId"), get("channelImportId"), get("meterImportId"),
+                    get("observationTypeCode"), get("unitCode"),
+                    get("channelIntervalInSeconds"))  # fmt: skip
         if type(identity[0]) not in WHOLE_OR_NONE or type(identity[5]) not in WHOLE_OR_NONE:
             return None  # checked on every object: 1.0 or True would find the identity of 1
-        channel = identities.get(identity)
+        channel = checked(identity) or _checked(obj, number, identity)
         if channel is None:
-            checked = _checked(obj, number, identity)
-            if checked is None:
-                return None
-            channel = identities[identity] = checked
+            return None
         used.append(channel)
-        items = obj.get("readings")
+        items = get("readings")
         if type(items) is not list:
             return None
         for j, item in enumerate(items):
@@ -132,13 +135,16 @@ def _read_objects(document: list[Any], name: str, columns: PointColumns) -> list
             add_value(float(value))
             add_note(note or None)
             add_origin(f"{name}:[{number}].readings[{j}].value")
-        _repeat(columns, channel, len(items))
+            add_source(channel.source_id)
+            add_quantity(channel.quantity)
+            add_unit(channel.unit)
+            add_interval(channel.interval_s)
     return used
 
 
 def _checked(obj: dict[str, Any], number: int, identity: tuple[Any, ...]) -> Channel | None:
     """The checked identity of one ReadingCreate (remembered across bodies), else None."""
-    channel = CHECKED.get(identity) or _channel(obj, number)
+    channel = _channel(obj, number)
     if channel is not None:
         if len(CHECKED) >= MAX_CHECKED:
             CHECKED.clear()
@@ -146,26 +152,22 @@ def _checked(obj: dict[str, Any], number: int, identity: tuple[Any, ...]) -> Cha
     return channel
 
 
-def _repeat(columns: PointColumns, channel: Channel, count: int) -> None:
-    """The identity columns of an object's `count` readings."""
-    columns.source_id.extend([channel.source_id] * count)
-    columns.quantity.extend([channel.quantity] * count)
-    columns.unit.extend([channel.unit] * count)
-    columns.interval_s.extend([channel.interval_s] * count)
+def _distinct_hints(used: list[Channel]) -> list[dict[str, Any]] | None:
+    """One hint per identity, in order of first use (copies: a job may keep them);
+    None when two identities name one (source, quantity)."""
+    firsts = list(dict.fromkeys(map(id, used)))
+    if len(firsts) == 1:
+        return [dict(used[0].hint)]
+    by_id = {id(channel): channel for channel in used}
+    channels = [by_id[key] for key in firsts]
+    if len({(k.source_id, k.quantity) for k in channels}) != len(channels):
+        return None
+    return [dict(channel.hint) for channel in channels]
 
 
 def _targets_by_object(used: list[Channel]) -> dict[int, Target]:
-    """Each object's target for `_hints`: one per identity, unless identities conflict.
-
-    Objects of one identity give equal hints, so the first stands for all of
-    them. When two identities name one (source, quantity), `_hints` names every
-    object that follows the first: then each object gets its own target.
-    """
-    firsts: dict[int, tuple[int, Channel]] = {}  # one per identity (the same Channel object)
-    for number, channel in enumerate(used):
-        firsts.setdefault(id(channel), (number, channel))
-    if len({(k.source_id, k.quantity) for _, k in firsts.values()}) == len(firsts):
-        return {n: k.target for n, k in firsts.values()}  # no conflict: no path is named
+    """Each object's own target for `_hints` when identities conflict: `_hints` names every
+    object that follows the first of a (source, quantity)."""
     return {n: replace(channel.target, path=f"[{n}]") for n, channel in enumerate(used)}
 
 
@@ -175,7 +177,8 @@ def _channel(obj: Any, number: int) -> Channel | None:
     if target is None:
         return None
     quantity = target.quantity
-    return Channel(target, target.source_id, quantity, target.unit or quantity, target.interval_s)
+    unit = target.unit or quantity
+    return Channel(target, target.source_id, quantity, unit, target.interval_s, target.hint())
 
 
 def _target(obj: Any, number: int) -> Target | None:
