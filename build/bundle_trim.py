@@ -22,6 +22,8 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from host_libraries import HOST_LIBRARIES
+
 # Python modules left out (and with them their extension modules), with the reason.
 DROPPED_MODULES: tuple[tuple[str, str], ...] = (
     ("tkinter", "the app's GUI is Qt"),
@@ -156,6 +158,11 @@ KEPT_FILES: tuple[tuple[str, str], ...] = (
     ("PySide6/*plugins/imageformats/*qsvg*", "the app icon (resources/meterbridge.svg)"),
 )
 
+# Linux: system libraries every target desktop has are left to the host (the list, with
+# the rule and the reason for each: build/host_libraries.py).
+LEAVE_HOST_LIBRARIES = sys.platform.startswith("linux")
+
+
 # Linux: a shared library that is neither an extension module nor a Qt plugin stays only
 # if a kept binary needs it (DT_NEEDED, transitively): GTK, cairo, Wayland ... came with
 # dropped plugins. Windows and macOS bundles keep their libraries (the OS supplies those
@@ -188,9 +195,16 @@ def _unlinked_reason(path: str) -> str | None:
     return None
 
 
+def _host_reason(path: str) -> str | None:
+    if not LEAVE_HOST_LIBRARIES or "/" in path.replace("\\", "/"):
+        return None
+    reason = _matches(path, HOST_LIBRARIES)
+    return f"the host's (Linux desktops have it): {reason}" if reason else None
+
+
 def drop_reason(path: str) -> str | None:
     """Why the file at `path` (inside the bundle) is left out, or None if it is kept."""
-    reason = _matches(path, DROPPED_FILES) or _unlinked_reason(path)
+    reason = _matches(path, DROPPED_FILES) or _unlinked_reason(path) or _host_reason(path)
     if reason is None or _matches(path, KEPT_FILES) is not None:
         return None
     return reason

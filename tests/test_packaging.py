@@ -106,7 +106,7 @@ def test_release_script_passes_version_and_bundle_to_iscc() -> None:
 
 def test_every_cut_from_the_bundle_says_why_it_is_safe() -> None:
     trim = build_module("bundle_trim")
-    for table in (trim.DROPPED_MODULES, trim.DROPPED_FILES, trim.KEPT_FILES):
+    for table in (trim.DROPPED_MODULES, trim.DROPPED_FILES, trim.KEPT_FILES, trim.HOST_LIBRARIES):
         for name, reason in table:
             assert name and len(reason.split()) >= 2, (name, reason)
     assert "pyarrow.flight" in trim.excluded_modules()
@@ -158,6 +158,36 @@ def test_what_the_app_needs_stays_in_the_bundle(path: str) -> None:
 )
 def test_what_the_app_never_loads_is_left_out(path: str) -> None:
     assert build_module("bundle_trim").drop_reason(path)
+
+
+@pytest.mark.parametrize(
+    ("path", "left_to_the_host"),
+    [
+        ("libX11.so.6", True),
+        ("libfontconfig.so.1", True),
+        ("libglib-2.0.so.0", True),
+        ("libdbus-1.so.3", True),
+        ("libsystemd.so.0", True),
+        ("libgssapi_krb5.so.2", True),
+        ("libz.so.1", True),
+        ("libzstd.so.1", True),
+        ("libstdc++.so.6", False),  # the bundle's may be newer than the host's
+        ("libxcb-cursor.so.0", False),  # a stock Ubuntu lacks it
+        ("libxkbcommon-x11.so.0", False),
+        ("libssl.so.3", False),  # Python's own OpenSSL
+        ("liblzma.so.5", False),  # Python's _lzma
+        ("libbrotlidec.so.1", False),
+        ("PySide6/Qt/lib/libQt6Core.so.6", False),
+        ("pyarrow/libz.so.1", False),  # only libraries at the top of the bundle
+    ],
+)
+def test_linux_desktop_libraries_are_left_to_the_host(path: str, left_to_the_host: bool) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the Linux bundle's system libraries")
+    reason = build_module("bundle_trim").drop_reason(path)
+    assert (reason is not None) == left_to_the_host, reason
+    if reason:
+        assert reason.startswith("the host's"), reason
 
 
 def test_links_to_what_was_left_out_go_too() -> None:
