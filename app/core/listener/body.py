@@ -140,6 +140,24 @@ def prepare_payload(data: bytes, headers: Mapping[str, str], limit: int) -> Payl
     return raw_payload(data, headers)
 
 
+def prepare_small_payload(data: bytes, headers: Mapping[str, str]) -> Payload | None:
+    """`prepare_payload` of a small body without Content-Encoding, on the event loop.
+
+    None when it would take more than a few steps there (an encoded body, which
+    may inflate to the cap) or could not finish without waiting: then call
+    `prepare_payload` on a worker thread.
+
+    Raises:
+        BodyError: see `split_multipart`.
+    """
+    if headers.get("Content-Encoding"):
+        return None
+    content_type = headers.get("Content-Type", "application/octet-stream")
+    if is_multipart(content_type):
+        return _split_in_one_step(data, content_type, headers)
+    return raw_payload(data, headers)
+
+
 _IDLE_LOOP = asyncio.new_event_loop()  # the in-memory stream's loop: never run, never waited on
 _IDLE_LOOP.close()
 
@@ -151,13 +169,23 @@ def split_multipart_now(data: bytes, content_type: str, headers: Mapping[str, st
     it never waits, so it is driven to its end here in one step; were it
     ever to wait, it runs on a loop of its own instead.
     """
+    split = _split_in_one_step(data, content_type, headers)
+    if split is not None:
+        return split
+    return asyncio.run(split_multipart(data, content_type, headers))
+
+
+def _split_in_one_step(
+    data: bytes, content_type: str, headers: Mapping[str, str]
+) -> Payload | None:
+    """`split_multipart` driven in one step (no loop needed), or None if it would wait."""
     steps = split_multipart(data, content_type, headers, loop=_IDLE_LOOP)
     try:
         steps.send(None)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
     steps.close()
-    return asyncio.run(split_multipart(data, content_type, headers))
+    return None
 
 
 async def split_multipart(

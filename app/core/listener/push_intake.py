@@ -289,3 +289,28 @@ def summary(
     if info.get("meters"):
         document["meters"] = info["meters"]
     return document
+
+
+class KeepNeeded(Exception):
+    """Raised by `NO_KEEPING`: the body must be kept, which is disk I/O (not on the loop)."""
+
+
+class _NoKeeping:
+    """A capture store for reading on the event loop: any keep means "do it off the loop"."""
+
+    def keep(self, *_args: Any, **_kwargs: Any) -> int:
+        """Refuse to keep (see `KeepNeeded`)."""
+        raise KeepNeeded
+
+
+NO_KEEPING: Any = _NoKeeping()
+
+
+def read_now(device: Device, payload: Payload, devices: DeviceRegistry) -> Intake | None:
+    """The intake of a body that is read with nothing to keep (no disk I/O, so the event
+    loop may call it for a small body); None when it must be kept: call `take_in` off
+    the loop (it reads the body again and keeps it)."""
+    try:
+        return PushIntake(devices, NO_KEEPING).take(device, payload)
+    except KeepNeeded:
+        return None
