@@ -247,6 +247,19 @@ def cpu_by_process(server: int, fake: int | None) -> dict[str, float]:
     return used
 
 
+def settle(pid: int, timeout: float = 20.0) -> None:
+    """Wait until `serve` is idle (its start-up work, e.g. the pull scheduler's imports after
+    it says "listening", is not a cost of the requests measured)."""
+    deadline = time.monotonic() + timeout
+    last = cpu_by_process(pid, None)["serve"]
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = cpu_by_process(pid, None)["serve"]
+        if now - last < 0.01:
+            return
+        last = now
+
+
 def start_server(home: Path, port: int, deliver: bool) -> subprocess.Popen[str]:
     env = dict(os.environ, METERBRIDGE_HOME=str(home), ECAP_API_KEY=KEY)
     command = [sys.executable, "-m", "app", "serve", "--listen", f"127.0.0.1:{port}"]
@@ -301,6 +314,7 @@ def run_kind(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         port = free_port()
         server = start_server(home, port, args.deliver)
         try:
+            settle(server.pid)
             fake_pid = fake.process.pid if fake is not None else None
             before = cpu_by_process(server.pid, fake_pid)
             load_before = time.process_time()
