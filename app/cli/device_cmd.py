@@ -6,6 +6,9 @@ device set NAME [--set KEY=VALUE]... [--unset KEY]... [--tz ZONE] [--expected-in
     Change a device's reader options, zone or expected push interval (token kept).
 device show NAME
     The device, its statistics and every reader option with its value or default.
+device check
+    Read devices.json as the listener does: name each device it cannot use (a time zone
+    this PC does not know …) and a file that is not JSON (line, column); exit 2 if any.
 device list | remove NAME | token NAME [--new]
     `add`, `list` and `show` print the running listener's real URL, and say when only
     this computer can reach it.
@@ -21,9 +24,9 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from app.cli import EXIT_OK, UsageError
+from app.cli import EXIT_ERROR, EXIT_OK, UsageError
 from app.cli.journal.deliver import add_connection_options
-from app.cli.loading import device_registry, load_home
+from app.cli.loading import device_registry, load_home, report_device_problems
 from app.core.listener.address import PushAddress
 from app.core.sources.devices import PUSH_CONNECTORS, Device, DeviceError, DeviceRegistry
 from connectors.push.options import shown as _shown
@@ -63,6 +66,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     actions.add_parser("list", parents=[common], help="devices and what was seen").set_defaults(
         func=run_list
     )
+    actions.add_parser(
+        "check", parents=[common], help="name what is wrong in devices.json (exit 2 if any)"
+    ).set_defaults(func=run_check)
     remove = actions.add_parser("remove", parents=[common], help="forget a device and its token")
     remove.add_argument("name")
     remove.set_defaults(func=run_remove)
@@ -168,6 +174,8 @@ def run_set(args: argparse.Namespace) -> int:
     if args.expected_interval is not None:
         changed.append(f"expected interval {device.expected_interval_s} s")
     print(f"device {device.name} changed: {', '.join(changed)}")
+    if device.problem:
+        print(f"meterbridge: device {device.name} is still refused: {device.problem}")
     print("A running listener uses the change within a second; the token is unchanged.")
     return EXIT_OK
 
@@ -210,6 +218,8 @@ def run_show(args: argparse.Namespace) -> int:
 def _print_device(devices: DeviceRegistry, device: Device, where: PushAddress) -> None:
     stats = devices.stats(device.name)
     print(f"{device.name}: {device.connector}, tz {device.tz}, {where.url(device.name)}")
+    if device.problem:
+        print(f"  PUSHES REFUSED, devices.json is wrong: {device.problem}")
     print(
         f"  last seen {stats.last_seen or 'never'}; {stats.readings_received} readings in "
         f"{stats.requests} pushes; next expected {stats.next_expected or 'unknown'}"
@@ -232,6 +242,7 @@ def run_list(args: argparse.Namespace) -> int:
     """`device list`: definitions and statistics."""
     paths, settings = load_home(args)
     devices = device_registry(paths)
+    report_device_problems(devices)
     if not devices.all():
         print("no devices; add one with `meterbridge device add NAME --connector …`")
     where = push_address(paths, settings)
@@ -242,6 +253,16 @@ def run_list(args: argparse.Namespace) -> int:
     if devices.all():
         print(where.reach())
     return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """`device check`: what the listener would refuse in devices.json; exit 2 if anything."""
+    paths, _ = load_home(args)
+    devices = device_registry(paths)
+    report_device_problems(devices)
+    usable = [d.name for d in devices.all() if not d.problem]
+    print(f"{devices.path}: {len(usable)} device(s) usable: {', '.join(usable) or 'none'}")
+    return EXIT_ERROR if devices.problems else EXIT_OK
 
 
 def run_remove(args: argparse.Namespace) -> int:

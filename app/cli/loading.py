@@ -7,6 +7,7 @@ imported inside the functions so that `meterbridge --help` starts fast.
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from app.cli import UsageError
@@ -94,3 +95,9 @@ def device_registry(paths: AppPaths) -> DeviceRegistry:
     return DeviceRegistry(
         paths.config_dir / "devices.json", paths.data_dir / "device-stats.json", SecretStore()
     )
+
+
+def report_device_problems(devices: DeviceRegistry) -> None:
+    """Print what is wrong in devices.json (the file, each bad entry and device) on stderr."""
+    for problem in devices.problems:
+        print(f"meterbridge: {problem}", file=sys.stderr, flush=True)

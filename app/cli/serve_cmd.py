@@ -24,7 +24,7 @@ from typing import Any
 from app.cli import EXIT_OK, UsageError
 from app.cli.journal.deliver import connection_settings
 from app.cli.journal.send import open_journal
-from app.cli.loading import load_home
+from app.cli.loading import load_home, report_device_problems
 from app.cli.serve_delivery import DeliveryProcess
 from app.core.listener.server import PushListener, open_listener
 from app.core.settings import EnergyCapSettings, Settings
@@ -134,7 +134,12 @@ def _announce(listener: PushListener, ecap: EnergyCapSettings | None) -> None:
     host, port = listener.address
     print(f"meterbridge: listening on {listener.scheme}://{host}:{port}/push/<device>", flush=True)
     for device in listener.devices.all():
-        print(f"  {device.name} ({device.connector}): {listener.url_for(device.name)}", flush=True)
+        refused = "  PUSHES REFUSED (devices.json is wrong, see stderr)" if device.problem else ""
+        print(
+            f"  {device.name} ({device.connector}): {listener.url_for(device.name)}{refused}",
+            flush=True,
+        )
+    report_device_problems(listener.devices)
     target = ecap.url if ecap else "nowhere (no EnergyCAP URL; readings wait in the journal)"
     print(f"meterbridge: delivering to {target}", flush=True)
 

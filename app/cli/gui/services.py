@@ -109,6 +109,11 @@ class GuiServices:
         host, port = self.listener.address
         reach = "this PC only" if is_loopback(str(host)) else "devices on the network"
         self.notes.append(f"Receiving pushes on port {port} ({reach})")
+        devices = self.listener.devices
+        for problem in devices.problems:  # a hand-edited devices.json: the device, then the file
+            log.error("%s", problem)
+            what = problem.removeprefix(f"{devices.path}: ")
+            self.notes.append(f"Device file problem: {what} (in {devices.path})")
 
     def _mapping_file(self) -> str:
         try:

@@ -42,6 +42,7 @@ from app.core.listener.body import Payload
 from app.core.listener.capture import CAPTURED, HELD, CaptureFull, CaptureStore
 from app.core.listener.commit import PushJob, PushOutcome
 from app.core.push_readers import parse_payload, unreadable_policy
+from app.core.sources.device_checks import misconfigured_answer
 from app.core.sources.devices import Device, DeviceRegistry
 from connectors.base import Problem, SourceError
 from connectors.push.common import NotANumberLiteral, PointColumns
@@ -101,6 +102,8 @@ class PushIntake:
         """Parse `payload` with the device's reader (blocking: call it off the event loop)."""
         headers = dict(getattr(payload, "headers", None) or {})
         name = file_name(payload.name, headers)
+        if device.problem:  # devices.json makes it unusable (app.core.sources.device_checks)
+            return self._misconfigured(device, payload, name, headers)
         options = self.options(device, payload.fields)
         try:
             parsed = parse_payload(device.connector, payload.data, name, options)
@@ -196,6 +199,15 @@ class PushIntake:
             document["problems"] = [p.describe() for p in problems[:MAX_PROBLEMS_SHOWN]]
             document["problem_count"] = len(problems)
         return Intake(status=202 if hold else 400, document=document, captured=kept)
+
+    def _misconfigured(
+        self, device: Device, payload: Any, name: str, headers: dict[str, str]
+    ) -> Intake:
+        """503: nothing stored, the body captured; the device sends again once it is fixed."""
+        kept = self._keep(device, payload, name, headers, device.problem, CAPTURED)
+        self.devices.record_error(device.name, device.problem)
+        answer = misconfigured_answer(device.name, device.problem, kept)
+        return Intake(status=503, document=answer, captured=kept)
 
     def _keep(
         self,

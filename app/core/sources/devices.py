@@ -15,9 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
 import logging
-import re
 import secrets
 import statistics
 import threading
@@ -27,19 +25,29 @@ from pathlib import Path
 from typing import Any
 
 from app.core.secrets import NoKeyringError, SecretStore
-from app.core.sources.device_files import read_devices as _read_devices
+from app.core.sources.device_checks import (
+    PUSH_CONNECTORS,
+    DeviceError,
+    device_problem,
+    validate,
+    validate_options,
+)
+from app.core.sources.device_files import (
+    DeviceFile,
+    DeviceStats,
+    device_document,
+    device_problem_line,
+    keep_broken_copy,
+    load_stats,
+    read_devices,
+)
 from app.core.sources.device_files import write_json as _write_json
-from app.core.sources.validation import zone_known
+
+__all__ = ["PUSH_CONNECTORS", "Device", "DeviceError", "DeviceRegistry", "validate"]
 
 log = logging.getLogger(__name__)
 
-PUSH_CONNECTORS = ("episensor", "aculink810", "acurev2100", "readings")
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 TOKEN_SECRET = "device-token:{name}"
-
-
-class DeviceError(ValueError):
-    """A device definition that cannot be used; the message says what to change."""
 
 
 @dataclass
@@ -53,6 +61,7 @@ class Device:
     token_sha256: str = ""
     created: str = ""
     expected_interval_s: int = 0
+    problem: str = field(default="", compare=False)  # why devices.json's entry is unusable
 
     @property
     def source(self) -> str:
@@ -64,63 +73,9 @@ class Device:
         return {**self.options, "tz": self.options.get("tz") or self.tz, "device_name": self.name}
 
 
-@dataclass
-class DeviceStats:
-    """What the listener has seen of a device."""
-
-    last_seen: str | None = None
-    requests: int = 0
-    readings_received: int = 0
-    errors: int = 0
-    last_error: str | None = None
-    last_error_at: str | None = None
-    next_expected: str | None = None
-    recent_gaps_s: list[float] = field(default_factory=list)
-    meters: list[str] = field(default_factory=list)  # "<gateway>/<meter>" keys sent so far
-    skipped_params: list[str] = field(default_factory=list)  # parameters not delivered
-
-
 def hash_token(token: str) -> str:
     """The SHA-256 hex digest kept in place of a token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def validate(name: str, connector: str, tz: str) -> None:
-    """Check a device definition.
-
-    Raises:
-        DeviceError: naming the bad field.
-    """
-    if not NAME_PATTERN.match(name):
-        raise DeviceError(
-            f"device name {name!r}: use 1-64 letters, digits, '.', '_' or '-' (it goes in the URL)"
-        )
-    if connector not in PUSH_CONNECTORS:
-        raise DeviceError(f"connector {connector!r}: use one of {', '.join(PUSH_CONNECTORS)}")
-    _check_zone(tz, "The time zone")
-
-
-def _check_zone(tz: Any, what: str) -> None:
-    """Raise `DeviceError` naming `tz` unless it is a time zone this PC knows."""
-    if not zone_known(tz):
-        hint = "use a name such as Europe/London or America/New_York"
-        raise DeviceError(f"{what} {tz!r} is not a time zone this PC knows; {hint}")
-
-
-def validate_options(options: dict[str, Any], connector: str) -> None:
-    """Check the reader options a device is given (names, kinds and allowed values).
-
-    Raises:
-        DeviceError: naming the option and what it accepts (an unknown name: the valid ones).
-    """
-    from app.core.push_readers import option_problem  # the readers load pandas: only when checking
-
-    mapping = options.get("mapping")
-    if isinstance(mapping, dict) and "tz" in mapping:  # the zone of times the mapping reads
-        _check_zone(mapping["tz"], "The mapping's time zone")
-    problem = option_problem(connector, options)
-    if problem:
-        raise DeviceError(problem)
 
 
 class DeviceRegistry:
@@ -136,28 +91,50 @@ class DeviceRegistry:
         self._devices: dict[str, Device] = {}
         self._by_hash: dict[str, str] = {}
         self._mtime: float | None = None
-        self._stats: dict[str, DeviceStats] = self._load_stats()
+        self._broken: str | None = None  # devices.json is not JSON (line, column)
+        self._problems: list[str] = []
+        self._unusable: list[Any] = []  # entries that are no device, written back as they were
+        self.kept_copy: Path | None = None  # where a broken devices.json was copied
+        self._stats: dict[str, DeviceStats] = load_stats(stats_path)
         self._stats_changed = False
-        self.reload()
+        self.reload(quiet=True)  # whoever opens the registry shows `problems` its own way
 
     # definitions -----------------------------------------------------------
-    def reload(self) -> None:
-        """Read the definitions file (a missing file means no devices)."""
-        devices: dict[str, Device] = {}
+    def reload(self, *, quiet: bool = False) -> None:
+        """Read the definitions file (a missing file means no devices; see `problems`).
+
+        Args:
+            quiet: do not log what is wrong in the file (else each problem is logged).
+        """
         mtime = self.path.stat().st_mtime if self.path.exists() else None
+        read: DeviceFile[Device] = DeviceFile()
         if mtime is not None:
             try:
-                devices = _read_devices(self.path, Device)
-            except (OSError, ValueError, TypeError) as exc:
-                log.error(
-                    "device file %s cannot be read (%s); keeping the devices known", self.path, exc
-                )
-                self._mtime = mtime
-                return
+                read = read_devices(self.path, Device)
+            except OSError as exc:
+                read = DeviceFile(broken=f"{self.path} cannot be read: {exc}")
+        for problem in [] if quiet else [read.broken, *read.problems]:
+            if problem:
+                log.error("%s", problem)
+        self._mtime, self._broken = mtime, read.broken
+        if read.broken is not None:  # keep serving the devices known before the edit
+            if self._devices and not quiet:
+                log.error("the devices known before are served: %s", ", ".join(self._devices))
+            return
         with self._lock:
-            self._devices = devices
-            self._by_hash = {d.token_sha256: d.name for d in devices.values() if d.token_sha256}
-            self._mtime = mtime
+            self._devices, self._unusable, self._problems = (
+                read.devices,
+                read.unusable,
+                read.problems,
+            )
+            self._by_hash = {
+                d.token_sha256: d.name for d in read.devices.values() if d.token_sha256
+            }
+
+    @property
+    def problems(self) -> list[str]:
+        """What is wrong in ``devices.json``: the file, each bad entry or device, by name."""
+        return [*([self._broken] if self._broken else []), *self._problems]
 
     def refresh(self) -> None:
         """Reload when the file changed on disk (devices added by the CLI while serving)."""
@@ -166,8 +143,17 @@ class DeviceRegistry:
             self.reload()
 
     def _save(self) -> None:
-        document = {"version": 1, "devices": [asdict(d) for d in self._devices.values()]}
-        _write_json(self.path, document)
+        if self._broken is not None:  # never overwrite a hand-edited file silently
+            copy = keep_broken_copy(self.path)
+            log.warning(
+                "%s could not be read; it was copied to %s before being rewritten (the devices "
+                "it defined are there: restore them by hand)",
+                self.path,
+                copy,
+            )
+            self.kept_copy, self._broken = copy, None
+        devices = [asdict(d) for d in self._devices.values()]
+        _write_json(self.path, device_document(devices, self._unusable))
         self._mtime = self.path.stat().st_mtime
 
     def add(self, name: str, connector: str, tz: str = "UTC", **options: Any) -> str:
@@ -231,8 +217,18 @@ class DeviceRegistry:
             device.options = merged
             if expected_interval_s is not None:
                 device.expected_interval_s = expected_interval_s
+            self._recheck(device)
             self._save()
         return device
+
+    def _recheck(self, device: Device) -> None:
+        """Check a changed device again (a fixed zone clears its problem)."""
+        device.problem = (
+            device_problem(device.name, device.connector, device.tz, device.options) or ""
+        )
+        self._problems = [p for p in self._problems if f"device {device.name!r}:" not in p]
+        if device.problem:
+            self._problems.append(device_problem_line(self.path, device.name, device.problem))
 
     def _keep_token(self, name: str, token: str) -> None:
         if self.secret_store is None:
@@ -265,6 +261,7 @@ class DeviceRegistry:
         with self._lock:
             self._devices.pop(name, None)
             self._by_hash.pop(device.token_sha256, None)
+            self._problems = [p for p in self._problems if f"device {name!r}:" not in p]
             self._save()
         if self.secret_store is not None:
             self.secret_store.delete(TOKEN_SECRET.format(name=name))
@@ -387,12 +384,3 @@ class DeviceRegistry:
             document = {name: asdict(s) for name, s in self._stats.items()}
             self._stats_changed = False
         _write_json(self.stats_path, document)
-
-    def _load_stats(self) -> dict[str, DeviceStats]:
-        if self.stats_path is None or not self.stats_path.exists():
-            return {}
-        try:
-            document = json.loads(self.stats_path.read_text(encoding="utf-8"))
-            return {name: DeviceStats(**value) for name, value in document.items()}
-        except (OSError, ValueError, TypeError):
-            return {}
