@@ -211,11 +211,13 @@ class HttpFake:
         """Answer one request; None means: drop the connection."""
         path, _, query_text = target.partition("?")
         query = parse_qs(query_text)
-        record = RecordedRequest(method, path, query, _redact(headers), _try_json(raw))
+        parsed = _strict_json(raw)  # parsed once: the record and the route share it
+        as_recorded = _try_json(raw) if isinstance(parsed, Exception) else parsed
+        record = RecordedRequest(method, path, query, _redact(headers), as_recorded)
         record.key_ok = headers.get(KEY_HEADER.lower()) == self.api_key
         with self._http_lock:
             self.requests.append(record)
-        answer = self._answer(method, path, query, headers, raw, record)
+        answer = self._answer(method, path, query, headers, raw, record, parsed)
         record.status = answer.status if answer else None
         return answer
 
@@ -227,6 +229,7 @@ class HttpFake:
         headers: dict[str, str],
         raw: bytes,
         record: RecordedRequest,
+        parsed: Any,
     ) -> Answer | None:
         fault = self._take_fault(path)
         if fault is not None:
@@ -244,7 +247,7 @@ class HttpFake:
 
             if hostile.mode not in AFTER_ROUTING:
                 return hostile_answer(hostile, _try_json(raw))
-        body, refused = self._body(method, path, headers, raw)
+        body, refused = self._body(method, path, headers, raw, parsed)
         if refused is not None:
             return refused
         try:
@@ -255,7 +258,7 @@ class HttpFake:
             return error_answer(400, f"The request is invalid: {error}", error.problems)
 
     def _body(
-        self, method: str, path: str, headers: dict[str, str], raw: bytes
+        self, method: str, path: str, headers: dict[str, str], raw: bytes, parsed: Any
     ) -> tuple[Any, Answer | None]:
         if method not in BODY_METHODS or not raw:
             return None, None
@@ -268,12 +271,21 @@ class HttpFake:
             message = f"Content-Type must be application/json, got {kind or 'none'!r}"
             self.failures.append(Failure(method, path, message, [message]))
             return None, error_answer(415, message)
-        try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_no_constant), None
-        except (UnicodeDecodeError, ValueError) as error:
-            message = f"The request body is not valid JSON: {error}"
+        if isinstance(parsed, Exception):
+            message = f"The request body is not valid JSON: {parsed}"
             self.failures.append(Failure(method, path, message, [message]))
             return None, error_answer(400, message)
+        return parsed, None
+
+
+def _strict_json(raw: bytes) -> Any:
+    """The body as JSON (NaN and Infinity refused), None when empty, else the error."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError) as error:
+        return error
 
 
 def _try_json(raw: bytes) -> Any:

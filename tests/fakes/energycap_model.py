@@ -236,8 +236,14 @@ class Tenant:
 
     def store_reading(self, channel_id: int, time: datetime, reading: Reading) -> None:
         """Store (or overwrite) the reading of a channel at a UTC instant."""
+        self.store_readings(channel_id, [(time, reading)])
+
+    def store_readings(self, channel_id: int, readings: list[tuple[datetime, Reading]]) -> None:
+        """Store (or overwrite) readings of a channel at UTC instants, in order."""
         with self.lock:
-            self.store.setdefault(channel_id, {})[time.astimezone(UTC)] = reading
+            by_time = self.store.setdefault(channel_id, {})
+            for time, reading in readings:
+                by_time[time.astimezone(UTC)] = reading
 
     def frame(self, channel_id: int | None = None) -> pd.DataFrame:
         """All readings, or one channel's, as a frame sorted by channel and time."""

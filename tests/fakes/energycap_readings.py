@@ -42,6 +42,7 @@ def post_readings(tenant: Tenant, body: Any, *, esa: bool) -> Answer:
     """
     validate_body("EsaReadingCreate" if esa else "ReadingCreate", body)
     imported, failed = 0, []
+    times: dict[str, datetime] = {}  # each distinct time text parsed once per request
     for item in body:
         try:
             target = target_of(item, esa)
@@ -54,7 +55,7 @@ def post_readings(tenant: Tenant, body: Any, *, esa: bool) -> Answer:
             bad = [(r, str(error)) for r in item["readings"]]
             failed.append(_failed_entry(item, esa, str(error), bad))
             continue
-        count, bad = _store(tenant, channel_id, item["readings"])
+        count, bad = _store(tenant, channel_id, item["readings"], times)
         imported += count
         if bad:
             failed.append(_failed_entry(item, esa, None, bad))
@@ -68,20 +69,24 @@ def post_readings(tenant: Tenant, body: Any, *, esa: bool) -> Answer:
 
 
 def _store(
-    tenant: Tenant, channel_id: int, readings: list[dict[str, Any]]
+    tenant: Tenant, channel_id: int, readings: list[dict[str, Any]], times: dict[str, datetime]
 ) -> tuple[int, list[tuple[dict[str, Any], str]]]:
-    count, bad = 0, []
+    bad: list[tuple[dict[str, Any], str]] = []
+    kept: list[tuple[datetime, Reading]] = []
     for reading in readings:
-        when = parse_time(reading["time"]).astimezone(UTC)
+        text = reading["time"]
+        when = times.get(text)
+        if when is None:
+            when = times[text] = parse_time(text).astimezone(UTC)
         value = float(reading["value"])
         refused = tenant.rejection(channel_id, when, value)
         if refused:
             bad.append((reading, refused))
             continue
         stored = Reading(value, bool(reading.get("estimated") or False), reading.get("note"))
-        tenant.store_reading(channel_id, when, stored)
-        count += 1
-    return count, bad
+        kept.append((when, stored))
+    tenant.store_readings(channel_id, kept)
+    return len(kept), bad
 
 
 def _failed_entry(

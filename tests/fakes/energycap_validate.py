@@ -10,6 +10,7 @@ below is an msrest model written to mirror `ReadingCreate`'s rules.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import datetime
@@ -64,6 +65,7 @@ _DESERIALIZE = Deserializer(MODELS)
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,7})?)?(Z|[+-]\d\d:?\d\d)?$")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a datetime is immutable: repeated texts share one
 def parse_time(text: str) -> datetime:
     """An ISO-8601 time with an explicit offset.
 
