@@ -242,11 +242,13 @@ _COUNT = (
     "SELECT req, rstate, same_value, why IS NOT NULL, count(*) FROM incoming"
     " GROUP BY req, rstate, same_value, why IS NOT NULL"
 )
+# New readings go in in the order of the key's index (time first): a file's readings are
+# then appended to it, not scattered over it one meter after another.
 _STORE_NEW = """
 INSERT INTO readings (source, source_id, quantity, unit, time, interval_s, value, estimated,
     note, origin, accepted_at)
 SELECT source, source_id, quantity, unit, time, interval_s, value, estimated, note, origin, ?
-FROM incoming WHERE rid IS NULL
+FROM incoming WHERE rid IS NULL ORDER BY time, source_id, quantity, source
 """
 _REPLACE_UNSENT = """
 UPDATE readings SET unit = i.unit, interval_s = i.interval_s, value = i.value,

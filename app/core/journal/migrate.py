@@ -1,0 +1,93 @@
+"""Bringing a journal file of an older schema to the current one, keeping every reading.
+
+Schema 1 had no ``hints`` table, 2 no ``readings.version`` column, and up to
+3 the reading key was a UNIQUE constraint of the table itself, ordered
+(source, source_id, quantity, time). From 4 it is a unique index that leads
+with the time (see `db.INDEXES`); a table constraint cannot be changed in
+place, so the ``readings`` table is copied into a new one (ids, states,
+receipts and versions kept) and the old one dropped, in one transaction: a
+crash or power cut meanwhile leaves the old file as it was.
+
+Several processes may open the journal at once (`serve` and its children):
+the upgrade takes the write lock first and looks at the file again, so one
+process upgrades and the others find it done.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from app.core.journal.db import begin_immediate
+
+log = logging.getLogger(__name__)
+
+UPGRADE_WAIT_S = 900.0  # another process may be copying a large journal meanwhile
+READING_COLUMNS = (
+    "id, source, source_id, quantity, unit, time, interval_s, value, estimated, note, origin,"
+    " state, overwrite, batch_id, reason, accepted_at, sent_at, done_at, version"
+)
+
+
+def upgrade(conn: sqlite3.Connection, schema: str, indexes: str, version: int) -> None:
+    """Create what is missing and migrate older tables, then mark the file `version`.
+
+    Args:
+        conn: a connection in autocommit mode (no transaction open).
+        schema: the ``CREATE TABLE IF NOT EXISTS`` statements of the current schema.
+        indexes: the ``CREATE INDEX IF NOT EXISTS`` statements of the current schema.
+        version: the schema version the file gets (``PRAGMA user_version``).
+    """
+    begin_immediate(conn, UPGRADE_WAIT_S)
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] != version:  # else: done meanwhile
+            _statements(conn, schema)
+            _add_version_column(conn)
+            if _has_old_key(conn):
+                _rebuild_readings(conn, schema)
+            _statements(conn, indexes)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(version),)
+            )
+            conn.execute(f"PRAGMA user_version = {int(version)}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _statements(conn: sqlite3.Connection, script: str) -> None:
+    """Run a script's statements one by one (``executescript`` would commit first)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _add_version_column(conn: sqlite3.Connection) -> None:
+    """Schema 1 and 2 files: every reading gets version 0."""
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(readings)")]
+    if "version" not in columns:
+        conn.execute("ALTER TABLE readings ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+
+
+def _has_old_key(conn: sqlite3.Connection) -> bool:
+    """Whether the readings table still carries its key as a table constraint (schema ≤ 3)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = 'readings' "
+        "AND name LIKE 'sqlite_autoindex_readings%'"
+    ).fetchone()
+    return found is not None
+
+
+def _rebuild_readings(conn: sqlite3.Connection, schema: str) -> None:
+    """Copy the readings into a table of the current shape, ids and all, and swap it in."""
+    count = conn.execute("SELECT count(*) FROM readings").fetchone()[0]
+    log.warning("upgrading the journal's reading index (%d readings, done once)", count)
+    create = next(s for s in schema.split(";") if "TABLE IF NOT EXISTS readings" in s)
+    conn.execute(create.replace("IF NOT EXISTS readings", "readings_upgraded"))
+    conn.execute(
+        f"INSERT INTO readings_upgraded ({READING_COLUMNS}) "
+        f"SELECT {READING_COLUMNS} FROM readings ORDER BY id"
+    )
+    conn.execute("DROP TABLE readings")  # its indexes go with it
+    conn.execute("ALTER TABLE readings_upgraded RENAME TO readings")
