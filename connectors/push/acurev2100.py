@@ -19,6 +19,7 @@ CSV layout are options too (connectors/push/accuenergy/fields.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,8 +55,9 @@ OPTIONS: dict[str, OptionSpec] = {
 }
 
 
-def default_key_table() -> dict[str, tuple[str, str]]:
-    """The shipped key table: key → (channel, quantity)."""
+@functools.cache
+def default_key_table() -> Mapping[str, tuple[str, str]]:
+    """The shipped key table: key → (channel, quantity) (made once; read-only)."""
     table: dict[str, tuple[str, str]] = {}
     channels = [f"{n:03d}" for n in range(1, CIRCUITS + 1)]
     channels += [f"s{n:03d}" for n in range(1, USER_CHANNELS + 1)]
@@ -69,14 +71,21 @@ def default_key_table() -> dict[str, tuple[str, str]]:
     return table
 
 
-def key_table(options: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+def key_table(options: Mapping[str, Any]) -> Mapping[str, tuple[str, str]]:
     """The device's key table (default, extended or replaced by options).
 
     Raises:
         SourceError: for a malformed table entry.
     """
-    table = {} if options.get("replace_key_table") else default_key_table()
-    for key, entry in dict(options.get("key_table") or {}).items():
+    extra = dict(options.get("key_table") or {})
+    if (
+        not extra
+        and not options.get("replace_key_table")
+        and options.get("digital_inputs") is not False
+    ):
+        return default_key_table()
+    table = {} if options.get("replace_key_table") else dict(default_key_table())
+    for key, entry in extra.items():
         if not isinstance(entry, (list, tuple)) or len(entry) != 2:
             raise SourceError(f"key table entry {key!r} must be [channel, quantity], got {entry!r}")
         table[str(key)] = (str(entry[0]), str(entry[1]))
@@ -95,7 +104,7 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     logs = parse_logs(data, name, options)
     table = key_table(options)
     keys = {series.param for log in logs for series in log.series}
-    if keys and not keys & set(table):
+    if keys and not keys & table.keys():
         found = ", ".join(sorted(keys)[:12])
         raise SourceError(
             f"none of this body's keys is an AcuRev 2100 key (e.g. EP_IMP_001_kWh); keys found: "

@@ -46,7 +46,7 @@ from connectors.push.common import (
     csv_rows,
     is_naive_text,
     load_json,
-    parse_value,
+    quick_value,
     slash_order_near,
 )
 from connectors.push.registers import is_register
@@ -309,24 +309,36 @@ def _emit_series(
     log: DeviceLog,
     out: PointColumns,
 ) -> None:
+    """One parameter's readings into `out` (one loop, no call per value in the common case)."""
     source_id, quantity = target
-    first_line = log.first_line
+    first_line, param = log.first_line, series.param
+    register, unit = is_register(quantity), quantity.split("-")[0]
+    add_time, add_value, add_origin = out.time_ns.append, out.value.append, out.origin.append
+    kept = 0
     for row, (raw, time_ns) in enumerate(zip(series.values, times, strict=True)):
         line = None if first_line is None else first_line + row
         if isinstance(time_ns, str):
             out.bad(time_ns, name, "timestamp", series.times[row], line)
             continue
         try:
-            number = parse_value(raw)
+            number = quick_value(raw)
         except ValueError as exc:
-            out.bad(str(exc), name, series.param, raw, line)
+            out.bad(str(exc), name, param, raw, line)
             continue
-        if number is not None and number < 0 and is_register(quantity):
-            out.bad("a cumulative register cannot be negative", name, series.param, raw, line)
-        elif number is not None:
-            where = f"{name}:{line or row + 1}:{series.param}"
-            unit = quantity.split("-")[0]
-            out.add(source_id, quantity, time_ns, number, where, unit=unit)
+        if number is None:
+            continue
+        if number < 0 and register:
+            out.bad("a cumulative register cannot be negative", name, param, raw, line)
+            continue
+        add_time(time_ns)
+        add_value(number)
+        add_origin(f"{name}:{line or row + 1}:{param}")
+        kept += 1
+    out.source_id.extend([source_id] * kept)
+    out.quantity.extend([quantity] * kept)
+    out.unit.extend([unit or quantity] * kept)
+    out.interval_s.extend([0] * kept)
+    out.note.extend([None] * kept)
 
 
 def _time_parser(log: DeviceLog, name: str, options: Mapping[str, Any]) -> TimeParser:
