@@ -8,7 +8,9 @@ Checks, printing one line each:
 3. the push listener serves a push over HTTPS on loopback (a certificate made
    for the test): TLS, the HTTP server and the journal commit work;
 4. which keyring backend would hold the secrets;
-5. the desktop app (offscreen where there is no display): the main window is
+5. numpy's dot, matmul and sort give the right answers (the frozen numpy is built
+   without BLAS: numpy's own loops; the line names the BLAS numpy uses);
+6. the desktop app (offscreen where there is no display): the main window is
    shown, the tray icon is made, the preview chart draws a sample's readings.
 The first line names the versions of Python, PySide6, pandas, pyarrow and
 numpy the program runs with (in a frozen bundle: the ones it was frozen with).
@@ -123,6 +125,39 @@ def _keyring() -> str:
     return SecretStore().backend_description()
 
 
+def _numpy_blas() -> str:
+    import numpy
+
+    try:
+        blas = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    except (AttributeError, KeyError, TypeError):
+        return "BLAS unknown"
+    return f"BLAS {blas.get('name')}" if blas.get("found") else "no BLAS (numpy's own loops)"
+
+
+def _numpy_maths() -> str:
+    """dot, matmul and sort (SIMD-dispatched) give the right answers."""
+    import numpy as np
+
+    matrix = np.arange(12, dtype=np.float64).reshape(3, 4)
+    expected = np.array([[14.0, 38.0, 62.0], [38.0, 126.0, 214.0], [62.0, 214.0, 366.0]])
+    values = np.random.default_rng(7).normal(size=100_000)
+    ordered = np.sort(values)
+    wrong = [
+        name
+        for name, right in (
+            ("matmul", np.array_equal(matrix @ matrix.T, expected)),
+            ("dot", float(np.dot(matrix[1], matrix[2])) == 214.0),
+            ("sort", bool(np.all(ordered[1:] >= ordered[:-1]))),
+            ("argsort", np.array_equal(values[np.argsort(values)], ordered)),
+        )
+        if not right
+    ]
+    if wrong:
+        raise ArithmeticError(f"numpy gave wrong answers: {', '.join(wrong)}")
+    return f"dot, matmul, sort of 100,000 values right; {_numpy_blas()}"
+
+
 def _gui_checks(registry: Any, results: list[bool]) -> None:
     """Main window, tray and preview chart, in one QApplication."""
     no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
@@ -176,6 +211,7 @@ def run_self_test() -> int:
     _check("sample verdigris", _verdigris, results)
     _check("listener tls", listener_over_tls, results)
     _check("keyring", _keyring, results)
+    _check("numpy", _numpy_maths, results)
     _check("user guide", _user_guide, results)
     _gui_checks(registry, results)
     passed = all(results)

@@ -40,7 +40,8 @@ def test_self_test_checks_every_connector_and_passes(
     lines = result.stdout.splitlines()
     for connector_id in [*build_registry().ids(), "verdigris"]:
         assert any(line.startswith(f"ok   sample {connector_id}:") for line in lines), lines
-    for check in ("listener tls", "keyring", "user guide", "main window", "tray", "preview chart"):
+    checks = ("listener tls", "keyring", "numpy", "user guide", "main window", "tray")
+    for check in (*checks, "preview chart"):
         assert any(line.startswith(f"ok   {check}:") for line in lines), (check, lines)
     assert lines[-1].startswith("self-test passed")
 
