@@ -190,16 +190,29 @@ class SourceError(Exception):
     """A whole source cannot be read (wrong format, HTML page, unreadable).
 
     Nothing from the source is used. The message names the file and says what
-    the content looks like.
+    the content looks like. `kind` says what kind of failure it is, in the words
+    `app.core.error_kinds` lists (``encoding``, ``refused``, ``unreachable`` ...; ""
+    when the message says it all), for the desktop app's plain sentence.
     """
 
-    def __init__(self, message: str, *, file: str | None = None) -> None:
+    def __init__(self, message: str, *, file: str | None = None, kind: str = "") -> None:
         super().__init__(message)
         self.file = file
         self.message = message
+        self.kind = kind
 
     def __str__(self) -> str:
         return f"{self.file}: {self.message}" if self.file else self.message
+
+
+def http_status_kind(status: int | None) -> str:
+    """The kind of failure an HTTP error answer is: 401/403 ``refused``; 429 and 5xx an
+    ``outage``; "" for any other (or no) status."""
+    if status in (401, 403):
+        return "refused"
+    if status is not None and (status == 429 or status >= 500):
+        return "outage"
+    return ""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ def split_details(text: str) -> tuple[str, str]:
 def check_energycap(url: str, key: str) -> str:
     """Call the client's `check()`; returns a plain sentence or raises with one (+ Details)."""
     from app.core.energycap.client import AuthError, EnergyCapClient, EnergyCapError, RetryPolicy
+    from app.core.error_kinds import OUTAGE
 
     if not url.strip():
         raise ValueError("Choose an EnergyCAP host first.")
@@ -32,6 +33,11 @@ def check_energycap(url: str, key: str) -> str:
             f"EnergyCAP refused the key: check it, and that it was made on this host.{DETAILS}{exc}"
         ) from None
     except EnergyCapError as exc:
+        if exc.kind == OUTAGE:  # it answered, with 5xx or 429
+            raise ValueError(
+                f"EnergyCAP at {client.host} is not answering properly right now: try again "
+                f"later.{DETAILS}{exc}"
+            ) from None
         raise ValueError(
             f"EnergyCAP at {client.host} could not be reached: check the address and the "
             f"network.{DETAILS}{exc}"

@@ -5,7 +5,11 @@ EnergyCAP client's ("did not answer GET /api/v3/… after 2 attempts (last: …)
 SFTP and HTTP libraries, the mapping parser ("mapping:2: source … needs exactly
 one of …"). `plain_and_details` keeps a plain message as it is and turns a
 technical one into a sentence a facility manager can act on; the original
-text becomes the detail. `DetailsLine` shows the sentence with a Details…
+text becomes the detail. Which sentence comes from the error's kind
+(`app.core.error_kinds`: its type, or a typed field such as the HTTP status),
+never from its words; only a failure stored as text with no kind beside it (a
+refusal reason EnergyCAP wrote, a job run recorded before kinds were kept) is
+read for one (`kind_in_text`). `DetailsLine` shows the sentence with a Details…
 button that appears only when there is detail. Tracebacks go to the log file
 only (`app.ui.workers` logs them); never into a message.
 """
@@ -16,6 +20,16 @@ import re
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
+from app.core.error_kinds import (
+    ENCODING,
+    MISSING,
+    OUTAGE,
+    PERMISSION,
+    REFUSED,
+    UNREACHABLE,
+    kind_of,
+)
+
 DETAILS = "\n\nDetails: "  # a message made plain already, with its technical part after
 LONGEST_PLAIN = 160
 
@@ -23,14 +37,23 @@ TECHNICAL = re.compile(
     r"Traceback|\w(Error|Exception)\b|\[Errno|errno|HTTP/\d|/api/v\d|\bGET /|\bPOST /|"
     r"<[\w.]+ object|0x[0-9a-f]{6,}|\w+\.\w+\.\w+\(|:\d+: |attempts \(last",
 )
-CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
+CAUSES = {
+    REFUSED: "the server refused the key or password: check it and try again.",
+    UNREACHABLE: "the server could not be reached: check the address and the network.",
+    MISSING: "the file or folder is not there (moved or deleted?).",
+    PERMISSION: "this PC does not allow meterbridge to open that file or folder.",
+    OUTAGE: "the server is not answering properly right now: try again later.",
+    ENCODING: "the file's text is in an encoding meterbridge cannot read.",
+}
+# Only for failures kept as text without their kind (see the module's docstring).
+KINDS_IN_TEXT: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"\b40[13]\b|unauthori[sz]ed|forbidden|authenticat|refused the (key|client"
             r"|login)|invalid_client|bad credentials|publickey",
             re.I,
         ),
-        "the server refused the key or password: check it and try again.",
+        REFUSED,
     ),
     (
         re.compile(
@@ -39,45 +62,50 @@ CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
             r"unreachable|no route to host|network is|temporary failure in name",
             re.I,
         ),
-        "the server could not be reached: check the address and the network.",
+        UNREACHABLE,
     ),
-    (
-        re.compile(r"no such file|not found: '?/|FileNotFoundError", re.I),
-        "the file or folder is not there (moved or deleted?).",
-    ),
-    (
-        re.compile(r"permission denied|PermissionError|access is denied", re.I),
-        "this PC does not allow meterbridge to open that file or folder.",
-    ),
-    (
-        re.compile(r"\b5\d\d\b|service unavailable|bad gateway|outage", re.I),
-        "the server is not answering properly right now: try again later.",
-    ),
-    (
-        re.compile(r"UnicodeDecodeError|codec can't decode|not valid UTF", re.I),
-        "the file's text is in an encoding meterbridge cannot read.",
-    ),
+    (re.compile(r"no such file|not found: '?/|FileNotFoundError", re.I), MISSING),
+    (re.compile(r"permission denied|PermissionError|access is denied", re.I), PERMISSION),
+    (re.compile(r"\b5\d\d\b|service unavailable|bad gateway|outage", re.I), OUTAGE),
+    (re.compile(r"UnicodeDecodeError|codec can't decode|not valid UTF", re.I), ENCODING),
 )
 
 
-def plain_and_details(message: str, what: str = "") -> tuple[str, str]:
-    """(one plain sentence, the technical detail or "") of an error message.
+def kind_in_text(message: str) -> str:
+    """The kind of a failure known only by its words (stored without its kind); or ""."""
+    return next((kind for pattern, kind in KINDS_IN_TEXT if pattern.search(message)), "")
+
+
+def plain_and_details(
+    error: str | BaseException, what: str = "", *, kind: str | None = None
+) -> tuple[str, str]:
+    """(one plain sentence, the technical detail or "") of an error or its message.
 
     `what` says what failed ("The pull of “Site A” failed"); it leads the sentence
-    when the message had to be put in plain words.
+    when the message had to be put in plain words. An exception's kind picks the
+    sentence (`app.core.error_kinds.kind_of`); for text, `kind` is the kind stored
+    with it ("" for none in particular), and only text kept without one (None) is
+    read for its kind.
     """
-    message = (message or "").strip()
+    # The standard library's words ("'utf-8' codec can't decode byte 0xff …") are never
+    # the sentence, even when they look plain; ours are, when they are plain.
+    library = False
+    if isinstance(error, BaseException):
+        kind = kind_of(error)
+        library = bool(kind) and getattr(error, "kind", None) is None
+        error = str(error) or type(error).__name__
+    message = (error or "").strip()
     if DETAILS in message:
         plain, _, detail = message.partition(DETAILS)
         return _joined(what, plain) if what else plain, detail.strip()
     if not message:
         return (f"{what}." if what else "Something went wrong."), ""
-    if not TECHNICAL.search(message):
+    if not library and not TECHNICAL.search(message):
         first = _first_sentence(message)
         if len(first) <= LONGEST_PLAIN:
             plain = _joined(what, first) if what else first
             return plain, "" if first == message else message
-    cause = next((words for pattern, words in CAUSES if pattern.search(message)), "")
+    cause = CAUSES.get(kind_in_text(message) if kind is None else kind, "")
     lead = what or "That did not work"
     if cause:
         return f"{lead}: {cause}", message
@@ -192,9 +220,9 @@ class DetailsLine(QWidget):
         self.details = details
         self.details_button.setVisible(bool(details))
 
-    def error(self, message: str, what: str = "") -> None:
-        """Show an error message in plain words, its technical part behind Details…"""
-        plain, details = plain_and_details(message, what)
+    def error(self, error: str | BaseException, what: str = "", kind: str | None = None) -> None:
+        """Show an error (or its message) in plain words, its technical part behind Details…"""
+        plain, details = plain_and_details(error, what, kind=kind)
         self.say(plain, error=True, details=details)
 
     def show_details(self) -> QMessageBox:

@@ -96,9 +96,10 @@ def _read_jobs(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:
             state = "paused" if job.paused else (job.last_status or "waiting for first run")
             # Only failures are errors ("waiting for a file" is a state, not an error).
             failed = job.last_status == "failed"
-            plain, details = plain_and_details(job.last_message or "")
+            said, kind = job.last_message or "", job.last_kind  # None: kept before kinds were
+            plain, details = plain_and_details(said, kind=kind)
             if details:  # technical words: say what failed, in plain words
-                plain, details = plain_and_details(details, "The last run failed")
+                plain, details = plain_and_details(details, "The last run failed", kind=kind)
             rows[job.name] = SourceRow(
                 name=job.name,
                 connector=job.kind,

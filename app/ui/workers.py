@@ -11,6 +11,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from app.core.error_kinds import kind_of
+
 log = logging.getLogger(__name__)
 
 # A job gets (progress, cancelled) and returns its result.
@@ -22,7 +24,7 @@ class WorkerSignals(QObject):
 
     progressed = Signal(int, str)
     succeeded = Signal(object)
-    failed = Signal(str)
+    failed = Signal(object)  # the exception: its type says what kind of failure (plain_errors)
     cancelled = Signal()
     finished = Signal()
 
@@ -31,7 +33,8 @@ class Worker(QRunnable):
     """A cancellable job on the global thread pool.
 
     The job is called with ``progress(count, message)`` and ``cancelled()``;
-    an exception becomes `failed` with its message (never a crash).
+    an exception becomes `failed` with the exception itself (never a crash), so the
+    GUI picks its plain sentence from its type (`app.ui.plain_errors`).
     """
 
     def __init__(self, job: Job, *, cancel_types: tuple[type[BaseException], ...] = ()) -> None:
@@ -70,10 +73,12 @@ class Worker(QRunnable):
         except self._cancel_types:
             self.signals.cancelled.emit()
         except Exception as exc:  # the user sees the message; the app goes on
-            # A plain failure (bad input, no network) needs no traceback; a bug does (log only).
-            plain = isinstance(exc, (ValueError, OSError))
+            # A plain failure (bad input, no network, a refused key: an error of a known
+            # kind) needs no traceback; a bug does (log only).
+            plain = isinstance(exc, (ValueError, OSError)) or bool(kind_of(exc))
             log.warning("background job failed: %s", exc, exc_info=not plain)
-            self.signals.failed.emit(str(exc) or type(exc).__name__)
+            # Its frames stay here: the GUI thread gets the error, not the job's locals.
+            self.signals.failed.emit(exc.with_traceback(None))
         else:
             if self._cancel.is_set():
                 self.signals.cancelled.emit()

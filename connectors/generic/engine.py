@@ -324,8 +324,9 @@ class _GenericRead:
             raise SourceError(f"cannot be read as CSV after line {next_line}: {exc}",
                               file=self.file) from exc  # fmt: skip
         except (UnicodeDecodeError, ValueError) as exc:
+            kind = "encoding" if isinstance(exc, UnicodeDecodeError) else ""
             raise SourceError(f"cannot be read as CSV after line {next_line}: {exc}",
-                              file=self.file) from exc  # fmt: skip
+                              file=self.file, kind=kind) from exc  # fmt: skip
 
     def _handle(self) -> Path | io.BytesIO:
         if self.source.path is not None:

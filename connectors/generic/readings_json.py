@@ -100,7 +100,9 @@ def _load(source: Source) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SourceError(f"not UTF-8 text (byte {exc.start})", file=source.label) from None
+        raise SourceError(
+            f"not UTF-8 text (byte {exc.start})", file=source.label, kind="encoding"
+        ) from None
     try:
         return json.loads(text, parse_constant=_not_a_number)
     except json.JSONDecodeError as exc:

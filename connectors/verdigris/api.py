@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from connectors.base import SourceError
+from connectors.base import SourceError, http_status_kind
 from connectors.verdigris.grid import Request
 
 DEFAULT_AUTH_URL = "https://auth.verdigris.co/oauth/token"
@@ -44,9 +44,14 @@ class VerdigrisError(SourceError):
     """Verdigris refused or failed a request; the message is for the user."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, body_refused: bool = False
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body_refused: bool = False,
+        kind: str = "",
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, kind=kind or http_status_kind(status))
         self.status = status
         self.body_refused = body_refused  # the token endpoint refused the body's encoding
 
@@ -151,15 +156,8 @@ class Token:
 
 TOKEN_BODIES = ("form", "json")
 # OAuth2 errors that mean the credentials (not the body's encoding) are wrong.
-_CREDENTIAL_ERRORS = {
-    "invalid_client",
-    "access_denied",
-    "unauthorized_client",
-    "invalid_grant",
-    "invalid_scope",
-    "unauthorized",
-    "too_many_requests",
-}
+_CREDENTIAL_ERRORS = frozenset({"invalid_client", "access_denied", "unauthorized_client",
+    "invalid_grant", "invalid_scope", "unauthorized", "too_many_requests"})  # fmt: skip
 
 
 def request_token(
@@ -198,7 +196,7 @@ def request_token(
             answer = post(auth_url, data=body, timeout=timeout_s, allow_redirects=False)
     except requests.RequestException as exc:
         raise VerdigrisError(
-            f"cannot reach the Verdigris token endpoint {auth_url}: {exc}"
+            f"cannot reach the Verdigris token endpoint {auth_url}: {exc}", kind="unreachable"
         ) from exc
     _refuse_redirect(answer, f"the Verdigris token endpoint {auth_url}")
     if answer.status_code != 200:
@@ -345,7 +343,9 @@ class VerdigrisApi:
                 allow_redirects=False,
             )  # fmt: skip
         except requests.RequestException as exc:
-            raise VerdigrisError(f"cannot reach Verdigris at {self.base_url}: {exc}") from exc
+            raise VerdigrisError(
+                f"cannot reach Verdigris at {self.base_url}: {exc}", kind="unreachable"
+            ) from exc
         finally:
             self.limiter.done()
         _refuse_redirect(answer, f"Verdigris at {self.base_url}")

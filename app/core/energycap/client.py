@@ -50,6 +50,7 @@ from app.core.energycap.transport import (
     normalise_url,
     read_within,
 )
+from app.core.error_kinds import OUTAGE, UNREACHABLE
 from connectors.base import printable
 
 __all__ = [
@@ -132,9 +133,9 @@ class EnergyCapClient:
             TransientError: 429/5xx/connection problems after the last attempt.
         """
         url = self.base_url + path
-        last = "no attempt made"
+        last, kind = "no attempt made", ""
         for attempt in range(1, max(self.retry.max_attempts, 1) + 1):
-            response, delay, last = self._attempt(method, url, path, json, params, attempt)
+            response, delay, last, kind = self._attempt(method, url, path, json, params, attempt)
             if response is not None:
                 return response
             if attempt >= self.retry.max_attempts:
@@ -143,7 +144,8 @@ class EnergyCapClient:
             self._wait(delay)
         raise TransientError(
             f"EnergyCAP at {self.host} did not answer {method} {path} after "
-            f"{self.retry.max_attempts} attempts (last: {last})"
+            f"{self.retry.max_attempts} attempts (last: {last})",
+            kind=kind,
         )
 
     def _attempt(
@@ -154,8 +156,9 @@ class EnergyCapClient:
         body: Any,
         params: dict[str, Any] | None,
         attempt: int,
-    ) -> tuple[requests.Response | None, float, str]:
-        """Make one attempt: (response, 0, "") on success, else (None, delay, what went wrong)."""
+    ) -> tuple[requests.Response | None, float, str, str]:
+        """Make one attempt: (response, 0, "", "") on success, else (None, delay, what went
+        wrong, its kind: ``unreachable`` or ``outage``)."""
         try:
             response = self._session.request(
                 method, url, json=body, params=params, headers=self._headers(),
@@ -165,17 +168,20 @@ class EnergyCapClient:
         except requests.exceptions.SSLError as exc:  # retrying cannot fix a certificate
             raise EnergyCapError(
                 f"the TLS connection to {self.host} failed ({type(exc).__name__}): "
-                "is the host right, and is its certificate trusted on this machine?"
+                "is the host right, and is its certificate trusted on this machine?",
+                kind=UNREACHABLE,
             ) from None
         except (requests.Timeout, StalledError):
-            return None, self.retry.backoff(attempt), f"no answer within {self.timeout_s:g} s"
+            wait = self.retry.backoff(attempt)
+            return None, wait, f"no answer within {self.timeout_s:g} s", UNREACHABLE
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            return None, self.retry.backoff(attempt), f"connection failed ({type(exc).__name__})"
+            wait = self.retry.backoff(attempt)
+            return None, wait, f"connection failed ({type(exc).__name__})", UNREACHABLE
         status = response.status_code
         if status == 429 or status >= 500:
             after = parse_retry_after(response.headers.get("Retry-After"))
             delay = after if after is not None else self.retry.backoff(attempt)
-            return None, delay, f"HTTP {status}"
+            return None, delay, f"HTTP {status}", OUTAGE
         if 300 <= status < 400:
             raise RedirectError(self._redirect_message(method, path, response))
         if status in (401, 403):
@@ -190,7 +196,7 @@ class EnergyCapClient:
                 status=status,
                 body=text,
             )
-        return response, 0.0, ""
+        return response, 0.0, "", ""
 
     def _redirect_message(self, method: str, path: str, response: requests.Response) -> str:
         where = printable(self._scrub(response.headers.get("Location") or "(no Location)"))

@@ -15,13 +15,20 @@ from urllib.parse import urlsplit
 
 import requests
 
+from app.core.error_kinds import REFUSED, KindedError
 
-class EnergyCapError(Exception):
-    """Base of the client's errors; str() never contains the API key."""
+
+class EnergyCapError(KindedError):
+    """Base of the client's errors; str() never contains the API key.
+
+    Its `kind` (app.core.error_kinds) says what failed, for the GUI's plain sentence.
+    """
 
 
 class AuthError(EnergyCapError):
     """401/403: the API key or the host is wrong (or the key lacks permission)."""
+
+    kind = REFUSED
 
 
 class ApiError(EnergyCapError):
@@ -34,7 +41,10 @@ class ApiError(EnergyCapError):
 
 
 class TransientError(EnergyCapError):
-    """5xx, 429, dropped connections or timeouts that outlasted every retry."""
+    """5xx, 429, dropped connections or timeouts that outlasted every retry.
+
+    Its `kind` says which of the last attempt: ``outage`` (5xx/429), ``unreachable``.
+    """
 
 
 class RedirectError(EnergyCapError):

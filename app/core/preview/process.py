@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from app.core.error_kinds import KindedError, kind_of
 from app.core.mapping import MappingTable
 from app.core.preview.data import (
     Cancelled,
@@ -33,8 +34,9 @@ PRELOAD = ["app.core.preview.process", "app.core.connector_catalog"]
 POLL_S = 0.05
 
 
-class PreviewFailed(Exception):
-    """The child could not convert the file; the message says why."""
+class PreviewFailed(KindedError):
+    """The child could not convert the file; the message says why, `kind` what kind of
+    failure it was (the child's error's, app.core.error_kinds)."""
 
 
 def process_context() -> Any:
@@ -93,7 +95,7 @@ def _child(
         data = load_preview(request, progress=progress)
         _send_in_pieces(conn, data)
     except Exception as exc:  # reported to the parent as a message, never a traceback dump
-        conn.send(("error", str(exc) or type(exc).__name__))
+        conn.send(("error", str(exc) or type(exc).__name__, kind_of(exc)))
     finally:
         conn.close()
 
@@ -170,4 +172,4 @@ def _wait(
         elif message[0] == "done":
             return _assemble(message[1], columns)
         else:
-            raise PreviewFailed(str(message[1]))
+            raise PreviewFailed(str(message[1]), kind=str(message[2]))

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from app.core.error_kinds import KindedError
 from app.core.pipeline import choose_connector
 from app.core.pulls.sftp.state import FileMemory, FileRecord
 from app.core.pulls.submit import Submitter
@@ -54,7 +55,7 @@ class IntakeReport:
         return text
 
 
-class FetchError(Exception):
+class FetchError(KindedError):
     """This one file cannot be fetched now (the message names it); the others go on."""
 
 

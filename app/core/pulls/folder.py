@@ -29,6 +29,7 @@ from functools import partial
 from pathlib import Path, PurePath
 from typing import Any
 
+from app.core.error_kinds import MISSING, KindedError, kind_of
 from app.core.pulls.file_intake import (
     FetchError,
     FileNotReady,
@@ -47,8 +48,8 @@ FRESH_S = 60.0  # files modified this recently get a second look after `settle_s
 IGNORED = (".*", "~*", "*.tmp", "*.part", "*.partial", "*.crdownload", "*.filepart", "*.!ut")
 
 
-class FolderError(Exception):
-    """The folder cannot be used (missing, not a folder, not readable)."""
+class FolderError(KindedError):
+    """The folder cannot be used (missing, not a folder, not readable); `kind` says which."""
 
 
 @dataclass
@@ -178,11 +179,13 @@ def _listing(
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
-        raise FolderError(f"the folder {shown} does not exist") from None
+        raise FolderError(f"the folder {shown} does not exist", kind=MISSING) from None
     except NotADirectoryError:
         raise FolderError(f"{shown} is not a folder") from None
     except OSError as exc:
-        raise FolderError(f"cannot list the folder {shown}: {exc.strerror or exc}") from exc
+        raise FolderError(
+            f"cannot list the folder {shown}: {exc.strerror or exc}", kind=kind_of(exc)
+        ) from exc
     files = []
     for entry in entries:
         name = entry.name
@@ -265,13 +268,13 @@ def read_when_still(path: Path, looked: os.stat_result, folder: Path | None = No
             data = handle.read()
             after = os.fstat(handle.fileno())
     except FileNotFoundError:
-        raise FetchError(f"{shown} vanished before it could be read") from None
+        raise FetchError(f"{shown} vanished before it could be read", kind=MISSING) from None
     except PermissionError as exc:
         raise FileNotReady(
             f"{shown} is locked or not readable ({exc.strerror or exc}); left for the next run"
         ) from None
     except OSError as exc:
-        raise FetchError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+        raise FetchError(f"cannot read {shown}: {exc.strerror or exc}", kind=kind_of(exc)) from exc
     if not _unchanged(looked, after) or len(data) != looked.st_size:
         raise FileNotReady(f"{shown} is still being written; left for the next run")
     return data

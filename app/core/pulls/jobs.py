@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     last_end TEXT,
     last_status TEXT,
     last_message TEXT,
-    running_until TEXT
+    running_until TEXT,
+    last_kind TEXT
 )
 """
 LEASE = timedelta(hours=6)  # a run holds its job this long at most (a crashed run frees it)
@@ -43,6 +44,9 @@ class JobOutcome:
     message: str
     readings: int = 0
     partial: bool = False
+    # What kind of failure (app.core.error_kinds) for the GUI's plain words; "" none in
+    # particular; None not known (the GUI reads the message for one).
+    kind: str | None = None
 
     @property
     def status(self) -> str:
@@ -66,6 +70,7 @@ class Job:
     last_end: datetime | None = None
     last_status: str | None = None
     last_message: str | None = None
+    last_kind: str | None = None  # None: recorded before kinds were kept (read its message)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -86,10 +91,12 @@ class JobStore(SqliteStore):
     schema = (SCHEMA,)
 
     def migrate(self, db: sqlite3.Connection) -> None:
-        """Add the lease column to a store made before leases existed."""
+        """Add the lease and error-kind columns to a store made before they existed."""
         columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
         if "running_until" not in columns:
             db.execute("ALTER TABLE jobs ADD COLUMN running_until TEXT")
+        if "last_kind" not in columns:
+            db.execute("ALTER TABLE jobs ADD COLUMN last_kind TEXT")
 
     def save(
         self,
@@ -128,7 +135,7 @@ class JobStore(SqliteStore):
         with self._connect() as db:
             rows = db.execute(
                 "SELECT name, kind, config, interval_s, paused, next_run, last_start, last_end,"
-                " last_status, last_message FROM jobs ORDER BY name"
+                " last_status, last_message, last_kind FROM jobs ORDER BY name"
             ).fetchall()
         return [_job(row) for row in rows]
 
@@ -151,16 +158,16 @@ class JobStore(SqliteStore):
         """Keep the last run's times and outcome."""
         with self._connect() as db:
             db.execute(
-                "UPDATE jobs SET last_start=?, last_end=?, last_status=?, last_message=?"
-                " WHERE name=?",
-                (_iso(start), _iso(end), outcome.status, outcome.message, name),
+                "UPDATE jobs SET last_start=?, last_end=?, last_status=?, last_message=?,"
+                " last_kind=? WHERE name=?",
+                (_iso(start), _iso(end), outcome.status, outcome.message, outcome.kind, name),
             )
 
     def record_waiting(self, name: str, now: datetime, message: str) -> None:
         """Note that a due job waits (for the network); the last run's times are kept."""
         with self._connect() as db:
             db.execute(
-                "UPDATE jobs SET last_status='waiting', last_message=? WHERE name=?",
+                "UPDATE jobs SET last_status='waiting', last_message=?, last_kind='' WHERE name=?",
                 (f"{message} since {_iso(now)}", name),
             )
 
@@ -184,7 +191,7 @@ class JobStore(SqliteStore):
 
 
 def _job(row: tuple[Any, ...]) -> Job:
-    name, kind, config, interval_s, paused, next_run, start, end, status, message = row
+    name, kind, config, interval_s, paused, next_run, start, end, status, message, error = row
     return Job(
         name=name,
         kind=kind,
@@ -196,4 +203,5 @@ def _job(row: tuple[Any, ...]) -> Job:
         last_end=_parse(end),
         last_status=status,
         last_message=message,
+        last_kind=error,
     )

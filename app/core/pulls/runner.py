@@ -23,6 +23,7 @@ from app.core.energycap import connection
 from app.core.energycap.client import EnergyCapClient, EnergyCapError
 from app.core.energycap.exporter import ExportError
 from app.core.energycap.outbox import ImportFileWriter
+from app.core.error_kinds import kind_of
 from app.core.journal.store import AcceptResult, Journal, JournalError, JournalFullError
 from app.core.mapping import MappingError, MappingTable
 from app.core.paths import AppPaths
@@ -248,7 +249,7 @@ def build_job_runner(
                                 source=f"pull:{job.name}") as sub:  # fmt: skip
                 summary = _run_kind(job, paths, sub)
         except PullErrors as exc:
-            return JobOutcome(ok=False, message=str(exc))
+            return JobOutcome(ok=False, message=str(exc), kind=kind_of(exc))
         result, delivery = sub.result, sub.delivery
         message = f"{summary}; {result.summary()}"
         if sub.held:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from app.core.error_kinds import kind_of
 from app.core.pulls.jobs import Job, JobOutcome, JobStore
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,9 @@ class Scheduler:
                 outcome = self.runner(job)
             except Exception as exc:  # a job's failure must not stop the others
                 log.exception("job %s failed", job.name)
-                outcome = JobOutcome(ok=False, message=f"{type(exc).__name__}: {exc}")
+                outcome = JobOutcome(
+                    ok=False, message=f"{type(exc).__name__}: {exc}", kind=kind_of(exc)
+                )
             finally:
                 self.store.release(job.name)
             self.store.record_run(job.name, started, self.clock(), outcome)

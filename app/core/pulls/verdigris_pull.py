@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from queue import Full, Queue
 from typing import Any, TypeVar
 
+from app.core.error_kinds import UNREACHABLE
 from app.core.pulls.bookmarks import Bookmarks, Span
 from connectors.base import ReadingBatch, SourceError, concat_batches
 from connectors.verdigris.api import (
@@ -325,11 +326,12 @@ def list_channels(
         token = request_token(auth_url, client_id.strip(), secret, audience=audience)
         document = VerdigrisApi(api_url, lambda _fresh: token.access_token).buildings()
     except VerdigrisError as exc:
-        if exc.status is None and str(exc).startswith("cannot reach"):
+        if exc.kind == UNREACHABLE:
             where = auth_url if "token endpoint" in str(exc) else api_url
             raise VerdigrisError(
                 f"Verdigris cannot be reached at {where}: check the internet connection "
-                "(or the proxy) and try again."
+                "(or the proxy) and try again.",
+                kind=UNREACHABLE,
             ) from exc
         raise
     if not isinstance(document, dict):

@@ -233,7 +233,7 @@ class MapHeldDialog(QDialog):
         try:
             results = self.held.preview(self.device, mapping)
         except Exception as exc:  # a bad zone or format: say so, keep the dialog
-            self._failed(str(exc), "The held pushes cannot be read with this mapping")
+            self._failed(exc, "The held pushes cannot be read with this mapping")
             return
         self.error.hide()
         self.preview.show_results(results)
@@ -245,7 +245,7 @@ class MapHeldDialog(QDialog):
         try:
             self.held.save_mapping(self.device, self.mapping())
         except DeviceError as exc:
-            self._failed(str(exc), "The mapping was not saved")
+            self._failed(exc, "The mapping was not saved")
             return False
         self.mapping_saved.emit(self.mapping())
         return True
@@ -265,9 +265,9 @@ class MapHeldDialog(QDialog):
         self.summary.setText("Sending the held pushes…")
         self._worker = start(worker)
 
-    def _failed(self, message: str, what: str) -> None:
+    def _failed(self, error: BaseException, what: str) -> None:
         """Say what failed in one plain sentence (the technical words behind Details…)."""
-        self.error.error(message, what)
+        self.error.error(error, what)
         self.error.show()
         self.send_button.setEnabled(self._send is not None)
 

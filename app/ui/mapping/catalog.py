@@ -35,6 +35,7 @@ from app.core.energycap.catalog import (
 )
 from app.ui.context import API_KEY_SECRET, AppContext
 from app.ui.mapping.catalog_model import CatalogModel, MeterFilter
+from app.ui.plain_errors import plain_and_details
 from app.ui.workers import Worker, start
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ class CatalogPane(QWidget):
         worker.signals.finished.connect(self._on_finished)
         self._busy(True)
         self.state.setText(f"Reading EnergyCAP's meters and channels from {url}…")
+        self.state.setToolTip("")
         self.worker = start(worker)
         return worker
 
@@ -178,9 +180,15 @@ class CatalogPane(QWidget):
         _SESSION[key] = catalog
         self.show_catalog(catalog, note=f" in {catalog.requests} requests")
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, error: BaseException) -> None:
         self._busy(False)
-        self.state.setText(f"Not loaded: {message}")
+        self._say_failed(error, "Not loaded")
+
+    def _say_failed(self, error: BaseException, what: str) -> None:
+        """What failed in plain words; EnergyCAP's or the network's own in the tooltip."""
+        plain, details = plain_and_details(error, what)
+        self.state.setText(plain)
+        self.state.setToolTip(details)
 
     def _on_cancelled(self) -> None:
         self._busy(False)
@@ -283,7 +291,7 @@ class CatalogPane(QWidget):
         worker = Worker(job)
         worker.signals.succeeded.connect(lambda c: self._on_channels(meter_id, c))
         worker.signals.failed.connect(
-            lambda m: self.state.setText(f"Channels of meter {meter_id} not read: {m}")
+            lambda error: self._say_failed(error, f"Channels of meter {meter_id} not read")
         )
         worker.signals.finished.connect(lambda: self.detail_workers.pop(meter_id, None))
         self.detail_workers[meter_id] = start(worker)

@@ -218,8 +218,8 @@ class MappingEditor(QDialog):
             self.status.say(f"Not imported: {mapping_error_words(str(exc))}", error=True,
                             details=str(exc))  # fmt: skip
             return False
-        except OSError as exc:
-            self.status.error(str(exc), f"Not imported: {path.name} cannot be opened")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.status.error(exc, f"Not imported: {path.name} cannot be opened")
             return False
         self.load_table(table)
         self.path = path
@@ -233,7 +233,7 @@ class MappingEditor(QDialog):
         try:
             path.write_text(table.to_csv(), encoding="utf-8")
         except OSError as exc:
-            self.status.error(str(exc), f"Not written: {path.name} cannot be written")
+            self.status.error(exc, f"Not written: {path.name} cannot be written")
             return False
         self.status.setText(f"Wrote {len(table.rows)} row(s) to {path}.")
         return True

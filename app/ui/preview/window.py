@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.error_kinds import kind_of
 from app.core.mapping import MappingTable
 from app.core.preview.data import (
     PreviewCancelled,
@@ -247,16 +248,18 @@ class PreviewWindow(QWidget):
         self.show_data(data)
         self.loaded.emit(data)
 
-    def _on_worker_failed(self, message: str) -> None:
+    def _on_worker_failed(self, error: BaseException) -> None:
         if not self._current():
             return
         self.worker = None
         self._show_progress(True, "")
         self.progress.setRange(0, 1)
         self.cancel_button.setVisible(False)
-        plain, details = plain_and_details(message.replace(str(self.path), self.path.name))
-        self.progress_label.setText(f"Cannot read this file: {plain}")
-        self.say(f"Cannot read this file: {plain}", error=True, details=details or message)
+        message = str(error) or type(error).__name__
+        named = message.replace(str(self.path), self.path.name)
+        plain, details = plain_and_details(named, "Cannot read this file", kind=kind_of(error))
+        self.progress_label.setText(plain)
+        self.say(plain, error=True, details=details or message)
         self.load_failed.emit(message)
 
     def _on_worker_cancelled(self) -> None:
@@ -366,6 +369,11 @@ class PreviewWindow(QWidget):
         self.message.setStyleSheet("color: #d03a2f;" if error else "")
         self.details = details
         self.details_button.setVisible(bool(details))
+
+    def say_error(self, error: BaseException, what: str) -> None:
+        """Show an error in plain words (what failed first), its own words behind Details…"""
+        plain, details = plain_and_details(error, what)
+        self.say(plain, error=True, details=details)
 
     def showEvent(self, event: QShowEvent) -> None:
         """Open within the screen's free area (a 1366×768 laptop with a taskbar too)."""

@@ -169,9 +169,9 @@ class SettingsDialog(QDialog):
         self.details.hide()
         self.worker = start(worker)
 
-    def _show_result(self, text: str) -> None:
+    def _show_result(self, result: str | BaseException) -> None:
         """One plain sentence; the technical detail behind Details…"""
-        plain, self.detail_text = split_details(text)
+        plain, self.detail_text = split_details(str(result))
         self.result.setText(plain)
         self.result.setVisible(bool(plain))
         self.details.setVisible(bool(self.detail_text))

@@ -161,7 +161,7 @@ class MainActions:
         worker = self._run(job, "Queued for EnergyCAP")
         if preview is not None:
             worker.signals.succeeded.connect(lambda text: preview.say(f"Queued: {text}"))
-            worker.signals.failed.connect(lambda text: preview.say(text, error=True))
+            worker.signals.failed.connect(lambda error: preview.say_error(error, "Not queued"))
         return worker
 
     def replay(self, source: str | None) -> Worker:
@@ -184,7 +184,7 @@ class MainActions:
         worker = Worker(job)
         worker.signals.succeeded.connect(lambda text: self._done(f"{title}: {text}"))
         worker.signals.failed.connect(
-            lambda text: self.window.banner.error(text, f"{title} failed")
+            lambda error: self.window.banner.error(error, f"{title} failed")
         )
         return start_kept(worker, self.workers)
 

@@ -167,9 +167,9 @@ class MainWindow(QMainWindow):
         self.connection_label.setMaximumWidth(int(event.size().width() * CONNECTION_SHARE))
         super().resizeEvent(event)
 
-    def _on_restart_failed(self, message: str) -> None:
+    def _on_restart_failed(self, error: BaseException) -> None:
         self._show_service_notes(["Background services not running"])
-        self.banner.error(message, "The background services could not start")
+        self.banner.error(error, "The background services could not start")
 
     def restart_services(self) -> Worker | None:
         """Apply changed settings to the background services (on a worker: stopping waits)."""
@@ -300,7 +300,7 @@ class MainWindow(QMainWindow):
         try:
             ranked = self.context.registry.rank(Source.from_path(path))
         except OSError as exc:
-            self.banner.error(str(exc), f"{path.name} cannot be read")
+            self.banner.error(exc, f"{path.name} cannot be read")
             return []
         if not ranked:
             formats = ", ".join(c.info.name for c in self.context.registry.all()) or "none yet"

@@ -163,7 +163,7 @@ class PullRangeDialog(QDialog):
                         cancel_types=(PullCancelled,))  # fmt: skip
         worker.signals.progressed.connect(lambda _n, text: self.status.setText(text))
         worker.signals.succeeded.connect(self.status.setText)
-        worker.signals.failed.connect(lambda text: self.status.error(text, "Not pulled"))
+        worker.signals.failed.connect(lambda error: self.status.error(error, "Not pulled"))
         worker.signals.cancelled.connect(
             lambda: self.status.setText("Cancelled: what was pulled before is kept and delivered.")
         )

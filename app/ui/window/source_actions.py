@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
+from app.core.error_kinds import kind_of
 from app.core.pulls.jobs import JobOutcome, JobStore
 from app.core.sources.records import find_source
 from app.core.sources.removal import JOURNAL_KEPT, Removal, plan_removal, remove_source
@@ -73,7 +74,7 @@ class SourceActions:
         worker = Worker(lambda _p, _c: plan_removal(row, paths, secrets))
         worker.signals.succeeded.connect(self.confirm_removal)
         worker.signals.failed.connect(
-            lambda text: self.window.banner.error(text, "The source could not be removed")
+            lambda error: self.window.banner.error(error, "The source could not be removed")
         )
         return self._keep(worker)
 
@@ -129,7 +130,7 @@ class SourceActions:
         worker = Worker(lambda _p, _c: scheduler_for(paths, settings).run_now(name))
         worker.signals.succeeded.connect(lambda outcome: self._on_job_finished(name, outcome))
         worker.signals.failed.connect(
-            lambda text: self._on_job_finished(name, JobOutcome(ok=False, message=text))
+            lambda error: self._on_job_finished(name, outcome_of_error(error))
         )
         self._keep(worker)
 
@@ -140,7 +141,7 @@ class SourceActions:
         if outcome.ok:
             self.window.banner.say(text)
         else:
-            self.window.banner.error(outcome.message, f"“{name}” {outcome.status}")
+            self.window.banner.error(outcome.message, f"“{name}” {outcome.status}", outcome.kind)
         services = self.window.services
         if services is not None:
             services.wake()  # deliver what the run journaled
@@ -174,7 +175,7 @@ class SourceActions:
     def _run(self, job: Any) -> Worker:
         worker = Worker(job)
         worker.signals.succeeded.connect(self._done)
-        worker.signals.failed.connect(lambda text: self.window.banner.error(text))
+        worker.signals.failed.connect(lambda error: self.window.banner.error(error))
         return self._keep(worker)
 
     def _keep(self, worker: Worker) -> Worker:
@@ -184,3 +185,8 @@ class SourceActions:
         log.info("%s", text)
         self.window.banner.say(text)
         self.window.refresh()
+
+
+def outcome_of_error(error: BaseException) -> JobOutcome:
+    """The outcome of a run that raised, its kind kept for the banner's plain sentence."""
+    return JobOutcome(ok=False, message=str(error) or type(error).__name__, kind=kind_of(error))

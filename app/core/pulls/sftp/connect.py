@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from app.core.error_kinds import REFUSED, UNREACHABLE, KindedError, kind_of
 from app.core.pulls.sftp.state import SftpState
 
 if TYPE_CHECKING:  # paramiko (and cryptography) load when a job connects, not at start
@@ -42,8 +43,9 @@ def password_name(user: str, host: str) -> str:
     return f"{PASSWORD_SECRET}:{user}@{host}"
 
 
-class SftpError(Exception):
-    """The server cannot be used (unreachable, login refused, folder missing)."""
+class SftpError(KindedError):
+    """The server cannot be used (unreachable, login refused, folder missing); `kind` says
+    which (app.core.error_kinds)."""
 
 
 class HostKeyError(SftpError):
@@ -197,7 +199,9 @@ def _open(config: SftpConfig, key_types: Sequence[str] | None) -> paramiko.Trans
     try:
         sock = socket.create_connection((config.host, config.port), timeout=config.timeout_s)
     except OSError as exc:
-        raise SftpError(f"cannot reach {config.host}:{config.port}: {exc}") from exc
+        raise SftpError(
+            f"cannot reach {config.host}:{config.port}: {exc}", kind=UNREACHABLE
+        ) from exc
     transport = paramiko.Transport(sock)
     try:
         if key_types is not None:
@@ -206,7 +210,7 @@ def _open(config: SftpConfig, key_types: Sequence[str] | None) -> paramiko.Trans
         transport.start_client(timeout=config.timeout_s)
     except (paramiko.SSHException, OSError) as exc:
         transport.close()
-        raise SftpError(f"SSH with {config.host}:{config.port} failed: {exc}") from exc
+        raise _ssh_failed(config, exc) from exc
     return transport
 
 
@@ -269,7 +273,7 @@ def connect(
             raise SftpError(f"{config.server} refused to open an SFTP session")
         yield client
     except paramiko.SSHException as exc:
-        raise SftpError(f"SSH with {config.host}:{config.port} failed: {exc}") from exc
+        raise _ssh_failed(config, exc) from exc
     finally:
         transport.close()
 
@@ -288,7 +292,12 @@ def _login(transport: paramiko.Transport, config: SftpConfig, password: str | No
                 "(kept in the OS keyring) or set SFTP_PASSWORD for headless runs"
             )
     except paramiko.AuthenticationException as exc:
-        raise SftpError(f"{config.server} refused the login ({exc})") from exc
+        raise SftpError(f"{config.server} refused the login ({exc})", kind=REFUSED) from exc
+
+
+def _ssh_failed(config: SftpConfig, exc: Exception) -> SftpError:
+    """The SSH conversation broke (a dropped connection is the server not reachable)."""
+    return SftpError(f"SSH with {config.host}:{config.port} failed: {exc}", kind=kind_of(exc))
 
 
 def load_key(path: str, passphrase: str | None) -> paramiko.PKey:
@@ -302,4 +311,4 @@ def load_key(path: str, passphrase: str | None) -> paramiko.PKey:
     try:
         return paramiko.PKey.from_path(path, passphrase)
     except (OSError, paramiko.SSHException, ValueError) as exc:
-        raise SftpError(f"cannot use the key file {path}: {exc}") from exc
+        raise SftpError(f"cannot use the key file {path}: {exc}", kind=kind_of(exc)) from exc

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
+from app.core.error_kinds import kind_of
 from app.core.pulls.file_intake import FetchError, IntakeReport, Listed, Reading, take_file
 from app.core.pulls.sftp.connect import (
     PASSWORD_SECRET,
@@ -76,7 +77,7 @@ def _listing(client: paramiko.SFTPClient, folder: SftpFolder) -> list[paramiko.S
     try:
         entries = client.listdir_attr(folder.path)
     except OSError as exc:
-        raise SftpError(f"cannot list the folder {folder.path}: {exc}") from exc
+        raise SftpError(f"cannot list the folder {folder.path}: {exc}", kind=kind_of(exc)) from exc
     files = [
         e for e in entries
         if stat.S_ISREG(e.st_mode or 0) and fnmatch.fnmatch(e.filename, folder.pattern)
@@ -118,7 +119,7 @@ def _download(client: paramiko.SFTPClient, remote: str) -> bytes:
     try:
         client.getfo(remote, buffer)
     except OSError as exc:
-        raise FetchError(f"cannot download {remote}: {exc}") from exc
+        raise FetchError(f"cannot download {remote}: {exc}", kind=kind_of(exc)) from exc
     return buffer.getvalue()
 
 

@@ -98,7 +98,7 @@ class DestinationPage(FormPage):
         self.result.setText("Testing…")
         worker = energycap_test_worker(context.settings.energycap.url, key)
         worker.signals.succeeded.connect(self.result.setText)
-        worker.signals.failed.connect(lambda text: self.result.error(text))
+        worker.signals.failed.connect(lambda error: self.result.error(error))
         self.worker = start(worker)
 
     def values(self) -> dict[str, Any]:

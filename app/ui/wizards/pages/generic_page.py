@@ -133,7 +133,7 @@ class GenericPage(FormPage):
         self.result.setText("Reading…")
         worker = Worker(lambda _p, _c: test_read(path, options))
         worker.signals.succeeded.connect(self.result.setText)
-        worker.signals.failed.connect(lambda text: self.result.error(text, "Not read"))
+        worker.signals.failed.connect(lambda error: self.result.error(error, "Not read"))
         self.worker = start(worker)
         return worker
 

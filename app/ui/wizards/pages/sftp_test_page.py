@@ -51,9 +51,9 @@ class SftpTestPage(FormPage):
         worker.signals.failed.connect(self._on_fetch_failed)
         self.worker = start(worker)
 
-    def _on_fetch_failed(self, message: str) -> None:
+    def _on_fetch_failed(self, error: BaseException) -> None:
         self.error.setText("")
-        self.listing.error(message, "Not connected")
+        self.listing.error(error, "Not connected")
 
     def list_files(self) -> Worker:
         """Log in as the source will (password or key) and list what it would take."""
@@ -65,7 +65,7 @@ class SftpTestPage(FormPage):
         self.listing.setText("Logging in…")
         worker = Worker(lambda _p, _c: list_what_would_be_taken(*args))
         worker.signals.succeeded.connect(self.listing.setText)
-        worker.signals.failed.connect(lambda text: self.listing.error(text, "Not logged in"))
+        worker.signals.failed.connect(lambda error: self.listing.error(error, "Not logged in"))
         self.worker = start(worker)
         return worker
 

@@ -143,7 +143,7 @@ class PushTestPage(FormPage):
         worker = Worker(lambda _p, _c: step(port, marker_dir))
         worker.signals.succeeded.connect(self.firewall.setText)
         worker.signals.failed.connect(
-            lambda text: self.firewall.error(text, "Firewall not changed")
+            lambda error: self.firewall.error(error, "Firewall not changed")
         )
         self.firewall_worker = start(worker)
         return worker

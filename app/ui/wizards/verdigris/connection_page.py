@@ -109,8 +109,8 @@ class VerdigrisTestPage(FormPage):
         self.error.setText("")
         self.picker.tree.setFocus()
 
-    def _on_failed(self, message: str) -> None:
-        self.result.error(message, "Not listed")
+    def _on_failed(self, error: BaseException) -> None:
+        self.result.error(error, "Not listed")
         self.retry.show()
         self.retry.setFocus()
 
