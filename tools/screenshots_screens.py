@@ -233,12 +233,14 @@ def shots(screen: Screen, out: Path, guide: bool) -> None:
 
 def error_details(screen: Screen, window: Any, path: Path) -> None:
     """A pull that failed: one plain sentence in the banner, the client's words in Details…"""
+    from app.core.error_kinds import UNREACHABLE
     from app.core.pulls.jobs import JobOutcome
 
     window.tabs.setCurrentIndex(0)
     words = ("did not answer GET https://api.verdigris.co/data/v4/energy/circuits after 3 "
              "attempts (last: connection failed (ConnectionError))")  # fmt: skip
-    window.actions_.sources.reports.finished.emit("Campus (Verdigris)", JobOutcome(False, words))
+    failed = JobOutcome(False, words, kind=UNREACHABLE)  # as the runner records a failed run
+    window.actions_.sources.reports.finished.emit("Campus (Verdigris)", failed)
     wait_for(screen.app, lambda: window.banner.label.text().startswith("“Campus"))
     box = window.banner.show_details()
     details = next((b for b in box.buttons() if b.text().startswith("Show Details")), None)
