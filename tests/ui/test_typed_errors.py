@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtCore import QDate
 from pytestqt.qtbot import QtBot
 
-from app.core.error_kinds import UNREACHABLE
+from app.core.error_kinds import MISSING, UNREACHABLE
 from app.core.pulls.jobs import JobStore
 from app.core.pulls.sftp.connect import SftpConfig, SftpFolder
 from app.core.pulls.verdigris_auth import secret_name
@@ -221,3 +221,30 @@ def test_an_outage_is_told_from_a_host_not_reached_by_its_type_not_its_words(
     )
     # Its words ("did not answer") were once read as "could not be reached".
     assert "did not answer GET /api/" in state.toolTip() and "HTTP 503" in state.toolTip()
+
+
+def test_an_sftp_folder_gone_from_the_server_says_so(
+    qtbot: QtBot, context: AppContext, tmp_path: Path
+) -> None:
+    from tests.fakes.sftp_server import start_server
+
+    server = start_server(tmp_path)
+    try:
+        config = SftpConfig(host="127.0.0.1", port=server.port, user=server.user,
+                            folders=[SftpFolder(server.remote("gone"))],
+                            key_file=str(server.client_key),
+                            host_key_fingerprint=server.fingerprint)  # fmt: skip
+        JobStore(context.jobs_file).save("collector", "sftp", config.to_dict(),
+                                         timedelta(hours=1),
+                                         datetime.now(UTC) + timedelta(hours=1))  # fmt: skip
+        window = _window(qtbot, context)
+        window.sources.select("collector")
+        window.sources.buttons_by_name["run"].click()
+        qtbot.waitUntil(lambda: "“collector”" in window.banner.label.text(), timeout=30_000)
+    finally:
+        server.stop()
+    assert window.banner.label.text() == (
+        "“collector” failed: the file or folder is not there (moved or deleted?)."
+    )
+    assert "cannot list the folder" in window.banner.details
+    assert JobStore(context.jobs_file).get("collector").last_kind == MISSING  # from its type
