@@ -63,6 +63,8 @@ def test_a_failed_pull_says_why_in_the_banner_with_details(
     window = MainWindow(context)
     qtbot.addWidget(window)
     window.show()
+    # An outcome with no kind (None: as a run recorded before kinds were kept) is read
+    # for one; real failures carry theirs (tests/ui/test_typed_errors.py).
     window.actions_.sources.reports.finished.emit("Meters", JobOutcome(False, CLIENT_WORDS))
     qtbot.waitUntil(lambda: window.banner.isVisible())
     assert window.banner.label.text() == (
