@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from connectors.generic.readings_json import _hints
 from connectors.generic.readings_json_body import Target
+from connectors.push.bodies import loads_json
 from connectors.push.common import PointColumns
 
 STRICT_TIME = re.compile(
@@ -48,7 +49,7 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     if str(options.get("source_label") or "end") != "end":
         return None
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = loads_json(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     if not isinstance(document, list):

@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
+
 from tests.fakes.energycap_validate import BodyError
 
 KEY_HEADER = "ECI-ApiKey"
@@ -278,10 +280,19 @@ class HttpFake:
         return parsed, None
 
 
+_DIGITS_AS_ZERO = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_LONG_RUN = b"0" * 19  # integers orjson may read as floats (beyond 64 bits)
+
+
 def _strict_json(raw: bytes) -> Any:
     """The body as JSON (NaN and Infinity refused), None when empty, else the error."""
     if not raw:
         return None
+    if _LONG_RUN not in raw.translate(_DIGITS_AS_ZERO):  # orjson reads as json does here, 4x faster
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # json names the error (orjson refuses NaN as json does here)
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as error:
