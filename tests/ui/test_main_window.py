@@ -272,5 +272,10 @@ def test_a_device_row_names_its_reader_and_stays_a_push_once_the_device_is_remov
     assert shown["gw (device)"] == "episensor"
     assert shown["verdigris (pulled)"] == "pull"
     assert [c for name, c in shown.items() if "(files sent)" in name] == ["file"]
+    window.sources.select("push:gw")
+    assert window.sources.buttons_by_name["remove"].isEnabled()  # a device: configured
     remove_source("push:gw", context.paths, context.secrets)  # its readings stay
     assert connectors()["gw (device)"] == "push"
+    window.sources.select("push:gw")
+    assert not window.sources.buttons_by_name["remove"].isEnabled()  # nothing left to remove
+    assert not window.sources.buttons_by_name["edit"].isEnabled()

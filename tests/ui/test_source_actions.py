@@ -352,11 +352,11 @@ def test_only_configured_sources_offer_actions(qtbot: QtBot) -> None:
     qtbot.addWidget(panel)
     rows = [
         SourceRow("manual-upload", "file", "up to date", delivered=5),  # sent from a file
-        SourceRow("pull:removed-job", "file", "up to date", delivered=3),  # its job is gone
-        SourceRow("push:gone-device", "file", "sending", pending=2),  # device removed
+        SourceRow("pull:removed-job", "pull", "up to date", delivered=3),  # its job is gone
+        SourceRow("push:gone-device", "push", "sending", pending=2),  # device removed
         SourceRow("push:boiler", "episensor", "waiting for first push", next_run="on push"),
         SourceRow("inbox", "folder", "paused", next_run="paused"),
-        SourceRow("pull:inbox", "file", "sending", pending=4, delivered=6),
+        SourceRow("pull:inbox", "pull", "sending", pending=4, delivered=6),
     ]
     panel.show_snapshot(Snapshot(sources=rows))
     names = [panel.table.item(r, 0).data(USER) for r in range(panel.table.rowCount())]

@@ -40,6 +40,7 @@ SOURCE_HEADERS = (
 RECEIPT_HEADERS = ("Batch", "Started", "API", "Readings", "Confirmed", "Rejected", "Status")
 RECEIPT_HEADERS += ("EnergyCAP task id", "Message")
 JOB_KINDS = frozenset({"verdigris", "sftp", "folder"})  # rows that are scheduled jobs
+JOURNAL_ONLY = frozenset({"push", "pull", "file"})  # rows seen only in the journal (snapshot)
 RED, AMBER = QColor(220, 50, 47, 80), QColor(255, 160, 0, 90)
 STATE_COLOURS = {
     "failed": RED,
@@ -189,7 +190,10 @@ class SourcesPanel(QWidget):
     def _update_buttons(self) -> None:
         row = self.selected()
         job = self.job_of(row) if row is not None else None
-        device = row is not None and row.name.startswith("push:") and row.connector != "file"
+        # A registered device's row names its reader; a removed one's readings say "push".
+        device = (
+            row is not None and row.name.startswith("push:") and row.connector not in JOURNAL_ONLY
+        )
         configured = job is not None or device  # journal-only rows have nothing to change
         paused = job is not None and job.state == "paused"
         enabled = {"edit": configured, "remove": configured, "run": job is not None,
