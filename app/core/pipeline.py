@@ -23,6 +23,7 @@ from app.core.mapping import MappingTable, apply_mapping, hint_rows, with_hints
 from app.core.report import DeliveryResult, RunResult, SourceReport
 from connectors.base import ReadingBatch, Source, SourceError
 from connectors.registry import Candidate, ConnectorRegistry
+from connectors.series_gaps import gap_problems, gap_tracker_for
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,11 @@ def mapped_batches(plan: RunPlan, source: Source, result: RunResult) -> Iterator
     candidate = choose_connector(plan.registry, source, plan.connector_id)
     report = SourceReport(source.label, candidate.connector.info.id, candidate.score)
     result.sources.append(report)
+    tracker = gap_tracker_for(candidate.connector.info.id)  # missing readings, told at the end
     for batch in _announced(plan, report, candidate.connector.read(source, plan.options)):
         _remember_codes(batch)
+        if tracker is not None:
+            tracker.add(batch.readings)
         readings, bad = drop_non_finite(batch.readings, source.label)
         readings, clashes = drop_conflicts(readings, source.label)
         result.add_problems([*batch.problems, *bad, *clashes])
@@ -102,6 +106,8 @@ def mapped_batches(plan: RunPlan, source: Source, result: RunResult) -> Iterator
         if plan.cancelled():
             result.cancelled = True
             return
+    if tracker is not None:
+        result.add_problems(gap_problems(tracker.gaps(), source.label))
 
 
 def _remember_codes(batch: ReadingBatch) -> None:

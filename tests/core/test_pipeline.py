@@ -145,7 +145,10 @@ def test_send_traces_refusals_to_their_origin_and_counts_them(
     assert (result.read, result.sent, result.held_back, result.rejected) == (5, 3, 1, 2)
     assert result.exit_code == 1
     assert [p.describe() for p in result.problems] == [
-        f"{source.label}:4, column value, value 'x1': not a number"
+        f"{source.label}:4, column value, value 'x1': not a number",
+        # the reading that line held is missing from the series: named by its time too
+        f"{source.label}: M1 (kWh): 1 reading(s) missing from 2024-03-31 01:30 UTC "
+        "(one every 30 min)",
     ]
     origins = sorted(r.origin for r in result.rejections)
     assert origins == [f"{source.label}:6:3", f"{source.label}:7:3"]

@@ -3,8 +3,9 @@
 `check_readings` looks at mapped readings (the output of
 `app.core.mapping.apply_mapping`) and the problems the connector met, and
 returns one flag byte per row (for highlighting) plus a list of plain
-warnings: held-back clock-change days, gaps, spikes, negatives, duplicates,
-estimated values and unmapped sources. Everything is vectorised: a million
+warnings: held-back clock-change days, gaps (one warning a gap when
+`connectors.series_gaps` found them by each channel's own interval), spikes,
+negatives, duplicates, estimated values and unmapped sources. Everything is vectorised: a million
 rows take well under a second.
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from connectors.base import Problem, ProblemKind
+from connectors.series_gaps import MAX_LISTED, SeriesGaps
 
 
 class Flag(IntFlag):
@@ -94,7 +96,11 @@ def describe_flags(value: int) -> str:
 
 
 def check_readings(
-    mapped: pd.DataFrame, problems: Sequence[Problem] = (), *, spike_factor: float = 4.0
+    mapped: pd.DataFrame,
+    problems: Sequence[Problem] = (),
+    *,
+    spike_factor: float = 4.0,
+    gaps: SeriesGaps | None = None,
 ) -> PreviewReport:
     """Flag rows and list warnings for mapped readings.
 
@@ -103,6 +109,10 @@ def check_readings(
         problems: the connector's problems; held-back days and bad values become warnings.
         spike_factor: a value is a spike when it is this many times larger than both
             its neighbours and the channel's median.
+        gaps: the missing readings of each channel, by its own interval
+            (`connectors.series_gaps.find_gaps` over `mapped` as given): one warning a
+            gap (the first `MAX_LISTED`, then one line for the rest) and the row after
+            each flagged, in place of the count of gaps by the readings' stated interval.
 
     Returns:
         The report; `flags[i]` belongs to row i of `mapped` as given.
@@ -113,8 +123,13 @@ def check_readings(
     if n == 0:
         return PreviewReport(flags, warnings)
     order, group = _sorted_groups(mapped)
+    gap_rows = _gaps(mapped, order, group)
+    listed = gap_warnings(gaps) if gaps is not None and len(gaps) else []
+    if listed:
+        assert gaps is not None
+        gap_rows[gaps.after_row] = True
     checks = (
-        (Flag.GAP, _gaps(mapped, order, group)),
+        (Flag.GAP, gap_rows),
         (Flag.DUPLICATE, _duplicates(mapped)),
         (Flag.SPIKE, _spikes(mapped, order, group, spike_factor)),
         (Flag.NEGATIVE, mapped["value"].to_numpy(dtype="float64") < 0),
@@ -123,9 +138,25 @@ def check_readings(
     )
     for flag, mask in checks:
         flags[mask] |= np.uint8(flag)
-        if bool(mask.any()):
+        if flag is Flag.GAP and listed:
+            warnings.extend(listed)
+        elif bool(mask.any()):
             warnings.append(_row_warning(flag, mask, mapped))
     return PreviewReport(flags, warnings)
+
+
+def gap_warnings(gaps: SeriesGaps) -> list[PreviewWarning]:
+    """One warning a gap, naming the channel, the first missing time and how many are missing."""
+    kind = FLAG_LABELS[Flag.GAP]
+    warnings = [
+        PreviewWarning(kind, message, int(gaps.missing[i]), int(gaps.after_row[i]), source_id)
+        for i, source_id, message in gaps.lines()
+    ]
+    summary = gaps.summary()
+    if summary is not None:
+        rest = int(gaps.missing[MAX_LISTED:].sum())
+        warnings.append(PreviewWarning(kind, summary, rest, int(gaps.after_row[MAX_LISTED])))
+    return warnings
 
 
 def _mapped_mask(mapped: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:

@@ -1,0 +1,131 @@
+"""Missing readings in row-per-reading series: each gap named by channel, first time and count.
+
+The interval is each channel's commonest step, in UTC: a clock-change day in
+Europe/London or America/New_York is no gap; a channel too short to tell says
+nothing; for random series with random runs removed the gaps reported are
+exactly the runs removed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connectors.base import ProblemKind
+from connectors.series_gaps import MAX_LISTED, GapTracker, gap_problems, gap_tracker_for
+
+INTERVALS = [60, 300, 900, 1800, 3600, 86_400]
+
+
+def _frame(channel: str, times: pd.DatetimeIndex, quantity: str = "kWh") -> pd.DataFrame:
+    return pd.DataFrame({"source_id": channel, "quantity": quantity, "time": times})
+
+
+def _found(*frames: pd.DataFrame) -> list[tuple[str, str, pd.Timestamp, int]]:
+    tracker = GapTracker()
+    for frame in frames:
+        tracker.add(frame)
+    gaps = tracker.gaps()
+    return [
+        (*gaps.channels[int(c)], pd.Timestamp(int(t), tz="UTC"), int(n))
+        for c, t, n in zip(gaps.channel, gaps.first_missing_ns, gaps.missing, strict=True)
+    ]
+
+
+@st.composite
+def series_with_runs_removed(draw: st.DrawFn) -> tuple[pd.DataFrame, list[tuple[str, int, int]]]:
+    """Channels of regular readings with runs removed, rows shuffled: (readings, removed runs).
+
+    Runs are at least two kept readings apart, never among the first three or the
+    last two readings, so the interval stays the commonest step, seen at least
+    three times (what the check needs to tell it).
+    """
+    frames, removed = [], []
+    for number in range(draw(st.integers(1, 4))):
+        interval = draw(st.sampled_from(INTERVALS))
+        start = pd.Timestamp("2020-01-01", tz="UTC") + pd.Timedelta(
+            seconds=draw(st.integers(0, 5 * 365 * 86_400))
+        )
+        count = draw(st.integers(4, 200))
+        keep = np.ones(count, dtype=bool)
+        position = 3 + draw(st.integers(0, 5))
+        while True:
+            run = draw(st.integers(1, 9))
+            if position + run > count - 2:
+                break
+            keep[position : position + run] = False
+            removed.append((f"C{number}", position, run))
+            position += run + 2 + draw(st.integers(0, 10))
+        times = start + pd.to_timedelta(np.arange(count) * interval, unit="s")
+        frames.append(_frame(f"C{number}", times[keep]))
+        removed[:] = [
+            (c, p, r) if c != f"C{number}" else (c, int(times[p].value), r) for c, p, r in removed
+        ]
+    readings = pd.concat(frames, ignore_index=True)
+    order = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).permutation(len(readings))
+    return readings.iloc[order].reset_index(drop=True), removed
+
+
+@settings(max_examples=100, deadline=None)
+@given(series_with_runs_removed(), st.integers(1, 4))
+def test_the_gaps_reported_are_exactly_the_runs_removed(
+    drawn: tuple[pd.DataFrame, list[tuple[str, int, int]]], batches: int
+) -> None:
+    readings, removed = drawn
+    parts = np.array_split(np.arange(len(readings)), batches)  # a series spans batches
+    found = _found(*(readings.iloc[p] for p in parts))
+    expected = sorted((c, "kWh", pd.Timestamp(t, tz="UTC"), n) for c, t, n in removed)
+    assert sorted(found) == expected
+
+
+def test_clock_change_days_are_no_gap_in_london_and_new_york_and_a_gap_there_is_found() -> None:
+    frames = []
+    for zone, days in (("Europe/London", ("2026-03-29", "2026-10-25")),
+                       ("America/New_York", ("2026-03-08", "2026-11-01"))):  # fmt: skip
+        for day in days:
+            start = pd.Timestamp(day, tz=zone) - pd.Timedelta(days=1)
+            local = pd.date_range(start, start + pd.Timedelta(days=3), freq="30min")
+            frames.append(_frame(f"{zone}:{day}", local.tz_convert("UTC")))
+    assert _found(*frames) == []  # 23- and 25-hour local days are whole
+    london = frames[0]
+    night = pd.Timestamp("2026-03-29 00:30", tz="Europe/London")  # 00:30 GMT; 02:00 BST next
+    cut = london[(london["time"] < night) | (london["time"] > night + pd.Timedelta(hours=1))]
+    assert _found(cut) == [  # local 00:30, 02:00 and 02:30 missing: 3 half-hours, not 4
+        ("Europe/London:2026-03-29", "kWh", pd.Timestamp("2026-03-29T00:30Z"), 3)
+    ]
+
+
+def test_a_channel_too_short_or_too_irregular_to_tell_says_nothing() -> None:
+    t = pd.Timestamp("2026-01-01", tz="UTC")
+    minutes = [0, 30, 60, 180]  # two 30-min steps only: too few to tell
+    short = _frame("short", pd.DatetimeIndex([t + pd.Timedelta(minutes=m) for m in minutes]))
+    tie = [0, 30, 60, 90, 150, 210, 270]  # three 30-min steps, three 60-min: no interval
+    tied = _frame("tied", pd.DatetimeIndex([t + pd.Timedelta(minutes=m) for m in tie]))
+    doubled = _frame("dup", pd.date_range(t, periods=10, freq="15min").repeat(2))
+    assert _found(short, tied, doubled) == []
+
+
+def test_each_gap_is_one_warning_then_one_line_sums_up_the_rest() -> None:
+    times = pd.date_range("2026-01-01", periods=2000, freq="h", tz="UTC")
+    keep = np.ones(len(times), dtype=bool)
+    keep[10:1000:30] = False  # 33 single readings missing
+    tracker = GapTracker()
+    tracker.add(_frame("M1", times[keep], "kW"))
+    problems = gap_problems(tracker.gaps(), "readings.csv")
+    assert len(problems) == MAX_LISTED + 1
+    assert all(p.kind is ProblemKind.WARNING for p in problems)
+    assert problems[0].describe() == (
+        "readings.csv: M1 (kW): 1 reading(s) missing from 2026-01-01 10:00 UTC (one every 1 h)"
+    )
+    assert problems[-1].message.startswith("… and 13 more gap(s) in 1 channel(s)")
+    assert gap_tracker_for("uk-hh") is None and gap_tracker_for("generic") is not None
+
+
+def test_every_other_reading_missing_is_one_gap_each() -> None:
+    times = pd.date_range("2026-06-01", periods=200, freq="5min", tz="UTC")
+    keep = np.ones(len(times), dtype=bool)
+    keep[100:109:2] = False  # 100, 102, 104, 106, 108: five steps of 10 min in a row
+    found = _found(_frame("M1", times[keep]))
+    assert found == [("M1", "kWh", times[i], 1) for i in range(100, 109, 2)]
