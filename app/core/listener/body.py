@@ -27,10 +27,11 @@ PRIVATE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 class BodyError(Exception):
     """A body that cannot be used; `status` is the HTTP answer to give."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, incomplete: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.incomplete = incomplete  # the body ends early (kept as an incomplete capture)
 
 
 @dataclass
@@ -86,7 +87,9 @@ def decode_body(data: bytes, encoding: str | None, limit: int) -> bytes:
     if len(out) > limit or inflater.unconsumed_tail:
         raise too_large(limit)
     if not inflater.eof:
-        raise BodyError(400, f"{coding} body is incomplete (the stream was cut short)")
+        raise BodyError(
+            400, f"{coding} body is incomplete (the stream was cut short)", incomplete=True
+        )
     if inflater.unused_data:
         raise BodyError(400, f"{coding} body has data after its end (several members?)")
     return out

@@ -6,7 +6,10 @@ type, file name and form fields. A body is *held* (status ``held``: the
 device was answered 202 and will not resend it, so it must never be dropped
 until it is replayed into readings or the user discards it) or merely
 *captured* (status ``captured``: the device was refused and resends, or the
-rest of its readings were accepted). Captured bodies are bounded by count and
+rest of its readings were accepted) or *incomplete* (status ``incomplete``:
+the body was cut short, by a connection closed or stalled mid-body or a gzip
+stream ending early; the device was not answered 200, nothing of it was read
+or journaled, and it is never replayed). Captured and incomplete bodies are bounded by count and
 bytes (oldest removed first, each removal logged); held ones are never
 evicted: when they alone fill the bounds, `keep` refuses to hold another
 (`CaptureFull`). Listed and shown by `meterbridge device captures` and by
@@ -46,6 +49,7 @@ CREATE INDEX IF NOT EXISTS captures_device ON captures (device, id);
 """
 HELD = "held"
 CAPTURED = "captured"
+INCOMPLETE = "incomplete"  # cut short before its end: never read, never replayed
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 COLUMNS = "id, device, received_at, name, content_type, fields, reason, size, status, headers"
 

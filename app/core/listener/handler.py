@@ -25,7 +25,7 @@ from app.core.listener.auth import header_token
 from app.core.listener.body import BodyError, prepare_payload, prepare_small_payload, too_large
 from app.core.listener.commit import PushJob, PushOutcome
 from app.core.listener.http import answer
-from app.core.listener.push_intake import Intake, read_now, take_in
+from app.core.listener.push_intake import Intake, keep_incomplete, read_now, take_in
 from app.core.sources.devices import Device
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class PushHandler:
                 if expect.strip().lower() != "100-continue":
                     raise BodyError(417, f"Expect: {expect[:40]!r} is not supported")
                 await request.writer.write(CONTINUE)
-            return await self._read(request, limit)
+            return await self._read(request, limit, device)
         except BodyError as exc:
             self._refuse_body(device, exc)
 
@@ -157,6 +157,9 @@ class PushHandler:
         try:
             payload = prepare_payload(raw, headers, self.app.max_body)
         except BodyError as exc:
+            if exc.incomplete:
+                reason = f"incomplete: {exc.message}; not read, nothing journaled"
+                keep_incomplete(self.app.captures, device, raw, dict(headers), reason)
             return exc
         return take_in(device, payload, self.app.captures, self.app.devices)
 
@@ -165,8 +168,12 @@ class PushHandler:
         close = error.status != 415
         raise Refused(error.status, {"error": error.message}, close=close) from None
 
-    async def _read(self, request: web.BaseRequest, limit: int) -> bytes:
-        """The whole body within `limit` bytes and `body_timeout_s` seconds."""
+    async def _read(self, request: web.BaseRequest, limit: int, device: Device) -> bytes:
+        """The whole body within `limit` bytes and `body_timeout_s` seconds.
+
+        A body cut short (the peer closed or stalled mid-body) is recorded as
+        ``incomplete`` (`keep_incomplete`), never read.
+        """
         chunks: list[bytes] = []
         total = 0
         try:
@@ -176,15 +183,39 @@ class PushHandler:
                     if total > limit:
                         raise too_large(limit)
                     chunks.append(chunk)
+        except asyncio.CancelledError:  # aiohttp cancels the handler when the peer goes away
+            chunks += _buffered(request)
+            self._incomplete(request, device, chunks, "the connection closed")
+            raise
         except TimeoutError:
-            raise BodyError(
-                408, f"the body did not arrive within {self.app.body_timeout_s:g} s"
-            ) from None
+            why = f"the body did not arrive within {self.app.body_timeout_s:g} s"
+            self._incomplete(request, device, chunks, why)
+            raise BodyError(408, why) from None
         except (web.HTTPException, ValueError) as exc:
             raise BodyError(400, f"the body is broken: {exc}") from None
         except OSError as exc:  # aiohttp's payload errors: cut short, bad chunk
+            self._incomplete(request, device, chunks, f"the body is broken: {exc}")
             raise BodyError(400, f"the body is broken: {exc}") from None
         return b"".join(chunks)
+
+    def _incomplete(
+        self, request: web.BaseRequest, device: Device, chunks: list[bytes], why: str
+    ) -> None:
+        """Record the part of a body that arrived, on a worker (the capture store syncs)."""
+        if not chunks:
+            return
+        body = b"".join(chunks)
+        length = request.content_length
+        declared = f" of {length}" if length is not None else ""
+        reason = f"incomplete: {why} after {len(body)}{declared} bytes; not read, nothing journaled"
+        self.app.devices.record_error(device.name, reason)
+        headers = dict(request.headers)
+        try:
+            self.app.workers.submit(
+                keep_incomplete, self.app.captures, device, body, headers, reason
+            )
+        except RuntimeError:  # the listener has stopped its workers
+            log.warning("push from %s cut short and not recorded: %s", device.name, reason)
 
     async def _off_loop(self, function: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.app.workers, function, *args)
@@ -225,6 +256,15 @@ def _check_framing(request: web.BaseRequest) -> None:
     if coding is not None and coding.strip().lower() != "chunked":
         error = f"Transfer-Encoding {coding[:40]!r} is not supported (only chunked)"
         raise Refused(400, {"error": error}, close=True)
+
+
+def _buffered(request: web.BaseRequest) -> list[bytes]:
+    """What arrived of the body but was not read yet (nothing when the stream failed)."""
+    try:
+        rest = request.content.read_nowait()
+    except Exception:  # the stream holds the connection's error: nothing more to take
+        return []
+    return [rest] if rest else []
 
 
 def _settle(future: asyncio.Future[None]) -> None:

@@ -38,8 +38,8 @@ from typing import Any
 
 import pandas as pd
 
-from app.core.listener.body import Payload
-from app.core.listener.capture import CAPTURED, HELD, CaptureFull, CaptureStore
+from app.core.listener.body import Payload, safe_headers
+from app.core.listener.capture import CAPTURED, HELD, INCOMPLETE, CaptureFull, CaptureStore
 from app.core.listener.commit import PushJob, PushOutcome
 from app.core.push_readers import parse_payload, unreadable_policy
 from app.core.sources.device_checks import misconfigured_answer
@@ -325,4 +325,27 @@ def read_now(device: Device, payload: Payload, devices: DeviceRegistry) -> Intak
     try:
         return PushIntake(devices, NO_KEEPING).take(device, payload)
     except KeepNeeded:
+        return None
+
+
+def keep_incomplete(
+    captures: CaptureStore, device: Device, body: bytes, headers: dict[str, str], reason: str
+) -> int | None:
+    """Record the part of a body that arrived before it was cut short (the peer closed or
+    stalled mid-body, or its gzip stream ends early) as status ``incomplete``: shown by
+    `meterbridge device captures`, never read, never replayed, nothing journaled.
+    Runs on a worker thread (the store syncs); a failure is logged, never raised."""
+    kept = safe_headers(headers)
+    try:
+        return captures.keep(
+            device.name,
+            body,
+            name=file_name(None, kept),
+            content_type=kept.get("content-type", "application/octet-stream"),
+            reason=reason,
+            headers=kept,
+            status=INCOMPLETE,
+        )
+    except Exception:  # a full disk must not cost the listener
+        log.exception("push from %s cut short and not recorded: %s", device.name, reason)
         return None
