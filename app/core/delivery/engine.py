@@ -188,7 +188,7 @@ def deliver_pending(
 def _busy(journal: Journal, report: DeliveryReport) -> DeliveryReport:
     report.stopped = f"another delivery from the journal {journal.path} is running"
     report.busy = True
-    report.pending_left = journal.counts()["pending"]
+    report.pending_left = journal.pending_count()
     return report
 
 
@@ -235,7 +235,7 @@ def _deliver_all(
         except Exception as exc:  # a bug or a hostile answer: the batch went back to pending
             report.stopped, report.failed = _unexpected(journal, exc), True
             break
-    report.pending_left = journal.counts()["pending"]
+    report.pending_left = journal.pending_count()
     return report
 
 

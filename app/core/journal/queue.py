@@ -140,11 +140,18 @@ class JournalQueue(JournalViews):
         `FINISH_CHUNK` at a time, the rest and the receipt with the last part:
         another process writing the journal (`serve`'s push commit) then never
         waits for a whole batch. A crash between parts leaves the others
-        `sent`: they go back to pending and are sent again (harmless).
+        `sent`: they go back to pending and are sent again (harmless), or are
+        settled without a request when the part committed held their targets
+        (what EnergyCAP has: the answer accounted for them; the targets go in
+        key order, so a part's targets are not its readings').
         """
         stamp = now()
-        confirmed: list[tuple[int, str | None]] = [(int(i), None) for i in outcome.confirmed]
-        targets = list(outcome.targets)
+        # Both in key order: each part then writes the pages of its own span of readings
+        # and of a few channels' targets, not a page of every channel in every part.
+        confirmed: list[tuple[int, str | None]] = [
+            (i, None) for i in sorted(map(int, outcome.confirmed))
+        ]
+        targets = sorted(outcome.targets)
         first = 0
         if len(targets) == len(confirmed):  # each confirmed reading with its target
             while len(confirmed) - first > FINISH_CHUNK:

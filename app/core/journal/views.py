@@ -173,6 +173,12 @@ class JournalViews(JournalBase):
             rows = conn.execute("SELECT * FROM batches ORDER BY id DESC LIMIT ?", (limit,))
             return [dict(r) for r in rows.fetchall()]
 
+    def pending_count(self) -> int:
+        """Readings waiting to be sent (a seek along the state index, not a scan of all)."""
+        with self.reader() as conn:
+            found = conn.execute("SELECT count(*) FROM readings WHERE state = 'pending'")
+            return int(found.fetchone()[0])
+
     def counts(self) -> dict[str, int]:
         """Readings per state over all sources, plus `held_changes`."""
         with self.reader() as conn:
