@@ -60,12 +60,15 @@ def validate_options(options: dict[str, Any], connector: str) -> None:
         raise DeviceError(problem)
 
 
-def device_problem(name: Any, connector: Any, tz: Any, options: Any) -> str | None:
+def device_problem(
+    name: Any, connector: Any, tz: Any, options: Any, token: Any = "", interval: Any = 0
+) -> str | None:
     """Why a stored device cannot be used, with how to fix it; None when it can.
 
     Checks what a hand edit can break without the listener noticing before a
-    push: the name, the connector, the options' shape and every time zone (the
-    device's, the ``tz`` option, the mapping's). Cheap: no reader is imported.
+    push: the name, the connector, the options' shape, the token hash, the
+    expected interval and every time zone (the device's, the ``tz`` option,
+    the mapping's). Cheap: no reader is imported.
     """
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         return f"the name {name!r} cannot go in a push URL: use 1-64 letters, digits, '.', '_', '-'"
@@ -73,6 +76,11 @@ def device_problem(name: Any, connector: Any, tz: Any, options: Any) -> str | No
         return f"connector {connector!r} is not one of {', '.join(PUSH_CONNECTORS)}"
     if not isinstance(options, dict):
         return f"its options are {type(options).__name__}, not an object {{...}}"
+    if not isinstance(token, str):
+        return f"token_sha256 {token!r} is not text (`meterbridge device token {name} --new`)"
+    if isinstance(interval, bool) or not isinstance(interval, int) or interval < 0:
+        fix = f"meterbridge device set {name} --expected-interval SECONDS"
+        return f"expected_interval_s {interval!r} is not a whole number of seconds (`{fix}`)"
     for value, what, fix in _zones(name, tz, options):
         if not isinstance(value, str) or not zone_known(value):
             return f"{what} {value!r} is not a time zone this PC knows; {ZONE_HINT} (fix: `{fix}`)"

@@ -53,6 +53,8 @@ def read_devices(path: Path, device_type: type[T]) -> DeviceFile[T]:
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
         document = json.loads(text)
+    except RecursionError:
+        return DeviceFile(broken=f"{path} is not valid JSON: it is nested too deeply")
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         near = text[exc.pos : exc.pos + 30].split("\n")[0]
@@ -87,7 +89,12 @@ def _read_entry(
         out.unusable.append(item)
         return
     problem = device_problem(
-        name, item.get("connector"), item.get("tz", "UTC"), item.get("options", {})
+        name,
+        item.get("connector"),
+        item.get("tz", "UTC"),
+        item.get("options", {}),
+        item.get("token_sha256", ""),
+        item.get("expected_interval_s", 0),
     )
     if problem:
         setattr(device, "problem", problem)  # noqa: B010 (a dataclass field)

@@ -128,7 +128,9 @@ class DeviceRegistry:
                 read.problems,
             )
             self._by_hash = {
-                d.token_sha256: d.name for d in read.devices.values() if d.token_sha256
+                d.token_sha256: d.name
+                for d in read.devices.values()
+                if d.token_sha256 and isinstance(d.token_sha256, str)
             }
 
     @property
@@ -223,9 +225,9 @@ class DeviceRegistry:
 
     def _recheck(self, device: Device) -> None:
         """Check a changed device again (a fixed zone clears its problem)."""
-        device.problem = (
-            device_problem(device.name, device.connector, device.tz, device.options) or ""
-        )
+        fields = (device.connector, device.tz, device.options, device.token_sha256)
+        problem = device_problem(device.name, *fields, device.expected_interval_s)
+        device.problem = problem or ""
         self._problems = [p for p in self._problems if f"device {device.name!r}:" not in p]
         if device.problem:
             self._problems.append(device_problem_line(self.path, device.name, device.problem))

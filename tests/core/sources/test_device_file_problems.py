@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.cli import main
 from app.core.paths import resolve_paths
@@ -119,6 +121,52 @@ def test_a_json_document_of_the_wrong_shape_is_named(tmp_path: Path, document: s
     devices = DeviceRegistry(path)
     assert devices.all() == [] and str(path) in devices.problems[0]
     assert '{"devices": [...]}' in devices.problems[0]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+ENTRIES = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.sampled_from(["gw", "gw2", "a b"]) | JSON_VALUES,
+        "connector": st.sampled_from(["readings", "episensor"]) | JSON_VALUES,
+        "tz": st.sampled_from(["UTC", "Europe/London", "America/New_York"]) | JSON_VALUES,
+        "options": st.just({}) | JSON_VALUES,
+        "token_sha256": st.text(max_size=4) | JSON_VALUES,
+        "expected_interval_s": st.integers() | JSON_VALUES,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ENTRIES | JSON_VALUES, max_size=4))
+def test_any_hand_edit_is_read_without_failing_and_nothing_is_dropped_on_a_rewrite(
+    entries: list[object],
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "devices.json"
+        _write(path, entries)
+        devices = DeviceRegistry(path)
+        usable = [d.name for d in devices.all() if not d.problem]
+        for device in devices.all():
+            assert devices.owner_of("not-a-token") is None
+            if device.problem:
+                assert any(f"device {device.name!r}: " in p for p in devices.problems)
+            else:
+                assert device.reader_options()["device_name"] == device.name
+        assert len(devices.all()) + len(devices._unusable) == len(entries)
+        devices.add("added-now", "readings", "UTC")
+        again = DeviceRegistry(path)
+        assert [d.name for d in again.all() if not d.problem] == sorted([*usable, "added-now"])
+        stored = json.loads(path.read_text())["devices"]
+        assert len(stored) == len(entries) + 1
 
 
 def test_device_check_and_list_name_the_bad_device(
