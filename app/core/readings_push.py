@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -58,7 +58,7 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
     used = _read_objects(document, name, columns)
     if used is None:
         return None
-    hints = _distinct_hints(used)
+    hints, keys = _distinct_hints(used, options.get("sent_hints") or ())
     if hints is None:  # two identities name one (source, quantity): `_hints` names them
         hints, columns.problems = _hints(_targets_by_object(used), name)
     columns.info = {
@@ -68,6 +68,7 @@ def parse_push(data: bytes, name: str, options: Mapping[str, Any]) -> PointColum
         "tz": options.get("tz"),
         "source_label": "end",
         "mapping_hint": hints,
+        "mapping_hint_keys": keys,  # what tells each hint apart (listener: sent once)
     }
     return columns
 
@@ -82,6 +83,7 @@ class Channel(NamedTuple):
     unit: str
     interval_s: int
     hint: dict[str, Any]
+    hint_key: tuple[Any, ...]  # the hint's items (hashable)
 
 
 MAX_CHECKED = 10_000
@@ -153,17 +155,19 @@ def _checked(obj: dict[str, Any], number: int, identity: tuple[Any, ...]) -> Cha
     return channel
 
 
-def _distinct_hints(used: list[Channel]) -> list[dict[str, Any]] | None:
-    """One hint per identity, in order of first use (copies: a job may keep them);
-    None when two identities name one (source, quantity)."""
+def _distinct_hints(
+    used: list[Channel], sent: Collection[tuple[Any, ...]]
+) -> tuple[list[dict[str, Any]] | None, list[tuple[Any, ...]]]:
+    """One hint per identity, in order of first use, and their keys, leaving out those whose
+    key is in `sent` (hints the listener already committed); copies: a job may keep them.
+    (None, []) when two identities name one (source, quantity)."""
     firsts = list(dict.fromkeys(map(id, used)))
-    if len(firsts) == 1:
-        return [dict(used[0].hint)]
     by_id = {id(channel): channel for channel in used}
     channels = [by_id[key] for key in firsts]
-    if len({(k.source_id, k.quantity) for k in channels}) != len(channels):
-        return None
-    return [dict(channel.hint) for channel in channels]
+    if len(channels) > 1 and len({(k.source_id, k.quantity) for k in channels}) != len(channels):
+        return None, []
+    new = [channel for channel in channels if channel.hint_key not in sent]
+    return [dict(channel.hint) for channel in new], [channel.hint_key for channel in new]
 
 
 def _targets_by_object(used: list[Channel]) -> dict[int, Target]:
@@ -178,8 +182,9 @@ def _channel(obj: Any, number: int) -> Channel | None:
     if target is None:
         return None
     quantity = target.quantity
-    unit = target.unit or quantity
-    return Channel(target, target.source_id, quantity, unit, target.interval_s, target.hint())
+    unit, hint = target.unit or quantity, target.hint()
+    key = tuple(sorted(hint.items()))
+    return Channel(target, target.source_id, quantity, unit, target.interval_s, hint, key)
 
 
 def _target(obj: Any, number: int) -> Target | None:

@@ -87,6 +87,7 @@ class PushHandler:
             assert intake.document is not None
             return intake.status, intake.document
         outcome = await self._commit(intake.job)
+        self.app.sent_hints.add(device.name, intake.info.get("mapping_hint_keys") or [])
         self.app.devices.record_push(device.name, intake.job.count)
         return 200, intake.answer(outcome)
 
@@ -150,7 +151,7 @@ class PushHandler:
             return exc
         if payload is None:
             return None
-        return read_now(device, payload, self.app.devices)
+        return read_now(device, payload, self.app.devices, self.app.sent_hints)
 
     def _take_in(self, device: Device, raw: bytes, headers: Any) -> Intake | BodyError:
         """Decode, split and read a body (on a worker thread: one hand-over per request)."""
@@ -161,7 +162,7 @@ class PushHandler:
                 reason = f"incomplete: {exc.message}; not read, nothing journaled"
                 keep_incomplete(self.app.captures, device, raw, dict(headers), reason)
             return exc
-        return take_in(device, payload, self.app.captures, self.app.devices)
+        return take_in(device, payload, self.app.captures, self.app.devices, self.app.sent_hints)
 
     def _refuse_body(self, device: Device, error: BodyError) -> NoReturn:
         self.app.devices.record_error(device.name, error.message)

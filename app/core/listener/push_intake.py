@@ -81,22 +81,57 @@ class Intake:
 
 
 def take_in(
-    device: Device, payload: Payload, captures: CaptureStore, devices: DeviceRegistry
+    device: Device,
+    payload: Payload,
+    captures: CaptureStore,
+    devices: DeviceRegistry,
+    sent_hints: SentHints | None = None,
 ) -> Intake:
     """Parse `payload` with the device's reader; keep, hold or refuse what cannot be read.
 
     Runs on a worker thread (never on the event loop). Never raises for a bad
-    body. See the module doc for the answers.
+    body. See the module doc for the answers. `sent_hints`: see `SentHints`.
     """
-    return PushIntake(devices, captures).take(device, payload)
+    return PushIntake(devices, captures, sent_hints).take(device, payload)
+
+
+class SentHints:
+    """The mapping hints (by key) a listener's commits have written, per device.
+
+    A Readings-API device names the same channels push after push and the
+    journal keeps a hint until it changes: its reader leaves out the hints
+    already committed (reader option ``sent_hints``), so they are neither
+    copied, sent to the journal process nor looked up there again. A key is
+    added only once the job that carried its hint is committed.
+    """
+
+    LIMIT = 100_000  # keys remembered per device; all forgotten beyond (then sent again)
+
+    def __init__(self) -> None:
+        self.by_device: dict[str, set[tuple[Any, ...]]] = {}
+
+    def of(self, device: str) -> set[tuple[Any, ...]]:
+        """The keys committed for `device` (read from any thread; only `add` writes)."""
+        return self.by_device.get(device) or set()
+
+    def add(self, device: str, keys: list[tuple[Any, ...]]) -> None:
+        """Note the keys of a committed job's hints."""
+        if keys:
+            known = self.by_device.setdefault(device, set())
+            if len(known) + len(keys) > self.LIMIT:
+                known.clear()
+            known.update(keys)
 
 
 class PushIntake:
     """Reads a device's decoded bodies; keeps and answers what it cannot read."""
 
-    def __init__(self, devices: DeviceRegistry, captures: CaptureStore) -> None:
+    def __init__(
+        self, devices: DeviceRegistry, captures: CaptureStore, sent_hints: SentHints | None = None
+    ) -> None:
         self.devices = devices
         self.captures = captures
+        self.sent_hints = sent_hints
 
     def take(self, device: Device, payload: Payload) -> Intake:
         """Parse `payload` with the device's reader (blocking: call it off the event loop)."""
@@ -137,6 +172,7 @@ class PushIntake:
             **device.reader_options(),
             "form": dict(form or {}),
             "known_meters": self.devices.meters(device.name),
+            "sent_hints": self.sent_hints.of(device.name) if self.sent_hints else None,
         }
 
     def job_of(self, device: Device, parsed: Any) -> Intake:
@@ -318,12 +354,14 @@ class _NoKeeping:
 NO_KEEPING: Any = _NoKeeping()
 
 
-def read_now(device: Device, payload: Payload, devices: DeviceRegistry) -> Intake | None:
+def read_now(
+    device: Device, payload: Payload, devices: DeviceRegistry, sent_hints: SentHints | None = None
+) -> Intake | None:
     """The intake of a body that is read with nothing to keep (no disk I/O, so the event
     loop may call it for a small body); None when it must be kept: call `take_in` off
     the loop (it reads the body again and keeps it)."""
     try:
-        return PushIntake(devices, NO_KEEPING).take(device, payload)
+        return PushIntake(devices, NO_KEEPING, sent_hints).take(device, payload)
     except KeepNeeded:
         return None
 

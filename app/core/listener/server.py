@@ -39,6 +39,7 @@ from app.core.listener.http import (
     raise_descriptor_limit,
     server_options,
 )
+from app.core.listener.push_intake import SentHints
 from app.core.settings.listener import ListenerSettings, check_bind
 from app.core.sources.devices import DeviceRegistry
 from app.core.sources.register_store import RegisterStore
@@ -68,6 +69,7 @@ class PushListener:
         self.idle_timeout_s = float(settings.idle_timeout_s)
         self.body_timeout_s = float(settings.body_timeout_s)
         self.failed_auth = FailedAuth()
+        self.sent_hints = SentHints()  # mapping hints committed: not sent again
         self.workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="push-intake")
         self.server: CappedServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
