@@ -10,7 +10,9 @@ decision unless it was released with `--overwrite`.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,21 +59,50 @@ def with_targets(mapped: pd.DataFrame, settings: EnergyCapSettings) -> pd.DataFr
     return mapped.assign(_target=target_keys(mapped, settings.api).to_numpy(), _at=at)
 
 
+# More targets than this in the batch's time span (a floor, plus so many per reading of
+# the batch): they are asked pair by pair instead.
+SPAN_ROWS_FLOOR = 1000
+SPAN_ROWS_PER_READING = 2
+
+
 def _delivered(journal: Journal, frame: pd.DataFrame) -> pd.DataFrame:
-    """What the journal says EnergyCAP has for the targets and times of `frame`."""
-    found = []
-    spans = frame.groupby("_target", sort=False)["_at"].agg(["min", "max"])  # one pass
-    with journal.reader() as conn:
-        for target, first, last in zip(
-            spans.index.tolist(), spans["min"].tolist(), spans["max"].tolist(), strict=True
-        ):
-            found += conn.execute(
+    """What the journal says EnergyCAP has for the targets and times of `frame`.
+
+    The targets table is keyed by time first: one range read over the
+    batch's time span finds them (new readings: nothing there). When that
+    span holds many more targets than the batch (other meters over the same
+    times), each (target, time) of the batch is looked up instead.
+    """
+    times = frame["_at"].to_numpy(dtype="int64")
+    found: list[tuple[Any, ...]] = []
+    if len(times):
+        limit = SPAN_ROWS_PER_READING * len(times) + SPAN_ROWS_FLOOR
+        with journal.reader() as conn:
+            found = conn.execute(
                 "SELECT target, time, value, estimated FROM targets "
-                "WHERE target = ? AND time BETWEEN ? AND ?",
-                (str(target), int(first), int(last)),
+                "WHERE time BETWEEN ? AND ? LIMIT ?",
+                (int(times.min()), int(times.max()), limit + 1),
             ).fetchall()
+            if len(found) > limit:
+                found = _pairs(conn, frame)
     delivered = pd.DataFrame.from_records(found, columns=["_target", "_at", "_value", "_estimated"])
     return delivered.astype({"_target": "string", "_at": "int64", "_value": "float64"})
+
+
+def _pairs(conn: sqlite3.Connection, frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """The targets rows of exactly the (target, time) pairs of `frame`."""
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS wanted (time INTEGER, target TEXT, "
+        "PRIMARY KEY (time, target)) WITHOUT ROWID"
+    )
+    conn.execute("DELETE FROM wanted")
+    times, names = frame["_at"].astype("int64").tolist(), frame["_target"].astype(str).tolist()
+    pairs = zip(times, names, strict=True)
+    conn.executemany("INSERT OR IGNORE INTO wanted VALUES (?, ?)", pairs)
+    return conn.execute(
+        "SELECT t.target, t.time, t.value, t.estimated FROM wanted AS w "
+        "JOIN targets AS t ON t.time = w.time AND t.target = w.target"
+    ).fetchall()
 
 
 def split_settled(

@@ -3,10 +3,11 @@
 Schema 1 had no ``hints`` table, 2 no ``readings.version`` column, and up to
 3 the reading key was a UNIQUE constraint of the table itself, ordered
 (source, source_id, quantity, time). From 4 it is a unique index that leads
-with the time (see `db.INDEXES`); a table constraint cannot be changed in
-place, so the ``readings`` table is copied into a new one (ids, states,
-receipts and versions kept) and the old one dropped, in one transaction: a
-crash or power cut meanwhile leaves the old file as it was.
+with the time (see `db.INDEXES`); from 5 the ``targets`` table's key is
+(time, target), not (target, time). A table's key cannot be changed in
+place, so such a table is copied into a new one (ids, states, receipts and
+versions kept) and the old one dropped, in one transaction: a crash or power
+cut meanwhile leaves the old file as it was.
 
 Several processes may open the journal at once (`serve` and its children):
 the upgrade takes the write lock first and looks at the file again, so one
@@ -45,6 +46,8 @@ def upgrade(conn: sqlite3.Connection, schema: str, indexes: str, version: int) -
             _add_version_column(conn)
             if _has_old_key(conn):
                 _rebuild_readings(conn, schema)
+            if _has_old_targets_key(conn):
+                _rebuild_targets(conn, schema)
             _statements(conn, indexes)
             conn.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(version),)
@@ -91,3 +94,19 @@ def _rebuild_readings(conn: sqlite3.Connection, schema: str) -> None:
     )
     conn.execute("DROP TABLE readings")  # its indexes go with it
     conn.execute("ALTER TABLE readings_upgraded RENAME TO readings")
+
+
+def _has_old_targets_key(conn: sqlite3.Connection) -> bool:
+    """Whether the targets table is keyed (target, time) (schema ≤ 4)."""
+    found = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'targets'").fetchone()
+    return found is not None and "PRIMARY KEY (target, time)" in " ".join(str(found[0]).split())
+
+
+def _rebuild_targets(conn: sqlite3.Connection, schema: str) -> None:
+    """Copy what EnergyCAP was confirmed to have into a targets table keyed (time, target)."""
+    create = next(s for s in schema.split(";") if "TABLE IF NOT EXISTS targets" in s)
+    conn.execute(create.replace("IF NOT EXISTS targets", "targets_upgraded"))
+    columns = "target, time, value, estimated, done_at"
+    conn.execute(f"INSERT INTO targets_upgraded ({columns}) SELECT {columns} FROM targets")
+    conn.execute("DROP TABLE targets")
+    conn.execute("ALTER TABLE targets_upgraded RENAME TO targets")

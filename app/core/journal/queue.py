@@ -147,11 +147,11 @@ class JournalQueue(JournalViews):
         """
         stamp = now()
         # Both in key order: each part then writes the pages of its own span of readings
-        # and of a few channels' targets, not a page of every channel in every part.
+        # and of targets (keyed by time, then target).
         confirmed: list[tuple[int, str | None]] = [
             (i, None) for i in sorted(map(int, outcome.confirmed))
         ]
-        targets = sorted(outcome.targets)
+        targets = sorted(outcome.targets, key=lambda t: (t[1], t[0]))
         first = 0
         if len(targets) == len(confirmed):  # each confirmed reading with its target
             while len(confirmed) - first > FINISH_CHUNK:
@@ -316,7 +316,7 @@ def _remember_targets(
 ) -> None:
     conn.executemany(
         "INSERT INTO targets (target, time, value, estimated, done_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (target, time) DO UPDATE SET value = excluded.value, "
+        "ON CONFLICT (time, target) DO UPDATE SET value = excluded.value, "
         "estimated = excluded.estimated, done_at = excluded.done_at",
         [(t, int(at), float(v), int(e), stamp) for t, at, v, e in targets],
     )

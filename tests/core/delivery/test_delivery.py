@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from app.core.delivery import targets
 from app.core.delivery.engine import DeliveryReport, deliver_pending
 from app.core.energycap.client import EnergyCapClient, RetryPolicy
 from app.core.journal.store import Journal
@@ -115,6 +116,25 @@ def test_same_readings_from_another_source_are_recognised_at_the_channel(journal
     assert journal.accept(day("MPAN1"), source="copy-of-file").new == 50
     report = run(journal, fake)
     assert (report.already_delivered, report.confirmed, posts(fake)) == (50, 0, before)
+
+
+def test_a_crowded_time_span_is_looked_up_pair_by_pair_with_the_same_verdicts(
+    journal, fake, monkeypatch
+) -> None:
+    # Other channels' confirmed readings fill the batch's time span: the lookup goes
+    # (target, time) pair by pair and still finds what EnergyCAP has, value by value.
+    monkeypatch.setattr(targets, "SPAN_ROWS_FLOOR", 0)
+    monkeypatch.setattr(targets, "SPAN_ROWS_PER_READING", 0)
+    for n in (1, 2, 3):
+        journal.accept(day(f"MPAN{n}", base=n), source="hh")
+    run(journal, fake)
+    before = posts(fake)
+    journal.accept(day("MPAN1", base=1), source="copy-of-file")
+    changed = day("MPAN2", base=9.0)
+    journal.accept(changed.iloc[:10], source="other")
+    report = run(journal, fake)
+    assert (report.already_delivered, report.held, report.confirmed) == (50, 10, 0)
+    assert posts(fake) == before and at_fake(fake, 12) == expected(day("MPAN2", base=2))
 
 
 def test_changed_values_are_held_until_overwrite(journal, fake) -> None:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from app.core.journal.db import SCHEMA_VERSION
 from app.core.journal.queue import Outcome
 from app.core.journal.store import Journal
 from connectors.base import make_readings
 
-# The readings table as schema 3 (meterbridge up to 7 Dec 2026) created it: the key a
-# table constraint ordered (source, source_id, quantity, time).
+# The readings and targets tables as schema 3 (meterbridge up to 7 Dec 2026) created them:
+# keyed (source, source_id, quantity, time) by a table constraint, and (target, time).
 SCHEMA_3_READINGS = """
 CREATE TABLE readings (
     id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_id TEXT NOT NULL,
@@ -24,7 +25,13 @@ CREATE TABLE readings (
     UNIQUE (source, source_id, quantity, time)
 );
 CREATE INDEX readings_state ON readings (state, id);
+CREATE TABLE targets (
+    target TEXT NOT NULL, time INTEGER NOT NULL, value REAL NOT NULL,
+    estimated INTEGER NOT NULL, done_at REAL NOT NULL,
+    PRIMARY KEY (target, time)
+) WITHOUT ROWID;
 """
+TARGET = "readings|channel_import_id=C1"
 HOUR = 3600 * 10**9
 T0 = 1_767_225_600 * 10**9  # 2026-01-01T00:00Z
 
@@ -41,7 +48,9 @@ def schema_3_journal(path: Path) -> None:
     ]
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE readings")
+        conn.execute("DROP TABLE targets")
         conn.executescript(SCHEMA_3_READINGS)
+        conn.execute("INSERT INTO targets VALUES (?, ?, 1.0, 0, 2.0)", (TARGET, T0))
         conn.executemany(
             "INSERT INTO readings (id, source, source_id, quantity, unit, time, interval_s,"
             " value, estimated, origin, state, version, reason, batch_id, accepted_at)"
@@ -75,7 +84,11 @@ def test_a_schema_3_journal_keeps_its_readings_and_states_and_gets_the_new_key(
                                 "held": 1, "held_changes": 1}  # fmt: skip
     with sqlite3.connect(path) as conn:
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        targets = conn.execute("SELECT target, time, value FROM targets").fetchall()
+        targets_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'targets'")
+        assert "PRIMARY KEY (time, target)" in targets_sql.fetchone()[0]
+    assert targets == [(TARGET, T0, 1.0)]  # what EnergyCAP was confirmed to have, kept
     assert {"readings_key", "readings_state", "readings_source_time"} <= indexes
     assert not any(name.startswith("sqlite_autoindex_readings") for name in indexes)
 
