@@ -70,7 +70,7 @@ class ResolveError(LookupError):
     """The target does not name exactly one channel."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Reading:
     """One stored reading."""
 

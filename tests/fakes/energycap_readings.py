@@ -73,18 +73,19 @@ def _store(
 ) -> tuple[int, list[tuple[dict[str, Any], str]]]:
     bad: list[tuple[dict[str, Any], str]] = []
     kept: list[tuple[datetime, Reading]] = []
+    checked = tenant.reject_values_above is not None or tenant.reject_reading is not None
     for reading in readings:
         text = reading["time"]
         when = times.get(text)
         if when is None:
             when = times[text] = parse_time(text).astimezone(UTC)
         value = float(reading["value"])
-        refused = tenant.rejection(channel_id, when, value)
+        refused = tenant.rejection(channel_id, when, value) if checked else None
         if refused:
             bad.append((reading, refused))
             continue
-        stored = Reading(value, bool(reading.get("estimated") or False), reading.get("note"))
-        kept.append((when, stored))
+        get = reading.get
+        kept.append((when, Reading(value, bool(get("estimated") or False), get("note"))))
     tenant.store_readings(channel_id, kept)
     return len(kept), bad
 
