@@ -141,14 +141,13 @@ def check_model(cls: type, data: Any, where: str) -> list[str]:
     name = cls.__name__
     if not isinstance(data, dict):
         return [f"{where}: expected a JSON object ({name}), got {_kind(data)}"]
-    fields = {d["key"]: (attr, d["type"]) for attr, d in cls._attribute_map.items()}  # type: ignore[attr-defined]
+    fields = _fields(cls)
     problems = [
         f"{where}: unknown field {key!r} for {name} (known: {', '.join(fields)})"
         for key in data
         if key not in fields
     ]
-    for key, (attr, kind) in fields.items():
-        rules = cls._validation.get(attr, {})  # type: ignore[attr-defined]
+    for key, (kind, rules) in fields.items():
         value = data.get(key)
         if value is None:
             if rules.get("required"):
@@ -156,6 +155,15 @@ def check_model(cls: type, data: Any, where: str) -> list[str]:
             continue
         problems += check_value(kind, value, f"{where}.{key}", rules)
     return problems
+
+
+@functools.cache
+def _fields(cls: type) -> dict[str, tuple[str, dict[str, Any]]]:
+    """A model's JSON keys → (msrest type, validation rules), made once per class."""
+    return {
+        d["key"]: (d["type"], cls._validation.get(attr, {}))  # type: ignore[attr-defined]
+        for attr, d in cls._attribute_map.items()  # type: ignore[attr-defined]
+    }
 
 
 def check_value(kind: str, value: Any, where: str, rules: dict[str, Any]) -> list[str]:
