@@ -104,25 +104,41 @@ class JournalQueue(JournalViews):
     def start_batch(self, api: str, ids: Sequence[int], versions: Mapping[int, int]) -> int:
         """Write a batch receipt and mark its readings sent (before the request goes out).
 
+        The readings are checked and marked by runs of consecutive ids (one
+        statement a run, not one a reading). None may have changed since it
+        was read: every id of a run must still be pending and the versions
+        must add up to those read. A version only ever grows and a pending
+        reading is never deleted, so equal sums mean every version is the one
+        read.
+
         Raises:
             JournalChanged: a reading got a new value since it was read (nothing is marked).
         """
         stamp = now()
-        marks = [(int(i), versions[int(i)]) for i in ids]  # made before the write lock is taken
+        runs = id_runs(ids)  # made before the write lock is taken
+        wanted = (sum(last - first + 1 for first, last in runs), sum(versions[int(i)] for i in ids))
         with self.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO batches (api, started_at, count) VALUES (?, ?, ?)",
                 (api, stamp, len(ids)),
             )
             batch = int(cursor.lastrowid or 0)
-            before = conn.total_changes
-            conn.executemany(
-                "UPDATE readings SET state = 'sent', batch_id = ?1, sent_at = ?2, "
-                "version = version + 1 WHERE id = ?3 AND state = 'pending' AND version = ?4",
-                ((batch, stamp, i, v) for i, v in marks),
-            )
-            if conn.total_changes - before != len(ids):
+            found = [0, 0]
+            for first, last in runs:
+                count, total = conn.execute(
+                    "SELECT count(*), total(version) FROM readings "
+                    "WHERE id BETWEEN ? AND ? AND state = 'pending'",
+                    (first, last),
+                ).fetchone()
+                found[0] += int(count)
+                found[1] += int(total)
+            if tuple(found) != wanted or wanted[0] != len(ids):
                 raise JournalChanged("readings changed while a batch was prepared")
+            conn.executemany(
+                "UPDATE readings SET state = 'sent', batch_id = ?, sent_at = ?, "
+                "version = version + 1 WHERE id BETWEEN ? AND ? AND state = 'pending'",
+                [(batch, stamp, first, last) for first, last in runs],
+            )
         return batch
 
     def set_task(self, batch: int, guid: str) -> None:
@@ -302,13 +318,32 @@ def _set_done(
     """Settle a batch's readings (not those superseded meanwhile: their batch was cleared).
 
     A confirmed reading keeps the reason it was superseded for, in its receipt.
+    Readings without a reason of their own are settled by runs of consecutive ids.
     """
-    conn.executemany(
+    settle = (
         "UPDATE readings SET state = ?, reason = coalesce(?, CASE WHEN ? = 'confirmed' "
         "AND overwrite = 1 THEN reason END), done_at = ?, overwrite = 0, version = version + 1 "
-        "WHERE id = ? AND batch_id = ?",
-        [(state, reason, state, stamp, int(i), batch) for i, reason in items],
     )
+    plain = [i for i, reason in items if reason is None]
+    conn.executemany(
+        settle + "WHERE id BETWEEN ? AND ? AND batch_id = ?",
+        [(state, None, state, stamp, first, last, batch) for first, last in id_runs(plain)],
+    )
+    conn.executemany(
+        settle + "WHERE id = ? AND batch_id = ?",
+        [(state, why, state, stamp, int(i), batch) for i, why in items if why is not None],
+    )
+
+
+def id_runs(ids: Iterable[int]) -> list[tuple[int, int]]:
+    """The distinct ids as runs of consecutive ids, ``(first, last)`` each, ascending."""
+    ordered = np.unique(np.fromiter((int(i) for i in ids), dtype=np.int64))
+    if not len(ordered):
+        return []
+    breaks = np.flatnonzero(np.diff(ordered) != 1)
+    firsts = ordered[np.concatenate(([0], breaks + 1))].tolist()
+    lasts = ordered[np.concatenate((breaks, [len(ordered) - 1]))].tolist()
+    return list(zip(firsts, lasts, strict=True))
 
 
 def _remember_targets(
