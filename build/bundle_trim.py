@@ -68,6 +68,10 @@ DROPPED_MODULES: tuple[tuple[str, str], ...] = (
     ("pydoc_data", "help() topic texts: the app never calls help()"),
     ("invoke", "paramiko imports it in a try, for ssh_config 'Match exec' (no ssh_config read)"),
     ("numpy.f2py", "Fortran wrapper generator: numpy loads it only when numpy.f2py is asked for"),
+    ("pyarrow.conftest", "pyarrow's pytest set-up for its own tests (it imports cython)"),
+    ("Cython", "Cython compiler (the build extra, to build numpy): never imported by the app"),
+    ("cython", "Cython's shim module: same as Cython"),
+    ("pyximport", "Cython's import-time compiler: same as Cython"),
     (
         "readline",
         "line editing for interactive prompts (and with it libreadline, libtinfo on Linux): "

@@ -4,6 +4,9 @@
 
 1. Sets up the project's virtualenv from the committed lock (dev.py's ensure_env installs
    requirements-dev.lock, build extra included), if needed: the release freezes the locked set.
+   numpy is built from its locked sdist without BLAS (build/numpy_noblas.py: 26 MiB less;
+   the wheel is cached in .build-work/numpy-wheels/) and put first on the freeze's path
+   only; without a C/C++ compiler the locked wheel is frozen and the script says so.
 2. Freezes the app with PyInstaller (build/meterbridge.spec) into dist/meterbridge/
    (PyInstaller's work folder is .build-work/, outside the tracked build/ folder).
    On Linux and macOS `meterbridge-cli` is then a hard link to `meterbridge` (one file).
@@ -61,8 +64,8 @@ def project_python() -> str:
     return str(dev.ensure_env())
 
 
-def freeze(python: str) -> Path:
-    """Run PyInstaller; returns the bundle folder."""
+def freeze(python: str, first_on_path: Path | None = None) -> Path:
+    """Run PyInstaller, `first_on_path` before the virtualenv's packages; returns the bundle."""
     command = [
         python,
         "-m",
@@ -77,8 +80,14 @@ def freeze(python: str) -> Path:
         str(DIST),
         str(SPEC),
     ]
+    env = dict(os.environ)
+    if first_on_path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(first_on_path), *filter(None, [env.get("PYTHONPATH")])]
+        )
+        print(f"+ PYTHONPATH={env['PYTHONPATH']}", flush=True)
     print("+", " ".join(command), flush=True)
-    subprocess.run(command, check=True, cwd=ROOT)
+    subprocess.run(command, check=True, cwd=ROOT, env=env)
     bundle = DIST / "meterbridge"
     share_program(bundle)
     return bundle
@@ -222,7 +231,11 @@ def main() -> int:
     args = parser.parse_args()
     version = read_version()
     print(f"meterbridge {version}", flush=True)
-    bundle = freeze(project_python())
+    python = project_python()
+    sys.path.insert(0, str(ROOT / "build"))
+    import numpy_noblas
+
+    bundle = freeze(python, numpy_noblas.prepare(python, ROOT / "requirements.lock", WORK))
     self_test(bundle)
     measure_bundle(bundle, args.update_manifest, args.skip_measure)
     if os.name == "nt" and not args.skip_installer:
