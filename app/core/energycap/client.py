@@ -41,11 +41,13 @@ from app.core.energycap.transport import (
     ApiError,
     AuthError,
     CancelledError,
+    EncodedJson,
     EnergyCapError,
     InvalidUrlError,
     RedirectError,
     StalledError,
     TransientError,
+    encoded_json,
     message_of,
     normalise_url,
     read_within,
@@ -160,9 +162,11 @@ class EnergyCapClient:
         """Make one attempt: (response, 0, "", "") on success, else (None, delay, what went
         wrong, its kind: ``unreachable`` or ``outage``)."""
         try:
+            encoded = body if isinstance(body, EncodedJson) else None
             response = self._session.request(
-                method, url, json=body, params=params, headers=self._headers(),
-                timeout=self.timeout_s, allow_redirects=False, stream=True,
+                method, url, json=body if encoded is None else None, data=encoded, params=params,
+                headers=self._headers(), timeout=self.timeout_s, allow_redirects=False,
+                stream=True,
             )  # fmt: skip
             read_within(response, time.monotonic() + 2 * self.timeout_s)
         except requests.exceptions.SSLError as exc:  # retrying cannot fix a certificate
@@ -227,7 +231,7 @@ class EnergyCapClient:
     ) -> ReadingResult:
         """Post one Readings (or ESA) API body; failures come back per channel."""
         path = READING_PATHS[api]
-        response = self.request("POST", path, json=body)
+        response = self.request("POST", path, json=encoded_json(body))
         try:
             data = response.json()
         except ValueError:

@@ -74,12 +74,7 @@ def label_times(mapped: pd.DataFrame, label: TimeLabel) -> pd.Series:
 
 def format_times(times: pd.Series, fmt: str = ISO_FORMAT) -> list[str]:
     """Format tz-aware times in UTC with an explicit offset, fast (pyarrow)."""
-    return utc_time_strings(times, fmt).to_pylist()  # type: ignore[no-any-return]
-
-
-def utc_time_strings(times: pd.Series, fmt: str = ISO_FORMAT) -> Any:
-    """Tz-aware times as a pyarrow string array in UTC, formatted by `fmt`."""
-    return time_words(times, fmt).rows()
+    return time_words(times, fmt).rows().to_pylist()  # type: ignore[no-any-return]
 
 
 class _ReadingItems:
@@ -87,7 +82,10 @@ class _ReadingItems:
 
     def __init__(self, frame: pd.DataFrame, label: TimeLabel) -> None:
         self.times = format_times(label_times(frame, label))
-        self.values = frame["value"].to_numpy(dtype="float64").tolist()
+        values = frame["value"].to_numpy(dtype="float64")
+        if not bool(np.isfinite(values).all()):  # a JSON body carries finite numbers only
+            raise ExportError("a reading's value is not a finite number: it cannot be sent")
+        self.values = values.tolist()
         self.estimated = frame["estimated"].to_numpy(dtype="bool").tolist()
         notes = frame["note"]
         self.noted = notes.notna().to_numpy() & (notes.fillna("") != "").to_numpy(dtype=bool)
@@ -163,10 +161,11 @@ def api_batches(
     label: TimeLabel = "end",
     batch_size: int = 5000,
 ) -> Iterator[ApiBatch]:
-    """Request bodies of at most `batch_size` readings for the Readings or ESA API.
+    """Request bodies of at most `batch_size` readings for the Readings or ESA API, each with
+    its readings' row positions in `mapped` (to trace per-reading results back).
 
-    Each batch also carries the row positions of its readings in `mapped`, so
-    per-reading results can be traced back to their origin.
+    Raises:
+        ExportError: a value is not a finite number (no JSON body may carry it).
     """
     if batch_size < 1:
         raise ExportError("batch size must be at least 1")
@@ -364,7 +363,6 @@ def import_csv_pieces(
     stamps = time_words(label_times(readings, label), ISO_CSV_FORMAT)
     numbers = readings["value"].to_numpy(dtype="float64")
     estimated = readings["estimated"].to_numpy(dtype="bool")
-    # the line ends with the note
     note = text_words(readings["note"].astype("string"), suffix="\r\n")
     columns = [text_words(ids.astype("string")), stamps]
     if isinstance(note, pa.Scalar) and not estimated.any():  # no flag, no note: one tail

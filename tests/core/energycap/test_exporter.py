@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import pandas as pd
@@ -14,6 +15,7 @@ from app.core.energycap.exporter import (
     api_batches,
     import_files,
 )
+from app.core.energycap.transport import EncodedJson, encoded_json
 from app.core.mapping import apply_mapping, parse_mapping_csv
 from connectors.base import make_readings
 
@@ -74,6 +76,22 @@ def test_start_label_needs_a_known_interval() -> None:
     )
     with pytest.raises(ExportError, match="interval length unknown"):
         list(api_batches(frame, api="readings", label="start"))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_value_that_is_not_finite_never_goes_into_a_json_body(value: float) -> None:
+    # the bodies are encoded by orjson, which would write NaN as null: refused before that
+    frame = mapped(london_fall_back())
+    frame.loc[3, "value"] = value
+    with pytest.raises(ExportError, match="not a finite number"):
+        list(api_batches(frame, api="readings"))
+
+
+def test_the_encoded_body_reads_back_as_the_body() -> None:
+    body = next(api_batches(mapped(london_fall_back()), api="readings")).body
+    encoded = encoded_json(body)
+    assert isinstance(encoded, EncodedJson) and json.loads(encoded) == body
+    assert encoded_json([{"channelId": 2**70}]) == [{"channelId": 2**70}]  # for json to encode
 
 
 def test_batches_hold_at_most_batch_size_and_trace_rows_back() -> None:
