@@ -261,9 +261,14 @@ def _finish(
     else:
         status = answer
     kept = set(verdict.unconfirmed) if verdict is not None else set()
-    ok = [int(p) for p in rows if int(p) not in refused and int(p) not in kept]
+    positions = rows.tolist()
+    ok = (
+        [p for p in positions if p not in refused and p not in kept]
+        if refused or kept
+        else positions
+    )
     unconfirmed = sent["id"].iloc[sorted(kept)].astype("int64").tolist()
-    confirmed_rows = sent.iloc[ok]
+    confirmed_rows = sent[["id", "_target", "_at", "value", "estimated"]].iloc[ok]
     targets = _targets(confirmed_rows)
     rejected = {int(sent["id"].iat[p]): reason for p, reason in refused.items()}
     word = task_status or ("confirmed" if not rejected else "partly rejected")

@@ -31,22 +31,40 @@ class Settled:
     held: dict[int, str] = field(default_factory=dict)
 
 
+KEY_COLUMNS = ("channel_id", "channel_import_id", "meter_import_id", "observation_type",
+               "unit_code", "interval_s")  # fmt: skip
+
+
 def target_keys(mapped: pd.DataFrame, api: str) -> pd.Series:
-    """One string per reading naming its EnergyCAP channel for `api`."""
-    channel = "channel_id=" + mapped["channel_id"].astype("string")
-    by_import = "channel_import_id=" + mapped["channel_import_id"].astype("string")
-    by_meter = (
-        "meter_import_id="
-        + mapped["meter_import_id"].astype("string")
-        + "|"
-        + mapped["observation_type"].astype("string")
-        + "|"
-        + mapped["unit_code"].astype("string")
-        + "|"
-        + mapped["interval_s"].astype("string")
-    )
-    key = channel.fillna(by_import).fillna(by_meter)
-    return (api + "|" + key).astype("string")
+    """One string per reading naming its EnergyCAP channel for `api` (missing: NA).
+
+    ``api|channel_id=…``, else ``api|channel_import_id=…``, else
+    ``api|meter_import_id=…|observation type|unit code|interval``: the keys of
+    the targets table, so they never change. Built once per distinct target.
+    """
+    found: dict[tuple[Any, ...], str | None] = {}
+    keys: list[str | None] = []
+    for combo in zip(*(mapped[c].tolist() for c in KEY_COLUMNS), strict=True):
+        if combo not in found:
+            found[combo] = _target_key(api, *combo)
+        keys.append(found[combo])
+    return pd.Series(keys, index=mapped.index, dtype="string")
+
+
+def _target_key(
+    api: str, channel: Any, channel_import: Any, meter: Any, kind: Any, unit: Any, interval: Any
+) -> str | None:
+    if not _missing(channel):
+        return f"{api}|channel_id={int(channel)}"
+    if not _missing(channel_import):
+        return f"{api}|channel_import_id={channel_import}"
+    if any(_missing(v) for v in (meter, kind, unit, interval)):
+        return None
+    return f"{api}|meter_import_id={meter}|{kind}|{unit}|{int(interval)}"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def with_targets(mapped: pd.DataFrame, settings: EnergyCapSettings) -> pd.DataFrame:
