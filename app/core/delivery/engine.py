@@ -275,7 +275,7 @@ class _Delivery:
         """Deliver batches until nothing is pending; True when done (or cancelled)."""
         size = max(IMPORT_BATCH if self.settings.api == "import" else self.settings.batch_size, 1)
         while not self.cancel():
-            pending = self.journal.pending(size + len(self.deferred))
+            pending = self.journal.pending(size + len(self.deferred), origins=False)
             if self.deferred:
                 pending = pending.loc[~pending["id"].isin(self.deferred)].head(size)
             if pending.empty:
