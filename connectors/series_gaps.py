@@ -14,7 +14,7 @@ seconds. The UK half-hourly reader warns of its blank periods itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,8 @@ class SeriesGaps:
         first_missing_ns: the UTC time (ns since the epoch) of the first missing reading.
         missing: how many readings (intervals) are missing.
         interval_s: the channel's interval, in seconds.
-        after_row: the row (of the readings given, in the order given) that follows the gap.
+        after_row: the row (of the readings given, in the order given) that follows the
+            gap; -1 from `gaps_of_runs` (the batch tracker keeps no rows).
     """
 
     channels: list[tuple[str, str]]
@@ -169,12 +170,24 @@ def _channel_time_order(channel: Codes, times: IntArray, count: int) -> IntArray
 
 def _intervals(runs: _StepRuns, count: int) -> IntArray:
     """Each channel's interval in ns: its commonest step when clear, else 0."""
+    valid = runs.valid
+    return intervals_of(runs.channel[valid], runs.step[valid], runs.length[valid], count)
+
+
+def intervals_of(channel: Codes, step: IntArray, length: IntArray, count: int) -> IntArray:
+    """Each channel's interval in ns from its runs of equal (positive) steps, else 0.
+
+    Args:
+        channel: the channel code of each run.
+        step: the run's step (ns, positive).
+        length: how many steps the run holds.
+        count: how many channel codes there are.
+    """
     interval = np.zeros(count, dtype="int64")
-    if not runs.valid.any():
+    if not len(channel):
         return interval
     seen = pd.DataFrame(
-        {"channel": runs.channel[runs.valid], "step": runs.step[runs.valid],
-         "n": runs.length[runs.valid]}
+        {"channel": channel, "step": step, "n": length}
     ).groupby(["channel", "step"], sort=False)["n"].sum()  # fmt: skip
     table = seen.reset_index().sort_values(["channel", "n"], ascending=[True, False])
     top = table.drop_duplicates("channel", keep="first")
@@ -186,53 +199,66 @@ def _intervals(runs: _StepRuns, count: int) -> IntArray:
     return interval
 
 
-@dataclass
-class GapTracker:
-    """Collects the channel and time of every reading of one file, batch by batch.
+def gaps_of_runs(
+    channel: Codes, first_ns: IntArray, step: IntArray, length: IntArray,
+    channels: list[tuple[str, str]],
+) -> SeriesGaps:  # fmt: skip
+    """The gaps of series held as runs of equal positive steps (any order of runs).
 
-    Holds 12 bytes a reading (a channel code and a time); `gaps` then checks them all
-    at once, so a channel's series may span batches and arrive in any order.
+    Args:
+        channel: the channel code of each run.
+        first_ns: the time of the reading the run's first step starts from (UTC ns).
+        step: the run's step, ns (positive: a repeated time is no step).
+        length: how many steps of that size follow one another.
+        channels: (source id, quantity) of each code.
     """
-
-    _codes: dict[tuple[str, str], int] = field(default_factory=dict)
-    _channel: list[np.ndarray[Any, np.dtype[np.int32]]] = field(default_factory=list)
-    _times: list[IntArray] = field(default_factory=list)
-
-    def add(self, readings: pd.DataFrame) -> None:
-        """Remember the channel and time of each reading of a batch (normalised schema)."""
-        if not len(readings):
-            return
-        ids, id_names = pd.factorize(readings["source_id"], use_na_sentinel=False)
-        qty, qty_names = pd.factorize(readings["quantity"], use_na_sentinel=False)
-        pair, pairs = pd.factorize(ids.astype("int64") * len(qty_names) + qty)
-        lookup = np.array(
-            [self._code(str(id_names[p // len(qty_names)]), str(qty_names[p % len(qty_names)]))
-             for p in pairs.tolist()],
-            dtype="int32",
-        )  # fmt: skip
-        self._channel.append(lookup[pair])
-        self._times.append(_utc_ns(readings["time"]))
-
-    def _code(self, source_id: str, quantity: str) -> int:
-        return self._codes.setdefault((source_id, quantity), len(self._codes))
-
-    def gaps(self) -> SeriesGaps:
-        """The gaps of every channel seen so far."""
-        channels = list(self._codes)
-        if not self._times:
-            return find_gaps(np.zeros(0, "int32"), np.zeros(0, "int64"), channels)
-        # One array at a time, the batches' pieces dropped at once: memory peaks lower.
-        self._channel = [np.concatenate(self._channel)]
-        self._times = [np.concatenate(self._times)]
-        return find_gaps(self._channel[0], self._times[0], channels)
+    interval = intervals_of(channel, step, length, len(channels))
+    run_interval = interval[channel]
+    missing = np.where(run_interval > 0, step // np.maximum(run_interval, 1) - 1, 0)
+    gap_runs = np.flatnonzero(missing >= 1)
+    lengths = length[gap_runs]
+    per_gap = np.repeat(gap_runs, lengths)
+    nth = np.arange(len(per_gap)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    first_missing = first_ns[per_gap] + nth * step[per_gap] + run_interval[per_gap]
+    codes = channel[per_gap].astype("int64")
+    order = np.lexsort((first_missing, codes))
+    return SeriesGaps(
+        channels,
+        codes[order],
+        first_missing[order].astype("int64"),
+        missing[per_gap][order].astype("int64"),
+        (run_interval[per_gap][order] // NS).astype("int64"),
+        np.full(len(order), -1, dtype="int64"),
+    )
 
 
-def gap_tracker_for(connector_id: str) -> GapTracker | None:
-    """A tracker for a file read by `connector_id`, or None when that reader warns itself."""
-    return None if connector_id in OWN_GAP_WARNINGS else GapTracker()
+def channel_codes(readings: pd.DataFrame, codes: dict[tuple[str, str], int]) -> Codes:
+    """The code of each reading's channel (source id, quantity), new ones added to `codes`.
+
+    Codes are given in the order channels first appear.
+    """
+    ids, id_names = pd.factorize(readings["source_id"], use_na_sentinel=False)
+    qty, qty_names = pd.factorize(readings["quantity"], use_na_sentinel=False)
+    pair, pairs = pd.factorize(ids.astype("int64") * len(qty_names) + qty)
+    lookup = np.array(
+        [codes.setdefault((str(id_names[p // len(qty_names)]), str(qty_names[p % len(qty_names)])),
+                          len(codes))
+         for p in pairs.tolist()],
+        dtype="int32",
+    )  # fmt: skip
+    return np.asarray(lookup[pair], dtype="int32")
 
 
-def _utc_ns(times: pd.Series) -> IntArray:
+def frame_gaps(readings: pd.DataFrame) -> SeriesGaps:
+    """The gaps of the readings of one frame (normalised schema), with the row after each."""
+    if not len(readings):
+        return find_gaps(np.zeros(0, "int32"), np.zeros(0, "int64"), [])
+    codes: dict[tuple[str, str], int] = {}
+    channel = channel_codes(readings, codes)
+    return find_gaps(channel, utc_ns(readings["time"]), list(codes))
+
+
+def utc_ns(times: pd.Series) -> IntArray:
     """UTC nanoseconds since the epoch of a timezone-aware (or UTC) time column."""
     stamps = pd.DatetimeIndex(times)
     if stamps.tz is not None:

@@ -22,8 +22,9 @@ from app.core.guards import drop_channel_ids, drop_conflicts, drop_non_finite
 from app.core.mapping import MappingTable, apply_mapping, hint_rows, with_hints
 from app.core.report import DeliveryResult, RunResult, SourceReport
 from connectors.base import ReadingBatch, Source, SourceError
+from connectors.gap_tracker import gap_tracker_for
 from connectors.registry import Candidate, ConnectorRegistry
-from connectors.series_gaps import gap_problems, gap_tracker_for
+from connectors.series_gaps import gap_problems
 
 log = logging.getLogger(__name__)
 

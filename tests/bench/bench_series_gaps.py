@@ -27,8 +27,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from connectors.base import Source
+from connectors.gap_tracker import GapTracker
 from connectors.generic.engine import GenericCsvConnector
-from connectors.series_gaps import GapTracker
 
 RUNS = (1, 3, 7)  # readings removed per planted gap
 

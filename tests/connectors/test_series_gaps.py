@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.base import ProblemKind
-from connectors.series_gaps import MAX_LISTED, GapTracker, gap_problems, gap_tracker_for
+from connectors.gap_tracker import GapTracker, gap_tracker_for
+from connectors.series_gaps import MAX_LISTED, frame_gaps, gap_problems
 
 INTERVALS = [60, 300, 900, 1800, 3600, 86_400]
 
@@ -129,3 +130,62 @@ def test_every_other_reading_missing_is_one_gap_each() -> None:
     keep[100:109:2] = False  # 100, 102, 104, 106, 108: five steps of 10 min in a row
     found = _found(_frame("M1", times[keep]))
     assert found == [("M1", "kWh", times[i], 1) for i in range(100, 109, 2)]
+
+
+def _in_time_order(readings: pd.DataFrame, by_channel: bool) -> pd.DataFrame:
+    keys = ["source_id", "time"] if by_channel else ["time", "source_id"]
+    return readings.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(series_with_runs_removed(), st.integers(1, 6), st.booleans())
+def test_in_order_batches_give_the_same_gaps_as_shuffled_rows(
+    drawn: tuple[pd.DataFrame, list[tuple[str, int, int]]], batches: int, by_channel: bool
+) -> None:
+    shuffled, removed = drawn
+    ordered = _in_time_order(shuffled, by_channel)  # meter by meter, or time by time
+    parts = np.array_split(np.arange(len(ordered)), batches)
+    found = _found(*(ordered.iloc[p] for p in parts))
+    assert sorted(found) == sorted(_found(shuffled))  # (listed by first appearance)
+    assert sorted(found) == sorted((c, "kWh", pd.Timestamp(t, tz="UTC"), n) for c, t, n in removed)
+
+
+@st.composite
+def any_series(draw: st.DrawFn) -> pd.DataFrame:
+    """Channels of readings with any steps (repeats, irregular runs), some rows out of order."""
+    frames = []
+    for number in range(draw(st.integers(1, 3))):
+        steps = draw(
+            st.lists(st.sampled_from([0, 5, 5, 5, 10, 15, 30, 7]), min_size=1, max_size=60)
+        )
+        minutes = np.cumsum([draw(st.integers(0, 10**6)), *steps])
+        times = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(minutes, unit="min")
+        frame = _frame(f"C{number}", pd.DatetimeIndex(times))
+        if draw(st.booleans()):  # this channel's rows go back in time somewhere
+            cut = draw(st.integers(0, len(frame)))
+            frame = pd.concat([frame.iloc[cut:], frame.iloc[:cut]])
+        frames.append(frame)
+    readings = pd.concat(frames, ignore_index=True)
+    if draw(st.booleans()):
+        readings = _in_time_order(readings, by_channel=False)
+    return readings
+
+
+@settings(max_examples=200, deadline=None)
+@given(any_series(), st.integers(1, 5))
+def test_batch_by_batch_finds_what_the_whole_frame_check_finds(
+    readings: pd.DataFrame, batches: int
+) -> None:
+    tracker = GapTracker()
+    for part in np.array_split(np.arange(len(readings)), batches):
+        tracker.add(readings.iloc[part])
+    online, whole = tracker.gaps(), frame_gaps(readings)
+    assert online.channels == whole.channels
+    for name in ("channel", "first_missing_ns", "missing", "interval_s"):
+        assert getattr(online, name).tolist() == getattr(whole, name).tolist(), name
+
+
+def test_a_reading_without_a_time_is_no_step() -> None:
+    times = pd.date_range("2026-01-01", periods=48, freq="30min", tz="UTC")
+    with_blanks = pd.DatetimeIndex([times[0], pd.NaT, *times[1:20], pd.NaT, *times[22:]])
+    assert _found(_frame("M1", with_blanks)) == [("M1", "kWh", times[20], 2)]

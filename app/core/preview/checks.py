@@ -110,7 +110,7 @@ def check_readings(
         spike_factor: a value is a spike when it is this many times larger than both
             its neighbours and the channel's median.
         gaps: the missing readings of each channel, by its own interval
-            (`connectors.series_gaps.find_gaps` over `mapped` as given): one warning a
+            (`connectors.series_gaps.frame_gaps` over `mapped` as given): one warning a
             gap (the first `MAX_LISTED`, then one line for the rest) and the row after
             each flagged, in place of the count of gaps by the readings' stated interval.
 

@@ -19,7 +19,7 @@ from app.core.mapping import MappingRow, MappingTable, apply_mapping, hint_rows,
 from app.core.preview.checks import PreviewReport, check_readings
 from app.core.preview.columns import TableColumns, channel_slices, label_of
 from connectors.base import Connector, Problem, Source, conform, empty_readings
-from connectors.series_gaps import gap_tracker_for
+from connectors.series_gaps import OWN_GAP_WARNINGS, frame_gaps
 
 MAP_CHUNK_ROWS = 50_000
 Progress = Callable[[int, str], None]
@@ -104,10 +104,8 @@ def load_preview(
     mapped["source_value"] = readings["value"].to_numpy(dtype="float64")
     mapped = mapped.sort_values(["source_id", "quantity", "time"], kind="stable")
     mapped = mapped.reset_index(drop=True)
-    tracker = gap_tracker_for(connector.info.id)
-    if tracker is not None:
-        tracker.add(mapped)
-    report = check_readings(mapped, problems, gaps=tracker.gaps() if tracker else None)
+    gaps = None if connector.info.id in OWN_GAP_WARNINGS else frame_gaps(mapped)
+    report = check_readings(mapped, problems, gaps=gaps)
     # A label the user typed in the mapping wins over the file's site name (which the
     # preview still shows as a note), so the table, the chart and the editor agree.
     labels = {**file_labels, **table.labels()}
