@@ -267,3 +267,25 @@ def test_naive_times_on_fall_back_days_in_london_and_new_york(
         "2026-11-01T07:00Z",
     ]  # fmt: skip
     assert list(us["value"]) == [1.0, 2.0, 1.0, 2.0, 3.0]
+
+
+def test_readings_missing_from_a_pulled_file_are_warned_in_the_output_and_the_job_record(
+    inbox: Path, ecap: FakeEnergyCap, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = hours("M1", [float(v) for v in range(1, 13)]).splitlines()
+    del text[5:8]  # 05:00, 06:00 and 07:00 missing from M1's hours
+    put(inbox / "a.csv", "\n".join(text) + "\n")
+    put(inbox / "b.csv", hours("M2", [1.0, 2.0, 3.0, 4.0, 5.0]))  # whole: no warning
+    assert main(pull(inbox, ecap, "--save-job", "meters")) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    warning = f"{inbox / 'a.csv'}: M1 (kWh): 3 reading(s) missing from 2026-11-01 05:00 UTC"
+    assert f"{warning} (one every 1 h)" in out.splitlines()
+    assert "M2" not in out and out.splitlines()[-1] == "read 14, sent 14, held back 0, rejected 0"
+    # The saved job's runs say it too: in `jobs run` and in the run record `jobs list` shows.
+    put(inbox / "a.csv", "\n".join([*text, "M1,2026-11-01T20:00:00Z,20"]) + "\n", age=300)
+    assert main(["jobs", "run", "meters", "--ecap-url", ecap.url]) == 0, capsys.readouterr()
+    assert f"1 new files, 1 already imported; {warning} (one every 1 h) (and 1 more " in (
+        capsys.readouterr().out
+    )
+    assert main(["jobs", "list"]) == 0
+    assert "M1 (kWh): 3 reading(s) missing from 2026-11-01 05:00 UTC" in capsys.readouterr().out

@@ -11,7 +11,10 @@
 4. otherwise its connector (fixed, or recognised by the registry) reads it,
    each batch goes to `submit` (the journal first, as `meterbridge send`), and
    the file is remembered by its SHA-256 as imported, or as rejected with the
-   reason (named in the run's errors; not retried until it changes).
+   reason (named in the run's errors; not retried until it changes). Readings
+   missing from a file read (`connectors.series_gaps`) are warnings of the
+   run, as with `send`: in its problems (`meterbridge pull` lists them) and in
+   `IntakeReport.gaps` (the job's run record names the first).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from app.core.pipeline import choose_connector
 from app.core.pulls.sftp.state import FileMemory, FileRecord
 from app.core.pulls.submit import Submitter
 from connectors.base import ReadingBatch, Source, SourceError
+from connectors.gap_tracker import gap_tracker_for
 from connectors.registry import ConnectorRegistry
+from connectors.series_gaps import gap_problems
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,7 @@ class IntakeReport:
     waiting: int = 0
     archived: int = 0
     warnings: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)  # readings missing from files read (warnings)
 
     def summary(self) -> str:
         """``2 new files, 5 already imported, 1 left for the next run``."""
@@ -139,14 +145,21 @@ def import_source(
     try:
         candidate = choose_connector(reading.registry, source, reading.connector)
         line = submit.source(source.label, candidate.connector.info.id)
+        tracker = gap_tracker_for(candidate.connector.info.id)  # missing readings, told at the end
         count = 0
         for batch in guarded(candidate.connector.read(source, reading.options), source):
+            if tracker is not None:
+                tracker.add(batch.readings)
             count += submit(batch, line)
     except SourceError as exc:
         message = str(exc) if exc.file else f"{source.label}: {exc}"
         submit.result.errors.append(message)
         report.rejected.append(source.label)
         return FileRecord(**{**asdict(record), "status": "rejected", "message": message})
+    if tracker is not None:
+        gaps = gap_problems(tracker.gaps(), source.label)
+        submit.result.add_problems(gaps)  # listed with the run's problems, as `send` does
+        report.gaps.extend(problem.describe() for problem in gaps)
     report.imported.append(source.label)
     return FileRecord(**{**asdict(record), "readings": count})
 

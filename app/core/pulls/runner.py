@@ -280,8 +280,14 @@ def _run_kind(job: Job, paths: AppPaths, sub: Submitter) -> str:
 
 
 def _told(report: IntakeReport, sub: Submitter) -> str:
-    """A poll's counts, and the files it left or could not archive (named, at most 3)."""
+    """A poll's counts, the files it left or could not archive (named, at most 3), then gaps.
+
+    Readings missing from the files read: the first gap named, the others counted.
+    """
     notes = [w for w in report.warnings if w not in sub.result.errors][:3]
+    if report.gaps:
+        first, more = report.gaps[0], len(report.gaps) - 1
+        notes.append(f"{first} (and {more} more missing-readings warnings)" if more else first)
     return "; ".join([report.summary(), *notes])
 
 

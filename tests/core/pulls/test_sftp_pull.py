@@ -328,3 +328,22 @@ def test_uk_hh_files_are_recognised_and_arrive_exactly(
     assert len(ecap.readings_for(21)) == 96 and len(ecap.readings_for(22)) == 48  # Sheffield
     again = poll(cfg, SftpState(tmp_path / "s.sqlite3"), registry, submitter(ecap, tmp_path, KEY))
     assert again.imported == [] and len(ecap.readings()) == len(local)
+
+
+def test_readings_missing_from_a_downloaded_file_are_warned_and_all_others_arrive(
+    server, ecap, tmp_path: Path
+) -> None:
+    lines = csv_file("M1", 3, [float(h) for h in range(12)]).splitlines()
+    del lines[4:6]  # 03:30 and 04:30 missing
+    (server.root / "incoming" / "gappy.csv").write_text("\n".join(lines) + "\n")
+    (server.root / "incoming" / "whole.csv").write_text(csv_file("M2", 3, [1.0, 2.0, 3.0, 4.0]))
+    cfg = config_for(server, host_key_fingerprint=server.fingerprint)
+    sub = submitter(ecap, tmp_path, KEY)
+    report = poll(cfg, SftpState(tmp_path / "sftp.sqlite3"), build_registry(), sub)
+    assert len(report.imported) == 2 and sub.result.exit_code == 0
+    said = [p.describe() for p in sub.result.problems]
+    assert len(said) == 1 and said == report.gaps
+    assert said[0].endswith(
+        "gappy.csv: M1 (kWh): 2 reading(s) missing from 2026-11-03 03:30 UTC (one every 1 h)"
+    )
+    assert len(ecap.readings_for(11)) == 10 and len(ecap.readings_for(12)) == 4
