@@ -252,14 +252,18 @@ class PushCommitter:
 
 
 def _hint_key(hint: Any) -> Any:
-    """What tells hints apart: their items (hashable, no text made), else their repr."""
+    """What tells hints apart: their items (hashable, no text made), else their repr.
+
+    In the dict's own order, not sorted: a reader builds its hints in one order,
+    and two equal hints told apart by their order are only stored twice (an upsert).
+    """
     if isinstance(hint, dict):
+        key = tuple(hint.items())
         try:
-            key = tuple(sorted(hint.items()))
             hash(key)
             return key
-        except TypeError:  # an unhashable or unorderable value: as text
-            return repr(sorted(hint.items(), key=repr))
+        except TypeError:  # an unhashable value: as text
+            return repr(key)
     return repr(hint)
 
 
