@@ -23,6 +23,7 @@ import pandas as pd
 from app.core.delivery.trace import ImportVerdict, import_verdict, readings_verdict
 from app.core.energycap.client import ApiError, EnergyCapClient
 from app.core.energycap.exporter import ImportFile, api_batches, import_files
+from app.core.journal.marks import unaccounted_reason
 from app.core.journal.queue import JournalChanged, Outcome
 from app.core.journal.store import Journal
 from app.core.settings import EnergyCapSettings
@@ -274,7 +275,9 @@ def _finish(
     word = task_status or ("confirmed" if not rejected else "partly rejected")
     if ok == [] and rejected:
         word = task_status or "rejected"
-    attempt.journal.finish_batch(
+    unaccounted = verdict is not None and not verdict.again  # the answer's counts disagreed
+    message = _message(rejected, verdict)
+    dead = attempt.journal.finish_batch(
         receipt,
         Outcome(
             status=word,
@@ -282,14 +285,16 @@ def _finish(
             confirmed=confirmed_rows["id"].astype("int64").tolist(),
             rejected=rejected,
             targets=targets,
-            message=_message(rejected, verdict),
+            message=message,
             unconfirmed=unconfirmed,
+            unaccounted=unaccounted,
         ),
     )
     outcome.confirmed += len(ok)
     outcome.rejected.update(rejected)
-    if verdict is not None and not verdict.again:
-        outcome.deferred.extend(unconfirmed)
+    outcome.rejected.update(dict.fromkeys(dead, unaccounted_reason(message)))
+    if unaccounted:
+        outcome.deferred.extend(sorted(set(unconfirmed).difference(dead)))
     if verdict is not None and verdict.note and unconfirmed:
         outcome.notes.append(verdict.note)
 

@@ -18,8 +18,9 @@ from pathlib import Path
 from app.core.paths import private_dir, private_file
 
 # 2: the hints table; 3: readings.version; 4: the reading key's index leads with the time;
-# 5: so does the targets table's key (older files are migrated on open: `journal.migrate`)
-SCHEMA_VERSION = 5
+# 5: so does the targets table's key; 6: readings.unaccounted (older files are migrated on
+# open: `journal.migrate`)
+SCHEMA_VERSION = 6
 
 # Reading states: journaled → sent → confirmed | rejected; held waits for a decision.
 PENDING = "pending"
@@ -50,7 +51,8 @@ CREATE TABLE IF NOT EXISTS readings (
     accepted_at REAL NOT NULL,
     sent_at REAL,
     done_at REAL,
-    version INTEGER NOT NULL DEFAULT 0
+    version INTEGER NOT NULL DEFAULT 0,
+    unaccounted INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS held (
     reading_id INTEGER PRIMARY KEY,

@@ -4,10 +4,10 @@ Schema 1 had no ``hints`` table, 2 no ``readings.version`` column, and up to
 3 the reading key was a UNIQUE constraint of the table itself, ordered
 (source, source_id, quantity, time). From 4 it is a unique index that leads
 with the time (see `db.INDEXES`); from 5 the ``targets`` table's key is
-(time, target), not (target, time). A table's key cannot be changed in
-place, so such a table is copied into a new one (ids, states, receipts and
-versions kept) and the old one dropped, in one transaction: a crash or power
-cut meanwhile leaves the old file as it was.
+(time, target), not (target, time); 6 adds ``readings.unaccounted``. A
+table's key cannot be changed in place, so such a table is copied into a new
+one (ids, states, receipts and versions kept) and the old one dropped, in
+one transaction: a crash or power cut meanwhile leaves the old file as it was.
 
 Several processes may open the journal at once (`serve` and its children):
 the upgrade takes the write lock first and looks at the file again, so one
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 UPGRADE_WAIT_S = 900.0  # another process may be copying a large journal meanwhile
 READING_COLUMNS = (
     "id, source, source_id, quantity, unit, time, interval_s, value, estimated, note, origin,"
-    " state, overwrite, batch_id, reason, accepted_at, sent_at, done_at, version"
+    " state, overwrite, batch_id, reason, accepted_at, sent_at, done_at, version, unaccounted"
 )
 
 
@@ -43,7 +43,7 @@ def upgrade(conn: sqlite3.Connection, schema: str, indexes: str, version: int) -
     try:
         if conn.execute("PRAGMA user_version").fetchone()[0] != version:  # else: done meanwhile
             _statements(conn, schema)
-            _add_version_column(conn)
+            _add_columns(conn)
             if _has_old_key(conn):
                 _rebuild_readings(conn, schema)
             if _has_old_targets_key(conn):
@@ -66,11 +66,12 @@ def _statements(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(statement)
 
 
-def _add_version_column(conn: sqlite3.Connection) -> None:
-    """Schema 1 and 2 files: every reading gets version 0."""
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Columns of later schemas (version: 3, unaccounted: 6), 0 for every reading there."""
     columns = [row[1] for row in conn.execute("PRAGMA table_info(readings)")]
-    if "version" not in columns:
-        conn.execute("ALTER TABLE readings ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+    for name in ("version", "unaccounted"):
+        if name not in columns:
+            conn.execute(f"ALTER TABLE readings ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0")
 
 
 def _has_old_key(conn: sqlite3.Connection) -> bool:

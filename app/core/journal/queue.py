@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from app.core.journal.db import CONFIRMED, REJECTED, now
+from app.core.journal.marks import id_runs, put_back
 from app.core.journal.views import JournalViews, source_filter
 
 _PENDING_COLUMNS = (
@@ -50,6 +51,7 @@ class Outcome:
     targets: Sequence[tuple[str, int, float, int]] = ()
     message: str | None = None
     unconfirmed: Sequence[int] = ()  # neither confirmed nor refused: back to pending
+    unaccounted: bool = False  # ... because the answer did not account for them (counted)
 
 
 def frame_of(rows: list[tuple[Any, ...]], selected: str = _PENDING_COLUMNS) -> pd.DataFrame:
@@ -163,8 +165,11 @@ class JournalQueue(JournalViews):
                 (guid, batch),
             )
 
-    def finish_batch(self, batch: int, outcome: Outcome) -> None:
+    def finish_batch(self, batch: int, outcome: Outcome) -> list[int]:
         """Commit what EnergyCAP confirmed and rejected, and close the batch receipt.
+
+        Returns the ids dead-lettered because answers did not account for them
+        `MAX_UNACCOUNTED` times (`marks.put_back`).
 
         Confirmed readings (with what EnergyCAP now has) are committed
         `FINISH_CHUNK` at a time, the rest and the receipt with the last part:
@@ -194,12 +199,7 @@ class JournalQueue(JournalViews):
             _set_done(conn, confirmed[first:], CONFIRMED, stamp, batch)
             _set_done(conn, list(outcome.rejected.items()), REJECTED, stamp, batch)
             _remember_targets(conn, targets[first:], stamp)
-            conn.executemany(
-                "UPDATE readings SET state = 'pending', version = version + 1 WHERE id = ? "
-                "AND batch_id = ? "
-                "AND state = 'sent'",
-                [(int(i), batch) for i in outcome.unconfirmed],
-            )
+            dead = put_back(conn, outcome.unconfirmed, batch, stamp, outcome)
             conn.execute(
                 "UPDATE batches SET finished_at = ?, http_status = ?, confirmed = ?, "
                 "rejected = ?, status = ?, message = ? WHERE id = ?",
@@ -213,6 +213,7 @@ class JournalQueue(JournalViews):
                     batch,
                 ),
             )
+        return dead
 
     def release_batch(self, batch: int, status: str, message: str) -> None:
         """Put a batch's readings back to pending (EnergyCAP unreachable, key refused)."""
@@ -292,7 +293,7 @@ class JournalQueue(JournalViews):
     def replay(self, source: str | None = None) -> int:
         """Re-queue dead-lettered readings (after the mapping was fixed); returns how many."""
         with self.transaction() as conn:
-            return _requeue(conn, "rejected", source, "done_at = NULL")
+            return _requeue(conn, "rejected", source, "done_at = NULL, unaccounted = 0")
 
     def prune(self, retention_days: float) -> int:
         """Delete confirmed readings older than the retention period; receipts stay."""
@@ -347,17 +348,6 @@ def _set_done(
         settle + "WHERE id = ? AND batch_id = ?",
         [(state, why, state, stamp, int(i), batch) for i, why in items if why is not None],
     )
-
-
-def id_runs(ids: Iterable[int]) -> list[tuple[int, int]]:
-    """The distinct ids as runs of consecutive ids, ``(first, last)`` each, ascending."""
-    ordered = np.unique(np.fromiter((int(i) for i in ids), dtype=np.int64))
-    if not len(ordered):
-        return []
-    breaks = np.flatnonzero(np.diff(ordered) != 1)
-    firsts = ordered[np.concatenate(([0], breaks + 1))].tolist()
-    lasts = ordered[np.concatenate((breaks, [len(ordered) - 1]))].tolist()
-    return list(zip(firsts, lasts, strict=True))
 
 
 def _remember_targets(

@@ -19,6 +19,7 @@ import pytest
 
 from app.core.delivery.engine import DeliveryStop, deliver_pending
 from app.core.energycap.client import EnergyCapClient, RetryPolicy
+from app.core.journal.marks import MAX_UNACCOUNTED
 from app.core.journal.store import Journal
 from app.core.mapping import parse_mapping_csv
 from tests.core.delivery.test_delivery import FAST, KEY, MAPPING, at_fake, day, expected, run
@@ -57,6 +58,38 @@ def test_an_answer_that_does_not_account_for_readings_confirms_none(journal, fak
     again = run(journal, fake)
     assert again.complete and again.confirmed == 50
     assert at_fake(fake, 11) == expected(readings)
+
+
+def test_readings_no_answer_accounts_for_are_dead_lettered_after_a_few_tries(journal, fake) -> None:
+    readings = day("MPAN1")
+    journal.accept(readings, source="hh")
+    fake.hostile("vague_counts", "/api/v3/reading")
+    for _ in range(MAX_UNACCOUNTED - 1):  # each run sends them once and keeps them pending
+        report = run(journal, fake)
+        assert (report.unconfirmed, report.rejected) == (50, 0)
+    assert journal.counts()["pending"] == 50
+    last = run(journal, fake)
+    assert (last.unconfirmed, last.rejected, last.confirmed) == (0, 50, 0)
+    assert any(f"did not account for this reading {MAX_UNACCOUNTED} times" in r
+               for r in last.reasons)  # fmt: skip
+    dead = journal.dead_letters()
+    assert len(dead) == 50 and dead["reason"].str.contains("meterbridge replay").all()
+    assert journal.counts()["pending"] == 0 and journal.counts()["confirmed"] == 0
+    fake.clear_hostile()
+    assert journal.replay() == 50  # after a look at EnergyCAP: sent again, counted afresh
+    again = run(journal, fake)
+    assert again.complete and again.confirmed == 50
+    assert at_fake(fake, 11) == expected(readings)
+
+
+def test_an_outage_does_not_count_towards_the_dead_letter(journal, fake) -> None:
+    journal.accept(day("MPAN1"), source="hh")
+    fake.outage("/api/v3/reading")
+    for _ in range(MAX_UNACCOUNTED):
+        assert run(journal, fake).pending_left == 50
+    fake.clear_faults()
+    report = run(journal, fake)
+    assert report.complete and report.confirmed == 50 and report.rejected == 0
 
 
 @pytest.mark.parametrize("mode", ["vague_counts", "html"])

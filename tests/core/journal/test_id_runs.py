@@ -7,7 +7,7 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.core.journal.queue import id_runs
+from app.core.journal.marks import id_runs
 
 
 @given(st.lists(st.integers(min_value=1, max_value=2_000), max_size=300))
