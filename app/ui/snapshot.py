@@ -41,6 +41,8 @@ class Snapshot:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     paused: str = ""  # why delivery is paused (plain words), set by `with_delivery`
+    # What is wrong in devices.json: (device name, or "" for the file or an entry; full text).
+    device_problems: list[tuple[str, str]] = field(default_factory=list)
     taken: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -73,16 +75,63 @@ def _read_devices(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> Non
     try:
         from app.core.sources.devices import DeviceRegistry
 
-        for device in DeviceRegistry(path).all():
+        registry = DeviceRegistry(path)
+        for device in registry.all():
             rows[device.source] = SourceRow(
                 name=device.source,
                 connector=device.connector,
-                state="waiting for first push",
+                state=DEVICE_BROKEN if device.problem else "waiting for first push",
                 next_run="on push",
+                last_error=device_problem_words(device.name, device.problem),
+                error_details=_line_of(registry.problems, device.name),
             )
+            if device.problem:
+                snap.device_problems.append((device.name, _line_of(registry.problems, device.name)))
+        named = {line for _, line in snap.device_problems}
+        snap.device_problems += [("", line) for line in registry.problems if line not in named]
     except Exception as exc:  # a broken registry must not take the dashboard down
         log.warning("device registry %s unreadable: %s", path, exc)
         snap.notes.append(f"The device list ({path.name}) cannot be read: {exc}")
+
+
+DEVICE_BROKEN = "refused: set up wrongly"  # devices.json makes the device unusable
+
+
+def _line_of(problems: list[str], name: str) -> str:
+    return next((line for line in problems if f"device {name!r}:" in line), "")
+
+
+def device_problem_words(name: str, problem: str) -> str:
+    """A device's problem in plain words: what is wrong, without the fix's command."""
+    if not problem:
+        return ""
+    what = problem.split("; ")[0].split(" (")[0]
+    return (
+        f"Device “{name}” cannot receive readings: {what}. "
+        "Its pushes are refused until it is fixed."
+    )
+
+
+def device_file_banner(snap: Snapshot, file_name: str = "devices.json") -> tuple[str, str]:
+    """The banner for problems of the device file: (plain sentence, full text); empty if none.
+
+    The first unusable device is named with what is wrong; the others are counted.
+    Every problem, with its file and the command that fixes it, is in the full text.
+    """
+    problems = snap.device_problems
+    if not problems:
+        return "", ""
+    details = "\n\n".join(line for _, line in problems)
+    name = next((name for name, _ in problems if name), "")
+    if name:
+        line = next(line for named, line in problems if named == name)
+        problem = line.split(f"device {name!r}: ", 1)[-1]
+        plain = device_problem_words(name, problem)
+    else:
+        plain = f"The device list {file_name} has a problem: some devices in it are not used."
+    if len(problems) > 1:
+        plain += f" {file_name} has {len(problems) - 1} more problem(s): see Details…"
+    return plain, details
 
 
 def _read_jobs(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:
@@ -165,6 +214,7 @@ def _merge_status(
             delivered=status.count("confirmed"),
             rejected=status.count("rejected"),
             last_error=old.last_error if old else "",
+            error_details=old.error_details if old else "",
         )
         rows[status.source] = row
 
@@ -184,7 +234,7 @@ def journal_only_connector(source: str) -> str:
 
 
 def _state(old: SourceRow | None, pending: int, rejected: int) -> str:
-    if old is not None and old.state in ("failed", "paused", "partial"):
+    if old is not None and old.state in ("failed", "paused", "partial", DEVICE_BROKEN):
         return old.state
     if rejected:
         return "needs attention"
@@ -212,7 +262,7 @@ def with_delivery(snap: Snapshot, problem: str, *, paused: bool, detail: str = "
     snap.paused = problem if paused else ""
     rows = []
     for row in snap.sources:
-        if row.pending and row.state not in ("failed", "paused"):
+        if row.pending and row.state not in ("failed", "paused", DEVICE_BROKEN):
             state = PAUSED if paused else NOT_CONNECTED
             if paused:
                 row = _with(row, state=state, last_error=problem, error_details=detail)

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton
 
 from app.ui.plain_errors import DetailsLine
+from app.ui.snapshot import Snapshot, device_file_banner
 
 
 class Banner(DetailsLine):
@@ -35,3 +36,20 @@ class Banner(DetailsLine):
         self.setStyleSheet(f"Banner {{ background: {colour}; border-radius: 4px; }}")
         super().say(text, details=details)  # the tint says it is an error, not the text colour
         self.show()
+
+
+def show_device_problems(banner: Banner, snap: Snapshot, shown: str) -> str:
+    """Tell of devices.json's problems once (again when they change); hide it once fixed.
+
+    Args:
+        shown: the full text of the problems told before ("" none).
+
+    Returns:
+        The full text of the problems now (what to pass as `shown` next time).
+    """
+    plain, details = device_file_banner(snap)
+    if plain and details != shown:
+        banner.say(plain, error=True, details=details)
+    elif not plain and shown and banner.details == shown:
+        banner.hide()  # fixed: the banner no longer tells the truth
+    return details

@@ -17,7 +17,7 @@ from app.ui.elided_label import ElidedLabel
 from app.ui.preview.parts import fitted
 from app.ui.preview.window import PreviewWindow
 from app.ui.snapshot import Snapshot, take_snapshot, with_delivery, with_device_stats
-from app.ui.window.banner import Banner
+from app.ui.window.banner import Banner, show_device_problems
 from app.ui.window.dead_letters import DeadLettersPanel
 from app.ui.window.held_panel import HeldPanel, held_tab_title
 from app.ui.window.log_viewer import LOG_NAME, LogViewer
@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self._snapshot_worker: Worker | None = None
         self._placed = False
         self._pause_shown = ""  # the delivery pause the banner told of (once per pause)
+        self._devices_shown = ""  # the devices.json problems the banner told of
         self.setWindowTitle(f"meterbridge {__version__} — meter data into EnergyCAP")
         self.setAccessibleName("meterbridge main window")
         self.setAcceptDrops(True)
@@ -229,6 +230,7 @@ class MainWindow(QMainWindow):
     def show_snapshot(self, snap: Snapshot) -> None:
         """Display a snapshot in every panel (with what the background services know now)."""
         snap = self._with_services(snap)
+        self._devices_shown = show_device_problems(self.banner, snap, self._devices_shown)
         for panel in (self.sources, self.activity, self.dead):
             panel.show_snapshot(snap)
         self.sources.checklist.show_progress(self.connected(), bool(snap.sources))

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.plain_errors import show_details_box
-from app.ui.snapshot import PAUSED, Snapshot, SourceRow, when
+from app.ui.snapshot import DEVICE_BROKEN, PAUSED, Snapshot, SourceRow, when
 from app.ui.tables import fit_columns, make_table
 from app.ui.window.first_run import FirstRunChecklist
 
@@ -45,6 +45,7 @@ RED, AMBER = QColor(220, 50, 47, 80), QColor(255, 160, 0, 90)
 STATE_COLOURS = {
     "failed": RED,
     PAUSED: RED,
+    DEVICE_BROKEN: RED,
     "paused": QColor(128, 128, 128, 60),
 }
 REJECTED_COLUMN, ERROR_COLUMN = SOURCE_HEADERS.index("Rejected"), SOURCE_HEADERS.index("Last error")
