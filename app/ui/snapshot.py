@@ -128,10 +128,18 @@ def device_file_banner(snap: Snapshot, file_name: str = "devices.json") -> tuple
         problem = line.split(f"device {name!r}: ", 1)[-1]
         plain = device_problem_words(name, problem)
     else:
-        plain = f"The device list {file_name} has a problem: some devices in it are not used."
+        plain = _file_problem_words(problems[0][1], file_name)
     if len(problems) > 1:
         plain += f" {file_name} has {len(problems) - 1} more problem(s): see Details…"
     return plain, details
+
+
+def _file_problem_words(line: str, file_name: str) -> str:
+    """The file's own problem (not JSON, an entry it ignores) without its path, plainly."""
+    what = line.split(file_name, 1)[-1].lstrip(": ").split("; ")[0]
+    if what.startswith("entry "):
+        return f"The device list {file_name} has an entry that is not used: {what}."
+    return f"The device list {file_name} cannot be read: it {what.split(' (at ')[0]}."
 
 
 def _read_jobs(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:

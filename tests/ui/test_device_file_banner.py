@@ -82,3 +82,25 @@ def test_a_bad_zone_is_on_the_banner_and_the_row_until_the_device_is_fixed(
     assert not banner.isVisible()
     assert table.item(rows["push:boiler-house"], 2).text() == "waiting for first push"
     assert table.item(rows["push:boiler-house"], ERROR_COLUMN).text() == ""
+
+
+def test_a_device_file_that_is_not_json_or_an_entry_that_is_not_a_device_is_on_the_banner(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    devices_file = context.paths.config_dir / "devices.json"
+    devices_file.write_text('{"devices": [\n  {"name": "a",}\n]}\n')
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show()
+    _shown(qtbot, window)
+    assert window.banner.isVisible()
+    assert window.banner.text().startswith(
+        "The device list devices.json cannot be read: it is not valid JSON at line 2"
+    )
+    assert str(devices_file) in window.banner.details
+    devices_file.write_text(json.dumps({"devices": [42]}))
+    _shown(qtbot, window)
+    assert window.banner.text() == (
+        "The device list devices.json has an entry that is not used: entry 1 (42) is not a "
+        "named device."
+    )
