@@ -197,7 +197,7 @@ class JournalBase:
         if version != SCHEMA_VERSION:
             from app.core.journal.migrate import upgrade
 
-            upgrade(self._conn, SCHEMA, INDEXES, SCHEMA_VERSION)
+            upgrade(self._conn, SCHEMA, INDEXES, SCHEMA_VERSION, begin_immediate)
         self._conn.executescript(TEMP_SCHEMA)
 
     @contextmanager

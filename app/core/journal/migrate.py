@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-
-from app.core.journal.db import begin_immediate
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,13 @@ READING_COLUMNS = (
 )
 
 
-def upgrade(conn: sqlite3.Connection, schema: str, indexes: str, version: int) -> None:
+def upgrade(
+    conn: sqlite3.Connection,
+    schema: str,
+    indexes: str,
+    version: int,
+    begin: Callable[[sqlite3.Connection, float], None],
+) -> None:
     """Create what is missing and migrate older tables, then mark the file `version`.
 
     Args:
@@ -38,8 +43,10 @@ def upgrade(conn: sqlite3.Connection, schema: str, indexes: str, version: int) -
         schema: the ``CREATE TABLE IF NOT EXISTS`` statements of the current schema.
         indexes: the ``CREATE INDEX IF NOT EXISTS`` statements of the current schema.
         version: the schema version the file gets (``PRAGMA user_version``).
+        begin: starts the write transaction, waiting up to so many seconds for
+            another process's (`db.begin_immediate`).
     """
-    begin_immediate(conn, UPGRADE_WAIT_S)
+    begin(conn, UPGRADE_WAIT_S)
     try:
         if conn.execute("PRAGMA user_version").fetchone()[0] != version:  # else: done meanwhile
             _statements(conn, schema)
