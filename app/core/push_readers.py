@@ -173,6 +173,7 @@ def parse_payload(
 
     Raises:
         SourceError: when the body cannot be read at all.
+        SlowPath: with option ``quick_only``, when only the catalog connector reads it.
     """
     if options.get("mapping"):
         return mapped.parse_push(data, name, options)  # the user's map-by-example wins
@@ -183,9 +184,16 @@ def parse_payload(
         common = readings_push.parse_push(data, name, options)
         if common is not None:
             return common
+    if options.get("quick_only"):
+        raise SlowPath(f"{connector_id}: this body needs the catalog connector (pandas)")
     connector = _catalog_connector(connector_id)
     batch = concat_batches(list(connector.read(Source.from_bytes(data, name), options)))
     return batch.readings, batch.problems, batch.info
+
+
+class SlowPath(Exception):
+    """Option ``quick_only``: the body needs the catalog connector (pandas, 10-25 ms), which
+    the listener's event loop must not run: read it on a worker thread instead."""
 
 
 @functools.cache

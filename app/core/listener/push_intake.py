@@ -41,7 +41,8 @@ import pandas as pd
 from app.core.listener.body import Payload, safe_headers
 from app.core.listener.capture import CAPTURED, HELD, INCOMPLETE, CaptureFull, CaptureStore
 from app.core.listener.commit import PushJob, PushOutcome
-from app.core.push_readers import parse_payload, unreadable_policy
+from app.core.listener.sent_hints import SentHints
+from app.core.push_readers import SlowPath, parse_payload, unreadable_policy
 from app.core.sources.device_checks import misconfigured_answer
 from app.core.sources.devices import Device, DeviceRegistry
 from connectors.base import Problem, SourceError
@@ -95,34 +96,6 @@ def take_in(
     return PushIntake(devices, captures, sent_hints).take(device, payload)
 
 
-class SentHints:
-    """The mapping hints (by key) a listener's commits have written, per device.
-
-    A Readings-API device names the same channels push after push and the
-    journal keeps a hint until it changes: its reader leaves out the hints
-    already committed (reader option ``sent_hints``), so they are neither
-    copied, sent to the journal process nor looked up there again. A key is
-    added only once the job that carried its hint is committed.
-    """
-
-    LIMIT = 100_000  # keys remembered per device; all forgotten beyond (then sent again)
-
-    def __init__(self) -> None:
-        self.by_device: dict[str, set[tuple[Any, ...]]] = {}
-
-    def of(self, device: str) -> set[tuple[Any, ...]]:
-        """The keys committed for `device` (read from any thread; only `add` writes)."""
-        return self.by_device.get(device) or set()
-
-    def add(self, device: str, keys: list[tuple[Any, ...]]) -> None:
-        """Note the keys of a committed job's hints."""
-        if keys:
-            known = self.by_device.setdefault(device, set())
-            if len(known) + len(keys) > self.LIMIT:
-                known.clear()
-            known.update(keys)
-
-
 class PushIntake:
     """Reads a device's decoded bodies; keeps and answers what it cannot read."""
 
@@ -132,6 +105,7 @@ class PushIntake:
         self.devices = devices
         self.captures = captures
         self.sent_hints = sent_hints
+        self.quick_only = False  # `read_now`: readers without pandas only (see `SlowPath`)
 
     def take(self, device: Device, payload: Payload) -> Intake:
         """Parse `payload` with the device's reader (blocking: call it off the event loop)."""
@@ -142,6 +116,8 @@ class PushIntake:
         options = self.options(device, payload.fields)
         try:
             parsed = parse_payload(device.connector, payload.data, name, options)
+        except SlowPath:
+            raise  # `read_now`: the body is read on a worker thread instead
         except SourceError as exc:
             return self._unreadable(device, payload, name, headers, exc)
         except Exception as exc:  # a reader bug must not cost the body: keep it
@@ -173,6 +149,7 @@ class PushIntake:
             "form": dict(form or {}),
             "known_meters": self.devices.meters(device.name),
             "sent_hints": self.sent_hints.of(device.name) if self.sent_hints else None,
+            "quick_only": self.quick_only,
         }
 
     def job_of(self, device: Device, parsed: Any) -> Intake:
@@ -357,12 +334,14 @@ NO_KEEPING: Any = _NoKeeping()
 def read_now(
     device: Device, payload: Payload, devices: DeviceRegistry, sent_hints: SentHints | None = None
 ) -> Intake | None:
-    """The intake of a body that is read with nothing to keep (no disk I/O, so the event
-    loop may call it for a small body); None when it must be kept: call `take_in` off
-    the loop (it reads the body again and keeps it)."""
+    """The intake of a body that is read with nothing to keep and without pandas (so the
+    event loop may call it for a small body); None when it must be kept or needs the
+    catalog connector: call `take_in` off the loop (it reads the body again)."""
+    intake = PushIntake(devices, NO_KEEPING, sent_hints)
+    intake.quick_only = True
     try:
-        return PushIntake(devices, NO_KEEPING, sent_hints).take(device, payload)
-    except KeepNeeded:
+        return intake.take(device, payload)
+    except (KeepNeeded, SlowPath):
         return None
 
 

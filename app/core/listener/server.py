@@ -39,7 +39,7 @@ from app.core.listener.http import (
     raise_descriptor_limit,
     server_options,
 )
-from app.core.listener.push_intake import SentHints
+from app.core.listener.sent_hints import SentHints
 from app.core.settings.listener import ListenerSettings, check_bind
 from app.core.sources.devices import DeviceRegistry
 from app.core.sources.register_store import RegisterStore
