@@ -102,8 +102,11 @@ def test_serve_names_the_mistyped_zone_refuses_that_device_and_serves_the_others
     fixed = cli(home, "device", "set", "typo", "--tz", "Europe/London")
     assert fixed.returncode == 0, fixed.stderr
     deadline = time.monotonic() + 10
+    refused_pushes = 1  # each refused push is kept as a capture
     while (answer := push("typo", ["2026-10-25T00:30:00"])).status_code != 200:
+        assert answer.status_code == 503, answer.text
         assert time.monotonic() < deadline, answer.text
+        refused_pushes += 1
         time.sleep(0.3)
     devices_file = resolve_paths(home).config_dir / "devices.json"
     devices_file.write_text(devices_file.read_text()[:-20])  # cut short while serving
@@ -121,7 +124,8 @@ def test_serve_names_the_mistyped_zone_refuses_that_device_and_serves_the_others
     assert journaled["typo"] == ["2026-10-24T23:30:00Z"]  # only the push after the fix
     store = CaptureStore(resolve_paths(home).data_dir / "captures.sqlite3")
     try:
-        (kept,) = store.list("typo")
+        kept = store.list("typo")
     finally:
         store.close()
-    assert kept.status == "captured" and "'Europe/Londn'" in kept.reason
+    assert len(kept) == refused_pushes  # every refused push kept, the accepted one not
+    assert all(k.status == "captured" and "'Europe/Londn'" in k.reason for k in kept)
