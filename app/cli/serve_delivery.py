@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -216,6 +217,7 @@ def child_main(conn: Connection, args: argparse.Namespace, verbose: int) -> None
     except Exception as exc:  # the parent reports it and stops
         conn.send(str(exc) if isinstance(exc, UsageError) else f"{type(exc).__name__}: {exc}")
         return
+    _freeze_start_up_objects()
     conn.send("ready")
     listener = threading.Thread(target=_listen, args=(conn, loop), name="delivery-orders")
     listener.daemon = True
@@ -224,6 +226,14 @@ def child_main(conn: Connection, args: argparse.Namespace, verbose: int) -> None
         loop.run()
     finally:
         journal.close()
+
+
+def _freeze_start_up_objects() -> None:
+    """Leave what start-up made (modules, pandas, settings) out of the cycle collector's
+    full passes: each batch builds thousands of body objects, whose passes otherwise
+    walked every module object too (about 0.09 ms CPU a 50-reading request, 10 %)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _listen(conn: Connection, loop: DeliveryLoop) -> None:

@@ -40,15 +40,26 @@ def target_keys(mapped: pd.DataFrame, api: str) -> pd.Series:
 
     ``api|channel_id=…``, else ``api|channel_import_id=…``, else
     ``api|meter_import_id=…|observation type|unit code|interval``: the keys of
-    the targets table, so they never change. Built once per distinct target.
+    the targets table, so they never change.
     """
-    found: dict[tuple[Any, ...], str | None] = {}
-    keys: list[str | None] = []
-    for combo in zip(*(mapped[c].tolist() for c in KEY_COLUMNS), strict=True):
-        if combo not in found:
-            found[combo] = _target_key(api, *combo)
-        keys.append(found[combo])
-    return pd.Series(keys, index=mapped.index, dtype="string")
+    return pd.Series(_key_objects(mapped, api), index=mapped.index, dtype="string")
+
+
+def _key_objects(mapped: pd.DataFrame, api: str) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """`target_keys` as an object array (NA where missing), each key built once per
+    distinct combination of `KEY_COLUMNS` (found by factorizing, not row by row)."""
+    combos = np.zeros(len(mapped), dtype=np.int64)
+    for column in KEY_COLUMNS:
+        codes, uniques = pd.factorize(mapped[column], use_na_sentinel=False)
+        combos = pd.factorize(combos * (len(uniques) + 1) + codes)[0]  # stays below len
+    _, firsts = np.unique(combos, return_index=True)
+    order = combos[firsts]  # the combination code of each first row, ascending
+    names = np.empty(len(firsts), dtype=object)
+    rows = zip(*(mapped[c].iloc[firsts].tolist() for c in KEY_COLUMNS), strict=True)
+    for code, combo in zip(order.tolist(), rows, strict=True):
+        key = _target_key(api, *combo)
+        names[code] = pd.NA if key is None else key
+    return names[combos]
 
 
 def _target_key(
@@ -74,7 +85,7 @@ def with_targets(mapped: pd.DataFrame, settings: EnergyCapSettings) -> pd.DataFr
         ExportError: a start time label is asked for and an interval is unknown.
     """
     at = time_ns(label_times(mapped, "start" if settings.time_label == "start" else "end"))
-    return mapped.assign(_target=target_keys(mapped, settings.api).to_numpy(), _at=at)
+    return mapped.assign(_target=_key_objects(mapped, settings.api), _at=at)
 
 
 # More targets than this in the batch's time span (a floor, plus so many per reading of

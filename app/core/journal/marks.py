@@ -67,7 +67,7 @@ def unaccounted_reason(message: str | None) -> str:
 
 def id_runs(ids: Iterable[int]) -> list[tuple[int, int]]:
     """The distinct ids as runs of consecutive ids, ``(first, last)`` each, ascending."""
-    ordered = np.unique(np.fromiter((int(i) for i in ids), dtype=np.int64))
+    ordered = np.unique(np.array(list(ids), dtype=np.int64))  # a C loop, not one call an id
     if not len(ordered):
         return []
     breaks = np.flatnonzero(np.diff(ordered) != 1)
