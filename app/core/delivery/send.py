@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -268,10 +268,10 @@ def _finish(
         if refused or kept
         else positions
     )
-    unconfirmed = sent["id"].iloc[sorted(kept)].astype("int64").tolist()
-    confirmed_rows = sent[["id", "_target", "_at", "value", "estimated"]].iloc[ok]
-    targets = _targets(confirmed_rows)
-    rejected = {int(sent["id"].iat[p]): reason for p, reason in refused.items()}
+    ids = sent["id"].to_numpy(dtype="int64")
+    unconfirmed = ids[sorted(kept)].tolist()
+    confirmed, targets = _confirmed(sent, np.asarray(ok, dtype="int64"))
+    rejected = {int(ids[p]): reason for p, reason in refused.items()}
     word = task_status or ("confirmed" if not rejected else "partly rejected")
     if ok == [] and rejected:
         word = task_status or "rejected"
@@ -282,7 +282,7 @@ def _finish(
         Outcome(
             status=word,
             http_status=status,
-            confirmed=confirmed_rows["id"].astype("int64").tolist(),
+            confirmed=confirmed,
             rejected=rejected,
             targets=targets,
             message=message,
@@ -305,13 +305,16 @@ def _message(rejected: dict[int, str], verdict: ImportVerdict | None) -> str | N
     return "; ".join(m for m in said if m) or None
 
 
-def _targets(confirmed: pd.DataFrame) -> Sequence[tuple[str, int, float, int]]:
-    return list(
-        zip(
-            confirmed["_target"].astype(str).tolist(),
-            confirmed["_at"].astype("int64").tolist(),
-            confirmed["value"].astype("float64").tolist(),
-            confirmed["estimated"].astype(bool).astype(int).tolist(),
-            strict=True,
-        )
+def _confirmed(
+    sent: pd.DataFrame, rows: np.ndarray[Any, np.dtype[np.int64]]
+) -> tuple[list[int], list[tuple[str, int, float, int]]]:
+    """The ids of the readings at positions `rows` of `sent`, and what EnergyCAP now has
+    for each: (target key, time sent in UTC ns, value, estimated 0/1), column by column."""
+    targets = zip(
+        sent["_target"].to_numpy(dtype=object)[rows].astype(str).tolist(),
+        sent["_at"].to_numpy(dtype="int64")[rows].tolist(),
+        sent["value"].to_numpy(dtype="float64")[rows].tolist(),
+        sent["estimated"].to_numpy(dtype=bool)[rows].astype("int64").tolist(),
+        strict=True,
     )
+    return sent["id"].to_numpy(dtype="int64")[rows].tolist(), list(targets)

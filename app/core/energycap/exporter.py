@@ -171,9 +171,9 @@ def api_batches(
         raise ExportError("batch size must be at least 1")
     if not len(mapped):
         return
-    ordered = mapped.assign(_pos=np.arange(len(mapped))).sort_values(
-        [*GROUP_KEYS, "time"], na_position="first", kind="stable"
-    )
+    needed = [*GROUP_KEYS, "time", "source_id", "value", "estimated", "note"]  # no other copy
+    ordered = mapped[needed].assign(_pos=np.arange(len(mapped)))
+    ordered = ordered.sort_values([*GROUP_KEYS, "time"], na_position="first", kind="stable")
     positions = ordered["_pos"].to_numpy(dtype="int64")
     readings = _ReadingItems(ordered, label)  # formatted once for the whole frame
     body: list[dict[str, Any]] = []

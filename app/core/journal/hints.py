@@ -76,6 +76,10 @@ def map_with_hints(
     if not hints:
         return apply_mapping(pending, table)
     sources = pending["source"].astype("string")
+    if len(hints) == 1:  # one hinted source (a device's batch): no copy when it is all of them
+        source, rows = next(iter(hints.items()))
+        if bool((sources == source).fillna(False).all()):
+            return apply_mapping(pending, with_hints(table, rows))
     hinted = sources.isin(list(hints)).fillna(False).to_numpy(dtype=bool)
     parts = []
     if not hinted.all():

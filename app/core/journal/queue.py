@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -132,7 +133,10 @@ class JournalQueue(JournalViews):
         """
         stamp = now()
         runs = id_runs(ids)  # made before the write lock is taken
-        wanted = (sum(last - first + 1 for first, last in runs), sum(versions[int(i)] for i in ids))
+        wanted = (
+            sum(last - first + 1 for first, last in runs),
+            sum(map(versions.__getitem__, map(int, ids))),
+        )
         with self.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO batches (api, started_at, count) VALUES (?, ?, ?)",
@@ -186,7 +190,7 @@ class JournalQueue(JournalViews):
         confirmed: list[tuple[int, str | None]] = [
             (i, None) for i in sorted(map(int, outcome.confirmed))
         ]
-        targets = sorted(outcome.targets, key=lambda t: (t[1], t[0]))
+        targets = sorted(outcome.targets, key=itemgetter(1, 0))
         first = 0
         if len(targets) == len(confirmed):  # each confirmed reading with its target
             while len(confirmed) - first > FINISH_CHUNK:
