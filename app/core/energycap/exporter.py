@@ -78,21 +78,22 @@ def format_times(times: pd.Series, fmt: str = ISO_FORMAT) -> list[str]:
 
 
 class _ReadingItems:
-    """The Reading objects of a frame's rows, every column converted once."""
+    """The Reading objects of a frame's rows in the order `order`, each column converted once."""
 
-    def __init__(self, frame: pd.DataFrame, label: TimeLabel) -> None:
-        self.times = format_times(label_times(frame, label))
-        values = frame["value"].to_numpy(dtype="float64")
+    def __init__(self, frame: pd.DataFrame, label: TimeLabel, order: np.ndarray[Any, Any]) -> None:
+        self.times = format_times(label_times(frame, label).iloc[order])
+        values = frame["value"].to_numpy(dtype="float64")[order]
         if not bool(np.isfinite(values).all()):  # a JSON body carries finite numbers only
             raise ExportError("a reading's value is not a finite number: it cannot be sent")
         self.values = values.tolist()
-        self.estimated = frame["estimated"].to_numpy(dtype="bool").tolist()
+        self.estimated = frame["estimated"].to_numpy(dtype="bool")[order].tolist()
         notes = frame["note"]
-        self.noted = notes.notna().to_numpy() & (notes.fillna("") != "").to_numpy(dtype=bool)
-        self.notes = notes.tolist()
+        noted = notes.notna().to_numpy() & (notes.fillna("") != "").to_numpy(dtype=bool)
+        self.noted = noted[order]
+        self.notes = notes.to_numpy(dtype=object)[order].tolist() if noted.any() else []
 
     def between(self, start: int, stop: int) -> list[dict[str, Any]]:
-        """The Reading objects of rows `start` … `stop` - 1."""
+        """The Reading objects of (ordered) rows `start` … `stop` - 1."""
         at = slice(start, stop)
         rows = zip(self.times[at], self.values[at], self.estimated[at], strict=True)
         items = [{"time": t, "value": v, "estimated": e} for t, v, e in rows]
@@ -101,21 +102,24 @@ class _ReadingItems:
         return items
 
 
-def _runs(ordered: pd.DataFrame) -> Iterator[tuple[dict[str, Any], int, int]]:
-    """The group key and row span of each run of equal `GROUP_KEYS` in a sorted frame."""
-    count = len(ordered)
-    changes = np.arange(count) == 0
-    for name in GROUP_KEYS:
-        codes = pd.factorize(ordered[name], use_na_sentinel=False)[0]  # a missing key: a code
-        changes[1:] |= codes[1:] != codes[:-1]
+def _ordered_runs(mapped: pd.DataFrame) -> tuple[Any, list[tuple[dict[str, Any], int, int]]]:
+    """The row positions sorted by `GROUP_KEYS` (missing first), then time (stable), and
+    each run of equal keys in that order: its key (missing: None) and span.
+
+    Sorted as codes (numpy), not by taking every column of the frame."""
+    codes = [pd.factorize(mapped[n], sort=True)[0] for n in GROUP_KEYS]  # missing: -1
+    order = np.lexsort((pd.DatetimeIndex(mapped["time"]).asi8, *reversed(codes)))
+    changes = np.arange(len(order)) == 0
+    for sorted_codes in (c[order] for c in codes):
+        changes[1:] |= sorted_codes[1:] != sorted_codes[:-1]
     starts = np.flatnonzero(changes)
-    firsts = ordered.iloc[starts]
-    keys = [{n: None for n in GROUP_KEYS} for _ in starts]  # a missing key value is None
+    keys: list[dict[str, Any]] = [{} for _ in starts]
     for n in GROUP_KEYS:
-        for key, value, gone in zip(keys, firsts[n].tolist(), firsts[n].isna(), strict=True):
+        firsts = mapped[n].iloc[order[starts]]
+        for key, value, gone in zip(keys, firsts.tolist(), firsts.isna(), strict=True):
             key[n] = None if gone else value
-    stops = [*starts[1:].tolist(), count]
-    yield from zip(keys, starts.tolist(), stops, strict=True)
+    stops = [*starts[1:].tolist(), len(order)]
+    return order, list(zip(keys, starts.tolist(), stops, strict=True))
 
 
 def _reading_create(
@@ -171,15 +175,12 @@ def api_batches(
         raise ExportError("batch size must be at least 1")
     if not len(mapped):
         return
-    needed = [*GROUP_KEYS, "time", "source_id", "value", "estimated", "note"]  # no other copy
-    ordered = mapped[needed].assign(_pos=np.arange(len(mapped)))
-    ordered = ordered.sort_values([*GROUP_KEYS, "time"], na_position="first", kind="stable")
-    positions = ordered["_pos"].to_numpy(dtype="int64")
-    readings = _ReadingItems(ordered, label)  # formatted once for the whole frame
+    positions, runs = _ordered_runs(mapped)
+    readings = _ReadingItems(mapped, label, positions)  # formatted once for the whole frame
     body: list[dict[str, Any]] = []
     rows: list[np.ndarray[Any, np.dtype[np.int64]]] = []
     room = batch_size
-    for key, start, stop in _runs(ordered):  # one channel's readings, sorted by time
+    for key, start, stop in runs:  # one channel's readings, sorted by time
         while start < stop:
             end = min(start + room, stop)  # the channel's next readings in this batch
             body.append(_reading_create(key, readings.between(start, end), api))
