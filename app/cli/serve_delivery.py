@@ -48,6 +48,7 @@ GATHER_S = 0.5
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 15.0
 NICENESS = 5  # lower CPU priority than the listener's processes (POSIX)
+MAPPED_BYTES = 1 << 30  # of the journal read through a memory map (JournalBase.map_in_memory)
 WAKE_EVERY_S = 0.1  # at most this often: the child's gathering pause covers the rest
 WORK, STOP = b"w", b"s"
 
@@ -210,6 +211,7 @@ def child_main(conn: Connection, args: argparse.Namespace, verbose: int) -> None
     try:
         _, settings = load_home(args)
         journal = open_journal(args, settings)
+        journal.map_in_memory(MAPPED_BYTES)
         ecap = connection_settings(args, settings)
         if ecap is None:
             raise UsageError("no EnergyCAP URL")
