@@ -58,11 +58,14 @@ def _unknown_intervals(mapped: pd.DataFrame, ids: Any, reasons: dict[int, str]) 
 
 def _unencodable(column: pd.Series, name: str, ids: Any, reasons: dict[int, str]) -> None:
     """Readings whose text in `column` cannot be encoded as UTF-8 (lone surrogates)."""
-    texts = column.to_numpy(dtype=object)
-    bad = {text for text in set(texts.tolist()) if isinstance(text, str) and not _encodes(text)}
+    if isinstance(column.array, pd.arrays.ArrowStringArray):
+        return  # Arrow holds UTF-8 only: such a text was never put in one (the journal's)
+    distinct = column.drop_duplicates().tolist()
+    bad = {text for text in distinct if isinstance(text, str) and not _encodes(text)}
     if not bad:
         return
-    for position in np.flatnonzero(pd.Series(texts).isin(bad).to_numpy()):
+    texts = column.to_numpy(dtype=object)
+    for position in [p for p, t in enumerate(texts.tolist()) if isinstance(t, str) and t in bad]:
         shown = str(texts[position]).encode("utf-8", "backslashreplace").decode("utf-8")
         reasons.setdefault(
             int(ids[position]),

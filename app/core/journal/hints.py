@@ -61,8 +61,27 @@ def load_hints(conn: sqlite3.Connection, sources: Iterable[str]) -> dict[str, li
             "SELECT row FROM hints WHERE source = ? ORDER BY source_id, quantity", (source,)
         ).fetchall()
         if rows:
-            found[source] = hint_rows([json.loads(r[0]) for r in rows])
+            found[source] = _parsed(source, tuple(r[0] for r in rows))
     return found
+
+
+_PARSED: dict[str, tuple[tuple[str, ...], list[MappingRow]]] = {}  # source → its rows, read
+
+
+def _parsed(source: str, texts: tuple[str, ...]) -> list[MappingRow]:
+    """A source's hint rows; read again only when their stored text changed.
+
+    Delivery asks for a device's hints every batch (200 rows of JSON for a
+    device naming 200 channels); the rows are frozen, so the list is shared.
+    """
+    kept = _PARSED.get(source)
+    if kept is not None and kept[0] == texts:
+        return list(kept[1])
+    rows = hint_rows([json.loads(text) for text in texts])
+    if len(_PARSED) >= 1000:  # bounded: many sources are read again, nothing is wrong
+        _PARSED.clear()
+    _PARSED[source] = (texts, rows)
+    return list(rows)
 
 
 def map_with_hints(

@@ -79,7 +79,7 @@ def _strings(values: Sequence[Any]) -> Any:
     """A text column as pandas' arrow-backed strings (built by pyarrow: half the time)."""
     try:
         return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: pandas converts
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # pandas converts
         return pd.array(list(values), dtype="string")
 
 
