@@ -6,7 +6,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import requests
 
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 from tests.fakes.memory_keyring import installed, no_keyring
+from tests.ports import free_port
 
 KEY = "serve-test-key"
 T0 = pd.Timestamp("2026-10-24T23:00Z")  # the London clock-change night, in UTC
@@ -28,12 +28,6 @@ SETTINGS = {
     "energycap": {"max_attempts": 2, "backoff_base_s": 0.05, "backoff_cap_s": 0.2, "timeout_s": 5},
     "journal": {"outage_patience_s": 0.0},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.test_serve import SETTINGS, Server, cli, free_port
+from tests.ports import free_port
+from tests.test_serve import SETTINGS, Server, cli
 
 resource = pytest.importorskip("resource", reason="POSIX descriptor limits")
 

@@ -21,7 +21,8 @@ import requests
 
 from app.core.listener.capture import CaptureStore
 from app.core.paths import resolve_paths
-from tests.test_serve import SETTINGS, Server, cli, free_port, no_orphans
+from tests.ports import free_port
+from tests.test_serve import SETTINGS, Server, cli, no_orphans
 
 __all__ = ["no_orphans"]  # fixture: no serve left running
 

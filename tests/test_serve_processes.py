@@ -21,7 +21,8 @@ import requests
 from app.core.journal.views import JournalViews
 from app.core.paths import resolve_paths
 from tests.fakes.energycap import FakeEnergyCap
-from tests.test_serve import SENSOR, SETTINGS, Server, cli, fake, free_port, no_orphans
+from tests.ports import free_port
+from tests.test_serve import SENSOR, SETTINGS, Server, cli, fake, no_orphans
 
 __all__ = ["fake", "no_orphans"]  # fixtures: the fake EnergyCAP; no serve left running
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,12 +26,7 @@ from connectors.base import http_status_kind
 from connectors.verdigris.api import VerdigrisError, request_token
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.fixtures import energycap  # noqa: F401
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.ports import free_port
 
 
 @given(st.one_of(st.none(), st.integers(-1000, 1000)))
@@ -51,14 +45,14 @@ def test_energycap_errors_say_refused_outage_or_not_reached(
     with pytest.raises(TransientError) as outage:
         EnergyCapClient(energycap.url, "test-key", retry=fast).check()
     assert kind_of(outage.value) == OUTAGE
-    closed = f"http://127.0.0.1:{_closed_port()}"
+    closed = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(TransientError) as gone:
         EnergyCapClient(closed, "test-key", retry=fast).check()
     assert kind_of(gone.value) == UNREACHABLE
 
 
 def test_sftp_and_verdigris_errors_say_not_reached(tmp_path: Path) -> None:
-    port = _closed_port()
+    port = free_port()
     config = SftpConfig(host="127.0.0.1", user="u", folders=[SftpFolder("/")], port=port)
     with pytest.raises(SftpError) as sftp:
         verified_transport(config, SftpState(tmp_path / "sftp.sqlite3"))

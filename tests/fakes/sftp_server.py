@@ -24,16 +24,12 @@ from typing import Any
 import asyncssh
 import paramiko
 
+from tests.ports import free_port
+
 log = logging.getLogger(__name__)
 
 SSHD = Path(os.environ.get("METERBRIDGE_TEST_SSHD", "/usr/sbin/sshd"))
 PASSWORD = "pa55word"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def make_client_key(folder: Path) -> Path:
@@ -70,7 +66,7 @@ class AsyncSshServer:
         self.root = root
         self.user = user
         self.client_key = client_key
-        self.port = _free_port()
+        self.port = free_port()
         self.key_types = key_types
         self._host_keys = [asyncssh.generate_private_key(t) for t in key_types]
         self._loop = asyncio.new_event_loop()
@@ -171,7 +167,7 @@ class OpenSshServer:
         self.user = getpass.getuser()
         self.client_key = client_key
         self.work = work
-        self.port = _free_port()
+        self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
         shutil.copy(str(client_key) + ".pub", work / "authorized_keys")
         self._new_host_key()

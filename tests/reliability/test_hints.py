@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from app.core.mapping import MappingTable, parse_mapping_csv
 from app.core.settings import EnergyCapSettings
 from connectors.base import make_readings
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
+from tests.ports import free_port
 from tests.reliability.harness import FAST_SETTINGS, KEY, Setup, killed, meterbridge
 
 BODY = Path(__file__).resolve().parents[1] / "data" / "generic" / "readings_api.json"
@@ -132,12 +132,6 @@ def test_the_users_mapping_wins_over_a_hint(tmp_path: Path, ecap: FakeEnergyCap)
     assert arrived(ecap, 11) == []
     # Source "other" has no hints: its "42" goes to the meter import id "42" (refused).
     assert report.rejected == 3
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,6 @@ delivers at once. A push device: wizard → test push → a real push → receiv
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 from pathlib import Path
 
@@ -24,19 +23,14 @@ from app.ui.wizards.source_wizard import MAPPING, SCHEDULE, SOURCE, SUMMARY, TES
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.energycap_model import FakeChannel
 from tests.fakes.fixtures import API_KEY
+from tests.ports import free_port
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "hh"
 SCHOOL_1, SCHOOL_2, IMSERV_METER = "2200012767323", "2200012833358", "10545307"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _started(qtbot: QtBot, context: AppContext) -> tuple[MainWindow, GuiServices]:
-    context.settings.listener.port = _free_port()
+    context.settings.listener.port = free_port()
     context.save()
     window = MainWindow(context)
     qtbot.addWidget(window)

@@ -16,12 +16,7 @@ from app.ui.window.main_window import MainWindow
 from connectors.base import Source
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.energycap_model import FakeChannel
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.ports import free_port
 
 
 def test_send_is_delivered_by_the_background_services(
@@ -33,7 +28,7 @@ def test_send_is_delivered_by_the_background_services(
     )
     energycap.add_meter(5, "2336533093112", [kwh, kvarh])
     context.settings.energycap.url = energycap.url
-    context.settings.listener.port = _free_port()
+    context.settings.listener.port = free_port()
     context.secrets.set(API_KEY_SECRET, "test-key")
     context.save()
     window = MainWindow(context)
@@ -66,7 +61,7 @@ def test_send_is_delivered_by_the_background_services(
 def test_new_settings_restart_the_services(
     qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap
 ) -> None:
-    context.settings.listener.port = _free_port()
+    context.settings.listener.port = free_port()
     context.save()
     window = MainWindow(context)
     qtbot.addWidget(window)
@@ -97,7 +92,7 @@ def test_send_applies_the_mapping_multiplier_once(
     )
     context.settings.mapping_file = str(mapping)
     context.settings.energycap.url = energycap.url
-    context.settings.listener.port = _free_port()
+    context.settings.listener.port = free_port()
     context.secrets.set(API_KEY_SECRET, "test-key")
     context.save()
     window = MainWindow(context)
@@ -138,7 +133,7 @@ def test_send_keeps_the_identities_a_readings_api_body_names(
         encoding="utf-8",
     )
     context.settings.energycap.url = energycap.url
-    context.settings.listener.port = _free_port()
+    context.settings.listener.port = free_port()
     context.secrets.set(API_KEY_SECRET, "test-key")
     context.save()
     window = MainWindow(context)
@@ -175,7 +170,7 @@ def test_the_apps_listener_honours_register_raw_rows_of_the_mapping(
     sensor = "000D6F0001A303D4_333"
     mapping = tmp_path / "mapping.csv"
     mapping.write_text(f"source_id,channel_import_id,register\n{sensor},C11,raw\n")
-    context.settings.listener.port = _free_port()
+    context.settings.listener.port = free_port()
     context.settings.mapping_file = str(mapping)
     context.save()
     token = DeviceRegistry(context.paths.config_dir / "devices.json").add("gw", "episensor")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 
 import requests
@@ -14,18 +13,13 @@ from app.cli.gui.services import GuiServices
 from app.core.sources.devices import DeviceRegistry
 from app.ui.context import AppContext
 from app.ui.window.main_window import MainWindow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.ports import free_port
 
 
 def test_the_app_names_the_file_device_and_zone_at_start_and_refuses_only_that_device(
     qtbot: QtBot, context: AppContext
 ) -> None:
-    context.settings.listener.port = _free_port()
+    context.settings.listener.port = free_port()
     context.save()
     devices_file = context.paths.config_dir / "devices.json"
     registry = DeviceRegistry(devices_file)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -26,15 +25,10 @@ from app.ui.wizards.push.device_edit_page import DeviceEditPage
 from app.ui.wizards.source_wizard import SCHEDULE, SOURCE, SUMMARY, TEST, SourceWizard
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.memory_keyring import MemoryKeyring
+from tests.ports import free_port
 from tests.ui.test_accessibility import unnamed_controls
 
 USER = Qt.ItemDataRole.UserRole  # a dashboard row's source name
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _window(qtbot: QtBot, context: AppContext) -> MainWindow:
@@ -76,7 +70,7 @@ def test_run_now_pulls_a_watched_folder_off_the_gui_thread(
 ) -> None:
     energycap.unknown_meter_policy = "autocreate"
     context.settings.energycap.url = energycap.url
-    context.settings.listener.port = _free_port()
+    context.settings.listener.port = free_port()
     context.secrets.set(API_KEY_SECRET, "test-key")
     context.save()
     inbox = tmp_path / "inbox"

@@ -3,8 +3,6 @@ per source or per refresh; the dashboard rows say why, and a click opens the das
 
 from __future__ import annotations
 
-import socket
-
 import pandas as pd
 from PySide6.QtWidgets import QSystemTrayIcon
 from pytestqt.qtbot import QtBot
@@ -18,12 +16,7 @@ from app.ui.tray import Tray
 from app.ui.window.main_window import MainWindow
 from connectors.base import make_readings
 from tests.fakes.energycap import FakeEnergyCap
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.ports import free_port
 
 
 def _journal_two_sources(context: AppContext) -> None:
@@ -42,7 +35,7 @@ def test_a_wrong_key_raises_exactly_one_tray_notification(
     qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap
 ) -> None:
     context.settings.energycap.url = energycap.url
-    context.settings.listener.port = _free_port()
+    context.settings.listener.port = free_port()
     context.save()
     context.secrets.set(API_KEY_SECRET, "a-wrong-key")
     _journal_two_sources(context)

@@ -9,7 +9,6 @@ unreadable.
 from __future__ import annotations
 
 import os
-import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,16 +29,10 @@ from app.ui.window.pull_range import PullRangeDialog
 from app.ui.wizards.source_wizard import DESTINATION, SourceWizard
 from connectors.base import Source
 from tests.fakes.energycap import FakeEnergyCap
+from tests.ports import free_port
 from tests.ui.test_destination_page import _to_destination, _wizard
 
 UNREACHABLE_WORDS = "the server could not be reached: check the address and the network."
-
-
-def _closed_port() -> int:
-    """A loopback port nothing listens on (connections to it are refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _window(qtbot: QtBot, context: AppContext) -> MainWindow:
@@ -60,7 +53,7 @@ def _last_error(window: MainWindow, name: str) -> str:
 def test_an_sftp_pull_of_a_server_that_is_not_there_says_so_in_the_banner_and_its_row(
     qtbot: QtBot, context: AppContext
 ) -> None:
-    port = _closed_port()
+    port = free_port()
     config = SftpConfig(host="127.0.0.1", user="meters", folders=[SftpFolder("/in")],
                         port=port, timeout_s=5)  # fmt: skip
     JobStore(context.jobs_file).save("collector", "sftp", config.to_dict(), timedelta(hours=1),
@@ -81,7 +74,7 @@ def test_an_sftp_pull_of_a_server_that_is_not_there_says_so_in_the_banner_and_it
 def test_pull_a_range_from_a_verdigris_that_cannot_be_reached(
     qtbot: QtBot, context: AppContext
 ) -> None:
-    port = _closed_port()
+    port = free_port()
     config = VerdigrisConfig(client_id="campus-client", circuits=["100"], interval="1h",
                              kinds=["energy"], auth_url=f"http://127.0.0.1:{port}/oauth/token",
                              api_url=f"http://127.0.0.1:{port}")  # fmt: skip
@@ -118,7 +111,7 @@ def test_the_wizards_key_test_tells_an_outage_from_a_host_not_reached(
         energycap.outage(status=503)  # EnergyCAP answers, with 503, every time
         context.settings.energycap.url = energycap.url
     else:
-        context.settings.energycap.url = f"http://127.0.0.1:{_closed_port()}"
+        context.settings.energycap.url = f"http://127.0.0.1:{free_port()}"
     context.secrets.set(API_KEY_SECRET, "test-key")
     context.save()
     wizard = _wizard(qtbot, SourceWizard(context, "generic"))
