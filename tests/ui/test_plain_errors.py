@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -94,17 +95,24 @@ def test_a_file_that_cannot_be_read_says_why_with_details(
     assert window.details_button.isVisible() and str(page) in window.details
 
 
+def run_key_test(qtbot: QtBot, context: AppContext, tmp_path: Path) -> tuple[SourceWizard, Any]:
+    """A generic-source wizard and its destination page, after the key test has answered
+    (the caller keeps the wizard, which owns the page)."""
+    wizard = _wizard(qtbot, SourceWizard(context, "generic"))
+    _to_destination(qtbot, wizard, tmp_path)
+    page = wizard.page(DESTINATION)
+    page.test.click()
+    qtbot.waitUntil(lambda: page.result.text() not in ("", "Testing…"), timeout=60_000)
+    return wizard, page
+
+
 def test_the_wizards_key_test_says_a_refused_key_plainly_with_details(
     qtbot: QtBot, context: AppContext, tmp_path: Path, energycap: FakeEnergyCap
 ) -> None:
     context.settings.energycap.url = energycap.url
     context.secrets.set(API_KEY_SECRET, "not-the-key")
     context.save()
-    wizard = _wizard(qtbot, SourceWizard(context, "generic"))
-    _to_destination(qtbot, wizard, tmp_path)
-    page = wizard.page(DESTINATION)
-    page.test.click()
-    qtbot.waitUntil(lambda: page.result.text() not in ("", "Testing…"), timeout=20_000)
+    _wizard_kept, page = run_key_test(qtbot, context, tmp_path)
     assert (
         page.result.text()
         == "EnergyCAP refused the key: check it, and that it was made on this host."

@@ -31,6 +31,19 @@ def _preview(qtbot: QtBot, context: AppContext, path: Path) -> PreviewWindow:
     return window
 
 
+def _banes_from_the_main_window(
+    qtbot: QtBot, context: AppContext, hh_samples: Path
+) -> tuple[MainWindow, PreviewWindow]:
+    """The main window and the BANES sample's preview it opened, once its data is read."""
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    preview = window.open_path(hh_samples / "banes.csv")
+    assert preview is not None
+    qtbot.addWidget(preview)
+    qtbot.waitUntil(lambda: preview.data is not None, timeout=30_000)
+    return window, preview
+
+
 def _sites(window: PreviewWindow) -> dict[str, str]:
     model = window.model
     assert model is not None
@@ -63,12 +76,7 @@ def test_a_file_without_site_names_shows_no_empty_site_column(
 def test_mapping_from_the_preview_keeps_the_site_names_as_labels(
     qtbot: QtBot, context: AppContext, hh_samples: Path
 ) -> None:
-    window = MainWindow(context)
-    qtbot.addWidget(window)
-    preview = window.open_path(hh_samples / "banes.csv")
-    assert preview is not None
-    qtbot.addWidget(preview)
-    qtbot.waitUntil(lambda: preview.data is not None, timeout=30_000)
+    window, preview = _banes_from_the_main_window(qtbot, context, hh_samples)
     editor = window.actions_.map_sources(preview, preview.unmapped())
     qtbot.addWidget(editor)
     rows = {editor._cell(r, "source_id"): r for r in range(editor.table.rowCount())}
@@ -117,12 +125,7 @@ def test_a_label_typed_in_the_mapping_wins_over_the_files_site_name_everywhere(
         encoding="utf-8",
     )
     context.settings.mapping_file = str(mapping)
-    window = MainWindow(context)
-    qtbot.addWidget(window)
-    preview = window.open_path(hh_samples / "banes.csv")
-    assert preview is not None
-    qtbot.addWidget(preview)
-    qtbot.waitUntil(lambda: preview.data is not None, timeout=30_000)
+    window, preview = _banes_from_the_main_window(qtbot, context, hh_samples)
     assert _sites(preview) == {SCHOOL_1: "Kitchen block", SCHOOL_2: "School 2"}
     model = preview.model
     assert model is not None

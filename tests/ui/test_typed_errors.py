@@ -26,11 +26,10 @@ from app.ui.mapping.editor import MappingEditor
 from app.ui.preview.window import PreviewWindow
 from app.ui.window.main_window import MainWindow
 from app.ui.window.pull_range import PullRangeDialog
-from app.ui.wizards.source_wizard import DESTINATION, SourceWizard
 from connectors.base import Source
 from tests.fakes.energycap import FakeEnergyCap
 from tests.ports import free_port
-from tests.ui.test_destination_page import _to_destination, _wizard
+from tests.ui.test_plain_errors import run_key_test
 
 UNREACHABLE_WORDS = "the server could not be reached: check the address and the network."
 
@@ -114,11 +113,7 @@ def test_the_wizards_key_test_tells_an_outage_from_a_host_not_reached(
         context.settings.energycap.url = f"http://127.0.0.1:{free_port()}"
     context.secrets.set(API_KEY_SECRET, "test-key")
     context.save()
-    wizard = _wizard(qtbot, SourceWizard(context, "generic"))
-    _to_destination(qtbot, wizard, tmp_path)
-    page = wizard.page(DESTINATION)
-    page.test.click()
-    qtbot.waitUntil(lambda: page.result.text() not in ("", "Testing…"), timeout=60_000)
+    _wizard_kept, page = run_key_test(qtbot, context, tmp_path)
     assert page.result.text().startswith("EnergyCAP at 127.0.0.1:")
     assert page.result.text().endswith(said)
     assert "did not answer GET /api/v3/" in page.result.details
