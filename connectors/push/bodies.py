@@ -36,12 +36,18 @@ def loads_json(text: str) -> Any:
     Raises:
         json.JSONDecodeError: as `json.loads`.
     """
-    if not _long_digit_run(text):
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)
+    read = _by_orjson(text)
+    return read[0] if read else json.loads(text)
+
+
+def _by_orjson(text: str) -> tuple[Any] | None:
+    """`(document,)` when orjson reads `text` as the json module would, else None."""
+    if _long_digit_run(text):
+        return None
+    try:
+        return (orjson.loads(text),)
+    except orjson.JSONDecodeError:
+        return None  # the json module names the error (or reads NaN, 1e400)
 
 
 def load_json(text: str, name: str) -> Any:
@@ -51,11 +57,9 @@ def load_json(text: str, name: str) -> Any:
         SourceError: for text that is not JSON, naming line and column
             (`NotANumberLiteral` for a NaN/Infinity literal, naming its field).
     """
-    if not _long_digit_run(text):
-        try:
-            return orjson.loads(text)  # the json module's reading, faster (see `loads_json`)
-        except orjson.JSONDecodeError:
-            pass  # the json module names the error (or reads NaN, 1e400: refused below)
+    read = _by_orjson(text)  # the json module's reading, faster (see `loads_json`)
+    if read:
+        return read[0]
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
