@@ -14,8 +14,9 @@ keyed by numpy's version and the options, and installed into a folder of its
 own that only the freeze puts first on the path (PYTHONPATH): the development
 virtualenv keeps the locked wheel.
 
-Without a C and a C++ compiler (Windows without the Visual Studio Build Tools,
-a machine without gcc/g++) the release freezes the locked wheel and says so.
+Without a C and a C++ compiler (Windows without the Visual Studio Build Tools'
+C++ workload, a machine without gcc/g++), or when the build fails all the same,
+the release freezes the locked wheel and says so, and why.
 """
 
 from __future__ import annotations
@@ -73,6 +74,14 @@ def cache_folder(root: Path, version: str, setup_args: tuple[str, ...]) -> Path:
     return root / f"numpy-{version}-{key}"
 
 
+# The Visual Studio component that holds the C and C++ compiler (cl.exe) for x64; the
+# Build Tools installer can be present without it ("Desktop development with C++").
+VC_TOOLS = "Microsoft.VisualStudio.Component.VC.Tools.x86.x64"
+WINDOWS_COMPILER = (
+    'the Visual Studio Build Tools with the C++ workload ("Desktop development with C++": cl.exe)'
+)
+
+
 def missing_compilers() -> str | None:
     """What is missing to compile numpy here, or None."""
     if os.name == "nt":
@@ -82,14 +91,25 @@ def missing_compilers() -> str | None:
             "Installer",
             "vswhere.exe",
         )
-        if shutil.which("cl") or vswhere.exists():
+        if shutil.which("cl") or (vswhere.exists() and has_vc_tools(str(vswhere))):
             return None
-        return "the Visual Studio Build Tools (C and C++ compiler, cl.exe)"
+        return WINDOWS_COMPILER
     c = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     cxx = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
     if c and cxx:
         return None
     return "a C and a C++ compiler (cc and c++: gcc/g++ or clang)"
+
+
+def has_vc_tools(vswhere: str) -> bool:
+    """Whether an installed Visual Studio (or its Build Tools) has the C++ compiler."""
+    command = [vswhere, "-latest", "-products", "*", "-requires", VC_TOOLS]
+    command += ["-property", "installationPath"]
+    try:
+        found = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return found.returncode == 0 and bool(found.stdout.strip())
 
 
 def _run_python(python: str, code: str) -> str:
@@ -153,5 +173,16 @@ def prepare(python: str, lock: Path, work: Path) -> Path | None:
             flush=True,
         )
         return None
-    wheel = build_wheel(python, lock, work / "numpy-wheels")
+    try:
+        wheel = build_wheel(python, lock, work / "numpy-wheels")
+    except subprocess.CalledProcessError as exc:
+        step = " ".join(str(part) for part in exc.cmd[1:4])
+        print(
+            f"numpy could not be built without BLAS here ({step} exited with {exc.returncode}; "
+            "its messages are above). Freezing numpy's locked wheel with OpenBLAS instead: "
+            "the bundle is about 26 MiB bigger and will be over its size limit.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return None
     return install_overlay(python, wheel, work / "numpy-noblas")

@@ -88,3 +88,49 @@ def test_without_a_compiler_the_release_says_so_and_freezes_the_locked_wheel(
     assert not (tmp_path / "numpy-wheels").exists()
     monkeypatch.setenv("PATH", _programs(tmp_path / "both", ["cc", "c++"]))
     assert noblas.missing_compilers() is None
+
+
+def _script(folder: Path, name: str, body: str) -> str:
+    folder.mkdir(exist_ok=True)
+    program = folder / name
+    program.write_text("#!/bin/sh\n" + body)
+    program.chmod(program.stat().st_mode | stat.S_IEXEC)
+    return str(program)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="the stand-in programs are shell scripts")
+def test_a_failed_build_says_why_and_freezes_the_locked_wheel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A Python whose pip cannot build (as on Windows with the Build Tools but no C++ workload).
+    python = _script(
+        tmp_path / "bin",
+        "python",
+        'case "$1" in\n'
+        '  -c) case "$2" in *version*numpy*) echo 9.9.9;; *) echo cp311;; esac;;\n'
+        '  *) echo "error: Microsoft Visual C++ 14.0 or greater is required." >&2; exit 1;;\n'
+        "esac\n",
+    )
+    noblas = build_module("numpy_noblas")
+    if noblas.missing_compilers() is not None:
+        pytest.skip("no C/C++ compiler here: prepare() stops before building")
+    assert noblas.prepare(python, REPO / "requirements.lock", tmp_path) is None
+    said = capsys.readouterr().err
+    assert "numpy could not be built without BLAS here" in said
+    assert "exited with 1" in said and "over its size limit" in said
+    assert not (tmp_path / "numpy-noblas").exists()  # nothing half-built is frozen
+
+
+@pytest.mark.skipif(os.name == "nt", reason="the stand-in programs are shell scripts")
+def test_the_build_tools_count_only_with_their_cpp_compiler(tmp_path: Path) -> None:
+    noblas = build_module("numpy_noblas")
+    with_cpp = _script(
+        tmp_path / "a",
+        "vswhere",
+        f'case "$*" in *"-requires {noblas.VC_TOOLS}"*) echo "C:\\\\BuildTools";; esac\n',
+    )
+    assert noblas.has_vc_tools(with_cpp)
+    without_cpp = _script(tmp_path / "b", "vswhere", "exit 0\n")  # installer, no workload
+    assert not noblas.has_vc_tools(without_cpp)
+    assert not noblas.has_vc_tools(str(tmp_path / "missing" / "vswhere"))
+    assert "C++ workload" in noblas.WINDOWS_COMPILER
