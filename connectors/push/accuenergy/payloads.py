@@ -23,14 +23,14 @@ from the name. The meter of every log is resolved by
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from connectors.base import SourceError
-from connectors.push.accuenergy.fields import DELIMITERS, Fields
+from connectors.push.accuenergy.csv_log import read_csv_table
+from connectors.push.accuenergy.fields import Fields
 from connectors.push.accuenergy.names import (
     FileName,
     fixed_zone,
@@ -43,15 +43,13 @@ from connectors.push.accuenergy.names import (
 from connectors.push.common import (
     PointColumns,
     TimeParser,
-    csv_rows,
     is_naive_text,
     load_json,
     quick_value,
+    quick_values,
     slash_order_near,
 )
 from connectors.push.registers import is_register
-
-TIME_HEADERS = frozenset({"timestamp", "time", "datetime", "date", "ts", "date time"})
 
 
 @dataclass
@@ -202,70 +200,10 @@ def _text(value: Any) -> str | None:
 
 
 def _csv_log(text: str, name: str, options: Mapping[str, Any]) -> DeviceLog:
-    delimiter = DELIMITERS.get(str(options.get("delimiter") or ","), ",")
-    rows = [r for r in csv_rows(text, name, delimiter) if any(c.strip() for c in r)]
-    if not rows:
-        raise SourceError("file is empty", file=name)
-    if rows[0][0].lstrip().startswith("<"):
-        raise SourceError("body looks like HTML/XML, not a data-log CSV", file=name)
-    has_header = not _looks_like_time(rows[0][0].strip())
-    if has_header:
-        header, body, first_line = [c.strip() for c in rows[0]], rows[1:], 2
-    else:
-        header, body, first_line = _configured_columns(options, name), rows, 1
-    at = _time_index(header, options, name)
-    if has_header and (len(header) < 2 or (body and not _looks_like_time(_cell(body[0], at)))):
-        raise SourceError(
-            "not an Accuenergy data-log CSV: expected a header 'timestamp, <parameter>, …' "
-            f"and rows starting with a time; it starts with {text[:60]!r}",
-            file=name,
-        )
-    times = [_cell(r, at) for r in body]
-    log = DeviceLog(first_line=first_line)
-    for col, key in enumerate(header):
-        if key and col != at:
-            log.series.append(Series(key, "", times, [_cell(r, col) for r in body]))
+    table = read_csv_table(text, name, options)
+    log = DeviceLog(first_line=table.first_line)
+    log.series = [Series(key, "", table.times, cells) for key, cells in table.columns]
     return log
-
-
-def _cell(row: list[str], col: int) -> str:
-    return row[col].strip() if col < len(row) else ""
-
-
-def _time_index(header: list[str], options: Mapping[str, Any], name: str) -> int:
-    wanted = str(options.get("time_column") or "").strip()
-    if not wanted:
-        return 0
-    lowered = [h.lower() for h in header]
-    if wanted.lower() not in lowered:
-        raise SourceError(
-            f"no time column {wanted!r} (device option time_column) among the columns "
-            f"{', '.join(header[:12])}",
-            file=name,
-        )
-    return lowered.index(wanted.lower())
-
-
-def _looks_like_time(cell: str) -> bool:
-    if cell.lower() in TIME_HEADERS:
-        return False
-    return bool(re.match(r"^[+-]?\d", cell))
-
-
-def _configured_columns(options: Mapping[str, Any], name: str) -> list[str]:
-    """The header of a CSV without one: the ``columns`` option, the time column first if unnamed."""
-    columns = [str(c).strip() for c in options.get("columns") or []]
-    if not columns:
-        raise SourceError(
-            "CSV has no header row and the device has no column list; set the device's "
-            "'columns' option (parameter keys after the timestamp, in file order)",
-            file=name,
-        )
-    time_column = str(options.get("time_column") or "").strip().lower()
-    named = {c.lower() for c in columns}
-    if (time_column and time_column in named) or columns[0].lower() in TIME_HEADERS:
-        return columns
-    return ["timestamp", *columns]
 
 
 Classifier = Callable[[DeviceLog, Series], tuple[str, str] | None]
@@ -284,7 +222,7 @@ def emit(
     skipped: set[str] = set()
     for log in logs:
         parser = _time_parser(log, name, options)
-        time_cache: dict[int, list[int | str]] = {}
+        time_cache: dict[int, tuple[list[int | str], bool]] = {}
         for series in log.series:
             target = classify(log, series)
             if target is None:
@@ -292,7 +230,8 @@ def emit(
                 continue
             key = id(series.times)
             if key not in time_cache:
-                time_cache[key] = parser.parse_all(series.times)
+                times = parser.parse_all(series.times)
+                time_cache[key] = times, not any(isinstance(t, str) for t in times)
             _emit_series(series, time_cache[key], target, name, log, out)
     out.info["skipped_params"] = sorted(skipped)
     out.info["meters"] = sorted({log.meter_key for log in logs})
@@ -303,16 +242,49 @@ def emit(
 
 def _emit_series(
     series: Series,
-    times: list[int | str],
+    parsed: tuple[list[int | str], bool],
     target: tuple[str, str],
     name: str,
     log: DeviceLog,
     out: PointColumns,
 ) -> None:
-    """One parameter's readings into `out` (one loop, no call per value in the common case)."""
+    """One parameter's readings into `out`: all at once when every time and value reads
+    plainly (`quick_values`), else value by value, naming each one that cannot be read."""
     source_id, quantity = target
+    times, times_read = parsed
+    register = is_register(quantity)
+    numbers = quick_values(series.values) if times_read else None
+    if (
+        numbers is not None
+        and len(numbers) == len(times)
+        and not (register and numbers and min(numbers) < 0)
+    ):
+        first = 1 if log.first_line is None else log.first_line  # a JSON value: its position
+        prefix, suffix = f"{name}:", f":{series.param}"
+        out.time_ns.extend(times)  # type: ignore[arg-type]  # all read (`times_read`)
+        out.value.extend(numbers)
+        out.origin.extend([f"{prefix}{n}{suffix}" for n in range(first, first + len(numbers))])
+        kept = len(numbers)
+    else:
+        kept = _emit_one_by_one(series, times, register, name, log, out)
+    unit = quantity.split("-")[0]
+    out.source_id.extend([source_id] * kept)
+    out.quantity.extend([quantity] * kept)
+    out.unit.extend([unit or quantity] * kept)
+    out.interval_s.extend([0] * kept)
+    out.note.extend([None] * kept)
+
+
+def _emit_one_by_one(
+    series: Series,
+    times: list[int | str],
+    register: bool,
+    name: str,
+    log: DeviceLog,
+    out: PointColumns,
+) -> int:
+    """A series' readable values into `out` (times, values, origins); how many were kept."""
     first_line, param = log.first_line, series.param
-    register, unit = is_register(quantity), quantity.split("-")[0]
     add_time, add_value, add_origin = out.time_ns.append, out.value.append, out.origin.append
     kept = 0
     for row, (raw, time_ns) in enumerate(zip(series.values, times, strict=True)):
@@ -334,11 +306,7 @@ def _emit_series(
         add_value(number)
         add_origin(f"{name}:{line or row + 1}:{param}")
         kept += 1
-    out.source_id.extend([source_id] * kept)
-    out.quantity.extend([quantity] * kept)
-    out.unit.extend([unit or quantity] * kept)
-    out.interval_s.extend([0] * kept)
-    out.note.extend([None] * kept)
+    return kept
 
 
 def _time_parser(log: DeviceLog, name: str, options: Mapping[str, Any]) -> TimeParser:

@@ -1,4 +1,4 @@
-"""`quick_value` (the readers' hot path) reads every cell as `parse_value` does."""
+"""`quick_value` and `quick_values` (the readers' hot paths) read cells as `parse_value` does."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.push.common import parse_value, quick_value
+from connectors.push.common import parse_value, quick_value, quick_values
 
 cells = st.one_of(
     st.none(),
@@ -36,3 +36,35 @@ def outcome(read: Any, cell: Any) -> tuple[str, Any]:
 @given(cells)
 def test_quick_value_reads_as_parse_value(cell: Any) -> None:
     assert outcome(quick_value, cell) == outcome(parse_value, cell)
+
+
+decimal_texts = st.floats(allow_nan=False, allow_infinity=False).map(str) | st.from_regex(
+    r"[+-]?(?:[0-9]{1,6}\.?[0-9]{0,4}|\.[0-9]{1,3})(?:[eE][+-]?[0-9]{1,3})?", fullmatch=True
+)
+columns = st.one_of(
+    st.lists(cells, max_size=12),
+    st.lists(decimal_texts, max_size=60),
+    st.lists(st.floats(allow_nan=False, allow_infinity=False) | st.integers(), max_size=60),
+    st.lists(
+        decimal_texts | st.sampled_from(["1\n2", "1\n", "\n1", "", " 2", "1e999"]), max_size=8
+    ),
+    st.lists(st.floats(max_value=1e308, min_value=1e307), min_size=2, max_size=4),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(columns)
+def test_quick_values_reads_a_column_as_quick_value_reads_each_cell(column: list[Any]) -> None:
+    numbers = quick_values(column)
+    if numbers is None:  # read one by one instead: something in it is not a plain number
+        return
+    assert [outcome(quick_value, cell) for cell in column] == [
+        ("value", (number, math.copysign(1, number))) for number in numbers
+    ]
+
+
+def test_quick_values_reads_plain_columns_whole() -> None:
+    assert quick_values(["1.5", "-2", ".5", "5.", "1e3"]) == [1.5, -2.0, 0.5, 5.0, 1000.0]
+    assert quick_values([1, 2.5, -0.0]) == [1.0, 2.5, -0.0]
+    for mixed in (["1", None], ["1", "nan"], ["1", " 2"], ["1\n2"], ["1e999"], [True], [1, "2"]):
+        assert quick_values(mixed) is None, mixed  # read one by one, each named
