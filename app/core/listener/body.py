@@ -5,12 +5,15 @@ it delivered. gzip/deflate are undone here rather than by aiohttp because a
 push must be whole: aiohttp accepts a gzip stream cut short and ignores a
 second gzip member, which would journal half a body. Decompression stops at
 the cap, so a decompression bomb gets 413, not memory. Multipart bodies are
-split by aiohttp's `MultipartReader`.
+split by the `multipart` package's sans-I/O parser (the body is all in memory:
+no stream, no event loop); each part's name and file name are read as
+aiohttp's parser reads them (`disposition_names`).
 """
 
 from __future__ import annotations
 
-import asyncio
+import base64
+import binascii
 import re
 import zlib
 from collections.abc import Mapping
@@ -18,9 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import multipart
-from aiohttp.streams import StreamReader
+from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 
 DEFAULT_NAME = "push-body"
+MAX_BOUNDARY = 70  # characters (RFC 2046 §5.1.1)
+MAX_PART_HEADER_BYTES = 8190  # a part's header line, and at most this many header lines:
+MAX_PART_HEADERS = 128  # the limits aiohttp's reader had
 PRIVATE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
@@ -114,19 +120,6 @@ def body_file_name(disposition: str | None) -> str:
     return multipart.content_disposition_filename(params, "filename") or DEFAULT_NAME
 
 
-class _InMemory:
-    """The protocol an in-memory `StreamReader` needs (no flow control)."""
-
-    _reading_paused = False
-    connected = True
-
-    def pause_reading(self) -> None:
-        """Nothing to pause."""
-
-    def resume_reading(self, resume_parser: bool = True) -> None:
-        """Nothing to resume."""
-
-
 def prepare_payload(data: bytes, headers: Mapping[str, str], limit: int) -> Payload:
     """The body as the device's reader takes it: decoded, split when multipart.
 
@@ -140,7 +133,7 @@ def prepare_payload(data: bytes, headers: Mapping[str, str], limit: int) -> Payl
         data = decode_body(data, encoding, limit)
     content_type = headers.get("Content-Type", "application/octet-stream")
     if is_multipart(content_type):
-        return split_multipart_now(data, content_type, headers)
+        return split_multipart(data, content_type, headers)
     return raw_payload(data, headers)
 
 
@@ -148,8 +141,7 @@ def prepare_small_payload(data: bytes, headers: Mapping[str, str]) -> Payload | 
     """`prepare_payload` of a small body without Content-Encoding, on the event loop.
 
     None when it would take more than a few steps there (an encoded body, which
-    may inflate to the cap) or could not finish without waiting: then call
-    `prepare_payload` on a worker thread.
+    may inflate to the cap): then call `prepare_payload` on a worker thread.
 
     Raises:
         BodyError: see `split_multipart`.
@@ -158,77 +150,95 @@ def prepare_small_payload(data: bytes, headers: Mapping[str, str]) -> Payload | 
         return None
     content_type = headers.get("Content-Type", "application/octet-stream")
     if is_multipart(content_type):
-        return _split_in_one_step(data, content_type, headers)
+        return split_multipart(data, content_type, headers)
     return raw_payload(data, headers)
 
 
-_IDLE_LOOP = asyncio.new_event_loop()  # the in-memory stream's loop: never run, never waited on
-_IDLE_LOOP.close()
-
-
-def split_multipart_now(data: bytes, content_type: str, headers: Mapping[str, str]) -> Payload:
-    """`split_multipart` without an event loop (the body is all in memory).
-
-    aiohttp's reader is a coroutine, but on a stream already fed to its end
-    it never waits, so it is driven to its end here in one step; were it
-    ever to wait, it runs on a loop of its own instead.
-    """
-    split = _split_in_one_step(data, content_type, headers)
-    if split is not None:
-        return split
-    return asyncio.run(split_multipart(data, content_type, headers))
-
-
-def _split_in_one_step(
-    data: bytes, content_type: str, headers: Mapping[str, str]
-) -> Payload | None:
-    """`split_multipart` driven in one step (no loop needed), or None if it would wait."""
-    steps = split_multipart(data, content_type, headers, loop=_IDLE_LOOP)
-    try:
-        steps.send(None)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-    steps.close()
-    return None
-
-
-async def split_multipart(
-    data: bytes,
-    content_type: str,
-    headers: Mapping[str, str],
-    loop: asyncio.AbstractEventLoop | None = None,
-) -> Payload:
+def split_multipart(data: bytes, content_type: str, headers: Mapping[str, str]) -> Payload:
     """The file part of a multipart/form-data body and its other fields.
+
+    The file part is the first part with a file name (else the first named
+    ``file``); every other part is a form field (text, UTF-8). A part's
+    Content-Transfer-Encoding (base64, quoted-printable) is undone, as
+    aiohttp's reader did.
 
     Raises:
         BodyError: 400 for a body that is not valid multipart or has no file part.
     """
-    loop = loop or asyncio.get_running_loop()
-    stream = StreamReader(_InMemory(), len(data) + 1, loop=loop)  # type: ignore[arg-type]
-    stream.feed_data(data)
-    stream.feed_eof()
     fields: dict[str, str] = {}
     file_part: tuple[bytes, str, str] | None = None
     try:
-        reader = multipart.MultipartReader({"Content-Type": content_type}, stream)
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, multipart.BodyPartReader):
-                raise BodyError(400, "nested multipart bodies are not supported")
-            body = bytes(await part.read(decode=True))
-            name, filename = disposition_names(part.headers.get("Content-Disposition"))
+        for segment, body in _parts(data, _boundary(content_type)):
+            name, filename = disposition_names(segment.header("Content-Disposition"))
+            body = _transfer_decoded(body, segment.header("Content-Transfer-Encoding"))
             if filename is not None or (name == "file" and file_part is None):
                 if file_part is None:
-                    kind = part.headers.get("Content-Type", "application/octet-stream")
-                    file_part = (body, filename or DEFAULT_NAME, kind)
+                    kind = (segment.header("Content-Type") or "").strip()
+                    file_part = (body, filename or DEFAULT_NAME, kind or "application/octet-stream")
             else:
                 fields[str(name or "")] = body.decode("utf-8", "replace")
-    except (ValueError, AssertionError, RuntimeError) as exc:
+    except (MultipartError, ValueError) as exc:  # binascii.Error is a ValueError
         raise BodyError(400, f"multipart/form-data body could not be split: {exc}") from None
     if file_part is None:
         names = ", ".join(fields) or "none"
         raise BodyError(400, f"multipart body has no file part (fields: {names})")
     data, name, kind = file_part
     return Payload(data, name, kind, fields, safe_headers(headers))
+
+
+def _boundary(content_type: str) -> str:
+    """The boundary of a multipart Content-Type (1 to 70 characters)."""
+    boundary = parse_options_header(content_type)[1].get("boundary") or ""
+    if not boundary:
+        raise ValueError(f"no boundary in Content-Type: {content_type[:100]!r}")
+    if len(boundary) > MAX_BOUNDARY:
+        raise ValueError(f"boundary {boundary[:80]!r} is too long ({MAX_BOUNDARY} chars max)")
+    return boundary
+
+
+def _parts(data: bytes, boundary: str) -> list[tuple[MultipartSegment, bytes]]:
+    """Every part of a multipart body (its headers, its bytes) in order.
+
+    Raises:
+        MultipartError: for a body that is not multipart with this boundary,
+            or ends before its closing boundary.
+    """
+    parts: list[tuple[MultipartSegment, bytes]] = []
+    chunks: list[bytes] = []
+    segment: MultipartSegment | None = None
+    with PushMultipartParser(
+        boundary,
+        len(data),
+        max_header_size=MAX_PART_HEADER_BYTES,
+        max_header_count=MAX_PART_HEADERS,
+    ) as parser:  # closing checks that the body reached its closing boundary
+        for event in parser.parse(data):
+            if isinstance(event, MultipartSegment):
+                segment, chunks = event, []
+            elif event is None:
+                assert segment is not None  # the parser starts every part with its headers
+                parts.append((segment, b"".join(chunks)))
+            else:
+                chunks.append(event)
+    return parts
+
+
+def _transfer_decoded(body: bytes, coding: str | None) -> bytes:
+    """A part's bytes with its Content-Transfer-Encoding undone (RFC 7578 deprecates it).
+
+    Raises:
+        ValueError: for bad base64, or an unknown encoding.
+    """
+    if coding is None:
+        return body
+    kind = coding.strip().lower()
+    if kind == "base64":
+        return base64.b64decode(body)
+    if kind == "quoted-printable":
+        return binascii.a2b_qp(body)
+    if kind in ("binary", "8bit", "7bit"):
+        return body
+    raise ValueError(f"unknown content transfer encoding: {coding[:40]!r}")
 
 
 _PLAIN_DISPOSITION = re.compile(r'\s*form-data\s*((?:;\s*(?:name|filename)="[^"\\;]*"\s*)*)')
