@@ -20,8 +20,9 @@ from typing import Any
 
 from connectors.base import ConnectorInfo
 from connectors.push.accuenergy import fields as accuenergy_fields
+from connectors.push.accuenergy.emit import emit
 from connectors.push.accuenergy.params import ParamRules
-from connectors.push.accuenergy.payloads import DeviceLog, Series, emit, parse_logs
+from connectors.push.accuenergy.payloads import DeviceLog, Series, parse_logs
 from connectors.push.common import PointColumns, PushConnector
 from connectors.push.options import OptionSpec
 

@@ -23,33 +23,15 @@ from the name. The meter of every log is resolved by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from connectors.base import SourceError
 from connectors.push.accuenergy.csv_log import read_csv_table
 from connectors.push.accuenergy.fields import Fields
-from connectors.push.accuenergy.names import (
-    FileName,
-    fixed_zone,
-    form_meter,
-    parse_file_name,
-    resolve_meter,
-    zone_mismatch,
-    zone_offset,
-)
-from connectors.push.common import (
-    PointColumns,
-    TimeParser,
-    is_naive_text,
-    load_json,
-    quick_value,
-    quick_values,
-    slash_order_near,
-)
-from connectors.push.registers import is_register
+from connectors.push.accuenergy.names import FileName, form_meter, parse_file_name, resolve_meter
+from connectors.push.common import load_json
 
 
 @dataclass
@@ -204,138 +186,3 @@ def _csv_log(text: str, name: str, options: Mapping[str, Any]) -> DeviceLog:
     log = DeviceLog(first_line=table.first_line)
     log.series = [Series(key, "", table.times, cells) for key, cells in table.columns]
     return log
-
-
-Classifier = Callable[[DeviceLog, Series], tuple[str, str] | None]
-
-
-def emit(
-    logs: list[DeviceLog], name: str, options: Mapping[str, Any], classify: Classifier
-) -> PointColumns:
-    """Readings of device logs; `classify` gives (source_id, quantity) or None to skip a series.
-
-    Raises:
-        SourceError: when no value can be read, or a log's times disagree with
-            its file name (see module doc).
-    """
-    out = PointColumns()
-    skipped: set[str] = set()
-    for log in logs:
-        parser = _time_parser(log, name, options)
-        time_cache: dict[int, tuple[list[int | str], bool]] = {}
-        for series in log.series:
-            target = classify(log, series)
-            if target is None:
-                skipped.add(series.param)
-                continue
-            key = id(series.times)
-            if key not in time_cache:
-                times = parser.parse_all(series.times)
-                time_cache[key] = times, not any(isinstance(t, str) for t in times)
-            _emit_series(series, time_cache[key], target, name, log, out)
-    out.info["skipped_params"] = sorted(skipped)
-    out.info["meters"] = sorted({log.meter_key for log in logs})
-    if not len(out) and out.problems:
-        raise SourceError(f"no value could be read; first: {out.problems[0].describe()}", file=name)
-    return out
-
-
-def _emit_series(
-    series: Series,
-    parsed: tuple[list[int | str], bool],
-    target: tuple[str, str],
-    name: str,
-    log: DeviceLog,
-    out: PointColumns,
-) -> None:
-    """One parameter's readings into `out`: all at once when every time and value reads
-    plainly (`quick_values`), else value by value, naming each one that cannot be read."""
-    source_id, quantity = target
-    times, times_read = parsed
-    register = is_register(quantity)
-    numbers = quick_values(series.values) if times_read else None
-    if (
-        numbers is not None
-        and len(numbers) == len(times)
-        and not (register and numbers and min(numbers) < 0)
-    ):
-        first = 1 if log.first_line is None else log.first_line  # a JSON value: its position
-        prefix, suffix = f"{name}:", f":{series.param}"
-        out.time_ns.extend(times)  # type: ignore[arg-type]  # all read (`times_read`)
-        out.value.extend(numbers)
-        out.origin.extend([f"{prefix}{n}{suffix}" for n in range(first, first + len(numbers))])
-        kept = len(numbers)
-    else:
-        kept = _emit_one_by_one(series, times, register, name, log, out)
-    unit = quantity.split("-")[0]
-    out.source_id.extend([source_id] * kept)
-    out.quantity.extend([quantity] * kept)
-    out.unit.extend([unit or quantity] * kept)
-    out.interval_s.extend([0] * kept)
-    out.note.extend([None] * kept)
-
-
-def _emit_one_by_one(
-    series: Series,
-    times: list[int | str],
-    register: bool,
-    name: str,
-    log: DeviceLog,
-    out: PointColumns,
-) -> int:
-    """A series' readable values into `out` (times, values, origins); how many were kept."""
-    first_line, param = log.first_line, series.param
-    add_time, add_value, add_origin = out.time_ns.append, out.value.append, out.origin.append
-    kept = 0
-    for row, (raw, time_ns) in enumerate(zip(series.values, times, strict=True)):
-        line = None if first_line is None else first_line + row
-        if isinstance(time_ns, str):
-            out.bad(time_ns, name, "timestamp", series.times[row], line)
-            continue
-        try:
-            number = quick_value(raw)
-        except ValueError as exc:
-            out.bad(str(exc), name, param, raw, line)
-            continue
-        if number is None:
-            continue
-        if number < 0 and register:
-            out.bad("a cumulative register cannot be negative", name, param, raw, line)
-            continue
-        add_time(time_ns)
-        add_value(number)
-        add_origin(f"{name}:{line or row + 1}:{param}")
-        kept += 1
-    return kept
-
-
-def _time_parser(log: DeviceLog, name: str, options: Mapping[str, Any]) -> TimeParser:
-    """The log's time parser: the device zone, checked against the file name's instant."""
-    encoding = options.get("time_encoding") or "auto"
-    first = next((s.times[0] for s in log.series if s.times), None)
-    instant = log.file_name.instant.timestamp() if log.file_name else None
-    order = None if instant is None else slash_order_near(first, instant)  # the name proves it
-    parser = TimeParser(options.get("tz") or "UTC", encoding, slash_order=order)
-    if first is None or not is_naive_text(first):
-        return parser
-    device = str(options.get("device_name") or "NAME")
-    if options.get("zone_from_file_name"):
-        if log.file_name is None:
-            raise SourceError(
-                f"device {device} takes the zone from the file name, but this push has none "
-                "with a UTC epoch (<prefix><gateway>-<meter>-<epoch>-<length>.csv): turn off "
-                "'Post Name Fixed' or set the gateway's zone (meterbridge device set "
-                f"{device} --tz <zone> --set zone_from_file_name=false)",
-                file=name,
-            )
-        as_utc = TimeParser("UTC", encoding, slash_order=order).parse_all([first])[0]
-        if isinstance(as_utc, str):
-            return parser  # the bad time is named where it is read
-        offset = round((as_utc / 1e9 - log.file_name.instant.timestamp()) / 900) * 900
-        return TimeParser(fixed_zone(timedelta(seconds=offset)), encoding, slash_order=order)
-    read = parser.parse_all([first])[0]
-    if log.file_name is not None and isinstance(read, int) and zone_offset(read, log.file_name):
-        naive = TimeParser("UTC", encoding, slash_order=order).parse_all([first])[0]
-        naive_ns = naive if isinstance(naive, int) else read
-        raise zone_mismatch(first, read, naive_ns, parser.zone_name, log.file_name, device, name)
-    return parser
