@@ -108,10 +108,10 @@ def _emit_whole_log(
     out.time_ns.extend(times * len(wanted))  # type: ignore[arg-type]  # all read
     out.value.extend(numbers)
     out.origin.extend([f"{name}:{row}:{series.param}" for series, _ in wanted for row in rows])
-    targets = [target for _, target in wanted]
-    out.source_id.extend([source_id for source_id, _ in targets for _ in rows])
-    out.quantity.extend([quantity for _, quantity in targets for _ in rows])
-    out.unit.extend([_unit(quantity) for _, quantity in targets for _ in rows])
+    for _, (source_id, quantity) in wanted:  # a few C calls a series
+        out.source_id.extend([source_id] * count)
+        out.quantity.extend([quantity] * count)
+        out.unit.extend([_unit(quantity)] * count)
     out.interval_s.extend([0] * len(numbers))
     out.note.extend([None] * len(numbers))
     return True

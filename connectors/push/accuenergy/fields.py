@@ -80,10 +80,18 @@ class Fields:
             if problem:
                 raise SourceError(f"device {problem}")
             self.paths[name] = as_paths(value, default)
+        self._keys = _plain_keys(self.paths)
 
     def get(self, node: Any, option: str) -> Any:
         """The first of the option's paths present in `node` (None when none is)."""
         if not isinstance(node, dict):
+            return None
+        keys = self._keys[option]
+        if keys is not None:  # no dotted path: looked up directly (what `dig` does for them)
+            for key in keys:
+                found = node.get(key)
+                if found is not None:
+                    return found
             return None
         for path in self.paths[option]:
             found = dig(node, path)
@@ -95,8 +103,17 @@ class Fields:
         """A copy that finds a device's readings at `path` (readings moved from the top level)."""
         copy = Fields({})
         copy.paths = {**self.paths, "readings_path": (path,)}
+        copy._keys = _plain_keys(copy.paths)
         return copy
 
     def names(self, option: str) -> str:
         """The option's paths for messages (``'readings' or 'reading'``)."""
         return " or ".join(repr(p) for p in self.paths[option])
+
+
+def _plain_keys(paths: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...] | None]:
+    """Each option's paths when none is dotted (plain keys), else None."""
+    return {
+        option: None if any("." in path for path in found) else found
+        for option, found in paths.items()
+    }

@@ -16,6 +16,7 @@ UTC epoch ``1782897000``, file length ``1min``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -77,17 +78,26 @@ def parse_file_name(name: str) -> FileName | None:
 
 def form_meter(form: Mapping[str, Any]) -> str | None:
     """The meter a multipart form names (a "Meter ID" field, else ``datasource``'s serial)."""
+    if not form:
+        return None
     fields = {_squash(str(k)): str(v).strip() for k, v in form.items()}
-    for key in METER_FIELDS:
-        if fields.get(_squash(key)):
-            return fields[_squash(key)]
+    for key in _SQUASHED_METER_FIELDS:
+        if fields.get(key):
+            return fields[key]
     source = fields.get("datasource", "")
     serial = source.split("/")[0].strip()
     return serial or None
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
+
+
+@functools.lru_cache(maxsize=256)
 def _squash(key: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", key.lower())
+    return _NOT_ALPHANUMERIC.sub("", key.lower())
+
+
+_SQUASHED_METER_FIELDS = tuple(_squash(key) for key in METER_FIELDS)
 
 
 def resolve_meter(

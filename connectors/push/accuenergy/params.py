@@ -14,6 +14,7 @@ shell-style patterns, or ``other_params: keep`` for all).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -51,28 +52,36 @@ class ParamRules:
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.keep_all = str(options.get("other_params") or "skip") == "keep"
-        self.patterns = [str(p) for p in options.get("params") or ()]
+        self.patterns = tuple(str(p) for p in options.get("params") or ())
         self.net = str(options.get("net_energy") or "skip")
-        self._cache: dict[tuple[str, str], str | None] = {}
 
     def opted(self, param: str) -> bool:
         """Whether the user asked for `param` (option ``params`` or ``other_params: keep``)."""
-        return self.keep_all or any(fnmatch.fnmatchcase(param, p) for p in self.patterns)
+        return _opted(self.keep_all, self.patterns, param)
 
     def quantity(self, param: str, unit: str) -> str | None:
         """The quantity `param` is delivered as (``kWh-register`` …), or None to skip it."""
-        key = (param, unit)
-        if key not in self._cache:
-            self._cache[key] = self._decide(param, unit)
-        return self._cache[key]
+        decide = _decide if len(param) + len(unit) <= _CACHED_TEXT else _decide.__wrapped__
+        return decide(self.keep_all, self.patterns, self.net, param, unit)
 
-    def _decide(self, param: str, unit: str) -> str | None:
-        base = unit_of(param, unit)
-        if NET.search(param):  # raw values under their own quantity, never use
-            return f"{base}-net" if self.net == "raw" or self.opted(param) else None
-        if REGISTER.match(param):
-            wanted = DEFAULT_REGISTER.match(param) or self.opted(param)
-            return f"{base}-register" if wanted else None
-        if DEMAND.match(param) or DIGITAL_INPUT.match(param):
-            return "state" if DIGITAL_INPUT.match(param) else base
-        return base if self.opted(param) else None
+
+def _opted(keep_all: bool, patterns: tuple[str, ...], param: str) -> bool:
+    return keep_all or any(fnmatch.fnmatchcase(param, p) for p in patterns)
+
+
+_CACHED_TEXT = 200  # characters of parameter and unit: longer ones are decided each time
+
+
+@functools.lru_cache(maxsize=4096)  # the same few parameters arrive with every push
+def _decide(
+    keep_all: bool, patterns: tuple[str, ...], net: str, param: str, unit: str
+) -> str | None:
+    base = unit_of(param, unit)
+    if NET.search(param):  # raw values under their own quantity, never use
+        return f"{base}-net" if net == "raw" or _opted(keep_all, patterns, param) else None
+    if REGISTER.match(param):
+        wanted = DEFAULT_REGISTER.match(param) or _opted(keep_all, patterns, param)
+        return f"{base}-register" if wanted else None
+    if DEMAND.match(param) or DIGITAL_INPUT.match(param):
+        return "state" if DIGITAL_INPUT.match(param) else base
+    return base if _opted(keep_all, patterns, param) else None

@@ -46,8 +46,13 @@ columns = st.one_of(
     st.lists(decimal_texts, max_size=60),
     st.lists(st.floats(allow_nan=False, allow_infinity=False) | st.integers(), max_size=60),
     st.lists(
-        decimal_texts | st.sampled_from(["1\n2", "1\n", "\n1", "", " 2", "1e999"]), max_size=8
+        decimal_texts
+        | st.sampled_from(["1\n2", "1\n", "\n1", "", " 2", "1e999", "nan", "-inf", "Infinity"])
+        | st.sampled_from(["\x1c1.5\x1f", "\x0b2\r", "\xa03", "3\u2003", "1_0", "٣", "0x1"])
+        | decimal_texts.map(lambda text: f" {text}\t"),
+        max_size=8,
     ),
+    st.lists(st.text(st.sampled_from(list("0123456789.+-eE _naif\t\n\x1c\r٣")), max_size=6)),
     st.lists(st.floats(max_value=1e308, min_value=1e307), min_size=2, max_size=4),
 )
 
@@ -66,5 +71,6 @@ def test_quick_values_reads_a_column_as_quick_value_reads_each_cell(column: list
 def test_quick_values_reads_plain_columns_whole() -> None:
     assert quick_values(["1.5", "-2", ".5", "5.", "1e3"]) == [1.5, -2.0, 0.5, 5.0, 1000.0]
     assert quick_values([1, 2.5, -0.0]) == [1.0, 2.5, -0.0]
-    for mixed in (["1", None], ["1", "nan"], ["1", " 2"], ["1\n2"], ["1e999"], [True], [1, "2"]):
+    assert quick_values([" 1 ", "\t2\r\n"]) == [1.0, 2.0]  # as quick_value strips them
+    for mixed in (["1", None], ["1", "nan"], ["1", ""], ["1\n2"], ["1e999"], [True], [1, "2"]):
         assert quick_values(mixed) is None, mixed  # read one by one, each named
