@@ -178,6 +178,13 @@ class PushHandler:
         chunks: list[bytes] = []
         total = 0
         try:
+            if request.content.is_eof():  # all of it has arrived (a push, usually): no timer
+                chunks.append(request.content.read_nowait())
+                total = len(chunks[0])
+                if total > limit:
+                    raise too_large(limit)
+                if request.content.at_eof():
+                    return chunks[0]
             async with asyncio.timeout(self.app.body_timeout_s):
                 while chunk := await request.content.readany():
                     total += len(chunk)
