@@ -87,6 +87,8 @@ class Fields:
         if not isinstance(node, dict):
             return None
         keys = self._keys[option]
+        if keys is not None and len(keys) == 1:  # the common case: one plain key
+            return node.get(keys[0])
         if keys is not None:  # no dotted path: looked up directly (what `dig` does for them)
             for key in keys:
                 found = node.get(key)
@@ -117,3 +119,17 @@ def _plain_keys(paths: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...] 
         option: None if any("." in path for path in found) else found
         for option, found in paths.items()
     }
+
+
+def fields_for(options: Mapping[str, Any]) -> Fields:
+    """The device's `Fields` (the documented defaults, made once, when it sets none).
+
+    Raises:
+        SourceError: see `Fields`.
+    """
+    if any(options.get(name) is not None for name in FIELD_DEFAULTS):
+        return Fields(options)
+    return _DEFAULT_FIELDS
+
+
+_DEFAULT_FIELDS = Fields({})  # never changed: `with_readings_at` makes a copy

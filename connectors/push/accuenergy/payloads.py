@@ -29,7 +29,7 @@ from typing import Any
 
 from connectors.base import SourceError
 from connectors.push.accuenergy.csv_log import read_csv_table
-from connectors.push.accuenergy.fields import Fields
+from connectors.push.accuenergy.fields import Fields, fields_for
 from connectors.push.accuenergy.names import FileName, form_meter, parse_file_name, resolve_meter
 from connectors.push.common import load_json
 
@@ -77,7 +77,7 @@ def parse_logs(data: bytes, name: str, options: Mapping[str, Any]) -> list[Devic
     except UnicodeDecodeError as exc:
         raise SourceError(f"body is not UTF-8 text (byte {exc.start})", file=name) from None
     if text.lstrip().startswith(("{", "[")):
-        logs = _json_logs(text, name, Fields(options))
+        logs = _json_logs(text, name, fields_for(options))
     else:
         logs = [_csv_log(text, name, options)]
     file_name = parse_file_name(name)
