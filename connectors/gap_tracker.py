@@ -9,6 +9,14 @@ A channel whose readings go back in time (rows in any order, across batches)
 is kept as its times instead (8 bytes a reading, its runs so far added back at
 the end) and checked as `connectors.series_gaps.find_gaps` would. Either way
 the gaps are the same; the tracker keeps no rows (`SeriesGaps.after_row` is -1).
+
+A channel whose readings come at irregular times (every step different) would
+keep a run a reading: once it holds more than `IRREGULAR_STEPS` runs, its
+steps are counted, and with more than that many different steps, none of them
+half of its steps, it is dropped: its runs forgotten, its further readings
+ignored, and named in `SeriesGaps.unchecked` (its interval could not be
+inferred, so it was not checked). A channel that passes is looked at again
+when its runs have doubled. So memory stays bounded for such channels too.
 """
 
 from __future__ import annotations
@@ -19,12 +27,14 @@ import numpy as np
 import pandas as pd
 
 from connectors.series_gaps import (
+    IRREGULAR_STEPS,
     OWN_GAP_WARNINGS,
     Codes,
     IntArray,
     SeriesGaps,
     channel_codes,
     gaps_of_runs,
+    irregular_channels,
     utc_ns,
 )
 
@@ -82,12 +92,22 @@ class _Pieces:
             for part, dtype in zip(self._parts, dtypes, strict=True)
         ]
 
+    def replace(self, *arrays: np.ndarray[Any, Any]) -> None:
+        """Hold these arrays instead of every piece so far."""
+        self._parts = [[array] for array in arrays]
+
+    def size(self) -> int:
+        """How many numbers are held, every column counted."""
+        return sum(len(array) for part in self._parts for array in part)
+
 
 class GapTracker:
     """Follows the channel and time of every reading of one file, batch by batch.
 
     Memory: a few numbers a channel and a few a gap when each channel's readings
-    come in time order; 8 bytes a reading for a channel whose readings do not.
+    come in time order; 8 bytes a reading for a channel whose readings do not;
+    at most about `IRREGULAR_STEPS` runs for a channel read at irregular times
+    (then dropped, and named as not checked).
     """
 
     def __init__(self) -> None:
@@ -98,6 +118,9 @@ class GapTracker:
         self._open = np.zeros((3, 0), dtype="int64")  # the run going on: first, step, length
         self._closed = _Pieces(4)  # runs that ended: channel, first, step, length
         self._times = _Pieces(3)  # buffered channels: group code, group size, times
+        self._runs = np.zeros(0, dtype="int64")  # runs each followed channel holds
+        self._check_at = np.zeros(0, dtype="int64")  # its steps counted past this many runs
+        self._irregular = np.zeros(0, dtype=bool)  # dropped: irregular times, not checked
 
     def add(self, readings: pd.DataFrame) -> None:
         """Take in the channel and time of each reading of a batch (normalised schema)."""
@@ -109,6 +132,9 @@ class GapTracker:
         timed = times != NOT_A_TIME  # a reading without a time is no step
         if not bool(timed.all()):
             channel, times = channel[timed], times[timed]
+        if bool(self._irregular.any()):  # channels dropped: their readings are not looked at
+            live = ~self._irregular[channel]
+            channel, times = channel[live], times[live]
         if bool(np.any(channel[1:] < channel[:-1])):
             order = np.argsort(channel, kind="stable")
             channel, times = channel[order], times[order]
@@ -123,6 +149,9 @@ class GapTracker:
             self._times.add(kept_channel[begin], sizes, times[kept])
             channel, times = channel[~kept], times[~kept]
         self._follow(channel, times)
+        due = np.flatnonzero((self._runs > self._check_at) & ~self._buffered)
+        if len(due):
+            self._check_regular(due)
 
     def _grow(self, count: int) -> None:
         if count <= len(self._last):
@@ -132,6 +161,9 @@ class GapTracker:
         self._seen = np.append(self._seen, np.zeros(more, bool))
         self._buffered = np.append(self._buffered, np.zeros(more, bool))
         self._open = np.append(self._open, np.zeros((3, more), "int64"), axis=1)
+        self._runs = np.append(self._runs, np.zeros(more, "int64"))
+        self._check_at = np.append(self._check_at, np.full(more, IRREGULAR_STEPS, "int64"))
+        self._irregular = np.append(self._irregular, np.zeros(more, bool))
 
     def _going_back(self, channel: Codes, times: IntArray, starts: IntArray) -> Mask:
         """Which channel groups of a batch (grouped, batch order kept) go back in time."""
@@ -181,6 +213,8 @@ class GapTracker:
         joined, code = head[joins], head_code[joins]
         first[joined] = self._open[0, code]
         length[joined] += self._open[2, code]
+        self._runs[code] -= 1  # a batch's first run going on with the open one is no new run
+        self._runs += np.bincount(channel, minlength=len(self._runs))
         ended = head_code[~joins & (self._open[1, head_code] > 0)]
         self._closed.add(ended, *self._open[:, ended])
         tail = np.append(head[1:], len(channel)) - 1
@@ -188,6 +222,31 @@ class GapTracker:
         done[tail] = False
         self._closed.add(channel[done], first[done], step[done], length[done])
         self._open[:, channel[tail]] = np.vstack((first[tail], step[tail], length[tail]))
+
+    def _check_regular(self, codes: IntArray) -> None:
+        """Drop the channels among `codes` whose steps show no regular interval.
+
+        The others are looked at again when their runs have doubled.
+        """
+        closed = self._closed.arrays(("int32", "int64", "int64", "int64"))
+        mine = np.isin(closed[0], codes)
+        opened = codes[self._open[1, codes] > 0]
+        channel = np.concatenate((closed[0][mine], opened))
+        step = np.concatenate((closed[2][mine], self._open[1, opened]))
+        length = np.concatenate((closed[3][mine], self._open[2, opened]))
+        dropped = irregular_channels(channel.astype("int32"), step, length)
+        self._check_at[codes] = 2 * self._runs[codes]
+        if not len(dropped):
+            return
+        self._irregular[dropped] = True
+        self._open[:, dropped] = 0
+        self._runs[dropped] = 0
+        kept = ~np.isin(closed[0], dropped)
+        self._closed.replace(*(column[kept] for column in closed))
+
+    def held(self) -> int:
+        """How many numbers the tracker holds beyond a few per channel (runs and times)."""
+        return self._closed.size() + self._times.size()
 
     def gaps(self) -> SeriesGaps:
         """The gaps of every channel seen so far."""
@@ -201,7 +260,8 @@ class GapTracker:
         if bool(self._buffered.any()):
             parts.append(list(self._buffered_runs(tuple(r[~followed] for r in runs))))  # type: ignore[arg-type]
         c, f, s, n = (np.concatenate(column) for column in zip(*parts, strict=True))
-        return gaps_of_runs(c.astype("int32"), f, s, n, channels)
+        unchecked = np.flatnonzero(self._irregular[: len(channels)])
+        return gaps_of_runs(c.astype("int32"), f, s, n, channels, unchecked)
 
     def _buffered_runs(self, earlier: Runs) -> Runs:
         """The runs of the channels kept as times (their runs from before added back).

@@ -5,7 +5,10 @@ device logs, Stark ``.df2``) says nothing of the readings it lacks. For each
 channel (source id and quantity) the interval is the commonest step between
 its consecutive readings, in UTC (so a 23- or 25-hour local day is no gap);
 a channel whose commonest step is seen fewer than `MIN_STEPS` times, or ties
-with another step, has no interval we can tell and is not checked. A step of
+with another step, has no interval we can tell and is not checked. Nor is a
+channel whose readings come at irregular times (more than `IRREGULAR_STEPS`
+different steps, none of them making up half of its steps): that one is named
+(`SeriesGaps.unchecked`), so no one takes its silence for "no gaps". A step of
 at least two intervals is a gap of ``step // interval - 1`` missing readings,
 the first at the reading before it plus one interval. Vectorised: a year of
 half-hours for a thousand channels (17.5 million readings) is checked in
@@ -14,7 +17,7 @@ seconds. The UK half-hourly reader warns of its blank periods itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,6 +26,8 @@ import pandas as pd
 from connectors.base import Problem, ProblemKind
 
 MIN_STEPS = 3  # the commonest step seen at least this often (4 readings) gives the interval
+# More different steps than this, none of them half of a channel's steps: no interval to infer.
+IRREGULAR_STEPS = 100
 MAX_LISTED = 20  # gaps named one by one per file; the rest are summed up in one line
 NS = 1_000_000_000
 OWN_GAP_WARNINGS = frozenset({"uk-hh"})  # readers that name their blank periods themselves
@@ -43,6 +48,8 @@ class SeriesGaps:
         interval_s: the channel's interval, in seconds.
         after_row: the row (of the readings given, in the order given) that follows the
             gap; -1 from `gaps_of_runs` (the batch tracker keeps no rows).
+        unchecked: the codes of the channels not checked because their readings come at
+            irregular times (no interval could be inferred), in code order.
     """
 
     channels: list[tuple[str, str]]
@@ -51,6 +58,7 @@ class SeriesGaps:
     missing: IntArray
     interval_s: IntArray
     after_row: IntArray
+    unchecked: IntArray = field(default_factory=lambda: np.zeros(0, dtype="int64"))
 
     def __len__(self) -> int:
         return len(self.channel)
@@ -64,6 +72,18 @@ class SeriesGaps:
             shown.append((i, source_id, _gap_message(source_id, quantity, first, self, i)))
         return shown
 
+    def unchecked_lines(self, limit: int = MAX_LISTED) -> list[tuple[str, str]]:
+        """(source id, message) of the first `limit` channels not checked, then one line
+        counting the rest (its source id empty)."""
+        shown = []
+        for code in self.unchecked[:limit].tolist():
+            source_id, quantity = self.channels[code]
+            shown.append((source_id, f"{source_id} ({quantity}): {UNCHECKED}"))
+        rest = len(self.unchecked) - limit
+        if rest > 0:
+            shown.append(("", f"… and {rest:,} more channel(s) not checked: {UNCHECKED}"))
+        return shown
+
     def summary(self, limit: int = MAX_LISTED) -> str | None:
         """One line for the gaps past `limit` (None when every gap is listed)."""
         rest = len(self) - limit
@@ -75,6 +95,13 @@ class SeriesGaps:
             f"… and {rest:,} more gap(s) in {channels:,} channel(s), {readings:,} reading(s) "
             f"missing in all (the first {limit} gaps are listed)"
         )
+
+
+UNCHECKED = (
+    "not checked for missing readings: its readings come at irregular times (more than "
+    f"{IRREGULAR_STEPS} different steps between them, none of them half of the steps), "
+    "so its interval could not be inferred"
+)
 
 
 def _gap_message(
@@ -106,7 +133,10 @@ def find_gaps(channel: Codes, times_ns: IntArray, channels: list[tuple[str, str]
     order = _channel_time_order(channel, times_ns, len(channels))
     codes, times = (channel, times_ns) if order is None else (channel[order], times_ns[order])
     runs = _step_runs(codes, times)
-    interval = _intervals(runs, len(channels))
+    valid = runs.valid
+    interval, irregular = intervals_of(
+        runs.channel[valid], runs.step[valid], runs.length[valid], len(channels)
+    )
     run_interval = interval[runs.channel]
     with np.errstate(divide="ignore", invalid="ignore"):
         missing = np.where(run_interval > 0, runs.step // np.maximum(run_interval, 1) - 1, 0)
@@ -123,6 +153,7 @@ def find_gaps(channel: Codes, times_ns: IntArray, channels: list[tuple[str, str]
         missing[per_gap].astype("int64"),
         (run_interval[per_gap] // NS).astype("int64"),
         np.asarray(rows, dtype="int64"),
+        np.flatnonzero(irregular).astype("int64"),
     )
 
 
@@ -168,14 +199,11 @@ def _channel_time_order(channel: Codes, times: IntArray, count: int) -> IntArray
     return np.lexsort((times, channel))
 
 
-def _intervals(runs: _StepRuns, count: int) -> IntArray:
-    """Each channel's interval in ns: its commonest step when clear, else 0."""
-    valid = runs.valid
-    return intervals_of(runs.channel[valid], runs.step[valid], runs.length[valid], count)
-
-
-def intervals_of(channel: Codes, step: IntArray, length: IntArray, count: int) -> IntArray:
-    """Each channel's interval in ns from its runs of equal (positive) steps, else 0.
+def intervals_of(
+    channel: Codes, step: IntArray, length: IntArray, count: int
+) -> tuple[IntArray, np.ndarray[Any, np.dtype[np.bool_]]]:
+    """Each channel's interval in ns from its runs of equal (positive) steps, else 0;
+    and which channels come at irregular times (`irregular_channels`).
 
     Args:
         channel: the channel code of each run.
@@ -184,24 +212,61 @@ def intervals_of(channel: Codes, step: IntArray, length: IntArray, count: int) -
         count: how many channel codes there are.
     """
     interval = np.zeros(count, dtype="int64")
+    irregular = np.zeros(count, dtype=bool)
     if not len(channel):
-        return interval
-    seen = pd.DataFrame(
-        {"channel": channel, "step": step, "n": length}
-    ).groupby(["channel", "step"], sort=False)["n"].sum()  # fmt: skip
-    table = seen.reset_index().sort_values(["channel", "n"], ascending=[True, False])
+        return interval, irregular
+    table = _step_table(channel, step, length).sort_values(
+        ["channel", "n"], ascending=[True, False]
+    )
     top = table.drop_duplicates("channel", keep="first")
     runner = table[table.duplicated("channel", keep="first")].drop_duplicates("channel")
     second = pd.Series(runner["n"].to_numpy(), index=runner["channel"].to_numpy())
     rival = second.reindex(top["channel"].to_numpy()).fillna(0).to_numpy()
-    clear = (top["n"].to_numpy() >= MIN_STEPS) & (top["n"].to_numpy() > rival)
-    interval[top["channel"].to_numpy()[clear]] = top["step"].to_numpy()[clear]
-    return interval
+    irregular[_irregular_in(table)] = True
+    codes = top["channel"].to_numpy()
+    clear = (top["n"].to_numpy() >= MIN_STEPS) & (top["n"].to_numpy() > rival) & ~irregular[codes]
+    interval[codes[clear]] = top["step"].to_numpy()[clear]
+    return interval, irregular
+
+
+def _step_table(channel: Codes, step: IntArray, length: IntArray) -> pd.DataFrame:
+    """How many steps of each size each channel has: columns channel, step, n."""
+    seen = pd.DataFrame(
+        {"channel": channel, "step": step, "n": length}
+    ).groupby(["channel", "step"], sort=False)["n"].sum()  # fmt: skip
+    return seen.reset_index()
+
+
+def _irregular_in(table: pd.DataFrame) -> Codes:
+    """The channels of a step table with more than `IRREGULAR_STEPS` different steps, none
+    of them half of the channel's steps."""
+    per_channel = table.groupby("channel", sort=True)["n"].agg(["size", "sum", "max"])
+    irregular = (per_channel["size"] > IRREGULAR_STEPS) & (
+        2 * per_channel["max"] < per_channel["sum"]
+    )
+    return np.asarray(per_channel.index.to_numpy()[irregular.to_numpy()], dtype="int64")
+
+
+def irregular_channels(channel: Codes, step: IntArray, length: IntArray) -> Codes:
+    """The channels among these runs whose readings come at irregular times.
+
+    More than `IRREGULAR_STEPS` different steps, none of them making up half of
+    the channel's steps: no interval can be inferred. A regular series keeps its
+    interval in most of its steps however many gaps of different lengths it has.
+
+    Args:
+        channel: the channel code of each run.
+        step: the run's step (ns, positive).
+        length: how many steps the run holds.
+    """
+    if not len(channel):
+        return np.zeros(0, dtype="int64")
+    return _irregular_in(_step_table(channel, step, length))
 
 
 def gaps_of_runs(
     channel: Codes, first_ns: IntArray, step: IntArray, length: IntArray,
-    channels: list[tuple[str, str]],
+    channels: list[tuple[str, str]], unchecked: IntArray | None = None,
 ) -> SeriesGaps:  # fmt: skip
     """The gaps of series held as runs of equal positive steps (any order of runs).
 
@@ -211,8 +276,11 @@ def gaps_of_runs(
         step: the run's step, ns (positive: a repeated time is no step).
         length: how many steps of that size follow one another.
         channels: (source id, quantity) of each code.
+        unchecked: channels already found to come at irregular times (their runs dropped).
     """
-    interval = intervals_of(channel, step, length, len(channels))
+    interval, irregular = intervals_of(channel, step, length, len(channels))
+    if unchecked is not None:
+        irregular[unchecked] = True
     run_interval = interval[channel]
     missing = np.where(run_interval > 0, step // np.maximum(run_interval, 1) - 1, 0)
     gap_runs = np.flatnonzero(missing >= 1)
@@ -229,6 +297,7 @@ def gaps_of_runs(
         missing[per_gap][order].astype("int64"),
         (run_interval[per_gap][order] // NS).astype("int64"),
         np.full(len(order), -1, dtype="int64"),
+        np.flatnonzero(irregular).astype("int64"),
     )
 
 
@@ -267,7 +336,8 @@ def utc_ns(times: pd.Series) -> IntArray:
 
 
 def gap_problems(gaps: SeriesGaps, file: str | None) -> list[Problem]:
-    """One WARNING a gap (the first `MAX_LISTED`), then one summing up the rest."""
+    """One WARNING a gap (the first `MAX_LISTED`), then one summing up the rest; then one a
+    channel not checked for coming at irregular times (as many, then one for the rest)."""
     problems = [
         Problem(
             ProblemKind.WARNING,
@@ -282,4 +352,8 @@ def gap_problems(gaps: SeriesGaps, file: str | None) -> list[Problem]:
     if summary is not None:
         rest = int(gaps.missing[MAX_LISTED:].sum())
         problems.append(Problem(ProblemKind.WARNING, summary, file=file, count=rest))
+    problems += [
+        Problem(ProblemKind.WARNING, message, file=file, source_id=source_id or None)
+        for source_id, message in gaps.unchecked_lines()
+    ]
     return problems

@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 from connectors.base import ProblemKind
 from connectors.gap_tracker import GapTracker, gap_tracker_for
-from connectors.series_gaps import MAX_LISTED, frame_gaps, gap_problems
+from connectors.series_gaps import (
+    IRREGULAR_STEPS,
+    MAX_LISTED,
+    UNCHECKED,
+    frame_gaps,
+    gap_problems,
+)
 
 INTERVALS = [60, 300, 900, 1800, 3600, 86_400]
 
@@ -189,3 +195,112 @@ def test_a_reading_without_a_time_is_no_step() -> None:
     times = pd.date_range("2026-01-01", periods=48, freq="30min", tz="UTC")
     with_blanks = pd.DatetimeIndex([times[0], pd.NaT, *times[1:20], pd.NaT, *times[22:]])
     assert _found(_frame("M1", with_blanks)) == [("M1", "kWh", times[20], 2)]
+
+
+def _steps_to_frame(name: str, start_s: int, steps: list[int]) -> pd.DataFrame:
+    seconds = np.cumsum([start_s, *steps])
+    times = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(seconds, unit="s")
+    return _frame(name, pd.DatetimeIndex(times))
+
+
+@st.composite
+def irregular_series(draw: st.DrawFn) -> list[pd.DataFrame]:
+    """Channels read at irregular times: every step a different number of seconds."""
+    frames = []
+    for number in range(draw(st.integers(1, 3))):
+        size = draw(st.integers(0, 3 * IRREGULAR_STEPS))
+        steps = st.lists(st.integers(1, 10**6), unique=True, min_size=size, max_size=size)
+        frames.append(_steps_to_frame(f"C{number}", draw(st.integers(0, 10**6)), draw(steps)))
+    return frames
+
+
+@settings(max_examples=100, deadline=None)
+@given(irregular_series(), st.integers(1, 8), st.booleans())
+def test_channels_at_irregular_times_are_named_not_checked_and_memory_stays_bounded(
+    frames: list[pd.DataFrame], batches: int, by_channel: bool
+) -> None:
+    readings = _in_time_order(pd.concat(frames, ignore_index=True), by_channel)
+    tracker = GapTracker()
+    for part in np.array_split(np.arange(len(readings)), batches):
+        tracker.add(readings.iloc[part])
+        assert tracker.held() <= 4 * IRREGULAR_STEPS * len(frames)  # not a number a reading
+    gaps = tracker.gaps()
+    said = [p.describe() for p in gap_problems(gaps, "r.csv")]
+    long = [f["source_id"].iloc[0] for f in frames if len(f) - 1 > IRREGULAR_STEPS]
+    assert said == [f"r.csv: {name} (kWh): {UNCHECKED}" for name in long]  # once a channel
+    assert "interval could not be inferred" in UNCHECKED and len(gaps) == 0
+    whole = frame_gaps(readings)  # the preview's check says the same
+    assert whole.unchecked.tolist() == gaps.unchecked.tolist() and len(whole) == 0
+
+
+def test_a_long_channel_at_irregular_times_keeps_a_few_hundred_numbers_not_one_a_reading() -> None:
+    steps = np.random.default_rng(7).permutation(np.arange(1, 100_001)).tolist()
+    readings = _steps_to_frame("M1", 0, steps)
+    regular = _frame("M2", pd.date_range("2024-01-01", periods=len(readings), freq="min", tz="UTC"))
+    tracker = GapTracker()
+    for part in np.array_split(np.arange(len(readings)), 50):
+        tracker.add(readings.iloc[part])
+        tracker.add(regular.iloc[part])
+    assert tracker.held() < 4 * IRREGULAR_STEPS  # was 4 numbers a reading: 400,000
+    problems = gap_problems(tracker.gaps(), "r.csv")
+    assert [p.describe() for p in problems] == [f"r.csv: M1 (kWh): {UNCHECKED}"]
+    assert problems[0].kind is ProblemKind.WARNING and problems[0].source_id == "M1"
+
+
+@st.composite
+def regular_series_with_many_gap_lengths(
+    draw: st.DrawFn,
+) -> tuple[pd.DataFrame, list[tuple[str, pd.Timestamp, int]]]:
+    """One channel with more gaps of different lengths than `IRREGULAR_STEPS`, at least
+    two whole intervals between gaps: its interval is still most of its steps."""
+    interval = draw(st.sampled_from(INTERVALS))
+    lengths = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).permutation(200) + 1
+    gaps = int(draw(st.integers(IRREGULAR_STEPS + 1, 150)))
+    keep, removed = [True] * 3, []
+    for run in lengths[:gaps].tolist():
+        removed.append((len(keep), run))
+        keep += [False] * run + [True] * draw(st.integers(3, 5))
+    times = pd.Timestamp("2022-01-01", tz="UTC") + pd.to_timedelta(
+        np.arange(len(keep)) * interval, unit="s"
+    )
+    expected = [("M1", times[p], r) for p, r in removed]
+    return _frame("M1", times[np.array(keep)]), expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(regular_series_with_many_gap_lengths(), st.integers(1, 6))
+def test_a_regular_series_with_many_gap_lengths_still_has_every_gap_named(
+    drawn: tuple[pd.DataFrame, list[tuple[str, pd.Timestamp, int]]], batches: int
+) -> None:
+    readings, removed = drawn
+    parts = np.array_split(np.arange(len(readings)), batches)
+    found = _found(*(readings.iloc[p] for p in parts))
+    assert found == [(c, "kWh", t, n) for c, t, n in removed]
+    assert len(frame_gaps(readings).unchecked) == 0
+
+
+CHANGES = {  # 8 days from these hold the change (the last Sunday; the US: 2nd / 1st Sunday)
+    "Europe/London": ("03-25", "10-25"),
+    "America/New_York": ("03-08", "11-01"),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(sorted(CHANGES)), st.integers(2020, 2030), st.booleans(),
+    st.sampled_from([300, 600, 900, 1800, 3600]), st.integers(1, 5),
+)  # fmt: skip
+def test_clock_change_weeks_read_from_wall_clock_times_give_no_gap(
+    zone: str, year: int, autumn: bool, interval: int, batches: int
+) -> None:
+    start = pd.Timestamp(f"{year}-{CHANGES[zone][autumn]}", tz=zone)  # a week that holds it
+    local = pd.date_range(start, start + pd.Timedelta(days=8), freq=f"{interval}s")
+    wall = local.tz_localize(None)  # what a file says: the hour skipped, the repeated one twice
+    placed = wall.tz_localize(zone, ambiguous="infer").tz_convert("UTC")
+    readings = _frame(f"{zone}:{year}", placed)
+    parts = np.array_split(np.arange(len(readings)), batches)
+    tracker = GapTracker()
+    for part in parts:
+        tracker.add(readings.iloc[part])
+    assert len(tracker.gaps()) == 0 and gap_problems(tracker.gaps(), "r.csv") == []
+    assert bool(wall.duplicated().any()) is autumn  # the repeated hour is in the file
