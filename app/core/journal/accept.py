@@ -25,12 +25,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, repeat
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from app.core.journal.db import now
+from app.core.journal.db import add_to_sources, now
 from connectors.base import READING_COLUMNS, SCHEMA_DTYPES, conform
 from connectors.push.common import PointColumns
 
@@ -133,11 +134,8 @@ def rows_of(
         return
     readings = frame if _has_schema(frame) else conform(frame)
     for start in range(0, len(readings), INSERT_CHUNK):
-        chunk = (
-            readings
-            if len(readings) <= INSERT_CHUNK
-            else readings.iloc[start : start + INSERT_CHUNK]
-        )
+        whole = len(readings) <= INSERT_CHUNK  # iloc copies
+        chunk = readings if whole else readings.iloc[start : start + INSERT_CHUNK]
         ids = _texts(chunk["source_id"])
         if None in ids:
             raise ValueError("a reading has no source_id")
@@ -177,14 +175,8 @@ def reading_fields(columns: PointColumns) -> tuple[list[Any], ...]:
     The leading fields of a journal row, in the journal's column order; callers
     add the source before them and the flags, note and origin after.
     """
-    return (
-        columns.source_id,
-        columns.quantity,
-        columns.unit,
-        columns.time_ns,
-        columns.interval_s,
-        columns.value,
-    )
+    c = columns
+    return (c.source_id, c.quantity, c.unit, c.time_ns, c.interval_s, c.value)
 
 
 def _point_rows(columns: PointColumns, source: str, req: int) -> list[tuple[Any, ...]]:
@@ -204,6 +196,15 @@ def _point_rows(columns: PointColumns, source: str, req: int) -> list[tuple[Any,
     )
 
 
+class Staged(NamedTuple):
+    """What `stage` put in the staging table for one request."""
+
+    rows: int
+    source: str
+    newest: int  # the latest reading time (UTC ns), 0 when none
+
+
+_TIME = itemgetter(5)  # a staged row's time
 _INSERT_INCOMING = (
     "INSERT INTO incoming (req, source, source_id, quantity, unit, time, interval_s, value,"
     " estimated, note, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
@@ -293,8 +294,8 @@ def stage(
     frame: pd.DataFrame | PointColumns,
     source: str,
     supersede: Mapping[tuple[str, str, int], str] | None = None,
-) -> int:
-    """Put one request's readings into the ``incoming`` table; returns how many.
+) -> Staged:
+    """Put one request's readings into the ``incoming`` table; returns how many, and when.
 
     A reading already staged by an earlier request of the group is replaced
     (the table's key is ``ON CONFLICT REPLACE``): the last value wins and the
@@ -318,11 +319,12 @@ def stage(
     # request's rows, including the earlier requests' rows they replaced, and
     # fails this request's caller only.
     conn.execute("SAVEPOINT stage")
-    count = 0
+    count, newest = 0, 0
     try:
         for chunk in rows_of(frame, source, req):
             insert_rows(conn, chunk)
             count += len(chunk)
+            newest = max(newest, max(map(_TIME, chunk), default=0))
         if supersede:
             conn.executemany(
                 "UPDATE incoming SET why = ? WHERE req = ? AND source_id = ? AND quantity = ?"
@@ -334,15 +336,17 @@ def stage(
         conn.execute("RELEASE stage")
         raise
     conn.execute("RELEASE stage")
-    return count
+    return Staged(count, source, newest)
 
 
-def settle_staged(conn: sqlite3.Connection, staged: Mapping[int, int]) -> dict[int, AcceptResult]:
+def settle_staged(
+    conn: sqlite3.Connection, staged: Mapping[int, Staged]
+) -> dict[int, AcceptResult]:
     """Classify and store everything staged (one pass for a whole group); counts per request.
 
     Args:
         conn: the writer connection, inside the caller's transaction.
-        staged: how many readings each request staged (request number → count).
+        staged: what each request staged (request number → `stage`'s answer).
             A reading repeated within the group keeps its last value; the
             earlier copies (replaced while staging) count as `duplicates` of
             their request.
@@ -350,14 +354,17 @@ def settle_staged(conn: sqlite3.Connection, staged: Mapping[int, int]) -> dict[i
     results: dict[int, AcceptResult] = defaultdict(AcceptResult)
     conn.execute(_CLASSIFY)
     kept: dict[int, int] = defaultdict(int)
+    stored: dict[int, int] = defaultdict(int)  # readings the journal did not have
     for req, state, same_value, why, count in conn.execute(_COUNT).fetchall():
         _count_into(results[int(req)], state, bool(same_value), int(count), bool(why))
         kept[int(req)] += int(count)
-    for req, count in staged.items():
+        stored[int(req)] += int(count) if state is None else 0
+    for req, (count, _, _) in staged.items():
         if count > kept[req]:
             results[req].duplicates += count - kept[req]
     stamp = now()
     conn.execute(_STORE_NEW, (stamp,))
+    add_to_sources(conn, [(staged[r].source, staged[r].newest, n) for r, n in stored.items()])
     conn.execute(_REPLACE_UNSENT, (stamp,))
     conn.execute(_SUPERSEDE, (stamp,))
     conn.execute(_UNHOLD_SUPERSEDED)
@@ -370,8 +377,7 @@ def settle_staged(conn: sqlite3.Connection, staged: Mapping[int, int]) -> dict[i
 def accept_rows(conn: sqlite3.Connection, frame: pd.DataFrame, source: str) -> AcceptResult:
     """Store one request's readings inside the caller's transaction; return its counts."""
     conn.execute("DELETE FROM incoming")
-    count = stage(conn, 0, frame, source)
-    return settle_staged(conn, {0: count}).get(0, AcceptResult())
+    return settle_staged(conn, {0: stage(conn, 0, frame, source)}).get(0, AcceptResult())
 
 
 def _count_into(

@@ -26,7 +26,7 @@ from app.core.journal.accept import (
     check_point_columns,
     reading_fields,
 )
-from app.core.journal.db import now
+from app.core.journal.db import add_to_sources, now
 from connectors.push.common import PointColumns
 
 _INSERT_NEW = (
@@ -111,4 +111,15 @@ def insert_all_new(
         conn.execute("RELEASE all_new")
         return None
     conn.execute("RELEASE all_new")
+    add_to_sources(conn, _per_source(batches))
     return [AcceptResult(new=len(columns)) for _, columns in batches]
+
+
+def _per_source(batches: Sequence[tuple[str, PointColumns]]) -> list[tuple[str, int, int]]:
+    """Each source's newest time and how many readings the batches hold (`db.add_to_sources`)."""
+    found: dict[str, tuple[int, int]] = {}
+    for source, columns in batches:
+        if len(columns):
+            newest, count = found.get(source, (-(2**63), 0))
+            found[source] = (max(newest, max(columns.time_ns)), count + len(columns))
+    return [(source, newest, count) for source, (newest, count) in found.items()]

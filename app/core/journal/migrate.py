@@ -4,7 +4,10 @@ Schema 1 had no ``hints`` table, 2 no ``readings.version`` column, and up to
 3 the reading key was a UNIQUE constraint of the table itself, ordered
 (source, source_id, quantity, time). From 4 it is a unique index that leads
 with the time (see `db.INDEXES`); from 5 the ``targets`` table's key is
-(time, target), not (target, time); 6 adds ``readings.unaccounted``. A
+(time, target), not (target, time); 6 adds ``readings.unaccounted``; 7 the
+``sources`` table (each source's newest reading time and count, counted here
+from the readings once) in place of the (source, time) index, and partial
+state indexes that leave confirmed readings out in place of (state, id). A
 table's key cannot be changed in place, so such a table is copied into a new
 one (ids, states, receipts and versions kept) and the old one dropped, in
 one transaction: a crash or power cut meanwhile leaves the old file as it was.
@@ -23,6 +26,7 @@ from collections.abc import Callable
 log = logging.getLogger(__name__)
 
 UPGRADE_WAIT_S = 900.0  # another process may be copying a large journal meanwhile
+OLD_INDEXES = ("readings_source_time", "readings_state")  # schema 6 and older
 READING_COLUMNS = (
     "id, source, source_id, quantity, unit, time, interval_s, value, estimated, note, origin,"
     " state, overwrite, batch_id, reason, accepted_at, sent_at, done_at, version, unaccounted"
@@ -35,6 +39,7 @@ def upgrade(
     indexes: str,
     version: int,
     begin: Callable[[sqlite3.Connection, float], None],
+    trigger: str = "",
 ) -> None:
     """Create what is missing and migrate older tables, then mark the file `version`.
 
@@ -45,6 +50,7 @@ def upgrade(
         version: the schema version the file gets (``PRAGMA user_version``).
         begin: starts the write transaction, waiting up to so many seconds for
             another process's (`db.begin_immediate`).
+        trigger: one ``CREATE TRIGGER IF NOT EXISTS`` statement of the current schema.
     """
     begin(conn, UPGRADE_WAIT_S)
     try:
@@ -55,7 +61,12 @@ def upgrade(
                 _rebuild_readings(conn, schema)
             if _has_old_targets_key(conn):
                 _rebuild_targets(conn, schema)
+            for old in OLD_INDEXES:
+                conn.execute(f"DROP INDEX IF EXISTS {old}")
             _statements(conn, indexes)
+            if trigger.strip():
+                conn.execute(trigger)
+            _count_sources(conn)
             conn.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(version),)
             )
@@ -118,3 +129,12 @@ def _rebuild_targets(conn: sqlite3.Connection, schema: str) -> None:
     conn.execute(f"INSERT INTO targets_upgraded ({columns}) SELECT {columns} FROM targets")
     conn.execute("DROP TABLE targets")
     conn.execute("ALTER TABLE targets_upgraded RENAME TO targets")
+
+
+def _count_sources(conn: sqlite3.Connection) -> None:
+    """Each source's newest reading time and count, from the readings (one pass)."""
+    conn.execute("DELETE FROM sources")
+    conn.execute(
+        "INSERT INTO sources (source, newest, readings) "
+        "SELECT source, max(time), count(*) FROM readings GROUP BY source"
+    )

@@ -30,6 +30,7 @@ from app.core.journal.accept import (
     STAGING_ERRORS,
     AcceptResult,
     JournalFullError,
+    Staged,
     settle_staged,
     stage,
 )
@@ -195,20 +196,20 @@ class Journal(JournalQueue):
                 return
             conn.execute("DELETE FROM incoming")
             staged: list[tuple[int, _Request]] = []
-            counts: dict[int, int] = {}
+            counts: dict[int, Staged] = {}
             for req, request in enumerate(group):
                 if used + len(request.frame) * BYTES_PER_READING > self.max_bytes:
                     request.error = self._full_error(used, len(request.frame))
                     continue
                 try:
-                    count = stage(conn, req, request.frame, request.source, request.supersede)
+                    done = stage(conn, req, request.frame, request.source, request.supersede)
                     if request.hints:
                         store_hints(conn, request.source, request.hints, now())
                 except STAGING_ERRORS as exc:
                     request.error = exc  # a malformed request fails its own caller only
                     continue
-                used += count * BYTES_PER_READING
-                counts[req] = count
+                used += done.rows * BYTES_PER_READING
+                counts[req] = done
                 staged.append((req, request))
             results = settle_staged(conn, counts)
         for req, request in staged:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from app.core.journal.db import CONFIRMED, HELD, PENDING, REJECTED, SENT, JournalBase
+from app.core.journal.db import CONFIRMED, HELD, PENDING, REJECTED, SENT, STATES, JournalBase
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,42 +39,68 @@ class JournalViews(JournalBase):
     """What the journal holds, for `meterbridge status`, the GUI and the tests."""
 
     def status(self) -> list[SourceStatus]:
-        """Counts per source and state, with the oldest pending reading of each source."""
+        """Counts per source and state, with the oldest pending reading of each source.
+
+        The readings waiting in a state are counted along that state's partial
+        index; confirmed ones are each source's count in the ``sources`` table
+        less those (no scan of every reading: the dashboard asks often).
+        """
+        found: dict[str, SourceStatus] = {}
+        with self.reader() as conn:
+            totals = dict(conn.execute("SELECT source, readings FROM sources").fetchall())
+            for state in OPEN_STATES:
+                for source, count, at, accepted in conn.execute(_OPEN_BY_SOURCE.format(state)):
+                    status = found.setdefault(source, SourceStatus(source))
+                    status.counts[state] = int(count)
+                    if state in (PENDING, SENT):
+                        _oldest_pending(status, int(at), float(accepted))
+            for source, total in totals.items():
+                status = found.setdefault(source, SourceStatus(source))
+                confirmed = int(total) - sum(status.counts.values())
+                if confirmed:
+                    status.counts[CONFIRMED] = confirmed
+            if any(n < 0 for s in found.values() for n in s.counts.values()):
+                return self._scanned_status()  # never a wrong count (a file written by hand)
+            self._add_held_changes(conn, found)
+        return [found[k] for k in sorted(found)]
+
+    def _scanned_status(self) -> list[SourceStatus]:
+        """`status` counted over every reading (slow on a large journal)."""
         found: dict[str, SourceStatus] = {}
         with self.reader() as conn:
             for source, state, count in conn.execute(
                 "SELECT source, state, count(*) FROM readings GROUP BY source, state"
             ):
                 found.setdefault(source, SourceStatus(source)).counts[state] = int(count)
-            for source, count in conn.execute(
-                "SELECT r.source, count(*) FROM held h JOIN readings r ON r.id = h.reading_id "
-                "GROUP BY r.source"
-            ):
-                found[source].held_changes = int(count)
             for source, at, accepted in conn.execute(
                 "SELECT source, min(time), min(accepted_at) FROM readings "
                 "WHERE state IN ('pending', 'sent') GROUP BY source"
             ):
-                found[source].oldest_pending = EPOCH + timedelta(microseconds=int(at) // 1000)
-                found[source].oldest_pending_accepted = float(accepted)
+                _oldest_pending(found[source], int(at), float(accepted))
+            self._add_held_changes(conn, found)
         return [found[k] for k in sorted(found)]
 
-    def newest_times(self) -> dict[str, datetime]:
-        """The time (UTC) of each source's newest reading, whatever its state.
+    @staticmethod
+    def _add_held_changes(conn: sqlite3.Connection, found: dict[str, SourceStatus]) -> None:
+        for source, count in conn.execute(
+            "SELECT r.source, count(*) FROM held h JOIN readings r ON r.id = h.reading_id "
+            "GROUP BY r.source"
+        ):
+            found.setdefault(source, SourceStatus(source)).held_changes = int(count)
 
-        Walks the sources along the (source, time) index: two index seeks a
-        source instead of a scan of every reading (the dashboard asks often).
+    def newest_times(self) -> dict[str, datetime]:
+        """The time (UTC) of the newest reading journaled from each source, whatever its state.
+
+        Read from the ``sources`` table, which every accept keeps (one row a
+        source), not from the readings. Pruning old delivered readings leaves
+        it as it is; a source whose last reading is pruned is no longer listed.
         """
-        first = "SELECT source FROM readings ORDER BY source LIMIT 1"
-        after = "SELECT source FROM readings WHERE source > ? ORDER BY source LIMIT 1"
-        newest = "SELECT max(time) FROM readings WHERE source = ?"
         found: dict[str, datetime] = {}
         with self.reader() as conn:
-            key = conn.execute(first).fetchone()
-            while key is not None:
-                (ns,) = conn.execute(newest, key).fetchone()
-                found[key[0]] = EPOCH + timedelta(microseconds=int(ns) // 1000)
-                key = conn.execute(after, key).fetchone()
+            for source, ns in conn.execute(
+                "SELECT source, newest FROM sources WHERE readings > 0 ORDER BY source"
+            ):
+                found[source] = EPOCH + timedelta(microseconds=int(ns) // 1000)
         return found
 
     def dead_letters(self, source: str | None = None, limit: int = 1000) -> pd.DataFrame:
@@ -180,13 +206,41 @@ class JournalViews(JournalBase):
             return int(found.fetchone()[0])
 
     def counts(self) -> dict[str, int]:
-        """Readings per state over all sources, plus `held_changes`."""
+        """Readings per state over all sources, plus `held_changes`.
+
+        Counted along the partial state indexes; confirmed readings are all
+        readings (the ``sources`` table) less those.
+        """
+        totals = {s: 0 for s in (*STATES, "held_changes")}
         with self.reader() as conn:
-            totals = {s: 0 for s in (PENDING, SENT, CONFIRMED, REJECTED, HELD)}
-            for state, count in conn.execute("SELECT state, count(*) FROM readings GROUP BY 1"):
-                totals[state] = int(count)
+            for state in OPEN_STATES:
+                found = conn.execute(f"SELECT count(*) FROM readings WHERE state = '{state}'")
+                totals[state] = int(found.fetchone()[0])
+            (kept,) = conn.execute("SELECT total(readings) FROM sources").fetchone()
+            totals[CONFIRMED] = int(kept) - sum(totals[s] for s in OPEN_STATES)
+            if totals[CONFIRMED] < 0:  # never a wrong count (a file written by hand)
+                rows = conn.execute("SELECT state, count(*) FROM readings GROUP BY state")
+                totals.update({str(state): int(count) for state, count in rows})
             totals["held_changes"] = int(conn.execute("SELECT count(*) FROM held").fetchone()[0])
         return totals
+
+
+# The states a reading waits in, each with its partial index (`db.INDEXES`); the query
+# names its state as a literal, else SQLite cannot use that index.
+OPEN_STATES = (PENDING, SENT, HELD, REJECTED)
+_OPEN_BY_SOURCE = (
+    "SELECT source, count(*), min(time), min(accepted_at) FROM readings "
+    "WHERE state = '{}' GROUP BY source"
+)
+
+
+def _oldest_pending(status: SourceStatus, at: int, accepted: float) -> None:
+    """Keep the older of `status`'s oldest pending reading and this one (time, accepted)."""
+    when = EPOCH + timedelta(microseconds=at // 1000)
+    if status.oldest_pending is None or when < status.oldest_pending:
+        status.oldest_pending = when
+    if status.oldest_pending_accepted is None or accepted < status.oldest_pending_accepted:
+        status.oldest_pending_accepted = accepted
 
 
 def source_filter(source: str | None) -> tuple[str, tuple[Any, ...]]:

@@ -89,7 +89,8 @@ def test_a_schema_3_journal_keeps_its_readings_and_states_and_gets_the_new_key(
         targets_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'targets'")
         assert "PRIMARY KEY (time, target)" in targets_sql.fetchone()[0]
     assert targets == [(TARGET, T0, 1.0)]  # what EnergyCAP was confirmed to have, kept
-    assert {"readings_key", "readings_state", "readings_source_time"} <= indexes
+    assert {"readings_key", "readings_pending", "readings_sent"} <= indexes
+    assert not {"readings_state", "readings_source_time"} & indexes  # schema 6 and older
     assert not any(name.startswith("sqlite_autoindex_readings") for name in indexes)
 
     # the key still tells a reading it has from a new one
