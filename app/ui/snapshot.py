@@ -11,7 +11,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.core.pulls.gap_notes import GapNotes
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ class SourceRow:
     rejected: int = 0
     last_error: str = ""  # an error only, in plain words
     error_details: str = ""  # the technical words behind it (EnergyCAP's own), for Details…
+    warning: str = ""  # a job's last run found readings missing: the first, plainly
+    warning_details: str = ""  # every such warning of that run, one a line (capped)
 
 
 @dataclass
@@ -157,6 +162,7 @@ def _read_jobs(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:
             plain, details = plain_and_details(said, kind=kind)
             if details:  # technical words: say what failed, in plain words
                 plain, details = plain_and_details(details, "The last run failed", kind=kind)
+            warning, warnings = gap_words(job.last_gaps)
             rows[job.name] = SourceRow(
                 name=job.name,
                 connector=job.kind,
@@ -164,10 +170,22 @@ def _read_jobs(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:
                 next_run="paused" if job.paused else when(job.next_run),
                 last_error=plain if failed else "",
                 error_details=details if failed else "",
+                warning="" if failed else warning,
+                warning_details="" if failed else warnings,
             )
     except Exception as exc:  # a broken store must not take the dashboard down
         log.warning("job store %s unreadable: %s", path, exc)
         snap.notes.append(f"The schedule ({path.name}) cannot be read: {exc}")
+
+
+def gap_words(gaps: GapNotes) -> tuple[str, str]:
+    """A job run's missing-readings warnings: (the first and how many more, all of them)."""
+    lines = gaps.lines()
+    if not lines:
+        return "", ""
+    more = len(gaps) - 1
+    first = f"{lines[0]}, and {more:,} more: see Details…" if more else lines[0]
+    return first, "\n".join(gaps.lines(whole_label=True))  # where each file is
 
 
 def _read_journal(path: Path, rows: dict[str, SourceRow], snap: Snapshot) -> None:

@@ -14,7 +14,8 @@
    reason (named in the run's errors; not retried until it changes). Readings
    missing from a file read (`connectors.series_gaps`) are warnings of the
    run, as with `send`: in its problems (`meterbridge pull` lists them) and in
-   `IntakeReport.gaps` (the job's run record names the first).
+   `IntakeReport.gaps` (the job's run message names the first) and
+   `IntakeReport.gap_notes` (kept with the job's run for the dashboard).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 from app.core.error_kinds import KindedError
 from app.core.pipeline import choose_connector
+from app.core.pulls.gap_notes import GapNotes
 from app.core.pulls.sftp.state import FileMemory, FileRecord
 from app.core.pulls.submit import Submitter
 from connectors.base import ReadingBatch, Source, SourceError
@@ -48,6 +50,7 @@ class IntakeReport:
     archived: int = 0
     warnings: list[str] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)  # readings missing from files read (warnings)
+    gap_notes: GapNotes = field(default_factory=GapNotes)  # the same, for the job's run record
 
     def summary(self) -> str:
         """``2 new files, 5 already imported, 1 left for the next run``."""
@@ -157,9 +160,11 @@ def import_source(
         report.rejected.append(source.label)
         return FileRecord(**{**asdict(record), "status": "rejected", "message": message})
     if tracker is not None:
-        gaps = gap_problems(tracker.gaps(), source.label)
+        found = tracker.gaps()
+        gaps = gap_problems(found, source.label)
         submit.result.add_problems(gaps)  # listed with the run's problems, as `send` does
         report.gaps.extend(problem.describe() for problem in gaps)
+        report.gap_notes.add(found, source.label)
     report.imported.append(source.label)
     return FileRecord(**{**asdict(record), "readings": count})
 

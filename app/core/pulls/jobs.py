@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app.core.pulls.gap_notes import GapNotes
 from app.core.sqlite_store import SqliteStore
 
 SCHEMA = """
@@ -30,7 +31,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     last_status TEXT,
     last_message TEXT,
     running_until TEXT,
-    last_kind TEXT
+    last_kind TEXT,
+    last_gaps TEXT
 )
 """
 LEASE = timedelta(hours=6)  # a run holds its job this long at most (a crashed run frees it)
@@ -47,6 +49,7 @@ class JobOutcome:
     # What kind of failure (app.core.error_kinds) for the GUI's plain words; "" none in
     # particular; None not known (the GUI reads the message for one).
     kind: str | None = None
+    gaps: GapNotes = field(default_factory=GapNotes)  # readings missing from what it read
 
     @property
     def status(self) -> str:
@@ -71,6 +74,7 @@ class Job:
     last_status: str | None = None
     last_message: str | None = None
     last_kind: str | None = None  # None: recorded before kinds were kept (read its message)
+    last_gaps: GapNotes = field(default_factory=GapNotes)  # readings the last run found missing
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -91,12 +95,14 @@ class JobStore(SqliteStore):
     schema = (SCHEMA,)
 
     def migrate(self, db: sqlite3.Connection) -> None:
-        """Add the lease and error-kind columns to a store made before they existed."""
+        """Add the lease, error-kind and gap columns to a store made before they existed."""
         columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
         if "running_until" not in columns:
             db.execute("ALTER TABLE jobs ADD COLUMN running_until TEXT")
         if "last_kind" not in columns:
             db.execute("ALTER TABLE jobs ADD COLUMN last_kind TEXT")
+        if "last_gaps" not in columns:
+            db.execute("ALTER TABLE jobs ADD COLUMN last_gaps TEXT")
 
     def save(
         self,
@@ -135,7 +141,7 @@ class JobStore(SqliteStore):
         with self._connect() as db:
             rows = db.execute(
                 "SELECT name, kind, config, interval_s, paused, next_run, last_start, last_end,"
-                " last_status, last_message, last_kind FROM jobs ORDER BY name"
+                " last_status, last_message, last_kind, last_gaps FROM jobs ORDER BY name"
             ).fetchall()
         return [_job(row) for row in rows]
 
@@ -156,11 +162,12 @@ class JobStore(SqliteStore):
 
     def record_run(self, name: str, start: datetime, end: datetime, outcome: JobOutcome) -> None:
         """Keep the last run's times and outcome."""
+        said = (outcome.status, outcome.message, outcome.kind, json.dumps(outcome.gaps.to_json()))
         with self._connect() as db:
             db.execute(
                 "UPDATE jobs SET last_start=?, last_end=?, last_status=?, last_message=?,"
-                " last_kind=? WHERE name=?",
-                (_iso(start), _iso(end), outcome.status, outcome.message, outcome.kind, name),
+                " last_kind=?, last_gaps=? WHERE name=?",
+                (_iso(start), _iso(end), *said, name),
             )
 
     def record_waiting(self, name: str, now: datetime, message: str) -> None:
@@ -191,7 +198,7 @@ class JobStore(SqliteStore):
 
 
 def _job(row: tuple[Any, ...]) -> Job:
-    name, kind, config, interval_s, paused, next_run, start, end, status, message, error = row
+    name, kind, config, interval_s, paused, next_run, start, end, status, message, error, gaps = row
     return Job(
         name=name,
         kind=kind,
@@ -204,4 +211,13 @@ def _job(row: tuple[Any, ...]) -> Job:
         last_status=status,
         last_message=message,
         last_kind=error,
+        last_gaps=GapNotes.from_json(_json_or_none(gaps)),
     )
+
+
+def _json_or_none(text: str | None) -> Any:
+    """The JSON of a column, None when empty or not JSON (a hand-edited store)."""
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None

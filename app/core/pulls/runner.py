@@ -30,6 +30,7 @@ from app.core.paths import AppPaths
 from app.core.pulls.bookmarks import Bookmarks
 from app.core.pulls.file_intake import IntakeReport
 from app.core.pulls.folder import FolderConfig, FolderError, poll_folder
+from app.core.pulls.gap_notes import GapNotes
 from app.core.pulls.jobs import Job, JobOutcome, JobStore
 from app.core.pulls.scheduler import Scheduler, network_reachable
 from app.core.pulls.sftp.poll import (
@@ -247,7 +248,7 @@ def build_job_runner(
         try:
             with open_submitter(paths, settings, dest or Destination(), f"job {job.name}",
                                 source=f"pull:{job.name}") as sub:  # fmt: skip
-                summary = _run_kind(job, paths, sub)
+                summary, gaps = _run_kind(job, paths, sub)
         except PullErrors as exc:
             return JobOutcome(ok=False, message=str(exc), kind=kind_of(exc))
         result, delivery = sub.result, sub.delivery
@@ -263,20 +264,23 @@ def build_job_runner(
                 f"; {delivery.pending_left} readings wait in the journal ({delivery.stopped})"
             )
         return JobOutcome(ok=True, message=message, readings=result.read,
-                          partial=result.exit_code != 0 or late)  # fmt: skip
+                          partial=result.exit_code != 0 or late, gaps=gaps)  # fmt: skip
 
     return run
 
 
-def _run_kind(job: Job, paths: AppPaths, sub: Submitter) -> str:
+def _run_kind(job: Job, paths: AppPaths, sub: Submitter) -> tuple[str, GapNotes]:
+    """What the run did in words, and the readings it found missing."""
     if job.kind == "verdigris":
         report = run_verdigris(VerdigrisConfig.from_dict(job.config), paths, sub)
-        return f"{report.requests} Verdigris requests"
+        return f"{report.requests} Verdigris requests", GapNotes()
     if job.kind == "sftp":
-        return _told(run_sftp(SftpConfig.from_dict(job.config), paths, sub), sub)
-    if job.kind == "folder":
-        return _told(run_folder(FolderConfig.from_dict(job.config), paths, sub), sub)
-    raise PullSetupError(f"job {job.name!r} has an unknown kind {job.kind!r}")
+        polled = run_sftp(SftpConfig.from_dict(job.config), paths, sub)
+    elif job.kind == "folder":
+        polled = run_folder(FolderConfig.from_dict(job.config), paths, sub)
+    else:
+        raise PullSetupError(f"job {job.name!r} has an unknown kind {job.kind!r}")
+    return _told(polled, sub), polled.gap_notes
 
 
 def _told(report: IntakeReport, sub: Submitter) -> str:

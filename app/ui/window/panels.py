@@ -42,6 +42,7 @@ RECEIPT_HEADERS += ("EnergyCAP task id", "Message")
 JOB_KINDS = frozenset({"verdigris", "sftp", "folder"})  # rows that are scheduled jobs
 JOURNAL_ONLY = frozenset({"push", "pull", "file"})  # rows seen only in the journal (snapshot)
 RED, AMBER = QColor(220, 50, 47, 80), QColor(255, 160, 0, 90)
+WARNING_TEXT = QColor(170, 100, 0)  # a run's warning (readings missing) in Last error
 STATE_COLOURS = {
     "failed": RED,
     PAUSED: RED,
@@ -160,6 +161,9 @@ class SourcesPanel(QWidget):
     def show_details(self) -> QMessageBox | None:
         """The selected source's last error with its technical words (EnergyCAP's own)."""
         row = self.selected()
+        if row is not None and not row.error_details and row.warning_details:
+            self.details_box = show_details_box(self, row.warning, row.warning_details)
+            return self.details_box  # no error: the last run's warnings, every one
         if row is None or not row.error_details:
             return None
         self.details_box = show_details_box(self, row.last_error, row.error_details)
@@ -203,7 +207,9 @@ class SourcesPanel(QWidget):
         for key, on in enabled.items():
             self.actions_by_name[key].setEnabled(on)
             self.buttons_by_name[key].setEnabled(on)
-        self.details_button.setEnabled(row is not None and bool(row.error_details))
+        self.details_button.setEnabled(
+            row is not None and bool(row.error_details or row.warning_details)
+        )
         text = "Res&ume" if paused else "&Pause"
         self.actions_by_name["pause"].setText(text)
         self.buttons_by_name["pause"].setText(text)
@@ -289,6 +295,9 @@ class SourcesPanel(QWidget):
                 self.table.item(number, ERROR_COLUMN).setToolTip(
                     tip if source.error_details else source.last_error
                 )
+            elif source.warning:  # readings missing: said where errors are, in amber
+                self.table.item(number, ERROR_COLUMN).setForeground(WARNING_TEXT)
+                self.table.item(number, ERROR_COLUMN).setToolTip(source.warning_details)
         fit_columns(self.table)
         self._room_for_errors()
         if chosen is not None:
@@ -355,7 +364,8 @@ def display_name(name: str, connectors: dict[str, str] | None = None) -> str:
 
 def _source_values(s: SourceRow, connectors: dict[str, str]) -> tuple[Any, ...]:
     return (display_name(s.name, connectors), s.connector, s.state, s.latest_reading, s.next_run,
-            s.pending, s.delivered, s.rejected, s.last_error)  # fmt: skip
+            s.pending, s.delivered, s.rejected,
+            s.last_error or (f"⚠ {s.warning}" if s.warning else ""))  # fmt: skip
 
 
 class ActivityPanel(QWidget):
