@@ -23,7 +23,7 @@ import pandas as pd
 from app.core.delivery.trace import ImportVerdict, import_verdict, readings_verdict
 from app.core.energycap.client import ApiError, EnergyCapClient
 from app.core.energycap.exporter import ImportFile, api_batches, import_files
-from app.core.journal.marks import unaccounted_reason
+from app.core.journal.marks import Targets, unaccounted_reason
 from app.core.journal.queue import JournalChanged, Outcome
 from app.core.journal.store import Journal
 from app.core.settings import EnergyCapSettings
@@ -84,10 +84,17 @@ class Attempt:
     cancel: Callable[[], bool]
     versions: dict[int, int]
 
-    def start(self, api: str, ids: list[int]) -> int | None:
-        """The receipt of a new batch, or None when its readings changed meanwhile."""
+    def start(
+        self, api: str, sent: pd.DataFrame, rows: np.ndarray[Any, np.dtype[np.int64]]
+    ) -> int | None:
+        """The receipt of a new batch of the readings at positions `rows` of `sent`, or
+        None when they changed meanwhile (their versions, read with them, are summed here)."""
+        ids = sent["id"].to_numpy(dtype="int64")[rows]
+        total = None
+        if "version" in sent.columns:
+            total = int(sent["version"].to_numpy(dtype="int64")[rows].sum())
         try:
-            return self.journal.start_batch(api, ids, self.versions)
+            return self.journal.start_batch(api, ids, self.versions, version_total=total)
         except JournalChanged:
             return None  # they stay pending with their new values: the next round sends them
 
@@ -122,7 +129,6 @@ def _label(settings: EnergyCapSettings) -> Literal["end", "start"]:
 
 def _send_readings(attempt: Attempt, to_send: pd.DataFrame) -> SendOutcome:
     api: Literal["readings", "esa"] = "esa" if attempt.settings.api == "esa" else "readings"
-    ids = to_send["id"].to_numpy(dtype="int64")
     outcome = SendOutcome()
     batches = api_batches(
         to_send, api=api, label=_label(attempt.settings), batch_size=attempt.settings.batch_size
@@ -130,7 +136,7 @@ def _send_readings(attempt: Attempt, to_send: pd.DataFrame) -> SendOutcome:
     for batch in batches:
         if attempt.cancel():
             break
-        receipt = attempt.start(api, ids[batch.rows].tolist())
+        receipt = attempt.start(api, to_send, batch.rows)
         if receipt is None:
             continue
         with released_on_error(attempt, receipt):
@@ -171,12 +177,11 @@ def _send_import(attempt: Attempt, to_send: pd.DataFrame) -> SendOutcome:
     to_send = _without_channel_ids(attempt, to_send, outcome)
     if to_send.empty:
         return outcome
-    ids = to_send["id"].to_numpy(dtype="int64")
     files = import_files(to_send, label=_label(settings), time_zone_id=attempt.utc_zone)
     for file in files:
         if attempt.cancel():
             break
-        receipt = attempt.start("import", ids[file.rows].tolist())
+        receipt = attempt.start("import", to_send, file.rows)
         if receipt is None:
             continue
         with released_on_error(attempt, receipt):
@@ -262,18 +267,15 @@ def _finish(
     else:
         status = answer
     kept = set(verdict.unconfirmed) if verdict is not None else set()
-    positions = rows.tolist()
-    ok = (
-        [p for p in positions if p not in refused and p not in kept]
-        if refused or kept
-        else positions
-    )
+    ok = rows
+    if refused or kept:
+        ok = np.asarray([p for p in rows.tolist() if p not in refused and p not in kept], "int64")
     ids = sent["id"].to_numpy(dtype="int64")
     unconfirmed = ids[sorted(kept)].tolist()
-    confirmed, targets = _confirmed(sent, np.asarray(ok, dtype="int64"))
+    confirmed, targets = _confirmed(sent, ok)
     rejected = {int(ids[p]): reason for p, reason in refused.items()}
     word = task_status or ("confirmed" if not rejected else "partly rejected")
-    if ok == [] and rejected:
+    if not len(ok) and rejected:
         word = task_status or "rejected"
     unaccounted = verdict is not None and not verdict.again  # the answer's counts disagreed
     message = _message(rejected, verdict)
@@ -307,14 +309,16 @@ def _message(rejected: dict[int, str], verdict: ImportVerdict | None) -> str | N
 
 def _confirmed(
     sent: pd.DataFrame, rows: np.ndarray[Any, np.dtype[np.int64]]
-) -> tuple[list[int], list[tuple[str, int, float, int]]]:
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], Targets]:
     """The ids of the readings at positions `rows` of `sent`, and what EnergyCAP now has
-    for each: (target key, time sent in UTC ns, value, estimated 0/1), column by column."""
-    targets = zip(
-        sent["_target"].to_numpy(dtype=object)[rows].astype(str).tolist(),
-        sent["_at"].to_numpy(dtype="int64")[rows].tolist(),
-        sent["value"].to_numpy(dtype="float64")[rows].tolist(),
-        sent["estimated"].to_numpy(dtype=bool)[rows].astype("int64").tolist(),
-        strict=True,
+    for each: target key, time sent in UTC ns, value, estimated, column by column."""
+    names = sent["_target"].to_numpy(dtype=object)[rows]
+    if bool(sent["_target"].isna().any()):  # as text, as it always was stored
+        names = names.astype(str).astype(object)
+    targets = Targets(
+        names,
+        sent["_at"].to_numpy(dtype="int64")[rows],
+        sent["value"].to_numpy(dtype="float64")[rows],
+        sent["estimated"].to_numpy(dtype=bool)[rows],
     )
-    return sent["id"].to_numpy(dtype="int64")[rows].tolist(), list(targets)
+    return sent["id"].to_numpy(dtype="int64")[rows], targets

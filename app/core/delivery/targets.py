@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from app.core.energycap.exporter import label_times
+from app.core.energycap.key_codes import first_values, key_codes
 from app.core.journal.accept import time_ns
 from app.core.journal.store import Journal
 from app.core.settings import EnergyCapSettings
@@ -47,15 +48,17 @@ def target_keys(mapped: pd.DataFrame, api: str) -> pd.Series:
 
 def _key_objects(mapped: pd.DataFrame, api: str) -> np.ndarray[Any, np.dtype[np.object_]]:
     """`target_keys` as an object array (NA where missing), each key built once per
-    distinct combination of `KEY_COLUMNS` (found by factorizing, not row by row)."""
+    distinct combination of `KEY_COLUMNS` (found by factorizing, not row by row; a
+    column with one value throughout is not factorized at all)."""
     combos = np.zeros(len(mapped), dtype=np.int64)
-    for column in KEY_COLUMNS:
-        codes, uniques = pd.factorize(mapped[column], use_na_sentinel=False)
-        combos = pd.factorize(combos * (len(uniques) + 1) + codes)[0]  # stays below len
+    codes = {c: key_codes(mapped[c], na_code=True) for c in KEY_COLUMNS}
+    for column_codes in codes.values():
+        if column_codes is not None:
+            combos = pd.factorize(combos * (int(column_codes.max()) + 2) + column_codes)[0]
     _, firsts = np.unique(combos, return_index=True)
     order = combos[firsts]  # the combination code of each first row, ascending
     names = np.empty(len(firsts), dtype=object)
-    rows = zip(*(mapped[c].iloc[firsts].tolist() for c in KEY_COLUMNS), strict=True)
+    rows = zip(*(first_values(mapped[c], firsts, codes[c]) for c in KEY_COLUMNS), strict=True)
     for code, combo in zip(order.tolist(), rows, strict=True):
         key = _target_key(api, *combo)
         names[code] = pd.NA if key is None else key

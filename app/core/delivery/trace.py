@@ -78,29 +78,29 @@ def readings_verdict(batch: ApiBatch, answer: ReadingResult) -> ImportVerdict:
     only when the counts agree (no more failures counted than named, at least
     all the others counted as imported). Otherwise they are `unconfirmed`.
     """
-    sent = [int(p) for p in batch.rows]
     if not answer.accounted:
-        note = f"{answer.note}: none of its {len(sent)} readings confirmed, kept pending"
-        return ImportVerdict(unconfirmed=sent, note=note, again=False)
+        note = f"{answer.note}: none of its {batch.count} readings confirmed, kept pending"
+        return ImportVerdict(unconfirmed=batch.rows.tolist(), note=note, again=False)
     refused = readings_rejections(batch, answer)
     if refused is None:
         note = (
             "EnergyCAP named a failed channel or reading that was not in the request: none "
-            f"of its {len(sent)} readings confirmed, kept pending"
+            f"of its {batch.count} readings confirmed, kept pending"
         )
-        return ImportVerdict(unconfirmed=sent, note=note, again=False)
-    rest = [p for p in sent if p not in refused]
+        return ImportVerdict(unconfirmed=batch.rows.tolist(), note=note, again=False)
+    rest = batch.count - len(refused)  # every position refused is one of the request's
     if answer.failed > len(refused):
         said = f"EnergyCAP counted {answer.failed} failed readings but named {len(refused)} of them"
-    elif answer.imported < len(rest):
+    elif answer.imported < rest:
         said = (
-            f"EnergyCAP counted {answer.imported} readings imported of the {len(sent)} sent "
+            f"EnergyCAP counted {answer.imported} readings imported of the {batch.count} sent "
             f"({answer.failed} failed)"
         )
     else:
         return ImportVerdict(refused=refused)
-    note = f"{said}: the other {len(rest)} readings are unaccounted, not confirmed, kept pending"
-    return ImportVerdict(refused=refused, unconfirmed=rest, note=note, again=False)
+    others = [p for p in batch.rows.tolist() if p not in refused]
+    note = f"{said}: the other {len(others)} readings are unaccounted, not confirmed, kept pending"
+    return ImportVerdict(refused=refused, unconfirmed=others, note=note, again=False)
 
 
 def _trace(failure: FailedChannel, spans: list[Any]) -> dict[int, str]:

@@ -29,6 +29,7 @@ from app.core.energycap.csv_words import (
     text_words,
     time_words,
 )
+from app.core.energycap.key_codes import ordered_runs
 from app.core.energycap.models import ESA_ID_KEYS, READING_ID_KEYS
 
 TimeLabel = Literal["end", "start"]
@@ -102,26 +103,6 @@ class _ReadingItems:
         return items
 
 
-def _ordered_runs(mapped: pd.DataFrame) -> tuple[Any, list[tuple[dict[str, Any], int, int]]]:
-    """The row positions sorted by `GROUP_KEYS` (missing first), then time (stable), and
-    each run of equal keys in that order: its key (missing: None) and span.
-
-    Sorted as codes (numpy), not by taking every column of the frame."""
-    codes = [pd.factorize(mapped[n], sort=True)[0] for n in GROUP_KEYS]  # missing: -1
-    order = np.lexsort((pd.DatetimeIndex(mapped["time"]).asi8, *reversed(codes)))
-    changes = np.arange(len(order)) == 0
-    for sorted_codes in (c[order] for c in codes):
-        changes[1:] |= sorted_codes[1:] != sorted_codes[:-1]
-    starts = np.flatnonzero(changes)
-    keys: list[dict[str, Any]] = [{} for _ in starts]
-    for n in GROUP_KEYS:
-        firsts = mapped[n].iloc[order[starts]]
-        for key, value, gone in zip(keys, firsts.tolist(), firsts.isna(), strict=True):
-            key[n] = None if gone else value
-    stops = [*starts[1:].tolist(), len(order)]
-    return order, list(zip(keys, starts.tolist(), stops, strict=True))
-
-
 def _reading_create(
     key: dict[str, Any], readings: list[dict[str, Any]], api: Literal["readings", "esa"]
 ) -> dict[str, Any]:
@@ -175,7 +156,7 @@ def api_batches(
         raise ExportError("batch size must be at least 1")
     if not len(mapped):
         return
-    positions, runs = _ordered_runs(mapped)
+    positions, runs = ordered_runs(mapped, GROUP_KEYS)
     readings = _ReadingItems(mapped, label, positions)  # formatted once for the whole frame
     body: list[dict[str, Any]] = []
     rows: list[np.ndarray[Any, np.dtype[np.int64]]] = []

@@ -18,15 +18,21 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from app.core.journal.db import CONFIRMED, REJECTED, now
-from app.core.journal.marks import id_runs, put_back
+from app.core.journal.db import REJECTED, now
+from app.core.journal.marks import (
+    Targets,
+    confirm_runs,
+    id_runs,
+    put_back,
+    remember_targets,
+    settle_each,
+)
 from app.core.journal.views import JournalViews, source_filter
 
 _PENDING_COLUMNS = (
@@ -47,9 +53,9 @@ class Outcome:
 
     status: str
     http_status: int | None = None
-    confirmed: Sequence[int] = ()
+    confirmed: Sequence[int] | np.ndarray[Any, np.dtype[np.int64]] = ()
     rejected: dict[int, str] = field(default_factory=dict)
-    targets: Sequence[tuple[str, int, float, int]] = ()
+    targets: Targets | Sequence[tuple[str, int, float, int]] = ()
     message: str | None = None
     unconfirmed: Sequence[int] = ()  # neither confirmed nor refused: back to pending
     unaccounted: bool = False  # ... because the answer did not account for them (counted)
@@ -118,25 +124,32 @@ class JournalQueue(JournalViews):
             ).fetchall()
         return frame_of(rows, selected)
 
-    def start_batch(self, api: str, ids: Sequence[int], versions: Mapping[int, int]) -> int:
+    def start_batch(
+        self,
+        api: str,
+        ids: Sequence[int] | np.ndarray[Any, np.dtype[np.int64]],
+        versions: Mapping[int, int],
+        *,
+        version_total: int | None = None,
+    ) -> int:
         """Write a batch receipt and mark its readings sent (before the request goes out).
 
         The readings are checked and marked by runs of consecutive ids (one
-        statement a run, not one a reading). None may have changed since it
-        was read: every id of a run must still be pending and the versions
-        must add up to those read. A version only ever grows and a pending
-        reading is never deleted, so equal sums mean every version is the one
-        read.
+        statement a run, not one a reading, each along the table's own id
+        order). None may have changed since it was read: every id of a run
+        must still be pending and the versions must add up to those read
+        (`version_total` when the caller summed them, else from `versions`).
+        A version only ever grows and a pending reading is never deleted, so
+        equal sums mean every version is the one read.
 
         Raises:
             JournalChanged: a reading got a new value since it was read (nothing is marked).
         """
         stamp = now()
         runs = id_runs(ids)  # made before the write lock is taken
-        wanted = (
-            sum(last - first + 1 for first, last in runs),
-            sum(map(versions.__getitem__, map(int, ids))),
-        )
+        if version_total is None:
+            version_total = sum(map(versions.__getitem__, map(int, ids)))
+        wanted = (sum(last - first + 1 for first, last in runs), int(version_total))
         with self.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO batches (api, started_at, count) VALUES (?, ?, ?)",
@@ -144,10 +157,10 @@ class JournalQueue(JournalViews):
             )
             batch = int(cursor.lastrowid or 0)
             found = [0, 0]
-            for first, last in runs:
+            for first, last in runs:  # +state: along the ids, not a state index
                 count, total = conn.execute(
                     "SELECT count(*), total(version) FROM readings "
-                    "WHERE id BETWEEN ? AND ? AND state = 'pending'",
+                    "WHERE id BETWEEN ? AND ? AND +state = 'pending'",
                     (first, last),
                 ).fetchone()
                 found[0] += int(count)
@@ -156,7 +169,7 @@ class JournalQueue(JournalViews):
                 raise JournalChanged("readings changed while a batch was prepared")
             conn.executemany(
                 "UPDATE readings SET state = 'sent', batch_id = ?, sent_at = ?, "
-                "version = version + 1 WHERE id BETWEEN ? AND ? AND state = 'pending'",
+                "version = version + 1 WHERE id BETWEEN ? AND ? AND +state = 'pending'",
                 [(batch, stamp, first, last) for first, last in runs],
             )
         return batch
@@ -187,22 +200,20 @@ class JournalQueue(JournalViews):
         stamp = now()
         # Both in key order: each part then writes the pages of its own span of readings
         # and of targets (keyed by time, then target).
-        confirmed: list[tuple[int, str | None]] = [
-            (i, None) for i in sorted(map(int, outcome.confirmed))
-        ]
-        targets = sorted(outcome.targets, key=itemgetter(1, 0))
+        confirmed = np.sort(np.asarray(outcome.confirmed, dtype=np.int64))
+        targets = Targets.of(outcome.targets).in_key_order()
         first = 0
         if len(targets) == len(confirmed):  # each confirmed reading with its target
             while len(confirmed) - first > FINISH_CHUNK:
                 with self.transaction() as conn:
                     part = slice(first, first + FINISH_CHUNK)
-                    _set_done(conn, confirmed[part], CONFIRMED, stamp, batch)
-                    _remember_targets(conn, targets[part], stamp)
+                    confirm_runs(conn, confirmed[part], stamp, batch)
+                    remember_targets(conn, targets.part(part), stamp)
                 first += FINISH_CHUNK
         with self.transaction() as conn:
-            _set_done(conn, confirmed[first:], CONFIRMED, stamp, batch)
-            _set_done(conn, list(outcome.rejected.items()), REJECTED, stamp, batch)
-            _remember_targets(conn, targets[first:], stamp)
+            confirm_runs(conn, confirmed[first:], stamp, batch)
+            settle_each(conn, list(outcome.rejected.items()), REJECTED, stamp, batch)
+            remember_targets(conn, targets.part(slice(first, None)), stamp)
             dead = put_back(conn, outcome.unconfirmed, batch, stamp, outcome)
             conn.execute(
                 "UPDATE batches SET finished_at = ?, http_status = ?, confirmed = ?, "
@@ -324,42 +335,4 @@ def _requeue(conn: sqlite3.Connection, state: str, source: str | None, also_set:
             f"version = version + 1 WHERE state = ?{where}",
             (state, *args),
         ).rowcount
-    )
-
-
-def _set_done(
-    conn: sqlite3.Connection,
-    items: list[tuple[int, str | None]],
-    state: str,
-    stamp: float,
-    batch: int,
-) -> None:
-    """Settle a batch's readings (not those superseded meanwhile: their batch was cleared).
-
-    A confirmed reading keeps the reason it was superseded for, in its receipt.
-    Readings without a reason of their own are settled by runs of consecutive ids.
-    """
-    settle = (
-        "UPDATE readings SET state = ?, reason = coalesce(?, CASE WHEN ? = 'confirmed' "
-        "AND overwrite = 1 THEN reason END), done_at = ?, overwrite = 0, version = version + 1 "
-    )
-    plain = [i for i, reason in items if reason is None]
-    conn.executemany(
-        settle + "WHERE id BETWEEN ? AND ? AND batch_id = ?",
-        [(state, None, state, stamp, first, last, batch) for first, last in id_runs(plain)],
-    )
-    conn.executemany(
-        settle + "WHERE id = ? AND batch_id = ?",
-        [(state, why, state, stamp, int(i), batch) for i, why in items if why is not None],
-    )
-
-
-def _remember_targets(
-    conn: sqlite3.Connection, targets: Sequence[tuple[str, int, float, int]], stamp: float
-) -> None:
-    conn.executemany(
-        "INSERT INTO targets (target, time, value, estimated, done_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (time, target) DO UPDATE SET value = excluded.value, "
-        "estimated = excluded.estimated, done_at = excluded.done_at",
-        [(t, int(at), float(v), int(e), stamp) for t, at, v, e in targets],
     )
