@@ -13,6 +13,8 @@ import pytest
 
 from app.cli import main
 from app.core.journal.store import Journal
+from app.core.paths import resolve_paths
+from app.core.pulls.jobs import JobStore
 from tests.fakes.energycap import FakeChannel, FakeEnergyCap
 from tests.fakes.memory_keyring import installed, no_keyring
 from tests.fakes.sftp_server import start_server
@@ -368,3 +370,34 @@ def test_verdigris_values_ecap_has_otherwise_are_held_counted_and_released(
     assert len(now) == 72 and now.iloc[-1] == first.iloc[-1]  # the last slot: job a's only
     changed = now.iloc[:-1] != first.iloc[:-1]
     assert changed.all()  # the 71 held values replaced EnergyCAP's
+
+
+def test_buckets_verdigris_had_no_value_for_are_warned_in_the_output_and_the_job_record(
+    vg: FakeVerdigris, ecap: FakeEnergyCap, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gone = [END - timedelta(hours=h) for h in (30, 29, 28)]  # settled: older than 24 h
+    vg.missing = {("100", moment.isoformat()) for moment in gone}
+    args = ["pull", "verdigris", "--client-id", vg.client_id, "--circuits", "100,101",
+            "--kinds", "energy", "--interval", "1h", "--backfill-days", "2",
+            "--until", END.isoformat(), "--auth-url", vg.token_url, "--api-url", vg.url,
+            "--ecap-url", ecap.url, "--save-job", "office", "--every", "1h"]  # fmt: skip
+    assert main(args) == 0, capsys.readouterr()
+    out = capsys.readouterr().out.splitlines()
+    first = f"{gone[0] + timedelta(hours=1):%Y-%m-%d %H:%M} UTC"  # the bucket's end
+    warning = f"Verdigris: verdigris:circuit:100 (kWh): 3 reading(s) missing from {first}"
+    assert f"{warning} (one every 1 h)" in out
+    assert "circuit:101" not in "\n".join(out)  # whole: nothing said
+    assert out[-1] == f"read {2 * 48 - 3}, sent {2 * 48 - 3}, held back 0, rejected 0"
+    # The saved job's runs (up to now) say it too: in `jobs run`, its record and `jobs list`.
+    later = END + timedelta(hours=5)
+    vg.missing = {("101", later.isoformat())}
+    assert main(["jobs", "run", "office", "--ecap-url", ecap.url]) == 0, capsys.readouterr()
+    warning = (f"Verdigris: verdigris:circuit:101 (kWh): 1 reading(s) missing from "
+               f"{later + timedelta(hours=1):%Y-%m-%d %H:%M} UTC (one every 1 h)")  # fmt: skip
+    assert warning in capsys.readouterr().out
+    assert main(["jobs", "list"]) == 0 and warning in capsys.readouterr().out
+    kept = JobStore(resolve_paths(env).data_dir / "jobs.sqlite3").get("office").last_gaps
+    hour = f"{later + timedelta(hours=1):%Y-%m-%d %H:%M}"
+    assert kept.lines(UTC) == [
+        f"1 reading missing on channel verdigris:circuit:101 (kWh) from {hour} (Verdigris)"
+    ]

@@ -32,6 +32,7 @@ from app.core.pulls.file_intake import IntakeReport
 from app.core.pulls.folder import FolderConfig, FolderError, poll_folder
 from app.core.pulls.gap_notes import GapNotes
 from app.core.pulls.jobs import Job, JobOutcome, JobStore
+from app.core.pulls.newest_first_gaps import NewestFirstGaps
 from app.core.pulls.scheduler import Scheduler, network_reachable
 from app.core.pulls.sftp.poll import (
     PASSWORD_SECRET,
@@ -53,7 +54,8 @@ from app.core.pulls.verdigris_pull import PullReport, VerdigrisConfig, pull_verd
 from app.core.report import DeliveryResult, RunResult
 from app.core.secrets import SecretStore
 from app.core.settings import EnergyCapSettings, Settings
-from connectors.base import SourceError
+from connectors.base import ReadingBatch, SourceError
+from connectors.series_gaps import gap_problems
 from connectors.verdigris.api import VerdigrisApi
 from connectors.verdigris.listing import building_tree, zone_for
 
@@ -213,11 +215,19 @@ def run_verdigris(
         config = dataclasses.replace(config, timezone=zone)
     marks = Bookmarks(paths.data_dir / "bookmarks.sqlite3")
     line = submit.source(f"verdigris {config.api_url}", "verdigris")
+    tracker = NewestFirstGaps()  # buckets Verdigris had no value for, between ones it had
+
+    def take(batch: ReadingBatch) -> Any:
+        tracker.add(batch.readings)
+        return submit(batch, line)
+
     with shared_rate(api, paths.data_dir / RATE_FILE):
-        return pull_verdigris(
-            config, api, marks, lambda batch: submit(batch, line),
-            now=now or datetime.now(UTC), since=since, until=until,
-        )  # fmt: skip
+        report = pull_verdigris(config, api, marks, take, now=now or datetime.now(UTC),
+                                since=since, until=until)  # fmt: skip
+    found = tracker.gaps()
+    submit.result.add_problems(gap_problems(found, VERDIGRIS))  # listed as a file's are
+    report.gap_notes.add(found, VERDIGRIS)
+    return report
 
 
 def run_sftp(config: SftpConfig, paths: AppPaths, submit: Submitter) -> SftpReport:
@@ -235,6 +245,7 @@ def run_folder(config: FolderConfig, paths: AppPaths, submit: Submitter) -> Inta
 
 
 FOLDER_MEMORY = "folders.sqlite3"
+VERDIGRIS = "Verdigris"  # where a pull's missing readings are said to be
 PullErrors = (SourceError, SftpError, FolderError, EnergyCapError, ExportError, PullSetupError,
               OSError, JournalFullError, JournalError)  # fmt: skip
 
@@ -273,7 +284,8 @@ def _run_kind(job: Job, paths: AppPaths, sub: Submitter) -> tuple[str, GapNotes]
     """What the run did in words, and the readings it found missing."""
     if job.kind == "verdigris":
         report = run_verdigris(VerdigrisConfig.from_dict(job.config), paths, sub)
-        return f"{report.requests} Verdigris requests", GapNotes()
+        said = "; ".join([f"{report.requests} Verdigris requests", *_first_gap(sub)])
+        return said, report.gap_notes
     if job.kind == "sftp":
         polled = run_sftp(SftpConfig.from_dict(job.config), paths, sub)
     elif job.kind == "folder":
@@ -289,10 +301,17 @@ def _told(report: IntakeReport, sub: Submitter) -> str:
     Readings missing from the files read: the first gap named, the others counted.
     """
     notes = [w for w in report.warnings if w not in sub.result.errors][:3]
-    if report.gaps:
-        first, more = report.gaps[0], len(report.gaps) - 1
-        notes.append(f"{first} (and {more} more missing-readings warnings)" if more else first)
-    return "; ".join([report.summary(), *notes])
+    return "; ".join([report.summary(), *notes, *_first_gap(sub, report.gaps)])
+
+
+def _first_gap(sub: Submitter, gaps: list[str] | None = None) -> list[str]:
+    """The run's first missing-readings warning, the others counted (none: empty)."""
+    if gaps is None:
+        gaps = [p.describe() for p in sub.result.problems if p.file == VERDIGRIS]
+    if not gaps:
+        return []
+    first, more = gaps[0], len(gaps) - 1
+    return [f"{first} (and {more} more missing-readings warnings)" if more else first]
 
 
 def scheduler_for(

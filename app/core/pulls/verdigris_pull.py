@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from app.core.error_kinds import UNREACHABLE
 from app.core.pulls.bookmarks import Bookmarks, Span
+from app.core.pulls.gap_notes import GapNotes
 from connectors.base import ReadingBatch, SourceError, concat_batches
 from connectors.verdigris.api import (
     DEFAULT_API_URL,
@@ -116,6 +117,7 @@ class PullReport:
     readings: int = 0
     requests: int = 0
     windows: list[tuple[str, datetime, datetime]] = field(default_factory=list)
+    gap_notes: GapNotes = field(default_factory=GapNotes)  # readings missing (runner's check)
 
 
 Submit = Callable[[ReadingBatch], Any]
