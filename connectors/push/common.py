@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
 from pandas.arrays import ArrowStringArray
 
 from connectors.base import STRING_DTYPE, ConnectorInfo, Problem, ProblemKind, ReadingBatch, Source
 from connectors.finite import NOT_FINITE, finite_number
-from connectors.push.bodies import NotANumberLiteral, csv_rows, load_json
+from connectors.push.bodies import NotANumberLiteral, _long_digit_run, csv_rows, load_json
 from connectors.push.registers import difference_frame
 from connectors.push.times import (
     EPOCH_MS_THRESHOLD,
@@ -213,6 +214,7 @@ def quick_value(raw: Any) -> float | None:
 
 
 _NUMBER_TYPES = frozenset({int, float})
+_FLOAT_TYPE = frozenset({float})
 
 
 def quick_values(raws: list[Any]) -> list[float] | None:
@@ -222,23 +224,56 @@ def quick_values(raws: list[Any]) -> list[float] | None:
 
     `float` reads ASCII text without underscores exactly as `quick_value` does, but
     for the infinities and NaN, which the sum finds: a few C calls for the column.
+    Texts that are JSON numbers are read by orjson, five times faster (`_json_numbers`).
     """
     if not raws:
         return []
     try:
-        text = "\n".join(raws)
+        text = ",".join(raws)
     except TypeError:  # not all text: numbers?
         if not _NUMBER_TYPES.issuperset(map(type, raws)):
             return None  # bools, None, mixed: one by one
+        numbers = _floats(raws)
     else:
-        if "_" in text or not text.isascii():
-            return None  # float() reads "1_000" and other scripts' digits; quick_value does not
-    try:
-        numbers = list(map(float, raws))
-    except (ValueError, OverflowError):  # not a number, a missing marker; 10**400
+        numbers = _json_numbers(text, len(raws))
+        if numbers is None:
+            if "_" in text or not text.isascii():
+                return None  # float() reads "1_000" and other digits; quick_value does not
+            numbers = _floats(raws)
+    if numbers is None:
         return None
     total = sum(numbers)
     return numbers if total - total == 0.0 else None  # NaN or an infinity among them
+
+
+def _floats(raws: list[Any]) -> list[float] | None:
+    try:
+        return list(map(float, raws))
+    except (ValueError, OverflowError):  # not a number, a missing marker; 10**400
+        return None
+
+
+def _json_numbers(joined: str, count: int) -> list[float] | None:
+    """The texts joined by commas as floats, when each is one JSON number; else None.
+
+    A JSON number (with JSON spaces around) is text `float` reads, and orjson reads
+    it to the same float (as `load_json` relies on), except: integers of 19 digits
+    or more (orjson may read them as floats: left to `float`), and a negative zero
+    (orjson reads ``-0`` as the integer 0: a zero beside a minus sign is left to `float`).
+    A text holding a comma, a bracket or anything but one number fails the count or
+    the types.
+    """
+    if _long_digit_run(joined):
+        return None
+    try:
+        read = orjson.loads(f"[{joined}]")
+    except orjson.JSONDecodeError:
+        return None
+    if len(read) != count or not _NUMBER_TYPES.issuperset(map(type, read)):
+        return None
+    if "-" in joined and 0 in read:
+        return None  # maybe a negative zero
+    return read if _FLOAT_TYPE.issuperset(map(type, read)) else list(map(float, read))
 
 
 def dig(document: Any, path: str) -> Any:

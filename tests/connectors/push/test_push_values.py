@@ -49,7 +49,9 @@ columns = st.one_of(
         decimal_texts
         | st.sampled_from(["1\n2", "1\n", "\n1", "", " 2", "1e999", "nan", "-inf", "Infinity"])
         | st.sampled_from(["\x1c1.5\x1f", "\x0b2\r", "\xa03", "3\u2003", "1_0", "٣", "0x1"])
-        | decimal_texts.map(lambda text: f" {text}\t"),
+        | decimal_texts.map(lambda text: f" {text}\t")
+        | st.sampled_from(["-0", "-0.0", "0", "-1e-400", "1e-400", "12345678901234567890", "01"])
+        | st.sampled_from(["[1", "1]", '"1"', "true", "null", "1,2", "{}", "1e5", "-.5", "1E+2"]),
         max_size=8,
     ),
     st.lists(st.text(st.sampled_from(list("0123456789.+-eE _naif\t\n\x1c\r٣")), max_size=6)),
@@ -74,3 +76,20 @@ def test_quick_values_reads_plain_columns_whole() -> None:
     assert quick_values([" 1 ", "\t2\r\n"]) == [1.0, 2.0]  # as quick_value strips them
     for mixed in (["1", None], ["1", "nan"], ["1", ""], ["1\n2"], ["1e999"], [True], [1, "2"]):
         assert quick_values(mixed) is None, mixed  # read one by one, each named
+
+
+long_decimals = st.from_regex(
+    r"-?(?:0|[1-9][0-9]{0,17})\.[0-9]{1,18}(?:[eE][+-]?[0-9]{1,3})?", fullmatch=True
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(long_decimals | st.floats(allow_nan=False).map(repr), min_size=1, max_size=20))
+def test_quick_values_rounds_long_decimals_as_float_does(column: list[str]) -> None:
+    numbers = quick_values(column)
+    if numbers is None:  # an infinity among them, or their sum overflows: read one by one
+        assert not math.isfinite(sum(float(cell) for cell in column))
+        return
+    assert [(n, math.copysign(1, n)) for n in numbers] == [
+        (float(cell), math.copysign(1, float(cell))) for cell in column
+    ]
