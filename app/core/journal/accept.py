@@ -64,17 +64,8 @@ class AcceptResult:
 
     @property
     def total(self) -> int:
-        """Rows given to `accept`."""
-        return (
-            self.not_finite
-            + self.new
-            + self.already_delivered
-            + self.unchanged_pending
-            + self.changed_held
-            + self.already_rejected
-            + self.duplicates
-            + self.superseded
-        )
+        """Rows given to `accept` (every count above adds to it)."""
+        return sum(getattr(self, name) for name in self.__dataclass_fields__)
 
     def add(self, other: AcceptResult) -> None:
         """Add another result's counts to this one."""
@@ -132,7 +123,7 @@ def rows_of(
     if isinstance(frame, PointColumns):
         yield _point_rows(frame, source, req)
         return
-    readings = frame if _has_schema(frame) else conform(frame)
+    readings = _in_time_order(frame if _has_schema(frame) else conform(frame))
     for start in range(0, len(readings), INSERT_CHUNK):
         whole = len(readings) <= INSERT_CHUNK  # iloc copies
         chunk = readings if whole else readings.iloc[start : start + INSERT_CHUNK]
@@ -153,6 +144,17 @@ def rows_of(
             _texts(chunk["origin"]),
         )
         yield list(zip(*columns, strict=True))
+
+
+def _in_time_order(readings: pd.DataFrame) -> pd.DataFrame:
+    """The readings in time order (stable: a repeated reading's last value still wins).
+
+    In the key index's order, a file's rows are found and stored page after
+    page, not by walking the whole index once per meter (re-accept 6.1 -> 4.1 s)."""
+    times = pd.DatetimeIndex(readings["time"]).asi8
+    if len(times) < 2 or bool((times[1:] >= times[:-1]).all()):
+        return readings
+    return readings.take(np.argsort(times, kind="stable"))
 
 
 def check_point_columns(columns: PointColumns) -> None:

@@ -145,12 +145,14 @@ def add_to_sources(conn: sqlite3.Connection, stored: Iterable[tuple[str, int, in
     conn.executemany(_ADD_TO_SOURCES, [row for row in stored if row[2]])
 
 
+# Readings being accepted, keyed in the reading key index's order (time first): staged in
+# time order (`accept.rows_of`), they are looked up and stored in that index's order.
 TEMP_SCHEMA = """
 CREATE TEMP TABLE IF NOT EXISTS incoming (
     req INTEGER, source TEXT, source_id TEXT, quantity TEXT, unit TEXT, time INTEGER,
     interval_s INTEGER, value REAL, estimated INTEGER, note TEXT, origin TEXT,
     rid INTEGER, rstate TEXT, same_value INTEGER, why TEXT,
-    UNIQUE (source, source_id, quantity, time) ON CONFLICT REPLACE
+    UNIQUE (time, source_id, quantity, source) ON CONFLICT REPLACE
 );
 """
 
