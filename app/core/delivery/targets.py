@@ -97,8 +97,9 @@ SPAN_ROWS_FLOOR = 1000
 SPAN_ROWS_PER_READING = 2
 
 
-def _delivered(journal: Journal, frame: pd.DataFrame) -> pd.DataFrame:
-    """What the journal says EnergyCAP has for the targets and times of `frame`.
+def _delivered(journal: Journal, frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """What the journal says EnergyCAP has for the targets and times of `frame`:
+    (target, time, value, estimated) rows, of those times at least.
 
     The targets table is keyed by time first: one range read over the
     batch's time span finds them (new readings: nothing there). When that
@@ -117,8 +118,7 @@ def _delivered(journal: Journal, frame: pd.DataFrame) -> pd.DataFrame:
             ).fetchall()
             if len(found) > limit:
                 found = _pairs(conn, frame)
-    delivered = pd.DataFrame.from_records(found, columns=["_target", "_at", "_value", "_estimated"])
-    return delivered.astype({"_target": "string", "_at": "int64", "_value": "float64"})
+    return found
 
 
 def _pairs(conn: sqlite3.Connection, frame: pd.DataFrame) -> list[tuple[Any, ...]]:
@@ -137,28 +137,37 @@ def _pairs(conn: sqlite3.Connection, frame: pd.DataFrame) -> list[tuple[Any, ...
     ).fetchall()
 
 
+def _what_was_delivered(frame: pd.DataFrame, found: list[tuple[Any, ...]]) -> tuple[Any, Any, Any]:
+    """For each row of `frame` (in order): whether `found` has its (target, time), with
+    which value and estimated flag (a dictionary look-up a reading, no frame merge)."""
+    had = {(target, at): (value, estimated) for target, at, value, estimated in found}
+    names = frame["_target"].to_numpy(dtype=object).tolist()
+    hits = [had.get(key) for key in zip(names, frame["_at"].tolist(), strict=True)]
+    have = np.array([hit is not None for hit in hits], dtype=bool)
+    had_value = np.array([hit[0] if hit else np.nan for hit in hits], dtype="float64")
+    had_estimated = np.array([bool(hit[1]) if hit else False for hit in hits], dtype=bool)
+    return have, had_value, had_estimated
+
+
 def split_settled(
     journal: Journal, mapped: pd.DataFrame, settings: EnergyCapSettings
 ) -> tuple[pd.DataFrame, Settled]:
     """Readings still to send (with `_target`, `_at`), and those settled without sending."""
     frame = with_targets(mapped, settings)
-    delivered = _delivered(journal, frame)
-    if delivered.empty:
+    found = _delivered(journal, frame)
+    if not found:
         return frame, Settled()
-    merged = frame.merge(delivered, on=["_target", "_at"], how="left")
-    have = merged["_value"].notna().to_numpy()
-    same_value = have & np.isclose(merged["value"], merged["_value"].fillna(np.nan), rtol=1e-12)
-    same_value &= merged["estimated"].to_numpy(dtype=bool) == merged["_estimated"].fillna(0).astype(
-        bool
-    ).to_numpy(dtype=bool)
-    changed = have & ~same_value & ~merged["overwrite"].to_numpy(dtype=bool)
-    result = Settled(already_delivered=merged.loc[same_value, "id"].astype("int64").tolist())
-    changed_rows = merged.loc[changed]
-    for rid, had, value in zip(
-        changed_rows["id"], changed_rows["_value"], changed_rows["value"], strict=True
-    ):
-        result.held[int(rid)] = (
-            f"EnergyCAP already has {float(had)!r} for this channel at this time (delivered "
-            f"earlier); this reading says {float(value)!r}. Use --overwrite to replace it."
+    have, had_value, had_estimated = _what_was_delivered(frame, found)
+    value = frame["value"].to_numpy(dtype="float64")
+    same_value = have & np.isclose(value, had_value, rtol=1e-12)
+    same_value &= frame["estimated"].to_numpy(dtype=bool) == had_estimated
+    changed = have & ~same_value & ~frame["overwrite"].to_numpy(dtype=bool)
+    ids = frame["id"].to_numpy(dtype="int64")
+    result = Settled(already_delivered=ids[same_value].tolist())
+    for rid, before, now in zip(ids[changed].tolist(), had_value[changed].tolist(),
+                                value[changed].tolist(), strict=True):  # fmt: skip
+        result.held[rid] = (
+            f"EnergyCAP already has {before!r} for this channel at this time (delivered "
+            f"earlier); this reading says {now!r}. Use --overwrite to replace it."
         )
     return frame.loc[~(same_value | changed)].reset_index(drop=True), result
