@@ -15,6 +15,7 @@ from typing import Any
 
 from connectors.base import SourceError
 from connectors.push.accuenergy.fields import DELIMITERS
+from connectors.push.bodies import is_plain_csv
 from connectors.push.common import csv_rows
 
 TIME_HEADERS = frozenset({"timestamp", "time", "datetime", "date", "ts", "date time"})
@@ -61,17 +62,28 @@ def read_csv_table(text: str, name: str, options: Mapping[str, Any]) -> CsvTable
             f"and rows starting with a time; it starts with {text[:60]!r}",
             file=name,
         )
-    cells = _columns(body, len(header))
+    cells = _columns(body, len(header), stripped=_unpadded(text))
     columns = [(key, cells(col)) for col, key in enumerate(header) if key and col != at]
     return CsvTable(first_line, cells(at), columns)
 
 
-def _columns(body: list[list[str]], width: int) -> Any:
-    """A function giving column `col`'s stripped cells (empty where a row is short)."""
+def _columns(body: list[list[str]], width: int, *, stripped: bool) -> Any:
+    """A function giving column `col`'s stripped cells (empty where a row is short).
+
+    `stripped`: no cell has spaces to strip (`_unpadded`).
+    """
     if body and min(map(len, body)) >= width:  # every row complete: transpose in C
         transposed = list(zip(*body, strict=False))
+        if stripped:
+            return lambda col: list(transposed[col])
         return lambda col: list(map(str.strip, transposed[col]))
     return lambda col: [_cell(row, col) for row in body]
+
+
+def _unpadded(text: str) -> bool:
+    """Whether no cell of a CSV text can have anything for `str.strip` to take: a plain
+    CSV (no quotes: line ends never inside a cell) without spaces, tabs or ``\x1f``."""
+    return is_plain_csv(text) and not any(blank in text for blank in (" ", "\t", "\x1f"))
 
 
 def _cell(row: list[str], col: int) -> str:
