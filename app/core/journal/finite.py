@@ -9,6 +9,8 @@ readings are counted in `AcceptResult.not_finite` and logged by name.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pandas as pd
@@ -27,6 +29,8 @@ def finite_readings(
     whatever path readings take, nothing non-finite is ever journaled.
     """
     if isinstance(readings, PointColumns):
+        if _all_finite_numbers(readings.value):
+            return readings, []
         bad = non_finite_positions(readings.value)
         if not bad:
             return readings, []
@@ -39,6 +43,18 @@ def finite_readings(
     if "value" not in readings.columns or not len(readings):
         return readings, []
     return drop_non_finite(readings)
+
+
+def _all_finite_numbers(values: Sequence[object]) -> bool:
+    """True when every value is a finite number and none a bool (C-speed loops only).
+
+    The same answer `non_finite_positions` gives when it finds nothing, without
+    its per-value Python test for bools (a push's 50 values checked per request).
+    """
+    try:
+        return bool not in set(map(type, values)) and all(map(math.isfinite, values))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def _points_without(columns: PointColumns, drop: set[int]) -> PointColumns:
