@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, tzinfo
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.series_gaps import MAX_LISTED, SeriesGaps
+if TYPE_CHECKING:  # numpy and pandas stay out of light commands (`jobs list` reads notes)
+    from connectors.series_gaps import SeriesGaps
 
-MAX_NOTES = MAX_LISTED  # notes kept a run; the others are counted
+MAX_NOTES = 20  # notes kept a run, as many as a file's gaps listed; the others are counted
 
 
 @dataclass(frozen=True)

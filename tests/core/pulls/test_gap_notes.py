@@ -13,6 +13,7 @@ import pandas as pd
 from app.core.pulls.gap_notes import MAX_NOTES, GapNotes
 from app.core.pulls.jobs import JobOutcome, JobStore
 from connectors.gap_tracker import GapTracker
+from connectors.series_gaps import MAX_LISTED
 
 NOW = datetime(2026, 11, 3, 12, tzinfo=UTC)
 
@@ -35,7 +36,7 @@ def test_a_runs_gaps_are_said_in_plain_words_in_the_pcs_zone_and_capped() -> Non
     ]
     assert notes.lines(london, whole_label=True)[0].endswith("(sftp://host/in/a.csv)")
     notes.add(_gaps("M2", "h", list(range(10, 340, 11))).gaps(), r"C:\inbox\b.csv")  # 30 gaps
-    assert len(notes) == 31 and len(notes.notes) == MAX_NOTES
+    assert len(notes) == 31 and len(notes.notes) == MAX_NOTES == MAX_LISTED  # capped as files
     lines = notes.lines(ZoneInfo("America/New_York"))
     assert lines[1] == "1 reading missing on channel M2 (kWh) from 2026-03-29 04:00 (b.csv)"
     assert lines[-1] == f"… and {31 - MAX_NOTES} more missing-readings warning(s)"
