@@ -292,22 +292,36 @@ def apply_mapping(readings: pd.DataFrame, table: MappingTable) -> pd.DataFrame:
     """
     out = readings.reset_index(drop=True)
     codes, combos = _combinations(out)
-    targets = [_target(table, *combo) for combo in combos]
-    out["channel_id"] = pd.array([t[0] for t in targets], dtype="Int64").take(codes)
+    by_source: dict[str, list[MappingRow]] = {}
+    for row in table.rows:  # each combination looks among its source's rows only
+        by_source.setdefault(row.source_id, []).append(row)
+    targets = [_target(table, by_source, *combo) for combo in combos]
+    added: dict[str, Any] = {
+        "channel_id": pd.array([t[0] for t in targets], dtype="Int64").take(codes)
+    }
     for number, name in enumerate(TARGET_COLUMNS[1:5], start=1):
         values = [t[number] for t in targets]
         if name == "meter_import_id" and values == [_text(c[0]) or "" for c in combos]:
-            out[name] = out["source_id"].astype("string")  # unmapped: the source id itself
+            added[name] = out["source_id"].astype("string").array  # unmapped: the source id
         else:
-            out[name] = _spread(values, codes)
+            added[name] = _spread(values, codes)
     multipliers = np.array([t[5] for t in targets], dtype="float64")
     value = out["value"].to_numpy(dtype="float64")
     if not bool((multipliers == 1.0).all()):
         with np.errstate(over="ignore"):  # an overflow is inf: delivery dead-letters that one
-            value = value * multipliers[codes]
-    out["value"] = value
-    out["mapped"] = np.array([t[6] for t in targets], dtype="bool")[codes]
-    return out
+            added["value"] = value * multipliers[codes]
+    elif out["value"].dtype != np.float64:
+        added["value"] = value
+    added["mapped"] = np.array([t[6] for t in targets], dtype="bool")[codes]
+    return _with_columns(out, added)
+
+
+def _with_columns(frame: pd.DataFrame, added: dict[str, Any]) -> pd.DataFrame:
+    """`frame` with the columns `added` (replaced in place, new ones at the end), built
+    as one frame (not a column insertion each)."""
+    columns = {name: frame[name] for name in frame.columns}  # Series: copied on write
+    columns.update(added)
+    return pd.DataFrame(columns, index=frame.index, copy=False)
 
 
 def _spread(values: list[Any], codes: np.ndarray[Any, Any]) -> Any:
@@ -329,8 +343,8 @@ def _combinations(readings: pd.DataFrame) -> tuple[Any, list[tuple[Any, Any, Any
     codes, uniques = pd.factorize(combined)
     first_rows = np.empty(len(uniques), dtype="int64")
     first_rows[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row of each
-    picked = readings.iloc[first_rows]
-    combos = list(zip(picked["source_id"], picked["quantity"], picked["unit"], strict=True))
+    picked = (readings[c].iloc[first_rows].tolist() for c in ("source_id", "quantity", "unit"))
+    combos = list(zip(*picked, strict=True))
     return codes, combos
 
 
@@ -338,12 +352,10 @@ def _text(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
-def _find_row(table: MappingTable, source_id: str, quantity: str | None) -> MappingRow | None:
-    """The row for a source and quantity: one naming the quantity wins over one without."""
+def _find_row(rows: list[MappingRow], quantity: str | None) -> MappingRow | None:
+    """The row of a source's `rows` for a quantity: one naming it wins over one without."""
     loose = None
-    for row in table.rows:
-        if row.source_id != source_id:
-            continue
+    for row in rows:
         if row.quantity is not None and _quantity_matches(row, quantity):
             return row
         if row.quantity is None and loose is None:
@@ -358,10 +370,16 @@ def _quantity_matches(row: MappingRow, quantity: str | None) -> bool:
     return row.register == "raw" and register_quantity(row.quantity or "") == quantity
 
 
-def _target(table: MappingTable, source: Any, quantity: Any, unit: Any) -> tuple[Any, ...]:
+def _target(
+    table: MappingTable,
+    by_source: dict[str, list[MappingRow]],
+    source: Any,
+    quantity: Any,
+    unit: Any,
+) -> tuple[Any, ...]:
     """(channel_id, channel_import_id, meter_import_id, obs, unit_code, multiplier, mapped)."""
     source_id, qty = _text(source) or "", _text(quantity)
-    row = _find_row(table, source_id, qty)
+    row = _find_row(by_source.get(source_id, []), qty)
     defaults = table.codes_for(qty or "", _text(unit))
     if row is None:
         return (None, None, source_id, defaults.observation_type, defaults.unit, 1.0, False)
