@@ -7,7 +7,8 @@ counts without loading it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,21 @@ class SourceStatus:
 class JournalViews(JournalBase):
     """What the journal holds, for `meterbridge status`, the GUI and the tests."""
 
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A reader whose queries all see the journal as one commit left it.
+
+        Counts taken by several queries (the sources table, then each state)
+        must not straddle a commit: a reading moving from pending to sent
+        between two of them would be counted twice, or not at all.
+        """
+        with self.reader() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
     def status(self) -> list[SourceStatus]:
         """Counts per source and state, with the oldest pending reading of each source.
 
@@ -46,7 +62,7 @@ class JournalViews(JournalBase):
         less those (no scan of every reading: the dashboard asks often).
         """
         found: dict[str, SourceStatus] = {}
-        with self.reader() as conn:
+        with self.snapshot() as conn:
             totals = dict(conn.execute("SELECT source, readings FROM sources").fetchall())
             for state in OPEN_STATES:
                 for source, count, at, accepted in conn.execute(_OPEN_BY_SOURCE.format(state)):
@@ -67,7 +83,7 @@ class JournalViews(JournalBase):
     def _scanned_status(self) -> list[SourceStatus]:
         """`status` counted over every reading (slow on a large journal)."""
         found: dict[str, SourceStatus] = {}
-        with self.reader() as conn:
+        with self.snapshot() as conn:
             for source, state, count in conn.execute(
                 "SELECT source, state, count(*) FROM readings GROUP BY source, state"
             ):
@@ -212,7 +228,7 @@ class JournalViews(JournalBase):
         readings (the ``sources`` table) less those.
         """
         totals = {s: 0 for s in (*STATES, "held_changes")}
-        with self.reader() as conn:
+        with self.snapshot() as conn:
             for state in OPEN_STATES:
                 found = conn.execute(f"SELECT count(*) FROM readings WHERE state = '{state}'")
                 totals[state] = int(found.fetchone()[0])

@@ -10,6 +10,7 @@ and through the upgrade of a schema-6 journal.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -233,3 +234,46 @@ def test_every_state_query_of_the_journal_uses_its_partial_index(tmp_path: Path)
             plan = " ".join(str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
             assert index in plan, (sql, plan)
     journal.close()
+
+
+def test_status_taken_while_delivery_moves_readings_counts_each_reading_once(
+    tmp_path: Path,
+) -> None:
+    """Counts are taken in one read snapshot: a commit between two queries changes nothing."""
+    journal = Journal(tmp_path / "journal.sqlite3")
+    for start in range(0, 3000, 50):
+        journal.accept(points("S1", start, [1.0] * 50), source="dev")
+    stop = threading.Event()
+
+    def delivery() -> None:  # pending -> sent -> confirmed, and some sent back to pending
+        batches = 0
+        while not stop.is_set():
+            pending = journal.pending(7)
+            if pending.empty:
+                return
+            ids = pending["id"].tolist()
+            versions = dict(zip(ids, pending["version"].tolist(), strict=True))
+            batch = journal.start_batch("readings", ids, versions)
+            batches += 1
+            if batches % 3:
+                journal.finish_batch(batch, Outcome("confirmed", 200, confirmed=ids))
+            else:
+                journal.release_batch(batch, "interrupted", "unreachable")
+
+    mover = threading.Thread(target=delivery)
+    mover.start()
+    seen = 0
+    try:
+        while mover.is_alive() and seen < 300:
+            before = scanned_status(journal)[0].count("confirmed")
+            status = journal.status()[0]
+            after = scanned_status(journal)[0].count("confirmed")
+            assert sum(status.counts.values()) == 3000
+            assert before <= status.count("confirmed") <= after
+            assert min(status.counts.values()) > 0
+            seen += 1
+    finally:
+        stop.set()
+        mover.join()
+        journal.close()
+    assert seen > 20
