@@ -36,14 +36,17 @@ HELD_COLUMNS = ("id", "kind", "source", "source_id", "quantity", "time", "delive
 _HAS = re.compile(r"EnergyCAP already has (\S+) for")
 _CHUNK = 500
 
+# Both parts read only what is held: the held table drives the join (CROSS JOIN keeps it
+# the outer loop) and the held readings come from their partial index, not from a walk of
+# every reading in time order that the ORDER BY ... LIMIT would otherwise tempt SQLite to.
 _LIST = """
 SELECT r.id, 'changed', r.source, r.source_id, r.quantity, r.time, r.value, h.value,
     'the source changed this value after it was delivered',
     h.origin
-FROM held h JOIN readings r ON r.id = h.reading_id WHERE r.state != 'sent'{joined}
+FROM held h CROSS JOIN readings r ON r.id = h.reading_id WHERE r.state != 'sent'{joined}
 UNION ALL
 SELECT id, 'differs', source, source_id, quantity, time, NULL, value, reason, origin
-FROM readings WHERE state = 'held'{plain}
+FROM readings INDEXED BY readings_held WHERE state = 'held'{plain}
 ORDER BY 6, 3, 4, 5 LIMIT ?
 """
 _RELEASE_CHANGED = """

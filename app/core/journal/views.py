@@ -99,7 +99,7 @@ class JournalViews(JournalBase):
     @staticmethod
     def _add_held_changes(conn: sqlite3.Connection, found: dict[str, SourceStatus]) -> None:
         for source, count in conn.execute(
-            "SELECT r.source, count(*) FROM held h JOIN readings r ON r.id = h.reading_id "
+            "SELECT r.source, count(*) FROM held h CROSS JOIN readings r ON r.id = h.reading_id "
             "GROUP BY r.source"
         ):
             found.setdefault(source, SourceStatus(source)).held_changes = int(count)
@@ -163,13 +163,13 @@ class JournalViews(JournalBase):
             "SELECT r.source, r.source_id, r.quantity, r.time, h.value, h.origin, "
             "'changed after delivery: EnergyCAP has ' || r.value || ', the source now says ' "
             "|| h.value || '; use --overwrite to replace it' "
-            "FROM held h JOIN readings r ON r.id = h.reading_id "
+            "FROM held h CROSS JOIN readings r ON r.id = h.reading_id "
             f"WHERE 1 = 1{where.replace('source', 'r.source')}"
         )
         with self.reader() as conn:
             rows = conn.execute(
                 "SELECT source, source_id, quantity, time, value, origin, reason FROM readings "
-                f"WHERE state = 'held'{where} UNION ALL {changed} "
+                f"INDEXED BY readings_held WHERE state = 'held'{where} UNION ALL {changed} "
                 "ORDER BY time, source, source_id, quantity LIMIT ?",
                 (*args, *args, limit),
             ).fetchall()

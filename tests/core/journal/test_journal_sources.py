@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.core.journal.db import SCHEMA_VERSION
+from app.core.journal.held import _LIST
 from app.core.journal.queue import Outcome
 from app.core.journal.store import Journal
 from connectors.base import make_readings
@@ -233,6 +234,13 @@ def test_every_state_query_of_the_journal_uses_its_partial_index(tmp_path: Path)
         for index, sql in queries.items():
             plan = " ".join(str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
             assert index in plan, (sql, plan)
+        # the list of held readings reads the held table and the held index, not every reading
+        for args in ((10,), ("a", "a", 10)):
+            sql = _LIST.format(
+                **dict.fromkeys(("joined", "plain"), " AND source = ?" * (len(args) > 1))
+            )
+            plan = " ".join(str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+            assert "readings_held" in plan and "readings_key" not in plan, plan
     journal.close()
 
 
