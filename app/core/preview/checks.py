@@ -4,8 +4,10 @@
 `app.core.mapping.apply_mapping`) and the problems the connector met, and
 returns one flag byte per row (for highlighting) plus a list of plain
 warnings: held-back clock-change days, gaps (one warning a gap when
-`connectors.series_gaps` found them by each channel's own interval), spikes,
-negatives, duplicates, estimated values and unmapped sources. Everything is vectorised: a million
+`connectors.series_gaps` found them by each channel's own interval), channels
+not checked for gaps (read at irregular times: named, so silence is never
+read as "no gaps"), spikes, negatives, duplicates, estimated values and
+unmapped sources. Everything is vectorised: a million
 rows take well under a second.
 """
 
@@ -20,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from connectors.base import Problem, ProblemKind
-from connectors.series_gaps import MAX_LISTED, SeriesGaps
+from connectors.series_gaps import MAX_LISTED, UNCHECKED, SeriesGaps
 
 
 class Flag(IntFlag):
@@ -54,7 +56,9 @@ PLAIN_LABELS: dict[str, str] = {
     "held back": "Held back",
     "bad value": "Unreadable value",
     "note": "Note",
+    "not checked": "Not checked for missing readings",
 }
+NOT_CHECKED = "not checked"  # a channel read at irregular times: no interval, no gap check
 
 
 def plain_label(kind: str) -> str:
@@ -112,7 +116,10 @@ def check_readings(
         gaps: the missing readings of each channel, by its own interval
             (`connectors.series_gaps.frame_gaps` over `mapped` as given): one warning a
             gap (the first `MAX_LISTED`, then one line for the rest) and the row after
-            each flagged, in place of the count of gaps by the readings' stated interval.
+            each flagged, in place of the count of gaps by the readings' stated interval;
+            then one warning a channel it did not check (readings at irregular times, the
+            first `MAX_LISTED`, then one line for the rest), whose rows are never flagged
+            as a gap by their stated interval either.
 
     Returns:
         The report; `flags[i]` belongs to row i of `mapped` as given.
@@ -128,6 +135,11 @@ def check_readings(
     if listed:
         assert gaps is not None
         gap_rows[gaps.after_row] = True
+    unchecked: list[PreviewWarning] = []
+    if gaps is not None and len(gaps.unchecked):
+        rows, first_rows = _unchecked_rows(mapped, order, group, gaps)
+        gap_rows &= ~rows
+        unchecked = unchecked_warnings(gaps, first_rows)
     checks = (
         (Flag.GAP, gap_rows),
         (Flag.DUPLICATE, _duplicates(mapped)),
@@ -142,6 +154,8 @@ def check_readings(
             warnings.extend(listed)
         elif bool(mask.any()):
             warnings.append(_row_warning(flag, mask, mapped))
+        if flag is Flag.GAP:
+            warnings.extend(unchecked)
     return PreviewReport(flags, warnings)
 
 
@@ -157,6 +171,53 @@ def gap_warnings(gaps: SeriesGaps) -> list[PreviewWarning]:
         rest = int(gaps.missing[MAX_LISTED:].sum())
         warnings.append(PreviewWarning(kind, summary, rest, int(gaps.after_row[MAX_LISTED])))
     return warnings
+
+
+def unchecked_warnings(
+    gaps: SeriesGaps, first_rows: dict[tuple[str, str], int] | None = None
+) -> list[PreviewWarning]:
+    """One warning a channel not checked for gaps (the first `MAX_LISTED`, then one line
+    counting the rest), in the words of the command line's warning.
+
+    Args:
+        gaps: the gaps found; its `unchecked` channels came at irregular times.
+        first_rows: the first row of each channel (source id, quantity), if known.
+    """
+    reason = UNCHECKED.partition(": ")[2]  # "its readings come at irregular times (…)"
+    rows = first_rows or {}
+    warnings = []
+    for code in gaps.unchecked[:MAX_LISTED].tolist():
+        source_id, quantity = gaps.channels[code]
+        message = f"{source_id} ({quantity}): {reason}"
+        first = rows.get((source_id, quantity))
+        warnings.append(PreviewWarning(NOT_CHECKED, message, 1, first, source_id))
+    rest = len(gaps.unchecked) - MAX_LISTED
+    if rest > 0:
+        message = (
+            f"… and {rest:,} more channel(s) whose readings come at irregular times, so their "
+            f"intervals could not be inferred (the first {MAX_LISTED} are listed)"
+        )
+        warnings.append(PreviewWarning(NOT_CHECKED, message, rest))
+    return warnings
+
+
+def _unchecked_rows(
+    mapped: pd.DataFrame, order: np.ndarray[Any, Any], group: np.ndarray[Any, Any],
+    gaps: SeriesGaps,
+) -> tuple[np.ndarray[Any, np.dtype[np.bool_]], dict[tuple[str, str], int]]:  # fmt: skip
+    """The rows of the channels `gaps` did not check, and each one's earliest row."""
+    in_order = group[order]
+    starts = np.flatnonzero(np.r_[True, in_order[1:] != in_order[:-1]])
+    groups, first = in_order[starts], order[starts]
+    source_ids = mapped["source_id"].to_numpy()[first]
+    quantities = mapped["quantity"].to_numpy()[first]
+    pairs = [(str(s), str(q)) for s, q in zip(source_ids, quantities, strict=True)]
+    wanted = {gaps.channels[code] for code in gaps.unchecked.tolist()}
+    hit = np.array([pair in wanted for pair in pairs], dtype=bool)
+    is_unchecked = np.zeros(int(groups.max()) + 1, dtype=bool)
+    is_unchecked[groups[hit]] = True
+    first_rows = {pair: int(row) for pair, row, h in zip(pairs, first, hit, strict=True) if h}
+    return is_unchecked[group], first_rows
 
 
 def _mapped_mask(mapped: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:
