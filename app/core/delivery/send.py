@@ -88,13 +88,14 @@ class Attempt:
         self, api: str, sent: pd.DataFrame, rows: np.ndarray[Any, np.dtype[np.int64]]
     ) -> int | None:
         """The receipt of a new batch of the readings at positions `rows` of `sent`, or
-        None when they changed meanwhile (their versions, read with them, are summed here)."""
+        None when they changed meanwhile (since read with their versions)."""
         ids = sent["id"].to_numpy(dtype="int64")[rows]
-        total = None
-        if "version" in sent.columns:
-            total = int(sent["version"].to_numpy(dtype="int64")[rows].sum())
+        if "version" in sent.columns:  # read with them: no look-up by id
+            versions: Any = sent["version"].to_numpy(dtype="int64")[rows]
+        else:
+            versions = self.versions
         try:
-            return self.journal.start_batch(api, ids, self.versions, version_total=total)
+            return self.journal.start_batch(api, ids, versions)
         except JournalChanged:
             return None  # they stay pending with their new values: the next round sends them
 

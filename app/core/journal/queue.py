@@ -41,6 +41,7 @@ _PENDING_COLUMNS = (
 )
 DAY_S = 86400.0
 FINISH_CHUNK = 1000  # confirmed readings per transaction when a batch is finished
+MARK_CHUNK = 1000  # readings marked sent per transaction when a batch is started
 
 
 class JournalChanged(Exception):
@@ -128,51 +129,54 @@ class JournalQueue(JournalViews):
         self,
         api: str,
         ids: Sequence[int] | np.ndarray[Any, np.dtype[np.int64]],
-        versions: Mapping[int, int],
-        *,
-        version_total: int | None = None,
+        versions: Mapping[int, int] | np.ndarray[Any, np.dtype[np.int64]],
     ) -> int:
         """Write a batch receipt and mark its readings sent (before the request goes out).
 
-        The readings are checked and marked by runs of consecutive ids (one
-        statement a run, not one a reading, each along the table's own id
-        order). None may have changed since it was read: every id of a run
-        must still be pending and the versions must add up to those read
-        (`version_total` when the caller summed them, else from `versions`).
-        A version only ever grows and a pending reading is never deleted, so
-        equal sums mean every version is the one read.
+        `versions`: each reading's version as read (by id, or an array in the order
+        of `ids`). The readings are checked and marked by runs of consecutive ids
+        (one statement a run, along the table's own id order), `MARK_CHUNK` readings
+        a transaction: `serve`'s push commit then never waits for a whole batch.
+        None may have changed since it was read: in each part every id must still
+        be pending and the versions must add up to those read (a version only ever
+        grows and a pending reading is never deleted, so equal sums mean every
+        version is the one read). A part that changed puts the parts marked before
+        it back to pending and removes the receipt; a crash between parts leaves
+        them `sent`, which the next run puts back (`recover_in_flight`).
 
         Raises:
-            JournalChanged: a reading got a new value since it was read (nothing is marked).
+            JournalChanged: a reading got a new value since it was read (none is left
+                marked).
         """
         stamp = now()
-        runs = id_runs(ids)  # made before the write lock is taken
-        if version_total is None:
-            version_total = sum(map(versions.__getitem__, map(int, ids)))
-        wanted = (sum(last - first + 1 for first, last in runs), int(version_total))
-        with self.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO batches (api, started_at, count) VALUES (?, ?, ?)",
-                (api, stamp, len(ids)),
-            )
-            batch = int(cursor.lastrowid or 0)
-            found = [0, 0]
-            for first, last in runs:  # +state: along the ids, not a state index
-                count, total = conn.execute(
-                    "SELECT count(*), total(version) FROM readings "
-                    "WHERE id BETWEEN ? AND ? AND +state = 'pending'",
-                    (first, last),
-                ).fetchone()
-                found[0] += int(count)
-                found[1] += int(total)
-            if tuple(found) != wanted or wanted[0] != len(ids):
-                raise JournalChanged("readings changed while a batch was prepared")
-            conn.executemany(
-                "UPDATE readings SET state = 'sent', batch_id = ?, sent_at = ?, "
-                "version = version + 1 WHERE id BETWEEN ? AND ? AND +state = 'pending'",
-                [(batch, stamp, first, last) for first, last in runs],
-            )
+        parts = _parts(ids, versions)  # made before the write lock is taken
+        batch = 0
+        for number, (runs, wanted) in enumerate(parts):
+            try:
+                with self.transaction() as conn:
+                    if not number:
+                        batch = _receipt(conn, api, stamp, len(ids))
+                    _check(conn, runs, wanted)
+                    conn.executemany(
+                        "UPDATE readings SET state = 'sent', batch_id = ?, sent_at = ?, "
+                        "version = version + 1 WHERE id BETWEEN ? AND ? AND +state = 'pending'",
+                        [(batch, stamp, first, last) for first, last in runs],
+                    )
+            except JournalChanged:
+                if number:
+                    self._unmark(batch)
+                raise
         return batch
+
+    def _unmark(self, batch: int) -> None:
+        """Put the readings of a batch not sent back to pending; remove its receipt."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE readings SET state = 'pending', batch_id = NULL, sent_at = NULL, "
+                "version = version + 1 WHERE batch_id = ? AND state = 'sent'",
+                (batch,),
+            )
+            conn.execute("DELETE FROM batches WHERE id = ?", (batch,))
 
     def set_task(self, batch: int, guid: str) -> None:
         """Record the import task GUID of a batch."""
@@ -336,3 +340,53 @@ def _requeue(conn: sqlite3.Connection, state: str, source: str | None, also_set:
             (state, *args),
         ).rowcount
     )
+
+
+def _parts(
+    ids: Sequence[int] | np.ndarray[Any, np.dtype[np.int64]],
+    versions: Mapping[int, int] | np.ndarray[Any, np.dtype[np.int64]],
+) -> list[tuple[list[tuple[int, int]], tuple[int, int]]]:
+    """A batch's ids as parts of at most `MARK_CHUNK` ids: each part's runs of consecutive
+    ids and what it must find (how many pending, the sum of their versions as read).
+
+    Raises:
+        JournalChanged: an id is given twice (it cannot be marked twice).
+    """
+    given = np.asarray(ids, dtype=np.int64)
+    if isinstance(versions, np.ndarray):
+        read = np.asarray(versions, dtype=np.int64)
+    else:
+        read = np.fromiter(map(versions.__getitem__, given.tolist()), np.int64, len(given))
+    order = np.argsort(given, kind="stable")
+    given, read = given[order], read[order]
+    if len(given) > 1 and not bool((given[1:] > given[:-1]).all()):
+        raise JournalChanged("a reading is in the batch twice")
+    parts = []
+    for start in range(0, max(len(given), 1), MARK_CHUNK):  # none: a receipt all the same
+        part = slice(start, start + MARK_CHUNK)
+        wanted = (len(given[part]), int(read[part].sum()))
+        parts.append((id_runs(given[part]), wanted))
+    return parts
+
+
+def _receipt(conn: sqlite3.Connection, api: str, stamp: float, count: int) -> int:
+    """A new batch receipt; returns its id."""
+    cursor = conn.execute(
+        "INSERT INTO batches (api, started_at, count) VALUES (?, ?, ?)", (api, stamp, count)
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def _check(conn: sqlite3.Connection, runs: list[tuple[int, int]], wanted: tuple[int, int]) -> None:
+    """Raise `JournalChanged` unless the runs hold `wanted` (pending count, version sum)."""
+    found = [0, 0]
+    for first, last in runs:  # +state: along the ids, not a state index
+        count, total = conn.execute(
+            "SELECT count(*), total(version) FROM readings "
+            "WHERE id BETWEEN ? AND ? AND +state = 'pending'",
+            (first, last),
+        ).fetchone()
+        found[0] += int(count)
+        found[1] += int(total)
+    if tuple(found) != wanted:
+        raise JournalChanged("readings changed while a batch was prepared")

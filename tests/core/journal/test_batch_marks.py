@@ -62,8 +62,8 @@ def test_columns_and_rows_leave_the_same_journal(tmp_path: Path, monkeypatch, ch
             batch = journal.start_batch("readings", ids.tolist(), versions)
             journal.finish_batch(batch, Outcome("confirmed", 200, ids.tolist(), targets=rows))
         else:
-            total = int(pending["version"].sum())
-            batch = journal.start_batch("readings", ids[::-1], {}, version_total=total)
+            read = pending["version"].to_numpy(dtype="int64")
+            batch = journal.start_batch("readings", ids[::-1], read[::-1])
             journal.finish_batch(batch, Outcome("confirmed", 200, ids, targets=Targets.of(rows)))
         ends.append(delivered(journal))
         assert journal.pending(100).empty
@@ -77,12 +77,10 @@ def test_a_value_changed_meanwhile_stops_a_batch_given_as_columns(tmp_path: Path
     journal = Journal(tmp_path / "journal.sqlite3")
     journal.accept(half_hours("M1", [1.0, 2.0, 3.0]), source="f")
     before = journal.pending(10)
-    total = int(before["version"].sum())
+    read = before["version"].to_numpy(dtype="int64")
     journal.accept(half_hours("M1", [1.0, 2.0, 7.0]), source="f")  # a new value, still pending
     with pytest.raises(JournalChanged):
-        journal.start_batch(
-            "readings", before["id"].to_numpy(dtype="int64"), {}, version_total=total
-        )
+        journal.start_batch("readings", before["id"].to_numpy(dtype="int64"), read)
     assert journal.pending(10)["value"].tolist() == [1.0, 2.0, 7.0]  # nothing marked sent
 
 
@@ -91,7 +89,7 @@ def test_only_the_confirmed_ids_are_settled_the_others_go_back(tmp_path: Path) -
     journal.accept(half_hours("M1", [1.0, 2.0, 3.0, 4.0]), source="f")
     pending = journal.pending(10)
     ids = pending["id"].to_numpy(dtype="int64")
-    batch = journal.start_batch("readings", ids, {}, version_total=int(pending["version"].sum()))
+    batch = journal.start_batch("readings", ids, pending["version"].to_numpy(dtype="int64"))
     kept = targets_of(pending)
     outcome = Outcome(
         "partly rejected",
@@ -106,3 +104,37 @@ def test_only_the_confirmed_ids_are_settled_the_others_go_back(tmp_path: Path) -
     assert [state for *_, state, _ in readings] == ["confirmed", "rejected", "confirmed", "pending"]
     assert [value for _, _, value, _ in targets] == [1.0, 3.0]
     assert journal.pending(10)["value"].tolist() == [4.0]
+
+
+def test_a_value_changed_in_a_later_part_leaves_nothing_marked(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(journal_queue, "MARK_CHUNK", 2)  # parts of two readings
+    journal = Journal(tmp_path / "journal.sqlite3")
+    journal.accept(half_hours("M1", [1.0, 2.0, 3.0, 4.0, 5.0]), source="f")
+    before = journal.pending(10)
+    read = before["version"].to_numpy(dtype="int64")
+    journal.accept(half_hours("M1", [1.0, 2.0, 3.0, 4.0, 8.0]), source="f")  # the third part
+    with pytest.raises(JournalChanged):
+        journal.start_batch("readings", before["id"].to_numpy(dtype="int64"), read)
+    after = journal.pending(10)
+    assert after["value"].tolist() == [1.0, 2.0, 3.0, 4.0, 8.0]  # all pending, the new value kept
+    readings, _ = delivered(journal)
+    assert {batch for *_, batch in readings} == {None}
+    with sqlite3.connect(journal.path) as conn:
+        assert conn.execute("SELECT count(*) FROM batches").fetchone() == (0,)  # no receipt
+    # read again, they go as one batch in three parts
+    again = journal.start_batch(
+        "readings", after["id"].to_numpy(dtype="int64"), after["version"].to_numpy(dtype="int64")
+    )
+    readings, _ = delivered(journal)
+    assert [(state, batch) for *_, state, batch in readings] == [("sent", again)] * 5
+
+
+def test_a_batch_marked_in_parts_is_put_back_after_a_crash(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(journal_queue, "MARK_CHUNK", 2)
+    journal = Journal(tmp_path / "journal.sqlite3")
+    journal.accept(half_hours("M1", [1.0, 2.0, 3.0]), source="f")
+    pending = journal.pending(10)
+    ids = pending["id"].to_numpy(dtype="int64")
+    journal.start_batch("readings", ids[:2], pending["version"].to_numpy(dtype="int64")[:2])
+    assert journal.recover_in_flight() == 2  # what a crash before the answer leaves
+    assert journal.pending(10)["value"].tolist() == [1.0, 2.0, 3.0]
