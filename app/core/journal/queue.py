@@ -298,12 +298,14 @@ class JournalQueue(JournalViews):
                 " estimated = h.estimated, note = h.note, origin = h.origin, state = 'pending',"
                 " overwrite = 1, reason = NULL, version = readings.version + 1"
                 " FROM held AS h WHERE h.reading_id = readings.id"
+                " AND readings.id IN (SELECT reading_id FROM held)"  # driven by the held table
                 f" AND readings.state IN ('confirmed', 'held', 'pending', 'rejected'){where}",
                 args,
             ).rowcount
-            keep = "state = 'sent'" + ("" if source is None else " OR source != ?")
-            conn.execute(
-                f"DELETE FROM held WHERE reading_id NOT IN (SELECT id FROM readings WHERE {keep})",
+            keep = "r.state = 'sent'" + ("" if source is None else " OR r.source != ?")
+            conn.execute(  # each held row's reading looked up by id (never a scan of readings)
+                "DELETE FROM held WHERE NOT EXISTS (SELECT 1 FROM readings AS r "
+                f"WHERE r.id = held.reading_id AND ({keep}))",
                 args,
             )
             flagged = _requeue(conn, "held", source, "overwrite = 1")

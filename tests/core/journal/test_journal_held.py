@@ -109,3 +109,34 @@ def test_unknown_or_repeated_ids_change_nothing(journal, fake) -> None:
     assert release_held_ids(journal, [999_999, 999_999]) == 0
     assert discard_held_ids(journal, []) == 0
     assert len(held_decisions(journal)) == 50
+
+
+def _release_steps(tmp_path: Path, fake, others: int) -> tuple[int, int]:
+    """(SQLite VM steps of `release_held(source)`, readings released) beside `others` days
+    of readings of another source."""
+    journal = Journal(tmp_path / f"journal-{others}.sqlite3")
+    try:
+        _changed(journal, fake)
+        for n in range(others):
+            journal.accept(day(f"OTHER{n}"), source="other")
+        steps = [0]
+
+        def count() -> int:
+            steps[0] += 1
+            return 0
+
+        journal._conn.set_progress_handler(count, 100)
+        released = journal.release_held("hh")
+        journal._conn.set_progress_handler(None, 0)
+        return steps[0], released
+    finally:
+        journal.close()
+
+
+def test_sending_held_values_of_one_source_does_not_walk_every_reading(tmp_path, fake) -> None:
+    # `meterbridge send --overwrite` on a journal of millions of readings holds the write
+    # lock while it works: its work must follow the held values, not the journal's size.
+    few, released_few = _release_steps(tmp_path, fake, others=2)
+    many, released_many = _release_steps(tmp_path, fake, others=200)  # 10,000 more readings
+    assert released_few == released_many == 50
+    assert many < few * 1.5 + 50, (few, many)
