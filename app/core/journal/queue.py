@@ -33,6 +33,7 @@ from app.core.journal.marks import (
     remember_targets,
     settle_each,
 )
+from app.core.journal.prune import prune_parts
 from app.core.journal.views import JournalViews, source_filter
 
 _PENDING_COLUMNS = (
@@ -317,16 +318,14 @@ class JournalQueue(JournalViews):
             return _requeue(conn, "rejected", source, "done_at = NULL, unaccounted = 0")
 
     def prune(self, retention_days: float) -> int:
-        """Delete confirmed readings older than the retention period; receipts stay."""
+        """Delete confirmed readings older than the retention period; receipts stay.
+
+        Readings with a held change stay; old targets go too. Done in parts of
+        at most `PRUNE_CHUNK` rows, each its own short write transaction
+        (`journal.prune`). Returns how many readings were deleted.
+        """
         cutoff = now() - retention_days * DAY_S
-        with self.transaction() as conn:
-            count = conn.execute(
-                "DELETE FROM readings WHERE state = 'confirmed' AND done_at < ? "
-                "AND id NOT IN (SELECT reading_id FROM held)",
-                (cutoff,),
-            ).rowcount
-            conn.execute("DELETE FROM targets WHERE done_at < ?", (cutoff,))
-        return int(count)
+        return sum(readings for readings, _ in prune_parts(self, cutoff))
 
 
 def _requeue(conn: sqlite3.Connection, state: str, source: str | None, also_set: str) -> int:
