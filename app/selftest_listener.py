@@ -2,9 +2,11 @@
 
 A certificate for 127.0.0.1 is made for the test (it lives in a temporary folder
 for a few seconds); a device is added to a registry there, the listener starts on
-a free port with TLS, and one push is posted to it with that certificate as the
-only trusted one. A 200 proves the TLS stack (Python's ssl and OpenSSL), the
-HTTP server, the device check and the journal commit are all in the bundle.
+a free port with TLS, and two pushes are posted to it with that certificate as
+the only trusted one: EpiSensor JSON, and the AcuRev 2100 sample as a
+multipart/form-data upload. Two 200s prove the TLS stack (Python's ssl and
+OpenSSL), the HTTP server, the multipart parser, the device check and the
+journal commit are all in the bundle.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import ssl
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 SENSOR = "000D6F0001A303D4_500"
 POINTS = 3
+UPLOAD = "acurev2100.csv"  # in the bundle's samples (resources/samples)
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -83,6 +87,7 @@ def listener_over_tls() -> str:
         cert, key = _certificate(folder)
         devices = DeviceRegistry(folder / "devices.json", folder / "device-stats.json")
         token = devices.add("selftest", "episensor")
+        upload_token = devices.add("selftest-acurev", "acurev2100", meter="AcuRev2100")
         journal = Journal(folder / "journal.sqlite3")
         captures = CaptureStore(folder / "captures.sqlite3", max_count=3, max_bytes=2**20)
         settings = ListenerSettings(port=0, tls_cert=str(cert), tls_key=str(key))
@@ -100,12 +105,37 @@ def listener_over_tls() -> str:
                     verify=str(cert),
                     timeout=30,
                 )
+                upload = session.post(
+                    listener.url_for("selftest-acurev"),
+                    files={"file": (UPLOAD, _sample(UPLOAD), "text/csv")},
+                    headers={"Authorization": f"Bearer {upload_token}"},
+                    verify=str(cert),
+                    timeout=30,
+                )
         finally:
             listener.stop()
             journal.close()
-    if answer.status_code != 200:
-        raise ValueError(f"push over HTTPS answered {answer.status_code}: {answer.text[:200]}")
-    committed = answer.json()["journal"]["new"]
+    committed = _committed("push over HTTPS", answer)
     if committed != POINTS:
         raise ValueError(f"{POINTS} readings pushed, {committed} committed")
-    return f"{POINTS} readings pushed over HTTPS on loopback, committed ({ssl.OPENSSL_VERSION})"
+    uploaded = _committed(f"multipart upload of {UPLOAD}", upload)
+    return (
+        f"{POINTS} readings pushed and {uploaded} uploaded as multipart/form-data over HTTPS "
+        f"on loopback, committed ({ssl.OPENSSL_VERSION})"
+    )
+
+
+def _sample(name: str) -> bytes:
+    from app.core.resources import resource_path
+
+    return resource_path("samples", name).read_bytes()
+
+
+def _committed(what: str, answer: Any) -> int:
+    """Readings the journal took new from a push's answer (a non-200 is an error)."""
+    if answer.status_code != 200:
+        raise ValueError(f"{what} answered {answer.status_code}: {answer.text[:200]}")
+    committed = int(answer.json()["journal"]["new"])
+    if committed <= 0:
+        raise ValueError(f"{what}: nothing committed")
+    return committed

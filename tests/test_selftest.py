@@ -63,11 +63,13 @@ def test_self_test_names_the_versions_it_runs_with(
     assert f"numpy {numpy.__version__}" in versions
 
 
-def test_listener_check_serves_a_push_over_https() -> None:
+def test_listener_check_serves_a_push_and_a_multipart_upload_over_https() -> None:
     from app.selftest_listener import listener_over_tls
 
     detail = listener_over_tls()
-    assert "3 readings pushed over HTTPS" in detail and "OpenSSL" in detail
+    # the AcuRev 2100 sample: 10 readings (3 columns, kWh registers and kW demand)
+    assert "3 readings pushed and 10 uploaded as multipart/form-data over HTTPS" in detail
+    assert "OpenSSL" in detail
 
 
 def test_every_connector_has_a_bundled_sample() -> None:
