@@ -1,6 +1,6 @@
 """Benchmark pruning a big journal: how long the write lock is held, and CPU.
 
-Run: .venv/bin/python tests/bench/bench_prune.py [--meters 90] [--old 0.8]
+Run: .venv/bin/python tests/bench/bench_prune.py [--meters 90] [--old 0.8] [--chunks 1000,5000]
 
 Builds a journal of a year of half-hours for `--meters` meters (17,520
 readings each, accepted through the journal), marks a share `--old` of them
@@ -9,7 +9,7 @@ held), with one target row per confirmed reading, then prunes two copies of
 it at the 90-day retention:
 
 * ``single``: the old single statement (one write transaction);
-* ``parts``: `Journal.prune` (parts of `PRUNE_CHUNK` rows).
+* parts of `--chunks` rows (default `PRUNE_CHUNK`), as `Journal.prune` does.
 
 For each it prints the write transactions, the longest and mean wall time one
 held the lock, the total wall time and the pruning thread's CPU, and what a
@@ -36,8 +36,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.core.journal import queue as journal_queue
 from app.core.journal.db import begin_immediate, connect
+from app.core.journal.prune import PRUNE_CHUNK, prune_parts
 from app.core.journal.store import Journal
 from connectors.base import make_readings
 
@@ -122,7 +122,7 @@ def other_writer(path: Path, stop: threading.Event, waits: list[float]) -> None:
     conn.close()
 
 
-def run(path: Path, how: str) -> None:
+def run(path: Path, how: str, chunk: int) -> None:
     journal = Journal(path)
     holds = Holds(journal)
     stop, waits = threading.Event(), []  # type: ignore[var-annotated]
@@ -134,16 +134,17 @@ def run(path: Path, how: str) -> None:
     if how == "single":
         deleted = single_statement(journal, cutoff)
     else:
-        journal_queue.now = lambda: cutoff + 90 * DAY_S  # type: ignore[assignment]
-        deleted = journal.prune(90)
+        deleted = sum(readings for readings, _ in prune_parts(journal, cutoff, chunk))
     wall, cpu = time.perf_counter() - began, time.thread_time() - cpu
     stop.set()
     writer.join()
     holds.ms.sort()
     waits.sort()
     print(
-        f"{how:>6}: {deleted:,} readings deleted in {len(holds.ms):,} write transactions; "
-        f"lock held max {holds.ms[-1]:,.1f} ms, mean {statistics.mean(holds.ms):,.1f} ms; "
+        f"{how if how == 'single' else 'parts of ' + how}: {deleted:,} readings deleted in "
+        f"{len(holds.ms):,} write transactions; lock held max {holds.ms[-1]:,.1f} ms, "
+        f"p99 {holds.ms[int(len(holds.ms) * 0.99)]:,.1f} ms, "
+        f"mean {statistics.mean(holds.ms):,.1f} ms; "
         f"wall {wall:.2f} s, CPU {cpu:.2f} s; other writer's commit "
         f"max {waits[-1]:,.1f} ms, p99 {waits[int(len(waits) * 0.99)]:,.1f} ms "
         f"({len(waits)} commits)"
@@ -155,6 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--meters", type=int, default=90)
     parser.add_argument("--old", type=float, default=0.8)
+    parser.add_argument("--chunks", default=str(PRUNE_CHUNK), help="e.g. 1000,5000")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -163,9 +165,9 @@ def main() -> None:
         size = (folder / "built.sqlite3").stat().st_size
         print(f"built {args.meters * 17520:,} readings ({size / 1e6:.0f} MB) in "
               f"{time.perf_counter() - began:.0f} s")  # fmt: skip
-        for how in ("single", "parts"):
-            shutil.copy(folder / "built.sqlite3", folder / f"{how}.sqlite3")
-            run(folder / f"{how}.sqlite3", how)
+        for how in ("single", *args.chunks.split(",")):
+            shutil.copy(folder / "built.sqlite3", folder / "pruned.sqlite3")
+            run(folder / "pruned.sqlite3", how, 0 if how == "single" else int(how))
 
 
 if __name__ == "__main__":
