@@ -11,8 +11,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.ui.context import AppContext
-from app.ui.preview.window import PreviewWindow
-from connectors.base import Source
+from tests.ui.app_setup import open_preview
 
 START = pd.Timestamp("2026-03-28T12:00Z")
 
@@ -30,20 +29,10 @@ def _write(path: Path) -> Path:
     return path
 
 
-def _preview(qtbot: QtBot, context: AppContext, path: Path) -> PreviewWindow:
-    candidates = context.registry.rank(Source.from_path(path))
-    window = PreviewWindow(path, candidates, context.mapping_table())
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignals([window.loaded, window.settled], timeout=60_000):
-        window.start()
-    return window
-
-
 def test_an_irregular_channel_and_a_gap_are_both_named(
     qtbot: QtBot, context: AppContext, tmp_path: Path
 ) -> None:
-    window = _preview(qtbot, context, _write(tmp_path / "two-meters.csv"))
+    window = open_preview(qtbot, context, _write(tmp_path / "two-meters.csv"))
     texts = [window.warnings.item(i).text() for i in range(window.warnings.count())]
     assert "Readings missing: GAPPY (kWh): 2 reading(s) missing from 2026-03-29 02:00 UTC " \
         "(one every 30 min)" in texts  # fmt: skip

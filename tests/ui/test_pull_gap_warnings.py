@@ -18,12 +18,12 @@ from pytestqt.qtbot import QtBot
 from app.cli.gui.services import GuiServices
 from app.core.pulls.jobs import JobStore
 from app.core.pulls.sftp.poll import SftpConfig, SftpFolder
-from app.ui.context import API_KEY_SECRET, AppContext
+from app.ui.context import AppContext
 from app.ui.window.main_window import MainWindow
 from app.ui.window.panels import ERROR_COLUMN, WARNING_TEXT
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.sftp_server import start_server
-from tests.ports import free_port
+from tests.ui.app_setup import connect_to_fake
 
 USER = Qt.ItemDataRole.UserRole
 JOB = "Site SFTP"
@@ -65,11 +65,7 @@ def _error_cell(window: MainWindow, name: str) -> tuple[str, str, object]:
 def test_a_scheduled_sftp_pulls_missing_readings_are_on_its_dashboard_row(
     qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap, server, tmp_path: Path
 ) -> None:
-    energycap.unknown_meter_policy = "autocreate"
-    context.settings.energycap.url = energycap.url
-    context.settings.listener.port = free_port()
-    context.secrets.set(API_KEY_SECRET, "test-key")
-    context.save()
+    connect_to_fake(context, energycap)
     incoming = server.root / "incoming"
     (incoming / "gappy.csv").write_text(hours("M1", 3, 12, skip=(3, 4)))  # 03:30, 04:30 missing
     (incoming / "whole.csv").write_text(hours("M2", 3, 6))

@@ -16,19 +16,9 @@ from app.ui.preview.model import COLUMN
 from app.ui.preview.window import PreviewWindow
 from app.ui.window.main_window import MainWindow
 from connectors.base import Source
+from tests.ui.app_setup import open_preview
 
 SCHOOL_1, SCHOOL_2 = "2200012767323", "2200012833358"
-
-
-def _preview(qtbot: QtBot, context: AppContext, path: Path) -> PreviewWindow:
-    window = PreviewWindow(
-        path, context.registry.rank(Source.from_path(path)), context.mapping_table()
-    )
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignals([window.loaded, window.settled], timeout=60_000):
-        window.start()
-    return window
 
 
 def _banes_from_the_main_window(
@@ -56,7 +46,7 @@ def _sites(window: PreviewWindow) -> dict[str, str]:
 def test_the_preview_shows_each_meters_site_beside_its_id(
     qtbot: QtBot, context: AppContext, hh_samples: Path
 ) -> None:
-    window = _preview(qtbot, context, hh_samples / "banes.csv")
+    window = open_preview(qtbot, context, hh_samples / "banes.csv")
     assert _sites(window) == {SCHOOL_1: "School 1", SCHOOL_2: "School 2"}
     assert not window.view.isColumnHidden(COLUMN["label"])
     assert COLUMN["label"] == COLUMN["source_id"] + 1  # beside the id
@@ -68,7 +58,7 @@ def test_the_preview_shows_each_meters_site_beside_its_id(
 def test_a_file_without_site_names_shows_no_empty_site_column(
     qtbot: QtBot, context: AppContext, hh_samples: Path
 ) -> None:
-    window = _preview(qtbot, context, hh_samples / "imserv.csv")
+    window = open_preview(qtbot, context, hh_samples / "imserv.csv")
     assert window.view.isColumnHidden(COLUMN["label"])
     assert set(_sites(window).values()) == {""}
 
@@ -110,7 +100,7 @@ def test_the_real_banes_export_previews_with_its_school_names(
     qtbot: QtBot, context: AppContext, shared_sample: Any
 ) -> None:
     path = shared_sample("uk-hh/energysparks_banes_0030-to-2400_mpan-at-end.csv")
-    window = _preview(qtbot, context, path)
+    window = open_preview(qtbot, context, path)
     sites = _sites(window)
     assert sites[SCHOOL_1] == "Bathford C of E Primary School Electrici"
     assert all(sites.values())

@@ -19,13 +19,13 @@ from app.core.pulls.jobs import JobStore
 from app.core.sources.devices import DeviceRegistry
 from app.core.sources.records import SourceSetup, find_source
 from app.core.sources.setup import save_source
-from app.ui.context import API_KEY_SECRET, AppContext
+from app.ui.context import AppContext
 from app.ui.window.main_window import MainWindow
 from app.ui.wizards.push.device_edit_page import DeviceEditPage
 from app.ui.wizards.source_wizard import SCHEDULE, SOURCE, SUMMARY, TEST, SourceWizard
 from tests.fakes.energycap import FakeEnergyCap
 from tests.fakes.memory_keyring import MemoryKeyring
-from tests.ports import free_port
+from tests.ui.app_setup import connect_to_fake
 from tests.ui.test_accessibility import unnamed_controls
 
 USER = Qt.ItemDataRole.UserRole  # a dashboard row's source name
@@ -68,11 +68,7 @@ def _folder_source(context: AppContext, folder: Path, name: str = "HH inbox") ->
 def test_run_now_pulls_a_watched_folder_off_the_gui_thread(
     qtbot: QtBot, context: AppContext, energycap: FakeEnergyCap, hh_samples: Path, tmp_path: Path
 ) -> None:
-    energycap.unknown_meter_policy = "autocreate"
-    context.settings.energycap.url = energycap.url
-    context.settings.listener.port = free_port()
-    context.secrets.set(API_KEY_SECRET, "test-key")
-    context.save()
+    connect_to_fake(context, energycap)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     sample = hh_samples / "sheffield.csv"  # 96 kWh and 48 kVArh readings
