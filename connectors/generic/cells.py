@@ -104,12 +104,29 @@ def parse_naive(text: pd.Series, fmt: str) -> pd.Series:
     if late.any():
         midnight = cells.str.replace(" 24:00", " 00:00", regex=False)
         cells = cells.where(~late, midnight.str.replace("T24:00", "T00:00", regex=False))
-    parsed = pd.to_datetime(cells, format=fmt, errors="coerce")
+    try:
+        parsed = pd.to_datetime(cells, format=fmt, errors="coerce")
+    except ValueError:  # naive times beside ones with an offset `has_offset` does not know
+        parsed = _naive_one_by_one(cells, fmt)
     if getattr(parsed.dt, "tz", None) is not None:  # a format with %z matched
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     if late.any():
         parsed = parsed + pd.to_timedelta(np.where(late, 1, 0), unit="D")
     return parsed
+
+
+def _naive_one_by_one(cells: pd.Series, fmt: str) -> pd.Series:
+    """`cells` read one at a time: NaT for a cell that is unreadable or carries an offset.
+
+    Only for a column pandas refuses whole ("Mixed timezones detected": e.g. an
+    offset written ``-04:0``, which ISO 8601 parsing takes but `OFFSET_PATTERN`
+    does not), so the slower way is taken rarely.
+    """
+    read = []
+    for cell in cells:
+        stamp = pd.to_datetime(cell, format=fmt, errors="coerce")
+        read.append(pd.NaT if pd.isna(stamp) or stamp.tzinfo is not None else stamp)
+    return pd.Series(pd.to_datetime(read), index=cells.index, dtype="datetime64[us]")
 
 
 def format_is_aware(fmt: str) -> bool:

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from connectors.base import ReadingBatch, Source, SourceError, concat_batches
@@ -107,6 +107,13 @@ def test_mutated_uk_hh_samples_give_readings_from_the_input_or_named_problems(
 
 @PROFILE
 @given(sample=mutated(GENERIC, DATA / "generic"))
+@example(  # found by this test: an offset "-04:0" beside a bare year ("Mixed timezones")
+    sample=(
+        "offsets.csv",
+        b"id,timestamp,value,quantity\nX,2024-11-03T01:30:00-04:0\nY,2024\n"
+        b"Y,2024-10-27T01:30:00Z,4.0,kW\nX,2024-10-27 01:30:00+00:00,5.0,\n",
+    )
+)
 def test_mutated_generic_samples_give_readings_from_the_input_or_named_problems(
     sample: tuple[str, bytes],
 ) -> None:
