@@ -6,9 +6,8 @@ push must be whole: aiohttp accepts a gzip stream cut short and ignores a
 second gzip member, which would journal half a body. Decompression stops at
 the cap, so a decompression bomb gets 413, not memory. Multipart bodies are
 split by the `multipart` package's sans-I/O parser (the body is all in memory:
-no stream, no event loop), or, in the plain form devices send, by
-`quick_multipart` alike; each part's name and file name are read as aiohttp's
-parser reads them (`disposition_names`).
+no stream, no event loop); each part's name and file name are read as
+aiohttp's parser reads them (`disposition_names`).
 """
 
 from __future__ import annotations
@@ -23,8 +22,6 @@ from typing import Any
 
 from aiohttp import multipart
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
-
-from app.core.listener.quick_multipart import PLAIN_DISPOSITION, Part, quick_parts
 
 DEFAULT_NAME = "push-body"
 MAX_BOUNDARY = 70  # characters (RFC 2046 §5.1.1)
@@ -171,13 +168,12 @@ def split_multipart(data: bytes, content_type: str, headers: Mapping[str, str]) 
     fields: dict[str, str] = {}
     file_part: tuple[bytes, str, str] | None = None
     try:
-        boundary = _boundary(content_type)
-        for part, body in quick_parts(data, boundary) or _parts(data, boundary):
-            name, filename = disposition_names(part.get("Content-Disposition"))
-            body = _transfer_decoded(body, part.get("Content-Transfer-Encoding"))
+        for segment, body in _parts(data, _boundary(content_type)):
+            name, filename = disposition_names(segment.header("Content-Disposition"))
+            body = _transfer_decoded(body, segment.header("Content-Transfer-Encoding"))
             if filename is not None or (name == "file" and file_part is None):
                 if file_part is None:
-                    kind = (part.get("Content-Type") or "").strip()
+                    kind = (segment.header("Content-Type") or "").strip()
                     file_part = (body, filename or DEFAULT_NAME, kind or "application/octet-stream")
             else:
                 fields[str(name or "")] = body.decode("utf-8", "replace")
@@ -200,18 +196,16 @@ def _boundary(content_type: str) -> str:
     return boundary
 
 
-def _parts(data: bytes, boundary: str) -> list[Part]:
-    """Every part of a multipart body (its headers, its bytes) in order, split by the
-    `multipart` package's parser (a header named twice: its first value, as the
-    parser's segments give it).
+def _parts(data: bytes, boundary: str) -> list[tuple[MultipartSegment, bytes]]:
+    """Every part of a multipart body (its headers, its bytes) in order.
 
     Raises:
         MultipartError: for a body that is not multipart with this boundary,
             or ends before its closing boundary.
     """
-    parts: list[Part] = []
+    parts: list[tuple[MultipartSegment, bytes]] = []
     chunks: list[bytes] = []
-    headers: dict[str, str] | None = None
+    segment: MultipartSegment | None = None
     with PushMultipartParser(
         boundary,
         len(data),
@@ -220,12 +214,10 @@ def _parts(data: bytes, boundary: str) -> list[Part]:
     ) as parser:  # closing checks that the body reached its closing boundary
         for event in parser.parse(data):
             if isinstance(event, MultipartSegment):
-                headers, chunks = {}, []
-                for name, value in event.headerlist:
-                    headers.setdefault(name, value)
+                segment, chunks = event, []
             elif event is None:
-                assert headers is not None  # the parser starts every part with its headers
-                parts.append((headers, b"".join(chunks)))
+                assert segment is not None  # the parser starts every part with its headers
+                parts.append((segment, b"".join(chunks)))
             else:
                 chunks.append(event)
     return parts
@@ -249,6 +241,7 @@ def _transfer_decoded(body: bytes, coding: str | None) -> bytes:
     raise ValueError(f"unknown content transfer encoding: {coding[:40]!r}")
 
 
+_PLAIN_DISPOSITION = re.compile(r'\s*form-data\s*((?:;\s*(?:name|filename)="[^"\\;]*"\s*)*)')
 _PLAIN_PARAM = re.compile(r'(name|filename)="([^"\\;]*)"')
 
 
@@ -259,7 +252,7 @@ def disposition_names(header: str | None) -> tuple[str | None, str | None]:
     repeated or extended parameters) is read here in one step; anything else
     by aiohttp's parser, which takes about 40 µs a call.
     """
-    if header and PLAIN_DISPOSITION.fullmatch(header):
+    if header and _PLAIN_DISPOSITION.fullmatch(header):
         found = _PLAIN_PARAM.findall(header)
         params = {key: value.lstrip("/") for key, value in found}
         if len(params) == len(found):
