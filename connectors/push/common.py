@@ -22,7 +22,7 @@ from pandas.arrays import ArrowStringArray
 
 from connectors.base import STRING_DTYPE, ConnectorInfo, Problem, ProblemKind, ReadingBatch, Source
 from connectors.finite import NOT_FINITE, finite_number
-from connectors.push.bodies import NotANumberLiteral, _long_digit_run, csv_rows, load_json
+from connectors.push.bodies import NotANumberLiteral, csv_rows, load_json, long_digit_run
 from connectors.push.registers import difference_frame
 from connectors.push.times import (
     EPOCH_MS_THRESHOLD,
@@ -263,7 +263,7 @@ def _json_numbers(joined: str, count: int) -> list[float] | None:
     A text holding a comma, a bracket or anything but one number fails the count or
     the types.
     """
-    if _long_digit_run(joined):
+    if long_digit_run(joined):
         return None
     try:
         read = orjson.loads(f"[{joined}]")

@@ -235,6 +235,7 @@ class JournalViews(JournalBase):
             (kept,) = conn.execute("SELECT total(readings) FROM sources").fetchone()
             totals[CONFIRMED] = int(kept) - sum(totals[s] for s in OPEN_STATES)
             if totals[CONFIRMED] < 0:  # never a wrong count (a file written by hand)
+                totals.update(dict.fromkeys(STATES, 0))  # a state without rows counts 0
                 rows = conn.execute("SELECT state, count(*) FROM readings GROUP BY state")
                 totals.update({str(state): int(count) for state, count in rows})
             totals["held_changes"] = int(conn.execute("SELECT count(*) FROM held").fetchone()[0])

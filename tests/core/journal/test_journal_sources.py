@@ -285,3 +285,20 @@ def test_status_taken_while_delivery_moves_readings_counts_each_reading_once(
         mover.join()
         journal.close()
     assert seen > 20
+
+
+def test_a_sources_table_edited_by_hand_never_gives_a_negative_count(tmp_path: Path) -> None:
+    # The counts fall back to counting every reading when the kept totals cannot be right;
+    # a state with no readings then counts 0, never what the kept totals made of it.
+    journal = Journal(tmp_path / "journal.sqlite3")
+    try:
+        journal.accept(frame("M1", 0, [1.0, 2.0, 3.0]), source="hh")
+        with sqlite3.connect(tmp_path / "journal.sqlite3") as conn:
+            conn.execute("UPDATE sources SET readings = 0")
+        counts = journal.counts()
+        assert counts["pending"] == 3 and counts["confirmed"] == 0
+        assert all(n >= 0 for n in counts.values())
+        (status,) = journal.status()
+        assert status.counts == {"pending": 3}
+    finally:
+        journal.close()
